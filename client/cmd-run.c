@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * schedctl run: build a job spec from the command line (or take a job file
+ * as it is) and POST it to /v1/jobs; with -w, wait for the run and exit
+ * with its status. It checks only its own syntax (numbers, durations,
+ * sizes, signal names); every rule about the values belongs to the daemon,
+ * whose 400 answer names the field.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "client/format.h"
+#include "client/schedctl.h"
+#include "proto/util.h"
+
+#define RUN_FILE_MAX (16u << 20) /* the daemon refuses > 1 MiB anyway */
+
+enum {
+	OPT_NAME = CTL_OPT_LONG,
+	OPT_CWD,
+	OPT_USER,
+	OPT_GROUP,
+	OPT_NO_START,
+	OPT_CPUS,
+	OPT_EXCLUSIVE_CPUS,
+	OPT_POLICY,
+	OPT_PRIORITY,
+	OPT_NICE,
+	OPT_RUNTIME,
+	OPT_DEADLINE,
+	OPT_PERIOD,
+	OPT_RESET_ON_FORK,
+	OPT_MEMORY_MAX,
+	OPT_PIDS_MAX,
+	OPT_CPU_QUOTA,
+	OPT_CPU_WEIGHT,
+	OPT_RESTART,
+	OPT_MAX_RETRIES,
+	OPT_BACKOFF,
+	OPT_BACKOFF_MAX,
+	OPT_STOP_SIGNAL,
+	OPT_STOP_TIMEOUT,
+	OPT_AFTER,
+};
+
+static const struct option run_longopts[] = {
+    {"name", required_argument, NULL, OPT_NAME},
+    {"env", required_argument, NULL, 'e'},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"no-start", no_argument, NULL, OPT_NO_START},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"exclusive-cpus", required_argument, NULL, OPT_EXCLUSIVE_CPUS},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"nice", required_argument, NULL, OPT_NICE},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"deadline", required_argument, NULL, OPT_DEADLINE},
+    {"period", required_argument, NULL, OPT_PERIOD},
+    {"reset-on-fork", no_argument, NULL, OPT_RESET_ON_FORK},
+    {"memory-max", required_argument, NULL, OPT_MEMORY_MAX},
+    {"pids-max", required_argument, NULL, OPT_PIDS_MAX},
+    {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+    {"cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+    {"backoff", required_argument, NULL, OPT_BACKOFF},
+    {"backoff-max", required_argument, NULL, OPT_BACKOFF_MAX},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"after", required_argument, NULL, OPT_AFTER},
+    {"file", required_argument, NULL, 'f'},
+    {"wait", no_argument, NULL, 'w'},
+    {NULL, 0, NULL, 0},
+};
+
+static int cmd_run_exec(struct schedctl *, struct args *);
+
+const struct cmd_entry cmd_run_entry = {
+    .name = "run",
+    .usage =
+	"[-w] [--name NAME] [-e KEY=VALUE]... [--no-start] [options] [--] CMD [ARG ...]\n"
+	"[-w] -f JOB.json",
+    .summary = "create a job and start it (POST /v1/jobs)",
+    .help =
+	"  --name NAME          the job's name (default: CMD's basename-ID)\n"
+	"  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
+	"  --cwd DIR            working directory (default /)\n"
+	"  --user USER          run as this user\n"
+	"  --group GROUP        run with this group\n"
+	"  --no-start           create the job but do not start it\n"
+	"  --cpus LIST          pin to these CPUs, e.g. 0-3,8\n"
+	"  --exclusive-cpus N   N CPUs for this job alone, picked by the daemon\n"
+	"  --policy POLICY      other, batch, idle, fifo, rr or deadline\n"
+	"  --priority N         real-time priority 1..99 (fifo, rr)\n"
+	"  --nice N             nice value -20..19 (other, batch)\n"
+	"  --runtime T          deadline runtime; T takes us, ms or s (bare: us)\n"
+	"  --deadline T         deadline relative deadline\n"
+	"  --period T           deadline period\n"
+	"  --reset-on-fork      children do not inherit a real-time policy\n"
+	"  --memory-max SIZE    memory limit; SIZE takes K, M or G\n"
+	"  --pids-max N         process limit\n"
+	"  --cpu-quota PCT      CPU time limit in percent of one CPU\n"
+	"  --cpu-weight N       CPU weight 1..10000\n"
+	"  --restart POLICY     no, on-failure or always\n"
+	"  --max-retries N      give up after N restarts\n"
+	"  --backoff MS         first restart delay\n"
+	"  --backoff-max MS     longest restart delay\n"
+	"  --stop-signal SIG    signal that stops the job (default SIGTERM)\n"
+	"  --stop-timeout MS    SIGKILL this long after the stop signal\n"
+	"  --after NAME         start only once job NAME runs (repeatable)\n"
+	"  -f, --file JOB.json  post this job file as it is ('-': stdin);\n"
+	"                       no other job option may be given with it\n"
+	"  -w, --wait           wait for the run to end and exit with its status\n"
+	"MS values are milliseconds; they also take us, ms or s suffixes.\n",
+    .optstring = "e:f:w",
+    .longopts = run_longopts,
+    .in_order = 1,
+    .min_args = 0,
+    .max_args = -1,
+    .exec = cmd_run_exec,
+};
+
+/* The option's name as typed, for messages. */
+static const char *
+run_optname(int opt)
+{
+	const struct option *o;
+
+	for (o = run_longopts; o->name != NULL; o++)
+		if (o->val == opt)
+			return (o->name);
+	return ("?");
+}
+
+/* obj[key], created as an empty object if missing. */
+static json_t *
+sub_object(json_t *obj, const char *key)
+{
+	json_t *sub = json_object_get(obj, key);
+
+	if (sub == NULL) {
+		sub = json_object();
+		if (sub == NULL || json_object_set_new(obj, key, sub) == -1)
+			return (NULL);
+	}
+	return (sub);
+}
+
+/* obj[key], created as an empty array if missing. */
+static json_t *
+sub_array(json_t *obj, const char *key)
+{
+	json_t *sub = json_object_get(obj, key);
+
+	if (sub == NULL) {
+		sub = json_array();
+		if (sub == NULL || json_object_set_new(obj, key, sub) == -1)
+			return (NULL);
+	}
+	return (sub);
+}
+
+/* Set obj[key] to a new value (stolen); -1 if any of it failed. */
+static int
+set_new(json_t *obj, const char *key, json_t *value)
+{
+	if (obj == NULL || value == NULL) {
+		json_decref(value);
+		return (-1);
+	}
+	return (json_object_set_new(obj, key, value));
+}
+
+static int
+set_value(json_t *obj, const char *key, json_t *value)
+{
+	if (set_new(obj, key, value) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+set_string(
+    struct schedctl *ctl, json_t *obj, const char *key, const char *value)
+{
+	json_t *s;
+
+	if ((s = json_string(value)) == NULL) {
+		ctl_usage_error(ctl, "'%s' is not valid UTF-8", value);
+		return (-1);
+	}
+	if (set_new(obj, key, s) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+set_number(struct schedctl *ctl, json_t *obj, const char *key, int opt,
+    const char *value, long long min, long long max)
+{
+	char name[64];
+	long long n;
+
+	snprintf(name, sizeof(name), "--%s", run_optname(opt));
+	if (ctl_parse_number(ctl, name, value, min, max, &n) == -1)
+		return (-1);
+	if (set_new(obj, key, json_integer(n)) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+/* A T with us/ms/s suffix, sent as microseconds. */
+static int
+set_duration_us(struct schedctl *ctl, json_t *obj, const char *key, int opt,
+    const char *value)
+{
+	uint64_t us;
+
+	if (util_parse_duration_us(value, &us) == -1 || us > INT64_MAX) {
+		ctl_usage_error(ctl,
+		    "--%s: '%s' is not a duration (e.g. 500us, 10ms, 1s)",
+		    run_optname(opt), value);
+		return (-1);
+	}
+	if (set_new(obj, key, json_integer((json_int_t)us)) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Milliseconds: a bare number, or a duration with a suffix. */
+static int
+set_ms(struct schedctl *ctl, json_t *obj, const char *key, int opt,
+    const char *value)
+{
+	const char *p;
+	uint64_t us;
+
+	for (p = value; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*p == '\0')
+		return (set_number(ctl, obj, key, opt, value, 0, INT64_MAX));
+	if (util_parse_duration_us(value, &us) == -1 || us % 1000 != 0) {
+		ctl_usage_error(ctl,
+		    "--%s: '%s' is not a number of milliseconds",
+		    run_optname(opt), value);
+		return (-1);
+	}
+	if (set_new(obj, key, json_integer((json_int_t)(us / 1000))) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+add_env(struct schedctl *ctl, json_t *env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	json_t *v;
+	char *key;
+	int rc;
+
+	if (env == NULL) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	if (eq == NULL || eq == kv) {
+		ctl_usage_error(ctl, "--env: '%s' is not KEY=VALUE", kv);
+		return (-1);
+	}
+	key = xmalloc((size_t)(eq - kv) + 1);
+	memcpy(key, kv, (size_t)(eq - kv));
+	key[eq - kv] = '\0';
+	if ((v = json_string(eq + 1)) == NULL) {
+		ctl_usage_error(ctl, "--env: '%s' is not valid UTF-8", kv);
+		free(key);
+		return (-1);
+	}
+	if ((rc = set_new(env, key, v)) == -1)
+		ctl_usage_error(ctl, "--env: '%s' is not valid UTF-8", kv);
+	free(key);
+	return (rc);
+}
+
+static int
+add_string(struct schedctl *ctl, json_t *array, const char *s)
+{
+	json_t *v;
+
+	if (array == NULL) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	if ((v = json_string(s)) == NULL) {
+		ctl_usage_error(ctl, "'%s' is not valid UTF-8", s);
+		return (-1);
+	}
+	if (json_array_append_new(array, v) == -1) {
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	return (0);
+}
+
+/* One option into the spec. */
+static int
+run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
+{
+	long long sig;
+	uint64_t size;
+	char pct[32];
+	size_t n;
+
+	switch (opt) {
+	case OPT_NAME:
+		return (set_string(ctl, spec, "name", v));
+	case 'e':
+		return (add_env(ctl, sub_object(spec, "env"), v));
+	case OPT_CWD:
+		return (set_string(ctl, spec, "cwd", v));
+	case OPT_USER:
+		return (set_string(ctl, spec, "user", v));
+	case OPT_GROUP:
+		return (set_string(ctl, spec, "group", v));
+	case OPT_NO_START:
+		return (set_value(spec, "start", json_false()));
+	case OPT_CPUS:
+		return (set_string(ctl, spec, "cpus", v));
+	case OPT_EXCLUSIVE_CPUS:
+		return (set_number(
+		    ctl, spec, "exclusive_cpus", opt, v, 0, INT_MAX));
+	case OPT_POLICY:
+		return (
+		    set_string(ctl, sub_object(spec, "sched"), "policy", v));
+	case OPT_PRIORITY:
+		return (set_number(ctl, sub_object(spec, "sched"), "priority",
+		    opt, v, INT_MIN, INT_MAX));
+	case OPT_NICE:
+		return (set_number(ctl, sub_object(spec, "sched"), "nice", opt,
+		    v, INT_MIN, INT_MAX));
+	case OPT_RUNTIME:
+		return (set_duration_us(
+		    ctl, sub_object(spec, "sched"), "runtime_us", opt, v));
+	case OPT_DEADLINE:
+		return (set_duration_us(
+		    ctl, sub_object(spec, "sched"), "deadline_us", opt, v));
+	case OPT_PERIOD:
+		return (set_duration_us(
+		    ctl, sub_object(spec, "sched"), "period_us", opt, v));
+	case OPT_RESET_ON_FORK:
+		return (set_value(
+		    sub_object(spec, "sched"), "reset_on_fork", json_true()));
+	case OPT_MEMORY_MAX:
+		/* Checked here, sent as typed: the contract's form is "512M".
+		 */
+		if (util_parse_size(v, &size) == -1) {
+			ctl_usage_error(ctl,
+			    "--memory-max: '%s' is not a size (e.g. 512M)", v);
+			return (-1);
+		}
+		return (set_string(
+		    ctl, sub_object(spec, "limits"), "memory_max", v));
+	case OPT_PIDS_MAX:
+		return (set_number(ctl, sub_object(spec, "limits"), "pids_max",
+		    opt, v, 0, INT64_MAX));
+	case OPT_CPU_QUOTA:
+		/* "50" or "50%". */
+		n = strlen(v);
+		if (n > 0 && n < sizeof(pct) && v[n - 1] == '%') {
+			memcpy(pct, v, n - 1);
+			pct[n - 1] = '\0';
+			v = pct;
+		}
+		return (set_number(ctl, sub_object(spec, "limits"),
+		    "cpu_quota_pct", opt, v, 0, INT_MAX));
+	case OPT_CPU_WEIGHT:
+		return (set_number(ctl, sub_object(spec, "limits"),
+		    "cpu_weight", opt, v, 0, INT_MAX));
+	case OPT_RESTART:
+		return (
+		    set_string(ctl, sub_object(spec, "restart"), "policy", v));
+	case OPT_MAX_RETRIES:
+		return (set_number(ctl, sub_object(spec, "restart"),
+		    "max_retries", opt, v, INT_MIN, INT_MAX));
+	case OPT_BACKOFF:
+		return (set_ms(
+		    ctl, sub_object(spec, "restart"), "backoff_ms", opt, v));
+	case OPT_BACKOFF_MAX:
+		return (set_ms(ctl, sub_object(spec, "restart"),
+		    "backoff_max_ms", opt, v));
+	case OPT_STOP_SIGNAL:
+		if ((sig = util_signal_parse(v)) == -1 ||
+		    util_signal_name((int)sig) == NULL) {
+			ctl_usage_error(
+			    ctl, "--stop-signal: unknown signal '%s'", v);
+			return (-1);
+		}
+		return (set_string(ctl, sub_object(spec, "stop"), "signal",
+		    util_signal_name((int)sig)));
+	case OPT_STOP_TIMEOUT:
+		return (set_ms(
+		    ctl, sub_object(spec, "stop"), "timeout_ms", opt, v));
+	case OPT_AFTER:
+		return (add_string(ctl, sub_array(spec, "after"), v));
+	}
+	return (0);
+}
+
+/* Read a job file (or stdin for "-"), bounded. Caller frees *buf. */
+static int
+read_file(const char *path, char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	ssize_t r;
+	char *p = NULL;
+	int fd, saved;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= RUN_FILE_MAX) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			p = xreallocarray(p, cap + 1, 1);
+		}
+		r = read(fd, p + n, cap - n);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	p = xreallocarray(p, n + 1, 1);
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return (0);
+fail:
+	saved = errno;
+	ctl_warnx("%s: %s", path, strerror(saved));
+	if (fd != -1 && fd != STDIN_FILENO)
+		close(fd);
+	free(p);
+	errno = saved;
+	return (-1);
+}
+
+/* "sleep-3 (id 3) running, pid 4242". */
+static void
+print_created(const json_t *job)
+{
+	const char *name = fmt_str(job, "name"), *state = fmt_str(job, "state");
+	long long id, pid;
+
+	printf("%s", name != NULL ? name : "?");
+	if (fmt_int(job, "id", &id))
+		printf(" (id %lld)", id);
+	printf(" %s", state != NULL ? state : "?");
+	if (fmt_int(job, "pid", &pid))
+		printf(", pid %lld", pid);
+	printf("\n");
+}
+
+static int
+cmd_run_exec(struct schedctl *ctl, struct args *args)
+{
+	const char *file = args_get(args, 'f');
+	json_t *spec = NULL, *argv = NULL, *job = NULL;
+	char *body = NULL, status[512], idbuf[32];
+	size_t body_len = 0;
+	long long id;
+	int ended;
+	int i, rc, wait = args_has(args, 'w') > 0;
+
+	if (file != NULL) {
+		for (i = 0; i < args->nopts; i++)
+			if (args->opts[i].opt != 'f' &&
+			    args->opts[i].opt != 'w')
+				return (ctl_usage_error(ctl,
+				    "-f cannot be combined with job options"));
+		if (args_has(args, 'f') > 1)
+			return (ctl_usage_error(ctl, "-f can be given once"));
+		if (args->argc > 0)
+			return (ctl_usage_error(
+			    ctl, "-f cannot be combined with a command"));
+		if (read_file(file, &body, &body_len) == -1)
+			return (CTL_EXIT_ERROR);
+		rc = ctl_call_raw(ctl, "POST", "/v1/jobs", body, body_len,
+		    CTL_TIMEOUT_MS, &job);
+		free(body);
+	} else {
+		if (args->argc == 0)
+			return (ctl_usage_error(ctl, "missing command"));
+		if (wait && args_has(args, OPT_NO_START))
+			return (ctl_usage_error(ctl,
+			    "-w cannot wait for a job created with --no-start"));
+		rc = CTL_EXIT_USAGE;
+		if ((spec = json_object()) == NULL ||
+		    (argv = json_array()) == NULL ||
+		    json_object_set(spec, "argv", argv) == -1) {
+			ctl_warnx("out of memory");
+			rc = CTL_EXIT_ERROR;
+			goto out;
+		}
+		/* Options first, so "name" leads the body as people write it.
+		 */
+		for (i = 0; i < args->argc; i++)
+			if (add_string(ctl, argv, args->argv[i]) == -1)
+				goto out;
+		for (i = 0; i < args->nopts; i++) {
+			if (args->opts[i].opt == 'w')
+				continue;
+			if (run_option(ctl, spec, args->opts[i].opt,
+				args->opts[i].value) == -1)
+				goto out;
+		}
+		rc = ctl_call(
+		    ctl, "POST", "/v1/jobs", spec, CTL_TIMEOUT_MS, &job);
+	}
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (!json_is_object(job)) {
+		ctl_warnx("the daemon's answer is not a job");
+		rc = CTL_EXIT_ERROR;
+		goto out;
+	}
+
+	if (fmt_str(job, "state") != NULL &&
+	    strcmp(fmt_str(job, "state"), "failed") == 0) {
+		/* Created, but it could not start: say why and fail. */
+		rc = fmt_run_status(job, status, sizeof(status), &ended);
+		if (rc == CTL_EXIT_OK)
+			rc = CTL_EXIT_ERROR;
+		if (ctl->json)
+			ctl_print_json(job);
+		ctl_warnx("%s %s",
+		    fmt_str(job, "name") != NULL ? fmt_str(job, "name") : "job",
+		    status);
+		goto out;
+	}
+	if (wait) {
+		/* By id: the name could pass to another job after an rm. */
+		if (!fmt_int(job, "id", &id)) {
+			ctl_warnx("the daemon's answer has no job id");
+			rc = CTL_EXIT_ERROR;
+			goto out;
+		}
+		if (!ctl->json)
+			print_created(job);
+		snprintf(idbuf, sizeof(idbuf), "%lld", id);
+		rc = cmd_wait_job(ctl, idbuf);
+		goto out;
+	}
+	if (ctl->json)
+		rc = ctl_print_json(job);
+	else
+		print_created(job);
+out:
+	json_decref(argv);
+	json_decref(spec);
+	json_decref(job);
+	return (rc);
+}

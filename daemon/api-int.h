@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * What the api-*.c files share: the request context, the handler type, the
+ * reply helpers and the JSON encoders of jobs and runs. Private to api.
+ */
+#ifndef SCHEDD_API_INT_H
+#define SCHEDD_API_INT_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "proto/errors.h"
+
+struct schedd;
+struct job;
+struct run;
+struct store_event;
+struct api_route;
+
+#define API_REF_MAX	256		/* a {job} path segment */
+#define API_BODY_MAX	(1024 * 1024)	/* the contract's 1 MiB */
+#define API_HEADERS_MAX (16 * 1024)	/* the contract's 16 KiB */
+
+/* A handler returned this: it took the request and will reply itself. */
+#define API_DEFERRED 0
+
+struct api_ctx {
+	struct api		*api;
+	struct schedd		*sd;
+	struct evhttp_request	*req;
+	const struct api_route	*route;
+	char			 ref[API_REF_MAX]; /* {job}, decoded */
+	struct evkeyvalq	 query;
+	const char		*body;	/* raw request body, NUL-ended */
+	size_t			 body_len;
+	uid_t			 uid;	/* peer credentials */
+	gid_t			 gid;
+	pid_t			 pid;
+};
+
+/*
+ * Handler contract: return an HTTP status and set *out (stolen by the
+ * router; NULL for no body), return API_DEFERRED having taken ctx->req, or
+ * return -1 and fill err.
+ */
+typedef int (*api_handler)(struct api_ctx *, json_t **, struct serr *);
+
+/* Reject query parameters not in the NULL-ended allowed list. */
+int api_query_check(struct api_ctx *ctx, const char *const *allowed,
+    struct serr *err);
+/* A query parameter's value (lent) or NULL. */
+const char *api_query_get(struct api_ctx *ctx, const char *key);
+/* "true"/"1" -> 1, "false"/"0" -> 0, absent -> def; else -1 (err filled). */
+int api_query_bool(struct api_ctx *ctx, const char *key, int def,
+    struct serr *err);
+/* Bounded integer parameter; absent -> def. Returns 0 or -1. */
+int api_query_int(struct api_ctx *ctx, const char *key, long long min,
+    long long max, long long def, long long *out, struct serr *err);
+
+/* Send a JSON reply (body stolen, may be NULL) / the contract's error. */
+void api_reply_json(struct evhttp_request *req, int status, json_t *body);
+void api_reply_error(struct evhttp_request *req, const struct serr *err);
+
+/*
+ * Deferred requests: remember req until done or the client goes away.
+ * on_close runs if the client disconnects first (then req is gone).
+ */
+struct api_pending;
+struct api_pending *api_pending_new(struct evhttp_request *req,
+    void (*on_close)(struct api_pending *, void *), void *arg);
+/* Detach from the connection and free; req is not touched. */
+void api_pending_done(struct api_pending *p);
+struct evhttp_request *api_pending_req(struct api_pending *p);
+
+/* Encoders. */
+json_t *api_job_json(const struct job *job);
+json_t *api_run_json(const struct run *run);
+/* Resolve ctx->ref to a job or fill a 404. */
+struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
+
+/* Handlers. */
+int api_health(struct api_ctx *, json_t **, struct serr *);
+int api_jobs_list(struct api_ctx *, json_t **, struct serr *);
+int api_jobs_create(struct api_ctx *, json_t **, struct serr *);
+int api_job_get(struct api_ctx *, json_t **, struct serr *);
+int api_job_delete(struct api_ctx *, json_t **, struct serr *);
+int api_job_start(struct api_ctx *, json_t **, struct serr *);
+int api_job_stop(struct api_ctx *, json_t **, struct serr *);
+int api_job_restart(struct api_ctx *, json_t **, struct serr *);
+int api_job_kill(struct api_ctx *, json_t **, struct serr *);
+int api_job_pause(struct api_ctx *, json_t **, struct serr *);
+int api_job_resume(struct api_ctx *, json_t **, struct serr *);
+int api_job_wait(struct api_ctx *, json_t **, struct serr *);
+int api_job_runs(struct api_ctx *, json_t **, struct serr *);
+int api_job_logs(struct api_ctx *, json_t **, struct serr *);
+int api_events(struct api_ctx *, json_t **, struct serr *);
+
+/* Event streams (api-events.c). */
+void api_events_init(struct api *api, struct schedd *sd);
+void api_events_sink(void *arg, const struct store_event *ev);
+void api_events_shutdown(void);
+/* Log followers (api-logs.c). */
+void api_logs_shutdown(void);
+
+#endif

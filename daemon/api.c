@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The listener and the router. One gencb receives every request: it checks
+ * header and body sizes, content type and peer credentials, matches the
+ * route table ({job} captures one path segment), calls the handler and
+ * sends its answer or the contract's error body. libevent answers some
+ * malformed requests itself (400, and 413 past the body limit) before any
+ * of this runs; those answers are HTML, as proto/openapi.yaml says.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "daemon/schedd.h"
+#include "daemon/api.h"
+#include "daemon/api-int.h"
+#include "daemon/auth.h"
+#include "daemon/conf.h"
+#include "daemon/log.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
+
+#define API_PARTS_MAX 8
+
+enum api_flags {
+	API_BODY = 0x100,	/* takes a JSON body */
+};
+
+struct api_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	api_handler		 handler;
+	int			 flags;	/* AUTH_* | API_* */
+};
+
+/* Keep in step with proto/openapi.yaml (a test compares them). */
+static const struct api_route api_routes[] = {
+	{ EVHTTP_REQ_GET, "/v1/health", api_health, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/v1/jobs", api_jobs_list, AUTH_READ },
+	{ EVHTTP_REQ_POST, "/v1/jobs", api_jobs_create, AUTH_WRITE | API_BODY },
+	{ EVHTTP_REQ_GET, "/v1/jobs/{job}", api_job_get, AUTH_READ },
+	{ EVHTTP_REQ_DELETE, "/v1/jobs/{job}", api_job_delete, AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/start", api_job_start, AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/stop", api_job_stop, AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/restart", api_job_restart,
+	    AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/kill", api_job_kill,
+	    AUTH_WRITE | API_BODY },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/pause", api_job_pause, AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/jobs/{job}/resume", api_job_resume,
+	    AUTH_WRITE },
+	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/wait", api_job_wait, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/runs", api_job_runs, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/logs", api_job_logs, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/v1/events", api_events, AUTH_READ },
+};
+#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
+
+struct api {
+	struct schedd		*sd;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int			 fd;
+};
+
+struct api_pending {
+	struct evhttp_request	*req;
+	struct evhttp_connection *evcon;
+	void			(*on_close)(struct api_pending *, void *);
+	void			*arg;
+};
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return ("GET");
+	case EVHTTP_REQ_POST:
+		return ("POST");
+	case EVHTTP_REQ_DELETE:
+		return ("DELETE");
+	case EVHTTP_REQ_PUT:
+		return ("PUT");
+	case EVHTTP_REQ_HEAD:
+		return ("HEAD");
+	case EVHTTP_REQ_PATCH:
+		return ("PATCH");
+	case EVHTTP_REQ_OPTIONS:
+		return ("OPTIONS");
+	default:
+		return ("OTHER");
+	}
+}
+
+/* Replies */
+
+static const char *
+status_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return ("OK");
+	case 201:
+		return ("Created");
+	case 204:
+		return ("No Content");
+	case 400:
+		return ("Bad Request");
+	case 403:
+		return ("Forbidden");
+	case 404:
+		return ("Not Found");
+	case 405:
+		return ("Method Not Allowed");
+	case 409:
+		return ("Conflict");
+	case 410:
+		return ("Gone");
+	case 413:
+		return ("Payload Too Large");
+	case 415:
+		return ("Unsupported Media Type");
+	case 422:
+		return ("Unprocessable Entity");
+	case 431:
+		return ("Request Header Fields Too Large");
+	case 503:
+		return ("Service Unavailable");
+	default:
+		return (status >= 500 ? "Internal Server Error" : "OK");
+	}
+}
+
+static int
+dump_cb(const char *buf, size_t len, void *arg)
+{
+	return (evbuffer_add(arg, buf, len));
+}
+
+void
+api_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *buf;
+
+	buf = evbuffer_new();
+	if (body != NULL) {
+		json_dump_callback(body, dump_cb, buf,
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		evbuffer_add(buf, "\n", 1);
+		json_decref(body);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json; charset=utf-8");
+	evhttp_send_reply(req, status, status_reason(status), buf);
+	evbuffer_free(buf);
+}
+
+void
+api_reply_error(struct evhttp_request *req, const struct serr *err)
+{
+	json_t	*e;
+	int	 status;
+
+	status = serr_code_status(err->code);
+	e = json_pack("{s:s, s:s}", "code", serr_code_name(err->code),
+	    "message", err->message[0] != '\0' ? err->message :
+	    serr_code_name(err->code));
+	if (e != NULL && err->field[0] != '\0')
+		json_object_set_new(e, "field", json_string(err->field));
+	api_reply_json(req, status, json_pack("{s:o}", "error", e));
+}
+
+/* Pending (deferred) requests */
+
+static void
+api_pending_closecb(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_pending *p = arg;
+
+	(void)evcon;
+	/*
+	 * libevent detaches a request the handler still holds (req->evcon =
+	 * NULL) before freeing the connection; such a request is ours to
+	 * free. One still attached is freed by libevent right after us.
+	 */
+	if (evhttp_request_get_connection(p->req) == NULL)
+		evhttp_request_free(p->req);
+	p->req = NULL;
+	if (p->on_close != NULL)
+		p->on_close(p, p->arg);
+	free(p);
+}
+
+struct api_pending *
+api_pending_new(struct evhttp_request *req,
+    void (*on_close)(struct api_pending *, void *), void *arg)
+{
+	struct api_pending *p;
+
+	p = xcalloc(1, sizeof(*p));
+	p->req = req;
+	p->evcon = evhttp_request_get_connection(req);
+	p->on_close = on_close;
+	p->arg = arg;
+	if (p->evcon != NULL)
+		evhttp_connection_set_closecb(p->evcon, api_pending_closecb, p);
+	return (p);
+}
+
+struct evhttp_request *
+api_pending_req(struct api_pending *p)
+{
+	return (p->req);
+}
+
+void
+api_pending_done(struct api_pending *p)
+{
+	if (p == NULL)
+		return;
+	if (p->evcon != NULL)
+		evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+	free(p);
+}
+
+/* Query parameters */
+
+int
+api_query_check(struct api_ctx *ctx, const char *const *allowed,
+    struct serr *err)
+{
+	struct evkeyval		*kv;
+	const char *const	*a;
+
+	TAILQ_FOREACH(kv, &ctx->query, next) {
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(kv->key, *a) == 0)
+				break;
+		if (*a == NULL) {
+			serr_set(err, SERR_INVALID, kv->key,
+			    "unknown query parameter");
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+const char *
+api_query_get(struct api_ctx *ctx, const char *key)
+{
+	return (evhttp_find_header(&ctx->query, key));
+}
+
+int
+api_query_bool(struct api_ctx *ctx, const char *key, int def,
+    struct serr *err)
+{
+	const char *v;
+
+	if ((v = api_query_get(ctx, key)) == NULL)
+		return (def);
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || *v == '\0')
+		return (1);
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return (0);
+	serr_set(err, SERR_INVALID, key, "must be true or false");
+	return (-1);
+}
+
+int
+api_query_int(struct api_ctx *ctx, const char *key, long long min,
+    long long max, long long def, long long *out, struct serr *err)
+{
+	const char	*v, *errstr;
+	long long	 n;
+
+	if ((v = api_query_get(ctx, key)) == NULL) {
+		*out = def;
+		return (0);
+	}
+	n = util_strtonum(v, min, max, &errstr);
+	if (errstr != NULL) {
+		serr_set(err, SERR_INVALID, key, "must be an integer %lld..%lld",
+		    min, max);
+		return (-1);
+	}
+	*out = n;
+	return (0);
+}
+
+/* Routing */
+
+/*
+ * Split path into at most API_PARTS_MAX segments, in place. A trailing '/'
+ * is ignored; an empty segment ("//") matches no route. Returns the count
+ * or -1.
+ */
+static int
+path_split(char *path, char **parts)
+{
+	char	*p = path, *slash;
+	int	 n = 0, i;
+
+	if (*p++ != '/')
+		return (-1);
+	while (*p != '\0') {
+		if (n == API_PARTS_MAX)
+			return (-1);
+		parts[n++] = p;
+		if ((slash = strchr(p, '/')) == NULL)
+			break;
+		*slash = '\0';
+		p = slash + 1;
+	}
+	for (i = 0; i < n; i++)
+		if (parts[i][0] == '\0')
+			return (-1);
+	return (n);
+}
+
+/*
+ * Match a request path against a route template. On a match with a {job}
+ * capture, the decoded segment goes into ref. Returns 1 on a match.
+ */
+static int
+route_match(const char *tmpl, char *const *parts, int nparts, char *ref,
+    size_t reflen, int *bad_ref)
+{
+	char	 t[64], *tparts[API_PARTS_MAX], *dec;
+	size_t	 declen;
+	int	 nt, i;
+
+	util_strlcpy(t, tmpl, sizeof(t));
+	/* Templates are well-formed: split on '/'. */
+	nt = 0;
+	{
+		char *s, *save;
+
+		for (s = strtok_r(t, "/", &save); s != NULL && nt <
+		    API_PARTS_MAX; s = strtok_r(NULL, "/", &save))
+			tparts[nt++] = s;
+	}
+	if (nt != nparts)
+		return (0);
+	for (i = 0; i < nt; i++) {
+		if (strcmp(tparts[i], "{job}") == 0)
+			continue;
+		if (strcmp(tparts[i], parts[i]) != 0)
+			return (0);
+	}
+	for (i = 0; i < nt; i++) {
+		if (strcmp(tparts[i], "{job}") != 0)
+			continue;
+		dec = evhttp_uridecode(parts[i], 0, &declen);
+		if (dec == NULL || declen == 0 || declen != strlen(dec) ||
+		    declen >= reflen) {
+			*bad_ref = 1;
+			free(dec);
+			return (1);
+		}
+		memcpy(ref, dec, declen + 1);
+		free(dec);
+	}
+	return (1);
+}
+
+static int
+headers_size(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		n += strlen(kv->key) + strlen(kv->value) + 4;
+	return (n > API_HEADERS_MAX);
+}
+
+/* Absent, JSON, or curl -d's default (which carries JSON just as well). */
+static int
+content_type_ok(struct evhttp_request *req)
+{
+	const char	*ct;
+	size_t		 n;
+
+	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Type");
+	if (ct == NULL)
+		return (1);
+	n = strcspn(ct, "; \t");
+	if ((n == 16 && strncasecmp(ct, "application/json", n) == 0) ||
+	    (n == 33 &&
+	    strncasecmp(ct, "application/x-www-form-urlencoded", n) == 0))
+		return (1);
+	/* Any structured-syntax "+json" type. */
+	return (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
+static void
+api_peer(struct api_ctx *ctx)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct ucred			 cred;
+	socklen_t			 len = sizeof(cred);
+	int				 fd;
+
+	ctx->uid = (uid_t)-1;
+	ctx->gid = (gid_t)-1;
+	ctx->pid = 0;
+	if ((evcon = evhttp_request_get_connection(ctx->req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
+	    (fd = bufferevent_getfd(bev)) == -1)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		ctx->uid = cred.uid;
+		ctx->gid = cred.gid;
+		ctx->pid = cred.pid;
+	}
+}
+
+static void
+api_gencb(struct evhttp_request *req, void *arg)
+{
+	struct api			*api = arg;
+	struct api_ctx			 ctx;
+	const struct evhttp_uri		*uri;
+	const struct api_route		*r = NULL;
+	struct evbuffer			*in;
+	struct serr			 err;
+	char				 path[1024], *parts[API_PARTS_MAX];
+	char				*body = NULL;
+	const char			*p, *q;
+	json_t				*out = NULL;
+	size_t				 i, len;
+	int				 nparts, status = -1, path_hit = 0,
+					 bad_ref = 0;
+	enum evhttp_cmd_type		 method;
+
+	memset(&ctx, 0, sizeof(ctx));
+	TAILQ_INIT(&ctx.query);
+	ctx.api = api;
+	ctx.sd = api->sd;
+	ctx.req = req;
+	serr_clear(&err);
+	method = evhttp_request_get_command(req);
+	uri = evhttp_request_get_evhttp_uri(req);
+	p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (headers_size(req)) {
+		serr_set(&err, SERR_HEADERS_TOO_LARGE, NULL,
+		    "request headers exceed %d bytes", API_HEADERS_MAX);
+		goto fail;
+	}
+	if (p == NULL || util_strlcpy(path, p, sizeof(path)) >= sizeof(path) ||
+	    (nparts = path_split(path, parts)) < 0) {
+		serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
+		goto fail;
+	}
+	for (i = 0; i < API_NROUTES; i++) {
+		bad_ref = 0;
+		if (!route_match(api_routes[i].path, parts, nparts, ctx.ref,
+		    sizeof(ctx.ref), &bad_ref))
+			continue;
+		path_hit = 1;
+		if (api_routes[i].method == method) {
+			r = &api_routes[i];
+			break;
+		}
+	}
+	if (r == NULL) {
+		if (path_hit)
+			serr_set(&err, SERR_METHOD, NULL,
+			    "method %s not allowed here", method_name(method));
+		else
+			serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
+		goto fail;
+	}
+	if (bad_ref) {
+		serr_set(&err, SERR_NOT_FOUND, "job", "no such job");
+		goto fail;
+	}
+	ctx.route = r;
+	q = evhttp_uri_get_query(uri);
+	if (q != NULL && evhttp_parse_query_str(q, &ctx.query) == -1) {
+		serr_set(&err, SERR_INVALID, NULL, "malformed query string");
+		goto fail;
+	}
+
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	if (len > API_BODY_MAX) {
+		serr_set(&err, SERR_TOO_LARGE, NULL,
+		    "request body exceeds %d bytes", API_BODY_MAX);
+		goto fail;
+	}
+	if (len > 0) {
+		if (!(r->flags & API_BODY)) {
+			serr_set(&err, SERR_INVALID, NULL,
+			    "this route takes no request body");
+			goto fail;
+		}
+		if (!content_type_ok(req)) {
+			serr_set(&err, SERR_MEDIA_TYPE, NULL,
+			    "request body must be application/json");
+			goto fail;
+		}
+		body = xmalloc(len + 1);
+		evbuffer_copyout(in, body, len);
+		body[len] = '\0';
+	}
+	ctx.body = body;
+	ctx.body_len = len;
+
+	api_peer(&ctx);
+	if (auth_check(ctx.uid, ctx.gid, r->flags & AUTH_MASK, &err) == -1)
+		goto fail;
+	if (api->sd->shutting_down && method != EVHTTP_REQ_GET) {
+		serr_set(&err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		goto fail;
+	}
+
+	status = r->handler(&ctx, &out, &err);
+	if (status == API_DEFERRED) {
+		log_debug("%s %s -> deferred", method_name(method), p);
+		goto done;
+	}
+	if (status > 0) {
+		log_debug("%s %s -> %d", method_name(method), p, status);
+		api_reply_json(req, status, out);
+		goto done;
+	}
+	json_decref(out);
+	if (err.code == SERR_OK)
+		serr_set(&err, SERR_INTERNAL, NULL, "handler failed");
+fail:
+	log_debug("%s %s -> %d %s%s%s", method_name(method),
+	    p != NULL ? p : "?", serr_code_status(err.code), err.message,
+	    err.field[0] ? " field " : "", err.field);
+	api_reply_error(req, &err);
+done:
+	evhttp_clear_headers(&ctx.query);
+	free(body);
+}
+
+/* Listener */
+
+static int
+api_mkdir_parent(const char *sock, struct serr *err)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	util_strlcpy(dir, sock, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return (0);
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		serr_set(err, SERR_INTERNAL, "socket", "mkdir %s: %s", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+struct api *
+api_new(struct schedd *sd, struct serr *err)
+{
+	struct api		*api;
+	struct sockaddr_un	 sun;
+	struct group		*gr;
+	mode_t			 old;
+	int			 fd = -1;
+
+	api = xcalloc(1, sizeof(*api));
+	api->sd = sd;
+	api->fd = -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (util_strlcpy(sun.sun_path, sd->conf->socket_path,
+	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path)) {
+		serr_set(err, SERR_INVALID, "socket", "socket path too long");
+		goto fail;
+	}
+	if (api_mkdir_parent(sun.sun_path, err) == -1)
+		goto fail;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	/* A stale socket from a crash: refuse if something still answers. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		serr_set(err, SERR_CONFLICT, "socket",
+		    "%s: another schedd is listening", sun.sun_path);
+		goto fail;
+	}
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	unlink(sun.sun_path);
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		serr_set(err, SERR_INTERNAL, "socket", "bind %s: %s",
+		    sun.sun_path, strerror(errno));
+		goto fail;
+	}
+	umask(old);
+	util_strlcpy(api->path, sun.sun_path, sizeof(api->path));
+	if (chmod(sun.sun_path, 0660) == -1)
+		log_warn("chmod %s", sun.sun_path);
+	if (sd->conf->socket_group[0] != '\0' &&
+	    (gr = getgrnam(sd->conf->socket_group)) != NULL) {
+		if (chown(sun.sun_path, 0, gr->gr_gid) == -1)
+			log_warn("chown %s", sun.sun_path);
+		auth_set_group(gr->gr_gid);
+	}
+	if (listen(fd, 128) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "listen: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if ((api->http = evhttp_new(sd->base)) == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "evhttp_new");
+		goto fail;
+	}
+	/* Headers between 16 and 64 KiB get our 431; beyond, libevent's. */
+	evhttp_set_max_headers_size(api->http, 4 * API_HEADERS_MAX);
+	evhttp_set_max_body_size(api->http, API_BODY_MAX);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	evhttp_set_timeout(api->http, 3600);
+	evhttp_set_gencb(api->http, api_gencb, api);
+	if ((api->bound = evhttp_accept_socket_with_handle(api->http,
+	    fd)) == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "evhttp_accept_socket");
+		goto fail;
+	}
+	api->fd = fd;
+	api_events_init(api, sd);
+	log_info("listening on %s", api->path);
+	return (api);
+fail:
+	if (fd != -1 && api->bound == NULL)
+		close(fd);
+	api_free(api);
+	return (NULL);
+}
+
+void
+api_shutdown_begin(struct api *api)
+{
+	(void)api;
+	api_events_shutdown();
+	api_logs_shutdown();
+}
+
+void
+api_free(struct api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	if (api->path[0] != '\0')
+		unlink(api->path);
+	free(api);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration file parser. Bounded: lines over 4 KiB are an error,
+ * every number goes through util_strtonum.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conf.h"
+#include "daemon/log.h"
+#include "proto/util.h"
+
+void
+config_defaults(struct config *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	util_strlcpy(conf->socket_path, CONFIG_DEFAULT_SOCKET,
+	    sizeof(conf->socket_path));
+	util_strlcpy(conf->state_dir, CONFIG_DEFAULT_STATE,
+	    sizeof(conf->state_dir));
+	util_strlcpy(conf->socket_group, "schedd", sizeof(conf->socket_group));
+	util_strlcpy(conf->job_path, CONFIG_DEFAULT_JOB_PATH,
+	    sizeof(conf->job_path));
+	conf->log_level = LOG_LEVEL_INFO;
+	conf->durability_full = 0;
+	conf->event_retention = 100000;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		*--e = '\0';
+	return (s);
+}
+
+static int
+config_set_string(char *dst, size_t len, const char *v, int absolute,
+    const char *what)
+{
+	(void)what;
+	if (absolute && v[0] != '/')
+		return (-1);
+	if (util_strlcpy(dst, v, len) >= len)
+		return (-1);
+	return (0);
+}
+
+static int
+config_apply(struct config *conf, const char *key, const char *v,
+    const char **why)
+{
+	const char	*errstr;
+	int		 lvl;
+
+	*why = "bad value";
+	if (strcmp(key, "socket") == 0) {
+		*why = "must be an absolute path";
+		return (config_set_string(conf->socket_path,
+		    sizeof(conf->socket_path), v, 1, key));
+	}
+	if (strcmp(key, "state_dir") == 0) {
+		*why = "must be an absolute path";
+		return (config_set_string(conf->state_dir,
+		    sizeof(conf->state_dir), v, 1, key));
+	}
+	if (strcmp(key, "socket_group") == 0) {
+		*why = "too long";
+		return (config_set_string(conf->socket_group,
+		    sizeof(conf->socket_group), v, 0, key));
+	}
+	if (strcmp(key, "path") == 0) {
+		*why = "too long";
+		return (config_set_string(conf->job_path,
+		    sizeof(conf->job_path), v, 0, key));
+	}
+	if (strcmp(key, "log_level") == 0) {
+		*why = "must be error, warn, info or debug";
+		if ((lvl = log_level_parse(v)) == -1)
+			return (-1);
+		conf->log_level = lvl;
+		return (0);
+	}
+	if (strcmp(key, "durability") == 0) {
+		*why = "must be normal or full";
+		if (strcmp(v, "normal") == 0)
+			conf->durability_full = 0;
+		else if (strcmp(v, "full") == 0)
+			conf->durability_full = 1;
+		else
+			return (-1);
+		return (0);
+	}
+	if (strcmp(key, "event_retention") == 0) {
+		*why = "must be 100..100000000";
+		conf->event_retention = util_strtonum(v, 100, 100000000,
+		    &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	*why = "unknown key";
+	return (-1);
+}
+
+int
+config_load(struct config *conf, const char *path, int must_exist,
+    struct serr *err)
+{
+	FILE		*f;
+	char		 line[4096], *p, *eq, *key, *val;
+	const char	*why;
+	int		 lineno = 0, rc = -1;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return (0);
+		serr_set(err, SERR_INVALID, "config", "%s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			serr_set(err, SERR_INVALID, "config",
+			    "%s:%d: line too long", path, lineno);
+			goto out;
+		}
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		p = trim(line);
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			serr_set(err, SERR_INVALID, "config",
+			    "%s:%d: expected 'key = value'", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(p);
+		val = trim(eq + 1);
+		if (config_apply(conf, key, val, &why) == -1) {
+			serr_set(err, SERR_INVALID, "config",
+			    "%s:%d: %s: %s", path, lineno, key, why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		serr_set(err, SERR_INVALID, "config", "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return (rc);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * schedd.conf: "key = value" lines, '#' comments. Unknown keys and bad
+ * values fail with the line number. Command-line options override it.
+ */
+#ifndef SCHEDD_CONF_H
+#define SCHEDD_CONF_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "proto/errors.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/schedd/schedd.conf"
+#define CONFIG_DEFAULT_SOCKET	"/run/schedd/schedd.sock"
+#define CONFIG_DEFAULT_STATE	"/var/lib/schedd"
+#define CONFIG_DEFAULT_JOB_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct config {
+	char		 socket_path[PATH_MAX];	/* socket */
+	char		 state_dir[PATH_MAX];	/* state_dir */
+	char		 socket_group[64];	/* socket_group; "" = none */
+	int		 log_level;		/* log_level */
+	int		 durability_full;	/* durability = full */
+	int64_t		 event_retention;	/* event_retention */
+	char		 job_path[1024];	/* path: jobs' default PATH */
+};
+
+/* Fill in every default. */
+void config_defaults(struct config *conf);
+/*
+ * Read path into conf. A missing file is fine unless must_exist. Errors
+ * name the file and line: "schedd.conf:3: unknown key 'sokcet'".
+ * Returns 0 or -1.
+ */
+int config_load(struct config *conf, const char *path, int must_exist,
+    struct serr *err);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The transition table. Reading one row tells everything a state allows;
+ * adding a state or an event is adding a row or a column here and an action
+ * in the supervisor.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "daemon/job.h"
+
+static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
+	[JOB_CREATED] = {
+		[JEV_START] = ACT_SPAWN,
+		[JEV_DELETE] = ACT_REMOVE,
+	},
+	[JOB_QUEUED] = {
+		[JEV_STOP] = ACT_STOP_IDLE,
+		[JEV_RETRY] = ACT_SPAWN,
+	},
+	[JOB_STARTING] = {
+		[JEV_EXIT] = ACT_EXITED,
+	},
+	[JOB_RUNNING] = {
+		[JEV_STOP] = ACT_STOP,
+		[JEV_KILL] = ACT_SIGNAL,
+		[JEV_EXIT] = ACT_EXITED,
+		[JEV_PAUSE] = ACT_FREEZE,
+	},
+	[JOB_PAUSED] = {
+		[JEV_STOP] = ACT_STOP,
+		[JEV_KILL] = ACT_SIGNAL,
+		[JEV_EXIT] = ACT_EXITED,
+		[JEV_RESUME] = ACT_THAW,
+	},
+	[JOB_STOPPING] = {
+		[JEV_STOP] = ACT_JOIN,
+		[JEV_KILL] = ACT_SIGNAL,
+		[JEV_EXIT] = ACT_STOPPED,
+		[JEV_TIMEOUT] = ACT_KILL_TREE,
+	},
+	[JOB_BACKOFF] = {
+		[JEV_START] = ACT_SPAWN,
+		[JEV_STOP] = ACT_STOP_IDLE,
+		[JEV_RETRY] = ACT_SPAWN,
+	},
+	[JOB_EXITED] = {
+		[JEV_START] = ACT_SPAWN,
+		[JEV_DELETE] = ACT_REMOVE,
+	},
+	[JOB_STOPPED] = {
+		[JEV_START] = ACT_SPAWN,
+		[JEV_DELETE] = ACT_REMOVE,
+	},
+	[JOB_FAILED] = {
+		[JEV_START] = ACT_SPAWN,
+		[JEV_DELETE] = ACT_REMOVE,
+	},
+};
+
+static const char *const job_state_names[JOB_NSTATES] = {
+	[JOB_CREATED] = "created",
+	[JOB_QUEUED] = "queued",
+	[JOB_STARTING] = "starting",
+	[JOB_RUNNING] = "running",
+	[JOB_PAUSED] = "paused",
+	[JOB_STOPPING] = "stopping",
+	[JOB_BACKOFF] = "backoff",
+	[JOB_EXITED] = "exited",
+	[JOB_STOPPED] = "stopped",
+	[JOB_FAILED] = "failed",
+};
+
+static const char *const job_event_names[JEV_NEVENTS] = {
+	[JEV_START] = "start",
+	[JEV_STOP] = "stop",
+	[JEV_KILL] = "kill",
+	[JEV_DELETE] = "delete",
+	[JEV_EXIT] = "exit",
+	[JEV_TIMEOUT] = "timeout",
+	[JEV_RETRY] = "retry",
+	[JEV_PAUSE] = "pause",
+	[JEV_RESUME] = "resume",
+};
+
+enum job_action
+job_transition(enum job_state state, enum job_event ev)
+{
+	if ((unsigned int)state >= JOB_NSTATES ||
+	    (unsigned int)ev >= JEV_NEVENTS)
+		return (ACT_FORBIDDEN);
+	return (job_fsm[state][ev]);
+}
+
+const char *
+job_state_name(enum job_state state)
+{
+	if ((unsigned int)state >= JOB_NSTATES)
+		return ("unknown");
+	return (job_state_names[state]);
+}
+
+int
+job_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < JOB_NSTATES; i++)
+		if (strcmp(name, job_state_names[i]) == 0)
+			return (i);
+	return (-1);
+}
+
+const char *
+job_event_name(enum job_event ev)
+{
+	if ((unsigned int)ev >= JEV_NEVENTS)
+		return ("unknown");
+	return (job_event_names[ev]);
+}
+
+int
+job_state_active(enum job_state state)
+{
+	switch (state) {
+	case JOB_QUEUED:
+	case JOB_STARTING:
+	case JOB_RUNNING:
+	case JOB_PAUSED:
+	case JOB_STOPPING:
+	case JOB_BACKOFF:
+		return (1);
+	default:
+		return (0);
+	}
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Readers of /proc/PID. A process is identified by (pid, starttime), never
+ * by pid alone: pids are reused.
+ */
+#ifndef SCHEDD_PROCFS_H
+#define SCHEDD_PROCFS_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+struct proc_stat {
+	pid_t		 pid;
+	char		 state;		/* R, S, D, T, t, Z, ... */
+	char		 comm[32];
+	pid_t		 ppid;
+	pid_t		 pgrp;
+	pid_t		 session;
+	uint64_t	 utime;		/* clock ticks */
+	uint64_t	 stime;
+	long		 priority;
+	long		 nice;
+	uint64_t	 starttime;	/* clock ticks after boot */
+	int64_t		 rss_pages;
+	unsigned int	 rt_priority;
+	unsigned int	 policy;
+};
+
+/* Parse the text of a /proc/PID/stat file (len bytes). Returns 0 or -1. */
+int procfs_stat_parse(const char *buf, size_t len, struct proc_stat *ps);
+/* Read /proc/PID/stat. Returns 0, or -1 with errno set (ESRCH if gone). */
+int procfs_stat(pid_t pid, struct proc_stat *ps);
+/* 1 if pid is alive (not a zombie) and started at start, else 0. */
+int procfs_alive(pid_t pid, uint64_t start);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * schedd's main: options, start-up in dependency order (config, fds, state
+ * directory and its lock, store, supervisor with the reaper, API socket),
+ * the one event loop, and an orderly shutdown that stops every job before
+ * closing the database and removing the socket. fatal() is allowed here,
+ * before the loop runs, and nowhere after.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon/schedd.h"
+#include "daemon/api.h"
+#include "daemon/conf.h"
+#include "daemon/joblog.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+#include "daemon/supervisor.h"
+#include "proto/util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: schedd [--foreground | --daemonize] [--socket PATH] [--state-dir DIR]\n"
+"              [--config FILE] [--log-level LEVEL]\n"
+"\n"
+"schedd supervises jobs: it starts, reaps and records them and serves a JSON\n"
+"API over HTTP on a Unix socket (see schedctl(1)).\n"
+"\n"
+"  -s, --socket PATH      API socket (default %s)\n"
+"  -S, --state-dir DIR    database and job output (default %s)\n"
+"  -c, --config FILE      configuration file (default %s)\n"
+"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+"  -f, --foreground       stay in the foreground, log to stderr (the default\n"
+"                         unless started by a SysV-style init)\n"
+"  -D, --daemonize        detach and log to syslog\n"
+"  -h, --help             this text\n"
+"  -V, --version          print the version\n"
+"\n"
+"Signals: SIGTERM and SIGINT stop every job (its stop signal, then SIGKILL\n"
+"after its timeout), close the database, remove the socket and exit 0.\n"
+"Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
+"error.\n",
+	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH);
+}
+
+/* fds 0-2 must be valid before anything (SQLite included) opens a file. */
+static void
+sanitize_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (util_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return (-1);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return (-1);
+	return (0);
+}
+
+static void
+shutdown_done(void *arg)
+{
+	struct schedd *sd = arg;
+
+	log_info("every job is stopped");
+	event_base_loopexit(sd->base, NULL);
+}
+
+static void
+on_terminate(evutil_socket_t sig, short what, void *arg)
+{
+	struct schedd *sd = arg;
+
+	(void)what;
+	if (sd->shutting_down) {
+		log_info("%s again: still stopping jobs",
+		    util_signal_name((int)sig));
+		return;
+	}
+	log_info("%s: shutting down", util_signal_name((int)sig));
+	sd->shutting_down = 1;
+	api_shutdown_begin(sd->api);
+	supervisor_shutdown(sd->sup, shutdown_done, sd);
+}
+
+static void
+on_hangup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_info("SIGHUP: nothing to reload in this version");
+}
+
+/* Started by a SysV-style init (not systemd, which wants us in front). */
+static int
+started_by_init(void)
+{
+	return (getpid() != 1 && getppid() == 1 &&
+	    getenv("INVOCATION_ID") == NULL && getenv("NOTIFY_SOCKET") == NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "daemonize", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct schedd	 sd;
+	struct config	 conf;
+	struct serr	 err;
+	struct event	*ev_term, *ev_int, *ev_hup;
+	const char	*opt_socket = NULL, *opt_state = NULL;
+	const char	*opt_config = NULL, *opt_level = NULL;
+	char		 path[PATH_MAX];
+	int		 ch, foreground = -1, level, lockfd;
+
+	while ((ch = getopt_long(argc, argv, "s:S:c:l:fDhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			opt_socket = optarg;
+			break;
+		case 'S':
+			opt_state = optarg;
+			break;
+		case 'c':
+			opt_config = optarg;
+			break;
+		case 'l':
+			opt_level = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'D':
+			foreground = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return (0);
+		case 'V':
+			printf("schedd %s\n", SCHEDD_VERSION);
+			return (0);
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "schedd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return (2);
+	}
+	if (foreground == -1)
+		foreground = !started_by_init();
+
+	config_defaults(&conf);
+	serr_clear(&err);
+	if (config_load(&conf, opt_config != NULL ? opt_config :
+	    CONFIG_DEFAULT_PATH, opt_config != NULL, &err) == -1) {
+		fprintf(stderr, "schedd: %s\n", err.message);
+		return (1);
+	}
+	if (opt_socket != NULL &&
+	    util_strlcpy(conf.socket_path, opt_socket,
+	    sizeof(conf.socket_path)) >= sizeof(conf.socket_path)) {
+		fprintf(stderr, "schedd: --socket: path too long\n");
+		return (2);
+	}
+	if (opt_state != NULL &&
+	    util_strlcpy(conf.state_dir, opt_state, sizeof(conf.state_dir)) >=
+	    sizeof(conf.state_dir)) {
+		fprintf(stderr, "schedd: --state-dir: path too long\n");
+		return (2);
+	}
+	if (opt_level != NULL) {
+		if ((level = log_level_parse(opt_level)) == -1) {
+			fprintf(stderr, "schedd: --log-level: must be error, "
+			    "warn, info or debug\n");
+			return (2);
+		}
+		conf.log_level = level;
+	}
+
+	sanitize_fds();
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) == -1) {
+		fprintf(stderr, "schedd: daemon: %s\n", strerror(errno));
+		return (1);
+	}
+	log_init(foreground, (enum log_level)conf.log_level);
+
+	memset(&sd, 0, sizeof(sd));
+	sd.conf = &conf;
+	sd.started_ms = mono_ms();
+	if (mkdir_p(conf.state_dir, 0750) == -1)
+		fatal("state directory %s", conf.state_dir);
+	if (strlen(conf.state_dir) > sizeof(path) - 64)
+		fatalx("state directory path too long");
+	if (snprintf(path, sizeof(path), "%s/schedd.lock", conf.state_dir) < 0)
+		fatalx("snprintf");
+	if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fatal("%s", path);
+	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
+		fatalx("%s is in use by another schedd", conf.state_dir);
+	if ((sd.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (snprintf(path, sizeof(path), "%s/schedd.db", conf.state_dir) < 0)
+		fatalx("snprintf");
+	if ((sd.store = store_open(path, conf.durability_full, &err)) == NULL)
+		fatalx("%s", err.message);
+	if (joblog_init(conf.state_dir, &err) == -1)
+		fatalx("%s", err.message);
+	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
+		fatalx("%s", err.message);
+	if ((sd.api = api_new(&sd, &err)) == NULL)
+		fatalx("%s%s%s", err.field, err.field[0] ? ": " : "",
+		    err.message);
+
+	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
+	ev_int = evsignal_new(sd.base, SIGINT, on_terminate, &sd);
+	ev_hup = evsignal_new(sd.base, SIGHUP, on_hangup, &sd);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1 ||
+	    evsignal_add(ev_hup, NULL) == -1)
+		fatalx("cannot install signal handlers");
+
+	log_info("schedd %s ready (pid %d, %zu jobs, state %s)",
+	    SCHEDD_VERSION, (int)getpid(), supervisor_job_count(sd.sup),
+	    conf.state_dir);
+	event_base_dispatch(sd.base);
+
+	api_free(sd.api);
+	supervisor_free(sd.sup);
+	store_close(sd.store);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	event_base_free(sd.base);
+	close(lockfd);
+	log_info("schedd stopped");
+	return (0);
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Core types shared by the daemon's modules: the daemon state (struct
+ * schedd), a job and its runs, and the state enum. Nothing else lives here.
+ */
+#ifndef SCHEDD_SCHEDD_H
+#define SCHEDD_SCHEDD_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "proto/jobspec.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                     \
+	for ((var) = TAILQ_FIRST(head);                                 \
+	     (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);     \
+	     (var) = (tvar))
+#endif
+
+#define SCHEDD_VERSION PACKAGE_VERSION
+
+struct event_base;
+struct evhttp;
+struct store;
+struct supervisor;
+struct api;
+struct config;
+
+enum job_state {
+	JOB_CREATED = 0,	/* never started */
+	JOB_QUEUED,		/* waiting for exclusive CPUs */
+	JOB_STARTING,		/* being spawned (transient) */
+	JOB_RUNNING,		/* main process alive */
+	JOB_PAUSED,		/* tree frozen */
+	JOB_STOPPING,		/* stop signal sent, waiting for the exit */
+	JOB_BACKOFF,		/* waiting to restart */
+	JOB_EXITED,		/* ended by itself */
+	JOB_STOPPED,		/* ended on request */
+	JOB_FAILED,		/* could not start, or gave up restarting */
+	JOB_NSTATES
+};
+
+#define RUN_ERROR_MAX 256
+
+/* One run of a job: a spawn attempt and, if it started, its process. */
+struct run {
+	int64_t		 id;		/* runs.id; 0: no run yet */
+	int64_t		 number;	/* 1, 2, ... within the job */
+	pid_t		 pid;		/* main process; 0: never started */
+	uint64_t	 pid_start;	/* its /proc starttime (clock ticks) */
+	int64_t		 started_ms;
+	int64_t		 exited_ms;	/* 0: not ended */
+	int		 exit_code;	/* -1: none */
+	int		 signal;	/* 0: none */
+	int		 core_dumped;
+	int		 oom_killed;
+	char		 error[RUN_ERROR_MAX]; /* "": none */
+	int64_t		 user_cpu_ms;	/* -1: unknown */
+	int64_t		 system_cpu_ms;
+	int64_t		 max_rss_kb;
+};
+
+struct job_watch;
+TAILQ_HEAD(job_watches, job_watch);
+
+struct job {
+	int64_t		 id;
+	char		 name[JOBSPEC_NAME_MAX + 1];
+	char		*source;	/* "api" or "file:/path" */
+	struct job_spec	 spec;
+	enum job_state	 state;
+	int64_t		 restarts;
+	int64_t		 created_ms;
+	int64_t		 updated_ms;
+	struct run	 run;		/* the last run */
+
+	/* Supervisor-private from here on. */
+	struct supervisor *sup;		/* owner */
+	int		 notifying;	/* inside watch callbacks */
+	int		 pidfd;		/* of run.pid while alive; -1 */
+	int		 adopted;	/* not our child: watched by pidfd */
+	int		 stop_reason;	/* why a stop was asked (SUP_STOP_*) */
+	int		 delete_pending; /* remove once stopped */
+	int		 restart_pending; /* start again once stopped */
+	struct event	*timer;		/* stop timeout or backoff */
+	struct event	*pidfd_ev;	/* adopted process exit */
+	struct job_watches watches;
+	TAILQ_ENTRY(job) entry;
+};
+TAILQ_HEAD(job_list, job);
+
+/* The daemon: made in main() and handed to each module's init. */
+struct schedd {
+	struct event_base *base;
+	struct config	*conf;
+	struct store	*store;
+	struct supervisor *sup;
+	struct api	*api;
+	int64_t		 started_ms;	/* for uptime */
+	int		 shutting_down;
+};
+
+/* Wall clock and monotonic clock in milliseconds. */
+int64_t now_ms(void);
+int64_t mono_ms(void);
+
+#endif

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Process creation. The parent blocks every signal, clones with
+ * CLONE_VM|CLONE_VFORK (no page tables copied: the cost stays flat however
+ * large the daemon grows) and is suspended until the child has exec'd or
+ * died. The child shares our memory, so it must only make async-signal-safe
+ * calls and never allocate, lock or log; it writes {step, errno} to a
+ * close-on-exec pipe when a step fails. Under AddressSanitizer, whose
+ * runtime dislikes CLONE_VM, it falls back to fork().
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_LINUX_CLOSE_RANGE_H
+#include <linux/close_range.h>
+#endif
+#include <sys/syscall.h>
+
+#include "daemon/log.h"
+#include "daemon/spawn.h"
+#include "proto/util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_USE_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_USE_FORK 1
+#endif
+#endif
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum spawn_step {
+	STEP_SIGNALS = 1,	/* reset dispositions */
+	STEP_SETSID,
+	STEP_STDIN,
+	STEP_STDOUT,
+	STEP_STDERR,
+	STEP_FDS,		/* mark inherited fds close-on-exec */
+	STEP_CHDIR,
+	STEP_SETGROUPS,
+	STEP_SETGID,
+	STEP_SETUID,
+	STEP_SIGMASK,
+	STEP_EXECVE,
+};
+
+struct spawn_report {
+	int	step;
+	int	err;
+};
+
+struct spawn_child {
+	const struct spawn_req	*req;
+	int			 pipe_w;
+	int			 devnull;
+	sigset_t		 mask;	/* restored before execve */
+};
+
+/* A child stack for clone: the parent is suspended while it runs, and the
+ * daemon is single-threaded, so one suffices. */
+#ifndef SPAWN_USE_FORK
+static char spawn_stack[64 * 1024] __attribute__((aligned(16)));
+#endif
+
+static void
+child_fail(const struct spawn_child *c, int step)
+{
+	struct spawn_report r = { step, errno };
+	ssize_t n;
+
+	do
+		n = write(c->pipe_w, &r, sizeof(r));
+	while (n == -1 && errno == EINTR);
+	_exit(127);
+}
+
+static void
+child_fds_cloexec(void)
+{
+	/* close_range(2) with CLOSE_RANGE_CLOEXEC: inherited fds other than
+	 * 0-2 disappear at execve; the report pipe stays usable until then. */
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	{
+		int fd;
+
+		for (fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+}
+
+static int
+child_main(void *arg)
+{
+	const struct spawn_child	*c = arg;
+	const struct spawn_req		*req = c->req;
+	struct sigaction		 sa;
+	int				 sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* EINVAL for the signals glibc reserves is expected. */
+		if (sigaction(sig, &sa, NULL) == -1 && errno != EINVAL)
+			child_fail(c, STEP_SIGNALS);
+	}
+	if (setsid() == -1)
+		child_fail(c, STEP_SETSID);
+	if (dup2(c->devnull, STDIN_FILENO) == -1)
+		child_fail(c, STEP_STDIN);
+	if (dup2(req->stdout_fd, STDOUT_FILENO) == -1)
+		child_fail(c, STEP_STDOUT);
+	if (dup2(req->stderr_fd, STDERR_FILENO) == -1)
+		child_fail(c, STEP_STDERR);
+	child_fds_cloexec();
+	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
+		child_fail(c, STEP_CHDIR);
+	if (req->creds != NULL && req->creds->set) {
+		if (setgroups((size_t)req->creds->ngroups,
+		    req->creds->groups) == -1)
+			child_fail(c, STEP_SETGROUPS);
+		if (setgid(req->creds->gid) == -1)
+			child_fail(c, STEP_SETGID);
+		if (setuid(req->creds->uid) == -1)
+			child_fail(c, STEP_SETUID);
+	}
+	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
+		child_fail(c, STEP_SIGMASK);
+	execve(req->path, req->argv, req->envp);
+	child_fail(c, STEP_EXECVE);
+	return (127);
+}
+
+static void
+spawn_describe(const struct spawn_req *req, const struct spawn_report *r,
+    struct serr *err)
+{
+	const char *e = strerror(r->err);
+
+	switch (r->step) {
+	case STEP_EXECVE:
+		serr_set(err, SERR_UNSATISFIABLE, "argv", "execve %s: %s",
+		    req->path, e);
+		break;
+	case STEP_CHDIR:
+		serr_set(err, SERR_UNSATISFIABLE, "cwd", "chdir %s: %s",
+		    req->cwd != NULL ? req->cwd : "/", e);
+		break;
+	case STEP_SETGROUPS:
+		serr_set(err, SERR_UNSATISFIABLE, "user", "setgroups: %s", e);
+		break;
+	case STEP_SETGID:
+		serr_set(err, SERR_UNSATISFIABLE, "group", "setgid %u: %s",
+		    (unsigned int)req->creds->gid, e);
+		break;
+	case STEP_SETUID:
+		serr_set(err, SERR_UNSATISFIABLE, "user", "setuid %u: %s",
+		    (unsigned int)req->creds->uid, e);
+		break;
+	case STEP_SETSID:
+		serr_set(err, SERR_INTERNAL, NULL, "setsid: %s", e);
+		break;
+	case STEP_STDIN:
+	case STEP_STDOUT:
+	case STEP_STDERR:
+		serr_set(err, SERR_INTERNAL, NULL, "dup2: %s", e);
+		break;
+	default:
+		serr_set(err, SERR_INTERNAL, NULL, "child set-up step %d: %s",
+		    r->step, e);
+		break;
+	}
+}
+
+int
+spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
+{
+	struct spawn_child	c;
+	struct spawn_report	r;
+	sigset_t		all;
+	int			pfd[2] = { -1, -1 }, rc = -1, saved, st;
+	ssize_t			n;
+	pid_t			child;
+
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.devnull = -1;
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "pipe: %s", strerror(errno));
+		return (-1);
+	}
+	if ((c.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "/dev/null: %s",
+		    strerror(errno));
+		goto out;
+	}
+	c.pipe_w = pfd[1];
+
+	/* No handler may run in the child before it resets dispositions. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &c.mask);
+#ifdef SPAWN_USE_FORK
+	if ((child = fork()) == 0)
+		child_main(&c);
+#else
+	child = clone(child_main, spawn_stack + sizeof(spawn_stack),
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+#endif
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &c.mask, NULL);
+	if (child == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "clone: %s",
+		    strerror(saved));
+		goto out;
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+
+	/* EOF: execve succeeded. A report: the child failed and exited. */
+	do
+		n = read(pfd[0], &r, sizeof(r));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(r)) {
+		spawn_describe(req, &r, err);
+		while (waitpid(child, &st, __WALL) == -1 && errno == EINTR)
+			;
+		goto out;
+	}
+	*pid = child;
+	rc = 0;
+out:
+	saved = errno;
+	if (pfd[0] != -1)
+		close(pfd[0]);
+	if (pfd[1] != -1)
+		close(pfd[1]);
+	if (c.devnull != -1)
+		close(c.devnull);
+	errno = saved;
+	return (rc);
+}
+
+int
+spawn_resolve_path(const char *argv0, const char *search, char *buf,
+    size_t len)
+{
+	const char	*p, *end;
+	char		 cand[4096];
+	size_t		 dlen;
+	int		 n;
+
+	if (strchr(argv0, '/') == NULL && search != NULL) {
+		for (p = search; *p != '\0'; p = *end == ':' ? end + 1 : end) {
+			if ((end = strchr(p, ':')) == NULL)
+				end = p + strlen(p);
+			dlen = (size_t)(end - p);
+			if (dlen == 0)
+				continue;
+			n = snprintf(cand, sizeof(cand), "%.*s/%s", (int)dlen,
+			    p, argv0);
+			if (n < 0 || (size_t)n >= sizeof(cand))
+				continue;
+			if (access(cand, X_OK) == 0) {
+				if (util_strlcpy(buf, cand, len) >= len)
+					return (-1);
+				return (0);
+			}
+		}
+	}
+	if (util_strlcpy(buf, argv0, len) >= len)
+		return (-1);
+	return (0);
+}
+
+static int
+parse_id(const char *s, unsigned int *id)
+{
+	const char	*errstr;
+	long long	 v;
+
+	v = util_strtonum(s, 0, 0x7fffffff, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	*id = (unsigned int)v;
+	return (0);
+}
+
+int
+spawn_creds_resolve(const char *user, const char *group,
+    struct spawn_creds *creds, struct serr *err)
+{
+	struct passwd	 pw, *pwp = NULL;
+	struct group	 gr, *grp = NULL;
+	char		 buf[16384];
+	unsigned int	 id;
+	int		 n, rc;
+
+	memset(creds, 0, sizeof(*creds));
+	if (user == NULL && group == NULL)
+		return (0);
+	creds->set = 1;
+	creds->uid = geteuid();
+	creds->gid = getegid();
+	if (user != NULL) {
+		rc = getpwnam_r(user, &pw, buf, sizeof(buf), &pwp);
+		if (pwp == NULL && parse_id(user, &id) == 0) {
+			creds->uid = id;
+			rc = getpwuid_r(id, &pw, buf, sizeof(buf), &pwp);
+			if (pwp == NULL) {
+				/* A bare uid without a passwd entry. */
+				creds->gid = id;
+				creds->ngroups = 0;
+				goto group;
+			}
+		}
+		if (pwp == NULL) {
+			serr_set(err, SERR_UNSATISFIABLE, "user",
+			    "user %s: %s", user,
+			    rc != 0 ? strerror(rc) : "no such user");
+			return (-1);
+		}
+		creds->uid = pwp->pw_uid;
+		creds->gid = pwp->pw_gid;
+		util_strlcpy(creds->home, pwp->pw_dir, sizeof(creds->home));
+		util_strlcpy(creds->name, pwp->pw_name, sizeof(creds->name));
+		n = SPAWN_GROUPS_MAX;
+		if (getgrouplist(pwp->pw_name, pwp->pw_gid, creds->groups,
+		    &n) == -1)
+			n = 0;
+		creds->ngroups = n;
+	}
+group:
+	if (group != NULL) {
+		rc = getgrnam_r(group, &gr, buf, sizeof(buf), &grp);
+		if (grp != NULL)
+			creds->gid = grp->gr_gid;
+		else if (parse_id(group, &id) == 0)
+			creds->gid = id;
+		else {
+			serr_set(err, SERR_UNSATISFIABLE, "group",
+			    "group %s: %s", group,
+			    rc != 0 ? strerror(rc) : "no such group");
+			return (-1);
+		}
+		if (user == NULL)
+			creds->ngroups = 0;
+	}
+	if (creds->ngroups == 0) {
+		creds->groups[0] = creds->gid;
+		creds->ngroups = 1;
+	}
+	return (0);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Starting a process. The parent prepares everything (paths, argv, envp,
+ * credentials, fds); the child, made by a CLONE_VM|CLONE_VFORK clone whose
+ * cost does not grow with the daemon's memory, makes only async-signal-safe
+ * calls and reports the errno of a failing step through a close-on-exec
+ * pipe. Knows nothing of jobs or JSON.
+ */
+#ifndef SCHEDD_SPAWN_H
+#define SCHEDD_SPAWN_H
+
+#include <sys/types.h>
+
+#include "proto/errors.h"
+
+#define SPAWN_GROUPS_MAX 256
+
+struct spawn_creds {
+	int		 set;		/* change credentials */
+	uid_t		 uid;
+	gid_t		 gid;
+	gid_t		 groups[SPAWN_GROUPS_MAX];
+	int		 ngroups;
+	char		 home[256];	/* the user's home ("" if unknown) */
+	char		 name[64];	/* the user's name */
+};
+
+struct spawn_req {
+	const char	*path;		/* resolved executable */
+	char *const	*argv;
+	char *const	*envp;
+	const char	*cwd;		/* NULL: "/" */
+	const struct spawn_creds *creds; /* NULL: keep the daemon's */
+	int		 stdout_fd;
+	int		 stderr_fd;
+};
+
+/*
+ * Resolve user and group names (or numeric ids) into creds. Either may be
+ * NULL. Returns 0, or -1 with err ("user nosuch: no such user").
+ */
+int spawn_creds_resolve(const char *user, const char *group,
+    struct spawn_creds *creds, struct serr *err);
+
+/*
+ * Find argv0 in the colon-separated search path (when it has no '/') and
+ * write the executable's path into buf. If nothing is found, buf gets
+ * argv0 itself so that execve reports ENOENT. Returns 0, or -1 if buf is too
+ * small.
+ */
+int spawn_resolve_path(const char *argv0, const char *search, char *buf,
+    size_t len);
+
+/*
+ * Start the process. On success returns 0 and sets *pid; the child is in a
+ * new session (its pid is its process group), stdin is /dev/null, and it has
+ * exec'd (or, with the fork fallback, will exec). On a failing step returns
+ * -1 with err->message "execve /no/such: No such file or directory" and the
+ * failed child already reaped.
+ */
+int spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err);
+
+#endif

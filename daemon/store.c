@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * SQLite persistence. Owns the connection and the prepared statements of
+ * sql/queries.sql; every use binds, steps, resets and clears. Knows rows and
+ * columns, never job semantics: the supervisor decides what to write and
+ * groups it into transactions.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/schedd.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
+#include "sql/sql-gen.h"
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[SQL_NSTMTS];
+};
+
+static int
+store_fail(struct store *st, struct serr *err, const char *what)
+{
+	serr_set(err, SERR_INTERNAL, NULL, "store: %s: %s", what,
+	    sqlite3_errmsg(st->db));
+	log_warnx("%s: %s", what, sqlite3_errmsg(st->db));
+	return (-1);
+}
+
+static sqlite3_stmt *
+stmt_get(struct store *st, enum sql_stmt which)
+{
+	return (st->stmt[which]);
+}
+
+static void
+stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return (sqlite3_bind_null(s, i));
+	return (sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT));
+}
+
+/* Bind an integer, or NULL when v equals the "none" value. */
+static int
+bind_opt(sqlite3_stmt *s, int i, int64_t v, int64_t none)
+{
+	if (v == none)
+		return (sqlite3_bind_null(s, i));
+	return (sqlite3_bind_int64(s, i, v));
+}
+
+static int64_t
+col_opt(sqlite3_stmt *s, int i, int64_t none)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return (none);
+	return (sqlite3_column_int64(s, i));
+}
+
+static int
+store_exec_simple(struct store *st, enum sql_stmt which, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, which);
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	stmt_done(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return (store_fail(st, err, sql_statement_names[which]));
+	return (0);
+}
+
+static int
+store_migrate(struct store *st, struct serr *err)
+{
+	sqlite3_stmt	*s = NULL;
+	char		*msg = NULL;
+	int		 version, i, latest = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return (store_fail(st, err, "user_version"));
+	}
+	version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	for (i = 0; i < sql_nmigrations; i++)
+		if (sql_migrations[i].version > latest)
+			latest = sql_migrations[i].version;
+	if (version > latest) {
+		serr_set(err, SERR_INTERNAL, NULL,
+		    "database schema version %d is newer than this schedd (%d)",
+		    version, latest);
+		return (-1);
+	}
+	if (version == latest)
+		return (0);
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+	    SQLITE_OK)
+		goto fail;
+	for (i = 0; i < sql_nmigrations; i++) {
+		if (sql_migrations[i].version <= version)
+			continue;
+		log_info("applying schema migration %03d",
+		    sql_migrations[i].version);
+		if (sqlite3_exec(st->db, sql_migrations[i].text, NULL, NULL,
+		    &msg) != SQLITE_OK)
+			goto fail;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	return (0);
+fail:
+	serr_set(err, SERR_INTERNAL, NULL, "migration: %s",
+	    msg != NULL ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+struct store *
+store_open(const char *path, int sync_full, struct serr *err)
+{
+	struct store	*st;
+	char		*msg = NULL;
+	int		 i;
+	const char	*pragmas;
+
+	st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		serr_set(err, SERR_INTERNAL, NULL, "open %s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	pragmas = sync_full ?
+	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    " PRAGMA foreign_keys=ON;" :
+	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    " PRAGMA foreign_keys=ON;";
+	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		serr_set(err, SERR_INTERNAL, NULL, "%s: %s", path, msg);
+		sqlite3_free(msg);
+		goto fail;
+	}
+	if (store_migrate(st, err) == -1)
+		goto fail;
+	for (i = 0; i < SQL_NSTMTS; i++) {
+		if (sqlite3_prepare_v3(st->db, sql_statements[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			serr_set(err, SERR_INTERNAL, NULL, "prepare %s: %s",
+			    sql_statement_names[i], sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return (st);
+fail:
+	store_close(st);
+	return (NULL);
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < SQL_NSTMTS; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_warnx("close: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+int
+store_begin(struct store *st, struct serr *err)
+{
+	return (store_exec_simple(st, SQL_BEGIN, err));
+}
+
+int
+store_commit(struct store *st, struct serr *err)
+{
+	if (store_exec_simple(st, SQL_COMMIT, err) == -1) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	store_exec_simple(st, SQL_ROLLBACK, NULL);
+}
+
+int64_t
+store_job_next_id(struct store *st, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_NEXT_ID);
+	int64_t		 id = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else
+		store_fail(st, err, "job_next_id");
+	stmt_done(s);
+	return (id);
+}
+
+int
+store_job_insert(struct store *st, int64_t id, const char *name,
+    const char *source, const char *spec_json, const char *state,
+    int64_t created_ms, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_INSERT);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    bind_text(s, 2, name) != SQLITE_OK ||
+	    bind_text(s, 3, source) != SQLITE_OK ||
+	    bind_text(s, 4, spec_json) != SQLITE_OK ||
+	    bind_text(s, 5, state) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, created_ms) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_insert");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_job_update_state(struct store *st, int64_t id, const char *state,
+    int64_t restarts, int64_t updated_ms, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_UPDATE_STATE);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    bind_text(s, 2, state) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, restarts) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, updated_ms) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_update_state");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
+    const char *source, int64_t updated_ms, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_UPDATE_SPEC);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    bind_text(s, 2, spec_json) != SQLITE_OK ||
+	    bind_text(s, 3, source) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, updated_ms) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_update_spec");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_job_delete(struct store *st, int64_t id, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_DELETE);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_delete");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
+    void *arg, struct serr *err)
+{
+	sqlite3_stmt		*s = stmt_get(st, SQL_JOB_LIST);
+	struct store_job	 j;
+	int			 rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		j.id = sqlite3_column_int64(s, 0);
+		j.name = (const char *)sqlite3_column_text(s, 1);
+		j.source = (const char *)sqlite3_column_text(s, 2);
+		j.spec = (const char *)sqlite3_column_text(s, 3);
+		j.state = (const char *)sqlite3_column_text(s, 4);
+		j.restarts = sqlite3_column_int64(s, 5);
+		j.created_ms = sqlite3_column_int64(s, 6);
+		j.updated_ms = sqlite3_column_int64(s, 7);
+		if (j.name == NULL || j.source == NULL || j.spec == NULL ||
+		    j.state == NULL)
+			continue;
+		if (cb(arg, &j) == -1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(st, err, "job_list");
+	stmt_done(s);
+	return (ret);
+}
+
+int
+store_run_insert(struct store *st, int64_t job_id, struct run *run,
+    struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_INSERT);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, run->number) != SQLITE_OK ||
+	    bind_opt(s, 3, run->pid, 0) != SQLITE_OK ||
+	    bind_opt(s, 4, (int64_t)run->pid_start, 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, run->started_ms) != SQLITE_OK ||
+	    bind_opt(s, 6, run->exited_ms, 0) != SQLITE_OK ||
+	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
+	    SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "run_insert");
+	else
+		run->id = sqlite3_last_insert_rowid(st->db);
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_run_end(struct store *st, const struct run *run, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_UPDATE_END);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, run->id) != SQLITE_OK ||
+	    bind_opt(s, 2, run->exited_ms, 0) != SQLITE_OK ||
+	    bind_opt(s, 3, run->exit_code, -1) != SQLITE_OK ||
+	    bind_opt(s, 4, run->signal, 0) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 5, run->core_dumped) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 6, run->oom_killed) != SQLITE_OK ||
+	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
+	    SQLITE_OK ||
+	    bind_opt(s, 8, run->user_cpu_ms, -1) != SQLITE_OK ||
+	    bind_opt(s, 9, run->system_cpu_ms, -1) != SQLITE_OK ||
+	    bind_opt(s, 10, run->max_rss_kb, -1) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "run_update_end");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_run_list(struct store *st, int64_t job_id, int limit,
+    int (*cb)(void *, const struct run *), void *arg, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_LIST);
+	struct run	 r;
+	const char	*e;
+	int		 rc, n = 0;
+
+	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
+		stmt_done(s);
+		return (store_fail(st, err, "run_list"));
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(s, 0);
+		r.number = sqlite3_column_int64(s, 1);
+		r.pid = (pid_t)col_opt(s, 2, 0);
+		r.pid_start = (uint64_t)col_opt(s, 3, 0);
+		r.started_ms = sqlite3_column_int64(s, 4);
+		r.exited_ms = col_opt(s, 5, 0);
+		r.exit_code = (int)col_opt(s, 6, -1);
+		r.signal = (int)col_opt(s, 7, 0);
+		r.core_dumped = sqlite3_column_int(s, 8);
+		r.oom_killed = sqlite3_column_int(s, 9);
+		if ((e = (const char *)sqlite3_column_text(s, 10)) != NULL)
+			util_strlcpy(r.error, e, sizeof(r.error));
+		r.user_cpu_ms = col_opt(s, 11, -1);
+		r.system_cpu_ms = col_opt(s, 12, -1);
+		r.max_rss_kb = col_opt(s, 13, -1);
+		n++;
+		if (cb(arg, &r) == -1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		n = store_fail(st, err, "run_list");
+	stmt_done(s);
+	return (n);
+}
+
+int
+store_process_insert(struct store *st, int64_t run_id, pid_t pid,
+    uint64_t pid_start, pid_t ppid, const char *comm, const char *argv_json,
+    int64_t first_seen_ms, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_PROCESS_INSERT);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (int64_t)pid_start) != SQLITE_OK ||
+	    bind_opt(s, 4, ppid, 0) != SQLITE_OK ||
+	    bind_text(s, 5, comm) != SQLITE_OK ||
+	    bind_text(s, 6, argv_json) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, first_seen_ms) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "process_insert");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_process_exit(struct store *st, int64_t run_id, pid_t pid,
+    uint64_t pid_start, int64_t exited_ms, int exit_code, int sig,
+    struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_PROCESS_EXIT);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, (int64_t)pid_start) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 4, exited_ms) != SQLITE_OK ||
+	    bind_opt(s, 5, exit_code, -1) != SQLITE_OK ||
+	    bind_opt(s, 6, sig, 0) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "process_exit");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_event_insert(struct store *st, struct store_event *ev, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_INSERT);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, ev->time_ms) != SQLITE_OK ||
+	    bind_opt(s, 2, ev->job_id, 0) != SQLITE_OK ||
+	    bind_text(s, 3, ev->job) != SQLITE_OK ||
+	    bind_opt(s, 4, ev->run, 0) != SQLITE_OK ||
+	    bind_text(s, 5, ev->type) != SQLITE_OK ||
+	    bind_text(s, 6, ev->data != NULL ? ev->data : "{}") != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "event_insert");
+	else
+		ev->id = sqlite3_last_insert_rowid(st->db);
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_event_since(struct store *st, int64_t since, int limit,
+    int (*cb)(void *, const struct store_event *), void *arg,
+    struct serr *err)
+{
+	sqlite3_stmt		*s = stmt_get(st, SQL_EVENT_SINCE);
+	struct store_event	 ev;
+	int			 rc, n = 0;
+
+	if (sqlite3_bind_int64(s, 1, since) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
+		stmt_done(s);
+		return (store_fail(st, err, "event_since"));
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ev.id = sqlite3_column_int64(s, 0);
+		ev.time_ms = sqlite3_column_int64(s, 1);
+		ev.job_id = col_opt(s, 2, 0);
+		ev.job = (const char *)sqlite3_column_text(s, 3);
+		ev.run = col_opt(s, 4, 0);
+		ev.type = (const char *)sqlite3_column_text(s, 5);
+		ev.data = (const char *)sqlite3_column_text(s, 6);
+		if (ev.type == NULL)
+			ev.type = "unknown";
+		n++;
+		if (cb(arg, &ev) == -1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		n = store_fail(st, err, "event_since");
+	stmt_done(s);
+	return (n);
+}
+
+int
+store_event_bounds(struct store *st, int64_t *oldest, int64_t *last,
+    struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_BOUNDS);
+	int		 rc = 0;
+
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*oldest = col_opt(s, 0, 0);
+		*last = col_opt(s, 1, 0);
+	} else
+		rc = store_fail(st, err, "event_bounds");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_event_prune(struct store *st, int64_t upto, struct serr *err)
+{
+	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_PRUNE);
+	int		 rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, upto) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "event_prune");
+	stmt_done(s);
+	return (rc);
+}

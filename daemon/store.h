@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The SQLite store: jobs, runs, processes and events. Opens the database in
+ * WAL mode, migrates it by PRAGMA user_version, prepares every statement of
+ * sql/queries.sql once. Callers group writes into one transaction with
+ * store_begin/commit so that a state change and its event land together.
+ * Never called from the API layer directly (STYLE.md).
+ */
+#ifndef SCHEDD_STORE_H
+#define SCHEDD_STORE_H
+
+#include <stdint.h>
+
+#include "proto/errors.h"
+
+struct store;
+struct run;
+
+/* An event row. Strings are lent: valid until the callback returns. */
+struct store_event {
+	int64_t		 id;
+	int64_t		 time_ms;
+	int64_t		 job_id;	/* 0: not about a job */
+	const char	*job;		/* job name or NULL */
+	int64_t		 run;		/* run number; 0: none */
+	const char	*type;
+	const char	*data;		/* JSON object text */
+};
+
+/* A job row as loaded at start-up. Strings are lent. */
+struct store_job {
+	int64_t		 id;
+	const char	*name;
+	const char	*source;
+	const char	*spec;
+	const char	*state;
+	int64_t		 restarts;
+	int64_t		 created_ms;
+	int64_t		 updated_ms;
+};
+
+/*
+ * Open (creating if needed) the database at path and bring its schema up
+ * to date. sync_full: synchronous=FULL instead of NORMAL. Returns the store
+ * (caller closes with store_close) or NULL with err filled.
+ */
+struct store *store_open(const char *path, int sync_full, struct serr *err);
+/* Finalize statements and close. Accepts NULL. */
+void store_close(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int store_begin(struct store *st, struct serr *err);
+int store_commit(struct store *st, struct serr *err);
+void store_rollback(struct store *st);
+
+/* The id the next inserted job will get, or -1. */
+int64_t store_job_next_id(struct store *st, struct serr *err);
+int store_job_insert(struct store *st, int64_t id, const char *name,
+    const char *source, const char *spec_json, const char *state,
+    int64_t created_ms, struct serr *err);
+int store_job_update_state(struct store *st, int64_t id, const char *state,
+    int64_t restarts, int64_t updated_ms, struct serr *err);
+int store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
+    const char *source, int64_t updated_ms, struct serr *err);
+/* Deletes the job, its runs and processes (not its events). */
+int store_job_delete(struct store *st, int64_t id, struct serr *err);
+/* Call cb for every job, by id. cb returns 0 to go on, -1 to stop.
+ * Returns 0 or -1. */
+int store_job_load(struct store *st,
+    int (*cb)(void *, const struct store_job *), void *arg, struct serr *err);
+
+/* Insert run (run->id set on success). A run with pid 0 is recorded with
+ * a NULL pid. */
+int store_run_insert(struct store *st, int64_t job_id, struct run *run,
+    struct serr *err);
+/* Record the end of run: exit fields, error, rusage. */
+int store_run_end(struct store *st, const struct run *run, struct serr *err);
+/* Call cb for the job's runs, newest first, at most limit. Returns the
+ * number visited or -1. */
+int store_run_list(struct store *st, int64_t job_id, int limit,
+    int (*cb)(void *, const struct run *), void *arg, struct serr *err);
+
+int store_process_insert(struct store *st, int64_t run_id, pid_t pid,
+    uint64_t pid_start, pid_t ppid, const char *comm, const char *argv_json,
+    int64_t first_seen_ms, struct serr *err);
+/* exit_code -1 / signal 0 for "none". */
+int store_process_exit(struct store *st, int64_t run_id, pid_t pid,
+    uint64_t pid_start, int64_t exited_ms, int exit_code, int sig,
+    struct serr *err);
+
+/* Append ev (ev->id set on success). */
+int store_event_insert(struct store *st, struct store_event *ev,
+    struct serr *err);
+/* Events with id > since, in order, at most limit; returns the count
+ * visited or -1. */
+int store_event_since(struct store *st, int64_t since, int limit,
+    int (*cb)(void *, const struct store_event *), void *arg,
+    struct serr *err);
+/* Oldest retained id (0 if none) and the last id ever given (0 if none). */
+int store_event_bounds(struct store *st, int64_t *oldest, int64_t *last,
+    struct serr *err);
+/* Delete events with id <= upto. */
+int store_event_prune(struct store *st, int64_t upto, struct serr *err);
+
+#endif

@@ -1,0 +1,1338 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Jobs and their lives. Every state change goes through sup_change(), which
+ * writes the job's state, the run row it touches and the event reporting it
+ * in one transaction before anything is announced. The actions of the
+ * transition table (job.c) are the functions named act_*. Processes are
+ * identified by (pid, start time); a job's main pid is looked up in a small
+ * hash. Stop timeouts are evtimers; nothing here blocks but short SQLite
+ * statements and the spawn itself.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "daemon/schedd.h"
+#include "daemon/conf.h"
+#include "daemon/job.h"
+#include "daemon/joblog.h"
+#include "daemon/log.h"
+#include "daemon/procfs.h"
+#include "daemon/reaper.h"
+#include "daemon/spawn.h"
+#include "daemon/store.h"
+#include "daemon/supervisor.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
+
+#define SUP_PID_BUCKETS 4096
+#define SUP_PRUNE_EVERY 1000
+
+struct job_watch {
+	void		(*cb)(struct job *, int, void *);
+	void		*arg;
+	int		 dead;	/* unwatched while callbacks run */
+	TAILQ_ENTRY(job_watch) entry;
+};
+
+/* pid -> job for main processes that have not been reaped. */
+struct pid_slot {
+	pid_t		 pid;
+	struct job	*job;
+	LIST_ENTRY(pid_slot) entry;
+};
+LIST_HEAD(pid_bucket, pid_slot);
+
+struct supervisor {
+	struct schedd	*sd;
+	struct store	*st;
+	struct job_list	 jobs;
+	size_t		 njobs;
+	struct pid_bucket pids[SUP_PID_BUCKETS];
+	void		(*sink)(void *, const struct store_event *);
+	void		*sink_arg;
+	int64_t		 events_until_prune;
+	int		 shutting_down;
+	void		(*shutdown_done)(void *);
+	void		*shutdown_arg;
+	int		 notifying;	/* inside watch callbacks */
+};
+
+enum run_op {
+	RUN_NONE = 0,	/* the change touches no run row */
+	RUN_BEGIN,	/* insert job->run */
+	RUN_END,	/* record job->run's end */
+};
+
+static void sup_check_shutdown(struct supervisor *);
+static void act_remove(struct supervisor *, struct job *);
+static int act_spawn(struct supervisor *, struct job *, struct serr *);
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int
+sys_pidfd_open(pid_t pid)
+{
+	return ((int)syscall(SYS_pidfd_open, pid, 0));
+}
+
+static int
+sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return ((int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
+}
+
+/* pid map */
+
+static struct pid_bucket *
+pid_bucket(struct supervisor *sup, pid_t pid)
+{
+	return (&sup->pids[(unsigned int)pid % SUP_PID_BUCKETS]);
+}
+
+static void
+pid_add(struct supervisor *sup, pid_t pid, struct job *job)
+{
+	struct pid_slot *s;
+
+	s = xcalloc(1, sizeof(*s));
+	s->pid = pid;
+	s->job = job;
+	LIST_INSERT_HEAD(pid_bucket(sup, pid), s, entry);
+}
+
+static struct job *
+pid_find(struct supervisor *sup, pid_t pid)
+{
+	struct pid_slot *s;
+
+	LIST_FOREACH(s, pid_bucket(sup, pid), entry)
+		if (s->pid == pid)
+			return (s->job);
+	return (NULL);
+}
+
+static void
+pid_del(struct supervisor *sup, pid_t pid)
+{
+	struct pid_slot *s;
+
+	LIST_FOREACH(s, pid_bucket(sup, pid), entry) {
+		if (s->pid == pid) {
+			LIST_REMOVE(s, entry);
+			free(s);
+			return;
+		}
+	}
+}
+
+int
+supervisor_pid_known(void *arg, pid_t pid)
+{
+	return (pid_find(arg, pid) != NULL);
+}
+
+/* Watches */
+
+struct job_watch *
+supervisor_watch(struct job *job, void (*cb)(struct job *, int, void *),
+    void *arg)
+{
+	struct job_watch *w;
+
+	w = xcalloc(1, sizeof(*w));
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&job->watches, w, entry);
+	return (w);
+}
+
+void
+supervisor_unwatch(struct job *job, struct job_watch *w)
+{
+	if (w == NULL)
+		return;
+	/* Freed by sup_notify's sweep: callbacks may be iterating. */
+	w->dead = 1;
+	w->cb = NULL;
+	if (job != NULL && !job->notifying) {
+		TAILQ_REMOVE(&job->watches, w, entry);
+		free(w);
+	}
+}
+
+static void
+sup_notify(struct job *job, int gone)
+{
+	struct job_watch *w, *tw;
+
+	job->notifying++;
+	TAILQ_FOREACH(w, &job->watches, entry) {
+		if (!w->dead && w->cb != NULL)
+			w->cb(job, gone, w->arg);
+	}
+	job->notifying--;
+	if (job->notifying > 0)
+		return;
+	TAILQ_FOREACH_SAFE(w, &job->watches, entry, tw) {
+		if (w->dead || gone) {
+			TAILQ_REMOVE(&job->watches, w, entry);
+			free(w);
+		}
+	}
+}
+
+/* Jobs */
+
+static struct job *
+job_alloc(void)
+{
+	struct job *job;
+
+	job = xcalloc(1, sizeof(*job));
+	jobspec_init(&job->spec);
+	job->pidfd = -1;
+	job->run.exit_code = -1;
+	job->run.user_cpu_ms = job->run.system_cpu_ms = -1;
+	job->run.max_rss_kb = -1;
+	TAILQ_INIT(&job->watches);
+	return (job);
+}
+
+static void
+job_release(struct supervisor *sup, struct job *job)
+{
+	if (job->run.pid != 0 && pid_find(sup, job->run.pid) == job)
+		pid_del(sup, job->run.pid);
+	if (job->timer != NULL)
+		event_free(job->timer);
+	if (job->pidfd_ev != NULL)
+		event_free(job->pidfd_ev);
+	if (job->pidfd != -1)
+		close(job->pidfd);
+	sup_notify(job, 1);
+	jobspec_free(&job->spec);
+	free(job->source);
+	free(job);
+}
+
+struct job *
+supervisor_job_find(struct supervisor *sup, const char *ref)
+{
+	struct job	*job;
+	const char	*errstr;
+	long long	 id = 0;
+	int		 by_id;
+
+	by_id = ref[0] != '\0' && strspn(ref, "0123456789") == strlen(ref);
+	if (by_id) {
+		id = util_strtonum(ref, 1, INT64_MAX, &errstr);
+		if (errstr != NULL)
+			return (NULL);
+	}
+	TAILQ_FOREACH(job, &sup->jobs, entry) {
+		if (by_id ? job->id == id : strcmp(job->name, ref) == 0)
+			return (job);
+	}
+	return (NULL);
+}
+
+const struct job_list *
+supervisor_jobs(struct supervisor *sup)
+{
+	return (&sup->jobs);
+}
+
+size_t
+supervisor_job_count(struct supervisor *sup)
+{
+	return (sup->njobs);
+}
+
+void
+supervisor_set_sink(struct supervisor *sup,
+    void (*sink)(void *, const struct store_event *), void *arg)
+{
+	sup->sink = sink;
+	sup->sink_arg = arg;
+}
+
+/*
+ * Write an event (inside the caller's transaction) and, once committed,
+ * announce it. data is stolen.
+ */
+static int
+sup_event_write(struct supervisor *sup, struct store_event *ev,
+    const struct job *job, int64_t run, const char *type, json_t *data,
+    char **text, struct serr *err)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time_ms = now_ms();
+	ev->job_id = job != NULL ? job->id : 0;
+	ev->job = job != NULL ? job->name : NULL;
+	ev->run = run;
+	ev->type = type;
+	*text = json_dumps(data != NULL ? data : json_object(),
+	    JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(data);
+	ev->data = *text != NULL ? *text : "{}";
+	return (store_event_insert(sup->st, ev, err));
+}
+
+static void
+sup_event_announce(struct supervisor *sup, const struct store_event *ev)
+{
+	struct serr	err;
+	int64_t		oldest, last;
+
+	if (sup->sink != NULL)
+		sup->sink(sup->sink_arg, ev);
+	if (--sup->events_until_prune > 0)
+		return;
+	sup->events_until_prune = SUP_PRUNE_EVERY;
+	if (store_event_bounds(sup->st, &oldest, &last, &err) == 0 &&
+	    last - oldest >= sup->sd->conf->event_retention &&
+	    store_event_prune(sup->st, last - sup->sd->conf->event_retention,
+	    &err) == -1)
+		log_warnx("event prune: %s", err.message);
+}
+
+/*
+ * The one way a job changes state: store the run row (op), the job's new
+ * state and the event together, then update memory, announce the event and
+ * tell the watches. If the store fails the change still happens in memory
+ * (it happened in the world) but no event is announced; the failure is
+ * logged. data is stolen.
+ */
+static void
+sup_change(struct supervisor *sup, struct job *job, enum job_state to,
+    enum run_op op, const char *type, json_t *data)
+{
+	struct store_event	 ev;
+	struct serr		 err;
+	char			*text = NULL;
+	enum job_state		 from = job->state;
+	int64_t			 now = now_ms();
+	int			 stored = 0;
+
+	serr_clear(&err);
+	if (store_begin(sup->st, &err) == -1)
+		goto fail;
+	if (op == RUN_BEGIN && store_run_insert(sup->st, job->id, &job->run,
+	    &err) == -1)
+		goto fail;
+	if (op == RUN_BEGIN && job->run.pid != 0 &&
+	    store_process_insert(sup->st, job->run.id, job->run.pid,
+	    job->run.pid_start, getpid(), NULL, NULL, job->run.started_ms,
+	    &err) == -1)
+		goto fail;
+	if (op == RUN_END && (store_run_end(sup->st, &job->run, &err) == -1 ||
+	    (job->run.pid != 0 && store_process_exit(sup->st, job->run.id,
+	    job->run.pid, job->run.pid_start, job->run.exited_ms,
+	    job->run.exit_code, job->run.signal, &err) == -1)))
+		goto fail;
+	if (store_job_update_state(sup->st, job->id, job_state_name(to),
+	    job->restarts, now, &err) == -1)
+		goto fail;
+	if (sup_event_write(sup, &ev, job, job->run.number, type, data, &text,
+	    &err) == -1) {
+		data = NULL;
+		goto fail;
+	}
+	data = NULL;
+	if (store_commit(sup->st, &err) == -1)
+		goto fail;
+	stored = 1;
+	goto apply;
+fail:
+	json_decref(data);
+	store_rollback(sup->st);
+	log_warnx("%s: %s -> %s not stored: %s", job->name,
+	    job_state_name(from), job_state_name(to), err.message);
+apply:
+	job->state = to;
+	job->updated_ms = now;
+	if (from != to)
+		log_info("%s: %s -> %s", job->name, job_state_name(from),
+		    job_state_name(to));
+	else
+		log_debug("%s: %s (%s)", job->name, job_state_name(to), type);
+	if (stored)
+		sup_event_announce(sup, &ev);
+	free(text);
+	sup_notify(job, 0);
+}
+
+/* Naming */
+
+static int
+sup_name_taken(struct supervisor *sup, const char *name)
+{
+	struct job *job;
+
+	TAILQ_FOREACH(job, &sup->jobs, entry)
+		if (strcmp(job->name, name) == 0)
+			return (1);
+	return (0);
+}
+
+/* "<basename of argv[0]>-<id>", keeping only characters a name allows. */
+static void
+sup_name_generate(struct supervisor *sup, const char *argv0, int64_t id,
+    char *buf, size_t len)
+{
+	char		 base[40];
+	const char	*p;
+	size_t		 n = 0;
+	int		 extra = 1;
+
+	if ((p = strrchr(argv0, '/')) != NULL)
+		p++;
+	else
+		p = argv0;
+	for (; *p != '\0' && n < sizeof(base) - 1; p++) {
+		if (isalnum((unsigned char)*p) ||
+		    (n > 0 && (*p == '.' || *p == '_' || *p == '-')))
+			base[n++] = *p;
+	}
+	base[n] = '\0';
+	if (n == 0)
+		util_strlcpy(base, "job", sizeof(base));
+	snprintf(buf, len, "%s-%" PRId64, base, id);
+	while (sup_name_taken(sup, buf))
+		snprintf(buf, len, "%s-%" PRId64 "-%d", base, id, ++extra);
+}
+
+/*
+ * What this build cannot apply yet is refused, never silently ignored.
+ */
+static int
+sup_check_supported(const struct job_spec *spec, struct serr *err)
+{
+	if (spec->cpus != NULL) {
+		serr_set(err, SERR_UNSATISFIABLE, "cpus",
+		    "cpus: CPU pinning is not available in this schedd yet");
+		return (-1);
+	}
+	if (spec->exclusive_cpus > 0) {
+		serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
+		    "exclusive_cpus: exclusive CPU grants are not available in this schedd yet");
+		return (-1);
+	}
+	if (spec->sched.set) {
+		serr_set(err, SERR_UNSATISFIABLE, "sched",
+		    "sched: scheduling policies are not available in this schedd yet");
+		return (-1);
+	}
+	if (spec->limits.set) {
+		serr_set(err, SERR_UNSATISFIABLE, "limits",
+		    "limits: cgroup limits are not available in this schedd yet");
+		return (-1);
+	}
+	if (spec->restart.set && spec->restart.policy != RESTART_NO) {
+		serr_set(err, SERR_UNSATISFIABLE, "restart.policy",
+		    "restart.policy: automatic restarts are not available in this schedd yet");
+		return (-1);
+	}
+	if (spec->nafter > 0) {
+		serr_set(err, SERR_UNSATISFIABLE, "after",
+		    "after: start ordering is not available in this schedd yet");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
+    const char *source, struct job **out, struct serr *err)
+{
+	struct job	*job;
+	struct serr	 serr;
+	char		*text;
+	int64_t		 id;
+
+	if (sup->shutting_down) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (spec->name != NULL && sup_name_taken(sup, spec->name)) {
+		serr_set(err, SERR_CONFLICT, "name", "a job named %s exists",
+		    spec->name);
+		return (-1);
+	}
+	if (sup_check_supported(spec, err) == -1)
+		return (-1);
+	if ((id = store_job_next_id(sup->st, err)) == -1)
+		return (-1);
+
+	job = job_alloc();
+	job->sup = sup;
+	if (jobspec_copy(&job->spec, spec) == -1) {
+		job_release(sup, job);
+		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
+		return (-1);
+	}
+	job->id = id;
+	if (spec->name != NULL)
+		util_strlcpy(job->name, spec->name, sizeof(job->name));
+	else {
+		sup_name_generate(sup, spec->argv[0], id, job->name,
+		    sizeof(job->name));
+		job->spec.name = xstrdup(job->name);
+	}
+	job->source = xstrdup(source);
+	job->state = JOB_CREATED;
+	job->created_ms = job->updated_ms = now_ms();
+
+	text = json_dumps(jobspec_to_json(&job->spec) /* stolen below */,
+	    JSON_COMPACT | JSON_SORT_KEYS);
+	serr_clear(&serr);
+	if (text == NULL || store_begin(sup->st, err) == -1)
+		goto fail;
+	if (store_job_insert(sup->st, job->id, job->name, job->source, text,
+	    job_state_name(job->state), job->created_ms, err) == -1) {
+		store_rollback(sup->st);
+		goto fail;
+	}
+	{
+		struct store_event	 ev;
+		char			*etext = NULL;
+
+		if (sup_event_write(sup, &ev, job, 0, "created",
+		    json_pack("{s:s}", "source", source), &etext, err) == -1 ||
+		    store_commit(sup->st, err) == -1) {
+			free(etext);
+			store_rollback(sup->st);
+			goto fail;
+		}
+		free(text);
+		text = NULL;
+		TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
+		sup->njobs++;
+		log_info("%s: created (id %" PRId64 ", %s)", job->name, job->id,
+		    source);
+		sup_event_announce(sup, &ev);
+		free(etext);
+	}
+	*out = job;
+	if (job->spec.start)
+		act_spawn(sup, job, &serr);
+	return (0);
+fail:
+	free(text);
+	job_release(sup, job);
+	if (err != NULL && err->code == SERR_OK)
+		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
+	return (-1);
+}
+
+/* Spawning */
+
+static char **
+sup_build_env(const struct job *job, const struct spawn_creds *creds,
+    const char *default_path, const char **search)
+{
+	const struct job_spec	*s = &job->spec;
+	char			**envp;
+	size_t			 i, n = 0;
+	int			 has_path = 0, has_home = 0, has_user = 0,
+				 has_logname = 0;
+
+	envp = xcalloc(s->nenv + 5, sizeof(*envp));
+	*search = default_path;
+	for (i = 0; i < s->nenv; i++) {
+		if (strcmp(s->env_keys[i], "PATH") == 0) {
+			has_path = 1;
+			*search = s->env_values[i];
+		}
+		has_home |= strcmp(s->env_keys[i], "HOME") == 0;
+		has_user |= strcmp(s->env_keys[i], "USER") == 0;
+		has_logname |= strcmp(s->env_keys[i], "LOGNAME") == 0;
+		envp[n++] = xasprintf("%s=%s", s->env_keys[i],
+		    s->env_values[i]);
+	}
+	if (!has_path)
+		envp[n++] = xasprintf("PATH=%s", default_path);
+	if (creds != NULL && creds->set && creds->name[0] != '\0') {
+		if (!has_home && creds->home[0] != '\0')
+			envp[n++] = xasprintf("HOME=%s", creds->home);
+		if (!has_user)
+			envp[n++] = xasprintf("USER=%s", creds->name);
+		if (!has_logname)
+			envp[n++] = xasprintf("LOGNAME=%s", creds->name);
+	}
+	envp[n] = NULL;
+	return (envp);
+}
+
+static void
+sup_free_env(char **envp)
+{
+	size_t i;
+
+	if (envp == NULL)
+		return;
+	for (i = 0; envp[i] != NULL; i++)
+		free(envp[i]);
+	free(envp);
+}
+
+static void
+sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+run_reset(struct run *run, int64_t number)
+{
+	memset(run, 0, sizeof(*run));
+	run->number = number;
+	run->started_ms = now_ms();
+	run->exit_code = -1;
+	run->user_cpu_ms = run->system_cpu_ms = run->max_rss_kb = -1;
+}
+
+/* ACT_SPAWN: a new run. Ends running, or failed with the reason. */
+static int
+act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	struct spawn_creds	 creds;
+	struct spawn_req	 req;
+	struct proc_stat	 ps;
+	struct serr		 serr;
+	char			 path[PATH_MAX], **envp = NULL;
+	const char		*search;
+	int			 out_fd = -1, err_fd = -1;
+	pid_t			 pid;
+
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
+	run_reset(&job->run, job->run.number + 1);
+	job->state = JOB_STARTING;
+	serr_clear(&serr);
+
+	if (spawn_creds_resolve(job->spec.user, job->spec.group, &creds,
+	    &serr) == -1)
+		goto failed;
+	envp = sup_build_env(job, &creds, sup->sd->conf->job_path, &search);
+	if (spawn_resolve_path(job->spec.argv[0], search, path,
+	    sizeof(path)) == -1) {
+		serr_set(&serr, SERR_UNSATISFIABLE, "argv", "%s: path too long",
+		    job->spec.argv[0]);
+		goto failed;
+	}
+	if (joblog_open(job->id, job->run.number, &out_fd, &err_fd,
+	    &serr) == -1)
+		goto failed;
+	memset(&req, 0, sizeof(req));
+	req.path = path;
+	req.argv = job->spec.argv;
+	req.envp = envp;
+	req.cwd = job->spec.cwd;
+	req.creds = &creds;
+	req.stdout_fd = out_fd;
+	req.stderr_fd = err_fd;
+	if (spawn_start(&req, &pid, &serr) == -1)
+		goto failed;
+	close(out_fd);
+	close(err_fd);
+	sup_free_env(envp);
+
+	job->run.pid = pid;
+	if (procfs_stat(pid, &ps) == 0)
+		job->run.pid_start = ps.starttime;
+	if ((job->pidfd = sys_pidfd_open(pid)) == -1)
+		log_warn("%s: pidfd_open %d", job->name, (int)pid);
+	job->adopted = 0;
+	pid_add(sup, pid, job);
+	sup_change(sup, job, JOB_RUNNING, RUN_BEGIN, "running",
+	    json_pack("{s:i}", "pid", (int)pid));
+	return (0);
+
+failed:
+	if (out_fd != -1)
+		close(out_fd);
+	if (err_fd != -1)
+		close(err_fd);
+	sup_free_env(envp);
+	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
+	job->run.exited_ms = now_ms();
+	log_warnx("%s: cannot start: %s", job->name, serr.message);
+	sup_change(sup, job, JOB_FAILED, RUN_BEGIN, "failed",
+	    json_pack("{s:s}", "error", serr.message));
+	(void)err;
+	return (0);
+}
+
+/* Signalling */
+
+/*
+ * Signal the job's process group (its main process made a session of its
+ * own) and, should the main process have left the group, the main process
+ * through its pidfd. Only while the main process is unreaped, so the group
+ * id cannot have been reused.
+ */
+static int
+sup_signal(struct job *job, int sig)
+{
+	if (job->run.pid <= 1 || job->run.exited_ms != 0) {
+		errno = ESRCH;
+		return (-1);
+	}
+	if (kill(-job->run.pid, sig) == 0)
+		return (0);
+	if (job->pidfd != -1)
+		return (sys_pidfd_send_signal(job->pidfd, sig));
+	errno = ESRCH;
+	return (-1);
+}
+
+static void
+sup_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+
+	(void)fd;
+	(void)what;
+	switch (job_transition(job->state, JEV_TIMEOUT)) {
+	case ACT_KILL_TREE:
+		log_info("%s: stop timeout (%u ms): SIGKILL", job->name,
+		    job->spec.stop.timeout_ms);
+		if (sup_signal(job, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: SIGKILL", job->name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
+{
+	struct timeval tv;
+
+	if (job->timer == NULL)
+		job->timer = evtimer_new(sup->sd->base, sup_timer_cb, job);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(job->timer, &tv);
+}
+
+static const char *const stop_reasons[] = {
+	[SUP_STOP_REQUEST] = "request",
+	[SUP_STOP_RESTART] = "restart",
+	[SUP_STOP_DELETE] = "delete",
+	[SUP_STOP_SHUTDOWN] = "shutdown",
+};
+
+/* ACT_STOP: stop signal now, SIGKILL after the timeout. */
+static void
+act_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why)
+{
+	int sig = job->spec.stop.signal;
+
+	job->stop_reason = why;
+	if (sup_signal(job, sig) == -1 && errno != ESRCH)
+		log_warn("%s: %s", job->name, util_signal_name(sig));
+	/* A paused (stopped) tree must run to see the signal. */
+	if (job->state == JOB_PAUSED)
+		sup_signal(job, SIGCONT);
+	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
+	sup_change(sup, job, JOB_STOPPING, RUN_NONE, "stopping",
+	    json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
+	    "reason", stop_reasons[why], "timeout_ms",
+	    (int)job->spec.stop.timeout_ms));
+}
+
+static int
+sup_forbidden(const struct job *job, const char *what, struct serr *err)
+{
+	serr_set(err, SERR_CONFLICT, NULL, "cannot %s job %s: it is %s", what,
+	    job->name, job_state_name(job->state));
+	return (-1);
+}
+
+int
+supervisor_job_start(struct supervisor *sup, struct job *job,
+    struct serr *err)
+{
+	if (sup->shutting_down) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (job_transition(job->state, JEV_START) != ACT_SPAWN)
+		return (sup_forbidden(job, "start", err));
+	if (sup_check_supported(&job->spec, err) == -1)
+		return (-1);
+	return (act_spawn(sup, job, err));
+}
+
+static int
+sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,
+    struct serr *err)
+{
+	switch (job_transition(job->state, JEV_STOP)) {
+	case ACT_STOP:
+		act_stop(sup, job, why);
+		return (0);
+	case ACT_JOIN:
+		return (0);
+	case ACT_STOP_IDLE:
+		if (job->timer != NULL)
+			evtimer_del(job->timer);
+		sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
+		    json_pack("{s:s}", "reason", stop_reasons[why]));
+		return (0);
+	default:
+		return (sup_forbidden(job, "stop", err));
+	}
+}
+
+int
+supervisor_job_stop(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	return (sup_stop(sup, job, SUP_STOP_REQUEST, err));
+}
+
+int
+supervisor_job_restart(struct supervisor *sup, struct job *job,
+    struct serr *err)
+{
+	if (sup->shutting_down) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (sup_check_supported(&job->spec, err) == -1)
+		return (-1);
+	if (job_transition(job->state, JEV_START) == ACT_SPAWN &&
+	    job->state != JOB_BACKOFF)
+		return (act_spawn(sup, job, err));
+	if (sup_stop(sup, job, SUP_STOP_RESTART, err) == -1)
+		return (-1);
+	if (job_transition(job->state, JEV_START) == ACT_SPAWN)
+		return (act_spawn(sup, job, err));
+	job->restart_pending = 1;
+	return (0);
+}
+
+int
+supervisor_job_kill(struct supervisor *sup, struct job *job, int sig,
+    struct serr *err)
+{
+	struct serr serr;
+
+	if (job_transition(job->state, JEV_KILL) != ACT_SIGNAL)
+		return (sup_forbidden(job, "signal", err));
+	if (sup_signal(job, sig) == -1) {
+		serr_set(err, SERR_CONFLICT, NULL, "signal %s: %s",
+		    util_signal_name(sig), strerror(errno));
+		return (-1);
+	}
+	serr_clear(&serr);
+	sup_change(sup, job, job->state, RUN_NONE, "signal",
+	    json_pack("{s:s}", "signal", util_signal_name(sig)));
+	return (0);
+}
+
+int
+supervisor_job_delete(struct supervisor *sup, struct job *job, int force,
+    struct serr *err)
+{
+	if (job_transition(job->state, JEV_DELETE) == ACT_REMOVE) {
+		act_remove(sup, job);
+		return (0);
+	}
+	if (!force)
+		return (sup_forbidden(job, "delete", err));
+	job->delete_pending = 1;
+	if (sup_stop(sup, job, SUP_STOP_DELETE, err) == -1) {
+		job->delete_pending = 0;
+		return (-1);
+	}
+	if (job_transition(job->state, JEV_DELETE) == ACT_REMOVE) {
+		act_remove(sup, job);
+		return (0);
+	}
+	return (1);
+}
+
+int
+supervisor_job_pause(struct supervisor *sup, struct job *job,
+    struct serr *err)
+{
+	(void)sup;
+	if (job_transition(job->state, JEV_PAUSE) != ACT_FREEZE)
+		return (sup_forbidden(job, "pause", err));
+	serr_set(err, SERR_UNSATISFIABLE, NULL,
+	    "pause needs the cgroup freezer, which this schedd does not use yet");
+	return (-1);
+}
+
+int
+supervisor_job_resume(struct supervisor *sup, struct job *job,
+    struct serr *err)
+{
+	(void)sup;
+	if (job_transition(job->state, JEV_RESUME) != ACT_THAW)
+		return (sup_forbidden(job, "resume", err));
+	serr_set(err, SERR_UNSATISFIABLE, NULL,
+	    "resume needs the cgroup freezer, which this schedd does not use yet");
+	return (-1);
+}
+
+/* ACT_REMOVE: the job, its runs and its logs go; its events stay. */
+static void
+act_remove(struct supervisor *sup, struct job *job)
+{
+	struct store_event	 ev;
+	struct serr		 err;
+	char			*text = NULL;
+	int			 stored = 0;
+
+	serr_clear(&err);
+	if (store_begin(sup->st, &err) == 0 &&
+	    store_job_delete(sup->st, job->id, &err) == 0 &&
+	    sup_event_write(sup, &ev, job, 0, "deleted", NULL, &text,
+	    &err) == 0 && store_commit(sup->st, &err) == 0)
+		stored = 1;
+	else {
+		store_rollback(sup->st);
+		log_warnx("%s: delete not stored: %s", job->name, err.message);
+	}
+	log_info("%s: deleted", job->name);
+	if (stored)
+		sup_event_announce(sup, &ev);
+	free(text);
+	joblog_remove_job(job->id);
+	TAILQ_REMOVE(&sup->jobs, job, entry);
+	sup->njobs--;
+	job_release(sup, job);
+}
+
+/* Exits */
+
+static void
+run_set_exit(struct run *run, int status, const struct rusage *ru)
+{
+	run->exited_ms = now_ms();
+	if (WIFEXITED(status))
+		run->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status)) {
+		run->signal = WTERMSIG(status);
+		run->core_dumped = WCOREDUMP(status) ? 1 : 0;
+	}
+	if (ru != NULL) {
+		run->user_cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 +
+		    ru->ru_utime.tv_usec / 1000;
+		run->system_cpu_ms = (int64_t)ru->ru_stime.tv_sec * 1000 +
+		    ru->ru_stime.tv_usec / 1000;
+		run->max_rss_kb = ru->ru_maxrss;
+	}
+}
+
+static json_t *
+run_exit_data(const struct run *run)
+{
+	if (run->signal != 0)
+		return (json_pack("{s:s, s:b}", "signal",
+		    util_signal_name(run->signal), "core_dumped",
+		    run->core_dumped));
+	if (run->exit_code >= 0)
+		return (json_pack("{s:i}", "exit_code", run->exit_code));
+	return (json_pack("{s:s}", "error", run->error));
+}
+
+/* The main process is gone: record the end and take the next step. */
+static void
+sup_main_exited(struct supervisor *sup, struct job *job)
+{
+	struct serr	err;
+	int		stopped;
+
+	pid_del(sup, job->run.pid);
+	if (job->pidfd_ev != NULL) {
+		event_free(job->pidfd_ev);
+		job->pidfd_ev = NULL;
+	}
+	if (job->pidfd != -1) {
+		close(job->pidfd);
+		job->pidfd = -1;
+	}
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
+	stopped = job_transition(job->state, JEV_EXIT) == ACT_STOPPED;
+	sup_change(sup, job, stopped ? JOB_STOPPED : JOB_EXITED, RUN_END,
+	    stopped ? "stopped" : "exited", run_exit_data(&job->run));
+
+	if (job->delete_pending) {
+		act_remove(sup, job);
+	} else if (job->restart_pending) {
+		job->restart_pending = 0;
+		serr_clear(&err);
+		if (!sup->shutting_down)
+			act_spawn(sup, job, &err);
+	}
+	sup_check_shutdown(sup);
+}
+
+/* The run's session id names an orphan's job: record and announce it. */
+static void
+sup_orphan(struct supervisor *sup, pid_t pid, int status,
+    const struct proc_stat *ps)
+{
+	struct job		*job = NULL, *j;
+	struct store_event	 ev;
+	struct serr		 err;
+	struct run		 r;
+	json_t			*data;
+	char			*text = NULL;
+
+	if (ps != NULL && ps->session > 1) {
+		TAILQ_FOREACH(j, &sup->jobs, entry) {
+			if (j->run.pid == ps->session && j->run.id != 0 &&
+			    (job == NULL || j->run.started_ms >
+			    job->run.started_ms))
+				job = j;
+		}
+	}
+	memset(&r, 0, sizeof(r));
+	r.exit_code = -1;
+	run_set_exit(&r, status, NULL);
+	data = r.signal != 0 ?
+	    json_pack("{s:i, s:s, s:s}", "pid", (int)pid, "signal",
+	    util_signal_name(r.signal), "comm", ps != NULL ? ps->comm : "") :
+	    json_pack("{s:i, s:i, s:s}", "pid", (int)pid, "exit_code",
+	    r.exit_code, "comm", ps != NULL ? ps->comm : "");
+	log_debug("reaped orphan %d (%s) of %s", (int)pid,
+	    ps != NULL ? ps->comm : "?", job != NULL ? job->name : "no job");
+	serr_clear(&err);
+	if (store_begin(sup->st, &err) == -1)
+		goto fail;
+	if (job != NULL && ps != NULL &&
+	    (store_process_insert(sup->st, job->run.id, pid, ps->starttime,
+	    ps->ppid, ps->comm, NULL, now_ms(), &err) == -1 ||
+	    store_process_exit(sup->st, job->run.id, pid, ps->starttime,
+	    r.exited_ms, r.exit_code, r.signal, &err) == -1))
+		goto fail;
+	if (sup_event_write(sup, &ev, job, job != NULL ? job->run.number : 0,
+	    "orphan", data, &text, &err) == -1) {
+		data = NULL;
+		goto fail;
+	}
+	data = NULL;
+	if (store_commit(sup->st, &err) == -1)
+		goto fail;
+	sup_event_announce(sup, &ev);
+	free(text);
+	return;
+fail:
+	json_decref(data);
+	free(text);
+	store_rollback(sup->st);
+	log_warnx("orphan %d not stored: %s", (int)pid, err.message);
+}
+
+static void
+sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
+    const struct proc_stat *ps)
+{
+	struct supervisor	*sup = arg;
+	struct job		*job;
+
+	if ((job = pid_find(sup, pid)) == NULL) {
+		sup_orphan(sup, pid, status, ps);
+		return;
+	}
+	run_set_exit(&job->run, status, ru);
+	sup_main_exited(sup, job);
+}
+
+/* An adopted process (not our child) ended: its status is unknowable. */
+static void
+sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job		*job = arg;
+	struct supervisor	*sup = job->sup;
+
+	(void)fd;
+	(void)what;
+	job->run.exited_ms = now_ms();
+	util_strlcpy(job->run.error,
+	    "exit status unknown: the process was adopted after a schedd restart",
+	    sizeof(job->run.error));
+	sup_main_exited(sup, job);
+}
+
+/* Loading and reconciling */
+
+static int
+sup_load_run(void *arg, const struct run *run)
+{
+	struct job *job = arg;
+
+	job->run = *run;
+	return (-1);
+}
+
+static void
+sup_adopt(struct supervisor *sup, struct job *job)
+{
+	if ((job->pidfd = sys_pidfd_open(job->run.pid)) == -1) {
+		log_warn("%s: pidfd_open %d", job->name, (int)job->run.pid);
+		return;
+	}
+	job->adopted = 1;
+	pid_add(sup, job->run.pid, job);
+	job->pidfd_ev = event_new(sup->sd->base, job->pidfd, EV_READ,
+	    sup_pidfd_cb, job);
+	event_add(job->pidfd_ev, NULL);
+	log_info("%s: adopted running pid %d", job->name, (int)job->run.pid);
+}
+
+static int
+sup_load_job(void *arg, const struct store_job *row)
+{
+	struct supervisor	*sup = arg;
+	struct job		*job;
+	struct serr		 err;
+	int			 state;
+
+	job = job_alloc();
+	job->sup = sup;
+	if (jobspec_from_text(row->spec, strlen(row->spec), &job->spec,
+	    &err) == -1) {
+		log_warnx("job %" PRId64 " (%s): stored spec unreadable: %s%s%s",
+		    row->id, row->name, err.field, err.field[0] ? ": " : "",
+		    err.message);
+		/* Keep the job visible and deletable with a minimal spec. */
+		jobspec_free(&job->spec);
+		job->spec.argv = xcalloc(2, sizeof(char *));
+		job->spec.argv[0] = xstrdup("/bin/false");
+		job->spec.argc = 1;
+		job->spec.name = xstrdup(row->name);
+	}
+	job->id = row->id;
+	util_strlcpy(job->name, row->name, sizeof(job->name));
+	job->source = xstrdup(row->source);
+	state = job_state_parse(row->state);
+	job->state = state == -1 ? JOB_FAILED : (enum job_state)state;
+	job->restarts = row->restarts;
+	job->created_ms = row->created_ms;
+	job->updated_ms = row->updated_ms;
+	serr_clear(&err);
+	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
+		log_warnx("%s: runs: %s", job->name, err.message);
+	TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
+	sup->njobs++;
+	return (0);
+}
+
+/* Jobs that were mid-life when the daemon last stopped. */
+static void
+sup_reconcile(struct supervisor *sup)
+{
+	struct job	*job, *tj;
+	int		 alive;
+
+	TAILQ_FOREACH_SAFE(job, &sup->jobs, entry, tj) {
+		switch (job->state) {
+		case JOB_STARTING:
+		case JOB_RUNNING:
+		case JOB_PAUSED:
+		case JOB_STOPPING:
+			alive = job->run.exited_ms == 0 &&
+			    procfs_alive(job->run.pid, job->run.pid_start);
+			if (alive) {
+				sup_adopt(sup, job);
+				if (job->state == JOB_STARTING)
+					job->state = JOB_RUNNING;
+				if (job->state == JOB_STOPPING)
+					sup_arm_timer(sup, job,
+					    job->spec.stop.timeout_ms);
+				if (job->pidfd != -1)
+					break;
+			}
+			if (job->run.exited_ms == 0)
+				job->run.exited_ms = now_ms();
+			util_strlcpy(job->run.error,
+			    "lost: the process ended while schedd was not running",
+			    sizeof(job->run.error));
+			sup_change(sup, job, job->state == JOB_STOPPING ?
+			    JOB_STOPPED : JOB_EXITED, job->run.id != 0 ?
+			    RUN_END : RUN_NONE, job->state == JOB_STOPPING ?
+			    "stopped" : "exited",
+			    json_pack("{s:s}", "error", job->run.error));
+			break;
+		case JOB_QUEUED:
+		case JOB_BACKOFF:
+			/* Nothing in this build queues or backs off. */
+			sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
+			    json_pack("{s:s}", "reason", "restart"));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+struct supervisor *
+supervisor_new(struct schedd *sd, struct serr *err)
+{
+	struct supervisor	*sup;
+	struct reaper_ops	 ops;
+	int			 i;
+
+	sup = xcalloc(1, sizeof(*sup));
+	sup->sd = sd;
+	sup->st = sd->store;
+	sup->events_until_prune = 1;
+	TAILQ_INIT(&sup->jobs);
+	for (i = 0; i < SUP_PID_BUCKETS; i++)
+		LIST_INIT(&sup->pids[i]);
+	if (store_job_load(sup->st, sup_load_job, sup, err) == -1) {
+		supervisor_free(sup);
+		return (NULL);
+	}
+	sup_reconcile(sup);
+	ops.known = supervisor_pid_known;
+	ops.reaped = sup_reaped;
+	ops.arg = sup;
+	if (reaper_init(sd->base, &ops) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "reaper: %s",
+		    strerror(errno));
+		supervisor_free(sup);
+		return (NULL);
+	}
+	/* Children that ended before the handler was in place. */
+	reaper_reap();
+	return (sup);
+}
+
+void
+supervisor_free(struct supervisor *sup)
+{
+	struct job	*job;
+	struct pid_slot	*s;
+	int		 i;
+
+	if (sup == NULL)
+		return;
+	reaper_free();
+	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {
+		TAILQ_REMOVE(&sup->jobs, job, entry);
+		job_release(sup, job);
+	}
+	for (i = 0; i < SUP_PID_BUCKETS; i++) {
+		while ((s = LIST_FIRST(&sup->pids[i])) != NULL) {
+			LIST_REMOVE(s, entry);
+			free(s);
+		}
+	}
+	free(sup);
+}
+
+int
+supervisor_runs(struct supervisor *sup, const struct job *job, int limit,
+    int (*cb)(void *, const struct run *), void *arg, struct serr *err)
+{
+	return (store_run_list(sup->st, job->id, limit, cb, arg, err));
+}
+
+int
+supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
+    int (*cb)(void *, const struct store_event *), void *arg,
+    struct serr *err)
+{
+	return (store_event_since(sup->st, since, limit, cb, arg, err));
+}
+
+int
+supervisor_event_bounds(struct supervisor *sup, int64_t *oldest,
+    int64_t *last, struct serr *err)
+{
+	return (store_event_bounds(sup->st, oldest, last, err));
+}
+
+/* Shutdown */
+
+static void
+sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+
+	(void)fd;
+	(void)what;
+	if (sup->shutdown_done != NULL) {
+		void (*done)(void *) = sup->shutdown_done;
+
+		sup->shutdown_done = NULL;
+		done(sup->shutdown_arg);
+	}
+}
+
+static void
+sup_check_shutdown(struct supervisor *sup)
+{
+	struct job *job;
+
+	if (!sup->shutting_down || sup->shutdown_done == NULL)
+		return;
+	TAILQ_FOREACH(job, &sup->jobs, entry) {
+		if (job->state == JOB_STOPPING || job->state == JOB_STARTING ||
+		    job->state == JOB_RUNNING || job->state == JOB_PAUSED)
+			return;
+	}
+	/* Not from inside the callback chain that got us here. */
+	event_base_once(sup->sd->base, -1, EV_TIMEOUT, sup_shutdown_fire, sup,
+	    NULL);
+}
+
+void
+supervisor_shutdown(struct supervisor *sup, void (*done)(void *), void *arg)
+{
+	struct job	*job, *tj;
+	struct serr	 err;
+
+	if (sup->shutting_down)
+		return;
+	sup->shutting_down = 1;
+	sup->shutdown_done = done;
+	sup->shutdown_arg = arg;
+	TAILQ_FOREACH_SAFE(job, &sup->jobs, entry, tj) {
+		if (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
+		    job->state == JOB_QUEUED || job->state == JOB_BACKOFF)
+			sup_stop(sup, job, SUP_STOP_SHUTDOWN, &err);
+	}
+	sup_check_shutdown(sup);
+}

@@ -1,0 +1,1235 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The job spec codec: JSON (a POST /v1/jobs body, a job file, the stored
+ * spec) to a validated struct job_spec and back. Decoding is two steps:
+ * first the shape (every key of every object must be known, else the key is
+ * blamed), then each member in a fixed order, so that the first error for a
+ * given body never depends on key order. Every range and pattern check of
+ * the contract lives here and names its field path ("sched.priority",
+ * "argv[3]", "env.LANG") in struct serr. In every object, an optional member
+ * given as null means the same as leaving it out, which is what
+ * jobspec_to_json writes for unset members. Sizes are bounded before
+ * anything is allocated. Pure: no libevent, no I/O, no syscalls.
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "proto/cpulist.h"
+#include "proto/errors.h"
+#include "proto/jobspec.h"
+#include "proto/util.h"
+
+#define JS_ENV_KEY_MAX    256 /* env key length, bytes */
+#define JS_PRIORITY_MAX   99  /* SCHED_FIFO/SCHED_RR */
+#define JS_NICE_MIN       -20
+#define JS_NICE_MAX       19
+#define JS_RUNTIME_MIN_US 2            /* the kernel wants >= 1024 ns */
+#define JS_PERIOD_MIN_US  100          /* sched_deadline_period_min_us */
+#define JS_PERIOD_MAX_US  4194304      /* sched_deadline_period_max_us */
+#define JS_MEMORY_MIN     (1ULL << 20) /* 1 MiB */
+#define JS_MEMORY_MAX     (1ULL << 62)
+#define JS_PIDS_MAX       4194304 /* PID_MAX_LIMIT */
+#define JS_QUOTA_PCT_MAX  102400  /* 1024 CPUs at 100% */
+#define JS_WEIGHT_MAX     10000   /* cgroup v2 cpu.weight */
+#define JS_RETRIES_MAX    1000000
+#define JS_CPUS_TEXT      4096 /* any canonical CPU list fits */
+#define JS_SIGNAL_MAX     64
+
+/* A member of an object, and where the shape check puts its value. */
+struct js_member {
+	const char *name;
+	json_t **slot;
+};
+
+static const char *const js_policy_names[] = {
+    [POLICY_OTHER] = "other",
+    [POLICY_BATCH] = "batch",
+    [POLICY_IDLE] = "idle",
+    [POLICY_FIFO] = "fifo",
+    [POLICY_RR] = "rr",
+    [POLICY_DEADLINE] = "deadline",
+};
+
+static const char *const js_restart_names[] = {
+    [RESTART_NO] = "no",
+    [RESTART_ON_FAILURE] = "on-failure",
+    [RESTART_ALWAYS] = "always",
+};
+
+#define JS_NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int js_fail(struct serr *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static int js_bad(struct serr *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fill err with SERR_INVALID, field and the message as given; -1. */
+static int
+js_fail(struct serr *err, const char *field, const char *fmt, ...)
+{
+	char msg[SERR_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
+	serr_set(err, SERR_INVALID, field, "%s", msg);
+	return (-1);
+}
+
+/* The same, with the message starting with the field path. */
+static int
+js_bad(struct serr *err, const char *field, const char *fmt, ...)
+{
+	char msg[SERR_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof msg, fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
+	serr_set(err, SERR_INVALID, field, "%s %s", field, msg);
+	return (-1);
+}
+
+static int
+js_nomem(struct serr *err)
+{
+	serr_set(err, SERR_INTERNAL, NULL, "out of memory");
+	return (-1);
+}
+
+static int
+js_absent(const json_t *v)
+{
+	return (v == NULL || json_is_null(v));
+}
+
+/*
+ * "prefix.key", or just "key" at the top. A long key is truncated like any
+ * field, but never inside a UTF-8 character: the path is also quoted in the
+ * message, which must stay valid UTF-8 for the API's JSON error body.
+ */
+static void
+js_path(char *buf, size_t len, const char *prefix, const char *key)
+{
+	size_t n, i;
+	unsigned char c;
+
+	if (*prefix == '\0')
+		n = util_strlcpy(buf, key, len);
+	else
+		n = (size_t)snprintf(buf, len, "%s.%s", prefix, key);
+	if (n < len)
+		return;
+	/* Truncated: drop a trailing partial character. */
+	n = strlen(buf);
+	for (i = n; i > 0 && n - i < 3; i--) {
+		c = (unsigned char)buf[i - 1];
+		if ((c & 0xc0) != 0x80)
+			break;
+	}
+	if (i == 0)
+		return;
+	c = (unsigned char)buf[i - 1];
+	if (c >= 0xc0 && n - (i - 1) < (c >= 0xf0 ? 4U : c >= 0xe0 ? 3U : 2U))
+		buf[i - 1] = '\0';
+}
+
+/*
+ * The shape step: every key of obj must be one of members[], whose slots
+ * receive the values (borrowed) or NULL. An unknown key is blamed by its
+ * path. Keys with NUL bytes only come from hand-built objects (jansson's
+ * parser refuses them) but must not match a known name by their prefix.
+ */
+static int
+js_members(const json_t *obj, const char *prefix,
+    const struct js_member *members, size_t n, struct serr *err)
+{
+	char field[SERR_FIELD_MAX];
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*members[i].slot = NULL;
+	json_object_foreach ((json_t *)obj, key, v) {
+		js_path(field, sizeof field, prefix, key);
+		if (json_object_iter_key_len(json_object_key_to_iter(key)) !=
+		    strlen(key))
+			return (js_fail(err, field,
+			    "field names must not contain NUL bytes"));
+		for (i = 0; i < n; i++) {
+			if (strcmp(key, members[i].name) == 0)
+				break;
+		}
+		if (i == n)
+			return (js_fail(err, field, "unknown field %s", field));
+		*members[i].slot = v;
+	}
+	return (0);
+}
+
+/*
+ * A string of at most max bytes without NUL bytes; *out is borrowed from
+ * the JSON tree.
+ */
+static int
+js_string(const json_t *v, const char *field, size_t max, const char **out,
+    size_t *lenp, struct serr *err)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(v))
+		return (js_bad(err, field, "must be a string"));
+	s = json_string_value(v);
+	len = json_string_length(v);
+	if (memchr(s, '\0', len) != NULL)
+		return (js_bad(err, field, "must not contain NUL bytes"));
+	if (len > max)
+		return (js_bad(err, field, "must be at most %zu bytes", max));
+	*out = s;
+	if (lenp != NULL)
+		*lenp = len;
+	return (0);
+}
+
+/* A copy of a checked string into *dst; the caller frees. */
+static int
+js_strdup(const json_t *v, const char *field, size_t max, char **dst,
+    struct serr *err)
+{
+	const char *s;
+
+	if (js_string(v, field, max, &s, NULL, err) == -1)
+		return (-1);
+	if ((*dst = strdup(s)) == NULL)
+		return (js_nomem(err));
+	return (0);
+}
+
+/* A JSON integer (not a real, not a string) in [min, max]. */
+static int
+js_integer(const json_t *v, const char *field, long long min, long long max,
+    long long *out, struct serr *err)
+{
+	long long n;
+
+	if (!json_is_integer(v))
+		return (js_bad(err, field, "must be an integer"));
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return (js_bad(err, field, "must be %lld..%lld", min, max));
+	*out = n;
+	return (0);
+}
+
+static int
+js_boolean(const json_t *v, const char *field, int *out, struct serr *err)
+{
+	if (!json_is_boolean(v))
+		return (js_bad(err, field, "must be true or false"));
+	*out = json_is_true(v);
+	return (0);
+}
+
+/* Optional millisecond value in [min, JOBSPEC_TIMEOUT_MAX]. */
+static int
+js_ms(const json_t *v, const char *field, long long min, uint32_t *out,
+    struct serr *err)
+{
+	long long n;
+
+	if (js_absent(v))
+		return (0);
+	if (js_integer(v, field, min, JOBSPEC_TIMEOUT_MAX, &n, err) == -1)
+		return (-1);
+	*out = (uint32_t)n;
+	return (0);
+}
+
+static int
+js_decode_name(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	const char *s;
+
+	if (js_absent(v))
+		return (0);
+	if (js_string(v, "name", JOBSPEC_STRING_MAX, &s, NULL, err) == -1)
+		return (-1);
+	if (!jobspec_name_valid(s))
+		return (js_bad(err, "name",
+		    "must match [A-Za-z0-9][A-Za-z0-9._-]{0,63} and not be all digits"));
+	if ((spec->name = strdup(s)) == NULL)
+		return (js_nomem(err));
+	return (0);
+}
+
+static int
+js_decode_argv(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	char field[SERR_FIELD_MAX];
+	const char *s;
+	size_t i, n, len;
+
+	if (js_absent(v))
+		return (js_bad(err, "argv", "is required"));
+	if (!json_is_array(v))
+		return (js_bad(err, "argv", "must be an array of strings"));
+	n = json_array_size(v);
+	if (n == 0)
+		return (js_bad(err, "argv", "must not be empty"));
+	if (n > JOBSPEC_ARGV_MAX)
+		return (js_bad(err, "argv", "must have at most %d elements",
+		    JOBSPEC_ARGV_MAX));
+	if ((spec->argv = calloc(n + 1, sizeof *spec->argv)) == NULL)
+		return (js_nomem(err));
+	for (i = 0; i < n; i++) {
+		(void)snprintf(field, sizeof field, "argv[%zu]", i);
+		if (js_string(json_array_get(v, i), field, JOBSPEC_STRING_MAX,
+			&s, &len, err) == -1)
+			return (-1);
+		if (i == 0 && len == 0)
+			return (js_bad(err, field, "must not be empty"));
+		if ((spec->argv[i] = strdup(s)) == NULL)
+			return (js_nomem(err));
+		spec->argc++;
+	}
+	return (0);
+}
+
+struct js_env {
+	const char *key;
+	const char *value;
+};
+
+static int
+js_env_cmp(const void *a, const void *b)
+{
+	const struct js_env *ea = a, *eb = b;
+
+	return (strcmp(ea->key, eb->key));
+}
+
+static int
+js_decode_env(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	char field[SERR_FIELD_MAX];
+	struct js_env *tmp = NULL;
+	const char *key;
+	json_t *value;
+	size_t i, n, klen;
+	int rc = -1;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "env", "must be an object of strings"));
+	n = json_object_size(v);
+	if (n > JOBSPEC_ENV_MAX)
+		return (js_bad(err, "env", "must have at most %d entries",
+		    JOBSPEC_ENV_MAX));
+	if (n == 0)
+		return (0);
+	if ((tmp = calloc(n, sizeof *tmp)) == NULL)
+		return (js_nomem(err));
+
+	i = 0;
+	json_object_foreach ((json_t *)v, key, value) {
+		js_path(field, sizeof field, "env", key);
+		klen = json_object_iter_key_len(json_object_key_to_iter(key));
+		if (klen == 0) {
+			js_bad(err, "env", "names must not be empty");
+			goto out;
+		}
+		if (klen != strlen(key)) {
+			js_bad(err, field, "name must not contain NUL bytes");
+			goto out;
+		}
+		if (klen > JS_ENV_KEY_MAX) {
+			js_bad(err, field, "name must be at most %d bytes",
+			    JS_ENV_KEY_MAX);
+			goto out;
+		}
+		if (strchr(key, '=') != NULL) {
+			js_bad(err, field, "name must not contain '='");
+			goto out;
+		}
+		tmp[i].key = key;
+		if (js_string(value, field, JOBSPEC_STRING_MAX, &tmp[i].value,
+			NULL, err) == -1)
+			goto out;
+		i++;
+	}
+
+	qsort(tmp, n, sizeof *tmp, js_env_cmp);
+	if ((spec->env_keys = calloc(n, sizeof *spec->env_keys)) == NULL ||
+	    (spec->env_values = calloc(n, sizeof *spec->env_values)) == NULL) {
+		js_nomem(err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((spec->env_keys[i] = strdup(tmp[i].key)) == NULL ||
+		    (spec->env_values[i] = strdup(tmp[i].value)) == NULL) {
+			/* Both or neither, so jobspec_free sees pairs. */
+			free(spec->env_keys[i]);
+			spec->env_keys[i] = NULL;
+			js_nomem(err);
+			goto out;
+		}
+		spec->nenv++;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return (rc);
+}
+
+static int
+js_decode_cwd(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	if (js_absent(v))
+		return (0);
+	if (js_strdup(v, "cwd", JOBSPEC_PATH_MAX, &spec->cwd, err) == -1)
+		return (-1);
+	if (spec->cwd[0] != '/')
+		return (js_bad(err, "cwd", "must be an absolute path"));
+	return (0);
+}
+
+/* A user or group: a name or a numeric id, nothing that could be a path. */
+static int
+js_decode_ident(
+    const json_t *v, const char *field, char **dst, struct serr *err)
+{
+	const unsigned char *p;
+
+	if (js_absent(v))
+		return (0);
+	if (js_strdup(v, field, JOBSPEC_USER_MAX, dst, err) == -1)
+		return (-1);
+	if (**dst == '\0')
+		return (js_bad(err, field, "must not be empty"));
+	for (p = (const unsigned char *)*dst; *p != '\0'; p++) {
+		if (*p == '/' || *p == ':' || *p <= 0x20 || *p == 0x7f)
+			return (js_bad(err, field,
+			    "must be a name or a numeric id, without '/', ':', spaces or control characters"));
+	}
+	return (0);
+}
+
+static int
+js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	char text[JS_CPUS_TEXT];
+	struct cpulist cl;
+	const char *s, *why;
+
+	if (js_absent(v))
+		return (0);
+	if (js_string(v, "cpus", JOBSPEC_CPUS_MAX, &s, NULL, err) == -1)
+		return (-1);
+	if (cpulist_parse(s, &cl, 0, &why) == -1)
+		return (js_bad(err, "cpus", "is not a CPU list: %s", why));
+	if (cpulist_format(&cl, text, sizeof text) == -1)
+		return (js_bad(err, "cpus", "is too long"));
+	if ((spec->cpus = strdup(text)) == NULL)
+		return (js_nomem(err));
+	return (0);
+}
+
+static int
+js_decode_exclusive(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	long long n;
+
+	if (js_absent(v))
+		return (0);
+	if (js_integer(v, "exclusive_cpus", 0, CPULIST_MAX, &n, err) == -1)
+		return (-1);
+	spec->exclusive_cpus = (int)n;
+	return (0);
+}
+
+/* A sched member that the policy does not take must be absent. */
+static int
+js_sched_only(const json_t *v, const char *field, int allowed,
+    enum jobspec_policy policy, struct serr *err)
+{
+	if (!js_absent(v) && !allowed)
+		return (js_bad(err, field, "is not allowed for policy %s",
+		    js_policy_names[policy]));
+	return (0);
+}
+
+static int
+js_decode_sched(const json_t *v, struct job_sched *sc, struct serr *err)
+{
+	json_t *policy, *priority, *nice, *runtime, *deadline, *period, *rof;
+	const struct js_member members[] = {
+	    {"policy", &policy},
+	    {"priority", &priority},
+	    {"nice", &nice},
+	    {"runtime_us", &runtime},
+	    {"deadline_us", &deadline},
+	    {"period_us", &period},
+	    {"reset_on_fork", &rof},
+	};
+	const char *s, *pname;
+	long long n;
+	size_t i;
+	int rt, nic, dl;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "sched", "must be an object"));
+	if (js_members(v, "sched", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	sc->set = 1;
+
+	if (js_absent(policy))
+		return (js_bad(err, "sched.policy", "is required"));
+	if (js_string(policy, "sched.policy", JOBSPEC_STRING_MAX, &s, NULL,
+		err) == -1)
+		return (-1);
+	for (i = 0; i < JS_NITEMS(js_policy_names); i++) {
+		if (strcmp(s, js_policy_names[i]) == 0)
+			break;
+	}
+	if (i == JS_NITEMS(js_policy_names))
+		return (js_bad(err, "sched.policy",
+		    "must be one of other, batch, idle, fifo, rr, deadline"));
+	sc->policy = (enum jobspec_policy)i;
+	pname = js_policy_names[i];
+	rt = sc->policy == POLICY_FIFO || sc->policy == POLICY_RR;
+	nic = sc->policy == POLICY_OTHER || sc->policy == POLICY_BATCH;
+	dl = sc->policy == POLICY_DEADLINE;
+
+	if (js_sched_only(priority, "sched.priority", rt, sc->policy, err) ==
+	    -1)
+		return (-1);
+	if (rt) {
+		if (js_absent(priority))
+			return (js_bad(err, "sched.priority",
+			    "is required for policy %s", pname));
+		if (!json_is_integer(priority))
+			return (js_bad(
+			    err, "sched.priority", "must be an integer"));
+		n = json_integer_value(priority);
+		if (n < 1 || n > JS_PRIORITY_MAX)
+			return (js_bad(err, "sched.priority",
+			    "must be 1..%d for policy %s", JS_PRIORITY_MAX,
+			    pname));
+		sc->priority = (int)n;
+	}
+
+	if (js_sched_only(nice, "sched.nice", nic, sc->policy, err) == -1)
+		return (-1);
+	if (!js_absent(nice)) {
+		if (js_integer(nice, "sched.nice", JS_NICE_MIN, JS_NICE_MAX, &n,
+			err) == -1)
+			return (-1);
+		sc->nice = (int)n;
+		sc->has_nice = 1;
+	}
+
+	if (js_sched_only(runtime, "sched.runtime_us", dl, sc->policy, err) ==
+		-1 ||
+	    js_sched_only(deadline, "sched.deadline_us", dl, sc->policy, err) ==
+		-1 ||
+	    js_sched_only(period, "sched.period_us", dl, sc->policy, err) == -1)
+		return (-1);
+	if (dl) {
+		if (js_absent(runtime))
+			return (js_bad(err, "sched.runtime_us",
+			    "is required for policy deadline"));
+		if (js_integer(runtime, "sched.runtime_us", JS_RUNTIME_MIN_US,
+			JS_PERIOD_MAX_US, &n, err) == -1)
+			return (-1);
+		sc->runtime_us = (uint64_t)n;
+		if (!js_absent(deadline)) {
+			if (js_integer(deadline, "sched.deadline_us",
+				JS_RUNTIME_MIN_US, JS_PERIOD_MAX_US, &n,
+				err) == -1)
+				return (-1);
+			sc->deadline_us = (uint64_t)n;
+		}
+		if (js_absent(period))
+			return (js_bad(err, "sched.period_us",
+			    "is required for policy deadline"));
+		if (js_integer(period, "sched.period_us", JS_PERIOD_MIN_US,
+			JS_PERIOD_MAX_US, &n, err) == -1)
+			return (-1);
+		sc->period_us = (uint64_t)n;
+		if (js_absent(deadline)) {
+			sc->deadline_us = sc->period_us;
+			if (sc->runtime_us > sc->period_us)
+				return (js_bad(err, "sched.runtime_us",
+				    "must be <= sched.period_us"));
+		}
+		if (sc->runtime_us > sc->deadline_us)
+			return (js_bad(err, "sched.runtime_us",
+			    "must be <= sched.deadline_us"));
+		if (sc->deadline_us > sc->period_us)
+			return (js_bad(err, "sched.deadline_us",
+			    "must be <= sched.period_us"));
+	}
+
+	if (!js_absent(rof) && js_boolean(rof, "sched.reset_on_fork",
+				   &sc->reset_on_fork, err) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+js_decode_memory(const json_t *v, uint64_t *out, struct serr *err)
+{
+	const char *f = "limits.memory_max", *s;
+	uint64_t bytes;
+
+	if (json_is_string(v)) {
+		if (js_string(v, f, JOBSPEC_STRING_MAX, &s, NULL, err) == -1)
+			return (-1);
+		if (util_parse_size(s, &bytes) == -1)
+			return (js_bad(err, f,
+			    "must be a size: bytes, or a number with K, M or G"));
+	} else if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return (js_bad(err, f, "must not be negative"));
+		bytes = (uint64_t)json_integer_value(v);
+	} else
+		return (js_bad(err, f,
+		    "must be an integer of bytes or a string like \"512M\""));
+	if (bytes < JS_MEMORY_MIN || bytes > JS_MEMORY_MAX)
+		return (
+		    js_bad(err, f, "must be 1M..%llu bytes", JS_MEMORY_MAX));
+	*out = bytes;
+	return (0);
+}
+
+static int
+js_decode_limits(const json_t *v, struct job_limits *lim, struct serr *err)
+{
+	json_t *memory, *pids, *quota, *weight;
+	const struct js_member members[] = {
+	    {"memory_max", &memory},
+	    {"pids_max", &pids},
+	    {"cpu_quota_pct", &quota},
+	    {"cpu_weight", &weight},
+	};
+	long long n;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "limits", "must be an object"));
+	if (js_members(v, "limits", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	lim->set = 1;
+
+	if (!js_absent(memory) &&
+	    js_decode_memory(memory, &lim->memory_max, err) == -1)
+		return (-1);
+	if (!js_absent(pids)) {
+		if (js_integer(
+			pids, "limits.pids_max", 1, JS_PIDS_MAX, &n, err) == -1)
+			return (-1);
+		lim->pids_max = n;
+	}
+	if (!js_absent(quota)) {
+		if (js_integer(quota, "limits.cpu_quota_pct", 1,
+			JS_QUOTA_PCT_MAX, &n, err) == -1)
+			return (-1);
+		lim->cpu_quota_pct = (int)n;
+	}
+	if (!js_absent(weight)) {
+		if (js_integer(weight, "limits.cpu_weight", 1, JS_WEIGHT_MAX,
+			&n, err) == -1)
+			return (-1);
+		lim->cpu_weight = (int)n;
+	}
+	return (0);
+}
+
+static int
+js_decode_restart(const json_t *v, struct job_restart *rs, struct serr *err)
+{
+	json_t *policy, *retries, *backoff, *backoff_max, *reset_after;
+	const struct js_member members[] = {
+	    {"policy", &policy},
+	    {"max_retries", &retries},
+	    {"backoff_ms", &backoff},
+	    {"backoff_max_ms", &backoff_max},
+	    {"reset_after_ms", &reset_after},
+	};
+	const char *s;
+	long long n;
+	size_t i;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "restart", "must be an object"));
+	if (js_members(v, "restart", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	rs->set = 1;
+
+	if (!js_absent(policy)) {
+		if (js_string(policy, "restart.policy", JOBSPEC_STRING_MAX, &s,
+			NULL, err) == -1)
+			return (-1);
+		for (i = 0; i < JS_NITEMS(js_restart_names); i++) {
+			if (strcmp(s, js_restart_names[i]) == 0)
+				break;
+		}
+		if (i == JS_NITEMS(js_restart_names))
+			return (js_bad(err, "restart.policy",
+			    "must be one of no, on-failure, always"));
+		rs->policy = (enum jobspec_restart)i;
+	}
+	if (!js_absent(retries)) {
+		if (js_integer(retries, "restart.max_retries", 0,
+			JS_RETRIES_MAX, &n, err) == -1)
+			return (-1);
+		rs->max_retries = (int)n;
+	}
+	if (js_ms(backoff, "restart.backoff_ms", 1, &rs->backoff_ms, err) == -1)
+		return (-1);
+	if (js_absent(backoff_max))
+		rs->backoff_max_ms =
+		    rs->backoff_ms > 30000 ? rs->backoff_ms : 30000;
+	else {
+		if (js_ms(backoff_max, "restart.backoff_max_ms", 1,
+			&rs->backoff_max_ms, err) == -1)
+			return (-1);
+		if (rs->backoff_max_ms < rs->backoff_ms)
+			return (js_bad(err, "restart.backoff_max_ms",
+			    "must be >= restart.backoff_ms (%u)",
+			    (unsigned int)rs->backoff_ms));
+	}
+	if (js_ms(reset_after, "restart.reset_after_ms", 0, &rs->reset_after_ms,
+		err) == -1)
+		return (-1);
+	return (0);
+}
+
+/* A signal by name ("SIGTERM", "TERM", "SIGRTMIN+3") or by number. */
+static int
+js_decode_signal(const json_t *v, int *out, struct serr *err)
+{
+	const char *f = "stop.signal", *s;
+	long long n;
+	int sig;
+
+	if (js_absent(v))
+		return (0);
+	if (json_is_integer(v)) {
+		if (js_integer(v, f, 1, JS_SIGNAL_MAX, &n, err) == -1)
+			return (-1);
+		*out = (int)n;
+		return (0);
+	}
+	if (!json_is_string(v))
+		return (js_bad(err, f, "must be a signal name or number"));
+	if (js_string(v, f, JOBSPEC_STRING_MAX, &s, NULL, err) == -1)
+		return (-1);
+	if ((sig = util_signal_parse(s)) == -1)
+		return (js_bad(err, f,
+		    "must be a signal name (\"SIGTERM\") or number 1..%d",
+		    JS_SIGNAL_MAX));
+	*out = sig;
+	return (0);
+}
+
+static int
+js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
+{
+	json_t *sig, *timeout;
+	const struct js_member members[] = {
+	    {"signal", &sig},
+	    {"timeout_ms", &timeout},
+	};
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "stop", "must be an object"));
+	if (js_members(v, "stop", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+
+	if (js_decode_signal(sig, &st->signal, err) == -1)
+		return (-1);
+	if (js_ms(timeout, "stop.timeout_ms", 0, &st->timeout_ms, err) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+js_decode_after(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	char field[SERR_FIELD_MAX];
+	const char *s;
+	size_t i, j, n;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_array(v))
+		return (js_bad(err, "after", "must be an array of job names"));
+	n = json_array_size(v);
+	if (n > JOBSPEC_AFTER_MAX)
+		return (js_bad(err, "after", "must have at most %d elements",
+		    JOBSPEC_AFTER_MAX));
+	if (n == 0)
+		return (0);
+	if ((spec->after = calloc(n, sizeof *spec->after)) == NULL)
+		return (js_nomem(err));
+	for (i = 0; i < n; i++) {
+		(void)snprintf(field, sizeof field, "after[%zu]", i);
+		if (js_string(json_array_get(v, i), field, JOBSPEC_STRING_MAX,
+			&s, NULL, err) == -1)
+			return (-1);
+		if (!jobspec_name_valid(s))
+			return (js_bad(err, field, "must be a job name"));
+		for (j = 0; j < i; j++) {
+			if (strcmp(spec->after[j], s) == 0)
+				return (js_bad(
+				    err, field, "duplicates after[%zu]", j));
+		}
+		if ((spec->after[i] = strdup(s)) == NULL)
+			return (js_nomem(err));
+		spec->nafter++;
+	}
+	return (0);
+}
+
+void
+jobspec_init(struct job_spec *spec)
+{
+	memset(spec, 0, sizeof *spec);
+	spec->sched.policy = POLICY_OTHER;
+	spec->restart.policy = RESTART_NO;
+	spec->restart.max_retries = -1;
+	spec->restart.backoff_ms = 100;
+	spec->restart.backoff_max_ms = 30000;
+	spec->restart.reset_after_ms = 10000;
+	spec->stop.signal = SIGTERM;
+	spec->stop.timeout_ms = 10000;
+	spec->start = 1;
+}
+
+int
+jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
+{
+	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
+	json_t *sched, *limits, *restart, *stop, *after, *start;
+	const struct js_member members[] = {
+	    {"name", &name},
+	    {"argv", &argv},
+	    {"env", &env},
+	    {"cwd", &cwd},
+	    {"user", &user},
+	    {"group", &group},
+	    {"cpus", &cpus},
+	    {"exclusive_cpus", &exclusive},
+	    {"sched", &sched},
+	    {"limits", &limits},
+	    {"restart", &restart},
+	    {"stop", &stop},
+	    {"after", &after},
+	    {"start", &start},
+	};
+
+	jobspec_init(spec);
+	serr_clear(err);
+	if (root == NULL || !json_is_object(root)) {
+		js_fail(err, "", "the job spec must be a JSON object");
+		goto fail;
+	}
+	if (js_members(root, "", members, JS_NITEMS(members), err) == -1)
+		goto fail;
+
+	if (js_decode_name(name, spec, err) == -1 ||
+	    js_decode_argv(argv, spec, err) == -1 ||
+	    js_decode_env(env, spec, err) == -1 ||
+	    js_decode_cwd(cwd, spec, err) == -1 ||
+	    js_decode_ident(user, "user", &spec->user, err) == -1 ||
+	    js_decode_ident(group, "group", &spec->group, err) == -1 ||
+	    js_decode_cpus(cpus, spec, err) == -1 ||
+	    js_decode_exclusive(exclusive, spec, err) == -1 ||
+	    js_decode_sched(sched, &spec->sched, err) == -1 ||
+	    js_decode_limits(limits, &spec->limits, err) == -1 ||
+	    js_decode_restart(restart, &spec->restart, err) == -1 ||
+	    js_decode_stop(stop, &spec->stop, err) == -1 ||
+	    js_decode_after(after, spec, err) == -1)
+		goto fail;
+	if (!js_absent(start) &&
+	    js_boolean(start, "start", &spec->start, err) == -1)
+		goto fail;
+
+	if (spec->cpus != NULL && spec->exclusive_cpus > 0) {
+		js_fail(err, "exclusive_cpus",
+		    "cpus and exclusive_cpus are mutually exclusive");
+		goto fail;
+	}
+	return (0);
+
+fail:
+	jobspec_free(spec);
+	return (-1);
+}
+
+int
+jobspec_from_text(
+    const char *text, size_t len, struct job_spec *spec, struct serr *err)
+{
+	json_error_t jerr;
+	json_t *root;
+	char *p;
+	int rc;
+
+	jobspec_init(spec);
+	root = json_loadb(
+	    text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (root == NULL) {
+		/* jansson quotes the input near the error: keep it ASCII. */
+		for (p = jerr.text; *p != '\0'; p++) {
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?';
+		}
+		return (
+		    js_fail(err, "", "malformed JSON: %s at line %d column %d",
+			jerr.text, jerr.line, jerr.column));
+	}
+	rc = jobspec_from_json(root, spec, err);
+	json_decref(root);
+	return (rc);
+}
+
+/* Steals v (even on failure, as json_object_set_new does); -1 on error. */
+static int
+js_set(json_t *obj, const char *key, json_t *v)
+{
+	return (json_object_set_new(obj, key, v));
+}
+
+static json_t *
+js_string_or_null(const char *s)
+{
+	return (s != NULL ? json_string(s) : json_null());
+}
+
+static json_t *
+js_sched_to_json(const struct job_sched *sc)
+{
+	const char *pname;
+	json_t *o;
+
+	if (!sc->set)
+		return (json_null());
+	if ((pname = jobspec_policy_name(sc->policy)) == NULL)
+		return (NULL);
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (js_set(o, "policy", json_string(pname)) == -1)
+		goto fail;
+	switch (sc->policy) {
+	case POLICY_FIFO:
+	case POLICY_RR:
+		if (js_set(o, "priority", json_integer(sc->priority)) == -1)
+			goto fail;
+		break;
+	case POLICY_OTHER:
+	case POLICY_BATCH:
+		if (js_set(o, "nice",
+			sc->has_nice ? json_integer(sc->nice) : json_null()) ==
+		    -1)
+			goto fail;
+		break;
+	case POLICY_DEADLINE:
+		if (js_set(o, "runtime_us",
+			json_integer((json_int_t)sc->runtime_us)) == -1 ||
+		    js_set(o, "deadline_us",
+			json_integer((json_int_t)sc->deadline_us)) == -1 ||
+		    js_set(o, "period_us",
+			json_integer((json_int_t)sc->period_us)) == -1)
+			goto fail;
+		break;
+	case POLICY_IDLE:
+		break;
+	}
+	if (js_set(o, "reset_on_fork", json_boolean(sc->reset_on_fork)) == -1)
+		goto fail;
+	return (o);
+fail:
+	json_decref(o);
+	return (NULL);
+}
+
+static json_t *
+js_int_or_null(long long v)
+{
+	return (v != 0 ? json_integer(v) : json_null());
+}
+
+static json_t *
+js_limits_to_json(const struct job_limits *lim)
+{
+	json_t *o;
+
+	if (!lim->set)
+		return (json_null());
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (js_set(o, "memory_max",
+		js_int_or_null((long long)lim->memory_max)) == -1 ||
+	    js_set(o, "pids_max", js_int_or_null(lim->pids_max)) == -1 ||
+	    js_set(o, "cpu_quota_pct", js_int_or_null(lim->cpu_quota_pct)) ==
+		-1 ||
+	    js_set(o, "cpu_weight", js_int_or_null(lim->cpu_weight)) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static json_t *
+js_restart_to_json(const struct job_restart *rs)
+{
+	const char *pname;
+	json_t *o;
+
+	if ((pname = jobspec_restart_name(rs->policy)) == NULL)
+		return (NULL);
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (js_set(o, "policy", json_string(pname)) == -1 ||
+	    js_set(o, "max_retries",
+		rs->max_retries >= 0 ? json_integer(rs->max_retries)
+				     : json_null()) == -1 ||
+	    js_set(o, "backoff_ms", json_integer(rs->backoff_ms)) == -1 ||
+	    js_set(o, "backoff_max_ms", json_integer(rs->backoff_max_ms)) ==
+		-1 ||
+	    js_set(o, "reset_after_ms", json_integer(rs->reset_after_ms)) ==
+		-1) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static json_t *
+js_stop_to_json(const struct job_stop *st)
+{
+	const char *sname;
+	json_t *o;
+
+	if ((sname = util_signal_name(st->signal)) == NULL)
+		return (NULL);
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (js_set(o, "signal", json_string(sname)) == -1 ||
+	    js_set(o, "timeout_ms", json_integer(st->timeout_ms)) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static json_t *
+js_strings_to_json(char *const *v, size_t n)
+{
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		if (json_array_append_new(a, json_string(v[i])) == -1) {
+			json_decref(a);
+			return (NULL);
+		}
+	}
+	return (a);
+}
+
+static json_t *
+js_env_to_json(const struct job_spec *spec)
+{
+	json_t *o;
+	size_t i;
+
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	for (i = 0; i < spec->nenv; i++) {
+		if (js_set(o, spec->env_keys[i],
+			json_string(spec->env_values[i])) == -1) {
+			json_decref(o);
+			return (NULL);
+		}
+	}
+	return (o);
+}
+
+json_t *
+jobspec_to_json(const struct job_spec *spec)
+{
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return (NULL);
+	if (js_set(o, "name", js_string_or_null(spec->name)) == -1 ||
+	    js_set(o, "argv", js_strings_to_json(spec->argv, spec->argc)) ==
+		-1 ||
+	    js_set(o, "env", js_env_to_json(spec)) == -1 ||
+	    js_set(o, "cwd", js_string_or_null(spec->cwd)) == -1 ||
+	    js_set(o, "user", js_string_or_null(spec->user)) == -1 ||
+	    js_set(o, "group", js_string_or_null(spec->group)) == -1 ||
+	    js_set(o, "cpus", js_string_or_null(spec->cpus)) == -1 ||
+	    js_set(o, "exclusive_cpus", js_int_or_null(spec->exclusive_cpus)) ==
+		-1 ||
+	    js_set(o, "sched", js_sched_to_json(&spec->sched)) == -1 ||
+	    js_set(o, "limits", js_limits_to_json(&spec->limits)) == -1 ||
+	    js_set(o, "restart", js_restart_to_json(&spec->restart)) == -1 ||
+	    js_set(o, "stop", js_stop_to_json(&spec->stop)) == -1 ||
+	    js_set(o, "after", js_strings_to_json(spec->after, spec->nafter)) ==
+		-1 ||
+	    js_set(o, "start", json_boolean(spec->start)) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static int
+js_copy_string(char **dst, const char *src)
+{
+	if (src == NULL) {
+		*dst = NULL;
+		return (0);
+	}
+	*dst = strdup(src);
+	return (*dst == NULL ? -1 : 0);
+}
+
+/* Copy n strings into a fresh array of n + extra NULL-filled slots. */
+static int
+js_copy_strings(char ***dst, char *const *src, size_t n, size_t extra)
+{
+	size_t i;
+
+	*dst = NULL;
+	if (n == 0 && extra == 0)
+		return (0);
+	if ((*dst = calloc(n + extra, sizeof **dst)) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (((*dst)[i] = strdup(src[i])) == NULL)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+jobspec_copy(struct job_spec *dst, const struct job_spec *src)
+{
+	*dst = *src;
+	/* Nothing in dst is owned yet: on failure free only what we copy. */
+	dst->name = dst->cwd = dst->user = dst->group = dst->cpus = NULL;
+	dst->argv = dst->env_keys = dst->env_values = dst->after = NULL;
+	if (js_copy_string(&dst->name, src->name) == -1 ||
+	    js_copy_string(&dst->cwd, src->cwd) == -1 ||
+	    js_copy_string(&dst->user, src->user) == -1 ||
+	    js_copy_string(&dst->group, src->group) == -1 ||
+	    js_copy_string(&dst->cpus, src->cpus) == -1 ||
+	    js_copy_strings(&dst->argv, src->argv, src->argc, 1) == -1 ||
+	    js_copy_strings(&dst->env_keys, src->env_keys, src->nenv, 0) ==
+		-1 ||
+	    js_copy_strings(&dst->env_values, src->env_values, src->nenv, 0) ==
+		-1 ||
+	    js_copy_strings(&dst->after, src->after, src->nafter, 0) == -1) {
+		jobspec_free(dst);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+js_free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+jobspec_free(struct job_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->name);
+	js_free_strings(spec->argv, spec->argc);
+	js_free_strings(spec->env_keys, spec->nenv);
+	js_free_strings(spec->env_values, spec->nenv);
+	free(spec->cwd);
+	free(spec->user);
+	free(spec->group);
+	free(spec->cpus);
+	js_free_strings(spec->after, spec->nafter);
+	jobspec_init(spec);
+}
+
+int
+jobspec_name_valid(const char *name)
+{
+	const char *p;
+	int digits = 1;
+	char c;
+
+	if (name == NULL)
+		return (0);
+	for (p = name; *p != '\0'; p++) {
+		if (p - name >= JOBSPEC_NAME_MAX)
+			return (0);
+		c = *p;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+			digits = 0;
+		else if (c >= '0' && c <= '9')
+			;
+		else if (p != name && (c == '.' || c == '_' || c == '-'))
+			digits = 0;
+		else
+			return (0);
+	}
+	return (p != name && !digits);
+}
+
+const char *
+jobspec_policy_name(enum jobspec_policy policy)
+{
+	if ((unsigned int)policy >= JS_NITEMS(js_policy_names))
+		return (NULL);
+	return (js_policy_names[policy]);
+}
+
+const char *
+jobspec_restart_name(enum jobspec_restart policy)
+{
+	if ((unsigned int)policy >= JS_NITEMS(js_restart_names))
+		return (NULL);
+	return (js_restart_names[policy]);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The job spec: the body of POST /v1/jobs, the content of a job file and the
+ * spec stored in the database, all one format. This module turns JSON into a
+ * validated struct job_spec and back. It owns every range and pattern check
+ * and names the offending field path ("sched.priority") in struct serr.
+ * Pure: no libevent, no I/O, no syscalls.
+ */
+#ifndef SCHEDD_JOBSPEC_H
+#define SCHEDD_JOBSPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto/errors.h"
+
+#define JOBSPEC_NAME_MAX     64	    /* name length, without NUL */
+#define JOBSPEC_ARGV_MAX     4096   /* argv elements */
+#define JOBSPEC_ENV_MAX	     4096   /* env entries */
+#define JOBSPEC_AFTER_MAX    256    /* after entries */
+#define JOBSPEC_STRING_MAX   65536  /* any one string, bytes */
+#define JOBSPEC_PATH_MAX     4096   /* cwd */
+#define JOBSPEC_USER_MAX     256    /* user and group names */
+#define JOBSPEC_CPUS_MAX     1024   /* cpus list text */
+#define JOBSPEC_TIMEOUT_MAX  86400000 /* stop.timeout_ms, backoff_*_ms: 1 day */
+
+enum jobspec_policy {
+	POLICY_OTHER = 0,	/* SCHED_OTHER, with nice */
+	POLICY_BATCH,		/* SCHED_BATCH, with nice */
+	POLICY_IDLE,		/* SCHED_IDLE */
+	POLICY_FIFO,		/* SCHED_FIFO, priority 1..99 */
+	POLICY_RR,		/* SCHED_RR, priority 1..99 */
+	POLICY_DEADLINE,	/* SCHED_DEADLINE, runtime <= deadline <= period */
+};
+
+enum jobspec_restart {
+	RESTART_NO = 0,		/* never restart (default) */
+	RESTART_ON_FAILURE,	/* non-zero exit, signal, OOM */
+	RESTART_ALWAYS,		/* any end not requested by a stop */
+};
+
+struct job_sched {
+	int		 set;		/* "sched" was present */
+	enum jobspec_policy policy;
+	int		 priority;	/* fifo/rr: 1..99, else 0 */
+	int		 nice;		/* other/batch: -20..19 */
+	int		 has_nice;
+	uint64_t	 runtime_us;	/* deadline only */
+	uint64_t	 deadline_us;
+	uint64_t	 period_us;
+	int		 reset_on_fork;
+};
+
+struct job_limits {
+	int		 set;		/* "limits" was present */
+	uint64_t	 memory_max;	/* bytes, 0 = unset */
+	int64_t		 pids_max;	/* 0 = unset; 1..4194304 */
+	int		 cpu_quota_pct; /* 0 = unset; 1..100*ncpus (<= 100000) */
+	int		 cpu_weight;	/* 0 = unset; 1..10000 */
+};
+
+struct job_restart {
+	int		 set;		/* "restart" was present */
+	enum jobspec_restart policy;
+	int		 max_retries;	/* -1 = forever (absent) */
+	uint32_t	 backoff_ms;	/* default 100 */
+	uint32_t	 backoff_max_ms; /* default 30000 */
+	uint32_t	 reset_after_ms; /* up this long: backoff resets; default 10000 */
+};
+
+struct job_stop {
+	int		 signal;	/* default SIGTERM */
+	uint32_t	 timeout_ms;	/* default 10000 */
+};
+
+struct job_spec {
+	char		*name;		/* NULL: the daemon generates one */
+	char	       **argv;		/* argc elements plus NULL */
+	size_t		 argc;		/* 1..JOBSPEC_ARGV_MAX */
+	char	       **env_keys;	/* nenv keys, sorted, unique */
+	char	       **env_values;	/* nenv values */
+	size_t		 nenv;
+	char		*cwd;		/* NULL: "/" */
+	char		*user;		/* NULL: the daemon's user */
+	char		*group;		/* NULL: the user's primary group */
+	char		*cpus;		/* canonical CPU list or NULL */
+	int		 exclusive_cpus; /* 0 = none, else 1..CPULIST_MAX */
+	struct job_sched sched;
+	struct job_limits limits;
+	struct job_restart restart;
+	struct job_stop	 stop;
+	char	       **after;		/* nafter job names */
+	size_t		 nafter;
+	int		 start;		/* default 1 */
+};
+
+/* Set every field to its default (no allocation). */
+void jobspec_init(struct job_spec *spec);
+
+/*
+ * Decode and validate a POST /v1/jobs body. Unknown fields, wrong types,
+ * out-of-range values, strings containing NUL bytes and names breaking the
+ * pattern all fail with SERR_INVALID and err->field set to the path
+ * ("argv[3]", "sched.priority", "env.LANG"). On success the caller owns the
+ * spec's strings and frees them with jobspec_free(). On failure spec is left
+ * freed and re-initialised. Returns 0 or -1.
+ */
+int jobspec_from_json(const json_t *root, struct job_spec *spec,
+    struct serr *err);
+
+/*
+ * Same, from text: malformed JSON fails with SERR_INVALID naming the line
+ * and column in the message. len bounds the text (need not be NUL-ended).
+ */
+int jobspec_from_text(const char *text, size_t len, struct job_spec *spec,
+    struct serr *err);
+
+/*
+ * Encode spec as JSON with every default filled in, in the same shape
+ * jobspec_from_json accepts (a round trip is the identity). Caller
+ * json_decref()s. NULL only on out-of-memory.
+ */
+json_t *jobspec_to_json(const struct job_spec *spec);
+
+/* Deep copy; returns 0 or -1 (out of memory). dst must be fresh. */
+int jobspec_copy(struct job_spec *dst, const struct job_spec *src);
+
+/* Free what spec owns and re-initialise it. Accepts a NULL spec. */
+void jobspec_free(struct job_spec *spec);
+
+/* 1 if name matches [A-Za-z0-9][A-Za-z0-9._-]{0,63} and is not all digits. */
+int jobspec_name_valid(const char *name);
+
+/* "fifo" etc.; NULL for out of range. */
+const char *jobspec_policy_name(enum jobspec_policy policy);
+/* "no", "on-failure", "always". */
+const char *jobspec_restart_name(enum jobspec_restart policy);
+
+#endif

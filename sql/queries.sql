@@ -1,0 +1,71 @@
+-- SPDX-License-Identifier: ISC
+-- Every statement schedd runs, prepared once at start-up. "-- name: x"
+-- starts a statement; sql-gen.awk turns the names into SQL_X constants.
+
+-- name: begin
+BEGIN IMMEDIATE;
+
+-- name: commit
+COMMIT;
+
+-- name: rollback
+ROLLBACK;
+
+-- name: job_next_id
+SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0) + 1;
+
+-- name: job_insert
+INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6);
+
+-- name: job_update_state
+UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4 WHERE id = ?1;
+
+-- name: job_update_spec
+UPDATE jobs SET spec = ?2, source = ?3, updated_at = ?4 WHERE id = ?1;
+
+-- name: job_delete
+DELETE FROM jobs WHERE id = ?1;
+
+-- name: job_list
+SELECT id, name, source, spec, state, restarts, created_at, updated_at
+FROM jobs ORDER BY id;
+
+-- name: run_insert
+INSERT INTO runs (job_id, run, pid, pid_start, started_at, exited_at, error)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
+
+-- name: run_update_end
+UPDATE runs SET exited_at = ?2, exit_code = ?3, signal = ?4, core_dumped = ?5,
+	oom_killed = ?6, error = ?7, user_cpu_ms = ?8, system_cpu_ms = ?9,
+	max_rss_kb = ?10
+WHERE id = ?1;
+
+-- name: run_list
+SELECT id, run, pid, pid_start, started_at, exited_at, exit_code, signal,
+	core_dumped, oom_killed, error, user_cpu_ms, system_cpu_ms, max_rss_kb
+FROM runs WHERE job_id = ?1 ORDER BY run DESC LIMIT ?2;
+
+-- name: process_insert
+INSERT OR IGNORE INTO processes (run_id, pid, pid_start, ppid, comm, argv,
+	first_seen)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
+
+-- name: process_exit
+UPDATE processes SET exited_at = ?4, exit_code = ?5, signal = ?6
+WHERE run_id = ?1 AND pid = ?2 AND pid_start = ?3;
+
+-- name: event_insert
+INSERT INTO events (time, job_id, job, run, type, data)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6);
+
+-- name: event_since
+SELECT id, time, job_id, job, run, type, data
+FROM events WHERE id > ?1 ORDER BY id LIMIT ?2;
+
+-- name: event_bounds
+SELECT (SELECT MIN(id) FROM events),
+	COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0);
+
+-- name: event_prune
+DELETE FROM events WHERE id <= ?1;

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Integration test harness: every test gets a fresh schedd started from
+ * $SCHEDD on a socket and state directory in its own mkdtemp directory (and,
+ * where the machine allows, its own cgroup subtree), a libcurl client over
+ * the Unix socket, stream and raw-socket helpers, and independent readers of
+ * /proc. Teardown stops the daemon, kills and reaps whatever it left behind
+ * (only processes descended from the harness, by pid), removes the cgroups
+ * and the directory, fails the test on a sanitizer report and prints the
+ * daemon's log when the test failed. Every value the helpers return is
+ * owned by the harness and freed at teardown, so tests never free anything.
+ * The harness never touches a process it did not start.
+ */
+#ifndef SCHEDD_HARNESS_H
+#define SCHEDD_HARNESS_H
+
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#define H_PATH_MAX 512
+
+struct h_stream;
+
+/* One test's world. Tests read the fields; only the harness writes them. */
+struct h {
+	const char *test;       /* name of the running test */
+	char dir[H_PATH_MAX];   /* the mkdtemp directory */
+	char sock[H_PATH_MAX];  /* DIR/s.sock */
+	char state[H_PATH_MAX]; /* DIR/state */
+	char log[H_PATH_MAX];   /* DIR/schedd.log: the daemon's stderr */
+	pid_t daemon;           /* running daemon, 0 when none */
+	int passed;             /* set when the test body returned */
+	int skipped;            /* set by h_need_root() before skipping */
+	int broken;             /* teardown found a problem */
+	long last_status;       /* status of the last h_request/h_call */
+	const char *last_body;  /* raw body of the last answer */
+	const char *last_ctype; /* its Content-Type, "" if none */
+};
+
+/*
+ * Define a test: H_TEST(area__scenario__expectation) { ... uses h ... }.
+ * The wrapper records the name and whether the body ran to the end, so
+ * teardown knows when to print the daemon's log.
+ */
+#define H_TEST(name)                                                           \
+	static void name##_body(struct h *h);                                  \
+	static void name(void **state)                                         \
+	{                                                                      \
+		struct h *h_ = *state;                                         \
+		h_->test = #name;                                              \
+		name##_body(h_);                                               \
+		h_->passed = 1;                                                \
+	}                                                                      \
+	static void name##_body(struct h *h)
+
+/* A table entry: each test has its own daemon. */
+#define H_UNIT(name) cmocka_unit_test_setup_teardown(name, h_setup, h_teardown)
+
+/* main(): H_MAIN(tests) runs the table; 77 when every test skipped. */
+#define H_MAIN(tests)                                                          \
+	h_main(tests, sizeof(tests) / sizeof((tests)[0]), argc, argv)
+
+int h_main(const struct CMUnitTest *tests, size_t n, int argc, char **argv);
+int h_setup(void **state);
+int h_teardown(void **state);
+
+/* Skip the running test (cmocka skip) unless we are root. */
+void h_need_root(struct h *h);
+
+/*
+ * Start the daemon on h's directory and wait (10 s) until /v1/health
+ * answers 200. Fails the test if it exits or never answers.
+ */
+void h_daemon_start(struct h *h);
+
+/*
+ * Send sig to the daemon, wait up to 10 s for it to exit, then SIGKILL.
+ * Returns the wait status. The daemon's orphaned jobs come back to the
+ * harness (it is a child subreaper); they are reaped at teardown.
+ */
+int h_daemon_stop(struct h *h, int sig);
+
+/*
+ * One request. body may be NULL. ctype: NULL means application/json, ""
+ * means no Content-Type header. Returns the status, or -1 when the
+ * transport failed (then h->last_body says why). *json, if json is not
+ * NULL, is the parsed answer or NULL when it is not JSON.
+ */
+long h_request(struct h *h, const char *method, const char *path,
+    const char *body, const char *ctype, json_t **json);
+
+/*
+ * A request whose status must be expect; its answer must be JSON, which is
+ * returned. body is stolen (may be NULL). path is a printf format.
+ */
+#define h_call(h, expect, method, body, ...)                                   \
+	h_call_(__FILE__, __LINE__, h, expect, method, body, __VA_ARGS__)
+json_t *h_call_(const char *file, int line, struct h *h, long expect,
+    const char *method, json_t *body, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/* Like h_call with a raw body text and content type; answer may be text. */
+#define h_call_raw(h, expect, method, body, ctype, ...)                        \
+	h_call_raw_(                                                           \
+	    __FILE__, __LINE__, h, expect, method, body, ctype, __VA_ARGS__)
+const char *h_call_raw_(const char *file, int line, struct h *h, long expect,
+    const char *method, const char *body, const char *ctype, const char *fmt,
+    ...) __attribute__((format(printf, 8, 9)));
+
+/* The answer must be the contract's error body with this code; field NULL:
+ * not checked, "" must be absent, "x*" a prefix, else exact. */
+#define h_assert_error(j, code, field)                                         \
+	h_assert_error_(__FILE__, __LINE__, j, code, field)
+void h_assert_error_(
+    const char *file, int line, json_t *j, const char *code, const char *field);
+
+/* Jobs. */
+#define h_job_create(h, spec) h_job_create_(__FILE__, __LINE__, h, spec)
+json_t *h_job_create_(const char *file, int line, struct h *h, json_t *spec);
+#define h_job_get(h, job)  h_call(h, 200, "GET", NULL, "/v1/jobs/%s", job)
+#define h_job_wait(h, job) h_call(h, 200, "GET", NULL, "/v1/jobs/%s/wait", job)
+/* Poll GET until state is reached; fails after timeout_ms. */
+#define h_job_poll(h, job, st, ms)                                             \
+	h_job_poll_(__FILE__, __LINE__, h, job, st, ms)
+json_t *h_job_poll_(const char *file, int line, struct h *h, const char *job,
+    const char *state, int timeout_ms);
+/* The job's logs (GET .../logs?query), status 200 required. */
+const char *h_job_logs(struct h *h, const char *job, const char *query);
+
+/* JSON access by path: "a.b", "runs[1].run". NULL when absent. */
+json_t *h_at(json_t *root, const char *path);
+#define h_str(j, p) h_str_(__FILE__, __LINE__, j, p)
+const char *h_str_(const char *file, int line, json_t *j, const char *path);
+#define h_int(j, p) h_int_(__FILE__, __LINE__, j, p)
+json_int_t h_int_(const char *file, int line, json_t *j, const char *path);
+#define h_assert_str(j, p, e) h_assert_str_(__FILE__, __LINE__, j, p, e)
+void h_assert_str_(const char *file, int line, json_t *j, const char *path,
+    const char *expect);
+#define h_assert_int(j, p, e) h_assert_int_(__FILE__, __LINE__, j, p, e)
+void h_assert_int_(
+    const char *file, int line, json_t *j, const char *path, json_int_t expect);
+#define h_assert_null(j, p) h_assert_null_(__FILE__, __LINE__, j, p)
+void h_assert_null_(const char *file, int line, json_t *j, const char *path);
+/* Fail, printing a message and the JSON value j (may be NULL). */
+#define h_fail(j, ...) h_fail_(__FILE__, __LINE__, j, __VA_ARGS__)
+void h_fail_(const char *file, int line, json_t *j, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), noreturn));
+/* Parse text as JSON (kept by the harness); NULL if it is not. */
+json_t *h_parse(struct h *h, const char *text);
+/* "2026-11-21T19:01:15.123Z"? */
+int h_is_time(const char *s);
+
+/*
+ * Streams (/v1/events, logs?follow=true, wait): open waits until the
+ * answer's headers arrived (5 s). Lines are returned without "\n", valid
+ * until the next call; NULL at the end of the stream or on timeout
+ * (h_stream_ended tells which). Close drops the connection at once.
+ */
+struct h_stream *h_stream_open(struct h *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+long h_stream_status(struct h_stream *s);
+const char *h_stream_ctype(struct h_stream *s);
+const char *h_stream_line(struct h_stream *s, int timeout_ms);
+/* Next event that is not a heartbeat (kept by the harness), or NULL. */
+json_t *h_stream_event(struct h_stream *s, int timeout_ms);
+int h_stream_ended(struct h_stream *s);
+/* Everything received so far and not yet returned as a line. */
+const char *h_stream_rest(struct h_stream *s);
+void h_stream_close(struct h_stream *s);
+
+/*
+ * Raw socket. h_raw_connect returns a connected fd that teardown closes
+ * unless h_raw_close was called. h_raw_exchange connects, sends len bytes
+ * (interleaved with reading, so a server answering early is seen), then
+ * reads until nresp complete responses arrived (0: until EOF), EOF or
+ * timeout; returns what was read (kept, NUL-terminated).
+ */
+int h_raw_connect(struct h *h);
+void h_raw_close(struct h *h, int fd);
+const char *h_raw_exchange(struct h *h, const void *req, size_t len, int nresp,
+    int timeout_ms, size_t *outlen);
+/* Status of the first response in buf, -1 if none. */
+int h_raw_status(const char *buf);
+/* JSON body of the first response in buf (dechunked), or NULL. */
+json_t *h_raw_json(struct h *h, const char *buf, size_t len);
+/* Number of complete HTTP responses in buf. */
+int h_raw_count(const char *buf, size_t len);
+
+/* The daemon answers /v1/health with 200. */
+#define h_assert_healthy(h) h_call(h, 200, "GET", NULL, "/v1/health")
+
+/* /proc readers. */
+struct h_proc {
+	pid_t pid, ppid, pgid, sid;
+	char state; /* the kernel's letter */
+	char comm[64];
+};
+/* 0 and fills p, or -1 when /proc/PID is gone. */
+int h_proc(pid_t pid, struct h_proc *p);
+/* kill(pid, 0) says ESRCH. */
+int h_pid_gone(pid_t pid);
+/* Poll until /proc/PID is gone (not even a zombie); 1 if so in time. */
+int h_wait_gone(pid_t pid, int timeout_ms);
+/* Zombies whose parent is ppid. */
+int h_zombies(pid_t ppid);
+/* A child of ppid named comm (any if NULL) within timeout_ms, else 0. */
+pid_t h_child_of(pid_t ppid, const char *comm, int timeout_ms);
+/* Remember a job pid so teardown can reap it if it outlives the daemon. */
+void h_learn_pid(struct h *h, pid_t pid);
+
+/*
+ * Run a program (argv[0] a path) with extra environment entries (NULL or
+ * a NULL-terminated list of "K=V"), stdin /dev/null, capturing stdout and
+ * stderr (kept). Returns the exit code, 128+N if killed by signal N; fails
+ * the test if it runs longer than timeout_ms.
+ */
+int h_run(struct h *h, const char *const argv[], const char *const env[],
+    const char **out, const char **err, int timeout_ms);
+
+/* Helpers. */
+int64_t h_now_ms(void);
+void h_sleep_ms(int ms);
+/* A printf'd string kept by the harness. */
+const char *h_fmt(struct h *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Keep a malloc'd block / a JSON reference until teardown; returns it. */
+void *h_keep(struct h *h, void *p);
+json_t *h_keep_json(struct h *h, json_t *j);
+
+#endif
