@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <unistd.h>
+
 #include <jansson.h>
 
 #include "daemon/schedd.h"
@@ -18,9 +20,10 @@ api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
-	*out = json_pack("{s:s, s:s, s:I, s:I}",
+	*out = json_pack("{s:s, s:s, s:i, s:I, s:I}",
 	    "status", ctx->sd->shutting_down ? "stopping" : "ok",
 	    "version", SCHEDD_VERSION,
+	    "pid", (int)getpid(),
 	    "uptime_ms", (json_int_t)(mono_ms() - ctx->sd->started_ms),
 	    "jobs", (json_int_t)supervisor_job_count(ctx->sd->sup));
 	return (200);

@@ -1,0 +1,132 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The README's two commands, for a fresh Debian 12 machine as root:
+#   sh quickstart.sh demo   install what is missing, build, start schedd with
+#                           its default paths and run a job through it
+#   sh quickstart.sh test   install what is missing, build, run every test
+#                           (plain build, then ASan+UBSan), make distcheck
+# .ci/run runs "sh quickstart.sh test".
+set -eu
+
+cd "$(dirname "$0")"
+TOP=$(pwd)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+PACKAGES="build-essential autoconf automake autoconf-archive pkg-config \
+libevent-dev libjansson-dev libsqlite3-dev libcmocka-dev libcurl4-openssl-dev \
+sqlite3 curl procps"
+
+say() { printf '\n==> %s\n' "$*"; }
+
+install_missing() {
+	missing=
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing:$missing"
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "quickstart: run as root to install packages" >&2
+			exit 1
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends $missing
+	fi
+}
+
+build() { # build DIR [configure args...]
+	dir=$1; shift
+	say "building in $dir ($*)"
+	[ -x "$TOP/configure" ] || (cd "$TOP" && autoreconf -fi)
+	mkdir -p "$dir"
+	(cd "$dir" && "$TOP/configure" -q "$@" && make -s -j"$JOBS")
+}
+
+# Sum the cmocka cases of every test log; a binary that died before its
+# summary counts as one failure, an exit-77 binary as one skip.
+count() {
+	pass=0 fail=0 skip=0
+	for trs in $(find "$@" -name '*.trs' 2>/dev/null); do
+		log=${trs%.trs}.log
+		res=$(sed -n 's/^:test-result: //p' "$trs" | head -1)
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" |
+		    awk '{s+=$1} END {print s+0}')
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" |
+		    awk '{s+=$1} END {print s+0}')
+		case $res in
+		SKIP) skip=$((skip + 1)) ;;
+		PASS) pass=$((pass + p)); [ "$p" -eq 0 ] && pass=$((pass + 1)) ;;
+		*) pass=$((pass + p)); fail=$((fail + f));
+		   [ "$f" -eq 0 ] && fail=$((fail + 1)) ;;
+		esac
+	done
+	echo "$pass $fail $skip"
+}
+
+check() { # check DIR
+	say "make check in $1"
+	(cd "$1" && make -s -j"$JOBS" check) || {
+		cat "$1/test-suite.log" 2>/dev/null || true
+		return 1
+	}
+}
+
+cmd_test() {
+	install_missing
+	rc=0
+	build "$TOP/build" || exit 1
+	check "$TOP/build" || rc=1
+	build "$TOP/build-asan" --enable-sanitizers || exit 1
+	check "$TOP/build-asan" || rc=1
+	say "make distcheck"
+	(cd "$TOP/build" && make -s distcheck >distcheck.log 2>&1) || {
+		tail -50 "$TOP/build/distcheck.log"; rc=1; }
+	set -- $(count "$TOP/build/tests" "$TOP/build-asan/tests")
+	echo
+	if [ "$3" -gt 0 ]; then
+		echo "$1 passed, $2 failed, $3 skipped"
+	else
+		echo "$1 passed, $2 failed"
+	fi
+	[ "$2" -eq 0 ] || rc=1
+	exit $rc
+}
+
+cmd_demo() {
+	install_missing
+	build "$TOP/build"
+	sock=/run/schedd/schedd.sock
+	ctl="$TOP/build/schedctl"
+	if ! "$ctl" health >/dev/null 2>&1; then
+		say "starting schedd (socket $sock, state /var/lib/schedd)"
+		"$TOP/build/schedd" --daemonize
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			"$ctl" health >/dev/null 2>&1 && break
+			sleep 0.2
+		done
+	fi
+	"$ctl" health
+	say "schedctl run --name hello -- sh -c 'echo hello from schedd; sleep 30'"
+	"$ctl" rm -f hello >/dev/null 2>&1 || true
+	"$ctl" run --name hello -- sh -c 'echo hello from schedd; sleep 30'
+	sleep 0.3
+	say "schedctl ps"
+	"$ctl" ps
+	say "schedctl logs hello"
+	"$ctl" logs hello
+	say "curl --unix-socket $sock http://localhost/v1/jobs/hello"
+	curl -s --unix-socket "$sock" http://localhost/v1/jobs/hello
+	echo
+	pid=$(curl -s --unix-socket "$sock" http://localhost/v1/health |
+	    sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+	say "schedd (pid $pid) keeps running. Try: $ctl ps -a; $ctl stop hello." \
+	    "Stop the daemon and its jobs with: kill -TERM $pid"
+}
+
+case ${1:-} in
+demo) cmd_demo ;;
+test) cmd_test ;;
+*) echo "usage: sh quickstart.sh demo|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The job transition table: what each state allows, that forbidden pairs
+ * stay forbidden, and the names both ways.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/job.h"
+
+static void
+job_transition__start__allowed_only_when_idle(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++) {
+		enum job_action a = job_transition(s, JEV_START);
+
+		switch (s) {
+		case JOB_CREATED:
+		case JOB_EXITED:
+		case JOB_STOPPED:
+		case JOB_FAILED:
+		case JOB_BACKOFF:
+			assert_int_equal(a, ACT_SPAWN);
+			break;
+		default:
+			assert_int_equal(a, ACT_FORBIDDEN);
+		}
+	}
+}
+
+static void
+job_transition__stop__by_state(void **state)
+{
+	(void)state;
+	assert_int_equal(job_transition(JOB_RUNNING, JEV_STOP), ACT_STOP);
+	assert_int_equal(job_transition(JOB_PAUSED, JEV_STOP), ACT_STOP);
+	assert_int_equal(job_transition(JOB_STOPPING, JEV_STOP), ACT_JOIN);
+	assert_int_equal(job_transition(JOB_BACKOFF, JEV_STOP), ACT_STOP_IDLE);
+	assert_int_equal(job_transition(JOB_QUEUED, JEV_STOP), ACT_STOP_IDLE);
+	assert_int_equal(job_transition(JOB_CREATED, JEV_STOP), ACT_FORBIDDEN);
+	assert_int_equal(job_transition(JOB_EXITED, JEV_STOP), ACT_FORBIDDEN);
+	assert_int_equal(job_transition(JOB_STOPPED, JEV_STOP), ACT_FORBIDDEN);
+	assert_int_equal(job_transition(JOB_FAILED, JEV_STOP), ACT_FORBIDDEN);
+}
+
+static void
+job_transition__exit__stopping_means_stopped(void **state)
+{
+	(void)state;
+	assert_int_equal(job_transition(JOB_RUNNING, JEV_EXIT), ACT_EXITED);
+	assert_int_equal(job_transition(JOB_PAUSED, JEV_EXIT), ACT_EXITED);
+	assert_int_equal(job_transition(JOB_STOPPING, JEV_EXIT), ACT_STOPPED);
+	assert_int_equal(job_transition(JOB_EXITED, JEV_EXIT), ACT_FORBIDDEN);
+}
+
+static void
+job_transition__delete__never_while_active(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++) {
+		if (job_state_active(s))
+			assert_int_equal(
+			    job_transition(s, JEV_DELETE), ACT_FORBIDDEN);
+		else
+			assert_int_equal(
+			    job_transition(s, JEV_DELETE), ACT_REMOVE);
+	}
+}
+
+static void
+job_transition__kill__only_with_a_process(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++) {
+		int has_proc =
+		    s == JOB_RUNNING || s == JOB_PAUSED || s == JOB_STOPPING;
+
+		assert_int_equal(
+		    job_transition(s, JEV_KILL) == ACT_SIGNAL, has_proc);
+	}
+}
+
+static void
+job_transition__timeout__kills_only_when_stopping(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++)
+		assert_int_equal(
+		    job_transition(s, JEV_TIMEOUT) == ACT_KILL_TREE,
+		    s == JOB_STOPPING);
+}
+
+static void
+job_transition__out_of_range__forbidden(void **state)
+{
+	(void)state;
+	assert_int_equal(job_transition(JOB_NSTATES, JEV_START), ACT_FORBIDDEN);
+	assert_int_equal(
+	    job_transition(JOB_CREATED, JEV_NEVENTS), ACT_FORBIDDEN);
+	assert_int_equal(
+	    job_transition((enum job_state) - 1, JEV_START), ACT_FORBIDDEN);
+}
+
+static void
+job_state_name__round_trip__every_state(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++)
+		assert_int_equal(job_state_parse(job_state_name(s)), s);
+	assert_string_equal(job_state_name(JOB_RUNNING), "running");
+	assert_string_equal(job_state_name(JOB_NSTATES), "unknown");
+	assert_int_equal(job_state_parse("Running"), -1);
+	assert_int_equal(job_state_parse(""), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(job_transition__start__allowed_only_when_idle),
+	    cmocka_unit_test(job_transition__stop__by_state),
+	    cmocka_unit_test(job_transition__exit__stopping_means_stopped),
+	    cmocka_unit_test(job_transition__delete__never_while_active),
+	    cmocka_unit_test(job_transition__kill__only_with_a_process),
+	    cmocka_unit_test(job_transition__timeout__kills_only_when_stopping),
+	    cmocka_unit_test(job_transition__out_of_range__forbidden),
+	    cmocka_unit_test(job_state_name__round_trip__every_state),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

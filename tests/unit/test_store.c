@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The store on a real SQLite database in a temporary directory: schema and
+ * WAL mode, jobs, runs newest first, events strictly increasing and never
+ * reused after pruning, transactions that roll back, cascade on delete,
+ * persistence across reopen, and refusal of a newer schema.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "daemon/schedd.h"
+#include "daemon/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct serr err;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/schedd-test-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return (-1);
+	snprintf(f->path, sizeof(f->path), "%s/schedd.db", f->dir);
+	if ((f->st = store_open(f->path, 0, &err)) == NULL) {
+		fprintf(stderr, "store_open: %s\n", err.message);
+		return (-1);
+	}
+	*state = f;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+
+	store_close(f->st);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return (0);
+}
+
+static int64_t
+query_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return (v);
+}
+
+static void
+add_job(struct store *st, int64_t id, const char *name)
+{
+	struct serr err;
+
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_job_insert(st, id, name, "api",
+			     "{\"argv\":[\"true\"]}", "created", 1000, &err),
+	    0);
+	assert_int_equal(store_commit(st, &err), 0);
+}
+
+static void
+store_open__fresh__schema_and_wal(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 1);
+	assert_int_equal(
+	    query_int(f->path,
+		"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+		"('jobs','runs','processes','events')"),
+	    4);
+	assert_int_equal(
+	    query_int(f->path,
+		"SELECT journal_mode = 'wal' FROM pragma_journal_mode"),
+	    1);
+}
+
+static int
+count_cb(void *arg, const struct store_job *j)
+{
+	(*(int *)arg)++;
+	assert_non_null(j->name);
+	return (0);
+}
+
+static void
+store_job__insert_update_load__round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	int n = 0;
+
+	assert_int_equal(store_job_next_id(f->st, &err), 1);
+	add_job(f->st, 1, "a");
+	add_job(f->st, 2, "b");
+	assert_int_equal(store_job_next_id(f->st, &err), 3);
+	assert_int_equal(
+	    store_job_update_state(f->st, 2, "running", 4, 2000, &err), 0);
+	assert_int_equal(store_job_load(f->st, count_cb, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(
+	    query_int(f->path, "SELECT restarts FROM jobs WHERE name='b'"), 4);
+}
+
+static void
+store_job__duplicate_name__fails(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+
+	add_job(f->st, 1, "a");
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(
+	    store_job_insert(f->st, 2, "a", "api", "{}", "created", 1, &err),
+	    -1);
+	assert_int_equal(err.code, SERR_INTERNAL);
+	store_rollback(f->st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 1);
+}
+
+static void
+store_rollback__discards_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct store_event ev = {0};
+
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(
+	    store_job_insert(f->st, 1, "gone", "api", "{}", "created", 1, &err),
+	    0);
+	ev.time_ms = 1;
+	ev.type = "created";
+	assert_int_equal(store_event_insert(f->st, &ev, &err), 0);
+	store_rollback(f->st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 0);
+}
+
+struct runs {
+	int64_t numbers[8];
+	int n;
+};
+
+static int
+run_cb(void *arg, const struct run *r)
+{
+	struct runs *rs = arg;
+
+	rs->numbers[rs->n++] = r->number;
+	return (0);
+}
+
+static void
+store_run__list__newest_first_with_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct run r;
+	struct runs rs = {{0}, 0};
+	int i;
+
+	add_job(f->st, 1, "a");
+	for (i = 1; i <= 3; i++) {
+		memset(&r, 0, sizeof(r));
+		r.number = i;
+		r.pid = 100 + i;
+		r.pid_start = 5000;
+		r.started_ms = 1000 * i;
+		r.exit_code = -1;
+		r.user_cpu_ms = r.system_cpu_ms = r.max_rss_kb = -1;
+		assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+		assert_true(r.id > 0);
+		r.exited_ms = 1000 * i + 10;
+		r.exit_code = i == 2 ? -1 : 3;
+		r.signal = i == 2 ? 9 : 0;
+		r.max_rss_kb = 2100;
+		assert_int_equal(store_run_end(f->st, &r, &err), 0);
+	}
+	assert_int_equal(store_run_list(f->st, 1, 10, run_cb, &rs, &err), 3);
+	assert_int_equal(rs.numbers[0], 3);
+	assert_int_equal(rs.numbers[2], 1);
+	assert_int_equal(
+	    query_int(f->path, "SELECT signal FROM runs WHERE run = 2"), 9);
+	assert_int_equal(
+	    query_int(
+		f->path, "SELECT exit_code IS NULL FROM runs WHERE run = 2"),
+	    1);
+	assert_int_equal(
+	    query_int(f->path, "SELECT max_rss_kb FROM runs WHERE run = 3"),
+	    2100);
+	rs.n = 0;
+	assert_int_equal(store_run_list(f->st, 1, 1, run_cb, &rs, &err), 1);
+	assert_int_equal(rs.numbers[0], 3);
+}
+
+static void
+store_job_delete__cascades_runs_keeps_events(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct run r;
+	struct store_event ev = {0};
+
+	add_job(f->st, 1, "a");
+	memset(&r, 0, sizeof(r));
+	r.number = 1;
+	r.pid = 42;
+	r.pid_start = 7;
+	r.started_ms = 1;
+	assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+	assert_int_equal(store_process_insert(
+			     f->st, r.id, 42, 7, 1, "sh", "[\"sh\"]", 1, &err),
+	    0);
+	ev.time_ms = 1;
+	ev.job_id = 1;
+	ev.job = "a";
+	ev.type = "created";
+	assert_int_equal(store_event_insert(f->st, &ev, &err), 0);
+	assert_int_equal(store_job_delete(f->st, 1, &err), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM runs"), 0);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM processes"), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 1);
+	/* A job id is never reused. */
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+}
+
+struct evs {
+	int64_t ids[16];
+	int n;
+};
+
+static int
+ev_cb(void *arg, const struct store_event *ev)
+{
+	struct evs *e = arg;
+
+	e->ids[e->n++] = ev->id;
+	assert_string_equal(ev->type, "t");
+	return (0);
+}
+
+static void
+store_event__since_prune__increasing_never_reused(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct store_event ev;
+	struct evs e = {{0}, 0};
+	int64_t oldest, last, prev = 0;
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.time_ms = i;
+		ev.type = "t";
+		ev.data = "{\"i\":1}";
+		assert_int_equal(store_event_insert(f->st, &ev, &err), 0);
+		assert_true(ev.id > prev);
+		prev = ev.id;
+	}
+	assert_int_equal(store_event_since(f->st, 7, 100, ev_cb, &e, &err), 3);
+	assert_int_equal(e.ids[0], 8);
+	assert_int_equal(e.ids[2], 10);
+	e.n = 0;
+	assert_int_equal(store_event_since(f->st, 0, 4, ev_cb, &e, &err), 4);
+	assert_int_equal(store_event_prune(f->st, 10, &err), 0);
+	assert_int_equal(store_event_bounds(f->st, &oldest, &last, &err), 0);
+	assert_int_equal(oldest, 0);
+	assert_int_equal(last, 10);
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ms = 1;
+	ev.type = "t";
+	assert_int_equal(store_event_insert(f->st, &ev, &err), 0);
+	assert_int_equal(ev.id, 11);
+	assert_int_equal(store_event_bounds(f->st, &oldest, &last, &err), 0);
+	assert_int_equal(oldest, 11);
+}
+
+static void
+store_open__reopen__data_persists(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+
+	add_job(f->st, 1, "kept");
+	store_close(f->st);
+	f->st = store_open(f->path, 1, &err);
+	assert_non_null(f->st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 1);
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+}
+
+static void
+store_open__newer_schema__refused(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	sqlite3 *db;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(f->path, 0, &err));
+	assert_non_null(strstr(err.message, "newer"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		store_open__fresh__schema_and_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_job__insert_update_load__round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_job__duplicate_name__fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_rollback__discards_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_run__list__newest_first_with_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_job_delete__cascades_runs_keeps_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_event__since_prune__increasing_never_reused, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_open__reopen__data_persists, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_open__newer_schema__refused, setup, teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
