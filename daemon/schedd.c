@@ -29,6 +29,7 @@
 #include "daemon/conf.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "proto/util.h"
@@ -116,6 +117,7 @@ on_terminate(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s: shutting down", util_signal_name((int)sig));
 	sd->shutting_down = 1;
+	notify_stopping();
 	api_shutdown_begin(sd->api);
 	supervisor_shutdown(sd->sup, shutdown_done, sd);
 }
@@ -273,11 +275,14 @@ main(int argc, char **argv)
 	    evsignal_add(ev_hup, NULL) == -1)
 		fatalx("cannot install signal handlers");
 
+	notify_init(sd.base);
+	notify_ready(supervisor_job_count(sd.sup));
 	log_info("schedd %s ready (pid %d, %zu jobs, state %s)",
 	    SCHEDD_VERSION, (int)getpid(), supervisor_job_count(sd.sup),
 	    conf.state_dir);
 	event_base_dispatch(sd.base);
 
+	notify_free();
 	api_free(sd.api);
 	supervisor_free(sd.sup);
 	store_close(sd.store);
