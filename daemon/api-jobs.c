@@ -45,31 +45,28 @@ opt_int(int64_t v, int64_t none)
 json_t *
 api_run_json(const struct run *run)
 {
-	const char *sig = run->signal != 0 ? util_signal_name(run->signal) :
-	    NULL;
+	const char *sig =
+	    run->signal != 0 ? util_signal_name(run->signal) : NULL;
 
 	return (json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b, "
-	    "s:o, s:o, s:o}",
-	    "run", (json_int_t)run->number,
-	    "pid", opt_int(run->pid, 0),
-	    "started_at", time_json(run->started_ms),
-	    "exited_at", time_json(run->exited_ms),
-	    "exit_code", opt_int(run->exit_code, -1),
+			  "s:o, s:o, s:o}",
+	    "run", (json_int_t)run->number, "pid", opt_int(run->pid, 0),
+	    "started_at", time_json(run->started_ms), "exited_at",
+	    time_json(run->exited_ms), "exit_code", opt_int(run->exit_code, -1),
 	    "signal", sig != NULL ? json_string(sig) : json_null(),
-	    "core_dumped", run->core_dumped,
-	    "error", run->error[0] != '\0' ? json_string(run->error) :
-	    json_null(),
-	    "oom_killed", run->oom_killed,
-	    "user_cpu_ms", opt_int(run->user_cpu_ms, -1),
-	    "system_cpu_ms", opt_int(run->system_cpu_ms, -1),
-	    "max_rss_kb", opt_int(run->max_rss_kb, -1)));
+	    "core_dumped", run->core_dumped, "error",
+	    run->error[0] != '\0' ? json_string(run->error) : json_null(),
+	    "oom_killed", run->oom_killed, "user_cpu_ms",
+	    opt_int(run->user_cpu_ms, -1), "system_cpu_ms",
+	    opt_int(run->system_cpu_ms, -1), "max_rss_kb",
+	    opt_int(run->max_rss_kb, -1)));
 }
 
 json_t *
 api_job_json(const struct job *job)
 {
-	json_t	*o;
-	int	 alive;
+	json_t *o;
+	int alive;
 
 	if ((o = jobspec_to_json(&job->spec)) == NULL)
 		return (NULL);
@@ -77,15 +74,21 @@ api_job_json(const struct job *job)
 	json_object_set_new(o, "id", json_integer(job->id));
 	json_object_set_new(o, "name", json_string(job->name));
 	json_object_set_new(o, "source", json_string(job->source));
-	json_object_set_new(o, "state", json_string(job_state_name(job->state)));
-	json_object_set_new(o, "pid", alive ? json_integer(job->run.pid) :
-	    json_null());
+	json_object_set_new(
+	    o, "state", json_string(job_state_name(job->state)));
+	json_object_set_new(
+	    o, "pid", alive ? json_integer(job->run.pid) : json_null());
 	json_object_set_new(o, "cpus_effective", json_null());
 	json_object_set_new(o, "restarts", json_integer(job->restarts));
+	json_object_set_new(o, "reason",
+	    job->reason[0] != '\0' ? json_string(job->reason) : json_null());
+	json_object_set_new(o, "next_start_at",
+	    job->state == JOB_BACKOFF ? time_json(job->next_start_ms)
+				      : json_null());
 	json_object_set_new(o, "created_at", time_json(job->created_ms));
 	json_object_set_new(o, "updated_at", time_json(job->updated_ms));
-	json_object_set_new(o, "last_run", job->run.number > 0 ?
-	    api_run_json(&job->run) : json_null());
+	json_object_set_new(o, "last_run",
+	    job->run.number > 0 ? api_run_json(&job->run) : json_null());
 	return (o);
 }
 
@@ -99,28 +102,28 @@ api_job_lookup(struct api_ctx *ctx, struct serr *err)
 	return (job);
 }
 
-static const char *const no_params[] = { NULL };
+static const char *const no_params[] = {NULL};
 
 /* Deferred answers */
 
 enum api_wait {
-	API_WAIT_RUN_END,	/* the current run has ended */
-	API_WAIT_RESTARTED,	/* the new run of a restart has begun */
-	API_WAIT_GONE,		/* the job has been removed */
+	API_WAIT_RUN_END,   /* the current run has ended */
+	API_WAIT_RESTARTED, /* the new run of a restart has begun */
+	API_WAIT_GONE,      /* the job has been removed */
 };
 
 struct api_waiter {
-	struct api_pending	*pending;
-	struct job		*job;
-	struct job_watch	*watch;
-	enum api_wait		 kind;
+	struct api_pending *pending;
+	struct job *job;
+	struct job_watch *watch;
+	enum api_wait kind;
 };
 
 static int
 in_run(enum job_state s)
 {
 	return (s == JOB_STARTING || s == JOB_RUNNING || s == JOB_PAUSED ||
-	    s == JOB_STOPPING);
+		s == JOB_STOPPING);
 }
 
 static int
@@ -181,23 +184,24 @@ api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 int
 api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = { "state", NULL };
-	const struct job_list	*jobs;
-	const struct job	*job;
-	const char		*want;
-	json_t			*a;
-	int			 state = -1;
+	static const char *const params[] = {"state", NULL};
+	const struct job_list *jobs;
+	const struct job *job;
+	const char *want;
+	json_t *a;
+	int state = -1;
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
 	if ((want = api_query_get(ctx, "state")) != NULL &&
 	    (state = job_state_parse(want)) == -1) {
-		serr_set(err, SERR_INVALID, "state", "unknown state %.32s", want);
+		serr_set(
+		    err, SERR_INVALID, "state", "unknown state %.32s", want);
 		return (-1);
 	}
 	a = json_array();
 	jobs = supervisor_jobs(ctx->sd->sup);
-	TAILQ_FOREACH(job, jobs, entry) {
+	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
 		json_array_append_new(a, api_job_json(job));
@@ -209,14 +213,15 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 int
 api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	struct job_spec	 spec;
-	struct job	*job;
-	int		 rc;
+	struct job_spec spec;
+	struct job *job;
+	int rc;
 
 	if (api_query_check(ctx, no_params, err) == -1)
 		return (-1);
 	if (ctx->body == NULL) {
-		serr_set(err, SERR_INVALID, NULL, "a job spec body is required");
+		serr_set(
+		    err, SERR_INVALID, NULL, "a job spec body is required");
 		return (-1);
 	}
 	jobspec_init(&spec);
@@ -245,10 +250,10 @@ api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 int
 api_job_delete(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = { "force", NULL };
-	struct job	*job;
-	json_t		*snap;
-	int		 force, rc;
+	static const char *const params[] = {"force", NULL};
+	struct job *job;
+	json_t *snap;
+	int force, rc;
 
 	if (api_query_check(ctx, params, err) == -1 ||
 	    (force = api_query_bool(ctx, "force", 0, err)) == -1 ||
@@ -313,17 +318,17 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 static int
 kill_signal(struct api_ctx *ctx, int *sig, struct serr *err)
 {
-	json_error_t	 jerr;
-	json_t		*root, *v;
-	const char	*key;
-	char		 num[16];
-	int		 rc = -1;
+	json_error_t jerr;
+	json_t *root, *v;
+	const char *key;
+	char num[16];
+	int rc = -1;
 
 	*sig = 15;
 	if (ctx->body == NULL)
 		return (0);
-	if ((root = json_loadb(ctx->body, ctx->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+	if ((root = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES,
+		 &jerr)) == NULL) {
 		serr_set(err, SERR_INVALID, NULL,
 		    "malformed JSON: %s at line %d column %d", jerr.text,
 		    jerr.line, jerr.column);
@@ -333,15 +338,16 @@ kill_signal(struct api_ctx *ctx, int *sig, struct serr *err)
 		serr_set(err, SERR_INVALID, NULL, "body must be a JSON object");
 		goto out;
 	}
-	json_object_foreach(root, key, v) {
+	json_object_foreach (root, key, v) {
 		if (strcmp(key, "signal") != 0) {
 			serr_set(err, SERR_INVALID, key, "unknown field");
 			goto out;
 		}
 		if (json_is_string(v)) {
-			if (json_string_length(v) != strlen(json_string_value(v)) ||
+			if (json_string_length(v) !=
+				strlen(json_string_value(v)) ||
 			    (*sig = util_signal_parse(json_string_value(v))) ==
-			    -1) {
+				-1) {
 				serr_set(err, SERR_INVALID, "signal",
 				    "unknown signal");
 				goto out;
@@ -369,8 +375,8 @@ out:
 int
 api_job_kill(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	struct job	*job;
-	int		 sig;
+	struct job *job;
+	int sig;
 
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    kill_signal(ctx, &sig, err) == -1 ||
@@ -431,18 +437,18 @@ runs_cb(void *arg, const struct run *run)
 int
 api_job_runs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = { "limit", NULL };
-	struct job	*job;
-	json_t		*a;
-	long long	 limit;
+	static const char *const params[] = {"limit", NULL};
+	struct job *job;
+	json_t *a;
+	long long limit;
 
 	if (api_query_check(ctx, params, err) == -1 ||
 	    api_query_int(ctx, "limit", 1, 10000, 100, &limit, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
 	a = json_array();
-	if (supervisor_runs(ctx->sd->sup, job, (int)limit, runs_cb, a,
-	    err) == -1) {
+	if (supervisor_runs(ctx->sd->sup, job, (int)limit, runs_cb, a, err) ==
+	    -1) {
 		json_decref(a);
 		return (-1);
 	}

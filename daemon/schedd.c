@@ -38,26 +38,26 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: schedd [--foreground | --daemonize] [--socket PATH] [--state-dir DIR]\n"
-"              [--config FILE] [--log-level LEVEL]\n"
-"\n"
-"schedd supervises jobs: it starts, reaps and records them and serves a JSON\n"
-"API over HTTP on a Unix socket (see schedctl(1)).\n"
-"\n"
-"  -s, --socket PATH      API socket (default %s)\n"
-"  -S, --state-dir DIR    database and job output (default %s)\n"
-"  -c, --config FILE      configuration file (default %s)\n"
-"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
-"  -f, --foreground       stay in the foreground, log to stderr (the default\n"
-"                         unless started by a SysV-style init)\n"
-"  -D, --daemonize        detach and log to syslog\n"
-"  -h, --help             this text\n"
-"  -V, --version          print the version\n"
-"\n"
-"Signals: SIGTERM and SIGINT stop every job (its stop signal, then SIGKILL\n"
-"after its timeout), close the database, remove the socket and exit 0.\n"
-"Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
-"error.\n",
+	    "usage: schedd [--foreground | --daemonize] [--socket PATH] [--state-dir DIR]\n"
+	    "              [--config FILE] [--log-level LEVEL]\n"
+	    "\n"
+	    "schedd supervises jobs: it starts, reaps and records them and serves a JSON\n"
+	    "API over HTTP on a Unix socket (see schedctl(1)).\n"
+	    "\n"
+	    "  -s, --socket PATH      API socket (default %s)\n"
+	    "  -S, --state-dir DIR    database and job output (default %s)\n"
+	    "  -c, --config FILE      configuration file (default %s)\n"
+	    "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+	    "  -f, --foreground       stay in the foreground, log to stderr (the default\n"
+	    "                         unless started by a SysV-style init)\n"
+	    "  -D, --daemonize        detach and log to syslog\n"
+	    "  -h, --help             this text\n"
+	    "  -V, --version          print the version\n"
+	    "\n"
+	    "Signals: SIGTERM and SIGINT stop every job (its stop signal, then SIGKILL\n"
+	    "after its timeout), close the database, remove the socket and exit 0.\n"
+	    "Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
+	    "error.\n",
 	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH);
 }
 
@@ -76,7 +76,7 @@ sanitize_fds(void)
 static int
 mkdir_p(const char *path, mode_t mode)
 {
-	char	 buf[PATH_MAX], *p;
+	char buf[PATH_MAX], *p;
 
 	if (util_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
 		errno = ENAMETOOLONG;
@@ -136,34 +136,35 @@ static int
 started_by_init(void)
 {
 	return (getpid() != 1 && getppid() == 1 &&
-	    getenv("INVOCATION_ID") == NULL && getenv("NOTIFY_SOCKET") == NULL);
+		getenv("INVOCATION_ID") == NULL &&
+		getenv("NOTIFY_SOCKET") == NULL);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "daemonize", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"daemonize", no_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct schedd	 sd;
-	struct config	 conf;
-	struct serr	 err;
-	struct event	*ev_term, *ev_int, *ev_hup;
-	const char	*opt_socket = NULL, *opt_state = NULL;
-	const char	*opt_config = NULL, *opt_level = NULL;
-	char		 path[PATH_MAX];
-	int		 ch, foreground = -1, level, lockfd;
+	struct schedd sd;
+	struct config conf;
+	struct serr err;
+	struct event *ev_term, *ev_int, *ev_hup;
+	const char *opt_socket = NULL, *opt_state = NULL;
+	const char *opt_config = NULL, *opt_level = NULL;
+	char path[PATH_MAX];
+	int ch, foreground = -1, level, lockfd;
 
-	while ((ch = getopt_long(argc, argv, "s:S:c:l:fDhV", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:S:c:l:fDhV", longopts, NULL)) !=
+	       -1) {
 		switch (ch) {
 		case 's':
 			opt_socket = optarg;
@@ -195,8 +196,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "schedd: unexpected argument '%s'\n",
-		    argv[optind]);
+		fprintf(
+		    stderr, "schedd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return (2);
 	}
@@ -205,27 +206,28 @@ main(int argc, char **argv)
 
 	config_defaults(&conf);
 	serr_clear(&err);
-	if (config_load(&conf, opt_config != NULL ? opt_config :
-	    CONFIG_DEFAULT_PATH, opt_config != NULL, &err) == -1) {
+	if (config_load(&conf,
+		opt_config != NULL ? opt_config : CONFIG_DEFAULT_PATH,
+		opt_config != NULL, &err) == -1) {
 		fprintf(stderr, "schedd: %s\n", err.message);
 		return (1);
 	}
 	if (opt_socket != NULL &&
 	    util_strlcpy(conf.socket_path, opt_socket,
-	    sizeof(conf.socket_path)) >= sizeof(conf.socket_path)) {
+		sizeof(conf.socket_path)) >= sizeof(conf.socket_path)) {
 		fprintf(stderr, "schedd: --socket: path too long\n");
 		return (2);
 	}
 	if (opt_state != NULL &&
 	    util_strlcpy(conf.state_dir, opt_state, sizeof(conf.state_dir)) >=
-	    sizeof(conf.state_dir)) {
+		sizeof(conf.state_dir)) {
 		fprintf(stderr, "schedd: --state-dir: path too long\n");
 		return (2);
 	}
 	if (opt_level != NULL) {
 		if ((level = log_level_parse(opt_level)) == -1) {
 			fprintf(stderr, "schedd: --log-level: must be error, "
-			    "warn, info or debug\n");
+					"warn, info or debug\n");
 			return (2);
 		}
 		conf.log_level = level;
@@ -241,6 +243,8 @@ main(int argc, char **argv)
 
 	memset(&sd, 0, sizeof(sd));
 	sd.conf = &conf;
+	/* Backoff jitter only: no secrets come from random(). */
+	srandom((unsigned int)(getpid() ^ now_ms()));
 	sd.started_ms = mono_ms();
 	if (mkdir_p(conf.state_dir, 0750) == -1)
 		fatal("state directory %s", conf.state_dir);
@@ -263,8 +267,8 @@ main(int argc, char **argv)
 	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
 		fatalx("%s", err.message);
 	if ((sd.api = api_new(&sd, &err)) == NULL)
-		fatalx("%s%s%s", err.field, err.field[0] ? ": " : "",
-		    err.message);
+		fatalx(
+		    "%s%s%s", err.field, err.field[0] ? ": " : "", err.message);
 
 	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
 	ev_int = evsignal_new(sd.base, SIGINT, on_terminate, &sd);
@@ -277,9 +281,8 @@ main(int argc, char **argv)
 
 	notify_init(sd.base);
 	notify_ready(supervisor_job_count(sd.sup));
-	log_info("schedd %s ready (pid %d, %zu jobs, state %s)",
-	    SCHEDD_VERSION, (int)getpid(), supervisor_job_count(sd.sup),
-	    conf.state_dir);
+	log_info("schedd %s ready (pid %d, %zu jobs, state %s)", SCHEDD_VERSION,
+	    (int)getpid(), supervisor_job_count(sd.sup), conf.state_dir);
 	event_base_dispatch(sd.base);
 
 	notify_free();

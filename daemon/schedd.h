@@ -76,6 +76,9 @@ struct job {
 	int64_t		 created_ms;
 	int64_t		 updated_ms;
 	struct run	 run;		/* the last run */
+	char		 reason[RUN_ERROR_MAX]; /* why this state ("": none) */
+	int64_t		 next_start_ms;	/* backoff: when; 0: none */
+	int		 retries;	/* consecutive automatic restarts */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */

@@ -24,8 +24,8 @@
 #include "sql/sql-gen.h"
 
 struct store {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[SQL_NSTMTS];
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQL_NSTMTS];
 };
 
 static int
@@ -78,8 +78,8 @@ col_opt(sqlite3_stmt *s, int i, int64_t none)
 static int
 store_exec_simple(struct store *st, enum sql_stmt which, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, which);
-	int		 rc;
+	sqlite3_stmt *s = stmt_get(st, which);
+	int rc;
 
 	rc = sqlite3_step(s);
 	stmt_done(s);
@@ -91,12 +91,13 @@ store_exec_simple(struct store *st, enum sql_stmt which, struct serr *err)
 static int
 store_migrate(struct store *st, struct serr *err)
 {
-	sqlite3_stmt	*s = NULL;
-	char		*msg = NULL;
-	int		 version, i, latest = 0;
+	sqlite3_stmt *s = NULL;
+	char *msg = NULL;
+	int version, i, latest = 0;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
 		return (store_fail(st, err, "user_version"));
 	}
@@ -122,7 +123,7 @@ store_migrate(struct store *st, struct serr *err)
 		log_info("applying schema migration %03d",
 		    sql_migrations[i].version);
 		if (sqlite3_exec(st->db, sql_migrations[i].text, NULL, NULL,
-		    &msg) != SQLITE_OK)
+			&msg) != SQLITE_OK)
 			goto fail;
 	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
@@ -139,25 +140,26 @@ fail:
 struct store *
 store_open(const char *path, int sync_full, struct serr *err)
 {
-	struct store	*st;
-	char		*msg = NULL;
-	int		 i;
-	const char	*pragmas;
+	struct store *st;
+	char *msg = NULL;
+	int i;
+	const char *pragmas;
 
 	st = xcalloc(1, sizeof(*st));
 	if (sqlite3_open_v2(path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
 		serr_set(err, SERR_INTERNAL, NULL, "open %s: %s", path,
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	pragmas = sync_full ?
-	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=ON;" :
-	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	    " PRAGMA foreign_keys=ON;";
+	pragmas = sync_full
+		      ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			" PRAGMA foreign_keys=ON;"
+		      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			" PRAGMA foreign_keys=ON;";
 	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		serr_set(err, SERR_INTERNAL, NULL, "%s: %s", path, msg);
 		sqlite3_free(msg);
@@ -167,8 +169,8 @@ store_open(const char *path, int sync_full, struct serr *err)
 		goto fail;
 	for (i = 0; i < SQL_NSTMTS; i++) {
 		if (sqlite3_prepare_v3(st->db, sql_statements[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
-		    SQLITE_OK) {
+			SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+			NULL) != SQLITE_OK) {
 			serr_set(err, SERR_INTERNAL, NULL, "prepare %s: %s",
 			    sql_statement_names[i], sqlite3_errmsg(st->db));
 			goto fail;
@@ -221,8 +223,8 @@ store_rollback(struct store *st)
 int64_t
 store_job_next_id(struct store *st, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_NEXT_ID);
-	int64_t		 id = -1;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_NEXT_ID);
+	int64_t id = -1;
 
 	if (sqlite3_step(s) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
@@ -237,8 +239,8 @@ store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
     int64_t created_ms, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_INSERT);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_INSERT);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    bind_text(s, 2, name) != SQLITE_OK ||
@@ -254,15 +256,18 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 
 int
 store_job_update_state(struct store *st, int64_t id, const char *state,
-    int64_t restarts, int64_t updated_ms, struct serr *err)
+    int64_t restarts, int64_t updated_ms, const char *reason,
+    int64_t next_start_ms, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_UPDATE_STATE);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_STATE);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    bind_text(s, 2, state) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, restarts) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 4, updated_ms) != SQLITE_OK ||
+	    bind_text(s, 5, reason) != SQLITE_OK ||
+	    bind_opt(s, 6, next_start_ms, 0) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_update_state");
 	stmt_done(s);
@@ -273,8 +278,8 @@ int
 store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
     const char *source, int64_t updated_ms, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_UPDATE_SPEC);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_SPEC);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    bind_text(s, 2, spec_json) != SQLITE_OK ||
@@ -289,8 +294,8 @@ store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
 int
 store_job_delete(struct store *st, int64_t id, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_JOB_DELETE);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_DELETE);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
@@ -303,9 +308,9 @@ int
 store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
     void *arg, struct serr *err)
 {
-	sqlite3_stmt		*s = stmt_get(st, SQL_JOB_LIST);
-	struct store_job	 j;
-	int			 rc, ret = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_LIST);
+	struct store_job j;
+	int rc, ret = 0;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		j.id = sqlite3_column_int64(s, 0);
@@ -316,6 +321,8 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 		j.restarts = sqlite3_column_int64(s, 5);
 		j.created_ms = sqlite3_column_int64(s, 6);
 		j.updated_ms = sqlite3_column_int64(s, 7);
+		j.reason = (const char *)sqlite3_column_text(s, 8);
+		j.next_start_ms = col_opt(s, 9, 0);
 		if (j.name == NULL || j.source == NULL || j.spec == NULL ||
 		    j.state == NULL)
 			continue;
@@ -329,11 +336,11 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 }
 
 int
-store_run_insert(struct store *st, int64_t job_id, struct run *run,
-    struct serr *err)
+store_run_insert(
+    struct store *st, int64_t job_id, struct run *run, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_INSERT);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_RUN_INSERT);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, run->number) != SQLITE_OK ||
@@ -342,7 +349,8 @@ store_run_insert(struct store *st, int64_t job_id, struct run *run,
 	    sqlite3_bind_int64(s, 5, run->started_ms) != SQLITE_OK ||
 	    bind_opt(s, 6, run->exited_ms, 0) != SQLITE_OK ||
 	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
-	    SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+		SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_insert");
 	else
 		run->id = sqlite3_last_insert_rowid(st->db);
@@ -353,8 +361,8 @@ store_run_insert(struct store *st, int64_t job_id, struct run *run,
 int
 store_run_end(struct store *st, const struct run *run, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_UPDATE_END);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_RUN_UPDATE_END);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, run->id) != SQLITE_OK ||
 	    bind_opt(s, 2, run->exited_ms, 0) != SQLITE_OK ||
@@ -363,7 +371,7 @@ store_run_end(struct store *st, const struct run *run, struct serr *err)
 	    sqlite3_bind_int(s, 5, run->core_dumped) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 6, run->oom_killed) != SQLITE_OK ||
 	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
-	    SQLITE_OK ||
+		SQLITE_OK ||
 	    bind_opt(s, 8, run->user_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 9, run->system_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 10, run->max_rss_kb, -1) != SQLITE_OK ||
@@ -377,10 +385,10 @@ int
 store_run_list(struct store *st, int64_t job_id, int limit,
     int (*cb)(void *, const struct run *), void *arg, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_RUN_LIST);
-	struct run	 r;
-	const char	*e;
-	int		 rc, n = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_RUN_LIST);
+	struct run r;
+	const char *e;
+	int rc, n = 0;
 
 	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
@@ -419,8 +427,8 @@ store_process_insert(struct store *st, int64_t run_id, pid_t pid,
     uint64_t pid_start, pid_t ppid, const char *comm, const char *argv_json,
     int64_t first_seen_ms, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_PROCESS_INSERT);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_PROCESS_INSERT);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, pid) != SQLITE_OK ||
@@ -440,8 +448,8 @@ store_process_exit(struct store *st, int64_t run_id, pid_t pid,
     uint64_t pid_start, int64_t exited_ms, int exit_code, int sig,
     struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_PROCESS_EXIT);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_PROCESS_EXIT);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, pid) != SQLITE_OK ||
@@ -458,8 +466,8 @@ store_process_exit(struct store *st, int64_t run_id, pid_t pid,
 int
 store_event_insert(struct store *st, struct store_event *ev, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_INSERT);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_INSERT);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, ev->time_ms) != SQLITE_OK ||
 	    bind_opt(s, 2, ev->job_id, 0) != SQLITE_OK ||
@@ -477,12 +485,11 @@ store_event_insert(struct store *st, struct store_event *ev, struct serr *err)
 
 int
 store_event_since(struct store *st, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg,
-    struct serr *err)
+    int (*cb)(void *, const struct store_event *), void *arg, struct serr *err)
 {
-	sqlite3_stmt		*s = stmt_get(st, SQL_EVENT_SINCE);
-	struct store_event	 ev;
-	int			 rc, n = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_SINCE);
+	struct store_event ev;
+	int rc, n = 0;
 
 	if (sqlite3_bind_int64(s, 1, since) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
@@ -510,11 +517,11 @@ store_event_since(struct store *st, int64_t since, int limit,
 }
 
 int
-store_event_bounds(struct store *st, int64_t *oldest, int64_t *last,
-    struct serr *err)
+store_event_bounds(
+    struct store *st, int64_t *oldest, int64_t *last, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_BOUNDS);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_BOUNDS);
+	int rc = 0;
 
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*oldest = col_opt(s, 0, 0);
@@ -528,8 +535,8 @@ store_event_bounds(struct store *st, int64_t *oldest, int64_t *last,
 int
 store_event_prune(struct store *st, int64_t upto, struct serr *err)
 {
-	sqlite3_stmt	*s = stmt_get(st, SQL_EVENT_PRUNE);
-	int		 rc = 0;
+	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_PRUNE);
+	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, upto) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)

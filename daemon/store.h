@@ -37,6 +37,8 @@ struct store_job {
 	int64_t		 restarts;
 	int64_t		 created_ms;
 	int64_t		 updated_ms;
+	const char	*reason;	/* NULL: none */
+	int64_t		 next_start_ms;	/* 0: none */
 };
 
 /*
@@ -58,8 +60,10 @@ int64_t store_job_next_id(struct store *st, struct serr *err);
 int store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
     int64_t created_ms, struct serr *err);
+/* reason may be NULL; next_start_ms 0 means none. */
 int store_job_update_state(struct store *st, int64_t id, const char *state,
-    int64_t restarts, int64_t updated_ms, struct serr *err);
+    int64_t restarts, int64_t updated_ms, const char *reason,
+    int64_t next_start_ms, struct serr *err);
 int store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
     const char *source, int64_t updated_ms, struct serr *err);
 /* Deletes the job, its runs and processes (not its events). */

@@ -46,42 +46,43 @@
 #define SUP_PRUNE_EVERY 1000
 
 struct job_watch {
-	void		(*cb)(struct job *, int, void *);
-	void		*arg;
-	int		 dead;	/* unwatched while callbacks run */
+	void (*cb)(struct job *, int, void *);
+	void *arg;
+	int dead; /* unwatched while callbacks run */
 	TAILQ_ENTRY(job_watch) entry;
 };
 
 /* pid -> job for main processes that have not been reaped. */
 struct pid_slot {
-	pid_t		 pid;
-	struct job	*job;
+	pid_t pid;
+	struct job *job;
 	LIST_ENTRY(pid_slot) entry;
 };
 LIST_HEAD(pid_bucket, pid_slot);
 
 struct supervisor {
-	struct schedd	*sd;
-	struct store	*st;
-	struct job_list	 jobs;
-	size_t		 njobs;
+	struct schedd *sd;
+	struct store *st;
+	struct job_list jobs;
+	size_t njobs;
 	struct pid_bucket pids[SUP_PID_BUCKETS];
-	void		(*sink)(void *, const struct store_event *);
-	void		*sink_arg;
-	int64_t		 events_until_prune;
-	int		 shutting_down;
-	void		(*shutdown_done)(void *);
-	void		*shutdown_arg;
-	int		 notifying;	/* inside watch callbacks */
+	void (*sink)(void *, const struct store_event *);
+	void *sink_arg;
+	int64_t events_until_prune;
+	int shutting_down;
+	void (*shutdown_done)(void *);
+	void *shutdown_arg;
+	int notifying; /* inside watch callbacks */
 };
 
 enum run_op {
-	RUN_NONE = 0,	/* the change touches no run row */
-	RUN_BEGIN,	/* insert job->run */
-	RUN_END,	/* record job->run's end */
+	RUN_NONE = 0, /* the change touches no run row */
+	RUN_BEGIN,    /* insert job->run */
+	RUN_END,      /* record job->run's end */
 };
 
 static void sup_check_shutdown(struct supervisor *);
+static void sup_after_end(struct supervisor *, struct job *);
 static void act_remove(struct supervisor *, struct job *);
 static int act_spawn(struct supervisor *, struct job *, struct serr *);
 
@@ -139,7 +140,7 @@ pid_find(struct supervisor *sup, pid_t pid)
 {
 	struct pid_slot *s;
 
-	LIST_FOREACH(s, pid_bucket(sup, pid), entry)
+	LIST_FOREACH (s, pid_bucket(sup, pid), entry)
 		if (s->pid == pid)
 			return (s->job);
 	return (NULL);
@@ -150,7 +151,7 @@ pid_del(struct supervisor *sup, pid_t pid)
 {
 	struct pid_slot *s;
 
-	LIST_FOREACH(s, pid_bucket(sup, pid), entry) {
+	LIST_FOREACH (s, pid_bucket(sup, pid), entry) {
 		if (s->pid == pid) {
 			LIST_REMOVE(s, entry);
 			free(s);
@@ -168,8 +169,8 @@ supervisor_pid_known(void *arg, pid_t pid)
 /* Watches */
 
 struct job_watch *
-supervisor_watch(struct job *job, void (*cb)(struct job *, int, void *),
-    void *arg)
+supervisor_watch(
+    struct job *job, void (*cb)(struct job *, int, void *), void *arg)
 {
 	struct job_watch *w;
 
@@ -200,14 +201,14 @@ sup_notify(struct job *job, int gone)
 	struct job_watch *w, *tw;
 
 	job->notifying++;
-	TAILQ_FOREACH(w, &job->watches, entry) {
+	TAILQ_FOREACH (w, &job->watches, entry) {
 		if (!w->dead && w->cb != NULL)
 			w->cb(job, gone, w->arg);
 	}
 	job->notifying--;
 	if (job->notifying > 0)
 		return;
-	TAILQ_FOREACH_SAFE(w, &job->watches, entry, tw) {
+	TAILQ_FOREACH_SAFE (w, &job->watches, entry, tw) {
 		if (w->dead || gone) {
 			TAILQ_REMOVE(&job->watches, w, entry);
 			free(w);
@@ -252,10 +253,10 @@ job_release(struct supervisor *sup, struct job *job)
 struct job *
 supervisor_job_find(struct supervisor *sup, const char *ref)
 {
-	struct job	*job;
-	const char	*errstr;
-	long long	 id = 0;
-	int		 by_id;
+	struct job *job;
+	const char *errstr;
+	long long id = 0;
+	int by_id;
 
 	by_id = ref[0] != '\0' && strspn(ref, "0123456789") == strlen(ref);
 	if (by_id) {
@@ -263,7 +264,7 @@ supervisor_job_find(struct supervisor *sup, const char *ref)
 		if (errstr != NULL)
 			return (NULL);
 	}
-	TAILQ_FOREACH(job, &sup->jobs, entry) {
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
 		if (by_id ? job->id == id : strcmp(job->name, ref) == 0)
 			return (job);
 	}
@@ -305,8 +306,8 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 	ev->job = job != NULL ? job->name : NULL;
 	ev->run = run;
 	ev->type = type;
-	*text = json_dumps(data != NULL ? data : json_object(),
-	    JSON_COMPACT | JSON_SORT_KEYS);
+	*text = json_dumps(
+	    data != NULL ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
 	return (store_event_insert(sup->st, ev, err));
@@ -315,8 +316,8 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 static void
 sup_event_announce(struct supervisor *sup, const struct store_event *ev)
 {
-	struct serr	err;
-	int64_t		oldest, last;
+	struct serr err;
+	int64_t oldest, last;
 
 	if (sup->sink != NULL)
 		sup->sink(sup->sink_arg, ev);
@@ -325,8 +326,8 @@ sup_event_announce(struct supervisor *sup, const struct store_event *ev)
 	sup->events_until_prune = SUP_PRUNE_EVERY;
 	if (store_event_bounds(sup->st, &oldest, &last, &err) == 0 &&
 	    last - oldest >= sup->sd->conf->event_retention &&
-	    store_event_prune(sup->st, last - sup->sd->conf->event_retention,
-	    &err) == -1)
+	    store_event_prune(
+		sup->st, last - sup->sd->conf->event_retention, &err) == -1)
 		log_warnx("event prune: %s", err.message);
 }
 
@@ -341,34 +342,37 @@ static void
 sup_change(struct supervisor *sup, struct job *job, enum job_state to,
     enum run_op op, const char *type, json_t *data)
 {
-	struct store_event	 ev;
-	struct serr		 err;
-	char			*text = NULL;
-	enum job_state		 from = job->state;
-	int64_t			 now = now_ms();
-	int			 stored = 0;
+	struct store_event ev;
+	struct serr err;
+	char *text = NULL;
+	enum job_state from = job->state;
+	int64_t now = now_ms();
+	int stored = 0;
 
 	serr_clear(&err);
 	if (store_begin(sup->st, &err) == -1)
 		goto fail;
-	if (op == RUN_BEGIN && store_run_insert(sup->st, job->id, &job->run,
-	    &err) == -1)
+	if (op == RUN_BEGIN &&
+	    store_run_insert(sup->st, job->id, &job->run, &err) == -1)
 		goto fail;
 	if (op == RUN_BEGIN && job->run.pid != 0 &&
 	    store_process_insert(sup->st, job->run.id, job->run.pid,
-	    job->run.pid_start, getpid(), NULL, NULL, job->run.started_ms,
-	    &err) == -1)
+		job->run.pid_start, getpid(), NULL, NULL, job->run.started_ms,
+		&err) == -1)
 		goto fail;
-	if (op == RUN_END && (store_run_end(sup->st, &job->run, &err) == -1 ||
-	    (job->run.pid != 0 && store_process_exit(sup->st, job->run.id,
-	    job->run.pid, job->run.pid_start, job->run.exited_ms,
-	    job->run.exit_code, job->run.signal, &err) == -1)))
+	if (op == RUN_END &&
+	    (store_run_end(sup->st, &job->run, &err) == -1 ||
+		(job->run.pid != 0 &&
+		    store_process_exit(sup->st, job->run.id, job->run.pid,
+			job->run.pid_start, job->run.exited_ms,
+			job->run.exit_code, job->run.signal, &err) == -1)))
 		goto fail;
 	if (store_job_update_state(sup->st, job->id, job_state_name(to),
-	    job->restarts, now, &err) == -1)
+		job->restarts, now, job->reason[0] != '\0' ? job->reason : NULL,
+		to == JOB_BACKOFF ? job->next_start_ms : 0, &err) == -1)
 		goto fail;
 	if (sup_event_write(sup, &ev, job, job->run.number, type, data, &text,
-	    &err) == -1) {
+		&err) == -1) {
 		data = NULL;
 		goto fail;
 	}
@@ -403,7 +407,7 @@ sup_name_taken(struct supervisor *sup, const char *name)
 {
 	struct job *job;
 
-	TAILQ_FOREACH(job, &sup->jobs, entry)
+	TAILQ_FOREACH (job, &sup->jobs, entry)
 		if (strcmp(job->name, name) == 0)
 			return (1);
 	return (0);
@@ -414,10 +418,10 @@ static void
 sup_name_generate(struct supervisor *sup, const char *argv0, int64_t id,
     char *buf, size_t len)
 {
-	char		 base[40];
-	const char	*p;
-	size_t		 n = 0;
-	int		 extra = 1;
+	char base[40];
+	const char *p;
+	size_t n = 0;
+	int extra = 1;
 
 	if ((p = strrchr(argv0, '/')) != NULL)
 		p++;
@@ -462,11 +466,6 @@ sup_check_supported(const struct job_spec *spec, struct serr *err)
 		    "limits: cgroup limits are not available in this schedd yet");
 		return (-1);
 	}
-	if (spec->restart.set && spec->restart.policy != RESTART_NO) {
-		serr_set(err, SERR_UNSATISFIABLE, "restart.policy",
-		    "restart.policy: automatic restarts are not available in this schedd yet");
-		return (-1);
-	}
 	if (spec->nafter > 0) {
 		serr_set(err, SERR_UNSATISFIABLE, "after",
 		    "after: start ordering is not available in this schedd yet");
@@ -479,13 +478,14 @@ int
 supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
     const char *source, struct job **out, struct serr *err)
 {
-	struct job	*job;
-	struct serr	 serr;
-	char		*text;
-	int64_t		 id;
+	struct job *job;
+	struct serr serr;
+	char *text;
+	int64_t id;
 
 	if (sup->shutting_down) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
 	if (spec->name != NULL && sup_name_taken(sup, spec->name)) {
@@ -509,8 +509,8 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	if (spec->name != NULL)
 		util_strlcpy(job->name, spec->name, sizeof(job->name));
 	else {
-		sup_name_generate(sup, spec->argv[0], id, job->name,
-		    sizeof(job->name));
+		sup_name_generate(
+		    sup, spec->argv[0], id, job->name, sizeof(job->name));
 		job->spec.name = xstrdup(job->name);
 	}
 	job->source = xstrdup(source);
@@ -523,16 +523,17 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	if (text == NULL || store_begin(sup->st, err) == -1)
 		goto fail;
 	if (store_job_insert(sup->st, job->id, job->name, job->source, text,
-	    job_state_name(job->state), job->created_ms, err) == -1) {
+		job_state_name(job->state), job->created_ms, err) == -1) {
 		store_rollback(sup->st);
 		goto fail;
 	}
 	{
-		struct store_event	 ev;
-		char			*etext = NULL;
+		struct store_event ev;
+		char *etext = NULL;
 
 		if (sup_event_write(sup, &ev, job, 0, "created",
-		    json_pack("{s:s}", "source", source), &etext, err) == -1 ||
+			json_pack("{s:s}", "source", source), &etext,
+			err) == -1 ||
 		    store_commit(sup->st, err) == -1) {
 			free(etext);
 			store_rollback(sup->st);
@@ -565,11 +566,10 @@ static char **
 sup_build_env(const struct job *job, const struct spawn_creds *creds,
     const char *default_path, const char **search)
 {
-	const struct job_spec	*s = &job->spec;
-	char			**envp;
-	size_t			 i, n = 0;
-	int			 has_path = 0, has_home = 0, has_user = 0,
-				 has_logname = 0;
+	const struct job_spec *s = &job->spec;
+	char **envp;
+	size_t i, n = 0;
+	int has_path = 0, has_home = 0, has_user = 0, has_logname = 0;
 
 	envp = xcalloc(s->nenv + 5, sizeof(*envp));
 	*search = default_path;
@@ -581,8 +581,8 @@ sup_build_env(const struct job *job, const struct spawn_creds *creds,
 		has_home |= strcmp(s->env_keys[i], "HOME") == 0;
 		has_user |= strcmp(s->env_keys[i], "USER") == 0;
 		has_logname |= strcmp(s->env_keys[i], "LOGNAME") == 0;
-		envp[n++] = xasprintf("%s=%s", s->env_keys[i],
-		    s->env_values[i]);
+		envp[n++] =
+		    xasprintf("%s=%s", s->env_keys[i], s->env_values[i]);
 	}
 	if (!has_path)
 		envp[n++] = xasprintf("PATH=%s", default_path);
@@ -610,8 +610,7 @@ sup_free_env(char **envp)
 	free(envp);
 }
 
-static void
-sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
+static void sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 run_reset(struct run *run, int64_t number)
@@ -627,33 +626,35 @@ run_reset(struct run *run, int64_t number)
 static int
 act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 {
-	struct spawn_creds	 creds;
-	struct spawn_req	 req;
-	struct proc_stat	 ps;
-	struct serr		 serr;
-	char			 path[PATH_MAX], **envp = NULL;
-	const char		*search;
-	int			 out_fd = -1, err_fd = -1;
-	pid_t			 pid;
+	struct spawn_creds creds;
+	struct spawn_req req;
+	struct proc_stat ps;
+	struct serr serr;
+	char path[PATH_MAX], **envp = NULL;
+	const char *search;
+	int out_fd = -1, err_fd = -1;
+	pid_t pid;
 
 	if (job->timer != NULL)
 		evtimer_del(job->timer);
 	run_reset(&job->run, job->run.number + 1);
+	job->reason[0] = '\0';
+	job->next_start_ms = 0;
 	job->state = JOB_STARTING;
 	serr_clear(&serr);
 
-	if (spawn_creds_resolve(job->spec.user, job->spec.group, &creds,
-	    &serr) == -1)
+	if (spawn_creds_resolve(
+		job->spec.user, job->spec.group, &creds, &serr) == -1)
 		goto failed;
 	envp = sup_build_env(job, &creds, sup->sd->conf->job_path, &search);
-	if (spawn_resolve_path(job->spec.argv[0], search, path,
-	    sizeof(path)) == -1) {
+	if (spawn_resolve_path(job->spec.argv[0], search, path, sizeof(path)) ==
+	    -1) {
 		serr_set(&serr, SERR_UNSATISFIABLE, "argv", "%s: path too long",
 		    job->spec.argv[0]);
 		goto failed;
 	}
-	if (joblog_open(job->id, job->run.number, &out_fd, &err_fd,
-	    &serr) == -1)
+	if (joblog_open(job->id, job->run.number, &out_fd, &err_fd, &serr) ==
+	    -1)
 		goto failed;
 	memset(&req, 0, sizeof(req));
 	req.path = path;
@@ -692,6 +693,7 @@ failed:
 	sup_change(sup, job, JOB_FAILED, RUN_BEGIN, "failed",
 	    json_pack("{s:s}", "error", serr.message));
 	(void)err;
+	sup_after_end(sup, job);
 	return (0);
 }
 
@@ -722,18 +724,23 @@ static void
 sup_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
+	struct serr err;
 
 	(void)fd;
 	(void)what;
-	switch (job_transition(job->state, JEV_TIMEOUT)) {
-	case ACT_KILL_TREE:
+	if (job_transition(job->state, JEV_TIMEOUT) == ACT_KILL_TREE) {
 		log_info("%s: stop timeout (%u ms): SIGKILL", job->name,
 		    job->spec.stop.timeout_ms);
 		if (sup_signal(job, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("%s: SIGKILL", job->name);
-		break;
-	default:
-		break;
+		return;
+	}
+	if (job_transition(job->state, JEV_RETRY) == ACT_SPAWN &&
+	    job->state == JOB_BACKOFF) {
+		job->retries++;
+		job->restarts++;
+		serr_clear(&err);
+		act_spawn(job->sup, job, &err);
 	}
 }
 
@@ -750,10 +757,10 @@ sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
 }
 
 static const char *const stop_reasons[] = {
-	[SUP_STOP_REQUEST] = "request",
-	[SUP_STOP_RESTART] = "restart",
-	[SUP_STOP_DELETE] = "delete",
-	[SUP_STOP_SHUTDOWN] = "shutdown",
+    [SUP_STOP_REQUEST] = "request",
+    [SUP_STOP_RESTART] = "restart",
+    [SUP_STOP_DELETE] = "delete",
+    [SUP_STOP_SHUTDOWN] = "shutdown",
 };
 
 /* ACT_STOP: stop signal now, SIGKILL after the timeout. */
@@ -771,8 +778,8 @@ act_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why)
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
 	sup_change(sup, job, JOB_STOPPING, RUN_NONE, "stopping",
 	    json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
-	    "reason", stop_reasons[why], "timeout_ms",
-	    (int)job->spec.stop.timeout_ms));
+		"reason", stop_reasons[why], "timeout_ms",
+		(int)job->spec.stop.timeout_ms));
 }
 
 static int
@@ -784,17 +791,18 @@ sup_forbidden(const struct job *job, const char *what, struct serr *err)
 }
 
 int
-supervisor_job_start(struct supervisor *sup, struct job *job,
-    struct serr *err)
+supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
 {
 	if (sup->shutting_down) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
 	if (job_transition(job->state, JEV_START) != ACT_SPAWN)
 		return (sup_forbidden(job, "start", err));
 	if (sup_check_supported(&job->spec, err) == -1)
 		return (-1);
+	job->retries = 0;
 	return (act_spawn(sup, job, err));
 }
 
@@ -811,6 +819,8 @@ sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,
 	case ACT_STOP_IDLE:
 		if (job->timer != NULL)
 			evtimer_del(job->timer);
+		job->next_start_ms = 0;
+		job->reason[0] = '\0';
 		sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
 		    json_pack("{s:s}", "reason", stop_reasons[why]));
 		return (0);
@@ -826,11 +836,12 @@ supervisor_job_stop(struct supervisor *sup, struct job *job, struct serr *err)
 }
 
 int
-supervisor_job_restart(struct supervisor *sup, struct job *job,
-    struct serr *err)
+supervisor_job_restart(
+    struct supervisor *sup, struct job *job, struct serr *err)
 {
 	if (sup->shutting_down) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
 	if (sup_check_supported(&job->spec, err) == -1)
@@ -847,8 +858,8 @@ supervisor_job_restart(struct supervisor *sup, struct job *job,
 }
 
 int
-supervisor_job_kill(struct supervisor *sup, struct job *job, int sig,
-    struct serr *err)
+supervisor_job_kill(
+    struct supervisor *sup, struct job *job, int sig, struct serr *err)
 {
 	struct serr serr;
 
@@ -866,8 +877,8 @@ supervisor_job_kill(struct supervisor *sup, struct job *job, int sig,
 }
 
 int
-supervisor_job_delete(struct supervisor *sup, struct job *job, int force,
-    struct serr *err)
+supervisor_job_delete(
+    struct supervisor *sup, struct job *job, int force, struct serr *err)
 {
 	if (job_transition(job->state, JEV_DELETE) == ACT_REMOVE) {
 		act_remove(sup, job);
@@ -888,8 +899,7 @@ supervisor_job_delete(struct supervisor *sup, struct job *job, int force,
 }
 
 int
-supervisor_job_pause(struct supervisor *sup, struct job *job,
-    struct serr *err)
+supervisor_job_pause(struct supervisor *sup, struct job *job, struct serr *err)
 {
 	(void)sup;
 	if (job_transition(job->state, JEV_PAUSE) != ACT_FREEZE)
@@ -900,8 +910,7 @@ supervisor_job_pause(struct supervisor *sup, struct job *job,
 }
 
 int
-supervisor_job_resume(struct supervisor *sup, struct job *job,
-    struct serr *err)
+supervisor_job_resume(struct supervisor *sup, struct job *job, struct serr *err)
 {
 	(void)sup;
 	if (job_transition(job->state, JEV_RESUME) != ACT_THAW)
@@ -915,16 +924,17 @@ supervisor_job_resume(struct supervisor *sup, struct job *job,
 static void
 act_remove(struct supervisor *sup, struct job *job)
 {
-	struct store_event	 ev;
-	struct serr		 err;
-	char			*text = NULL;
-	int			 stored = 0;
+	struct store_event ev;
+	struct serr err;
+	char *text = NULL;
+	int stored = 0;
 
 	serr_clear(&err);
 	if (store_begin(sup->st, &err) == 0 &&
 	    store_job_delete(sup->st, job->id, &err) == 0 &&
-	    sup_event_write(sup, &ev, job, 0, "deleted", NULL, &text,
-	    &err) == 0 && store_commit(sup->st, &err) == 0)
+	    sup_event_write(sup, &ev, job, 0, "deleted", NULL, &text, &err) ==
+		0 &&
+	    store_commit(sup->st, &err) == 0)
 		stored = 1;
 	else {
 		store_rollback(sup->st);
@@ -954,9 +964,9 @@ run_set_exit(struct run *run, int status, const struct rusage *ru)
 	}
 	if (ru != NULL) {
 		run->user_cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 +
-		    ru->ru_utime.tv_usec / 1000;
+				   ru->ru_utime.tv_usec / 1000;
 		run->system_cpu_ms = (int64_t)ru->ru_stime.tv_sec * 1000 +
-		    ru->ru_stime.tv_usec / 1000;
+				     ru->ru_stime.tv_usec / 1000;
 		run->max_rss_kb = ru->ru_maxrss;
 	}
 }
@@ -973,12 +983,78 @@ run_exit_data(const struct run *run)
 	return (json_pack("{s:s}", "error", run->error));
 }
 
+/* A short description of how the last run ended, for reasons. */
+static void
+run_describe(const struct run *run, char *buf, size_t len)
+{
+	if (run->error[0] != '\0')
+		snprintf(buf, len, "%.150s", run->error);
+	else if (run->signal != 0)
+		snprintf(
+		    buf, len, "killed by %s", util_signal_name(run->signal));
+	else if (run->exit_code >= 0)
+		snprintf(buf, len, "exit code %d", run->exit_code);
+	else
+		snprintf(buf, len, "ended");
+}
+
+/*
+ * The restart policy, after a run ended by itself or failed to start:
+ * back off and start again, give up (failed, with the reason), or rest.
+ * Backoff doubles from backoff_ms per consecutive restart up to
+ * backoff_max_ms, plus up to 10% jitter; a run that stayed up for
+ * reset_after_ms resets the count. max_retries absent means forever.
+ */
+static void
+sup_after_end(struct supervisor *sup, struct job *job)
+{
+	const struct job_restart *r = &job->spec.restart;
+	char how[160];
+	uint64_t delay;
+	int failed, shift;
+
+	if (sup->shutting_down || job->delete_pending || job->restart_pending)
+		return;
+	failed = job->run.error[0] != '\0' || job->run.signal != 0 ||
+		 job->run.exit_code != 0 || job->run.oom_killed;
+	if (!(r->policy == RESTART_ALWAYS ||
+		(r->policy == RESTART_ON_FAILURE && failed)))
+		return;
+	if (job->run.pid != 0 && job->run.exited_ms - job->run.started_ms >=
+				     (int64_t)r->reset_after_ms)
+		job->retries = 0;
+	run_describe(&job->run, how, sizeof(how));
+	if (r->max_retries >= 0 && job->retries >= r->max_retries) {
+		snprintf(job->reason, sizeof(job->reason),
+		    "gave up after %d restart%s; last run: %s", job->retries,
+		    job->retries == 1 ? "" : "s", how);
+		log_warnx("%s: %s", job->name, job->reason);
+		sup_change(sup, job, JOB_FAILED, RUN_NONE, "failed",
+		    json_pack("{s:s, s:i}", "reason", job->reason, "retries",
+			job->retries));
+		return;
+	}
+	shift = job->retries > 30 ? 30 : job->retries;
+	delay = (uint64_t)r->backoff_ms << shift;
+	if (delay > r->backoff_max_ms)
+		delay = r->backoff_max_ms;
+	delay += delay / 10 > 0 ? (uint64_t)random() % (delay / 10 + 1) : 0;
+	job->next_start_ms = now_ms() + (int64_t)delay;
+	snprintf(job->reason, sizeof(job->reason),
+	    "restart %d in %llu ms; last run: %s", job->retries + 1,
+	    (unsigned long long)delay, how);
+	sup_arm_timer(sup, job, (uint32_t)delay);
+	sup_change(sup, job, JOB_BACKOFF, RUN_NONE, "backoff",
+	    json_pack("{s:I, s:i, s:s}", "delay_ms", (json_int_t)delay,
+		"attempt", job->retries + 1, "last_run", how));
+}
+
 /* The main process is gone: record the end and take the next step. */
 static void
 sup_main_exited(struct supervisor *sup, struct job *job)
 {
-	struct serr	err;
-	int		stopped;
+	struct serr err;
+	int stopped;
 
 	pid_del(sup, job->run.pid);
 	if (job->pidfd_ev != NULL) {
@@ -1000,40 +1076,44 @@ sup_main_exited(struct supervisor *sup, struct job *job)
 	} else if (job->restart_pending) {
 		job->restart_pending = 0;
 		serr_clear(&err);
-		if (!sup->shutting_down)
+		if (!sup->shutting_down) {
+			job->retries = 0;
 			act_spawn(sup, job, &err);
-	}
+		}
+	} else if (!stopped)
+		sup_after_end(sup, job);
 	sup_check_shutdown(sup);
 }
 
 /* The run's session id names an orphan's job: record and announce it. */
 static void
-sup_orphan(struct supervisor *sup, pid_t pid, int status,
-    const struct proc_stat *ps)
+sup_orphan(
+    struct supervisor *sup, pid_t pid, int status, const struct proc_stat *ps)
 {
-	struct job		*job = NULL, *j;
-	struct store_event	 ev;
-	struct serr		 err;
-	struct run		 r;
-	json_t			*data;
-	char			*text = NULL;
+	struct job *job = NULL, *j;
+	struct store_event ev;
+	struct serr err;
+	struct run r;
+	json_t *data;
+	char *text = NULL;
 
 	if (ps != NULL && ps->session > 1) {
-		TAILQ_FOREACH(j, &sup->jobs, entry) {
+		TAILQ_FOREACH (j, &sup->jobs, entry) {
 			if (j->run.pid == ps->session && j->run.id != 0 &&
-			    (job == NULL || j->run.started_ms >
-			    job->run.started_ms))
+			    (job == NULL ||
+				j->run.started_ms > job->run.started_ms))
 				job = j;
 		}
 	}
 	memset(&r, 0, sizeof(r));
 	r.exit_code = -1;
 	run_set_exit(&r, status, NULL);
-	data = r.signal != 0 ?
-	    json_pack("{s:i, s:s, s:s}", "pid", (int)pid, "signal",
-	    util_signal_name(r.signal), "comm", ps != NULL ? ps->comm : "") :
-	    json_pack("{s:i, s:i, s:s}", "pid", (int)pid, "exit_code",
-	    r.exit_code, "comm", ps != NULL ? ps->comm : "");
+	data = r.signal != 0
+		   ? json_pack("{s:i, s:s, s:s}", "pid", (int)pid, "signal",
+			 util_signal_name(r.signal), "comm",
+			 ps != NULL ? ps->comm : "")
+		   : json_pack("{s:i, s:i, s:s}", "pid", (int)pid, "exit_code",
+			 r.exit_code, "comm", ps != NULL ? ps->comm : "");
 	log_debug("reaped orphan %d (%s) of %s", (int)pid,
 	    ps != NULL ? ps->comm : "?", job != NULL ? job->name : "no job");
 	serr_clear(&err);
@@ -1041,12 +1121,12 @@ sup_orphan(struct supervisor *sup, pid_t pid, int status,
 		goto fail;
 	if (job != NULL && ps != NULL &&
 	    (store_process_insert(sup->st, job->run.id, pid, ps->starttime,
-	    ps->ppid, ps->comm, NULL, now_ms(), &err) == -1 ||
-	    store_process_exit(sup->st, job->run.id, pid, ps->starttime,
-	    r.exited_ms, r.exit_code, r.signal, &err) == -1))
+		 ps->ppid, ps->comm, NULL, now_ms(), &err) == -1 ||
+		store_process_exit(sup->st, job->run.id, pid, ps->starttime,
+		    r.exited_ms, r.exit_code, r.signal, &err) == -1))
 		goto fail;
 	if (sup_event_write(sup, &ev, job, job != NULL ? job->run.number : 0,
-	    "orphan", data, &text, &err) == -1) {
+		"orphan", data, &text, &err) == -1) {
 		data = NULL;
 		goto fail;
 	}
@@ -1067,8 +1147,8 @@ static void
 sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
     const struct proc_stat *ps)
 {
-	struct supervisor	*sup = arg;
-	struct job		*job;
+	struct supervisor *sup = arg;
+	struct job *job;
 
 	if ((job = pid_find(sup, pid)) == NULL) {
 		sup_orphan(sup, pid, status, ps);
@@ -1082,8 +1162,8 @@ sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
 static void
 sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct job		*job = arg;
-	struct supervisor	*sup = job->sup;
+	struct job *job = arg;
+	struct supervisor *sup = job->sup;
 
 	(void)fd;
 	(void)what;
@@ -1114,8 +1194,8 @@ sup_adopt(struct supervisor *sup, struct job *job)
 	}
 	job->adopted = 1;
 	pid_add(sup, job->run.pid, job);
-	job->pidfd_ev = event_new(sup->sd->base, job->pidfd, EV_READ,
-	    sup_pidfd_cb, job);
+	job->pidfd_ev =
+	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
 	event_add(job->pidfd_ev, NULL);
 	log_info("%s: adopted running pid %d", job->name, (int)job->run.pid);
 }
@@ -1123,16 +1203,17 @@ sup_adopt(struct supervisor *sup, struct job *job)
 static int
 sup_load_job(void *arg, const struct store_job *row)
 {
-	struct supervisor	*sup = arg;
-	struct job		*job;
-	struct serr		 err;
-	int			 state;
+	struct supervisor *sup = arg;
+	struct job *job;
+	struct serr err;
+	int state;
 
 	job = job_alloc();
 	job->sup = sup;
-	if (jobspec_from_text(row->spec, strlen(row->spec), &job->spec,
-	    &err) == -1) {
-		log_warnx("job %" PRId64 " (%s): stored spec unreadable: %s%s%s",
+	if (jobspec_from_text(row->spec, strlen(row->spec), &job->spec, &err) ==
+	    -1) {
+		log_warnx("job %" PRId64
+			  " (%s): stored spec unreadable: %s%s%s",
 		    row->id, row->name, err.field, err.field[0] ? ": " : "",
 		    err.message);
 		/* Keep the job visible and deletable with a minimal spec. */
@@ -1150,6 +1231,9 @@ sup_load_job(void *arg, const struct store_job *row)
 	job->restarts = row->restarts;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
+	if (row->reason != NULL)
+		util_strlcpy(job->reason, row->reason, sizeof(job->reason));
+	job->next_start_ms = row->next_start_ms;
 	serr_clear(&err);
 	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
 		log_warnx("%s: runs: %s", job->name, err.message);
@@ -1162,17 +1246,17 @@ sup_load_job(void *arg, const struct store_job *row)
 static void
 sup_reconcile(struct supervisor *sup)
 {
-	struct job	*job, *tj;
-	int		 alive;
+	struct job *job, *tj;
+	int alive;
 
-	TAILQ_FOREACH_SAFE(job, &sup->jobs, entry, tj) {
+	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
 		switch (job->state) {
 		case JOB_STARTING:
 		case JOB_RUNNING:
 		case JOB_PAUSED:
 		case JOB_STOPPING:
 			alive = job->run.exited_ms == 0 &&
-			    procfs_alive(job->run.pid, job->run.pid_start);
+				procfs_alive(job->run.pid, job->run.pid_start);
 			if (alive) {
 				sup_adopt(sup, job);
 				if (job->state == JOB_STARTING)
@@ -1188,15 +1272,21 @@ sup_reconcile(struct supervisor *sup)
 			util_strlcpy(job->run.error,
 			    "lost: the process ended while schedd was not running",
 			    sizeof(job->run.error));
-			sup_change(sup, job, job->state == JOB_STOPPING ?
-			    JOB_STOPPED : JOB_EXITED, job->run.id != 0 ?
-			    RUN_END : RUN_NONE, job->state == JOB_STOPPING ?
-			    "stopped" : "exited",
+			sup_change(sup, job,
+			    job->state == JOB_STOPPING ? JOB_STOPPED
+						       : JOB_EXITED,
+			    job->run.id != 0 ? RUN_END : RUN_NONE,
+			    job->state == JOB_STOPPING ? "stopped" : "exited",
 			    json_pack("{s:s}", "error", job->run.error));
 			break;
+		case JOB_BACKOFF: {
+			int64_t left = job->next_start_ms - now_ms();
+
+			sup_arm_timer(sup, job, left > 0 ? (uint32_t)left : 0);
+			break;
+		}
 		case JOB_QUEUED:
-		case JOB_BACKOFF:
-			/* Nothing in this build queues or backs off. */
+			/* Nothing in this build queues. */
 			sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
 			    json_pack("{s:s}", "reason", "restart"));
 			break;
@@ -1209,9 +1299,9 @@ sup_reconcile(struct supervisor *sup)
 struct supervisor *
 supervisor_new(struct schedd *sd, struct serr *err)
 {
-	struct supervisor	*sup;
-	struct reaper_ops	 ops;
-	int			 i;
+	struct supervisor *sup;
+	struct reaper_ops ops;
+	int i;
 
 	sup = xcalloc(1, sizeof(*sup));
 	sup->sd = sd;
@@ -1229,8 +1319,8 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	ops.reaped = sup_reaped;
 	ops.arg = sup;
 	if (reaper_init(sd->base, &ops) == -1) {
-		serr_set(err, SERR_INTERNAL, NULL, "reaper: %s",
-		    strerror(errno));
+		serr_set(
+		    err, SERR_INTERNAL, NULL, "reaper: %s", strerror(errno));
 		supervisor_free(sup);
 		return (NULL);
 	}
@@ -1242,9 +1332,9 @@ supervisor_new(struct schedd *sd, struct serr *err)
 void
 supervisor_free(struct supervisor *sup)
 {
-	struct job	*job;
-	struct pid_slot	*s;
-	int		 i;
+	struct job *job;
+	struct pid_slot *s;
+	int i;
 
 	if (sup == NULL)
 		return;
@@ -1271,15 +1361,14 @@ supervisor_runs(struct supervisor *sup, const struct job *job, int limit,
 
 int
 supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg,
-    struct serr *err)
+    int (*cb)(void *, const struct store_event *), void *arg, struct serr *err)
 {
 	return (store_event_since(sup->st, since, limit, cb, arg, err));
 }
 
 int
-supervisor_event_bounds(struct supervisor *sup, int64_t *oldest,
-    int64_t *last, struct serr *err)
+supervisor_event_bounds(
+    struct supervisor *sup, int64_t *oldest, int64_t *last, struct serr *err)
 {
 	return (store_event_bounds(sup->st, oldest, last, err));
 }
@@ -1308,28 +1397,28 @@ sup_check_shutdown(struct supervisor *sup)
 
 	if (!sup->shutting_down || sup->shutdown_done == NULL)
 		return;
-	TAILQ_FOREACH(job, &sup->jobs, entry) {
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
 		if (job->state == JOB_STOPPING || job->state == JOB_STARTING ||
 		    job->state == JOB_RUNNING || job->state == JOB_PAUSED)
 			return;
 	}
 	/* Not from inside the callback chain that got us here. */
-	event_base_once(sup->sd->base, -1, EV_TIMEOUT, sup_shutdown_fire, sup,
-	    NULL);
+	event_base_once(
+	    sup->sd->base, -1, EV_TIMEOUT, sup_shutdown_fire, sup, NULL);
 }
 
 void
 supervisor_shutdown(struct supervisor *sup, void (*done)(void *), void *arg)
 {
-	struct job	*job, *tj;
-	struct serr	 err;
+	struct job *job, *tj;
+	struct serr err;
 
 	if (sup->shutting_down)
 		return;
 	sup->shutting_down = 1;
 	sup->shutdown_done = done;
 	sup->shutdown_arg = arg;
-	TAILQ_FOREACH_SAFE(job, &sup->jobs, entry, tj) {
+	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
 		if (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
 		    job->state == JOB_QUEUED || job->state == JOB_BACKOFF)
 			sup_stop(sup, job, SUP_STOP_SHUTDOWN, &err);

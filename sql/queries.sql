@@ -19,7 +19,9 @@ INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_a
 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6);
 
 -- name: job_update_state
-UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4 WHERE id = ?1;
+UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4, reason = ?5,
+	next_start_at = ?6
+WHERE id = ?1;
 
 -- name: job_update_spec
 UPDATE jobs SET spec = ?2, source = ?3, updated_at = ?4 WHERE id = ?1;
@@ -28,7 +30,8 @@ UPDATE jobs SET spec = ?2, source = ?3, updated_at = ?4 WHERE id = ?1;
 DELETE FROM jobs WHERE id = ?1;
 
 -- name: job_list
-SELECT id, name, source, spec, state, restarts, created_at, updated_at
+SELECT id, name, source, spec, state, restarts, created_at, updated_at,
+	reason, next_start_at
 FROM jobs ORDER BY id;
 
 -- name: run_insert
