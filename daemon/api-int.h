@@ -99,6 +99,7 @@ int api_job_wait(struct api_ctx *, json_t **, struct serr *);
 int api_job_runs(struct api_ctx *, json_t **, struct serr *);
 int api_job_logs(struct api_ctx *, json_t **, struct serr *);
 int api_events(struct api_ctx *, json_t **, struct serr *);
+int api_reload(struct api_ctx *, json_t **, struct serr *);
 
 /* Event streams (api-events.c). */
 void api_events_init(struct api *api, struct schedd *sd);

@@ -73,6 +73,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/runs", api_job_runs, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/logs", api_job_logs, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/events", api_events, AUTH_READ },
+	{ EVHTTP_REQ_POST, "/v1/reload", api_reload, AUTH_WRITE },
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

@@ -20,11 +20,11 @@ config_defaults(struct config *conf)
 	memset(conf, 0, sizeof(*conf));
 	util_strlcpy(conf->socket_path, CONFIG_DEFAULT_SOCKET,
 	    sizeof(conf->socket_path));
-	util_strlcpy(conf->state_dir, CONFIG_DEFAULT_STATE,
-	    sizeof(conf->state_dir));
+	util_strlcpy(
+	    conf->state_dir, CONFIG_DEFAULT_STATE, sizeof(conf->state_dir));
 	util_strlcpy(conf->socket_group, "schedd", sizeof(conf->socket_group));
-	util_strlcpy(conf->job_path, CONFIG_DEFAULT_JOB_PATH,
-	    sizeof(conf->job_path));
+	util_strlcpy(
+	    conf->job_path, CONFIG_DEFAULT_JOB_PATH, sizeof(conf->job_path));
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->durability_full = 0;
 	conf->event_retention = 100000;
@@ -39,14 +39,14 @@ trim(char *s)
 		s++;
 	e = s + strlen(s);
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
+			    e[-1] == '\r'))
 		*--e = '\0';
 	return (s);
 }
 
 static int
-config_set_string(char *dst, size_t len, const char *v, int absolute,
-    const char *what)
+config_set_string(
+    char *dst, size_t len, const char *v, int absolute, const char *what)
 {
 	(void)what;
 	if (absolute && v[0] != '/')
@@ -57,32 +57,37 @@ config_set_string(char *dst, size_t len, const char *v, int absolute,
 }
 
 static int
-config_apply(struct config *conf, const char *key, const char *v,
-    const char **why)
+config_apply(
+    struct config *conf, const char *key, const char *v, const char **why)
 {
-	const char	*errstr;
-	int		 lvl;
+	const char *errstr;
+	int lvl;
 
 	*why = "bad value";
 	if (strcmp(key, "socket") == 0) {
 		*why = "must be an absolute path";
-		return (config_set_string(conf->socket_path,
-		    sizeof(conf->socket_path), v, 1, key));
+		return (config_set_string(
+		    conf->socket_path, sizeof(conf->socket_path), v, 1, key));
 	}
 	if (strcmp(key, "state_dir") == 0) {
 		*why = "must be an absolute path";
-		return (config_set_string(conf->state_dir,
-		    sizeof(conf->state_dir), v, 1, key));
+		return (config_set_string(
+		    conf->state_dir, sizeof(conf->state_dir), v, 1, key));
 	}
 	if (strcmp(key, "socket_group") == 0) {
 		*why = "too long";
-		return (config_set_string(conf->socket_group,
-		    sizeof(conf->socket_group), v, 0, key));
+		return (config_set_string(
+		    conf->socket_group, sizeof(conf->socket_group), v, 0, key));
+	}
+	if (strcmp(key, "jobs_dir") == 0) {
+		*why = "must be an absolute path";
+		return (config_set_string(
+		    conf->jobs_dir, sizeof(conf->jobs_dir), v, 1, key));
 	}
 	if (strcmp(key, "path") == 0) {
 		*why = "too long";
-		return (config_set_string(conf->job_path,
-		    sizeof(conf->job_path), v, 0, key));
+		return (config_set_string(
+		    conf->job_path, sizeof(conf->job_path), v, 0, key));
 	}
 	if (strcmp(key, "log_level") == 0) {
 		*why = "must be error, warn, info or debug";
@@ -103,8 +108,8 @@ config_apply(struct config *conf, const char *key, const char *v,
 	}
 	if (strcmp(key, "event_retention") == 0) {
 		*why = "must be 100..100000000";
-		conf->event_retention = util_strtonum(v, 100, 100000000,
-		    &errstr);
+		conf->event_retention =
+		    util_strtonum(v, 100, 100000000, &errstr);
 		return (errstr != NULL ? -1 : 0);
 	}
 	*why = "unknown key";
@@ -112,13 +117,13 @@ config_apply(struct config *conf, const char *key, const char *v,
 }
 
 int
-config_load(struct config *conf, const char *path, int must_exist,
-    struct serr *err)
+config_load(
+    struct config *conf, const char *path, int must_exist, struct serr *err)
 {
-	FILE		*f;
-	char		 line[4096], *p, *eq, *key, *val;
-	const char	*why;
-	int		 lineno = 0, rc = -1;
+	FILE *f;
+	char line[4096], *p, *eq, *key, *val;
+	const char *why;
+	int lineno = 0, rc = -1;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT && !must_exist)
@@ -148,8 +153,8 @@ config_load(struct config *conf, const char *path, int must_exist,
 		key = trim(p);
 		val = trim(eq + 1);
 		if (config_apply(conf, key, val, &why) == -1) {
-			serr_set(err, SERR_INVALID, "config",
-			    "%s:%d: %s: %s", path, lineno, key, why);
+			serr_set(err, SERR_INVALID, "config", "%s:%d: %s: %s",
+			    path, lineno, key, why);
 			goto out;
 		}
 	}

@@ -11,20 +11,21 @@
 
 #include "proto/errors.h"
 
-#define CONFIG_DEFAULT_PATH	"/etc/schedd/schedd.conf"
-#define CONFIG_DEFAULT_SOCKET	"/run/schedd/schedd.sock"
-#define CONFIG_DEFAULT_STATE	"/var/lib/schedd"
-#define CONFIG_DEFAULT_JOB_PATH \
+#define CONFIG_DEFAULT_PATH   "/etc/schedd/schedd.conf"
+#define CONFIG_DEFAULT_SOCKET "/run/schedd/schedd.sock"
+#define CONFIG_DEFAULT_STATE  "/var/lib/schedd"
+#define CONFIG_DEFAULT_JOB_PATH                                                \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct config {
-	char		 socket_path[PATH_MAX];	/* socket */
-	char		 state_dir[PATH_MAX];	/* state_dir */
-	char		 socket_group[64];	/* socket_group; "" = none */
-	int		 log_level;		/* log_level */
-	int		 durability_full;	/* durability = full */
-	int64_t		 event_retention;	/* event_retention */
-	char		 job_path[1024];	/* path: jobs' default PATH */
+	char socket_path[PATH_MAX]; /* socket */
+	char state_dir[PATH_MAX];   /* state_dir */
+	char socket_group[64];      /* socket_group; "" = none */
+	int log_level;              /* log_level */
+	int durability_full;        /* durability = full */
+	int64_t event_retention;    /* event_retention */
+	char job_path[1024];        /* path: jobs' default PATH */
+	char jobs_dir[PATH_MAX];    /* jobs_dir; "": beside the config */
 };
 
 /* Fill in every default. */
@@ -34,7 +35,7 @@ void config_defaults(struct config *conf);
  * name the file and line: "schedd.conf:3: unknown key 'sokcet'".
  * Returns 0 or -1.
  */
-int config_load(struct config *conf, const char *path, int must_exist,
-    struct serr *err);
+int config_load(
+    struct config *conf, const char *path, int must_exist, struct serr *err);
 
 #endif

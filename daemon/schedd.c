@@ -38,8 +38,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: schedd [--foreground | --daemonize] [--socket PATH] [--state-dir DIR]\n"
-	    "              [--config FILE] [--log-level LEVEL]\n"
+	    "usage: schedd [--foreground | --daemonize | --init] [--socket PATH]\n"
+	    "              [--state-dir DIR] [--config FILE] [--log-level LEVEL]\n"
 	    "\n"
 	    "schedd supervises jobs: it starts, reaps and records them and serves a JSON\n"
 	    "API over HTTP on a Unix socket (see schedctl(1)).\n"
@@ -51,11 +51,17 @@ usage(FILE *f)
 	    "  -f, --foreground       stay in the foreground, log to stderr (the default\n"
 	    "                         unless started by a SysV-style init)\n"
 	    "  -D, --daemonize        detach and log to syslog\n"
+	    "  -i, --init             init mode (automatic as PID 1): reap every orphan,\n"
+	    "                         never exit on an error, exit 0 after stopping jobs\n"
 	    "  -h, --help             this text\n"
 	    "  -V, --version          print the version\n"
 	    "\n"
-	    "Signals: SIGTERM and SIGINT stop every job (its stop signal, then SIGKILL\n"
-	    "after its timeout), close the database, remove the socket and exit 0.\n"
+	    "Job files: every .json file in jobs_dir (default: schedd.d beside the\n"
+	    "config file) is a job spec, loaded at start-up; SIGHUP and `schedctl\n"
+	    "reload` read them again.\n"
+	    "Signals: SIGTERM and SIGINT stop every job in reverse start order (its stop\n"
+	    "signal, then SIGKILL after its timeout), close the database, remove the\n"
+	    "socket and exit 0. SIGHUP reloads the job files.\n"
 	    "Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
 	    "error.\n",
 	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH);
@@ -122,13 +128,45 @@ on_terminate(evutil_socket_t sig, short what, void *arg)
 	supervisor_shutdown(sd->sup, shutdown_done, sd);
 }
 
+static const char *const reload_words[] = {
+    [SUP_RELOAD_ADDED] = "added",
+    [SUP_RELOAD_CHANGED] = "changed",
+    [SUP_RELOAD_UNCHANGED] = "unchanged",
+    [SUP_RELOAD_REMOVED] = "removed",
+    [SUP_RELOAD_ERROR] = "error",
+};
+
+static void
+reload_log(void *arg, enum sup_reload_what what, const char *name,
+    const char *path, const struct serr *e)
+{
+	(void)arg;
+	if (what == SUP_RELOAD_ERROR)
+		log_warnx("%s%s%s: %s%s%s", path != NULL ? path : "",
+		    path != NULL && name != NULL ? ": " : "",
+		    name != NULL ? name : "", e->field,
+		    e->field[0] != '\0' ? ": " : "", e->message);
+	else if (what != SUP_RELOAD_UNCHANGED)
+		log_info("%s: %s", name, reload_words[what]);
+}
+
+static void
+reload(struct schedd *sd, int boot)
+{
+	struct serr err;
+
+	log_info("loading job files from %s", sd->conf->jobs_dir);
+	if (supervisor_reload(sd->sup, sd->conf->jobs_dir, boot, reload_log,
+		NULL, &err) == -1)
+		log_warnx("%s", err.message);
+}
+
 static void
 on_hangup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	(void)arg;
-	log_info("SIGHUP: nothing to reload in this version");
+	reload(arg, 0);
 }
 
 /* Started by a SysV-style init (not systemd, which wants us in front). */
@@ -150,6 +188,7 @@ main(int argc, char **argv)
 	    {"log-level", required_argument, NULL, 'l'},
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"daemonize", no_argument, NULL, 'D'},
+	    {"init", no_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -161,10 +200,11 @@ main(int argc, char **argv)
 	const char *opt_socket = NULL, *opt_state = NULL;
 	const char *opt_config = NULL, *opt_level = NULL;
 	char path[PATH_MAX];
-	int ch, foreground = -1, level, lockfd;
+	int ch, foreground = -1, level, lockfd, init_mode, config_given;
 
-	while ((ch = getopt_long(argc, argv, "s:S:c:l:fDhV", longopts, NULL)) !=
-	       -1) {
+	init_mode = getpid() == 1;
+	while ((ch = getopt_long(
+		    argc, argv, "s:S:c:l:fDihV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			opt_socket = optarg;
@@ -184,6 +224,9 @@ main(int argc, char **argv)
 		case 'D':
 			foreground = 0;
 			break;
+		case 'i':
+			init_mode = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return (0);
@@ -201,16 +244,33 @@ main(int argc, char **argv)
 		usage(stderr);
 		return (2);
 	}
+	if (init_mode)
+		foreground = 1;
 	if (foreground == -1)
 		foreground = !started_by_init();
 
 	config_defaults(&conf);
 	serr_clear(&err);
-	if (config_load(&conf,
-		opt_config != NULL ? opt_config : CONFIG_DEFAULT_PATH,
-		opt_config != NULL, &err) == -1) {
+	config_given = opt_config != NULL;
+	if (opt_config == NULL)
+		opt_config = CONFIG_DEFAULT_PATH;
+	if (config_load(&conf, opt_config, config_given, &err) == -1) {
 		fprintf(stderr, "schedd: %s\n", err.message);
-		return (1);
+		/* PID 1 must not die of a typo: defaults it is. */
+		if (!init_mode)
+			return (1);
+		config_defaults(&conf);
+	}
+	if (conf.jobs_dir[0] == '\0') {
+		const char *slash = strrchr(opt_config, '/');
+		int n = slash == NULL ? 0 : (int)(slash - opt_config);
+
+		if (snprintf(conf.jobs_dir, sizeof(conf.jobs_dir),
+			"%.*s%sschedd.d", n, opt_config,
+			n > 0 ? "/" : "") >= (int)sizeof(conf.jobs_dir)) {
+			fprintf(stderr, "schedd: jobs_dir: path too long\n");
+			return (1);
+		}
 	}
 	if (opt_socket != NULL &&
 	    util_strlcpy(conf.socket_path, opt_socket,
@@ -260,15 +320,25 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if (snprintf(path, sizeof(path), "%s/schedd.db", conf.state_dir) < 0)
 		fatalx("snprintf");
-	if ((sd.store = store_open(path, conf.durability_full, &err)) == NULL)
-		fatalx("%s", err.message);
+	if ((sd.store = store_open(path, conf.durability_full, &err)) == NULL) {
+		if (!init_mode)
+			fatalx("%s", err.message);
+		log_warnx("%s: keeping state in memory only", err.message);
+		if ((sd.store = store_open(":memory:", 0, &err)) == NULL)
+			fatalx("%s", err.message);
+	}
 	if (joblog_init(conf.state_dir, &err) == -1)
 		fatalx("%s", err.message);
 	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
 		fatalx("%s", err.message);
-	if ((sd.api = api_new(&sd, &err)) == NULL)
-		fatalx(
-		    "%s%s%s", err.field, err.field[0] ? ": " : "", err.message);
+	reload(&sd, 1);
+	if ((sd.api = api_new(&sd, &err)) == NULL) {
+		if (!init_mode)
+			fatalx("%s%s%s", err.field, err.field[0] ? ": " : "",
+			    err.message);
+		log_warnx("no API: %s%s%s", err.field, err.field[0] ? ": " : "",
+		    err.message);
+	}
 
 	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
 	ev_int = evsignal_new(sd.base, SIGINT, on_terminate, &sd);
@@ -281,8 +351,9 @@ main(int argc, char **argv)
 
 	notify_init(sd.base);
 	notify_ready(supervisor_job_count(sd.sup));
-	log_info("schedd %s ready (pid %d, %zu jobs, state %s)", SCHEDD_VERSION,
-	    (int)getpid(), supervisor_job_count(sd.sup), conf.state_dir);
+	log_info("schedd %s ready (pid %d%s, %zu jobs, state %s)",
+	    SCHEDD_VERSION, (int)getpid(), init_mode ? ", init mode" : "",
+	    supervisor_job_count(sd.sup), conf.state_dir);
 	event_base_dispatch(sd.base);
 
 	notify_free();

@@ -106,8 +106,30 @@ int supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
 int supervisor_event_bounds(struct supervisor *sup, int64_t *oldest,
     int64_t *last, struct serr *err);
 
+enum sup_reload_what {
+	SUP_RELOAD_ADDED = 0,	/* a new file made a job */
+	SUP_RELOAD_CHANGED,	/* a changed file updated its job's spec */
+	SUP_RELOAD_UNCHANGED,	/* same spec as before */
+	SUP_RELOAD_REMOVED,	/* the file is gone: its job is stopped, removed */
+	SUP_RELOAD_ERROR,	/* a bad file; its job (if any) is untouched */
+};
+
 /*
- * Stop every active job (stop signal, SIGKILL after its timeout) and call
+ * Re-read the job files in dir: new files create jobs (source
+ * "file:PATH"), changed ones update the spec (applied at the next start),
+ * removed ones stop and delete their jobs; jobs created through the API are
+ * never touched. With boot, file jobs whose spec says start and that are
+ * not active are started too (start-up). report is called once per file or
+ * removed job; path may be NULL, err is NULL unless SUP_RELOAD_ERROR.
+ * Returns 0, or -1 if the directory cannot be read.
+ */
+int supervisor_reload(struct supervisor *sup, const char *dir, int boot,
+    void (*report)(void *, enum sup_reload_what, const char *name,
+    const char *path, const struct serr *err), void *arg, struct serr *err);
+
+/*
+ * Stop every active job (stop signal, SIGKILL after its timeout), each only
+ * once no running job lists it in "after" (reverse start order), and call
  * done once none is left running. Later creates and starts are refused.
  */
 void supervisor_shutdown(struct supervisor *sup, void (*done)(void *),
