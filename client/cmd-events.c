@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +37,11 @@ const struct cmd_entry cmd_events_entry = {
     .usage = "[--since ID]",
     .summary = "follow the event stream until interrupted",
     .help =
-	"  --since ID           first replay every event after ID, then go live\n"
-	"  Lines read TIME ID JOB TYPE DATA; --json passes the NDJSON through.\n",
+	"  --since ID           first replay every event after ID, then go live\n",
+    .notes =
+	"Prints TIME ID JOB TYPE DATA per event, heartbeats skipped; with --json\n"
+	"the daemon's NDJSON lines pass through as they are, heartbeats included.\n"
+	"Runs until interrupted.\n",
     .optstring = "",
     .longopts = events_longopts,
     .min_args = 0,
@@ -54,18 +56,6 @@ struct events {
 	size_t cap;   /* bytes allocated */
 	int skipping; /* the current line was too long: drop to its end */
 };
-
-static int
-events_flush(void)
-{
-	if (fflush(stdout) == EOF) {
-		if (errno != EPIPE)
-			ctl_warnx(
-			    "cannot write to stdout: %s", strerror(errno));
-		return (-1);
-	}
-	return (0);
-}
 
 /* Print s without control bytes. */
 static void
@@ -113,7 +103,7 @@ event_human(const char *line, size_t len)
 	}
 	fputc('\n', stdout);
 	json_decref(ev);
-	return (events_flush());
+	return (ctl_flush_out());
 }
 
 static int
@@ -128,7 +118,7 @@ event_line(struct events *e)
 	if (e->ctl->json) {
 		fwrite(e->line, 1, len, stdout);
 		fputc('\n', stdout);
-		return (events_flush());
+		return (ctl_flush_out());
 	}
 	return (event_human(e->line, len));
 }
@@ -148,7 +138,7 @@ events_data(const char *data, size_t len, void *arg)
 			    EVENT_LINE_MAX >> 10);
 			e->skipping = 1;
 		}
-		if (!e->skipping) {
+		if (!e->skipping && seg > 0) {
 			if (e->len + seg > e->cap) {
 				while (e->len + seg > e->cap)
 					e->cap =

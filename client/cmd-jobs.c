@@ -143,9 +143,9 @@ const struct cmd_entry cmd_wait_entry = {
     .name = "wait",
     .usage = "JOB",
     .summary = "wait for a job's run to end and exit with its status",
-    .help =
-	"  Exits with the job's exit code, 128+N if signal N ended it, or 1\n"
-	"  (message on stderr) if it could not start or has not run.\n",
+    .notes =
+	"Instead of 0, exits with the job's exit code, 128+N if signal N ended\n"
+	"it, or 1 (message on stderr) if it could not start or has not run.\n",
     .optstring = "",
     .min_args = 1,
     .max_args = 1,
@@ -327,7 +327,7 @@ cmd_show_exec(struct schedctl *ctl, struct args *args)
 	    "id", "name", "state", "pid", "argv", NULL};
 	struct kv kv;
 	json_t *job = NULL, *v, *run;
-	const char *key;
+	const char *key, *state;
 	char path[CTL_PATH_MAX], status[512];
 	size_t i;
 	int rc, ended, skip;
@@ -363,10 +363,10 @@ cmd_show_exec(struct schedctl *ctl, struct args *args)
 	run = json_object_get(job, "last_run");
 	if (json_is_object(run)) {
 		fmt_run_status(job, status, sizeof(status), &ended);
+		/* Still going: its state says more than "has not ended". */
+		state = fmt_str(job, "state");
 		kv_add(&kv, "last_run",
-		    fmt_state_active(fmt_str(job, "state")) && !ended
-			? "running"
-			: status);
+		    !ended && fmt_state_active(state) ? state : status);
 		json_object_foreach (run, key, v) {
 			if (!json_is_null(v))
 				kv_member(&kv, "  ", key, v);

@@ -89,9 +89,8 @@ static int cmd_run_exec(struct schedctl *, struct args *);
 
 const struct cmd_entry cmd_run_entry = {
     .name = "run",
-    .usage =
-	"[-w] [--name NAME] [-e KEY=VALUE]... [--no-start] [options] [--] CMD [ARG ...]\n"
-	"[-w] -f JOB.json",
+    .usage = "[-w] [-e KEY=VALUE]... [options] [--] CMD [ARG ...]\n"
+	     "[-w] -f JOB.json",
     .summary = "create a job and start it (POST /v1/jobs)",
     .help =
 	"  --name NAME          the job's name (default: CMD's basename-ID)\n"
@@ -104,7 +103,8 @@ const struct cmd_entry cmd_run_entry = {
 	"  --exclusive-cpus N   N CPUs for this job alone, picked by the daemon\n"
 	"  --policy POLICY      other, batch, idle, fifo, rr or deadline\n"
 	"  --priority N         real-time priority 1..99 (fifo, rr)\n"
-	"  --nice N             nice value -20..19 (other, batch)\n"
+	"  --nice N             nice value -20..19 (other, batch); alone, it\n"
+	"                       means --policy other, as nice(1) would\n"
 	"  --runtime T          deadline runtime; T takes us, ms or s (bare: us)\n"
 	"  --deadline T         deadline relative deadline\n"
 	"  --period T           deadline period\n"
@@ -122,8 +122,11 @@ const struct cmd_entry cmd_run_entry = {
 	"  --after NAME         start only once job NAME runs (repeatable)\n"
 	"  -f, --file JOB.json  post this job file as it is ('-': stdin);\n"
 	"                       no other job option may be given with it\n"
-	"  -w, --wait           wait for the run to end and exit with its status\n"
-	"MS values are milliseconds; they also take us, ms or s suffixes.\n",
+	"  -w, --wait           wait for the run to end and exit with its status\n",
+    .notes =
+	"MS values are milliseconds and also take us, ms or s suffixes. Prints\n"
+	"NAME (id N) STATE[, pid P]; exits 1 if the job could not start. With -w,\n"
+	"exits as wait does: the job's exit code, or 128+N for signal N.\n",
     .optstring = "e:f:w",
     .longopts = run_longopts,
     .in_order = 1,
@@ -371,8 +374,7 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 		return (set_value(
 		    sub_object(spec, "sched"), "reset_on_fork", json_true()));
 	case OPT_MEMORY_MAX:
-		/* Checked here, sent as typed: the contract's form is "512M".
-		 */
+		/* Checked here, sent as typed ("512M", the contract's form). */
 		if (util_parse_size(v, &size) == -1) {
 			ctl_usage_error(ctl,
 			    "--memory-max: '%s' is not a size (e.g. 512M)", v);
@@ -495,12 +497,11 @@ static int
 cmd_run_exec(struct schedctl *ctl, struct args *args)
 {
 	const char *file = args_get(args, 'f');
-	json_t *spec = NULL, *argv = NULL, *job = NULL;
+	json_t *spec = NULL, *argv = NULL, *job = NULL, *sched;
 	char *body = NULL, status[512], idbuf[32];
 	size_t body_len = 0;
 	long long id;
-	int ended;
-	int i, rc, wait = args_has(args, 'w') > 0;
+	int i, rc, ended, wait_run = args_has(args, 'w') > 0;
 
 	if (file != NULL) {
 		for (i = 0; i < args->nopts; i++)
@@ -521,7 +522,7 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 	} else {
 		if (args->argc == 0)
 			return (ctl_usage_error(ctl, "missing command"));
-		if (wait && args_has(args, OPT_NO_START))
+		if (wait_run && args_has(args, OPT_NO_START))
 			return (ctl_usage_error(ctl,
 			    "-w cannot wait for a job created with --no-start"));
 		rc = CTL_EXIT_USAGE;
@@ -532,8 +533,6 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 			rc = CTL_EXIT_ERROR;
 			goto out;
 		}
-		/* Options first, so "name" leads the body as people write it.
-		 */
 		for (i = 0; i < args->argc; i++)
 			if (add_string(ctl, argv, args->argv[i]) == -1)
 				goto out;
@@ -543,6 +542,15 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 			if (run_option(ctl, spec, args->opts[i].opt,
 				args->opts[i].value) == -1)
 				goto out;
+		}
+		/* --nice alone is the nice(1) case: the default policy. */
+		sched = json_object_get(spec, "sched");
+		if (json_object_get(sched, "policy") == NULL &&
+		    json_object_get(sched, "nice") != NULL &&
+		    json_object_size(sched) == 1 &&
+		    set_value(sched, "policy", json_string("other")) == -1) {
+			rc = CTL_EXIT_ERROR;
+			goto out;
 		}
 		rc = ctl_call(
 		    ctl, "POST", "/v1/jobs", spec, CTL_TIMEOUT_MS, &job);
@@ -563,12 +571,12 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 			rc = CTL_EXIT_ERROR;
 		if (ctl->json)
 			ctl_print_json(job);
-		ctl_warnx("%s %s",
+		ctl_warnx("%s: %s",
 		    fmt_str(job, "name") != NULL ? fmt_str(job, "name") : "job",
 		    status);
 		goto out;
 	}
-	if (wait) {
+	if (wait_run) {
 		/* By id: the name could pass to another job after an rm. */
 		if (!fmt_int(job, "id", &id)) {
 			ctl_warnx("the daemon's answer has no job id");

@@ -54,9 +54,9 @@ size_text(long long kb, char *buf, size_t len)
 	else if (kb < 1024)
 		snprintf(buf, len, "%lldK", kb);
 	else if (kb < 1024 * 1024)
-		snprintf(buf, len, "%.1fM", kb / 1024.0);
+		snprintf(buf, len, "%.1fM", (double)kb / 1024.0);
 	else
-		snprintf(buf, len, "%.1fG", kb / (1024.0 * 1024.0));
+		snprintf(buf, len, "%.1fG", (double)kb / (1024.0 * 1024.0));
 }
 
 static void

@@ -159,7 +159,12 @@ fmt_age(const char *s, char *buf, size_t len)
 		return (buf);
 	}
 	/* Whole seconds: "ago" does not need milliseconds. */
-	return (fmt_duration((fmt_now_ms() - t) / 1000 * 1000, buf, len));
+	t = (fmt_now_ms() - t) / 1000;
+	if (t < 60) {
+		snprintf(buf, len, "%llds", (long long)(t < 0 ? 0 : t));
+		return (buf);
+	}
+	return (fmt_duration(t * 1000, buf, len));
 }
 
 /* Append s quoted for a POSIX shell if it needs it. */

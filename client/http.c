@@ -106,9 +106,12 @@ conn_poll(struct conn *c, short events)
 		return (pfd.revents);
 	}
 timedout:
-	return (
-	    conn_fail(c, HTTP_EIO, "no answer from the daemon within %d.%03d s",
-		c->timeout_ms / 1000, c->timeout_ms % 1000));
+	if (c->timeout_ms % 1000 == 0)
+		return (conn_fail(c, HTTP_EIO,
+		    "no answer from the daemon within %d s",
+		    c->timeout_ms / 1000));
+	return (conn_fail(c, HTTP_EIO, "no answer from the daemon within %d ms",
+	    c->timeout_ms));
 }
 
 static int
@@ -501,8 +504,8 @@ conn_read_answer(struct conn *c)
 {
 	struct http_response *resp = c->resp;
 	uint64_t clen = 0, v;
-	char *line, *colon, *val, *end, *p;
-	size_t n, namelen;
+	char *line = NULL, *colon, *val, *end, *p;
+	size_t n = 0, namelen;
 	int r, have_clen, have_te, chunked;
 
 again:

@@ -32,6 +32,8 @@
 #define OPT_SOCKET  (CTL_OPT_LONG + 901)
 #define OPT_VERSION (CTL_OPT_LONG + 902)
 
+static int stdout_reported; /* stdout failed and we said so */
+
 static const struct cmd_entry *const cmd_table[] = {
     &cmd_run_entry,
     &cmd_ps_entry,
@@ -171,8 +173,11 @@ usage_cmd(FILE *fp, const struct cmd_entry *cmd)
 	      "  -h, --help           show this help\n",
 	    fp);
 	fputs(
-	    "\nExit status: 0 ok, 1 the daemon answered an error, 2 usage, 3 the daemon is unreachable.\n",
+	    "\nExit status: 0 ok, 1 the daemon answered an error, 2 usage error,\n"
+	    "3 the daemon is unreachable.\n",
 	    fp);
+	if (cmd->notes != NULL)
+		fprintf(fp, "\n%s", cmd->notes);
 }
 
 static void
@@ -194,8 +199,8 @@ usage_global(FILE *fp)
 	    "  help     show this help, or a command's: schedctl help COMMAND\n"
 	    "\n"
 	    "Global options:\n"
-	    "  --socket PATH  the daemon's socket (default: $SCHEDD_SOCKET, else " CTL_SOCKET_DEFAULT
-	    ")\n"
+	    "  --socket PATH  the daemon's socket (default: $SCHEDD_SOCKET, else\n"
+	    "                 " CTL_SOCKET_DEFAULT ")\n"
 	    "  --json         print the daemon's JSON answer (pretty) instead of text;\n"
 	    "                 every command also takes it after its name\n"
 	    "  -h, --help     show this help; schedctl COMMAND --help for one command\n"
@@ -434,28 +439,48 @@ ctl_print_json(const json_t *root)
 	return (CTL_EXIT_OK);
 }
 
+/* Say once why stdout failed; a reader that went away (EPIPE) is no news. */
+static void
+stdout_failed(int err)
+{
+	if (stdout_reported)
+		return;
+	stdout_reported = 1;
+	if (err != EPIPE)
+		fprintf(stderr, "schedctl: cannot write to stdout: %s\n",
+		    err != 0 ? strerror(err) : "write error");
+}
+
+int
+ctl_flush_out(void)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		stdout_failed(errno);
+		return (-1);
+	}
+	return (0);
+}
+
 int
 ctl_write_out(const char *data, size_t len)
 {
 	ssize_t w;
 
-	if (fflush(stdout) == EOF)
-		goto fail;
+	if (ctl_flush_out() == -1)
+		return (-1);
 	while (len > 0) {
 		w = write(STDOUT_FILENO, data, len);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			goto fail;
+			stdout_failed(errno);
+			return (-1);
 		}
 		data += w;
 		len -= (size_t)w;
 	}
 	return (0);
-fail:
-	if (errno != EPIPE)
-		ctl_warnx("cannot write to stdout: %s", strerror(errno));
-	return (-1);
 }
 
 int
@@ -573,15 +598,8 @@ out:
 static int
 finish_stdout(int rc)
 {
-	errno = 0;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr,
-			    "schedctl: cannot write to stdout: %s\n",
-			    errno != 0 ? strerror(errno) : "write error");
-		if (rc == CTL_EXIT_OK)
-			rc = CTL_EXIT_ERROR;
-	}
+	if (ctl_flush_out() == -1 && rc == CTL_EXIT_OK)
+		rc = CTL_EXIT_ERROR;
 	return (rc);
 }
 

@@ -62,6 +62,7 @@ struct cmd_entry {
 	const char *usage;   /* synopsis after the name; "\n" starts another */
 	const char *summary; /* one line for "schedctl help" */
 	const char *help;    /* option descriptions, or NULL */
+	const char *notes;   /* a paragraph after the options, or NULL */
 	const char *
 	    optstring; /* short options, getopt syntax, no leading '+' or ':' */
 	const struct option
@@ -151,9 +152,12 @@ int ctl_stream(struct schedctl *ctl, const char *path, int timeout_ms,
 int ctl_print_json(const json_t *root);
 
 /*
- * Write raw bytes to stdout (no stdio buffering). Returns 0 or -1; on -1
- * it has reported the error unless it was EPIPE (the reader went away).
+ * Flush stdout. Returns 0 or -1; on -1 the failure has been reported once
+ * (silently for EPIPE: the reader went away).
  */
+int ctl_flush_out(void);
+
+/* Write raw bytes to stdout after what stdio holds; -1 as ctl_flush_out. */
 int ctl_write_out(const char *data, size_t len);
 
 /*

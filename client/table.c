@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -202,12 +201,7 @@ table_print(const struct table *t, FILE *fp, int width)
 	for (r = 0; r < t->nrows; r++)
 		print_row(t, fp, t->rows[r], colw);
 	free(colw);
-	if (fflush(fp) == EOF || ferror(fp)) {
-		if (errno == 0)
-			errno = EIO;
-		return (-1);
-	}
-	return (0);
+	return (ferror(fp) ? -1 : 0);
 }
 
 static void

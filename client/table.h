@@ -31,7 +31,7 @@ void table_add(struct table *t, const char *const *cells);
 /*
  * Print the headers and rows to fp. width > 0: shorten the TABLE_FLEX
  * columns, rightmost first, so every line fits; 0: never truncate. The
- * last column is not padded. Returns 0, or -1 with errno on a write error.
+ * last column is not padded. Returns 0, or -1 if fp has seen an error.
  */
 int table_print(const struct table *t, FILE *fp, int width);
 
