@@ -308,8 +308,9 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 	ev->job = job != NULL ? job->name : NULL;
 	ev->run = run;
 	ev->type = type;
-	*text = json_dumps(
-	    data != NULL ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+	if (data == NULL)
+		data = json_object();
+	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
 	return (store_event_insert(sup->st, ev, err));
@@ -609,6 +610,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 {
 	struct job *job;
 	struct serr serr;
+	json_t *spec_json;
 	char *text;
 	int64_t id;
 
@@ -647,8 +649,10 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
 
-	text = json_dumps(jobspec_to_json(&job->spec) /* stolen below */,
-	    JSON_COMPACT | JSON_SORT_KEYS);
+	text = NULL;
+	if ((spec_json = jobspec_to_json(&job->spec)) != NULL)
+		text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(spec_json);
 	serr_clear(&serr);
 	if (text == NULL || store_begin(sup->st, err) == -1)
 		goto fail;
