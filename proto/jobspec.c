@@ -461,14 +461,50 @@ js_decode_exclusive(const json_t *v, struct job_spec *spec, struct serr *err)
 	return (0);
 }
 
-/* A sched member that the policy does not take must be absent. */
+/*
+ * SCHED_DEADLINE's three values, as the kernel checks them: runtime <=
+ * deadline <= period, a period within the default sysctl bounds, and a
+ * runtime of at least 1024 ns. The deadline defaults to the period.
+ */
 static int
-js_sched_only(const json_t *v, const char *field, int allowed,
-    enum jobspec_policy policy, struct serr *err)
+js_decode_deadline(const json_t *runtime, const json_t *deadline,
+    const json_t *period, struct job_sched *sc, struct serr *err)
 {
-	if (!js_absent(v) && !allowed)
-		return (js_bad(err, field, "is not allowed for policy %s",
-		    js_policy_names[policy]));
+	long long n;
+
+	if (js_absent(runtime))
+		return (js_bad(err, "sched.runtime_us",
+		    "is required for policy deadline"));
+	if (js_integer(runtime, "sched.runtime_us", JS_RUNTIME_MIN_US,
+		JS_PERIOD_MAX_US, &n, err) == -1)
+		return (-1);
+	sc->runtime_us = (uint64_t)n;
+	if (!js_absent(deadline)) {
+		if (js_integer(deadline, "sched.deadline_us", JS_RUNTIME_MIN_US,
+			JS_PERIOD_MAX_US, &n, err) == -1)
+			return (-1);
+		sc->deadline_us = (uint64_t)n;
+	}
+	if (js_absent(period))
+		return (js_bad(
+		    err, "sched.period_us", "is required for policy deadline"));
+	if (js_integer(period, "sched.period_us", JS_PERIOD_MIN_US,
+		JS_PERIOD_MAX_US, &n, err) == -1)
+		return (-1);
+	sc->period_us = (uint64_t)n;
+
+	if (js_absent(deadline)) {
+		sc->deadline_us = sc->period_us;
+		if (sc->runtime_us > sc->period_us)
+			return (js_bad(err, "sched.runtime_us",
+			    "must be <= sched.period_us"));
+	}
+	if (sc->runtime_us > sc->deadline_us)
+		return (js_bad(
+		    err, "sched.runtime_us", "must be <= sched.deadline_us"));
+	if (sc->deadline_us > sc->period_us)
+		return (js_bad(
+		    err, "sched.deadline_us", "must be <= sched.period_us"));
 	return (0);
 }
 
@@ -516,9 +552,27 @@ js_decode_sched(const json_t *v, struct job_sched *sc, struct serr *err)
 	nic = sc->policy == POLICY_OTHER || sc->policy == POLICY_BATCH;
 	dl = sc->policy == POLICY_DEADLINE;
 
-	if (js_sched_only(priority, "sched.priority", rt, sc->policy, err) ==
-	    -1)
-		return (-1);
+	/* Members that belong to another policy must be absent. */
+	{
+		const struct {
+			const json_t *v;
+			const char *field;
+			int allowed;
+		} only[] = {
+		    {priority, "sched.priority", rt},
+		    {nice, "sched.nice", nic},
+		    {runtime, "sched.runtime_us", dl},
+		    {deadline, "sched.deadline_us", dl},
+		    {period, "sched.period_us", dl},
+		};
+
+		for (i = 0; i < JS_NITEMS(only); i++) {
+			if (!js_absent(only[i].v) && !only[i].allowed)
+				return (js_bad(err, only[i].field,
+				    "is not allowed for policy %s", pname));
+		}
+	}
+
 	if (rt) {
 		if (js_absent(priority))
 			return (js_bad(err, "sched.priority",
@@ -533,9 +587,6 @@ js_decode_sched(const json_t *v, struct job_sched *sc, struct serr *err)
 			    pname));
 		sc->priority = (int)n;
 	}
-
-	if (js_sched_only(nice, "sched.nice", nic, sc->policy, err) == -1)
-		return (-1);
 	if (!js_absent(nice)) {
 		if (js_integer(nice, "sched.nice", JS_NICE_MIN, JS_NICE_MAX, &n,
 			err) == -1)
@@ -543,49 +594,8 @@ js_decode_sched(const json_t *v, struct job_sched *sc, struct serr *err)
 		sc->nice = (int)n;
 		sc->has_nice = 1;
 	}
-
-	if (js_sched_only(runtime, "sched.runtime_us", dl, sc->policy, err) ==
-		-1 ||
-	    js_sched_only(deadline, "sched.deadline_us", dl, sc->policy, err) ==
-		-1 ||
-	    js_sched_only(period, "sched.period_us", dl, sc->policy, err) == -1)
+	if (dl && js_decode_deadline(runtime, deadline, period, sc, err) == -1)
 		return (-1);
-	if (dl) {
-		if (js_absent(runtime))
-			return (js_bad(err, "sched.runtime_us",
-			    "is required for policy deadline"));
-		if (js_integer(runtime, "sched.runtime_us", JS_RUNTIME_MIN_US,
-			JS_PERIOD_MAX_US, &n, err) == -1)
-			return (-1);
-		sc->runtime_us = (uint64_t)n;
-		if (!js_absent(deadline)) {
-			if (js_integer(deadline, "sched.deadline_us",
-				JS_RUNTIME_MIN_US, JS_PERIOD_MAX_US, &n,
-				err) == -1)
-				return (-1);
-			sc->deadline_us = (uint64_t)n;
-		}
-		if (js_absent(period))
-			return (js_bad(err, "sched.period_us",
-			    "is required for policy deadline"));
-		if (js_integer(period, "sched.period_us", JS_PERIOD_MIN_US,
-			JS_PERIOD_MAX_US, &n, err) == -1)
-			return (-1);
-		sc->period_us = (uint64_t)n;
-		if (js_absent(deadline)) {
-			sc->deadline_us = sc->period_us;
-			if (sc->runtime_us > sc->period_us)
-				return (js_bad(err, "sched.runtime_us",
-				    "must be <= sched.period_us"));
-		}
-		if (sc->runtime_us > sc->deadline_us)
-			return (js_bad(err, "sched.runtime_us",
-			    "must be <= sched.deadline_us"));
-		if (sc->deadline_us > sc->period_us)
-			return (js_bad(err, "sched.deadline_us",
-			    "must be <= sched.period_us"));
-	}
-
 	if (!js_absent(rof) && js_boolean(rof, "sched.reset_on_fork",
 				   &sc->reset_on_fork, err) == -1)
 		return (-1);

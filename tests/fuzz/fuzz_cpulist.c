@@ -52,8 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	why = NULL;
 	if (cpulist_parse(s, &a, allow_empty, &why) == -1) {
 		check(why != NULL && *why != '\0', "failure without a reason");
-		check(memcmp(&a, &empty, sizeof a) == 0,
-		    "failure left CPUs set");
+		check(
+		    memcmp(&a, &empty, sizeof a) == 0, "failure left CPUs set");
 		free(s);
 		return (0);
 	}
@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(cpulist_parse(text, &b, 1, &why) == 0, "canonical text rejected");
 	check(memcmp(&a, &b, sizeof a) == 0, "round trip differs");
 	check(cpulist_format(&b, text2, sizeof text2) == 0 &&
-		strcmp(text, text2) == 0,
+		  strcmp(text, text2) == 0,
 	    "canonical text not stable");
 	check(cpulist_subset(&a, &b) && cpulist_subset(&b, &a),
 	    "subset disagrees with equality");

@@ -171,6 +171,70 @@ serr_set__long_texts__truncated_and_terminated(void **state)
 	assert_int_equal(err.message[SERR_MESSAGE_MAX - 2], 'a');
 }
 
+/* 1 if s is well-formed UTF-8 (no partial or stray sequences). */
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int i, n;
+
+	while (*p != '\0') {
+		if (*p < 0x80)
+			n = 0;
+		else if ((*p & 0xe0) == 0xc0)
+			n = 1;
+		else if ((*p & 0xf0) == 0xe0)
+			n = 2;
+		else if ((*p & 0xf8) == 0xf0)
+			n = 3;
+		else
+			return (0);
+		p++;
+		for (i = 0; i < n; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return (0);
+		}
+	}
+	return (1);
+}
+
+static void
+serr_set__truncated_utf8__no_partial_character(void **state)
+{
+	char two[401], three[601], four[801];
+	struct serr err;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		memcpy(two + 2 * i, "\xc3\xa9", 2); /* e acute */
+	two[400] = '\0';
+	for (i = 0; i < 200; i++)
+		memcpy(three + 3 * i, "\xe2\x98\x83", 3); /* snowman */
+	three[600] = '\0';
+	for (i = 0; i < 200; i++)
+		memcpy(four + 4 * i, "\xf0\x9f\x98\x80", 4); /* emoji */
+	four[800] = '\0';
+
+	serr_set(&err, SERR_INVALID, two, "x%s", two);
+	assert_true(utf8_valid(err.field));
+	assert_true(utf8_valid(err.message));
+	assert_int_equal(strlen(err.field), 126);
+	assert_int_equal(strlen(err.message), 255);
+
+	serr_set(&err, SERR_INVALID, three, "%s", three);
+	assert_true(utf8_valid(err.field));
+	assert_true(utf8_valid(err.message));
+	assert_int_equal(strlen(err.field), 126);
+	assert_int_equal(strlen(err.message), 255);
+
+	serr_set(&err, SERR_INVALID, four, "ab%s", four);
+	assert_true(utf8_valid(err.field));
+	assert_true(utf8_valid(err.message));
+	assert_int_equal(strlen(err.field), 124);
+	assert_int_equal(strlen(err.message), 254);
+}
+
 static void
 serr_set__errno__preserved(void **state)
 {
@@ -217,6 +281,7 @@ main(void)
 	    cmocka_unit_test(serr_set__null_field__empty_field),
 	    cmocka_unit_test(serr_set__null_err__no_crash),
 	    cmocka_unit_test(serr_set__long_texts__truncated_and_terminated),
+	    cmocka_unit_test(serr_set__truncated_utf8__no_partial_character),
 	    cmocka_unit_test(serr_set__errno__preserved),
 	    cmocka_unit_test(serr_clear__after_set__ok_and_empty),
 	};

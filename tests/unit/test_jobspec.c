@@ -234,17 +234,19 @@ jobspec_invalid_text_case(void **state)
 	struct job_spec spec;
 	struct serr err;
 	char *text, *body, *nl;
-	size_t len;
+	size_t len, flen;
 	int rc;
 
 	text = slurp(dc->path, &len);
-	if (strncmp(text, tag, sizeof tag - 1) != 0 ||
-	    (nl = strchr(text, '\n')) == NULL)
+	nl = strchr(text, '\n');
+	if (strncmp(text, tag, sizeof tag - 1) != 0 || nl == NULL)
 		fail_msg("%s: first line must be \"%s<field>\"", dc->path, tag);
-	assert_true((size_t)(nl - text) - (sizeof tag - 1) < sizeof field);
-	memcpy(field, text + sizeof tag - 1,
-	    (size_t)(nl - text) - (sizeof tag - 1));
-	field[(size_t)(nl - text) - (sizeof tag - 1)] = '\0';
+	else {
+		flen = (size_t)(nl - text) - (sizeof tag - 1);
+		assert_true(flen < sizeof field);
+		memcpy(field, text + sizeof tag - 1, flen);
+		field[flen] = '\0';
+	}
 	body = nl + 1;
 
 	rc = jobspec_from_text(body, len - (size_t)(body - text), &spec, &err);
@@ -434,6 +436,44 @@ jobspec_from_json__key_with_nul__rejected_not_matched(void **state)
 	json_object_setn_new(env, "A\0B", 3, json_string("v"));
 	json_object_set_new(body, "env", env);
 	expect_field(body, "env.A");
+}
+
+/* A truncated field path must not end inside a UTF-8 character. */
+static void
+jobspec_from_json__long_unicode_key__field_valid_utf8(void **state)
+{
+	char key[3 * 100 + 1];
+	struct job_spec spec;
+	struct serr err;
+	json_t *body, *f, *m;
+	const char *prefixes[] = {"", "sched", "env"};
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < 100; k++)
+		memcpy(key + 3 * k, "\xe2\x98\x83", 3); /* snowman */
+	key[300] = '\0';
+	for (i = 0; i < NITEMS(prefixes); i++) {
+		body = body_with_argv(1);
+		if (i == 0)
+			json_object_set_new(body, key, json_true());
+		else if (i == 1)
+			json_object_set_new(body, "sched",
+			    json_pack("{s:s, s:b}", "policy", "idle", key, 1));
+		else
+			json_object_set_new(
+			    body, "env", json_pack("{s:s}", key, "v"));
+		assert_int_equal(jobspec_from_json(body, &spec, &err), -1);
+		assert_true(strlen(err.field) > 100);
+		f = json_string(err.field);
+		m = json_string(err.message);
+		if (f == NULL || m == NULL)
+			fail_msg("not UTF-8: field \"%s\" message \"%s\"",
+			    err.field, err.message);
+		json_decref(f);
+		json_decref(m);
+		json_decref(body);
+	}
 }
 
 static void
@@ -952,6 +992,8 @@ main(void)
 		jobspec_from_json__env_key_256__accepted_257_rejected),
 	    cmocka_unit_test(
 		jobspec_from_json__key_with_nul__rejected_not_matched),
+	    cmocka_unit_test(
+		jobspec_from_json__long_unicode_key__field_valid_utf8),
 	    cmocka_unit_test(
 		jobspec_from_json__null_or_non_object_root__rejected),
 	    cmocka_unit_test(jobspec_from_json__minimal__documented_defaults),
