@@ -174,7 +174,7 @@ joblog_tail(const char *path, long tail, size_t max_bytes,
 				if (buf[i] != '\n' ||
 				    pos - chunk + i == end - 1)
 					continue;
-				if (++lines > tail) {
+				if (++lines >= tail) {
 					start = pos - chunk + i + 1;
 					break;
 				}

@@ -458,18 +458,18 @@ h_stream_pump(struct h_stream *s, int wait_ms)
 	}
 }
 
-struct h_stream *
-h_stream_open(struct h *h, const char *fmt, ...)
+/*
+ * Start GET path. wait_ms > 0: wait that long for the answer's headers
+ * (failing without them); otherwise pump for -wait_ms so the request is
+ * surely sent and seen, headers or not.
+ */
+static struct h_stream *
+h_stream_new(struct h *h, const char *path, int wait_ms)
 {
 	struct h_stream *s;
-	char path[4096];
-	va_list ap;
 	int64_t deadline;
 	int i;
 
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		abort();
 	s->h = h;
@@ -486,14 +486,38 @@ h_stream_open(struct h *h, const char *fmt, ...)
 	}
 	if (i == H_MAXSTREAMS)
 		fail_msg("too many open streams");
-	deadline = h_now_ms() + 5000;
+	deadline = h_now_ms() + (wait_ms > 0 ? wait_ms : -wait_ms);
 	while (!s->headers_done && !s->done && h_now_ms() < deadline)
-		h_stream_pump(s, 50);
-	if (!s->headers_done && !s->done)
-		fail_msg("GET %s: no answer within 5 s", path);
+		h_stream_pump(s, 20);
+	if (wait_ms > 0 && !s->headers_done && !s->done)
+		fail_msg("GET %s: no answer within %d ms", path, wait_ms);
 	if (s->done && s->result != CURLE_OK && s->status == 0)
 		fail_msg("GET %s: %s", path, curl_easy_strerror(s->result));
 	return (s);
+}
+
+struct h_stream *
+h_stream_open(struct h *h, const char *fmt, ...)
+{
+	char path[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return (h_stream_new(h, path, 5000));
+}
+
+struct h_stream *
+h_stream_begin(struct h *h, const char *fmt, ...)
+{
+	char path[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return (h_stream_new(h, path, -200));
 }
 
 long

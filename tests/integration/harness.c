@@ -45,8 +45,6 @@
 #define H_STOP_TIMEOUT_MS  10000
 #define H_ALARM_S          120
 
-extern char **environ;
-
 /* The harness's private state: one test at a time. */
 static struct {
 	struct h world;
@@ -603,8 +601,8 @@ h_daemon_spawn(struct h *h, char *why, size_t whylen)
 		setenv("ASAN_OPTIONS", asan, 1);
 		setenv("UBSAN_OPTIONS", ubsan, 1);
 		execl(hp.schedd, hp.schedd, "--socket", h->sock, "--state-dir",
-		    h->state, "--foreground", "--log-level", "debug",
-		    (char *)NULL);
+		    h->state, "--config", h->conf, "--foreground",
+		    "--log-level", "debug", (char *)NULL);
 		dprintf(
 		    2, "harness: exec %s: %s\n", hp.schedd, strerror(errno));
 		_exit(127);
@@ -647,6 +645,28 @@ h_daemon_start_(struct h *h, char *why, size_t whylen)
 		}
 		h_sleep_ms(20);
 	}
+}
+
+static int
+h_config_(struct h *h, const char *text)
+{
+	size_t len = strlen(text);
+	int fd, rc = -1;
+
+	fd = open(h->conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return (-1);
+	if (write(fd, text, len) == (ssize_t)len)
+		rc = 0;
+	close(fd);
+	return (rc);
+}
+
+void
+h_config(struct h *h, const char *text)
+{
+	if (h_config_(h, text) == -1)
+		fail_msg("write %s: %s", h->conf, strerror(errno));
 }
 
 void
@@ -883,14 +903,20 @@ h_atexit(void)
 /* ---------------------------------------------------------------- cmocka */
 
 void
-h_need_root(struct h *h)
+h_skip(struct h *h, const char *why)
 {
-	if (geteuid() == 0)
-		return;
 	h->skipped = 1;
 	hp.nskipped++;
-	print_error("%s needs root: skipped\n", h->test ? h->test : "test");
+	print_message("%s skipped: %s\n", h->test ? h->test : "test", why);
 	skip();
+	abort();
+}
+
+void
+h_need_root(struct h *h)
+{
+	if (geteuid() != 0)
+		h_skip(h, "needs root");
 }
 
 int
@@ -912,7 +938,8 @@ h_setup(void **state)
 	h_pathf(h->sock, sizeof(h->sock), "%s/s.sock", h->dir);
 	h_pathf(h->state, sizeof(h->state), "%s/state", h->dir);
 	h_pathf(h->log, sizeof(h->log), "%s/schedd.log", h->dir);
-	if (mkdir(h->state, 0700) == -1) {
+	h_pathf(h->conf, sizeof(h->conf), "%s/schedd.conf", h->dir);
+	if (mkdir(h->state, 0700) == -1 || h_config_(h, "") == -1) {
 		print_error("mkdir %s: %s\n", h->state, strerror(errno));
 		h_cleanup(h);
 		return (-1);

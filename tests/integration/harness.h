@@ -35,9 +35,10 @@ struct h {
 	char sock[H_PATH_MAX];  /* DIR/s.sock */
 	char state[H_PATH_MAX]; /* DIR/state */
 	char log[H_PATH_MAX];   /* DIR/schedd.log: the daemon's stderr */
+	char conf[H_PATH_MAX];  /* DIR/schedd.conf, given as --config */
 	pid_t daemon;           /* running daemon, 0 when none */
 	int passed;             /* set when the test body returned */
-	int skipped;            /* set by h_need_root() before skipping */
+	int skipped;            /* set by h_skip() */
 	int broken;             /* teardown found a problem */
 	long last_status;       /* status of the last h_request/h_call */
 	const char *last_body;  /* raw body of the last answer */
@@ -73,12 +74,21 @@ int h_teardown(void **state);
 
 /* Skip the running test (cmocka skip) unless we are root. */
 void h_need_root(struct h *h);
+/* Skip the running test, saying why. */
+void h_skip(struct h *h, const char *why) __attribute__((noreturn));
 
 /*
  * Start the daemon on h's directory and wait (10 s) until /v1/health
  * answers 200. Fails the test if it exits or never answers.
  */
 void h_daemon_start(struct h *h);
+
+/*
+ * Replace DIR/schedd.conf (the daemon gets --config, so the machine's
+ * /etc/schedd/schedd.conf never leaks into a test). Takes effect at the
+ * next h_daemon_start.
+ */
+void h_config(struct h *h, const char *text);
 
 /*
  * Send sig to the daemon, wait up to 10 s for it to exit, then SIGKILL.
@@ -164,6 +174,10 @@ int h_is_time(const char *s);
  * (h_stream_ended tells which). Close drops the connection at once.
  */
 struct h_stream *h_stream_open(struct h *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Like h_stream_open for answers that only come later (GET .../wait): sends
+ * the request and returns after 200 ms, with or without headers. */
+struct h_stream *h_stream_begin(struct h *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 long h_stream_status(struct h_stream *s);
 const char *h_stream_ctype(struct h_stream *s);

@@ -117,11 +117,11 @@ H_TEST(reaper__many_orphans__all_reaped_each_reported_once)
 	int n = 0, i;
 	pid_t seen[64];
 
-	h_job_create(h,
-	    json_pack("{s:s, s:[s,s,s]}", "name", "spawner", "argv", "/bin/sh",
-		"-c",
-		"i=0; while [ $i -lt 20 ]; do (sleep 0.3 &); i=$((i+1)); "
-		"done; exit 0"));
+	h_job_create(
+	    h, json_pack("{s:s, s:[s,s,s]}", "name", "spawner", "argv",
+		   "/bin/sh", "-c",
+		   "i=0; while [ $i -lt 20 ]; do (sleep 0.3 &); i=$((i+1)); "
+		   "done; exit 0"));
 	h_job_wait(h, "spawner");
 	s = h_stream_open(h, "/v1/events?since=0");
 	while (n < 20 && (ev = h_stream_event(s, 5000)) != NULL) {
@@ -186,9 +186,9 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		H_UNIT(reaper__orphan_grandchild__reaped_and_reported),
-		H_UNIT(reaper__many_orphans__all_reaped_each_reported_once),
-		H_UNIT(reaper__orphan_killed_by_signal__reported_with_signal),
+	    H_UNIT(reaper__orphan_grandchild__reaped_and_reported),
+	    H_UNIT(reaper__many_orphans__all_reaped_each_reported_once),
+	    H_UNIT(reaper__orphan_killed_by_signal__reported_with_signal),
 	};
 
 	return (H_MAIN(tests));
