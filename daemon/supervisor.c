@@ -895,6 +895,9 @@ sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
 		job->timer = evtimer_new(sup->sd->base, sup_timer_cb, job);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
+	/* The loop's cached time predates this callback's work (store commits
+	 * included): measure the delay from now, not from then. */
+	event_base_update_cache_time(sup->sd->base);
 	evtimer_add(job->timer, &tv);
 }
 
