@@ -14,7 +14,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES="build-essential autoconf automake autoconf-archive pkg-config \
 libevent-dev libjansson-dev libsqlite3-dev libcmocka-dev libcurl4-openssl-dev \
-sqlite3 curl procps"
+sqlite3 curl procps systemd groff-base man-db python3-yaml python3-jsonschema"
 
 say() { printf '\n==> %s\n' "$*"; }
 

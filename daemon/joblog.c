@@ -33,20 +33,22 @@ joblog_init(const char *state_dir, struct serr *err)
 
 	n = snprintf(joblog_dir, sizeof(joblog_dir), "%s/logs", state_dir);
 	if (n < 0 || (size_t)n >= sizeof(joblog_dir) - 64) {
+		joblog_dir[0] = '\0';
 		serr_set(err, SERR_INVALID, "state_dir", "path too long");
 		return (-1);
 	}
 	if (mkdir(joblog_dir, 0750) == -1 && errno != EEXIST) {
 		serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", joblog_dir,
 		    strerror(errno));
+		joblog_dir[0] = '\0';
 		return (-1);
 	}
 	return (0);
 }
 
 int
-joblog_path(int64_t job_id, int64_t run, enum joblog_stream s, char *buf,
-    size_t len)
+joblog_path(
+    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
 {
 	int n;
 
@@ -56,11 +58,26 @@ joblog_path(int64_t job_id, int64_t run, enum joblog_stream s, char *buf,
 }
 
 int
-joblog_open(int64_t job_id, int64_t run, int *out_fd, int *err_fd,
-    struct serr *err)
+joblog_open(
+    int64_t job_id, int64_t run, int *out_fd, int *err_fd, struct serr *err)
 {
-	char	dir[PATH_MAX], path[PATH_MAX];
-	int	fds[2] = { -1, -1 }, i, n;
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fds[2] = {-1, -1}, i, n;
+
+	/* No usable state directory (init mode carries on): discard. */
+	if (joblog_dir[0] == '\0') {
+		if ((fds[0] = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1 ||
+		    (fds[1] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) == -1) {
+			serr_set(err, SERR_INTERNAL, NULL, "/dev/null: %s",
+			    strerror(errno));
+			if (fds[0] != -1)
+				close(fds[0]);
+			return (-1);
+		}
+		*out_fd = fds[0];
+		*err_fd = fds[1];
+		return (0);
+	}
 
 	n = snprintf(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id);
 	if (n < 0 || (size_t)n >= sizeof(dir)) {
@@ -74,9 +91,10 @@ joblog_open(int64_t job_id, int64_t run, int *out_fd, int *err_fd,
 	}
 	for (i = 0; i < 2; i++) {
 		if (joblog_path(job_id, run, (enum joblog_stream)i, path,
-		    sizeof(path)) == -1 ||
-		    (fds[i] = open(path, O_WRONLY | O_CREAT | O_APPEND |
-		    O_CLOEXEC | O_NOFOLLOW, 0640)) == -1) {
+			sizeof(path)) == -1 ||
+		    (fds[i] = open(path,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			 0640)) == -1) {
 			serr_set(err, SERR_INTERNAL, NULL, "open %s: %s", path,
 			    strerror(errno));
 			if (fds[0] != -1)
@@ -92,10 +110,10 @@ joblog_open(int64_t job_id, int64_t run, int *out_fd, int *err_fd,
 void
 joblog_remove_job(int64_t job_id)
 {
-	char		 dir[PATH_MAX], path[PATH_MAX];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n;
+	char dir[PATH_MAX], path[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int n;
 
 	n = snprintf(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id);
 	if (n < 0 || (size_t)n >= sizeof(dir) || (d = opendir(dir)) == NULL)
@@ -115,12 +133,12 @@ joblog_remove_job(int64_t job_id)
 }
 
 static int64_t
-read_range(int fd, int64_t off, int64_t end, size_t max_bytes,
-    struct evbuffer *out)
+read_range(
+    int fd, int64_t off, int64_t end, size_t max_bytes, struct evbuffer *out)
 {
-	char	buf[65536];
-	ssize_t	n;
-	size_t	want;
+	char buf[65536];
+	ssize_t n;
+	size_t want;
 
 	if (end - off > (int64_t)max_bytes)
 		off = end - (int64_t)max_bytes;
@@ -140,15 +158,14 @@ read_range(int fd, int64_t off, int64_t end, size_t max_bytes,
 }
 
 int64_t
-joblog_tail(const char *path, long tail, size_t max_bytes,
-    struct evbuffer *out)
+joblog_tail(const char *path, long tail, size_t max_bytes, struct evbuffer *out)
 {
-	char		buf[65536];
-	struct stat	sb;
-	int64_t		end, pos, start, r;
-	long		lines = 0;
-	ssize_t		n, i;
-	int		fd;
+	char buf[65536];
+	struct stat sb;
+	int64_t end, pos, start, r;
+	long lines = 0;
+	ssize_t n, i;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return (errno == ENOENT ? 0 : -1);
@@ -163,9 +180,11 @@ joblog_tail(const char *path, long tail, size_t max_bytes,
 		 * end; a final newline does not open a line. */
 		pos = end;
 		start = -1;
-		while (pos > 0 && start == -1 && end - pos < (int64_t)max_bytes) {
-			int64_t chunk = pos > (int64_t)sizeof(buf) ?
-			    (int64_t)sizeof(buf) : pos;
+		while (
+		    pos > 0 && start == -1 && end - pos < (int64_t)max_bytes) {
+			int64_t chunk = pos > (int64_t)sizeof(buf)
+					    ? (int64_t)sizeof(buf)
+					    : pos;
 
 			n = pread(fd, buf, (size_t)chunk, pos - chunk);
 			if (n <= 0)
@@ -192,12 +211,12 @@ joblog_tail(const char *path, long tail, size_t max_bytes,
 }
 
 int64_t
-joblog_read_from(const char *path, int64_t offset, size_t max_bytes,
-    struct evbuffer *out)
+joblog_read_from(
+    const char *path, int64_t offset, size_t max_bytes, struct evbuffer *out)
 {
-	struct stat	sb;
-	int64_t		r;
-	int		fd;
+	struct stat sb;
+	int64_t r;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return (offset);
@@ -217,9 +236,9 @@ joblog_read_from(const char *path, int64_t offset, size_t max_bytes,
 			end = offset + (int64_t)max_bytes;
 		r = offset;
 		while (r < end) {
-			char	buf[65536];
-			size_t	want = sizeof(buf);
-			ssize_t	n;
+			char buf[65536];
+			size_t want = sizeof(buf);
+			ssize_t n;
 
 			if ((int64_t)want > end - r)
 				want = (size_t)(end - r);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Logging with the OpenBSD vocabulary. Lines go to the terminal (stderr,
- * plain) in foreground mode, to stderr with <prio> prefixes when started by
- * systemd ($JOURNAL_STREAM set), and to syslog otherwise. Every call site
+ * Logging with the OpenBSD vocabulary. Lines go to stderr with <prio>
+ * prefixes when stderr is systemd's journal ($JOURNAL_STREAM names it), to
+ * the terminal (stderr, plain) in foreground mode, and to syslog otherwise. Every call site
  * passes __func__ through the macros below.
  */
 #ifndef SCHEDD_LOG_H

@@ -306,16 +306,26 @@ main(int argc, char **argv)
 	/* Backoff jitter only: no secrets come from random(). */
 	srandom((unsigned int)(getpid() ^ now_ms()));
 	sd.started_ms = mono_ms();
-	if (mkdir_p(conf.state_dir, 0750) == -1)
-		fatal("state directory %s", conf.state_dir);
-	if (strlen(conf.state_dir) > sizeof(path) - 64)
-		fatalx("state directory path too long");
-	if (snprintf(path, sizeof(path), "%s/schedd.lock", conf.state_dir) < 0)
-		fatalx("snprintf");
-	if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
-		fatal("%s", path);
-	if (flock(lockfd, LOCK_EX | LOCK_NB) == -1)
-		fatalx("%s is in use by another schedd", conf.state_dir);
+	lockfd = -1;
+	if (mkdir_p(conf.state_dir, 0750) == -1) {
+		if (!init_mode)
+			fatal("state directory %s", conf.state_dir);
+		log_warn("state directory %s", conf.state_dir);
+	} else {
+		if (strlen(conf.state_dir) > sizeof(path) - 64)
+			fatalx("state directory path too long");
+		snprintf(path, sizeof(path), "%s/schedd.lock", conf.state_dir);
+		if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) ==
+			-1 ||
+		    flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+			if (!init_mode)
+				fatal("%s: in use by another schedd?", path);
+			log_warn("%s", path);
+			/* Not ours: keep away from its database. */
+			util_strlcpy(conf.state_dir, "/nonexistent",
+			    sizeof(conf.state_dir));
+		}
+	}
 	if ((sd.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (snprintf(path, sizeof(path), "%s/schedd.db", conf.state_dir) < 0)
@@ -327,8 +337,11 @@ main(int argc, char **argv)
 		if ((sd.store = store_open(":memory:", 0, &err)) == NULL)
 			fatalx("%s", err.message);
 	}
-	if (joblog_init(conf.state_dir, &err) == -1)
-		fatalx("%s", err.message);
+	if (joblog_init(conf.state_dir, &err) == -1) {
+		if (!init_mode)
+			fatalx("%s", err.message);
+		log_warnx("%s: job output goes to /dev/null", err.message);
+	}
 	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
 		fatalx("%s", err.message);
 	reload(&sd, 1);
@@ -364,7 +377,8 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_hup);
 	event_base_free(sd.base);
-	close(lockfd);
+	if (lockfd != -1)
+		close(lockfd);
 	log_info("schedd stopped");
 	return (0);
 }

@@ -35,6 +35,7 @@
 #include "daemon/jobfiles.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/procfs.h"
 #include "daemon/reaper.h"
 #include "daemon/spawn.h"
@@ -677,6 +678,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		text = NULL;
 		TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
 		sup->njobs++;
+		notify_status("%zu jobs", sup->njobs);
 		log_info("%s: created (id %" PRId64 ", %s)", job->name, job->id,
 		    source);
 		sup_event_announce(sup, &ev);
@@ -1092,6 +1094,7 @@ act_remove(struct supervisor *sup, struct job *job)
 	joblog_remove_job(job->id);
 	TAILQ_REMOVE(&sup->jobs, job, entry);
 	sup->njobs--;
+	notify_status("%zu jobs", sup->njobs);
 	job_release(sup, job);
 }
 
