@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Scheduling policies. policy_attr_from_spec() turns a job's "sched" into
+ * the kernel's struct sched_attr (in the parent); policy_apply() is the one
+ * async-signal-safe call the child makes before execve (raw
+ * sched_setattr(2): glibc has no wrapper). Admission keeps the books so
+ * that what the kernel would refuse later is refused now with a reason:
+ * the RT budget pool handed to RT jobs' cpu cgroups (where the kernel has
+ * RT group scheduling) and SCHED_DEADLINE bandwidth against the CPUs a job
+ * may run on.
+ */
+#ifndef SCHEDD_POLICY_H
+#define SCHEDD_POLICY_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "proto/errors.h"
+
+struct job_sched;
+
+/* The kernel's struct sched_attr (uapi/linux/sched/types.h), size 56. */
+struct policy_attr {
+	uint32_t	size;
+	uint32_t	sched_policy;
+	uint64_t	sched_flags;
+	int32_t		sched_nice;
+	uint32_t	sched_priority;
+	uint64_t	sched_runtime;	/* ns */
+	uint64_t	sched_deadline;	/* ns */
+	uint64_t	sched_period;	/* ns */
+};
+
+/* Fill attr for s (a NULL or unset s: SCHED_OTHER, nice 0 — and
+ * policy_needed() says 0). reset_on_fork sets SCHED_FLAG_RESET_ON_FORK. */
+void policy_attr_from_spec(const struct job_sched *s, struct policy_attr *a);
+/* 1 if the child must call policy_apply (a sched was given). */
+int policy_needed(const struct job_sched *s);
+/* sched_setattr(0, a, 0) in the child. Returns 0 or -1 with errno. */
+int policy_apply(const struct policy_attr *a);
+/* Read back a process's attributes (sched_getattr) for tests and the
+ * process tree. Returns 0 or -1 with errno. */
+int policy_get(pid_t pid, struct policy_attr *a);
+/* "fifo" etc. for a kernel policy number; "unknown" otherwise. */
+const char *policy_kernel_name(uint32_t policy);
+
+/*
+ * Admission books. rt_period_us and rt_runtime_us are the kernel's global
+ * limits (/proc/sys/kernel/sched_rt_*), rt_pool_us the part of the
+ * daemon's cpu cgroup budget it may hand out to RT jobs (0: no RT group
+ * scheduling, RT jobs need no budget), rt_job_us what each RT job's
+ * cgroup gets.
+ */
+struct policy_books;
+
+struct policy_books *policy_books_new(int64_t rt_period_us,
+    int64_t rt_runtime_us, int64_t rt_pool_us, int64_t rt_job_us);
+void policy_books_free(struct policy_books *b);
+
+/*
+ * Admit job with sched s running on ncpus CPUs: FIFO/RR take rt_job_us from
+ * the pool (422 "RT budget exhausted: N us of M left" when it would
+ * exceed it); DEADLINE adds runtime/period and must stay within
+ * rt_runtime/rt_period x ncpus summed over admitted DEADLINE jobs (422
+ * naming "sched.runtime_us" with what is left). Other policies: always 0.
+ * Admitting an already admitted job first releases its old claim.
+ * *rt_us gets the job's RT budget (0 if none).
+ */
+int policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
+    int ncpus, int64_t *rt_us, struct serr *err);
+void policy_release(struct policy_books *b, int64_t job);
+/* RT budget handed out now (for the subtree's cpu.rt_runtime_us). */
+int64_t policy_rt_used(const struct policy_books *b);
+
+#endif
