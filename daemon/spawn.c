@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 
 #include "daemon/log.h"
+#include "daemon/policy.h"
 #include "daemon/spawn.h"
 #include "proto/util.h"
 
@@ -48,6 +49,9 @@
 enum spawn_step {
 	STEP_SIGNALS = 1,	/* reset dispositions */
 	STEP_SETSID,
+	STEP_CGROUP,		/* join the job's cgroups */
+	STEP_AFFINITY,		/* sched_setaffinity */
+	STEP_SCHED,		/* sched_setattr */
 	STEP_STDIN,
 	STEP_STDOUT,
 	STEP_STDERR,
@@ -111,7 +115,7 @@ child_main(void *arg)
 	const struct spawn_child	*c = arg;
 	const struct spawn_req		*req = c->req;
 	struct sigaction		 sa;
-	int				 sig;
+	int				 sig, i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -125,6 +129,17 @@ child_main(void *arg)
 	}
 	if (setsid() == -1)
 		child_fail(c, STEP_SETSID);
+	for (i = 0; i < req->ncgroup_fds; i++) {
+		if (write(req->cgroup_fds[i], "0\n", 2) != 2)
+			child_fail(c, STEP_CGROUP);
+	}
+	if (req->affinity != NULL && sched_setaffinity(0, req->affinity_size,
+	    req->affinity) == -1)
+		child_fail(c, STEP_AFFINITY);
+	/* sched_setattr(2) has no glibc wrapper; syscall(2) is safe here. */
+	if (req->sched != NULL &&
+	    syscall(SYS_sched_setattr, 0, req->sched, 0) == -1)
+		child_fail(c, STEP_SCHED);
 	if (dup2(c->devnull, STDIN_FILENO) == -1)
 		child_fail(c, STEP_STDIN);
 	if (dup2(req->stdout_fd, STDOUT_FILENO) == -1)
@@ -178,6 +193,18 @@ spawn_describe(const struct spawn_req *req, const struct spawn_report *r,
 		break;
 	case STEP_SETSID:
 		serr_set(err, SERR_INTERNAL, NULL, "setsid: %s", e);
+		break;
+	case STEP_CGROUP:
+		serr_set(err, SERR_UNSATISFIABLE, "limits",
+		    "joining the job's cgroup: %s", e);
+		break;
+	case STEP_AFFINITY:
+		serr_set(err, SERR_UNSATISFIABLE, "cpus", "sched_setaffinity: %s",
+		    e);
+		break;
+	case STEP_SCHED:
+		serr_set(err, SERR_UNSATISFIABLE, "sched", "sched_setattr: %s",
+		    e);
 		break;
 	case STEP_STDIN:
 	case STEP_STDOUT:

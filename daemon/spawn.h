@@ -25,6 +25,8 @@ struct spawn_creds {
 	char		 name[64];	/* the user's name */
 };
 
+struct policy_attr;
+
 struct spawn_req {
 	const char	*path;		/* resolved executable */
 	char *const	*argv;
@@ -33,6 +35,11 @@ struct spawn_req {
 	const struct spawn_creds *creds; /* NULL: keep the daemon's */
 	int		 stdout_fd;
 	int		 stderr_fd;
+	const int	*cgroup_fds;	/* cgroup.procs files to write "0" to */
+	int		 ncgroup_fds;
+	const void	*affinity;	/* cpu_set_t or NULL */
+	size_t		 affinity_size;
+	const struct policy_attr *sched; /* NULL: inherit the daemon's */
 };
 
 /*
@@ -54,7 +61,10 @@ int spawn_resolve_path(const char *argv0, const char *search, char *buf,
 /*
  * Start the process. On success returns 0 and sets *pid; the child is in a
  * new session (its pid is its process group), stdin is /dev/null, and it has
- * exec'd (or, with the fork fallback, will exec). On a failing step returns
+ * exec'd (or, with the fork fallback, will exec). Before anything else the
+ * child joins its cgroups, so no instruction of the workload runs outside
+ * them; then it sets its affinity and scheduling policy, and only then
+ * drops credentials (an RT policy needs privilege). On a failing step returns
  * -1 with err->message "execve /no/such: No such file or directory" and the
  * failed child already reaped.
  */
