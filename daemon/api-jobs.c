@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
+#include "proto/cpulist.h"
 #include "proto/jobspec.h"
 #include "proto/util.h"
 
@@ -66,6 +67,7 @@ json_t *
 api_job_json(const struct job *job)
 {
 	json_t *o;
+	char cpus[4096];
 	int alive;
 
 	if ((o = jobspec_to_json(&job->spec)) == NULL)
@@ -78,7 +80,13 @@ api_job_json(const struct job *job)
 	    o, "state", json_string(job_state_name(job->state)));
 	json_object_set_new(
 	    o, "pid", alive ? json_integer(job->run.pid) : json_null());
-	json_object_set_new(o, "cpus_effective", json_null());
+	if (job->cpuset_valid &&
+	    (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
+		job->state == JOB_STOPPING) &&
+	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
+		json_object_set_new(o, "cpus_effective", json_string(cpus));
+	else
+		json_object_set_new(o, "cpus_effective", json_null());
 	json_object_set_new(o, "restarts", json_integer(job->restarts));
 	json_object_set_new(o, "reason",
 	    job->reason[0] != '\0' ? json_string(job->reason) : json_null());
@@ -235,6 +243,20 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	return (201);
 }
 
+static json_t *
+usage_json(struct api_ctx *ctx, const struct job *job)
+{
+	struct job_usage u;
+
+	supervisor_job_usage(ctx->sd->sup, job, &u);
+	return (json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "cpu_ms",
+	    opt_int(u.cpu_ms, -1), "memory_current",
+	    opt_int(u.memory_current, -1), "memory_peak",
+	    opt_int(u.memory_peak, -1), "nprocs", opt_int(u.nprocs, -1),
+	    "oom_kills", opt_int(u.oom_kills, -1), "runq_delay_us",
+	    opt_int(u.runq_delay_us, -1)));
+}
+
 int
 api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
@@ -244,6 +266,79 @@ api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
 	*out = api_job_json(job);
+	json_object_set_new(*out, "usage", usage_json(ctx, job));
+	return (200);
+}
+
+static int
+proc_cb(void *arg, const struct proc_entry *e)
+{
+	json_t *a = arg, *argv, *o;
+	json_error_t jerr;
+	char st[2] = {e->state, '\0'};
+	size_t off = 0, n;
+
+	if (e->argv_json != NULL)
+		argv = json_loads(e->argv_json, 0, &jerr);
+	else {
+		argv = json_array();
+		while (off < e->cmdline_len) {
+			n = strnlen(e->cmdline + off, e->cmdline_len - off);
+			json_array_append_new(
+			    argv, json_stringn(e->cmdline + off, n));
+			off += n + 1;
+		}
+	}
+	o = json_pack("{s:i, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+		      "s:o, s:o, s:o}",
+	    "pid", (int)e->pid, "ppid",
+	    e->ppid != 0 ? json_integer(e->ppid) : json_null(), "state",
+	    e->state != 0 ? json_string(st) : json_null(), "comm", e->comm,
+	    "argv", argv != NULL ? argv : json_null(), "cpus_allowed",
+	    e->cpus_allowed[0] != '\0' ? json_string(e->cpus_allowed)
+				       : json_null(),
+	    "policy", e->policy != NULL ? json_string(e->policy) : json_null(),
+	    "priority",
+	    e->policy != NULL ? json_integer(e->priority) : json_null(), "nice",
+	    e->policy != NULL ? json_integer(e->nice) : json_null(),
+	    "user_cpu_ms", opt_int(e->user_cpu_ms, -1), "system_cpu_ms",
+	    opt_int(e->system_cpu_ms, -1), "rss_kb", opt_int(e->rss_kb, -1),
+	    "started_at", time_json(e->started_ms));
+	if (o == NULL)
+		return (0);
+	if (e->run != 0) {
+		json_object_set_new(o, "run", json_integer(e->run));
+		json_object_set_new(o, "exited_at", time_json(e->exited_ms));
+		json_object_set_new(o, "exit_code", opt_int(e->exit_code, -1));
+		json_object_set_new(o, "signal",
+		    e->signal != 0 ? json_string(util_signal_name(e->signal))
+				   : json_null());
+	}
+	json_array_append_new(a, o);
+	return (0);
+}
+
+int
+api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
+{
+	static const char *const params[] = {"all", NULL};
+	struct job *job;
+	json_t *a;
+	int all, n;
+
+	if (api_query_check(ctx, params, err) == -1 ||
+	    (all = api_query_bool(ctx, "all", 0, err)) == -1 ||
+	    (job = api_job_lookup(ctx, err)) == NULL)
+		return (-1);
+	a = json_array();
+	n = all ? supervisor_job_processes_all(
+		      ctx->sd->sup, job, proc_cb, a, err)
+		: supervisor_job_processes(ctx->sd->sup, job, proc_cb, a, err);
+	if (n < 0) {
+		json_decref(a);
+		return (-1);
+	}
+	*out = json_pack("{s:o}", "processes", a);
 	return (200);
 }
 

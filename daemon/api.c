@@ -74,6 +74,9 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/logs", api_job_logs, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/events", api_events, AUTH_READ },
 	{ EVHTTP_REQ_POST, "/v1/reload", api_reload, AUTH_WRITE },
+	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/processes", api_job_processes,
+	    AUTH_READ },
+	{ EVHTTP_REQ_GET, "/v1/cpus", api_cpus, AUTH_READ },
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

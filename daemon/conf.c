@@ -28,6 +28,9 @@ config_defaults(struct config *conf)
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->durability_full = 0;
 	conf->event_retention = 100000;
+	conf->shared_cpus_min = 1;
+	conf->rt_pool_us = 500000;
+	conf->rt_job_us = 50000;
 }
 
 static char *
@@ -78,6 +81,32 @@ config_apply(
 		*why = "too long";
 		return (config_set_string(
 		    conf->socket_group, sizeof(conf->socket_group), v, 0, key));
+	}
+	if (strcmp(key, "cgroup_root") == 0) {
+		*why = "must be a name of [A-Za-z0-9._-], not . or ..";
+		if (v[0] == '\0' ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+			strlen(v) ||
+		    strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+			return (-1);
+		return (config_set_string(
+		    conf->cgroup_root, sizeof(conf->cgroup_root), v, 0, key));
+	}
+	if (strcmp(key, "shared_cpus_min") == 0) {
+		*why = "must be 0..1024";
+		conf->shared_cpus_min = (int)util_strtonum(v, 0, 1024, &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	if (strcmp(key, "rt_pool_us") == 0) {
+		*why = "must be 0..1000000";
+		conf->rt_pool_us = util_strtonum(v, 0, 1000000, &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	if (strcmp(key, "rt_job_us") == 0) {
+		*why = "must be 1..1000000";
+		conf->rt_job_us = util_strtonum(v, 1, 1000000, &errstr);
+		return (errstr != NULL ? -1 : 0);
 	}
 	if (strcmp(key, "jobs_dir") == 0) {
 		*why = "must be an absolute path";

@@ -26,6 +26,10 @@ struct config {
 	int64_t event_retention;    /* event_retention */
 	char job_path[1024];        /* path: jobs' default PATH */
 	char jobs_dir[PATH_MAX];    /* jobs_dir; "": beside the config */
+	char cgroup_root[64];       /* cgroup_root: our subtree's name */
+	int shared_cpus_min;        /* shared_cpus_min */
+	int64_t rt_pool_us;         /* rt_pool_us */
+	int64_t rt_job_us;          /* rt_job_us */
 };
 
 /* Fill in every default. */

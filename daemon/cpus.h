@@ -65,6 +65,10 @@ int cpus_grant_possible(const struct cpus *c, int n, struct serr *err);
  */
 int cpus_grant(struct cpus *c, int64_t job, int n, struct cpulist *out,
     struct serr *err);
+/* The same, choosing none of the CPUs in avoid (those running pinned
+ * jobs use); they count as not free for "now". */
+int cpus_grant_avoid(struct cpus *c, int64_t job, int n,
+    const struct cpulist *avoid, struct cpulist *out, struct serr *err);
 /* Re-take a known grant (after a daemon restart). -1 if any is taken. */
 int cpus_grant_exact(struct cpus *c, int64_t job, const struct cpulist *set,
     struct serr *err);

@@ -20,7 +20,10 @@
 
 struct job_sched;
 
-/* The kernel's struct sched_attr (uapi/linux/sched/types.h), size 56. */
+/*
+ * The kernel's struct sched_attr (uapi/linux/sched/types.h) as first
+ * published: SCHED_ATTR_SIZE_VER0, 48 bytes, without util_min/util_max.
+ */
 struct policy_attr {
 	uint32_t	size;
 	uint32_t	sched_policy;
@@ -59,13 +62,32 @@ struct policy_books *policy_books_new(int64_t rt_period_us,
 void policy_books_free(struct policy_books *b);
 
 /*
+ * DEADLINE bandwidth the kernel itself holds on every CPU, runtime_us every
+ * period_us, taken off each CPU's capacity. Since Linux 6.12 the fair
+ * server (50 ms every 1 s per CPU by default) is in the same admission sum
+ * as DEADLINE tasks, so without this the books admit 95% per CPU where the
+ * kernel admits 90% and answers EBUSY. Default: none.
+ */
+void policy_books_reserve_dl(struct policy_books *b, int64_t runtime_us,
+    int64_t period_us);
+/*
+ * The fair server's reservation on this kernel, for policy_books_reserve_dl:
+ * read from debugfs (sched/fair_server/cpu0) when it is mounted, else the
+ * running kernel's default (50000 us every 1000000 us from 6.12 on, 0 and
+ * 0 before). Returns 1 if read from debugfs, 0 if assumed.
+ */
+int policy_dl_server_probe(int64_t *runtime_us, int64_t *period_us);
+
+/*
  * Admit job with sched s running on ncpus CPUs: FIFO/RR take rt_job_us from
  * the pool (422 "RT budget exhausted: N us of M left" when it would
  * exceed it); DEADLINE adds runtime/period and must stay within
  * rt_runtime/rt_period x ncpus summed over admitted DEADLINE jobs (422
  * naming "sched.runtime_us" with what is left). Other policies: always 0.
- * Admitting an already admitted job first releases its old claim.
- * *rt_us gets the job's RT budget (0 if none).
+ * Admitting an already admitted job replaces its old claim, which is not
+ * counted against the new one; a refused re-admission keeps the old claim.
+ * ncpus <= 0 for DEADLINE: 422 naming "cpus". *rt_us gets the job's RT
+ * budget (0 if none).
  */
 int policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
     int ncpus, int64_t *rt_us, struct serr *err);

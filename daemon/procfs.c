@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <time.h>
 
 #include "daemon/procfs.h"
 #include "proto/util.h"
@@ -21,11 +23,11 @@
 int
 procfs_stat_parse(const char *buf, size_t len, struct proc_stat *ps)
 {
-	char		 tmp[1024];
-	const char	*open, *close;
-	char		*p, *tok, *save;
-	size_t		 clen;
-	int		 field;
+	char tmp[1024];
+	const char *open, *close;
+	char *p, *tok, *save;
+	size_t clen;
+	int field;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return (-1);
@@ -44,7 +46,7 @@ procfs_stat_parse(const char *buf, size_t len, struct proc_stat *ps)
 	p = (char *)close + 1;
 	/* Fields from 3 (state) on, as numbered in proc(5). */
 	for (field = 3, tok = strtok_r(p, " \n", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \n", &save), field++) {
+	     tok = strtok_r(NULL, " \n", &save), field++) {
 		switch (field) {
 		case 3:
 			ps->state = tok[0];
@@ -92,9 +94,9 @@ procfs_stat_parse(const char *buf, size_t len, struct proc_stat *ps)
 int
 procfs_stat(pid_t pid, struct proc_stat *ps)
 {
-	char	path[64], buf[1024];
-	ssize_t	n;
-	int	fd, saved;
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd, saved;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -126,4 +128,116 @@ procfs_alive(pid_t pid, uint64_t start)
 	if (pid <= 0 || procfs_stat(pid, &ps) == -1)
 		return (0);
 	return (ps.starttime == start && ps.state != 'Z' && ps.state != 'X');
+}
+
+static ssize_t
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	do
+		n = read(fd, buf, len - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return (-1);
+	buf[n] = '\0';
+	return (n);
+}
+
+ssize_t
+procfs_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	return (read_small(path, buf, len));
+}
+
+int
+procfs_cpus_allowed(pid_t pid, char *buf, size_t len)
+{
+	char path[64], status[8192], *p, *e;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, status, sizeof(status)) < 0 ||
+	    (p = strstr(status, "\nCpus_allowed_list:")) == NULL)
+		return (-1);
+	p += strlen("\nCpus_allowed_list:");
+	p += strspn(p, " \t");
+	n = (e = strchr(p, '\n')) != NULL ? (size_t)(e - p) : strlen(p);
+	if (n >= len)
+		return (-1);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return (0);
+}
+
+int64_t
+procfs_runq_wait_ns(pid_t pid)
+{
+	char path[96], buf[256];
+	DIR *d;
+	struct dirent *de;
+	unsigned long long run, wait;
+	int64_t sum = 0;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(path, sizeof(path),
+		    "/proc/%d/task/%.16s/schedstat", (int)pid, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    read_small(path, buf, sizeof(buf)) < 0 ||
+		    sscanf(buf, "%llu %llu", &run, &wait) != 2)
+			continue;
+		sum += (int64_t)wait;
+	}
+	closedir(d);
+	return (sum);
+}
+
+long
+procfs_hz(void)
+{
+	static long hz;
+
+	if (hz == 0 && (hz = sysconf(_SC_CLK_TCK)) <= 0)
+		hz = 100;
+	return (hz);
+}
+
+long
+procfs_pagesize(void)
+{
+	static long ps;
+
+	if (ps == 0 && (ps = sysconf(_SC_PAGESIZE)) <= 0)
+		ps = 4096;
+	return (ps);
+}
+
+int64_t
+procfs_start_ms(uint64_t starttime)
+{
+	static int64_t boot_ms;
+	char buf[65536], *p;
+	long long btime;
+
+	if (boot_ms == 0) {
+		if (read_small("/proc/stat", buf, sizeof(buf)) < 0 ||
+		    (p = strstr(buf, "\nbtime ")) == NULL ||
+		    sscanf(p + 7, "%lld", &btime) != 1)
+			return (0);
+		boot_ms = (int64_t)btime * 1000;
+	}
+	return (boot_ms + (int64_t)(starttime * 1000 / (uint64_t)procfs_hz()));
 }

@@ -34,4 +34,18 @@ int procfs_stat(pid_t pid, struct proc_stat *ps);
 /* 1 if pid is alive (not a zombie) and started at start, else 0. */
 int procfs_alive(pid_t pid, uint64_t start);
 
+/* argv of pid, NUL-separated, into buf; returns the length (0 for kernel
+ * threads and zombies) or -1. Truncated at len. */
+ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len);
+/* The Cpus_allowed_list line of /proc/PID/status into buf. 0 or -1. */
+int procfs_cpus_allowed(pid_t pid, char *buf, size_t len);
+/* Sum over the process's threads of /proc/PID/task/TID/schedstat's second
+ * field (time spent waiting on a run queue), in ns; -1 if unreadable. */
+int64_t procfs_runq_wait_ns(pid_t pid);
+/* Wall-clock ms of a process start time (clock ticks after boot). */
+int64_t procfs_start_ms(uint64_t starttime);
+/* Ticks per second and page size, for CPU times and RSS. */
+long procfs_hz(void);
+long procfs_pagesize(void);
+
 #endif

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,24 @@ main(int argc, char **argv)
 			return (2);
 		}
 		conf.log_level = level;
+	}
+
+	/*
+	 * Two daemons must never share job cgroups: away from the default
+	 * state directory the subtree's name carries a hash of it.
+	 */
+	if (conf.cgroup_root[0] == '\0') {
+		uint32_t h = 2166136261u;
+		const char *p;
+
+		for (p = conf.state_dir; *p != '\0'; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		if (strcmp(conf.state_dir, CONFIG_DEFAULT_STATE) == 0)
+			util_strlcpy(conf.cgroup_root, "schedd",
+			    sizeof(conf.cgroup_root));
+		else
+			snprintf(conf.cgroup_root, sizeof(conf.cgroup_root),
+			    "schedd-%08x", h);
 	}
 
 	sanitize_fds();

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "proto/cpulist.h"
 #include "proto/jobspec.h"
 
 #ifndef TAILQ_FOREACH_SAFE
@@ -61,6 +62,8 @@ struct run {
 	int64_t		 user_cpu_ms;	/* -1: unknown */
 	int64_t		 system_cpu_ms;
 	int64_t		 max_rss_kb;
+	struct cpulist	 cpus;		/* the CPUs it was given */
+	int		 cpus_valid;
 };
 
 struct job_watch;
@@ -79,6 +82,13 @@ struct job {
 	char		 reason[RUN_ERROR_MAX]; /* why this state ("": none) */
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
 	int		 retries;	/* consecutive automatic restarts */
+	struct cpulist	 cpuset;	/* CPUs of the current run */
+	int		 cpuset_valid;	/* cpuset is known */
+	int		 has_cgroup;	/* its cgroups exist */
+	int		 queued_for_cpus; /* queued: waiting for a grant */
+	int		 oom_fd;	/* readable on an OOM kill; -1 */
+	struct event	*oom_ev;
+	int64_t		 oom_base;	/* oom_kill count at the run's start */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */
@@ -89,6 +99,7 @@ struct job {
 	int		 delete_pending; /* remove once stopped */
 	int		 restart_pending; /* start again once stopped */
 	struct event	*timer;		/* stop timeout or backoff */
+	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* adopted process exit */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;

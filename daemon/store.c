@@ -20,6 +20,7 @@
 #include "daemon/log.h"
 #include "daemon/store.h"
 #include "daemon/xmalloc.h"
+#include "proto/cpulist.h"
 #include "proto/util.h"
 #include "sql/sql-gen.h"
 
@@ -340,6 +341,7 @@ store_run_insert(
     struct store *st, int64_t job_id, struct run *run, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_RUN_INSERT);
+	char cpus[4096];
 	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
@@ -350,6 +352,11 @@ store_run_insert(
 	    bind_opt(s, 6, run->exited_ms, 0) != SQLITE_OK ||
 	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
 		SQLITE_OK ||
+	    bind_text(s, 8,
+		run->cpus_valid &&
+			cpulist_format(&run->cpus, cpus, sizeof(cpus)) == 0
+		    ? cpus
+		    : NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_insert");
 	else
@@ -387,7 +394,7 @@ store_run_list(struct store *st, int64_t job_id, int limit,
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_RUN_LIST);
 	struct run r;
-	const char *e;
+	const char *e, *why;
 	int rc, n = 0;
 
 	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
@@ -412,6 +419,9 @@ store_run_list(struct store *st, int64_t job_id, int limit,
 		r.user_cpu_ms = col_opt(s, 11, -1);
 		r.system_cpu_ms = col_opt(s, 12, -1);
 		r.max_rss_kb = col_opt(s, 13, -1);
+		if ((e = (const char *)sqlite3_column_text(s, 14)) != NULL &&
+		    cpulist_parse(e, &r.cpus, 1, &why) == 0)
+			r.cpus_valid = 1;
 		n++;
 		if (cb(arg, &r) == -1)
 			break;
@@ -461,6 +471,41 @@ store_process_exit(struct store *st, int64_t run_id, pid_t pid,
 		rc = store_fail(st, err, "process_exit");
 	stmt_done(s);
 	return (rc);
+}
+
+int
+store_process_list(struct store *st, int64_t job_id, int limit,
+    int (*cb)(void *, const struct store_process *), void *arg,
+    struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_PROCESS_LIST);
+	struct store_process p;
+	int rc, n = 0;
+
+	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 2, limit) != SQLITE_OK) {
+		stmt_done(s);
+		return (store_fail(st, err, "process_list"));
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		p.run = sqlite3_column_int64(s, 0);
+		p.pid = (pid_t)sqlite3_column_int64(s, 1);
+		p.pid_start = (uint64_t)sqlite3_column_int64(s, 2);
+		p.ppid = (pid_t)col_opt(s, 3, 0);
+		p.comm = (const char *)sqlite3_column_text(s, 4);
+		p.argv = (const char *)sqlite3_column_text(s, 5);
+		p.first_seen_ms = sqlite3_column_int64(s, 6);
+		p.exited_ms = col_opt(s, 7, 0);
+		p.exit_code = (int)col_opt(s, 8, -1);
+		p.signal = (int)col_opt(s, 9, 0);
+		n++;
+		if (cb(arg, &p) == -1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		n = store_fail(st, err, "process_list");
+	stmt_done(s);
+	return (n);
 }
 
 int

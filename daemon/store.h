@@ -92,6 +92,25 @@ int store_process_exit(struct store *st, int64_t run_id, pid_t pid,
     uint64_t pid_start, int64_t exited_ms, int exit_code, int sig,
     struct serr *err);
 
+/* A recorded process (strings lent during the callback). */
+struct store_process {
+	int64_t		 run;		/* run number */
+	pid_t		 pid;
+	uint64_t	 pid_start;
+	pid_t		 ppid;
+	const char	*comm;
+	const char	*argv;		/* JSON array text or NULL */
+	int64_t		 first_seen_ms;
+	int64_t		 exited_ms;	/* 0: not seen to end */
+	int		 exit_code;	/* -1: none */
+	int		 signal;	/* 0: none */
+};
+/* The job's recorded processes, newest run first; returns the count or
+ * -1. */
+int store_process_list(struct store *st, int64_t job_id, int limit,
+    int (*cb)(void *, const struct store_process *), void *arg,
+    struct serr *err);
+
 /* Append ev (ev->id set on success). */
 int store_event_insert(struct store *st, struct store_event *ev,
     struct serr *err);

@@ -41,53 +41,16 @@
 #include "daemon/spawn.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
+#include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
 #define SUP_PID_BUCKETS 4096
 #define SUP_PRUNE_EVERY 1000
 
-struct job_watch {
-	void (*cb)(struct job *, int, void *);
-	void *arg;
-	int dead; /* unwatched while callbacks run */
-	TAILQ_ENTRY(job_watch) entry;
-};
-
-/* pid -> job for main processes that have not been reaped. */
-struct pid_slot {
-	pid_t pid;
-	struct job *job;
-	LIST_ENTRY(pid_slot) entry;
-};
-LIST_HEAD(pid_bucket, pid_slot);
-
-struct supervisor {
-	struct schedd *sd;
-	struct store *st;
-	struct job_list jobs;
-	size_t njobs;
-	struct pid_bucket pids[SUP_PID_BUCKETS];
-	void (*sink)(void *, const struct store_event *);
-	void *sink_arg;
-	int64_t events_until_prune;
-	int shutting_down;
-	void (*shutdown_done)(void *);
-	void *shutdown_arg;
-	int queue_kicked; /* sup_queue_run is scheduled */
-};
-
-enum run_op {
-	RUN_NONE = 0, /* the change touches no run row */
-	RUN_BEGIN,    /* insert job->run */
-	RUN_END,      /* record job->run's end */
-};
-
 static void sup_check_shutdown(struct supervisor *);
 static void sup_after_end(struct supervisor *, struct job *);
-static void sup_queue_kick(struct supervisor *);
 static void act_remove(struct supervisor *, struct job *);
-static int act_spawn(struct supervisor *, struct job *, struct serr *);
 
 int64_t
 now_ms(void)
@@ -229,6 +192,7 @@ job_alloc(void)
 	job = xcalloc(1, sizeof(*job));
 	jobspec_init(&job->spec);
 	job->pidfd = -1;
+	job->oom_fd = -1;
 	job->run.exit_code = -1;
 	job->run.user_cpu_ms = job->run.system_cpu_ms = -1;
 	job->run.max_rss_kb = -1;
@@ -243,6 +207,12 @@ job_release(struct supervisor *sup, struct job *job)
 		pid_del(sup, job->run.pid);
 	if (job->timer != NULL)
 		event_free(job->timer);
+	if (job->tree_timer != NULL)
+		event_free(job->tree_timer);
+	if (job->oom_ev != NULL)
+		event_free(job->oom_ev);
+	if (job->oom_fd != -1)
+		close(job->oom_fd);
 	if (job->pidfd_ev != NULL)
 		event_free(job->pidfd_ev);
 	if (job->pidfd != -1)
@@ -298,7 +268,7 @@ supervisor_set_sink(struct supervisor *sup,
  * Write an event (inside the caller's transaction) and, once committed,
  * announce it. data is stolen.
  */
-static int
+int
 sup_event_write(struct supervisor *sup, struct store_event *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err)
@@ -317,7 +287,7 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 	return (store_event_insert(sup->st, ev, err));
 }
 
-static void
+void
 sup_event_announce(struct supervisor *sup, const struct store_event *ev)
 {
 	struct serr err;
@@ -335,6 +305,18 @@ sup_event_announce(struct supervisor *sup, const struct store_event *ev)
 		log_warnx("event prune: %s", err.message);
 }
 
+/* The kernel's comm of the job's main program: argv[0]'s base name,
+ * cut at 15 bytes. */
+static const char *
+job_comm(const struct job *job)
+{
+	static char comm[16];
+	const char *p = strrchr(job->spec.argv[0], '/');
+
+	util_strlcpy(comm, p != NULL ? p + 1 : job->spec.argv[0], sizeof(comm));
+	return (comm);
+}
+
 /*
  * The one way a job changes state: store the run row (op), the job's new
  * state and the event together, then update memory, announce the event and
@@ -342,7 +324,7 @@ sup_event_announce(struct supervisor *sup, const struct store_event *ev)
  * (it happened in the world) but no event is announced; the failure is
  * logged. data is stolen.
  */
-static void
+void
 sup_change(struct supervisor *sup, struct job *job, enum job_state to,
     enum run_op op, const char *type, json_t *data)
 {
@@ -361,8 +343,8 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		goto fail;
 	if (op == RUN_BEGIN && job->run.pid != 0 &&
 	    store_process_insert(sup->st, job->run.id, job->run.pid,
-		job->run.pid_start, getpid(), NULL, NULL, job->run.started_ms,
-		&err) == -1)
+		job->run.pid_start, getpid(), job_comm(job), NULL,
+		job->run.started_ms, &err) == -1)
 		goto fail;
 	if (op == RUN_END &&
 	    (store_run_end(sup->st, &job->run, &err) == -1 ||
@@ -402,7 +384,10 @@ apply:
 		sup_event_announce(sup, &ev);
 	free(text);
 	sup_notify(job, 0);
-	if (to == JOB_RUNNING && from != JOB_RUNNING)
+	/* Scanning for queued jobs costs O(jobs): only when some may wait. */
+	if (to == JOB_QUEUED)
+		sup->nqueued_hint++;
+	if (to == JOB_RUNNING && from != JOB_RUNNING && sup->nqueued_hint > 0)
 		sup_queue_kick(sup);
 }
 
@@ -449,160 +434,11 @@ sup_name_generate(struct supervisor *sup, const char *argv0, int64_t id,
 /*
  * What this build cannot apply yet is refused, never silently ignored.
  */
-static int
-sup_check_supported(const struct job_spec *spec, struct serr *err)
+int
+sup_check_supported(
+    struct supervisor *sup, const struct job_spec *spec, struct serr *err)
 {
-	if (spec->cpus != NULL) {
-		serr_set(err, SERR_UNSATISFIABLE, "cpus",
-		    "cpus: CPU pinning is not available in this schedd yet");
-		return (-1);
-	}
-	if (spec->exclusive_cpus > 0) {
-		serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
-		    "exclusive_cpus: exclusive CPU grants are not available in this schedd yet");
-		return (-1);
-	}
-	if (spec->sched.set) {
-		serr_set(err, SERR_UNSATISFIABLE, "sched",
-		    "sched: scheduling policies are not available in this schedd yet");
-		return (-1);
-	}
-	if (spec->limits.set) {
-		serr_set(err, SERR_UNSATISFIABLE, "limits",
-		    "limits: cgroup limits are not available in this schedd yet");
-		return (-1);
-	}
-	return (0);
-}
-
-/* Dependencies ("after") */
-
-static struct job *
-sup_find_name(struct supervisor *sup, const char *name)
-{
-	struct job *job;
-
-	TAILQ_FOREACH (job, &sup->jobs, entry)
-		if (strcmp(job->name, name) == 0)
-			return (job);
-	return (NULL);
-}
-
-/*
- * Would job `name` with spec's "after" list close a cycle? Walks the
- * existing jobs' lists (the job itself uses the new spec). Depth-bounded
- * by the number of jobs, so a cycle among others cannot loop us.
- */
-static int
-sup_reaches(struct supervisor *sup, const char *name,
-    const struct job_spec *spec, const char *from, size_t depth)
-{
-	const struct job_spec *s;
-	struct job *j;
-	size_t i;
-
-	if (strcmp(from, name) == 0)
-		return (1);
-	if (depth > sup->njobs + 1)
-		return (0);
-	if ((j = sup_find_name(sup, from)) == NULL)
-		return (0);
-	s = &j->spec;
-	for (i = 0; i < s->nafter; i++) {
-		if (strcmp(s->after[i], name) == 0 ||
-		    sup_reaches(sup, name, spec, s->after[i], depth + 1))
-			return (1);
-	}
-	return (0);
-}
-
-/* Every name in "after" must name a job, and none may lead back. */
-static int
-sup_check_after(struct supervisor *sup, const char *name,
-    const struct job_spec *spec, struct serr *err)
-{
-	char field[32];
-	size_t i;
-
-	for (i = 0; i < spec->nafter; i++) {
-		snprintf(field, sizeof(field), "after[%zu]", i);
-		if (name != NULL && strcmp(spec->after[i], name) == 0) {
-			serr_set(err, SERR_UNSATISFIABLE, field,
-			    "a job cannot start after itself");
-			return (-1);
-		}
-		if (sup_find_name(sup, spec->after[i]) == NULL) {
-			serr_set(err, SERR_UNSATISFIABLE, field,
-			    "no job named %s", spec->after[i]);
-			return (-1);
-		}
-		if (name != NULL &&
-		    sup_reaches(sup, name, spec, spec->after[i], 0)) {
-			serr_set(err, SERR_UNSATISFIABLE, field,
-			    "%s already starts after %s: that is a cycle",
-			    spec->after[i], name);
-			return (-1);
-		}
-	}
-	return (0);
-}
-
-/* 1 if every dependency runs; else the first that does not, in buf. */
-static int
-sup_deps_running(
-    struct supervisor *sup, const struct job *job, char *buf, size_t len)
-{
-	struct job *d;
-	size_t i;
-
-	for (i = 0; i < job->spec.nafter; i++) {
-		d = sup_find_name(sup, job->spec.after[i]);
-		if (d == NULL || d->state != JOB_RUNNING) {
-			snprintf(buf, len, "waiting for %s (%s)",
-			    job->spec.after[i],
-			    d == NULL ? "no such job"
-				      : job_state_name(d->state));
-			return (0);
-		}
-	}
-	return (1);
-}
-
-/* Start queued jobs whose dependencies now run (from the loop). */
-static void
-sup_queue_run(evutil_socket_t fd, short what, void *arg)
-{
-	struct supervisor *sup = arg;
-	struct job *job, *tj;
-	struct serr err;
-	char why[RUN_ERROR_MAX];
-	int again = 1;
-
-	(void)fd;
-	(void)what;
-	sup->queue_kicked = 0;
-	while (again && !sup->shutting_down) {
-		again = 0;
-		TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
-			if (job->state != JOB_QUEUED ||
-			    !sup_deps_running(sup, job, why, sizeof(why)))
-				continue;
-			serr_clear(&err);
-			act_spawn(sup, job, &err);
-			if (job->state == JOB_RUNNING)
-				again = 1;
-		}
-	}
-}
-
-static void
-sup_queue_kick(struct supervisor *sup)
-{
-	if (sup->queue_kicked)
-		return;
-	sup->queue_kicked = 1;
-	event_base_once(
-	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_run, sup, NULL);
+	return (sup_res_check(sup, spec, err));
 }
 
 int
@@ -625,7 +461,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		    spec->name);
 		return (-1);
 	}
-	if (sup_check_supported(spec, err) == -1 ||
+	if (sup_check_supported(sup, spec, err) == -1 ||
 	    sup_check_after(sup, spec->name, spec, err) == -1)
 		return (-1);
 	if ((id = store_job_next_id(sup->st, err)) == -1)
@@ -759,22 +595,33 @@ run_reset(struct run *run, int64_t number)
 }
 
 /* ACT_SPAWN: a new run. Ends running, or failed with the reason. */
-static int
+int
 act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 {
 	struct spawn_creds creds;
 	struct spawn_req req;
+	struct sup_spawn_res sr;
 	struct proc_stat ps;
 	struct serr serr;
-	char path[PATH_MAX], **envp = NULL;
+	char path[PATH_MAX], **envp = NULL, why[RUN_ERROR_MAX];
 	const char *search;
-	int out_fd = -1, err_fd = -1;
+	int out_fd = -1, err_fd = -1, rc;
 	pid_t pid;
 
 	if (job->timer != NULL)
 		evtimer_del(job->timer);
-	if (!sup_deps_running(sup, job, job->reason, sizeof(job->reason))) {
-		if (job->state != JOB_QUEUED) {
+	if (job->tree_timer != NULL)
+		evtimer_del(job->tree_timer);
+	/* Leftovers of the last run must not share the new run's cgroup. */
+	if (sup_res_nprocs(sup, job) > 0)
+		sup_res_signal(sup, job, SIGKILL);
+	serr_clear(&serr);
+	rc = sup_deps_running(sup, job, why, sizeof(why))
+		 ? sup_res_prepare(sup, job, &sr, why, sizeof(why), &serr)
+		 : 1;
+	if (rc == 1) {
+		if (job->state != JOB_QUEUED || strcmp(why, job->reason) != 0) {
+			util_strlcpy(job->reason, why, sizeof(job->reason));
 			log_info("%s: %s", job->name, job->reason);
 			sup_change(sup, job, JOB_QUEUED, RUN_NONE, "queued",
 			    json_pack("{s:s}", "reason", job->reason));
@@ -782,10 +629,17 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 		return (0);
 	}
 	run_reset(&job->run, job->run.number + 1);
+	job->run.cpus = job->cpuset;
+	job->run.cpus_valid = rc == 0 && job->cpuset_valid;
+	if (rc == -1) {
+		memset(&sr, 0, sizeof(sr));
+		job->reason[0] = '\0';
+		job->state = JOB_STARTING;
+		goto failed;
+	}
 	job->reason[0] = '\0';
 	job->next_start_ms = 0;
 	job->state = JOB_STARTING;
-	serr_clear(&serr);
 
 	if (spawn_creds_resolve(
 		job->spec.user, job->spec.group, &creds, &serr) == -1)
@@ -808,11 +662,18 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 	req.creds = &creds;
 	req.stdout_fd = out_fd;
 	req.stderr_fd = err_fd;
+	req.cgroup_fds = sr.fds;
+	req.ncgroup_fds = sr.nfds;
+	req.affinity = sr.has_affinity ? &sr.affinity : NULL;
+	req.affinity_size = sizeof(sr.affinity);
+	req.sched = sr.has_attr ? &sr.attr : NULL;
 	if (spawn_start(&req, &pid, &serr) == -1)
 		goto failed;
+	sup_res_spawn_done(sup, job, &sr);
 	close(out_fd);
 	close(err_fd);
 	sup_free_env(envp);
+	sup_res_started(sup, job);
 
 	job->run.pid = pid;
 	if (procfs_stat(pid, &ps) == 0)
@@ -831,6 +692,8 @@ failed:
 	if (err_fd != -1)
 		close(err_fd);
 	sup_free_env(envp);
+	sup_res_spawn_done(sup, job, &sr);
+	sup_res_run_ended(sup, job);
 	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
 	job->run.exited_ms = now_ms();
 	log_warnx("%s: cannot start: %s", job->name, serr.message);
@@ -852,6 +715,9 @@ failed:
 static int
 sup_signal(struct job *job, int sig)
 {
+	/* Every process of the job's cgroup, wherever it wandered. */
+	if (job->has_cgroup && sup_res_signal(job->sup, job, sig) > 0)
+		return (0);
 	if (job->run.pid <= 1 || job->run.exited_ms != 0) {
 		errno = ESRCH;
 		return (-1);
@@ -919,9 +785,13 @@ act_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why)
 	job->stop_reason = why;
 	if (sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
-	/* A paused (stopped) tree must run to see the signal. */
-	if (job->state == JOB_PAUSED)
-		sup_signal(job, SIGCONT);
+	/* A paused (frozen) tree must run to see the signal. */
+	if (job->state == JOB_PAUSED) {
+		struct serr e;
+
+		if (sup_res_freeze(sup, job, 0, &e) == -1)
+			log_warnx("%s: thaw: %s", job->name, e.message);
+	}
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
 	sup_change(sup, job, JOB_STOPPING, RUN_NONE, "stopping",
 	    json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
@@ -947,13 +817,13 @@ supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
 	}
 	if (job_transition(job->state, JEV_START) != ACT_SPAWN)
 		return (sup_forbidden(job, "start", err));
-	if (sup_check_supported(&job->spec, err) == -1)
+	if (sup_check_supported(sup, &job->spec, err) == -1)
 		return (-1);
 	job->retries = 0;
 	return (act_spawn(sup, job, err));
 }
 
-static int
+int
 sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,
     struct serr *err)
 {
@@ -991,7 +861,7 @@ supervisor_job_restart(
 		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
-	if (sup_check_supported(&job->spec, err) == -1)
+	if (sup_check_supported(sup, &job->spec, err) == -1)
 		return (-1);
 	if (job_transition(job->state, JEV_START) == ACT_SPAWN &&
 	    job->state != JOB_BACKOFF)
@@ -1048,23 +918,23 @@ supervisor_job_delete(
 int
 supervisor_job_pause(struct supervisor *sup, struct job *job, struct serr *err)
 {
-	(void)sup;
 	if (job_transition(job->state, JEV_PAUSE) != ACT_FREEZE)
 		return (sup_forbidden(job, "pause", err));
-	serr_set(err, SERR_UNSATISFIABLE, NULL,
-	    "pause needs the cgroup freezer, which this schedd does not use yet");
-	return (-1);
+	if (sup_res_freeze(sup, job, 1, err) == -1)
+		return (-1);
+	sup_change(sup, job, JOB_PAUSED, RUN_NONE, "paused", NULL);
+	return (0);
 }
 
 int
 supervisor_job_resume(struct supervisor *sup, struct job *job, struct serr *err)
 {
-	(void)sup;
 	if (job_transition(job->state, JEV_RESUME) != ACT_THAW)
 		return (sup_forbidden(job, "resume", err));
-	serr_set(err, SERR_UNSATISFIABLE, NULL,
-	    "resume needs the cgroup freezer, which this schedd does not use yet");
-	return (-1);
+	if (sup_res_freeze(sup, job, 0, err) == -1)
+		return (-1);
+	sup_change(sup, job, JOB_RUNNING, RUN_NONE, "resumed", NULL);
+	return (0);
 }
 
 /* ACT_REMOVE: the job, its runs and its logs go; its events stay. */
@@ -1092,6 +962,7 @@ act_remove(struct supervisor *sup, struct job *job)
 		sup_event_announce(sup, &ev);
 	free(text);
 	joblog_remove_job(job->id);
+	sup_res_remove(sup, job);
 	TAILQ_REMOVE(&sup->jobs, job, entry);
 	sup->njobs--;
 	notify_status("%zu jobs", sup->njobs);
@@ -1122,6 +993,13 @@ run_set_exit(struct run *run, int status, const struct rusage *ru)
 static json_t *
 run_exit_data(const struct run *run)
 {
+	json_t *d;
+
+	if (run->oom_killed && run->signal != 0 &&
+	    (d = json_pack("{s:s, s:b, s:b}", "signal",
+		 util_signal_name(run->signal), "core_dumped", run->core_dumped,
+		 "oom_killed", 1)) != NULL)
+		return (d);
 	if (run->signal != 0)
 		return (json_pack("{s:s, s:b}", "signal",
 		    util_signal_name(run->signal), "core_dumped",
@@ -1197,6 +1075,35 @@ sup_after_end(struct supervisor *sup, struct job *job)
 		"attempt", job->retries + 1, "last_run", how));
 }
 
+static void
+sup_tree_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+
+	(void)fd;
+	(void)what;
+	if (sup_res_nprocs(job->sup, job) > 0) {
+		log_info("%s: SIGKILL to what outlived the run", job->name);
+		sup_res_signal(job->sup, job, SIGKILL);
+	}
+	sup_res_run_ended(job->sup, job);
+}
+
+static void
+sup_arm_tree_timer(struct supervisor *sup, struct job *job)
+{
+	struct timeval tv;
+	uint32_t ms = job->spec.stop.timeout_ms;
+
+	if (job->tree_timer == NULL)
+		job->tree_timer =
+		    evtimer_new(sup->sd->base, sup_tree_timer_cb, job);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_base_update_cache_time(sup->sd->base);
+	evtimer_add(job->tree_timer, &tv);
+}
+
 /* The main process is gone: record the end and take the next step. */
 static void
 sup_main_exited(struct supervisor *sup, struct job *job)
@@ -1216,6 +1123,24 @@ sup_main_exited(struct supervisor *sup, struct job *job)
 	if (job->timer != NULL)
 		evtimer_del(job->timer);
 	stopped = job_transition(job->state, JEV_EXIT) == ACT_STOPPED;
+	sup_res_oom_poll(sup, job);
+	/*
+	 * The run ends with its main process. What remains of its tree is
+	 * stopped like a stop: a stopping job's already had the stop signal
+	 * and is killed now; after a natural exit the rest gets the stop
+	 * signal and, after stop.timeout_ms, SIGKILL. The CPUs are released
+	 * once nothing of the run is left.
+	 */
+	if (sup_res_nprocs(sup, job) > 0) {
+		if (stopped)
+			sup_res_signal(sup, job, SIGKILL);
+		else {
+			sup_res_signal(sup, job, job->spec.stop.signal);
+			sup_arm_tree_timer(sup, job);
+		}
+	}
+	if (job->tree_timer == NULL || !evtimer_pending(job->tree_timer, NULL))
+		sup_res_run_ended(sup, job);
 	sup_change(sup, job, stopped ? JOB_STOPPED : JOB_EXITED, RUN_END,
 	    stopped ? "stopped" : "exited", run_exit_data(&job->run));
 
@@ -1330,6 +1255,8 @@ sup_load_run(void *arg, const struct run *run)
 	struct job *job = arg;
 
 	job->run = *run;
+	job->cpuset = run->cpus;
+	job->cpuset_valid = run->cpus_valid;
 	return (-1);
 }
 
@@ -1462,7 +1389,9 @@ supervisor_new(struct schedd *sd, struct serr *err)
 		supervisor_free(sup);
 		return (NULL);
 	}
+	sup_res_init(sup, err);
 	sup_reconcile(sup);
+	sup_res_reconcile(sup);
 	ops.known = supervisor_pid_known;
 	ops.reaped = sup_reaped;
 	ops.arg = sup;
@@ -1497,6 +1426,8 @@ supervisor_free(struct supervisor *sup)
 			free(s);
 		}
 	}
+	/* Every job is stopped by now: no job cgroup may stay behind. */
+	sup_res_free(sup);
 	free(sup);
 }
 
@@ -1536,24 +1467,6 @@ sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
 		sup->shutdown_done = NULL;
 		done(sup->shutdown_arg);
 	}
-}
-
-/* 1 if a job that is still running lists job in its "after". */
-static int
-sup_has_running_dependents(struct supervisor *sup, const struct job *job)
-{
-	struct job *j;
-	size_t i;
-
-	TAILQ_FOREACH (j, &sup->jobs, entry) {
-		if (j->state != JOB_RUNNING && j->state != JOB_PAUSED &&
-		    j->state != JOB_STOPPING && j->state != JOB_STARTING)
-			continue;
-		for (i = 0; i < j->spec.nafter; i++)
-			if (strcmp(j->spec.after[i], job->name) == 0)
-				return (1);
-	}
-	return (0);
 }
 
 /*
@@ -1605,185 +1518,4 @@ supervisor_shutdown(struct supervisor *sup, void (*done)(void *), void *arg)
 	sup->shutdown_done = done;
 	sup->shutdown_arg = arg;
 	sup_check_shutdown(sup);
-}
-
-/* Reload */
-
-#define FILE_PREFIX "file:"
-
-static int
-sup_source_is(const struct job *job, const char *path)
-{
-	return (strncmp(job->source, FILE_PREFIX, 5) == 0 &&
-		strcmp(job->source + 5, path) == 0);
-}
-
-/* Replace job's spec with a changed file's; applied at the next start. */
-static int
-sup_update_spec(struct supervisor *sup, struct job *job,
-    const struct jobfile *f, struct serr *err)
-{
-	struct job_spec spec;
-	struct store_event ev;
-	char *etext = NULL;
-
-	jobspec_init(&spec);
-	if (jobspec_copy(&spec, &f->spec) == -1) {
-		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
-		return (-1);
-	}
-	if (store_begin(sup->st, err) == -1)
-		goto fail;
-	if (store_job_update_spec(sup->st, job->id, f->canonical, job->source,
-		now_ms(), err) == -1 ||
-	    sup_event_write(sup, &ev, job, 0, "updated",
-		json_pack("{s:s}", "path", f->path), &etext, err) == -1 ||
-	    store_commit(sup->st, err) == -1) {
-		store_rollback(sup->st);
-		free(etext);
-		goto fail;
-	}
-	jobspec_free(&job->spec);
-	job->spec = spec;
-	job->updated_ms = now_ms();
-	log_info("%s: spec updated from %s (applies at the next start)",
-	    job->name, f->path);
-	sup_event_announce(sup, &ev);
-	free(etext);
-	return (0);
-fail:
-	jobspec_free(&spec);
-	return (-1);
-}
-
-static int
-sup_file_wanted(const struct jobfile *files, int n, const struct job *job)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (sup_source_is(job, files[i].path))
-			return (1);
-	return (0);
-}
-
-int
-supervisor_reload(struct supervisor *sup, const char *dir, int boot,
-    void (*report)(void *, enum sup_reload_what, const char *, const char *,
-	const struct serr *),
-    void *arg, struct serr *err)
-{
-	struct jobfile *files;
-	struct job *job, *tj;
-	struct serr ferr;
-	char source[PATH_MAX + 8], *canon;
-	json_t *j;
-	int n, i, progress, *done;
-
-	if ((n = jobfiles_scan(dir, &files, err)) < 0)
-		return (-1);
-	done = xcalloc((size_t)n + 1, sizeof(*done));
-
-	/* Jobs whose file is gone (files that are bad keep their job). */
-	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
-		char name[JOBSPEC_NAME_MAX + 1];
-
-		if (strncmp(job->source, FILE_PREFIX, 5) != 0 ||
-		    sup_file_wanted(files, n, job) || job->delete_pending)
-			continue;
-		util_strlcpy(name, job->name, sizeof(name));
-		serr_clear(&ferr);
-		if (supervisor_job_delete(sup, job, 1, &ferr) == -1)
-			report(arg, SUP_RELOAD_ERROR, name, NULL, &ferr);
-		else
-			report(arg, SUP_RELOAD_REMOVED, name, NULL, NULL);
-	}
-
-	/* Bad files, name clashes, unchanged and changed specs. */
-	for (i = 0; i < n; i++) {
-		struct jobfile *f = &files[i];
-
-		if (!f->ok) {
-			report(arg, SUP_RELOAD_ERROR, NULL, f->path, &f->err);
-			done[i] = 1;
-			continue;
-		}
-		if ((job = sup_find_name(sup, f->spec.name)) == NULL)
-			continue;
-		done[i] = 1;
-		if (!sup_source_is(job, f->path)) {
-			serr_set(&ferr, SERR_CONFLICT, "name",
-			    "job %s already exists (source %s)", job->name,
-			    job->source);
-			report(
-			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
-			continue;
-		}
-		canon = NULL;
-		if ((j = jobspec_to_json(&job->spec)) != NULL)
-			canon = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(j);
-		serr_clear(&ferr);
-		if (canon != NULL && strcmp(canon, f->canonical) == 0) {
-			report(arg, SUP_RELOAD_UNCHANGED, job->name, f->path,
-			    NULL);
-		} else if (sup_check_supported(&f->spec, &ferr) == -1 ||
-			   sup_check_after(sup, job->name, &f->spec, &ferr) ==
-			       -1 ||
-			   sup_update_spec(sup, job, f, &ferr) == -1) {
-			report(
-			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
-		} else
-			report(
-			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
-		free(canon);
-		if (boot && job->spec.start && !job_state_active(job->state) &&
-		    !sup->shutting_down) {
-			job->retries = 0;
-			act_spawn(sup, job, &ferr);
-		}
-	}
-
-	/* New files, dependencies first: a pass creates every file whose
-	 * "after" names exist; what is left after a pass without progress
-	 * names unknown jobs or a cycle. */
-	do {
-		progress = 0;
-		for (i = 0; i < n; i++) {
-			struct job_spec *spec = &files[i].spec;
-			size_t k;
-			int ready = 1;
-
-			if (done[i])
-				continue;
-			for (k = 0; k < spec->nafter; k++)
-				if (sup_find_name(sup, spec->after[k]) == NULL)
-					ready = 0;
-			if (!ready)
-				continue;
-			done[i] = 1;
-			progress = 1;
-			snprintf(source, sizeof(source), FILE_PREFIX "%s",
-			    files[i].path);
-			serr_clear(&ferr);
-			if (supervisor_job_create(
-				sup, spec, source, &job, &ferr) == -1)
-				report(arg, SUP_RELOAD_ERROR, spec->name,
-				    files[i].path, &ferr);
-			else
-				report(arg, SUP_RELOAD_ADDED, job->name,
-				    files[i].path, NULL);
-		}
-	} while (progress);
-	for (i = 0; i < n; i++) {
-		if (done[i])
-			continue;
-		serr_set(&ferr, SERR_UNSATISFIABLE, "after",
-		    "unknown job in \"after\", or a cycle among job files");
-		report(arg, SUP_RELOAD_ERROR, files[i].spec.name, files[i].path,
-		    &ferr);
-	}
-	free(done);
-	jobfiles_free(files, n);
-	return (0);
 }

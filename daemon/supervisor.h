@@ -21,6 +21,7 @@ struct job_spec;
 struct job_watch;
 struct run;
 struct store_event;
+struct cpus;
 
 /* Why a stop was asked; recorded in the "stopping" event. */
 enum sup_stop_reason {
@@ -95,6 +96,57 @@ int supervisor_job_resume(struct supervisor *sup, struct job *job,
 struct job_watch *supervisor_watch(struct job *job,
     void (*cb)(struct job *, int gone, void *), void *arg);
 void supervisor_unwatch(struct job *job, struct job_watch *w);
+
+/* A job's resource use now; -1 in a field that cannot be known. */
+struct job_usage {
+	int64_t		 cpu_ms;		/* user + system, the whole tree */
+	int64_t		 memory_current;	/* bytes */
+	int64_t		 memory_peak;		/* bytes */
+	int64_t		 nprocs;
+	int64_t		 oom_kills;
+	int64_t		 runq_delay_us;		/* waiting on a run queue */
+};
+void supervisor_job_usage(struct supervisor *sup, const struct job *job,
+    struct job_usage *u);
+
+/* One process of a job, live or as recorded. */
+struct proc_entry {
+	pid_t		 pid;
+	pid_t		 ppid;
+	char		 state;		/* kernel letter; 0 if not live */
+	char		 comm[32];
+	char		 cmdline[4096];	/* NUL-separated argv */
+	size_t		 cmdline_len;
+	const char	*argv_json;	/* recorded argv (JSON), or NULL */
+	char		 cpus_allowed[256];
+	const char	*policy;	/* "other", "fifo", ...; NULL unknown */
+	int		 priority;	/* RT priority */
+	int		 nice;
+	int64_t		 user_cpu_ms;	/* -1 unknown */
+	int64_t		 system_cpu_ms;
+	int64_t		 rss_kb;
+	int64_t		 started_ms;
+	int64_t		 run;		/* recorded: run number */
+	int64_t		 exited_ms;	/* recorded: 0 if not seen to end */
+	int		 exit_code;
+	int		 signal;
+};
+/*
+ * The live processes of the job (its cgroup's members, or the main
+ * process without cgroups): cb per process. Each newly seen process is
+ * recorded for the run (pid, start time, ppid, comm, argv). Returns the
+ * count or -1.
+ */
+int supervisor_job_processes(struct supervisor *sup, struct job *job,
+    int (*cb)(void *, const struct proc_entry *), void *arg,
+    struct serr *err);
+/* Every process recorded for the job's runs, newest run first. */
+int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
+    int (*cb)(void *, const struct proc_entry *), void *arg,
+    struct serr *err);
+
+/* The CPU books (topology, grants) or NULL; lent. */
+const struct cpus *supervisor_cpus(struct supervisor *sup);
 
 /* Past runs, newest first (pass-through to the store). */
 int supervisor_runs(struct supervisor *sup, const struct job *job, int limit,

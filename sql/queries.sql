@@ -35,8 +35,9 @@ SELECT id, name, source, spec, state, restarts, created_at, updated_at,
 FROM jobs ORDER BY id;
 
 -- name: run_insert
-INSERT INTO runs (job_id, run, pid, pid_start, started_at, exited_at, error)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
+INSERT INTO runs (job_id, run, pid, pid_start, started_at, exited_at, error,
+	cpus)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
 
 -- name: run_update_end
 UPDATE runs SET exited_at = ?2, exit_code = ?3, signal = ?4, core_dumped = ?5,
@@ -46,7 +47,8 @@ WHERE id = ?1;
 
 -- name: run_list
 SELECT id, run, pid, pid_start, started_at, exited_at, exit_code, signal,
-	core_dumped, oom_killed, error, user_cpu_ms, system_cpu_ms, max_rss_kb
+	core_dumped, oom_killed, error, user_cpu_ms, system_cpu_ms, max_rss_kb,
+	cpus
 FROM runs WHERE job_id = ?1 ORDER BY run DESC LIMIT ?2;
 
 -- name: process_insert
@@ -72,3 +74,9 @@ SELECT (SELECT MIN(id) FROM events),
 
 -- name: event_prune
 DELETE FROM events WHERE id <= ?1;
+
+-- name: process_list
+SELECT r.run, p.pid, p.pid_start, p.ppid, p.comm, p.argv, p.first_seen,
+	p.exited_at, p.exit_code, p.signal
+FROM processes p JOIN runs r ON p.run_id = r.id
+WHERE r.job_id = ?1 ORDER BY r.run DESC, p.first_seen, p.pid LIMIT ?2;

@@ -67,16 +67,18 @@ H_TEST(reaper__orphan_grandchild__reaped_and_reported)
 
 	/*
 	 * The job's shell starts a subshell that backgrounds a writer of its
-	 * own pid that then becomes sleep, and exits: the sleeper is an
-	 * orphan, and the job's main process exits 0 at once.
+	 * own pid that then becomes sleep, waits for the pid and exits 0: the
+	 * sleeper is an orphan. The run ends with the main process, and the
+	 * rest of the tree is stopped like a stop (its stop signal, SIGTERM),
+	 * so the orphan ends by SIGTERM and the daemon reaps it.
 	 */
 	j = h_job_create(h,
 	    json_pack("{s:s, s:[s,s,s]}", "name", "leaver", "argv", "/bin/sh",
 		"-c",
 		h_fmt(h,
-		    "(sh -c 'echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1' &) ; "
-		    "exit 0",
-		    pidfile, pidfile, pidfile)));
+		    "(sh -c 'echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 5' &) ; "
+		    "while [ ! -s %s ]; do sleep 0.01; done; exit 0",
+		    pidfile, pidfile, pidfile, pidfile)));
 	orphan = read_pid(pidfile);
 	h_learn_pid(h, orphan);
 	j = h_job_wait(h, "leaver");
@@ -102,7 +104,7 @@ H_TEST(reaper__orphan_grandchild__reaped_and_reported)
 			continue;
 		h_assert_str(ev, "job", "leaver");
 		h_assert_int(ev, "job_id", h_int(j, "id"));
-		h_assert_int(ev, "data.exit_code", 0);
+		h_assert_str(ev, "data.signal", "SIGTERM");
 		found = 1;
 	}
 	if (!found)
@@ -157,13 +159,15 @@ H_TEST(reaper__orphan_killed_by_signal__reported_with_signal)
 	    json_pack("{s:s, s:[s,s,s]}", "name", "victim", "argv", "/bin/sh",
 		"-c",
 		h_fmt(h,
-		    "(sh -c 'echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 30' &) ; "
-		    "exit 0",
-		    pidfile, pidfile, pidfile)));
+		    "(sh -c 'trap \"\" TERM; echo $$ > %s.tmp; mv %s.tmp %s; "
+		    "exec sleep 30' &) ; "
+		    "while [ ! -s %s ]; do sleep 0.01; done; exit 0",
+		    pidfile, pidfile, pidfile, pidfile)));
 	orphan = read_pid(pidfile);
 	h_learn_pid(h, orphan);
 	h_job_wait(h, "victim");
-	/* The daemon's own descendant: ours to kill, by pid. */
+	/* It ignores the SIGTERM that stopped the rest of the tree. The
+	 * daemon's own descendant: ours to kill, by pid. */
 	assert_int_equal(kill(orphan, SIGKILL), 0);
 	assert_true(h_wait_gone(orphan, 5000));
 	assert_no_zombies(h, 200);

@@ -289,8 +289,10 @@ def exercise(d, c):
          expect=415)
     call("POST", "/v1/jobs", body={"name": "sleeper", "argv": ["true"]},
          expect=409)
-    call("POST", "/v1/jobs", body={"argv": ["true"], "cpus": "0"},
+    call("POST", "/v1/jobs", body={"argv": ["true"], "cpus": "1000"},
          expect=422)
+    call("POST", "/v1/jobs", body={"argv": ["true"],
+                                   "exclusive_cpus": 1024}, expect=422)
     call("POST", "/v1/jobs", body={"argv": ["true"], "sched": {
         "policy": "fifo", "priority": 0}}, expect=400)
     call("POST", "/v1/jobs", "/v1/jobs?x=1", body={"argv": ["true"]},
@@ -318,9 +320,20 @@ def exercise(d, c):
     call("POST", J + "/kill", "/v1/jobs/sleeper/kill",
          body={"signal": "SIGNOPE"}, expect=400)
     call("POST", J + "/kill", "/v1/jobs/idle/kill", expect=409)
-    call("POST", J + "/pause", "/v1/jobs/sleeper/pause", expect=422)
-    call("POST", J + "/pause", "/v1/jobs/idle/pause", expect=409)
     call("POST", J + "/resume", "/v1/jobs/sleeper/resume", expect=409)
+    call("POST", J + "/pause", "/v1/jobs/sleeper/pause", expect=200)
+    call("POST", J + "/pause", "/v1/jobs/sleeper/pause", expect=409)
+    call("GET", J + "/processes", "/v1/jobs/sleeper/processes", expect=200)
+    call("POST", J + "/resume", "/v1/jobs/sleeper/resume", expect=200)
+    call("POST", J + "/pause", "/v1/jobs/idle/pause", expect=409)
+    call("GET", J + "/processes", "/v1/jobs/sleeper/processes?all=true",
+         expect=200)
+    call("GET", J + "/processes", "/v1/jobs/sleeper/processes?all=maybe",
+         expect=400)
+    call("GET", J + "/processes", "/v1/jobs/nosuchjob/processes",
+         expect=404)
+    call("GET", "/v1/cpus", expect=200)
+    call("GET", "/v1/cpus", "/v1/cpus?x=1", expect=400)
     call("POST", J + "/start", "/v1/jobs/sleeper/start", expect=409)
     call("POST", J + "/start", "/v1/jobs/idle/start", expect=200)
     call("POST", J + "/start", "/v1/jobs/idle/start", body={"x": 1},

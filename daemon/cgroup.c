@@ -1,0 +1,827 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The cgroup module's shared half: cgroup_detect(), which picks the v1 or
+ * v2 backend from what the machine mounts and offers to our cgroup, and
+ * the helpers both backends use (cgroup-int.h): parsing /proc/self/cgroup
+ * and mountinfo, job directory names built from ids only, one-file reads
+ * and writes, and signalling the members of a cgroup. It never creates a
+ * cgroup outside the one the daemon was started in, and never signals pid
+ * 1, itself, or a pid not read from a job's own cgroup.procs.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/cgroup-int.h"
+#include "daemon/cgroup.h"
+#include "daemon/log.h"
+#include "daemon/xmalloc.h"
+#include "proto/errors.h"
+#include "proto/util.h"
+
+#define CGROUP_SUBTREE_MAX 64
+
+void
+cgroup_env_defaults(const struct cgroup_env *env, struct cgroup_env *out)
+{
+	static const struct cgroup_env none;
+
+	if (env == NULL)
+		env = &none;
+	out->fs_root = env->fs_root != NULL ? env->fs_root : "/sys/fs/cgroup";
+	out->self_cgroup =
+	    env->self_cgroup != NULL ? env->self_cgroup : "/proc/self/cgroup";
+	out->mountinfo =
+	    env->mountinfo != NULL ? env->mountinfo : "/proc/self/mountinfo";
+	out->subtree = env->subtree != NULL ? env->subtree : "schedd";
+	out->move_self = env->move_self;
+}
+
+int
+cgroup_name_valid(const char *name)
+{
+	size_t i, len;
+
+	len = strlen(name);
+	if (len == 0 || len > CGROUP_SUBTREE_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '.' ||
+		    name[i] == '_' || name[i] == '-' || name[i] == '@')
+			continue;
+		return (0);
+	}
+	return (1);
+}
+
+int
+cgroup_has_token(const char *list, const char *tok)
+{
+	const char *p = list, *end;
+	size_t toklen = strlen(tok);
+
+	if (toklen == 0)
+		return (0);
+	while (*p != '\0') {
+		p += strspn(p, ", \t\n");
+		end = p + strcspn(p, ", \t\n");
+		if ((size_t)(end - p) == toklen && memcmp(p, tok, toklen) == 0)
+			return (1);
+		p = end;
+	}
+	return (0);
+}
+
+int
+cgroup_parse_self(const char *line, struct cgroup_selfline *sl)
+{
+	const char *c1, *c2;
+	char num[16];
+	const char *errstr;
+	size_t n;
+
+	memset(sl, 0, sizeof(*sl));
+	if ((c1 = strchr(line, ':')) == NULL ||
+	    (c2 = strchr(c1 + 1, ':')) == NULL)
+		goto bad;
+	n = (size_t)(c1 - line);
+	if (n == 0 || n >= sizeof(num))
+		goto bad;
+	memcpy(num, line, n);
+	num[n] = '\0';
+	sl->id = (int)util_strtonum(num, 0, INT_MAX, &errstr);
+	if (errstr != NULL)
+		goto bad;
+	n = (size_t)(c2 - c1 - 1);
+	if (n >= sizeof(sl->controllers))
+		goto bad;
+	memcpy(sl->controllers, c1 + 1, n);
+	sl->controllers[n] = '\0';
+	n = strcspn(c2 + 1, "\n");
+	if (n == 0 || n >= sizeof(sl->path) || c2[1] != '/')
+		goto bad;
+	memcpy(sl->path, c2 + 1, n);
+	sl->path[n] = '\0';
+	return (0);
+bad:
+	errno = EINVAL;
+	return (-1);
+}
+
+/* Copy a mountinfo field, turning the kernel's \ooo escapes back. */
+static int
+cgroup_unescape(char *dst, size_t len, const char *src)
+{
+	size_t o = 0;
+
+	while (*src != '\0') {
+		if (o + 1 >= len)
+			return (-1);
+		if (src[0] == '\\' && src[1] >= '0' && src[1] <= '3' &&
+		    src[2] >= '0' && src[2] <= '7' && src[3] >= '0' &&
+		    src[3] <= '7') {
+			dst[o++] = (char)((src[1] - '0') * 64 +
+					  (src[2] - '0') * 8 + (src[3] - '0'));
+			src += 4;
+		} else
+			dst[o++] = *src++;
+	}
+	dst[o] = '\0';
+	return (0);
+}
+
+int
+cgroup_parse_mountinfo(const char *line, struct cgroup_mount *m)
+{
+	char *copy, *tok, *save;
+	int field, after_dash = -1, rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	copy = xstrdup(line);
+	/*
+	 * "ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE
+	 * SUPER": the optional fields make everything after the dash float.
+	 */
+	for (field = 0, tok = strtok_r(copy, " \n", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \n", &save), field++) {
+		if (after_dash < 0) {
+			if (field == 3 && cgroup_unescape(m->root,
+					      sizeof(m->root), tok) == -1)
+				goto out;
+			if (field == 4 && cgroup_unescape(m->point,
+					      sizeof(m->point), tok) == -1)
+				goto out;
+			if (field >= 6 && strcmp(tok, "-") == 0)
+				after_dash = field;
+			continue;
+		}
+		if (field == after_dash + 1) {
+			if (util_strlcpy(m->fstype, tok, sizeof(m->fstype)) >=
+			    sizeof(m->fstype))
+				goto out;
+		} else if (field == after_dash + 3) {
+			if (util_strlcpy(m->opts, tok, sizeof(m->opts)) >=
+			    sizeof(m->opts))
+				goto out;
+		}
+	}
+	if (after_dash < 0 || field < after_dash + 4 || m->root[0] != '/' ||
+	    m->point[0] != '/')
+		goto out;
+	rc = 0;
+out:
+	free(copy);
+	if (rc == -1)
+		errno = EINVAL;
+	return (rc);
+}
+
+int
+cgroup_self_path(const char *file, const char *ctl, char *buf, size_t len)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	struct cgroup_selfline sl;
+	int rc = -1, found = 0, saved;
+
+	if ((f = fopen(file, "re")) == NULL)
+		return (-1);
+	while (!found && getline(&line, &cap, f) != -1) {
+		if (cgroup_parse_self(line, &sl) == -1)
+			continue;
+		if (ctl == NULL)
+			found = sl.id == 0 && sl.controllers[0] == '\0';
+		else
+			found =
+			    sl.id != 0 && cgroup_has_token(sl.controllers, ctl);
+	}
+	if (!found)
+		errno = ENOENT;
+	else if (util_strlcpy(buf, sl.path, len) >= len)
+		errno = ENAMETOOLONG;
+	else
+		rc = 0;
+	saved = errno;
+	free(line);
+	fclose(f);
+	errno = saved;
+	return (rc);
+}
+
+/* 1 if path is dir or lies beneath it. */
+static int
+cgroup_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return (1);
+	return (
+	    strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
+}
+
+int
+cgroup_find_mount(const char *mountinfo, const char *fs_root, const char *ctl,
+    struct cgroup_mount *m)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	struct cgroup_mount *cur;
+	int have = 0, saved;
+
+	if ((f = fopen(mountinfo, "re")) == NULL)
+		return (-1);
+	cur = xmalloc(sizeof(*cur));
+	while (getline(&line, &cap, f) != -1) {
+		if (cgroup_parse_mountinfo(line, cur) == -1)
+			continue;
+		if (ctl == NULL ? strcmp(cur->fstype, "cgroup2") != 0
+				: strcmp(cur->fstype, "cgroup") != 0 ||
+				      !cgroup_has_token(cur->opts, ctl))
+			continue;
+		if (fs_root != NULL && cgroup_beneath(cur->point, fs_root)) {
+			*m = *cur;
+			have = 2;
+			break;
+		}
+		if (!have) {
+			*m = *cur;
+			have = 1;
+		}
+	}
+	saved = errno;
+	free(cur);
+	free(line);
+	fclose(f);
+	if (!have) {
+		errno = ENOENT;
+		return (-1);
+	}
+	errno = saved;
+	return (0);
+}
+
+int
+cgroup_own_dir(
+    const struct cgroup_mount *m, const char *self, char *buf, size_t len)
+{
+	const char *rest;
+	int n;
+
+	if (strcmp(m->root, "/") == 0)
+		rest = self;
+	else if (cgroup_beneath(self, m->root))
+		rest = self + strlen(m->root);
+	else {
+		errno = ENOENT;
+		return (-1);
+	}
+	if (strcmp(rest, "/") == 0)
+		rest = "";
+	if (strcmp(m->point, "/") == 0 && rest[0] != '\0')
+		n = snprintf(buf, len, "%s", rest);
+	else
+		n = snprintf(buf, len, "%s%s", m->point, rest);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+cgroup_locate(
+    const struct cgroup_env *env, const char *ctl, char *buf, size_t len)
+{
+	struct cgroup_mount *m;
+	char self[PATH_MAX];
+	int rc = -1, saved;
+
+	m = xmalloc(sizeof(*m));
+	if (cgroup_find_mount(env->mountinfo, env->fs_root, ctl, m) == -1 ||
+	    cgroup_self_path(env->self_cgroup, ctl, self, sizeof(self)) == -1 ||
+	    cgroup_own_dir(m, self, buf, len) == -1)
+		goto out;
+	rc = 0;
+out:
+	saved = errno;
+	free(m);
+	errno = saved;
+	return (rc);
+}
+
+int
+cgroup_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n;
+
+	n = snprintf(buf, len, "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+cgroup_job_dir(char *buf, size_t len, const char *sub, int64_t job)
+{
+	int n;
+
+	/* Callers may name buf in a message: never leave it undefined. */
+	if (len > 0)
+		buf[0] = '\0';
+	if (job <= 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	n = snprintf(buf, len, "%s/job-%" PRId64, sub, job);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
+
+int64_t
+cgroup_job_id(const char *name)
+{
+	const char *p, *errstr;
+	int64_t id;
+
+	if (strncmp(name, "job-", 4) != 0)
+		return (-1);
+	p = name + 4;
+	if (*p < '1' || *p > '9' || strspn(p, "0123456789") != strlen(p))
+		return (-1);
+	id = util_strtonum(p, 1, INT64_MAX, &errstr);
+	return (errstr != NULL ? -1 : id);
+}
+
+ssize_t
+cgroup_read(const char *dir, const char *file, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	size_t off = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if (len == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (cgroup_join(path, sizeof(path), dir, file) == -1)
+		return (-1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	while (off < len - 1) {
+		n = read(fd, buf + off, len - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	while (off > 0 && buf[off - 1] == '\n')
+		off--;
+	buf[off] = '\0';
+	return ((ssize_t)off);
+}
+
+int
+cgroup_write(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, saved;
+
+	if (cgroup_join(path, sizeof(path), dir, file) == -1)
+		return (-1);
+	/* One write: cgroupfs takes each write(2) as one whole value. */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) == -1)
+		return (-1);
+	do
+		n = write(fd, val, len);
+	while (n == -1 && errno == EINTR);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return (-1);
+	}
+	if ((size_t)n != len) {
+		errno = EIO;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+cgroup_writef(const char *dir, const char *file, const char *fmt, ...)
+{
+	char val[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val)) {
+		errno = EOVERFLOW;
+		return (-1);
+	}
+	return (cgroup_write(dir, file, val));
+}
+
+int
+cgroup_read_i64(const char *dir, const char *file, int64_t *v)
+{
+	char buf[64];
+	const char *errstr;
+	int64_t x;
+
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		return (-1);
+	x = util_strtonum(buf, INT64_MIN, INT64_MAX, &errstr);
+	if (errstr != NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	*v = x;
+	return (0);
+}
+
+int
+cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *v)
+{
+	char buf[4096], *line, *save, *sp;
+	const char *errstr;
+	int64_t x;
+
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		return (-1);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp = '\0';
+		if (strcmp(line, key) != 0)
+			continue;
+		x = util_strtonum(sp + 1, INT64_MIN, INT64_MAX, &errstr);
+		if (errstr != NULL) {
+			errno = EINVAL;
+			return (-1);
+		}
+		*v = x;
+		return (0);
+	}
+	errno = ENOENT;
+	return (-1);
+}
+
+int
+cgroup_exists(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (cgroup_join(path, sizeof(path), dir, file) == -1)
+		return (0);
+	return (access(path, F_OK) == 0);
+}
+
+int
+cgroup_read_pids(const char *dir, pid_t **pids, size_t *n)
+{
+	char path[PATH_MAX], *buf = NULL, *line, *save;
+	size_t cap = 4096, len = 0, npids = 0, i;
+	ssize_t r;
+	const char *errstr;
+	pid_t pid;
+	int fd = -1, rc = -1, saved;
+
+	*pids = NULL;
+	*n = 0;
+	if (cgroup_join(path, sizeof(path), dir, "cgroup.procs") == -1)
+		return (-1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len == cap - 1) {
+			if (cap >= CGROUP_PROCS_MAX) {
+				errno = EFBIG;
+				goto out;
+			}
+			cap *= 2;
+			buf = xreallocarray(buf, 1, cap);
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto out;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		npids += buf[i] == '\n';
+	*pids = xreallocarray(NULL, npids + 1, sizeof(**pids));
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* Never pid 0 or 1 (kill(2) would reach far beyond the job). */
+		pid = (pid_t)util_strtonum(line, 2, INT_MAX, &errstr);
+		if (errstr == NULL && *n <= npids)
+			(*pids)[(*n)++] = pid;
+	}
+	rc = 0;
+out:
+	saved = errno;
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	if (rc == -1) {
+		free(*pids);
+		*pids = NULL;
+		*n = 0;
+	}
+	errno = saved;
+	return (rc);
+}
+
+int
+cgroup_procs_copy(const char *dir, pid_t *pids, int max)
+{
+	pid_t *all;
+	size_t n, i;
+
+	if (max < 0 || cgroup_read_pids(dir, &all, &n) == -1)
+		return (-1);
+	for (i = 0; i < n && i < (size_t)max; i++)
+		pids[i] = all[i];
+	free(all);
+	return ((int)i);
+}
+
+/* kill(2) one member; ESRCH (exited meanwhile) counts as not signalled. */
+static int
+cgroup_signal_one(pid_t pid, int sig)
+{
+	if (pid <= 1 || pid == getpid())
+		return (0);
+	if (kill(pid, sig) == -1) {
+		if (errno != ESRCH)
+			log_warn("kill %ld", (long)pid);
+		return (0);
+	}
+	return (1);
+}
+
+int
+cgroup_signal_all(const char *dir, int sig)
+{
+	pid_t *pids;
+	size_t n, i;
+	int count = 0;
+
+	if (cgroup_read_pids(dir, &pids, &n) == -1)
+		return (-1);
+	for (i = 0; i < n; i++)
+		count += cgroup_signal_one(pids[i], sig);
+	free(pids);
+	return (count);
+}
+
+static int64_t
+cgroup_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+cgroup_sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+int
+cgroup_kill_rounds(const char *dir)
+{
+	pid_t *pids, *seen = NULL;
+	size_t n, nseen = 0, i, j;
+	int64_t deadline = cgroup_now_ms() + CGROUP_WAIT_MS;
+	int rc = -1;
+
+	for (;;) {
+		if (cgroup_read_pids(dir, &pids, &n) == -1)
+			goto out;
+		if (n == 0) {
+			free(pids);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < nseen && seen[j] != pids[i]; j++)
+				;
+			if (cgroup_signal_one(pids[i], SIGKILL) && j == nseen) {
+				seen = xreallocarray(
+				    seen, nseen + 1, sizeof(*seen));
+				seen[nseen++] = pids[i];
+			}
+		}
+		free(pids);
+		if (cgroup_now_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			goto out;
+		}
+		cgroup_sleep_ms(1);
+	}
+	rc = (int)nseen;
+out:
+	free(seen);
+	return (rc);
+}
+
+/* 1 if one line of text equals want. */
+static int
+cgroup_has_line(const char *text, const char *want)
+{
+	size_t wlen = strlen(want), llen;
+
+	while (*text != '\0') {
+		llen = strcspn(text, "\n");
+		if (llen == wlen && memcmp(text, want, wlen) == 0)
+			return (1);
+		text += llen;
+		if (*text == '\n')
+			text++;
+	}
+	return (0);
+}
+
+int
+cgroup_wait_line(
+    const char *dir, const char *file, const char *want, int timeout_ms)
+{
+	char buf[1024];
+	int64_t deadline = cgroup_now_ms() + timeout_ms;
+	int step = 1;
+
+	for (;;) {
+		if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+			return (-1);
+		if (cgroup_has_line(buf, want))
+			return (0);
+		if (cgroup_now_ms() >= deadline) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		cgroup_sleep_ms(step);
+		if (step < 16)
+			step *= 2;
+	}
+}
+
+int
+cgroup_mkdir(const char *dir, int *created)
+{
+	if (created != NULL)
+		*created = 0;
+	if (mkdir(dir, 0755) == 0) {
+		if (created != NULL)
+			*created = 1;
+		return (0);
+	}
+	return (errno == EEXIST ? 0 : -1);
+}
+
+int
+cgroup_rmdir(const char *dir)
+{
+	if (rmdir(dir) == -1 && errno != ENOENT)
+		return (-1);
+	return (0);
+}
+
+int
+cgroup_list_jobs(const char *sub, int64_t *ids, int n, int max)
+{
+	DIR *d;
+	struct dirent *de;
+	int64_t id;
+	int i;
+
+	if ((d = opendir(sub)) == NULL)
+		return (n);
+	while (n < max && (de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((id = cgroup_job_id(de->d_name)) == -1)
+			continue;
+		for (i = 0; i < n && ids[i] != id; i++)
+			;
+		if (i == n)
+			ids[n++] = id;
+	}
+	closedir(d);
+	return (n);
+}
+
+/* What the unified hierarchy offers our cgroup: "" if it is not there. */
+static void
+cgroup_v2_offers(const struct cgroup_env *env, char *buf, size_t len)
+{
+	char own[PATH_MAX];
+
+	buf[0] = '\0';
+	if (cgroup_locate(env, NULL, own, sizeof(own)) == -1 ||
+	    cgroup_read(own, "cgroup.controllers", buf, len) == -1)
+		buf[0] = '\0';
+}
+
+const struct cgroup_ops *
+cgroup_detect(const struct cgroup_env *env, struct serr *err)
+{
+	static const char *const v1_ctls[] = {
+	    "cpu", "cpuset", "memory", "pids", "freezer"};
+	struct cgroup_env e;
+	struct cgroup_mount *m;
+	const struct cgroup_ops *ops = NULL;
+	char offers[1024];
+	size_t i;
+	int v1 = 0, v2_all, v2_any;
+
+	cgroup_env_defaults(env, &e);
+	cgroup_v2_offers(&e, offers, sizeof(offers));
+	v2_all = cgroup_has_token(offers, "cpu") &&
+		 cgroup_has_token(offers, "memory") &&
+		 cgroup_has_token(offers, "pids");
+	v2_any = cgroup_has_token(offers, "cpu") ||
+		 cgroup_has_token(offers, "cpuset") ||
+		 cgroup_has_token(offers, "memory") ||
+		 cgroup_has_token(offers, "pids");
+	m = xmalloc(sizeof(*m));
+	for (i = 0; i < sizeof(v1_ctls) / sizeof(v1_ctls[0]); i++)
+		if (cgroup_find_mount(e.mountinfo, e.fs_root, v1_ctls[i], m) ==
+		    0)
+			v1 = 1;
+	free(m);
+
+	/*
+	 * The unified hierarchy wins when it has the three that matter; a
+	 * hybrid machine (this one) keeps them on v1; a v2 offering only
+	 * some still beats nothing.
+	 */
+	if (v2_all)
+		ops = &cgroup_v2_ops;
+	else if (v1)
+		ops = &cgroup_v1_ops;
+	else if (v2_any)
+		ops = &cgroup_v2_ops;
+	if (ops == NULL) {
+		serr_set(err, SERR_UNSATISFIABLE, NULL,
+		    "no cgroup controllers: neither the unified hierarchy nor v1 hierarchies offer cpu, cpuset, memory, pids or freezer");
+		return (NULL);
+	}
+	log_debug("cgroup %s (unified offers \"%s\")", ops->name, offers);
+	if (ops->init(&e, err) == -1)
+		return (NULL);
+	return (ops);
+}

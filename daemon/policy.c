@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Scheduling policies: a job's "sched" as the kernel's struct sched_attr,
+ * the raw sched_setattr/sched_getattr calls, and the admission books (RT
+ * budget handed to RT jobs' cgroups, SCHED_DEADLINE bandwidth). The books
+ * mirror the kernel's own arithmetic (to_ratio() with BW_SHIFT 20, less the
+ * fair server's per-CPU share) so that what they admit the kernel admits
+ * too. policy_apply() runs in a child
+ * between vfork-style clone and execve: it must stay async-signal-safe and
+ * never allocate, log or touch the books.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/policy.h"
+#include "daemon/xmalloc.h"
+#include "proto/errors.h"
+#include "proto/jobspec.h"
+#include "proto/util.h"
+
+#ifndef SCHED_BATCH
+#define SCHED_BATCH 3
+#endif
+#ifndef SCHED_IDLE
+#define SCHED_IDLE 5
+#endif
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6
+#endif
+#ifndef SCHED_FLAG_RESET_ON_FORK
+#define SCHED_FLAG_RESET_ON_FORK 0x01
+#endif
+
+/* The first published struct sched_attr; ours has no util_min/util_max. */
+#define POLICY_ATTR_SIZE_VER0 48
+
+_Static_assert(sizeof(struct policy_attr) == POLICY_ATTR_SIZE_VER0,
+    "struct policy_attr must match SCHED_ATTR_SIZE_VER0");
+
+/* The fair server's debugfs files (ns) and its default since Linux 6.12. */
+#define POLICY_FAIR_SERVER_DIR        "/sys/kernel/debug/sched/fair_server/cpu0"
+#define POLICY_FAIR_SERVER_RUNTIME_US 50000
+#define POLICY_FAIR_SERVER_PERIOD_US  1000000
+
+/* The kernel's fixed-point unit for bandwidth (kernel/sched/sched.h). */
+#define POLICY_BW_SHIFT 20
+#define POLICY_BW_UNIT  ((uint64_t)1 << POLICY_BW_SHIFT)
+
+/* One job's claim on the books. */
+struct policy_claim {
+	int64_t job;
+	int64_t rt_us;  /* RT budget handed to its cgroup */
+	uint64_t dl_bw; /* DEADLINE bandwidth, BW_UNIT = one CPU */
+	LIST_ENTRY(policy_claim) entry;
+};
+
+struct policy_books {
+	int64_t rt_pool_us;      /* 0: RT jobs need no budget */
+	int64_t rt_job_us;       /* each RT job's budget */
+	int dl_unlimited;        /* sched_rt_runtime_us is -1 */
+	uint64_t dl_cpu_bw;      /* DEADLINE capacity of one CPU */
+	uint64_t dl_reserved_bw; /* held by the kernel on each CPU */
+	int64_t rt_used_us;      /* sum of claims' rt_us */
+	uint64_t dl_used_bw;     /* sum of claims' dl_bw */
+	LIST_HEAD(, policy_claim) claims;
+};
+
+void
+policy_attr_from_spec(const struct job_sched *s, struct policy_attr *a)
+{
+	a->size = sizeof(*a);
+	a->sched_policy = SCHED_OTHER;
+	a->sched_flags = 0;
+	a->sched_nice = 0;
+	a->sched_priority = 0;
+	a->sched_runtime = 0;
+	a->sched_deadline = 0;
+	a->sched_period = 0;
+	if (s == NULL || !s->set)
+		return;
+	switch (s->policy) {
+	case POLICY_OTHER:
+	case POLICY_BATCH:
+		a->sched_policy =
+		    s->policy == POLICY_BATCH ? SCHED_BATCH : SCHED_OTHER;
+		a->sched_nice = s->has_nice ? s->nice : 0;
+		break;
+	case POLICY_IDLE:
+		a->sched_policy = SCHED_IDLE;
+		break;
+	case POLICY_FIFO:
+	case POLICY_RR:
+		a->sched_policy =
+		    s->policy == POLICY_RR ? SCHED_RR : SCHED_FIFO;
+		a->sched_priority = (uint32_t)s->priority;
+		break;
+	case POLICY_DEADLINE:
+		a->sched_policy = SCHED_DEADLINE;
+		a->sched_runtime = s->runtime_us * 1000;
+		a->sched_deadline = s->deadline_us * 1000;
+		a->sched_period = s->period_us * 1000;
+		break;
+	}
+	if (s->reset_on_fork)
+		a->sched_flags |= SCHED_FLAG_RESET_ON_FORK;
+}
+
+int
+policy_needed(const struct job_sched *s)
+{
+	return (s != NULL && s->set);
+}
+
+/* Async-signal-safe: one raw syscall, errno left as the kernel set it. */
+int
+policy_apply(const struct policy_attr *a)
+{
+	return (syscall(SYS_sched_setattr, 0, a, 0) == -1 ? -1 : 0);
+}
+
+int
+policy_get(pid_t pid, struct policy_attr *a)
+{
+	return (
+	    syscall(SYS_sched_getattr, pid, a, sizeof(*a), 0) == -1 ? -1 : 0);
+}
+
+const char *
+policy_kernel_name(uint32_t policy)
+{
+	switch (policy) {
+	case SCHED_OTHER:
+		return ("other");
+	case SCHED_FIFO:
+		return ("fifo");
+	case SCHED_RR:
+		return ("rr");
+	case SCHED_BATCH:
+		return ("batch");
+	case SCHED_IDLE:
+		return ("idle");
+	case SCHED_DEADLINE:
+		return ("deadline");
+	}
+	return ("unknown");
+}
+
+/* The kernel's to_ratio(): runtime/period in BW_UNITs, rounded down. */
+static uint64_t
+policy_to_ratio(uint64_t period, uint64_t runtime)
+{
+	if (period == 0)
+		return (0);
+	return ((runtime << POLICY_BW_SHIFT) / period);
+}
+
+/* A bandwidth as a percentage of one CPU, "10%" or "12.5%" (rounded). */
+static const char *
+policy_bw_pct(uint64_t bw, char *buf, size_t len)
+{
+	uint64_t hundredths;
+
+	hundredths = (bw * 10000 + POLICY_BW_UNIT / 2) >> POLICY_BW_SHIFT;
+	if (hundredths % 100 == 0)
+		snprintf(buf, len, "%" PRIu64 "%%", hundredths / 100);
+	else if (hundredths % 10 == 0)
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%%",
+		    hundredths / 100, hundredths % 100 / 10);
+	else
+		snprintf(buf, len, "%" PRIu64 ".%02" PRIu64 "%%",
+		    hundredths / 100, hundredths % 100);
+	return (buf);
+}
+
+struct policy_books *
+policy_books_new(int64_t rt_period_us, int64_t rt_runtime_us,
+    int64_t rt_pool_us, int64_t rt_job_us)
+{
+	struct policy_books *b;
+
+	b = xcalloc(1, sizeof(*b));
+	b->rt_pool_us = rt_pool_us > 0 ? rt_pool_us : 0;
+	b->rt_job_us = rt_job_us > 0 ? rt_job_us : 0;
+	/* sched_rt_runtime_us -1: the kernel admits any DEADLINE task. */
+	b->dl_unlimited = rt_runtime_us < 0;
+	if (!b->dl_unlimited && rt_period_us > 0)
+		b->dl_cpu_bw = policy_to_ratio((uint64_t)rt_period_us * 1000,
+		    (uint64_t)rt_runtime_us * 1000);
+	LIST_INIT(&b->claims);
+	return (b);
+}
+
+void
+policy_books_free(struct policy_books *b)
+{
+	struct policy_claim *c;
+
+	if (b == NULL)
+		return;
+	while ((c = LIST_FIRST(&b->claims)) != NULL) {
+		LIST_REMOVE(c, entry);
+		free(c);
+	}
+	free(b);
+}
+
+void
+policy_books_reserve_dl(
+    struct policy_books *b, int64_t runtime_us, int64_t period_us)
+{
+	b->dl_reserved_bw = 0;
+	if (runtime_us > 0 && period_us > 0)
+		b->dl_reserved_bw = policy_to_ratio(
+		    (uint64_t)period_us * 1000, (uint64_t)runtime_us * 1000);
+}
+
+/* One debugfs value in ns, as us; -1 if unreadable. */
+static int64_t
+policy_read_ns_as_us(const char *path)
+{
+	char buf[32];
+	const char *errstr;
+	ssize_t n;
+	long long v;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (n <= 0)
+		return (-1);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	v = util_strtonum(buf, 0, INT64_MAX, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	return ((int64_t)(v / 1000));
+}
+
+int
+policy_dl_server_probe(int64_t *runtime_us, int64_t *period_us)
+{
+	struct utsname u;
+	int64_t rt, per;
+	int major = 0, minor = 0;
+
+	rt = policy_read_ns_as_us(POLICY_FAIR_SERVER_DIR "/runtime");
+	per = policy_read_ns_as_us(POLICY_FAIR_SERVER_DIR "/period");
+	if (rt >= 0 && per > 0) {
+		*runtime_us = rt;
+		*period_us = per;
+		return (1);
+	}
+	/* debugfs is not mounted: the fair server came with 6.12. */
+	*runtime_us = 0;
+	*period_us = 0;
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major > 6 || (major == 6 && minor >= 12))) {
+		*runtime_us = POLICY_FAIR_SERVER_RUNTIME_US;
+		*period_us = POLICY_FAIR_SERVER_PERIOD_US;
+	}
+	return (0);
+}
+
+static struct policy_claim *
+policy_claim_find(const struct policy_books *b, int64_t job)
+{
+	struct policy_claim *c;
+
+	LIST_FOREACH (c, &b->claims, entry) {
+		if (c->job == job)
+			return (c);
+	}
+	return (NULL);
+}
+
+int
+policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
+    int ncpus, int64_t *rt_us, struct serr *err)
+{
+	struct policy_claim *old, *c;
+	int64_t rt = 0, rt_free;
+	uint64_t dl = 0, cap = 0, dl_used;
+	char want[32], left[32], total[32], cpu[32], rsv[32];
+	char note[128];
+
+	*rt_us = 0;
+	old = policy_claim_find(b, job);
+	/* The old claim is not counted against its own replacement. */
+	rt_free = b->rt_pool_us - b->rt_used_us + (old ? old->rt_us : 0);
+	dl_used = b->dl_used_bw - (old ? old->dl_bw : 0);
+
+	if (s != NULL && s->set &&
+	    (s->policy == POLICY_FIFO || s->policy == POLICY_RR) &&
+	    b->rt_pool_us > 0) {
+		if (b->rt_job_us > rt_free) {
+			serr_set(err, SERR_UNSATISFIABLE, "sched.policy",
+			    "RT budget exhausted: %" PRId64 " us of %" PRId64
+			    " left in the pool (each RT job needs %" PRId64
+			    " us)",
+			    rt_free, b->rt_pool_us, b->rt_job_us);
+			return (-1);
+		}
+		rt = b->rt_job_us;
+	}
+	if (s != NULL && s->set && s->policy == POLICY_DEADLINE) {
+		if (ncpus <= 0) {
+			serr_set(err, SERR_UNSATISFIABLE, "cpus",
+			    "DEADLINE needs at least one CPU to run on, the "
+			    "job has %d",
+			    ncpus);
+			return (-1);
+		}
+		dl = policy_to_ratio(s->period_us * 1000, s->runtime_us * 1000);
+		if (b->dl_cpu_bw > b->dl_reserved_bw)
+			cap = (b->dl_cpu_bw - b->dl_reserved_bw) *
+			      (uint64_t)ncpus;
+		if (!b->dl_unlimited && dl_used + dl > cap) {
+			note[0] = '\0';
+			if (b->dl_reserved_bw > 0)
+				snprintf(note, sizeof(note),
+				    " (%s per CPU less %s for the kernel's "
+				    "fair server)",
+				    policy_bw_pct(
+					b->dl_cpu_bw, cpu, sizeof(cpu)),
+				    policy_bw_pct(
+					b->dl_reserved_bw, rsv, sizeof(rsv)));
+			serr_set(err, SERR_UNSATISFIABLE, "sched.runtime_us",
+			    "DEADLINE bandwidth exhausted: the job asks %s, %s "
+			    "of %s is left on %d CPU%s%s",
+			    policy_bw_pct(dl, want, sizeof(want)),
+			    policy_bw_pct(dl_used < cap ? cap - dl_used : 0,
+				left, sizeof(left)),
+			    policy_bw_pct(cap, total, sizeof(total)), ncpus,
+			    ncpus == 1 ? "" : "s", note);
+			return (-1);
+		}
+	}
+
+	policy_release(b, job);
+	if (rt == 0 && dl == 0)
+		return (0);
+	c = xcalloc(1, sizeof(*c));
+	c->job = job;
+	c->rt_us = rt;
+	c->dl_bw = dl;
+	LIST_INSERT_HEAD(&b->claims, c, entry);
+	b->rt_used_us += rt;
+	b->dl_used_bw += dl;
+	*rt_us = rt;
+	return (0);
+}
+
+void
+policy_release(struct policy_books *b, int64_t job)
+{
+	struct policy_claim *c;
+
+	if ((c = policy_claim_find(b, job)) == NULL)
+		return;
+	b->rt_used_us -= c->rt_us;
+	b->dl_used_bw -= c->dl_bw;
+	LIST_REMOVE(c, entry);
+	free(c);
+}
+
+int64_t
+policy_rt_used(const struct policy_books *b)
+{
+	return (b->rt_used_us);
+}

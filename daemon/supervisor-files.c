@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Start order and job files: the "after" graph (unknown names and cycles
+ * refused up front, queued jobs started once their dependencies run, the
+ * reverse order at shutdown) and reloading the job-file directory. Jobs
+ * created through the API are never touched by a reload.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "daemon/schedd.h"
+#include "daemon/job.h"
+#include "daemon/jobfiles.h"
+#include "daemon/log.h"
+#include "daemon/store.h"
+#include "daemon/supervisor.h"
+#include "daemon/supervisor-int.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
+
+/* Dependencies ("after") */
+
+struct job *
+sup_find_name(struct supervisor *sup, const char *name)
+{
+	struct job *job;
+
+	TAILQ_FOREACH (job, &sup->jobs, entry)
+		if (strcmp(job->name, name) == 0)
+			return (job);
+	return (NULL);
+}
+
+/*
+ * Would job `name` with spec's "after" list close a cycle? Walks the
+ * existing jobs' lists (the job itself uses the new spec). Depth-bounded
+ * by the number of jobs, so a cycle among others cannot loop us.
+ */
+static int
+sup_reaches(struct supervisor *sup, const char *name,
+    const struct job_spec *spec, const char *from, size_t depth)
+{
+	const struct job_spec *s;
+	struct job *j;
+	size_t i;
+
+	if (strcmp(from, name) == 0)
+		return (1);
+	if (depth > sup->njobs + 1)
+		return (0);
+	if ((j = sup_find_name(sup, from)) == NULL)
+		return (0);
+	s = &j->spec;
+	for (i = 0; i < s->nafter; i++) {
+		if (strcmp(s->after[i], name) == 0 ||
+		    sup_reaches(sup, name, spec, s->after[i], depth + 1))
+			return (1);
+	}
+	return (0);
+}
+
+/* Every name in "after" must name a job, and none may lead back. */
+int
+sup_check_after(struct supervisor *sup, const char *name,
+    const struct job_spec *spec, struct serr *err)
+{
+	char field[32];
+	size_t i;
+
+	for (i = 0; i < spec->nafter; i++) {
+		snprintf(field, sizeof(field), "after[%zu]", i);
+		if (name != NULL && strcmp(spec->after[i], name) == 0) {
+			serr_set(err, SERR_UNSATISFIABLE, field,
+			    "a job cannot start after itself");
+			return (-1);
+		}
+		if (sup_find_name(sup, spec->after[i]) == NULL) {
+			serr_set(err, SERR_UNSATISFIABLE, field,
+			    "no job named %s", spec->after[i]);
+			return (-1);
+		}
+		if (name != NULL &&
+		    sup_reaches(sup, name, spec, spec->after[i], 0)) {
+			serr_set(err, SERR_UNSATISFIABLE, field,
+			    "%s already starts after %s: that is a cycle",
+			    spec->after[i], name);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* 1 if every dependency runs; else the first that does not, in buf. */
+int
+sup_deps_running(
+    struct supervisor *sup, const struct job *job, char *buf, size_t len)
+{
+	struct job *d;
+	size_t i;
+
+	for (i = 0; i < job->spec.nafter; i++) {
+		d = sup_find_name(sup, job->spec.after[i]);
+		if (d == NULL || d->state != JOB_RUNNING) {
+			snprintf(buf, len, "waiting for %s (%s)",
+			    job->spec.after[i],
+			    d == NULL ? "no such job"
+				      : job_state_name(d->state));
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/* Start queued jobs whose dependencies now run (from the loop). */
+static void
+sup_queue_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+	struct job *job, *tj;
+	struct serr err;
+	char why[RUN_ERROR_MAX];
+	int again = 1, cpu_blocked;
+
+	(void)fd;
+	(void)what;
+	sup->queue_kicked = 0;
+	while (again && !sup->shutting_down) {
+		again = 0;
+		/* Jobs waiting for CPUs start strictly in order: one that
+		 * still cannot have its CPUs holds back those after it. */
+		cpu_blocked = 0;
+		TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
+			if (job->state != JOB_QUEUED ||
+			    !sup_deps_running(sup, job, why, sizeof(why)) ||
+			    (cpu_blocked && job->queued_for_cpus))
+				continue;
+			serr_clear(&err);
+			act_spawn(sup, job, &err);
+			if (job->state == JOB_RUNNING)
+				again = 1;
+			else if (job->state == JOB_QUEUED &&
+				 job->queued_for_cpus)
+				cpu_blocked = 1;
+		}
+	}
+	sup->nqueued_hint = 0;
+	TAILQ_FOREACH (job, &sup->jobs, entry)
+		if (job->state == JOB_QUEUED)
+			sup->nqueued_hint++;
+}
+
+void
+sup_queue_kick(struct supervisor *sup)
+{
+	if (sup->queue_kicked)
+		return;
+	sup->queue_kicked = 1;
+	event_base_once(
+	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_run, sup, NULL);
+}
+
+/* 1 if a job that is still running lists job in its "after". */
+int
+sup_has_running_dependents(struct supervisor *sup, const struct job *job)
+{
+	struct job *j;
+	size_t i;
+
+	TAILQ_FOREACH (j, &sup->jobs, entry) {
+		if (j->state != JOB_RUNNING && j->state != JOB_PAUSED &&
+		    j->state != JOB_STOPPING && j->state != JOB_STARTING)
+			continue;
+		for (i = 0; i < j->spec.nafter; i++)
+			if (strcmp(j->spec.after[i], job->name) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+/* Reload */
+
+#define FILE_PREFIX "file:"
+
+static int
+sup_source_is(const struct job *job, const char *path)
+{
+	return (strncmp(job->source, FILE_PREFIX, 5) == 0 &&
+		strcmp(job->source + 5, path) == 0);
+}
+
+/* Replace job's spec with a changed file's; applied at the next start. */
+static int
+sup_update_spec(struct supervisor *sup, struct job *job,
+    const struct jobfile *f, struct serr *err)
+{
+	struct job_spec spec;
+	struct store_event ev;
+	char *etext = NULL;
+
+	jobspec_init(&spec);
+	if (jobspec_copy(&spec, &f->spec) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
+		return (-1);
+	}
+	if (store_begin(sup->st, err) == -1)
+		goto fail;
+	if (store_job_update_spec(sup->st, job->id, f->canonical, job->source,
+		now_ms(), err) == -1 ||
+	    sup_event_write(sup, &ev, job, 0, "updated",
+		json_pack("{s:s}", "path", f->path), &etext, err) == -1 ||
+	    store_commit(sup->st, err) == -1) {
+		store_rollback(sup->st);
+		free(etext);
+		goto fail;
+	}
+	jobspec_free(&job->spec);
+	job->spec = spec;
+	job->updated_ms = now_ms();
+	log_info("%s: spec updated from %s (applies at the next start)",
+	    job->name, f->path);
+	sup_event_announce(sup, &ev);
+	free(etext);
+	return (0);
+fail:
+	jobspec_free(&spec);
+	return (-1);
+}
+
+static int
+sup_file_wanted(const struct jobfile *files, int n, const struct job *job)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (sup_source_is(job, files[i].path))
+			return (1);
+	return (0);
+}
+
+int
+supervisor_reload(struct supervisor *sup, const char *dir, int boot,
+    void (*report)(void *, enum sup_reload_what, const char *, const char *,
+	const struct serr *),
+    void *arg, struct serr *err)
+{
+	struct jobfile *files;
+	struct job *job, *tj;
+	struct serr ferr;
+	char source[PATH_MAX + 8], *canon;
+	json_t *j;
+	int n, i, progress, *done;
+
+	if ((n = jobfiles_scan(dir, &files, err)) < 0)
+		return (-1);
+	done = xcalloc((size_t)n + 1, sizeof(*done));
+
+	/* Jobs whose file is gone (files that are bad keep their job). */
+	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
+		char name[JOBSPEC_NAME_MAX + 1];
+
+		if (strncmp(job->source, FILE_PREFIX, 5) != 0 ||
+		    sup_file_wanted(files, n, job) || job->delete_pending)
+			continue;
+		util_strlcpy(name, job->name, sizeof(name));
+		serr_clear(&ferr);
+		if (supervisor_job_delete(sup, job, 1, &ferr) == -1)
+			report(arg, SUP_RELOAD_ERROR, name, NULL, &ferr);
+		else
+			report(arg, SUP_RELOAD_REMOVED, name, NULL, NULL);
+	}
+
+	/* Bad files, name clashes, unchanged and changed specs. */
+	for (i = 0; i < n; i++) {
+		struct jobfile *f = &files[i];
+
+		if (!f->ok) {
+			report(arg, SUP_RELOAD_ERROR, NULL, f->path, &f->err);
+			done[i] = 1;
+			continue;
+		}
+		if ((job = sup_find_name(sup, f->spec.name)) == NULL)
+			continue;
+		done[i] = 1;
+		if (!sup_source_is(job, f->path)) {
+			serr_set(&ferr, SERR_CONFLICT, "name",
+			    "job %s already exists (source %s)", job->name,
+			    job->source);
+			report(
+			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
+			continue;
+		}
+		canon = NULL;
+		if ((j = jobspec_to_json(&job->spec)) != NULL)
+			canon = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+		serr_clear(&ferr);
+		if (canon != NULL && strcmp(canon, f->canonical) == 0) {
+			report(arg, SUP_RELOAD_UNCHANGED, job->name, f->path,
+			    NULL);
+		} else if (sup_check_supported(sup, &f->spec, &ferr) == -1 ||
+			   sup_check_after(sup, job->name, &f->spec, &ferr) ==
+			       -1 ||
+			   sup_update_spec(sup, job, f, &ferr) == -1) {
+			report(
+			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
+		} else
+			report(
+			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
+		free(canon);
+		if (boot && job->spec.start && !job_state_active(job->state) &&
+		    !sup->shutting_down) {
+			job->retries = 0;
+			act_spawn(sup, job, &ferr);
+		}
+	}
+
+	/* New files, dependencies first: a pass creates every file whose
+	 * "after" names exist; what is left after a pass without progress
+	 * names unknown jobs or a cycle. */
+	do {
+		progress = 0;
+		for (i = 0; i < n; i++) {
+			struct job_spec *spec = &files[i].spec;
+			size_t k;
+			int ready = 1;
+
+			if (done[i])
+				continue;
+			for (k = 0; k < spec->nafter; k++)
+				if (sup_find_name(sup, spec->after[k]) == NULL)
+					ready = 0;
+			if (!ready)
+				continue;
+			done[i] = 1;
+			progress = 1;
+			snprintf(source, sizeof(source), FILE_PREFIX "%s",
+			    files[i].path);
+			serr_clear(&ferr);
+			if (supervisor_job_create(
+				sup, spec, source, &job, &ferr) == -1)
+				report(arg, SUP_RELOAD_ERROR, spec->name,
+				    files[i].path, &ferr);
+			else
+				report(arg, SUP_RELOAD_ADDED, job->name,
+				    files[i].path, NULL);
+		}
+	} while (progress);
+	for (i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		serr_set(&ferr, SERR_UNSATISFIABLE, "after",
+		    "unknown job in \"after\", or a cycle among job files");
+		report(arg, SUP_RELOAD_ERROR, files[i].spec.name, files[i].path,
+		    &ferr);
+	}
+	free(done);
+	jobfiles_free(files, n);
+	return (0);
+}

@@ -1,0 +1,909 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A job's resources: its cgroups, its CPUs (an explicit list, an exclusive
+ * grant, or the shared pool, whose cpusets shrink and grow as grants come
+ * and go) and its scheduling policy with admission. What can never be
+ * granted is refused when the job is created (422 with the reason); what
+ * cannot be granted now queues the job. Without a cgroup backend jobs run
+ * without cgroups, and what needs them is refused.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "daemon/schedd.h"
+#include "daemon/cgroup.h"
+#include "daemon/conf.h"
+#include "daemon/cpus.h"
+#include "daemon/log.h"
+#include "daemon/policy.h"
+#include "daemon/procfs.h"
+#include "daemon/store.h"
+#include "daemon/supervisor.h"
+#include "daemon/supervisor-int.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
+
+/* 1 if the backend offers the controller (a whole word of its list). */
+static int
+has_ctl(const struct cgroup_ops *cg, const char *ctl)
+{
+	const char *p, *list;
+	size_t n = strlen(ctl);
+
+	if (cg == NULL)
+		return (0);
+	for (list = p = cg->controllers(); (p = strstr(p, ctl)) != NULL;
+	     p += n) {
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return (1);
+	}
+	return (0);
+}
+
+struct sup_res {
+	const struct cgroup_ops *cg; /* NULL: no cgroups */
+	struct cpus *cpus;           /* NULL: topology unreadable */
+	struct policy_books *books;
+	int rt_groups; /* RT jobs need a cgroup budget */
+};
+
+/* What this machine's kernel allows for RT tasks, per period. */
+static void
+read_rt_limits(int64_t *period, int64_t *runtime)
+{
+	FILE *f;
+	long long v;
+
+	*period = 1000000;
+	*runtime = 950000;
+	if ((f = fopen("/proc/sys/kernel/sched_rt_period_us", "re")) != NULL) {
+		if (fscanf(f, "%lld", &v) == 1 && v > 0)
+			*period = v;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "re")) != NULL) {
+		if (fscanf(f, "%lld", &v) == 1)
+			*runtime = v < 0 ? *period : v;
+		fclose(f);
+	}
+}
+
+/* The daemon's own CPUs: its affinity (what its cpuset allows). */
+static void
+own_cpus(struct cpulist *cl)
+{
+	cpu_set_t set;
+	int i;
+
+	cpulist_zero(cl);
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return;
+	for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
+		if (CPU_ISSET(i, &set))
+			cpulist_set(cl, (unsigned int)i);
+}
+
+/* Books with the kernel's own DEADLINE share (its fair server, 6.12+)
+ * taken off every CPU, so that we never admit what it would refuse. */
+static struct policy_books *
+new_books(struct supervisor *sup, int64_t period, int64_t runtime)
+{
+	struct policy_books *b;
+	int64_t dl_rt, dl_period;
+
+	b = policy_books_new(period, runtime,
+	    sup->res->rt_groups ? sup->sd->conf->rt_pool_us : 0,
+	    sup->sd->conf->rt_job_us);
+	if (policy_dl_server_probe(&dl_rt, &dl_period) == 0 && dl_rt > 0)
+		policy_books_reserve_dl(b, dl_rt, dl_period);
+	return (b);
+}
+
+int
+sup_res_init(struct supervisor *sup, struct serr *err)
+{
+	struct config *conf = sup->sd->conf;
+	struct sup_res *r;
+	struct cgroup_env env;
+	struct cpulist mine;
+	struct serr e;
+	struct stat sb;
+	int64_t period, runtime;
+
+	r = xcalloc(1, sizeof(*r));
+	sup->res = r;
+	memset(&env, 0, sizeof(env));
+	env.fs_root = "/sys/fs/cgroup";
+	env.self_cgroup = "/proc/self/cgroup";
+	env.mountinfo = "/proc/self/mountinfo";
+	env.subtree = conf->cgroup_root;
+	env.move_self = 1;
+	serr_clear(&e);
+	if ((r->cg = cgroup_detect(&env, &e)) == NULL)
+		log_warnx("no usable cgroups (%s): jobs run without them",
+		    e.message[0] != '\0' ? e.message : "none found");
+	else
+		log_info(
+		    "cgroup %s backend: %s", r->cg->name, r->cg->controllers());
+	r->rt_groups = r->cg != NULL && strcmp(r->cg->name, "v1") == 0 &&
+		       has_ctl(r->cg, "cpu") &&
+		       stat("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", &sb) == 0;
+
+	own_cpus(&mine);
+	serr_clear(&e);
+	if ((r->cpus = cpus_new("/sys/devices/system/cpu",
+		 "/sys/devices/system/node", &mine, conf->shared_cpus_min,
+		 &e)) == NULL)
+		log_warnx("CPU topology: %s", e.message);
+	read_rt_limits(&period, &runtime);
+	r->books = new_books(sup, period, runtime);
+	(void)err;
+	return (0);
+}
+
+/* Destroy whatever job cgroups remain, then our subtree. */
+void
+sup_res_free(struct supervisor *sup)
+{
+	struct sup_res *r = sup->res;
+	struct serr e;
+	int64_t ids[1024];
+	int n, i;
+
+	if (r == NULL)
+		return;
+	if (r->cg != NULL) {
+		n = r->cg->list(ids, 1024);
+		for (i = 0; i < n; i++) {
+			r->cg->kill(ids[i], SIGKILL, &e);
+			if (r->cg->destroy(ids[i], &e) == -1)
+				log_warnx("cgroup of job %" PRId64 ": %s",
+				    ids[i], e.message);
+		}
+		r->cg->fini();
+	}
+	cpus_free(r->cpus);
+	policy_books_free(r->books);
+	free(r);
+	sup->res = NULL;
+}
+
+static int
+sched_is_rt(const struct job_spec *s)
+{
+	return (s->sched.set && (s->sched.policy == POLICY_FIFO ||
+				    s->sched.policy == POLICY_RR));
+}
+
+static int
+sched_is_dl(const struct job_spec *s)
+{
+	return (s->sched.set && s->sched.policy == POLICY_DEADLINE);
+}
+
+int
+sup_res_check(
+    struct supervisor *sup, const struct job_spec *spec, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+	struct cpulist want;
+	const char *why;
+	int ncpus;
+	int64_t rt;
+
+	if (spec->limits.set &&
+	    (r->cg == NULL ||
+		(spec->limits.memory_max != 0 && !has_ctl(r->cg, "memory")) ||
+		(spec->limits.pids_max != 0 && !has_ctl(r->cg, "pids")))) {
+		serr_set(err, SERR_UNSATISFIABLE, "limits",
+		    "limits need cgroup controllers this machine does not give "
+		    "schedd");
+		return (-1);
+	}
+	if (spec->cpus != NULL) {
+		if (cpulist_parse(spec->cpus, &want, 0, &why) == -1) {
+			serr_set(err, SERR_INVALID, "cpus", "%s", why);
+			return (-1);
+		}
+		if (r->cpus == NULL) {
+			serr_set(err, SERR_UNSATISFIABLE, "cpus",
+			    "the CPU topology could not be read");
+			return (-1);
+		}
+		if (cpus_check_list(r->cpus, &want, err) == -1)
+			return (-1);
+	}
+	if (spec->exclusive_cpus > 0 &&
+	    (r->cpus == NULL || cpus_grant_possible(r->cpus,
+				    spec->exclusive_cpus, err) == -1)) {
+		if (r->cpus == NULL)
+			serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
+			    "the CPU topology could not be read");
+		return (-1);
+	}
+	if (sched_is_dl(spec) &&
+	    (spec->cpus != NULL || spec->exclusive_cpus > 0)) {
+		serr_set(err, SERR_UNSATISFIABLE, "sched.policy",
+		    "a DEADLINE job cannot be pinned: the kernel refuses "
+		    "SCHED_DEADLINE for a task whose CPUs are a strict subset of "
+		    "its root domain, and schedd does not make exclusive cpuset "
+		    "partitions; leave cpus and exclusive_cpus unset");
+		return (-1);
+	}
+	if (sched_is_rt(spec) && r->rt_groups == 0 && r->cg == NULL &&
+	    geteuid() != 0) {
+		serr_set(err, SERR_UNSATISFIABLE, "sched.policy",
+		    "real-time policies need privilege schedd does not have");
+		return (-1);
+	}
+	/* A dry run of admission: what can never fit is refused now. */
+	if (sched_is_rt(spec) || sched_is_dl(spec)) {
+		struct policy_books *probe;
+		int64_t period, runtime;
+
+		read_rt_limits(&period, &runtime);
+		probe = new_books(sup, period, runtime);
+		ncpus = r->cpus != NULL
+			    ? (int)cpulist_count(cpus_shared(r->cpus))
+			    : 1;
+		if (policy_admit(probe, 0, &spec->sched, ncpus, &rt, err) ==
+		    -1) {
+			policy_books_free(probe);
+			return (-1);
+		}
+		policy_books_free(probe);
+		/* And against what is admitted now. */
+		if (policy_admit(r->books, -1, &spec->sched, ncpus, &rt, err) ==
+		    -1)
+			return (-1);
+		policy_release(r->books, -1);
+	}
+	return (0);
+}
+
+/* Shared-pool jobs follow the pool: set their cpusets to it. */
+static void
+sup_res_repool(struct supervisor *sup)
+{
+	struct sup_res *r = sup->res;
+	const struct cpulist *shared;
+	struct job *job;
+	struct serr e;
+	char buf[4096];
+
+	if (r->cg == NULL || r->cpus == NULL)
+		return;
+	shared = cpus_shared(r->cpus);
+	if (cpulist_format(shared, buf, sizeof(buf)) == -1)
+		return;
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
+		if (!job->has_cgroup || job->spec.cpus != NULL ||
+		    job->spec.exclusive_cpus > 0)
+			continue;
+		if (r->cg->set_cpus(job->id, buf, &e) == -1)
+			log_warnx(
+			    "%s: cpuset %s: %s", job->name, buf, e.message);
+		job->cpuset = *shared;
+		job->cpuset_valid = 1;
+	}
+}
+
+/* 1 if a running DEADLINE job would lose CPUs when the pool shrinks. */
+static int
+dl_on_shared_pool(struct supervisor *sup)
+{
+	struct job *job;
+
+	TAILQ_FOREACH (job, &sup->jobs, entry)
+		if (sched_is_dl(&job->spec) &&
+		    (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
+			job->state == JOB_STOPPING))
+			return (1);
+	return (0);
+}
+
+/*
+ * Did the job's cgroup see an OOM kill since we last looked? Then record
+ * it on the run and as an "oom" event. Returns 1 if it did.
+ */
+int
+sup_res_oom_poll(struct supervisor *sup, struct job *job)
+{
+	struct cgroup_usage u;
+
+	if (sup->res->cg == NULL || !job->has_cgroup ||
+	    sup->res->cg->usage(job->id, &u) == -1 ||
+	    u.oom_kills <= job->oom_base)
+		return (0);
+	job->oom_base = u.oom_kills;
+	job->run.oom_killed = 1;
+	log_warnx("%s: OOM kill in its cgroup (%" PRId64 " so far)", job->name,
+	    u.oom_kills);
+	sup_change(sup, job, job->state, RUN_NONE, "oom",
+	    json_pack("{s:I, s:I}", "oom_kills", (json_int_t)u.oom_kills,
+		"memory_max", (json_int_t)job->spec.limits.memory_max));
+	return (1);
+}
+
+static void
+sup_res_oom_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	uint64_t buf;
+	ssize_t n;
+
+	(void)what;
+	do
+		n = read(fd, &buf, sizeof(buf));
+	while (n == -1 && errno == EINTR);
+	sup_res_oom_poll(job->sup, job);
+}
+
+/*
+ * An exclusive CPU is used by nothing else schedd runs: a pinned job's
+ * list must not hold a granted CPU, and a grant must not take a CPU a
+ * running pinned job uses. On a clash, why says which and the job queues.
+ */
+static int
+pinned_clash(struct supervisor *sup, const struct job *self,
+    const struct cpulist *set, char *why, size_t whylen)
+{
+	const struct cpus *c = sup->res->cpus;
+	struct cpu_info ci;
+	struct job *j;
+	unsigned int cpu;
+
+	for (cpu = 0; c != NULL && cpu < CPULIST_MAX; cpu++) {
+		if (!cpulist_isset(set, cpu))
+			continue;
+		if (self->spec.cpus != NULL &&
+		    cpus_info(c, (int)cpu, &ci) == 0 && ci.granted_to != 0 &&
+		    ci.granted_to != self->id) {
+			snprintf(why, whylen,
+			    "waiting for CPU %u: it is granted "
+			    "exclusively to job %lld",
+			    cpu, (long long)ci.granted_to);
+			return (1);
+		}
+		if (self->spec.exclusive_cpus == 0)
+			continue;
+		TAILQ_FOREACH (j, &sup->jobs, entry) {
+			if (j == self || j->spec.cpus == NULL ||
+			    !j->cpuset_valid ||
+			    !cpulist_isset(&j->cpuset, cpu) ||
+			    (j->state != JOB_RUNNING &&
+				j->state != JOB_PAUSED &&
+				j->state != JOB_STOPPING))
+				continue;
+			snprintf(why, whylen,
+			    "waiting for %d exclusive CPUs: "
+			    "CPU %u is pinned by job %s",
+			    self->spec.exclusive_cpus, cpu, j->name);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* The CPUs running pinned jobs use: grants keep away from them. */
+static void
+pinned_cpus(struct supervisor *sup, struct cpulist *out)
+{
+	struct job *j;
+	unsigned int x;
+
+	cpulist_zero(out);
+	TAILQ_FOREACH (j, &sup->jobs, entry) {
+		if (j->spec.cpus == NULL || !j->cpuset_valid ||
+		    (j->state != JOB_RUNNING && j->state != JOB_PAUSED &&
+			j->state != JOB_STOPPING))
+			continue;
+		for (x = 0; x < CPULIST_MAX; x++)
+			if (cpulist_isset(&j->cpuset, x))
+				cpulist_set(out, x);
+	}
+}
+
+int
+sup_res_prepare(struct supervisor *sup, struct job *job,
+    struct sup_spawn_res *sr, char *why, size_t whylen, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+	struct cpulist set, avoid;
+	struct cgroup_usage u;
+	const char *w;
+	char buf[4096];
+	int ncpus, i, dirfd = -1;
+	int64_t rt_us = 0;
+
+	memset(sr, 0, sizeof(*sr));
+	sr->nfds = 0;
+	job->cpuset_valid = 0;
+	job->queued_for_cpus = 0;
+
+	/* CPUs. */
+	if (job->spec.cpus != NULL) {
+		if (cpulist_parse(job->spec.cpus, &set, 0, &w) == -1 ||
+		    (r->cpus != NULL &&
+			cpus_check_list(r->cpus, &set, err) == -1))
+			return (-1);
+		if (pinned_clash(sup, job, &set, why, whylen)) {
+			job->queued_for_cpus = 1;
+			return (1);
+		}
+	} else if (job->spec.exclusive_cpus > 0) {
+		if (r->cpus == NULL) {
+			serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
+			    "the CPU topology could not be read");
+			return (-1);
+		}
+		if (cpus_granted(r->cpus, job->id, &set) == -1) {
+			if (cpus_grant_possible(
+				r->cpus, job->spec.exclusive_cpus, err) == -1)
+				return (-1);
+			if (dl_on_shared_pool(sup)) {
+				snprintf(why, whylen,
+				    "waiting for %d exclusive "
+				    "CPUs: a DEADLINE job runs on the shared "
+				    "pool",
+				    job->spec.exclusive_cpus);
+				job->queued_for_cpus = 1;
+				return (1);
+			}
+			pinned_cpus(sup, &avoid);
+			if (cpus_grant_avoid(r->cpus, job->id,
+				job->spec.exclusive_cpus, &avoid, &set,
+				err) == -1) {
+				snprintf(why, whylen,
+				    "waiting for %d exclusive "
+				    "CPUs: %s",
+				    job->spec.exclusive_cpus, err->message);
+				serr_clear(err);
+				job->queued_for_cpus = 1;
+				return (1);
+			}
+			if (pinned_clash(sup, job, &set, why, whylen)) {
+				cpus_release(r->cpus, job->id);
+				job->queued_for_cpus = 1;
+				return (1);
+			}
+			sup_res_repool(sup);
+		}
+	} else if (r->cpus != NULL)
+		set = *cpus_shared(r->cpus);
+	else
+		cpulist_zero(&set);
+	ncpus = (int)cpulist_count(&set);
+	if (ncpus > 0) {
+		job->cpuset = set;
+		job->cpuset_valid = 1;
+		CPU_ZERO(&sr->affinity);
+		for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
+			if (cpulist_isset(&set, (unsigned int)i))
+				CPU_SET(i, &sr->affinity);
+		/* A DEADLINE task must keep its whole root domain. */
+		sr->has_affinity = !sched_is_dl(&job->spec);
+	}
+
+	/* Policy and admission. */
+	if (job->spec.sched.set) {
+		if (policy_admit(r->books, job->id, &job->spec.sched,
+			ncpus > 0 ? ncpus : 1, &rt_us, err) == -1)
+			goto fail;
+		policy_attr_from_spec(&job->spec.sched, &sr->attr);
+		sr->has_attr = 1;
+	}
+
+	/* Cgroups. */
+	if (r->cg == NULL) {
+		if (job->spec.limits.set) {
+			serr_set(err, SERR_UNSATISFIABLE, "limits",
+			    "no cgroups: limits cannot be applied");
+			goto fail;
+		}
+		return (0);
+	}
+	if (r->cg->create(job->id, err) == -1)
+		goto fail;
+	job->has_cgroup = 1;
+	buf[0] = '\0';
+	if (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0)
+		cpulist_format(&set, buf, sizeof(buf));
+	else if (r->cpus != NULL)
+		cpulist_format(cpus_shared(r->cpus), buf, sizeof(buf));
+	if (r->cg->set_cpus(job->id, buf, err) == -1 ||
+	    r->cg->set_limits(job->id, &job->spec.limits, err) == -1 ||
+	    (r->rt_groups && r->cg->set_rt_runtime(job->id, rt_us, err) == -1))
+		goto fail;
+	if ((sr->nfds = r->cg->attach_fds(
+		 job->id, sr->fds, CGROUP_FDS_MAX, &dirfd, err)) == -1) {
+		sr->nfds = 0;
+		goto fail;
+	}
+	if (dirfd != -1)
+		close(dirfd);
+	job->oom_base =
+	    r->cg->usage(job->id, &u) == 0 && u.oom_kills > 0 ? u.oom_kills : 0;
+	return (0);
+fail:
+	sup_res_spawn_done(sup, job, sr);
+	sup_res_run_ended(sup, job);
+	return (-1);
+}
+
+void
+sup_res_spawn_done(
+    struct supervisor *sup, struct job *job, struct sup_spawn_res *sr)
+{
+	int i;
+
+	(void)sup;
+	(void)job;
+	for (i = 0; i < sr->nfds; i++)
+		close(sr->fds[i]);
+	sr->nfds = 0;
+}
+
+void
+sup_res_started(struct supervisor *sup, struct job *job)
+{
+	struct sup_res *r = sup->res;
+
+	if (r->cg == NULL || !job->has_cgroup || job->oom_ev != NULL)
+		return;
+	if ((job->oom_fd = r->cg->oom_fd(job->id)) == -1)
+		return;
+	job->oom_ev = event_new(sup->sd->base, job->oom_fd,
+	    EV_READ | EV_PERSIST, sup_res_oom_cb, job);
+	event_add(job->oom_ev, NULL);
+}
+
+/*
+ * The run is over: what is left of its tree is stopped (stop signal now,
+ * SIGKILL from the caller's timer if needed), its grant and policy claim
+ * are released, and queued jobs may now fit.
+ */
+void
+sup_res_run_ended(struct supervisor *sup, struct job *job)
+{
+	struct sup_res *r = sup->res;
+	struct cpulist held;
+
+	if (r->cpus != NULL && cpus_granted(r->cpus, job->id, &held) == 0) {
+		cpus_release(r->cpus, job->id);
+		sup_res_repool(sup);
+		sup_queue_kick(sup);
+	}
+	policy_release(r->books, job->id);
+	if (job->oom_ev != NULL) {
+		event_free(job->oom_ev);
+		job->oom_ev = NULL;
+	}
+	if (job->oom_fd != -1) {
+		close(job->oom_fd);
+		job->oom_fd = -1;
+	}
+}
+
+int
+sup_res_nprocs(struct supervisor *sup, const struct job *job)
+{
+	struct sup_res *r = sup->res;
+	pid_t pids[1];
+
+	if (r->cg == NULL || !job->has_cgroup)
+		return (-1);
+	return (r->cg->procs(job->id, pids, 1));
+}
+
+int
+sup_res_signal(struct supervisor *sup, struct job *job, int sig)
+{
+	struct sup_res *r = sup->res;
+	struct serr e;
+
+	if (r->cg == NULL || !job->has_cgroup)
+		return (-1);
+	return (r->cg->kill(job->id, sig, &e));
+}
+
+int
+sup_res_freeze(
+    struct supervisor *sup, struct job *job, int frozen, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+
+	if (r->cg == NULL || !job->has_cgroup || !has_ctl(r->cg, "freezer")) {
+		serr_set(err, SERR_UNSATISFIABLE, NULL,
+		    "pause needs the cgroup freezer, which this machine does "
+		    "not give schedd");
+		return (-1);
+	}
+	return (r->cg->freeze(job->id, frozen, err));
+}
+
+/* The job is being removed: nothing of it may stay behind. */
+void
+sup_res_remove(struct supervisor *sup, struct job *job)
+{
+	struct sup_res *r = sup->res;
+	struct serr e;
+
+	sup_res_run_ended(sup, job);
+	if (r->cg == NULL || !job->has_cgroup)
+		return;
+	r->cg->kill(job->id, SIGKILL, &e);
+	if (r->cg->destroy(job->id, &e) == -1)
+		log_warnx("%s: cgroup: %s", job->name, e.message);
+	job->has_cgroup = 0;
+}
+
+/* Start-up: job cgroups without a live job are left from a crash. */
+void
+sup_res_reconcile(struct supervisor *sup)
+{
+	struct sup_res *r = sup->res;
+	struct job *job;
+	struct serr e;
+	int64_t ids[4096];
+	int n, i, live;
+
+	if (r->cg == NULL)
+		return;
+	n = r->cg->list(ids, 4096);
+	for (i = 0; i < n; i++) {
+		live = 0;
+		TAILQ_FOREACH (job, &sup->jobs, entry) {
+			if (job->id != ids[i])
+				continue;
+			job->has_cgroup = 1;
+			live = job->state == JOB_RUNNING ||
+			       job->state == JOB_PAUSED ||
+			       job->state == JOB_STOPPING;
+			if (live && job->spec.exclusive_cpus > 0 &&
+			    job->cpuset_valid && r->cpus != NULL &&
+			    cpus_grant_exact(
+				r->cpus, job->id, &job->cpuset, &e) == -1)
+				log_warnx(
+				    "%s: grant: %s", job->name, e.message);
+			if (live && job->spec.sched.set) {
+				int64_t rt;
+
+				policy_admit(r->books, job->id,
+				    &job->spec.sched,
+				    job->cpuset_valid
+					? (int)cpulist_count(&job->cpuset)
+					: 1,
+				    &rt, &e);
+			}
+			break;
+		}
+		if (live)
+			continue;
+		log_info("removing the stale cgroup of job %" PRId64, ids[i]);
+		r->cg->kill(ids[i], SIGKILL, &e);
+		if (r->cg->destroy(ids[i], &e) == -1)
+			log_warnx("stale cgroup of job %" PRId64 ": %s", ids[i],
+			    e.message);
+		TAILQ_FOREACH (job, &sup->jobs, entry)
+			if (job->id == ids[i])
+				job->has_cgroup = 0;
+	}
+	sup_res_repool(sup);
+}
+
+const struct cpus *
+supervisor_cpus(struct supervisor *sup)
+{
+	return (sup->res != NULL ? sup->res->cpus : NULL);
+}
+
+/* The job's member pids now (cgroup, or the main process without one). */
+static int
+job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
+{
+	struct sup_res *r = sup->res;
+
+	if (r->cg != NULL && job->has_cgroup)
+		return (r->cg->procs(job->id, pids, max));
+	if (job->run.pid != 0 && job->run.exited_ms == 0 && max > 0) {
+		pids[0] = job->run.pid;
+		return (1);
+	}
+	return (0);
+}
+
+#define JOB_PIDS_MAX 4096
+
+void
+supervisor_job_usage(
+    struct supervisor *sup, const struct job *job, struct job_usage *u)
+{
+	struct sup_res *r = sup->res;
+	struct cgroup_usage cu;
+	struct proc_stat ps;
+	pid_t *pids;
+	int64_t w, ticks = 0;
+	int n, i;
+
+	u->cpu_ms = u->memory_current = u->memory_peak = -1;
+	u->nprocs = u->oom_kills = u->runq_delay_us = -1;
+	if (r->cg != NULL && job->has_cgroup &&
+	    r->cg->usage(job->id, &cu) == 0) {
+		u->memory_current = cu.memory_current;
+		u->memory_peak = cu.memory_peak;
+		u->nprocs = cu.nprocs;
+		u->oom_kills = cu.oom_kills;
+		if (cu.cpu_usage_us >= 0)
+			u->cpu_ms = cu.cpu_usage_us / 1000;
+	}
+	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
+	if ((n = job_pids(sup, job, pids, JOB_PIDS_MAX)) >= 0) {
+		if (u->nprocs < 0)
+			u->nprocs = n;
+		u->runq_delay_us = 0;
+		for (i = 0; i < n; i++) {
+			if ((w = procfs_runq_wait_ns(pids[i])) > 0)
+				u->runq_delay_us += w / 1000;
+			if (u->cpu_ms < 0 && procfs_stat(pids[i], &ps) == 0)
+				ticks += (int64_t)(ps.utime + ps.stime);
+		}
+		if (u->cpu_ms < 0 && n > 0)
+			u->cpu_ms = ticks * 1000 / procfs_hz();
+	}
+	free(pids);
+}
+
+static void
+entry_from_proc(pid_t pid, const struct proc_stat *ps, struct proc_entry *e)
+{
+	struct policy_attr a;
+
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->ppid = ps->ppid;
+	e->state = ps->state;
+	util_strlcpy(e->comm, ps->comm, sizeof(e->comm));
+	if ((e->cmdline_len = (size_t)procfs_cmdline(
+		 pid, e->cmdline, sizeof(e->cmdline))) == (size_t)-1)
+		e->cmdline_len = 0;
+	if (procfs_cpus_allowed(
+		pid, e->cpus_allowed, sizeof(e->cpus_allowed)) == -1)
+		e->cpus_allowed[0] = '\0';
+	e->policy = policy_kernel_name(ps->policy);
+	e->priority = (int)ps->rt_priority;
+	e->nice = (int)ps->nice;
+	if (policy_get(pid, &a) == 0) {
+		e->policy = policy_kernel_name(a.sched_policy);
+		e->priority = (int)a.sched_priority;
+	}
+	e->user_cpu_ms = (int64_t)ps->utime * 1000 / procfs_hz();
+	e->system_cpu_ms = (int64_t)ps->stime * 1000 / procfs_hz();
+	e->rss_kb = ps->rss_pages * procfs_pagesize() / 1024;
+	e->started_ms = procfs_start_ms(ps->starttime);
+	e->exit_code = -1;
+}
+
+/* argv from a NUL-separated command line, as JSON text; caller frees. */
+static char *
+cmdline_json(const char *buf, size_t len)
+{
+	json_t *a = json_array();
+	char *text;
+	size_t off = 0, n;
+
+	while (off < len) {
+		n = strnlen(buf + off, len - off);
+		json_array_append_new(a, json_stringn(buf + off, n));
+		off += n + 1;
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return (text);
+}
+
+int
+supervisor_job_processes(struct supervisor *sup, struct job *job,
+    int (*cb)(void *, const struct proc_entry *), void *arg, struct serr *err)
+{
+	struct proc_entry *e;
+	struct proc_stat ps;
+	pid_t *pids;
+	char *argv;
+	int n, i, count = 0, stored;
+
+	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
+	e = xmalloc(sizeof(*e));
+	if ((n = job_pids(sup, job, pids, JOB_PIDS_MAX)) < 0) {
+		serr_set(err, SERR_INTERNAL, NULL,
+		    "cannot list the job's "
+		    "processes");
+		count = -1;
+		goto out;
+	}
+	stored = job->run.id != 0 && store_begin(sup->st, err) == 0;
+	for (i = 0; i < n; i++) {
+		if (procfs_stat(pids[i], &ps) == -1)
+			continue; /* gone meanwhile */
+		entry_from_proc(pids[i], &ps, e);
+		if (stored) {
+			argv = cmdline_json(e->cmdline, e->cmdline_len);
+			store_process_insert(sup->st, job->run.id, e->pid,
+			    ps.starttime, e->ppid, e->comm, argv, now_ms(),
+			    NULL);
+			free(argv);
+		}
+		count++;
+		if (cb(arg, e) == -1)
+			break;
+	}
+	if (stored && store_commit(sup->st, err) == -1)
+		log_warnx(
+		    "%s: processes not recorded: %s", job->name, err->message);
+out:
+	free(e);
+	free(pids);
+	return (count);
+}
+
+struct all_ctx {
+	int (*cb)(void *, const struct proc_entry *);
+	void *arg;
+	struct proc_entry e;
+};
+
+static int
+all_cb(void *arg, const struct store_process *p)
+{
+	struct all_ctx *c = arg;
+	struct proc_entry *e = &c->e;
+	struct proc_stat ps;
+
+	memset(e, 0, sizeof(*e));
+	e->pid = p->pid;
+	e->ppid = p->ppid;
+	util_strlcpy(e->comm, p->comm != NULL ? p->comm : "", sizeof(e->comm));
+	e->argv_json = p->argv;
+	e->user_cpu_ms = e->system_cpu_ms = e->rss_kb = -1;
+	e->started_ms = p->pid_start != 0 ? procfs_start_ms(p->pid_start)
+					  : p->first_seen_ms;
+	e->run = p->run;
+	e->exited_ms = p->exited_ms;
+	e->exit_code = p->exit_code;
+	e->signal = p->signal;
+	/* Still the same process? Then it is live. */
+	if (p->exited_ms == 0 && procfs_stat(p->pid, &ps) == 0 &&
+	    ps.starttime == p->pid_start && ps.state != 'Z')
+		e->state = ps.state;
+	return (c->cb(c->arg, e));
+}
+
+int
+supervisor_job_processes_all(struct supervisor *sup, struct job *job,
+    int (*cb)(void *, const struct proc_entry *), void *arg, struct serr *err)
+{
+	struct all_ctx *c;
+	int n;
+
+	c = xcalloc(1, sizeof(*c));
+	c->cb = cb;
+	c->arg = arg;
+	n = store_process_list(sup->st, job->id, 100000, all_cb, c, err);
+	free(c);
+	return (n);
+}
