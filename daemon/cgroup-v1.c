@@ -237,7 +237,8 @@ v1_create(int64_t job, struct serr *err)
 		if (cgroup_mkdir(v1.hier[i].sub, &created) == 0 && created) {
 			log_warnx("%s was gone: made again", v1.hier[i].sub);
 			if (v1.ctl[V1_CPUSET] == i)
-				v1_cpuset_copy(v1.hier[i].own, v1.hier[i].sub, 1);
+				v1_cpuset_copy(
+				    v1.hier[i].own, v1.hier[i].sub, 1);
 		}
 	}
 	for (i = 0; i < v1.nhier; i++) {

@@ -126,5 +126,7 @@ int sup_res_freeze(
 void sup_res_remove(struct supervisor *sup, struct job *job);
 void sup_res_reconcile(struct supervisor *sup);
 int sup_res_oom_poll(struct supervisor *sup, struct job *job);
+/* Record running jobs' processes on a timer (bounded per tick). */
+void sup_res_track_start(struct supervisor *sup);
 
 #endif

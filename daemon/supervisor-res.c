@@ -55,7 +55,12 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 	return (0);
 }
 
+#define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
+#define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
+
 struct sup_res {
+	struct event *track_ev;      /* records jobs' processes */
+	int64_t track_next;          /* the job id to look at next */
 	const struct cgroup_ops *cg; /* NULL: no cgroups */
 	struct cpus *cpus;           /* NULL: topology unreadable */
 	struct policy_books *books;
@@ -167,6 +172,8 @@ sup_res_free(struct supervisor *sup)
 
 	if (r == NULL)
 		return;
+	if (r->track_ev != NULL)
+		event_free(r->track_ev);
 	if (r->cg != NULL) {
 		n = r->cg->list(ids, 1024);
 		for (i = 0; i < n; i++) {
@@ -906,4 +913,63 @@ supervisor_job_processes_all(struct supervisor *sup, struct job *job,
 	n = store_process_list(sup->st, job->id, 100000, all_cb, c, err);
 	free(c);
 	return (n);
+}
+
+static int
+track_noop(void *arg, const struct proc_entry *e)
+{
+	(void)arg;
+	(void)e;
+	return (0);
+}
+
+/*
+ * The tracker: every tick, the next TRACK_JOBS_MAX running jobs (round
+ * robin by id) have their cgroup members recorded, so that the tree of a
+ * run can be read after it ended even if nobody asked while it ran. The
+ * cost per tick is bounded however many jobs there are.
+ */
+static void
+sup_res_track(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+	struct sup_res *r = sup->res;
+	struct job *job;
+	struct serr e;
+	int n = 0, wrapped = 0;
+
+	(void)fd;
+	(void)what;
+again:
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
+		if (job->id < r->track_next || !job->has_cgroup ||
+		    (job->state != JOB_RUNNING && job->state != JOB_STOPPING))
+			continue;
+		if (n == TRACK_JOBS_MAX) {
+			r->track_next = job->id;
+			return;
+		}
+		serr_clear(&e);
+		supervisor_job_processes(sup, job, track_noop, NULL, &e);
+		n++;
+	}
+	r->track_next = 0;
+	if (!wrapped && n < TRACK_JOBS_MAX && n > 0) {
+		wrapped = 1;
+		goto again;
+	}
+}
+
+void
+sup_res_track_start(struct supervisor *sup)
+{
+	struct sup_res *r = sup->res;
+	struct timeval tv = {
+	    TRACK_PERIOD_MS / 1000, (TRACK_PERIOD_MS % 1000) * 1000};
+
+	if (r == NULL || r->cg == NULL || r->track_ev != NULL)
+		return;
+	r->track_ev =
+	    event_new(sup->sd->base, -1, EV_PERSIST, sup_res_track, sup);
+	event_add(r->track_ev, &tv);
 }

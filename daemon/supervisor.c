@@ -317,6 +317,21 @@ job_comm(const struct job *job)
 	return (comm);
 }
 
+/* The spec's argv as JSON text for the processes table; caller frees. */
+static char *
+job_argv_json(const struct job *job)
+{
+	json_t *a = json_array();
+	char *text;
+	size_t i;
+
+	for (i = 0; i < job->spec.argc; i++)
+		json_array_append_new(a, json_string(job->spec.argv[i]));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return (text);
+}
+
 /*
  * The one way a job changes state: store the run row (op), the job's new
  * state and the event together, then update memory, announce the event and
@@ -330,7 +345,7 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 {
 	struct store_event ev;
 	struct serr err;
-	char *text = NULL;
+	char *text = NULL, *argv_text = NULL;
 	enum job_state from = job->state;
 	int64_t now = now_ms();
 	int stored = 0;
@@ -343,8 +358,9 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		goto fail;
 	if (op == RUN_BEGIN && job->run.pid != 0 &&
 	    store_process_insert(sup->st, job->run.id, job->run.pid,
-		job->run.pid_start, getpid(), job_comm(job), NULL,
-		job->run.started_ms, &err) == -1)
+		job->run.pid_start, getpid(), job_comm(job),
+		(argv_text = job_argv_json(job)), job->run.started_ms,
+		&err) == -1)
 		goto fail;
 	if (op == RUN_END &&
 	    (store_run_end(sup->st, &job->run, &err) == -1 ||
@@ -383,6 +399,7 @@ apply:
 	if (stored)
 		sup_event_announce(sup, &ev);
 	free(text);
+	free(argv_text);
 	sup_notify(job, 0);
 	/* Scanning for queued jobs costs O(jobs): only when some may wait. */
 	if (to == JOB_QUEUED)
@@ -1392,6 +1409,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	sup_res_init(sup, err);
 	sup_reconcile(sup);
 	sup_res_reconcile(sup);
+	sup_res_track_start(sup);
 	ops.known = supervisor_pid_known;
 	ops.reaped = sup_reaped;
 	ops.arg = sup;
