@@ -119,6 +119,8 @@ void sup_res_started(struct supervisor *sup, struct job *job);
 void sup_res_run_ended(struct supervisor *sup, struct job *job);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
+/* SIGKILL the rest of the job's cgroup and wait (bounded) until empty. */
+int sup_res_drain(struct supervisor *sup, struct job *job, int max_ms);
 /* Signal every process of the job's cgroup; -1 without one. */
 int sup_res_signal(struct supervisor *sup, struct job *job, int sig);
 int sup_res_freeze(

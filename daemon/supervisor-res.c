@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -168,6 +169,7 @@ sup_res_free(struct supervisor *sup)
 	struct sup_res *r = sup->res;
 	struct serr e;
 	int64_t ids[1024];
+	pid_t pid1;
 	int n, i;
 
 	if (r == NULL)
@@ -177,7 +179,17 @@ sup_res_free(struct supervisor *sup)
 	if (r->cg != NULL) {
 		n = r->cg->list(ids, 1024);
 		for (i = 0; i < n; i++) {
-			r->cg->kill(ids[i], SIGKILL, &e);
+			struct timespec ts = {0, 2 * 1000 * 1000};
+			int tries;
+
+			/* Killed processes leave as they exit: wait a little.
+			 */
+			for (tries = 0;
+			     tries < 250 && r->cg->procs(ids[i], &pid1, 1) > 0;
+			     tries++) {
+				r->cg->kill(ids[i], SIGKILL, &e);
+				nanosleep(&ts, NULL);
+			}
 			if (r->cg->destroy(ids[i], &e) == -1)
 				log_warnx("cgroup of job %" PRId64 ": %s",
 				    ids[i], e.message);
@@ -503,8 +515,17 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
 			if (cpulist_isset(&set, (unsigned int)i))
 				CPU_SET(i, &sr->affinity);
-		/* A DEADLINE task must keep its whole root domain. */
-		sr->has_affinity = !sched_is_dl(&job->spec);
+		/*
+		 * A DEADLINE task must keep its whole root domain. A
+		 * shared-pool job is confined by its cpuset alone: since Linux
+		 * 6.2 the kernel keeps the affinity a task asked for and
+		 * intersects later cpuset changes with it, so the pool growing
+		 * back would never reach it.
+		 */
+		sr->has_affinity =
+		    !sched_is_dl(&job->spec) &&
+		    (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0 ||
+			r->cg == NULL);
 	}
 
 	/* Policy and admission. */
@@ -607,6 +628,31 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
 	}
 }
 
+/*
+ * SIGKILL what is left in the job's cgroup and wait, bounded, until it is
+ * gone: killed processes leave their cgroup as they exit (zombies are not
+ * members), which takes microseconds unless one sleeps uninterruptibly.
+ * Returns 0 when empty.
+ */
+int
+sup_res_drain(struct supervisor *sup, struct job *job, int max_ms)
+{
+	struct timespec ts = {0, 2 * 1000 * 1000};
+	int64_t end = mono_ms() + max_ms;
+
+	while (sup_res_nprocs(sup, job) > 0) {
+		if (mono_ms() >= end) {
+			log_warnx("%s: processes remain in its cgroup after "
+				  "SIGKILL",
+			    job->name);
+			return (-1);
+		}
+		sup_res_signal(sup, job, SIGKILL);
+		nanosleep(&ts, NULL);
+	}
+	return (0);
+}
+
 int
 sup_res_nprocs(struct supervisor *sup, const struct job *job)
 {
@@ -654,7 +700,7 @@ sup_res_remove(struct supervisor *sup, struct job *job)
 	sup_res_run_ended(sup, job);
 	if (r->cg == NULL || !job->has_cgroup)
 		return;
-	r->cg->kill(job->id, SIGKILL, &e);
+	sup_res_drain(sup, job, 500);
 	if (r->cg->destroy(job->id, &e) == -1)
 		log_warnx("%s: cgroup: %s", job->name, e.message);
 	job->has_cgroup = 0;

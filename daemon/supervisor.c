@@ -1150,7 +1150,7 @@ sup_main_exited(struct supervisor *sup, struct job *job)
 	 */
 	if (sup_res_nprocs(sup, job) > 0) {
 		if (stopped)
-			sup_res_signal(sup, job, SIGKILL);
+			sup_res_drain(sup, job, 500);
 		else {
 			sup_res_signal(sup, job, job->spec.stop.signal);
 			sup_arm_tree_timer(sup, job);

@@ -39,7 +39,7 @@
 #include "tests/integration/harness-int.h"
 
 #define H_MAXPIDS          512
-#define H_NCG              6
+#define H_NCG              7
 #define H_LOG_TAIL         (96 * 1024)
 #define H_START_TIMEOUT_MS 10000
 #define H_STOP_TIMEOUT_MS  10000
@@ -389,7 +389,7 @@ h_child_of(pid_t ppid, const char *comm, int timeout_ms)
 
 /* The hierarchies the daemon uses; "unified" is the v2 mount. */
 static const char *const h_cg_ctrls[H_NCG] = {
-    "cpu", "cpuset", "memory", "pids", "freezer", "unified"};
+    "cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "unified"};
 
 /* Our own path in the hierarchy mounted at /sys/fs/cgroup/ctrl. */
 static int
