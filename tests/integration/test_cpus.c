@@ -18,6 +18,7 @@
 
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -751,6 +752,13 @@ H_TEST(exclusive__impossible_and_malformed__refused_with_the_field)
 
 /* ------------------------------------------------------------ policies */
 
+/* Jobs inherit the daemon's nice, which is ours, unless a spec sets one. */
+static int
+own_nice(void)
+{
+	return (getpriority(PRIO_PROCESS, 0));
+}
+
 /* pid runs policy with priority prio and nice (sched_getattr). */
 static void
 assert_sched(pid_t pid, uint32_t policy, uint32_t prio, int nice)
@@ -795,9 +803,9 @@ H_TEST(policy__idle__job_and_grandchild)
 	    h, json_pack("{s:s, s:[s,s,s], s:{s:s}}", "name", "i", "argv",
 		   "/bin/sh", "-c", TREE_SH, "sched", "policy", "idle"));
 	pid = running_pid(j);
-	assert_sched(pid, SCHED_IDLE, 0, 0);
+	assert_sched(pid, SCHED_IDLE, 0, own_nice());
 	g = grandchild(h, "i", pid, "sleep");
-	assert_sched((pid_t)h_int(g, "pid"), SCHED_IDLE, 0, 0);
+	assert_sched((pid_t)h_int(g, "pid"), SCHED_IDLE, 0, own_nice());
 	assert_string_equal(ps_field(h, pid, "cls"), "IDL");
 	h_assert_str(g, "policy", "idle");
 }
@@ -853,6 +861,7 @@ H_TEST(policy__rr_20_reset_on_fork__grandchild_is_other)
 	assert_string_equal(ps_field(h, pid, "rtprio"), "20");
 	g = grandchild(h, "r", pid, "sleep");
 	gpid = (pid_t)h_int(g, "pid");
+	/* The child of an RT task with reset_on_fork: SCHED_OTHER, nice 0. */
 	assert_sched(gpid, SCHED_OTHER, 0, 0);
 	assert_string_equal(ps_field(h, gpid, "cls"), "TS");
 	h_assert_str(g, "policy", "other");
