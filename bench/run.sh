@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Run every benchmark (issue 6) and rewrite bench/RESULTS.md; about 5 minutes
+# on a 2-CPU machine, never more than 10.
+#
+# usage: bench/run.sh            (from the source or the build tree)
+#        make bench              (the same, through automake)
+# environment: BENCH_BUILDDIR (the build tree holding ./schedd; default: the
+#   source tree), BENCH_QUICK=1 (small N, 2 rounds: a smoke run, not a
+#   result), BENCH_ROUNDS, BENCH_ONLY=spawn,latency,api,scale,durability,
+#   peer,profile, BENCH_OUT (default bench/RESULTS.md in the source tree),
+#   BENCH_COMMIT (the commit ./schedd was built from, when BENCH_BUILDDIR is
+#   a clean export rather than this work tree).
+#
+# It builds the bench programs (through `make bench-progs` when the Makefile
+# has that target, else straight with cc), installs supervisor from Debian if
+# supervisord is missing and apt-get is there, raises RLIMIT_NOFILE for the
+# scale benchmark, and hands over to bench/bench.py. Everything it starts
+# runs on temporary sockets and directories and is killed by pid at the end.
+set -eu
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${BENCH_BUILDDIR:-$srcdir}
+builddir=$(cd "$builddir" && pwd)
+bindir=$builddir/bench
+
+if [ ! -x "$builddir/schedd" ]; then
+	echo "run.sh: $builddir/schedd not built (make schedd)" >&2
+	exit 1
+fi
+
+# The programs: through automake if bench/include.am is wired in.
+if [ -f "$builddir/Makefile" ] &&
+    grep -q '^bench-progs:' "$builddir/Makefile" 2>/dev/null; then
+	make -C "$builddir" -s bench-progs
+else
+	mkdir -p "$bindir"
+	cc=${CC:-cc}
+	w="-std=gnu11 -O2 -g -Wall -Wextra -I$srcdir -I$builddir"
+	nolibc="-O2 -ffreestanding -fno-builtin -fno-stack-protector -fno-pie
+	    -fno-asynchronous-unwind-tables -nostdlib -static -no-pie"
+	b=$srcdir/bench
+	$cc $w -o "$bindir/bare-spawn" "$b/bare-spawn.c" "$b/bench.c"
+	$cc $w -o "$bindir/loadgen" "$b/loadgen.c" "$b/bench.c"
+	$cc $w -pthread -o "$bindir/schedd-bench" "$b/schedd-bench.c" \
+	    "$b/bench.c"
+	# shellcheck disable=SC2046
+	$cc $w $(pkg-config --cflags libevent) -o "$bindir/bare-http" \
+	    "$b/bare-http.c" $(pkg-config --libs libevent)
+	# shellcheck disable=SC2086
+	$cc $nolibc -o "$bindir/true-static" "$b/true-static.c"
+	# shellcheck disable=SC2086
+	$cc $nolibc -o "$bindir/stamp-static" "$b/stamp-static.c"
+fi
+
+# The peer: Debian's supervisor, if we can have it. policy-rc.d (or its
+# absence of an init) keeps the package's own service from starting; we
+# only ever run supervisord with our own config.
+if ! command -v supervisord >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+    command -v apt-get >/dev/null 2>&1; then
+	echo "run.sh: installing supervisor (the peer benchmark)" >&2
+	{ apt-get update -qq &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    supervisor; } >/dev/null 2>&1 ||
+		echo "run.sh: could not install supervisor; peer skipped" >&2
+fi
+
+# 10,000 running jobs hold 10,000 pidfds in schedd.
+ulimit -n "$(ulimit -H -n)" 2>/dev/null || true
+
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+BENCH_SRCDIR=$srcdir BENCH_BUILDDIR=$builddir BENCH_BINDIR=$bindir \
+    exec "$py" "$srcdir/bench/bench.py"
