@@ -1237,7 +1237,7 @@ def write_report(t_total, load_start, load_end, commit, dirty):
           "300 jobs. \"tmpfs\" is the same daemon with its state directory on "
           "%s instead of %s: the difference is the cost of the three new "
           "inodes per run (`logs/<id>/`, `.out`, `.err`) on this journal-less "
-          "ext4 (section 8, item 1)." % (
+          "ext4 (section 8: log files)." % (
               N_SPAWN, FIGURE_S, ", ".join(
                   "%s C=%d %d" % (l, c, med(R["spawn.%s.c%d.n" % (l, c)]))
                   for l in ("true", "static") for c in (1, 8)),
@@ -1292,7 +1292,7 @@ def write_report(t_total, load_start, load_end, commit, dirty):
           "µs) schedd reads /proc/PID/stat, opens the pidfd and commits the "
           "`running` transition; the tail there, like the exit's, is most "
           "likely a WAL auto-checkpoint's fdatasync landing in that commit "
-          "(section 8, item 2)." % (
+          "(section 8: SQLite)." % (
               fmt(pct(POOL["lat.create_to_exec_us"], 99)),
               fmt(pct(POOL["lat.create_to_running_resp_us"], 99))))
         w("")
@@ -1347,9 +1347,11 @@ def write_report(t_total, load_start, load_end, commit, dirty):
         w("One round (it is the longest): %d jobs of `%s 3600` created by 8 "
           "client connections, all running at once (`GET "
           "/v1/jobs?state=running` counted %d). schedd runs with "
-          "RLIMIT_NOFILE raised to %d: it holds one pidfd per running job. "
-          "pid_max here is %s." % (
-              n, SLEEP, R["scale.running"][0], n + 1024,
+          "RLIMIT_NOFILE raised to 3 per planned job + 1,024 (%s): it holds "
+          "a pidfd and, with cgroups, an eventfd per running job. pid_max "
+          "here is %s." % (
+              n, SLEEP, R["scale.running"][0],
+              "{:,}".format(3 * N_SCALE + 1024),
               open("/proc/sys/kernel/pid_max").read().strip()))
         if "scale.note" in R:
             w("")
@@ -1406,7 +1408,7 @@ def write_report(t_total, load_start, load_end, commit, dirty):
           "DELETE) against two daemons started side by side, `durability = "
           "normal` (SQLite synchronous=NORMAL) and `durability = full`, "
           "alternating within each round, state on disk (on tmpfs an fsync "
-          "costs nothing). The inode costs of section 8, item 1 are in both "
+          "costs nothing). The inode costs of section 8 (log files) are in both "
           "and shrink the difference." % int(med(R["dur.n"])))
         w("")
         w("| C | normal jobs/s | full jobs/s | full / normal | CPU µs/job "
@@ -1558,12 +1560,13 @@ def selfp(tag, name):
 
 
 def pc(v):
-    return "n/a" if v != v else "%.0f %%" % v
+    """A percentage; NaN means the profile row fell under its 1 % cut."""
+    return "< 1 %" if v != v else "%.0f %%" % v
 
 
 def profile_notes():
     tot = R["prof.cpu_us_total"][0]
-    us = lambda p: "n/a" if p != p else "%s µs" % fmt(p / 100 * tot)
+    us = lambda p: "little" if p != p else "%s µs" % fmt(p / 100 * tot)
     jo = incl("spawn", "joblog_open")
     mk = incl("spawn", "ext4_mkdir")
     cr = incl("spawn", "ext4_create")
@@ -1572,13 +1575,45 @@ def profile_notes():
     rm = incl("spawn", "act_remove")
     rp = incl("spawn", "reaper_reap")
     tm = R.get("prof.tmpfs.cpu_us_total", [float("nan")])[0]
+    cg = incl("spawn", "sup_res_prepare")
+    op = incl("spawn", "__x64_sys_openat")
     L = []
     L.append(
-        "Per job, in the order of the profile above (state directory on disk). "
-        "The lead decides what to change; these are the concrete options.")
+        "Per job, biggest first (state directory on disk). The lead decides "
+        "what to change; these are the concrete options.")
     L.append("")
+    if cg == cg:
+        L.append(
+            "- **cgroups: `sup_res_prepare()` and the cgroup v1 backend, most "
+            "of the %s in openat(2) (%s per job) plus mkdir/rmdir/getdents.** "
+            "Every job gets a directory in six v1 hierarchies and ~30 "
+            "cgroupfs files opened by full path (each open walks kernfs: "
+            "`down_read`, `up_read`, `_raw_spin_lock`, `__d_lookup`, "
+            "`kernfs_dop_revalidate` lead the self-time table). Worse, "
+            "`v1_rt_apply()` (daemon/cgroup-v1.c) readdir's the whole subtree "
+            "and reads every job's `cpu.rt_runtime_us` on each call, so "
+            "creating a job costs O(jobs): `strace -e openat` outside the "
+            "run counted 5,250 opens of `cpu.rt_runtime_us` for 100 jobs "
+            "created one after another, and each write of it also makes the "
+            "kernel walk every task group (`tg_rt_schedulable`). That is why "
+            "the spawn latency grows ×%s with the jobs loaded (section 5) "
+            "and why the rate falls as a round goes on. Options: keep the "
+            "subtree's RT sum in memory (schedd is its only writer) and touch "
+            "`cpu.rt_runtime_us` only for jobs that ask for RT (a job with 0 "
+            "before and after changes nothing); hold an O_PATH/dir fd per "
+            "hierarchy subtree and use `openat(dirfd, \"job-N/...\")`; write "
+            "only the settings a job's spec sets (defaults are inherited "
+            "from the subtree); create the job directories lazily for jobs "
+            "that use cpus/limits/pause, or move to cgroup v2 (one "
+            "hierarchy); and remove job cgroups at exit, not at DELETE "
+            "(the %s below)." % (
+                pc(op), us(op),
+                fmt(pct(POOL["size.loaded.create_to_exec_us"], 50) /
+                    pct(POOL["size.empty.create_to_exec_us"], 50))
+                if "size.loaded.create_to_exec_us" in POOL else "?",
+                "DELETE item"))
     L.append(
-        "1. **Log files: `joblog_open()`, %s of schedd's CPU (%s per job).** "
+        "- **Log files: `joblog_open()`, %s of schedd's CPU (%s per job).** "
         "Each run makes `logs/<id>/` (`ext4_mkdir` %s) and creates "
         "`<run>.out` and `<run>.err` (`ext4_create` %s): three new inodes. "
         "This VM's root ext4 has no journal (no /proc/fs/jbd2 entry; "
@@ -1607,7 +1642,7 @@ def profile_notes():
                                                     "recently_deleted")),
             fmt(tm), fmt(tot)))
     L.append(
-        "2. **SQLite: `sup_change()` → `store_commit()`/`sqlite3_step`, %s "
+        "- **SQLite: `sup_change()` → `store_commit()`/`sqlite3_step`, %s "
         "(%s).** One BEGIN…COMMIT per state change, four per job (created, "
         "running, exited, deleted), each writing a dozen WAL pages (~50 "
         "pwrite(2) per job), and every ~1,000 pages a WAL auto-checkpoint "
@@ -1621,7 +1656,7 @@ def profile_notes():
         "`sqlite3_wal_checkpoint_v2(PASSIVE)` from an idle timer." % (
             pc(sq), us(sq)))
     L.append(
-        "3. **Replies: `api_reply_json()`, %s (%s).** jansson's "
+        "- **Replies: `api_reply_json()`, %s (%s).** jansson's "
         "`json_dump_callback()` calls `dump_cb` for every token and each is "
         "an `evbuffer_add()`; `api_job_json()` packs ~45 nodes and formats "
         "four RFC 3339 times through snprintf (`__vfprintf_internal`). It is "
@@ -1630,22 +1665,43 @@ def profile_notes():
         "encoded JSON in `struct job`, dropped by `sup_change()` and spec "
         "updates, so a GET is a memcpy." % (pc(dump), us(dump)))
     L.append(
-        "4. **DELETE: `act_remove()`, %s (%s).** The SQLite delete and "
-        "`joblog_remove_job()` (opendir, readdir, two unlinks, rmdir). Flat "
-        "names (1a) make it two unlink(2) by name; batching (2) covers the "
-        "rest." % (pc(rm), us(rm)))
+        "- **DELETE: `act_remove()`, %s (%s).** The SQLite delete, "
+        "`joblog_remove_job()` (opendir, readdir, two unlinks, rmdir)%s. "
+        "Flat log names (see log files, a) make the log part two unlink(2) "
+        "by name; batching commits covers the SQLite part." % (
+            pc(rm), us(rm), " and, with cgroups, an rmdir per hierarchy and "
+            "another O(jobs) RT rebalance (`sup_res_remove`)" if cg == cg
+            else ""))
     L.append(
-        "5. **Reaping: `reaper_reap()`, %s (%s) with few children — but it "
+        "- **Reaping: `reaper_reap()`, %s (%s) with few children — but it "
         "grows with them.** `waitid(P_ALL, WNOWAIT)` walks every child of the "
         "daemon (`wait_consider_task`), twice per SIGCHLD (the hit, then the "
         "empty call that ends the loop). With %s jobs running it is %s of "
-        "the daemon's time (8d) and the reap latency rises ~30× (section 5). "
+        "the daemon's time (8d) and the reap latency p50 rises ×%s (section 5). "
         "Option: watch the pidfd `act_spawn()` already opens (EV_READ) and "
         "collect exactly that child (`waitid(P_PIDFD, …)` or `wait4(pid)`, "
         "O(1)); keep the P_ALL scan for SIGCHLDs that no pidfd explains "
         "(orphans reparented to the subreaper)." % (
             pc(rp), us(rp), "{:,}".format(int(R.get("scale.n", [0])[0])),
-            pc(incl("reap", "reaper_reap"))))
+            pc(incl("reap", "reaper_reap")),
+            fmt(pct(POOL["size.loaded.exit_to_event_us"], 50) /
+                pct(POOL["size.empty.exit_to_event_us"], 50))
+            if "size.loaded.exit_to_event_us" in POOL else "?"))
+    # Number the items, biggest share first.
+    head, items = L[:2], L[2:]
+    share = {"cgroups": op, "Log files": jo, "SQLite": sq, "Replies": dump,
+             "DELETE": rm, "Reaping": rp}
+
+    def key(t):
+        for k, v in share.items():
+            if t.startswith("- **" + k):
+                return -(v if v == v else 0)
+        return 0
+    items.sort(key=key)
+    L = head + ["%d. %s" % (n + 1, t[2:]) for n, t in enumerate(items[:5])]
+    if len(items) > 5:
+        L.append("")
+        L.append("Also: " + " ".join(t[2:] for t in items[5:]))
     L.append("")
     L.append(
         "At %s jobs (8d) two more costs show: **linear lookups** — "
@@ -1660,7 +1716,7 @@ def profile_notes():
         "`dnotify_flush`), %s together; schedd's own children need no pidfd "
         "to be signalled safely (their pid cannot be reused before schedd "
         "reaps them), so pidfds could be kept for adopted processes only — "
-        "or, if (5) keeps them, spawn from a small helper process that holds "
+        "or, if reaping through pidfds keeps them, spawn from a small helper process that holds "
         "few fds." % (
             "{:,}".format(int(R.get("scale.n", [0])[0])),
             pc(selfp("reap", "supervisor_job_find") +
@@ -1679,33 +1735,41 @@ def missed_notes():
         return med(R[k]) if k in R else float("nan")
 
     if "done.spawn" in R:
+        cg = incl("spawn", "sup_res_prepare") == incl("spawn",
+                                                       "sup_res_prepare")
+        tm_ok = r("spawn.tmpfs.true.c1.ratio") >= 0.5
         L.append(
             "- **Spawn ≥ 50 %% of the bare loop** — missed: `/bin/true` "
             "reaches %s (C=1) and %s (C=8), the no-libc `true` %s and %s. "
             "The bare loop does nothing per job but clone, exec and wait "
             "(%s µs per `/bin/true`, %s µs per no-libc `true`); schedd adds "
-            "two HTTP round trips, four SQLite transactions and three new "
-            "inodes, %s µs of its own CPU per job with the state on disk, of "
-            "which the log files are the bulk (profile, item 1). With the "
-            "state on tmpfs `/bin/true` reaches %s (C=1) and %s (C=8): the "
-            "log-file changes (1a–c) are what closes the `/bin/true` target, "
-            "and batching commits (2) and the reply encoding (3) bring "
-            "schedd's own ~%s µs down further. The no-libc ratio cannot reach "
-            "50 %% with an API request per job: the bare loop spends ~%s µs "
-            "per job, less than one HTTP request and answer. Note that "
-            "BASELINE.md's ~950 `/bin/true` per second (CPUID traps) does not "
-            "hold on this VM today: the bare loop did %s/s, so glibc's "
-            "start-up no longer hides the supervisor's cost." % (
+            "two HTTP round trips, four SQLite transactions, three new inodes"
+            "%s: %s µs of its own CPU per job with the state on disk. With "
+            "the state on tmpfs `/bin/true` reaches %s (C=1) and %s (C=8)%s. "
+            "The no-libc ratio cannot reach 50 %% with an API request per "
+            "job: the bare loop spends ~%s µs per job, less than one HTTP "
+            "request and answer. Note that BASELINE.md's ~950 `/bin/true` "
+            "per second (CPUID traps) does not hold on this VM today: the "
+            "bare loop did %s/s, so glibc's start-up no longer hides the "
+            "supervisor's cost." % (
                 pc(100 * r("spawn.true.c1.ratio")),
                 pc(100 * r("spawn.true.c8.ratio")),
                 pc(100 * r("spawn.static.c1.ratio")),
                 pc(100 * r("spawn.static.c8.ratio")),
                 fmt(1e6 / r("spawn.true.c1.bare")),
                 fmt(1e6 / r("spawn.static.c1.bare")),
+                " and a cgroup in six v1 hierarchies" if cg else "",
                 fmt(r("spawn.static.c1.cpu_us")),
                 pc(100 * r("spawn.tmpfs.true.c1.ratio")),
                 pc(100 * r("spawn.tmpfs.true.c8.ratio")),
-                fmt(r("spawn.tmpfs.static.c1.cpu_us")),
+                (": the log-file changes close the `/bin/true` target, and "
+                 "batching commits and the reply encoding bring schedd's own "
+                 "%s µs per job down further" % fmt(
+                     r("spawn.tmpfs.static.c1.cpu_us"))) if tm_ok else
+                (": the log files are not the main cost here; the cgroup "
+                 "work is (profile: cgroups), and it has to shrink by an "
+                 "order of magnitude before the log-file, SQLite and reply "
+                 "changes matter" if cg else ""),
                 fmt(1e6 / r("spawn.static.c1.bare")),
                 fmt(r("spawn.true.c1.bare"))))
     if "done.latency" in R:
@@ -1718,7 +1782,7 @@ def missed_notes():
                 "reference's own max was %s µs in the same rounds) and "
                 "schedd's WAL auto-checkpoint, whose fdatasync (up to 2.6 ms "
                 "here) runs inside whichever `sup_change()` crosses the "
-                "1,000-page mark, the exit's included (profile, item 2). "
+                "1,000-page mark, the exit's included (profile: SQLite). "
                 "Moving checkpoints to an idle timer removes schedd's part." % (
                     fmt(p99), fmt(pct(POOL["lat.exit_to_event_us"], 50)),
                     spread(R["lat.exit_to_event_us.p99"]),
@@ -1739,7 +1803,7 @@ def missed_notes():
                 "`api_reply_json` %s, `json_dump_callback` %s, "
                 "`api_job_json` %s). What closes it: one `json_dumpb()` + "
                 "one `evbuffer_add()`, and a per-job cache of the encoded "
-                "object (profile, item 3)." % (
+                "object (profile: replies)." % (
                     pc(100 * r("api.job.ratio")), R["api.body.job"][0],
                     pc(incl("api", "api_reply_json")),
                     pc(incl("api", "json_dump_callback")),
@@ -1766,7 +1830,7 @@ def missed_notes():
                 "time). The freed heap also stays with the process: VmRSS goes "
                 "from %s to %s KiB after ten listings. What closes it: encode "
                 "job by job straight into the reply buffer from the per-job "
-                "cache of item 3 (a 7.8 MB memcpy), never a whole tree; "
+                "cache of the replies item (a memcpy), never a whole tree; "
                 "optionally a paginated list (`?limit=&after=`), which is an "
                 "API addition." % (
                     n, fmt(pct(POOL["scale.list_ms"], 50)),
@@ -1785,10 +1849,15 @@ def missed_notes():
                 "→ first instruction p50 %s µs against %s µs empty (×%.1f). "
                 "Not the page tables: the clone is CLONE_VM|CLONE_VFORK and "
                 "`kernel_clone` stays small in 8d. The growth is schedd's "
-                "O(jobs) work per request — `supervisor_job_find()`, "
+                "O(jobs) work per request — %s`supervisor_job_find()`, "
                 "`sup_name_taken()`, `sup_queue_run()` — and the %s-entry "
                 "fd table that clone copies and execve closes (profile, last "
                 "paragraph)." % (n, fmt(ld), fmt(e), ld / e,
+                                 "above all `v1_rt_apply()` reading every "
+                                 "job's `cpu.rt_runtime_us` (profile: "
+                                 "cgroups), then " if incl(
+                                     "spawn", "sup_res_prepare") == incl(
+                                     "spawn", "sup_res_prepare") else "",
                                  "{:,}".format(n)))
         el = pct(POOL["size.loaded.exit_to_event_us"], 99)
         if el >= 2000:
@@ -1796,7 +1865,7 @@ def missed_notes():
                 "- **Reap → event p99 < 2 ms with %d jobs running** — "
                 "missed: p50 %s µs, p99 %s µs. `waitid(P_ALL)` walks all "
                 "%d children twice per exit (8d: `wait_consider_task`); "
-                "reaping through the per-job pidfd (profile, item 5) makes "
+                "reaping through the per-job pidfd (profile: reaping) makes "
                 "it independent of the number of jobs." % (
                     n, fmt(pct(POOL["size.loaded.exit_to_event_us"], 50)),
                     fmt(el), n))

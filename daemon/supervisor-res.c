@@ -176,8 +176,11 @@ sup_res_free(struct supervisor *sup)
 		return;
 	if (r->track_ev != NULL)
 		event_free(r->track_ev);
-	if (r->cg != NULL) {
-		n = r->cg->list(ids, 1024);
+	/* list() gives at most 1024 at a time: go on until none is left or
+	 * a round removes nothing. */
+	while (r->cg != NULL && (n = r->cg->list(ids, 1024)) > 0) {
+		int removed = 0;
+
 		for (i = 0; i < n; i++) {
 			struct timespec ts = {0, 2 * 1000 * 1000};
 			int tries;
@@ -193,9 +196,14 @@ sup_res_free(struct supervisor *sup)
 			if (r->cg->destroy(ids[i], &e) == -1)
 				log_warnx("cgroup of job %" PRId64 ": %s",
 				    ids[i], e.message);
+			else
+				removed++;
 		}
-		r->cg->fini();
+		if (removed == 0)
+			break;
 	}
+	if (r->cg != NULL)
+		r->cg->fini();
 	cpus_free(r->cpus);
 	policy_books_free(r->books);
 	free(r);
@@ -556,7 +564,9 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		cpulist_format(cpus_shared(r->cpus), buf, sizeof(buf));
 	if (r->cg->set_cpus(job->id, buf, err) == -1 ||
 	    r->cg->set_limits(job->id, &job->spec.limits, err) == -1 ||
-	    (r->rt_groups && r->cg->set_rt_runtime(job->id, rt_us, err) == -1))
+	    /* Only RT jobs touch the RT budget: each change is O(jobs). */
+	    (r->rt_groups && rt_us > 0 &&
+		r->cg->set_rt_runtime(job->id, rt_us, err) == -1))
 		goto fail;
 	if ((sr->nfds = r->cg->attach_fds(
 		 job->id, sr->fds, CGROUP_FDS_MAX, &dirfd, err)) == -1) {
