@@ -43,6 +43,8 @@ struct h {
 	long last_status;       /* status of the last h_request/h_call */
 	const char *last_body;  /* raw body of the last answer */
 	const char *last_ctype; /* its Content-Type, "" if none */
+	const char *ctl_out;    /* stdout of the last h_ctl */
+	const char *ctl_err;    /* its stderr */
 };
 
 /*
@@ -247,5 +249,39 @@ const char *h_fmt(struct h *h, const char *fmt, ...)
 /* Keep a malloc'd block / a JSON reference until teardown; returns it. */
 void *h_keep(struct h *h, void *p);
 json_t *h_keep_json(struct h *h, json_t *j);
+
+/* harness-sys.c: the system the daemon acts on. */
+
+/* A file's text without trailing white space; NULL if it is unreadable. */
+const char *h_try_text(struct h *h, const char *path);
+/* Write path whole (through a temporary file and rename, so that nobody
+ * reads half of it); fails the test on an error. */
+void h_put_file(struct h *h, const char *path, const char *text);
+/* The same; fails the test if the file cannot be read. */
+const char *h_text(struct h *h, const char *path);
+/* A "Key:" line's value from /proc/PID/status; NULL if pid is gone. */
+const char *h_status_field(struct h *h, pid_t pid, const char *key);
+/* The mount point of the cgroup v1 hierarchy holding ctrl; NULL if none. */
+const char *h_cg_mount(struct h *h, const char *ctrl);
+/* The directory of pid's cgroup in ctrl's hierarchy; NULL if none. */
+const char *h_cg_of(struct h *h, pid_t pid, const char *ctrl);
+/* The job's cgroup in ctrl's hierarchy, through its pid (".../job-ID"). */
+const char *h_job_cg(struct h *h, json_t *job, const char *ctrl);
+/* dir/file's text (fails the test if unreadable). */
+const char *h_cg_file(struct h *h, const char *dir, const char *file);
+/* The pids in dir/cgroup.procs, at most max; returns the count. */
+int h_cg_pids(struct h *h, const char *dir, pid_t *out, int max);
+/*
+ * Run sql (one optional text parameter ?1) on the daemon's database,
+ * read-only: an array of row objects keyed by column name (integers,
+ * strings, nulls).
+ */
+json_t *h_db_query(struct h *h, const char *sql, const char *bind1);
+/* Fail unless the events' "id"s are strictly increasing. */
+void h_assert_ids_increasing(json_t *events);
+/* Run $SCHEDCTL [--socket DIR/s.sock] ARGS (NULL-terminated) with env;
+ * output in h->ctl_out and h->ctl_err; returns the exit code. */
+int h_ctlv(struct h *h, const char *const env[], int with_socket, va_list ap);
+int h_ctl(struct h *h, ...);
 
 #endif

@@ -43,8 +43,7 @@
 #endif
 #define K_FLAG_RESET_ON_FORK 0x01
 
-#define CTL_MAXARGS 32
-#define MAXPIDS     256
+#define MAXPIDS 256
 
 /* A sleeping tree: job sh -> subshell -> sleep (the grandchild). */
 #define TREE_SH "(sleep 30 & wait) & wait"
@@ -73,109 +72,6 @@ k_getattr(pid_t pid, struct k_attr *a)
 		fail_msg("sched_getattr(%d): %s", (int)pid, strerror(errno));
 }
 
-/* A file's text without trailing white space; NULL if it is unreadable. */
-static const char *
-try_text(struct h *h, const char *path)
-{
-	char buf[8192];
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (NULL);
-	while (off < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
-		off += (size_t)n;
-	close(fd);
-	while (off > 0 && (buf[off - 1] == '\n' || buf[off - 1] == ' '))
-		off--;
-	buf[off] = '\0';
-	return (h_fmt(h, "%s", buf));
-}
-
-static const char *
-text(struct h *h, const char *path)
-{
-	const char *t = try_text(h, path);
-
-	if (t == NULL)
-		fail_msg("read %s: %s", path, strerror(errno));
-	return (t);
-}
-
-/* The mount point of the cgroup v1 hierarchy holding ctrl (mountinfo). */
-static const char *
-cg_mount(struct h *h, const char *ctrl)
-{
-	const char *all = text(h, "/proc/self/mountinfo");
-	char *copy = h_keep(h, strdup(all)), *line, *save = NULL, *dash;
-	char mnt[512], fstype[64], src[256], opts[512], *tok, *save2;
-
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
-		    (dash = strstr(line, " - ")) == NULL ||
-		    sscanf(dash + 3, "%63s %255s %511s", fstype, src, opts) !=
-			3 ||
-		    strcmp(fstype, "cgroup") != 0)
-			continue;
-		for (tok = strtok_r(opts, ",", &save2); tok != NULL;
-		     tok = strtok_r(NULL, ",", &save2))
-			if (strcmp(tok, ctrl) == 0)
-				return (h_fmt(h, "%s", mnt));
-	}
-	return (NULL);
-}
-
-/* The directory of pid's cgroup in ctrl's hierarchy; NULL if none. */
-static const char *
-cg_of(struct h *h, pid_t pid, const char *ctrl)
-{
-	const char *all, *mnt = cg_mount(h, ctrl);
-	char *copy, *line, *save = NULL, *c1, *c2, *tok, *save2;
-
-	if (mnt == NULL ||
-	    (all = try_text(h, h_fmt(h, "/proc/%d/cgroup", (int)pid))) == NULL)
-		return (NULL);
-	copy = h_keep(h, strdup(all));
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if ((c1 = strchr(line, ':')) == NULL ||
-		    (c2 = strchr(c1 + 1, ':')) == NULL)
-			continue;
-		*c2 = '\0';
-		for (tok = strtok_r(c1 + 1, ",", &save2); tok != NULL;
-		     tok = strtok_r(NULL, ",", &save2))
-			if (strcmp(tok, ctrl) == 0)
-				return (h_fmt(h, "%s%s", mnt, c2 + 1));
-	}
-	return (NULL);
-}
-
-/* The job's cgroup in ctrl's hierarchy, through its pid: ".../job-ID". */
-static const char *
-job_cg(struct h *h, json_t *job, const char *ctrl)
-{
-	pid_t pid = (pid_t)h_int(job, "pid");
-	const char *dir = cg_of(h, pid, ctrl), *want, *base;
-
-	if (dir == NULL)
-		h_fail(job, "pid %d has no %s cgroup", (int)pid, ctrl);
-	want = h_fmt(h, "job-%lld", (long long)h_int(job, "id"));
-	base = strrchr(dir, '/');
-	if (base == NULL || strcmp(base + 1, want) != 0)
-		h_fail(job, "pid %d is in %s cgroup %s, not .../%s", (int)pid,
-		    ctrl, dir, want);
-	return (dir);
-}
-
-static const char *
-cg_file(struct h *h, const char *dir, const char *file)
-{
-	return (text(h, h_fmt(h, "%s/%s", dir, file)));
-}
-
 /* Poll dir/file until it reads want (ms); returns what it read last. */
 static const char *
 cg_wait(
@@ -184,56 +80,10 @@ cg_wait(
 	int64_t end = h_now_ms() + ms;
 	const char *v;
 
-	while (
-	    strcmp((v = cg_file(h, dir, file)), want) != 0 && h_now_ms() < end)
+	while (strcmp((v = h_cg_file(h, dir, file)), want) != 0 &&
+	       h_now_ms() < end)
 		h_sleep_ms(20);
 	return (v);
-}
-
-/* The pids in dir/cgroup.procs. */
-static int
-cg_pids(struct h *h, const char *dir, pid_t *out, int max)
-{
-	const char *t = cg_file(h, dir, "cgroup.procs");
-	char *end;
-	long v;
-	int n = 0;
-
-	while (*t != '\0' && n < max) {
-		v = strtol(t, &end, 10);
-		if (end == t)
-			break;
-		out[n++] = (pid_t)v;
-		t = end;
-		while (*t == '\n')
-			t++;
-	}
-	return (n);
-}
-
-/* A "Key:" line's value from /proc/PID/status; NULL if pid is gone. */
-static const char *
-status_field(struct h *h, pid_t pid, const char *key)
-{
-	const char *all = try_text(h, h_fmt(h, "/proc/%d/status", (int)pid));
-	size_t klen = strlen(key);
-	const char *p;
-
-	if (all == NULL)
-		return (NULL);
-	for (p = all; p != NULL && *p != '\0';
-	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
-			p += klen + 1;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			return (h_fmt(h, "%.*s",
-			    (int)(strchr(p, '\n') ? strchr(p, '\n') - p
-						  : (long)strlen(p)),
-			    p));
-		}
-	}
-	h_fail(NULL, "/proc/%d/status has no %s", (int)pid, key);
 }
 
 /* sched_getaffinity(2) as a CPU list, "0-1". */
@@ -268,7 +118,7 @@ affinity(struct h *h, pid_t pid)
 static void
 assert_confined(struct h *h, pid_t pid, const char *cpus)
 {
-	const char *st = status_field(h, pid, "Cpus_allowed_list");
+	const char *st = h_status_field(h, pid, "Cpus_allowed_list");
 	const char *aff = affinity(h, pid);
 
 	if (st == NULL)
@@ -286,9 +136,9 @@ assert_cg_confined(struct h *h, const char *dir, const char *cpus)
 	pid_t pids[MAXPIDS];
 	int n, i;
 
-	n = cg_pids(h, dir, pids, MAXPIDS);
+	n = h_cg_pids(h, dir, pids, MAXPIDS);
 	for (i = 0; i < n; i++)
-		if (status_field(h, pids[i], "Cpus_allowed_list") != NULL)
+		if (h_status_field(h, pids[i], "Cpus_allowed_list") != NULL)
 			assert_confined(h, pids[i], cpus);
 	return (n);
 }
@@ -347,7 +197,7 @@ need_machine(struct h *h)
 	json_t *c;
 
 	h_need_root(h);
-	if (cg_mount(h, "cpuset") == NULL || cg_mount(h, "cpu") == NULL)
+	if (h_cg_mount(h, "cpuset") == NULL || h_cg_mount(h, "cpu") == NULL)
 		h_skip(h, "needs cgroup v1 cpu and cpuset hierarchies");
 	c = h_call(h, 200, "GET", NULL, "/v1/cpus");
 	if (strcmp(h_str(c, "usable"), "0-1") != 0)
@@ -402,38 +252,15 @@ ps_field(struct h *h, pid_t pid, const char *field)
 	return (h_fmt(h, "%.*s", (int)len, p));
 }
 
-static const char *ctl_out, *ctl_err;
-
-/* $SCHEDCTL --socket DIR/s.sock ARGS... (NULL-terminated). */
-static int
-ctl(struct h *h, ...)
-{
-	const char *argv[CTL_MAXARGS + 4], *a, *bin = getenv("SCHEDCTL");
-	va_list ap;
-	int n = 0;
-
-	if (bin == NULL || access(bin, X_OK) == -1)
-		fail_msg(
-		    "$SCHEDCTL (%s) is not an executable", bin ? bin : "unset");
-	argv[n++] = bin;
-	argv[n++] = "--socket";
-	argv[n++] = h->sock;
-	va_start(ap, h);
-	while ((a = va_arg(ap, const char *)) != NULL && n < CTL_MAXARGS)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return (h_run(h, argv, NULL, &ctl_out, &ctl_err, 30000));
-}
-
 #define assert_ctl(expect, ...)                                                \
 	do {                                                                   \
-		int rc_ = ctl(h, __VA_ARGS__, (const char *)NULL);             \
+		int rc_ = h_ctl(h, __VA_ARGS__, (const char *)NULL);           \
 		if (rc_ != (expect))                                           \
 			h_fail(NULL,                                           \
 			    "schedctl %s: exit %d, expected %d\nstdout: "      \
 			    "%s\nstderr: %s",                                  \
-			    #__VA_ARGS__, rc_, (expect), ctl_out, ctl_err);    \
+			    #__VA_ARGS__, rc_, (expect), h->ctl_out,           \
+			    h->ctl_err);                                       \
 	} while (0)
 
 /* The line of text that mentions word, or a failure. */
@@ -479,15 +306,15 @@ H_TEST(pin__cpus_1__job_and_grandchild_confined)
 	h_assert_str(j, "cpus_effective", "1");
 
 	/* The cgroup file says 1, and both of the kernel's accounts do. */
-	cs = job_cg(h, j, "cpuset");
-	assert_string_equal(cg_file(h, cs, "cpuset.cpus"), "1");
+	cs = h_job_cg(h, j, "cpuset");
+	assert_string_equal(h_cg_file(h, cs, "cpuset.cpus"), "1");
 	assert_confined(h, pid, "1");
 	assert_string_equal(ps_field(h, pid, "psr"), "1");
 
 	g = grandchild(h, "pin", pid, "sleep");
 	gpid = (pid_t)h_int(g, "pid");
 	assert_confined(h, gpid, "1");
-	gcs = cg_of(h, gpid, "cpuset");
+	gcs = h_cg_of(h, gpid, "cpuset");
 	if (gcs == NULL || strcmp(gcs, cs) != 0)
 		fail_msg("grandchild %d is in cpuset %s, not the job's %s",
 		    (int)gpid, gcs ? gcs : "(none)", cs);
@@ -531,7 +358,7 @@ H_TEST(pin__grandchild_resets_affinity__cpuset_keeps_it)
 	if (strstr(log, "new affinity list: 1\n") == NULL)
 		fail_msg("taskset did not report affinity 1: %s", log);
 	assert_string_equal(
-	    cg_file(h, job_cg(h, j, "cpuset"), "cpuset.cpus"), "1");
+	    h_cg_file(h, h_job_cg(h, j, "cpuset"), "cpuset.cpus"), "1");
 }
 
 /* ----------------------------------------------------- exclusive grants */
@@ -547,8 +374,8 @@ H_TEST(exclusive__one_cpu__granted_and_pool_shrinks_then_grows)
 	a = h_job_create(h, json_pack("{s:s, s:[s,s,s]}", "name", "pool",
 				"argv", "/bin/sh", "-c", TREE_SH));
 	running_pid(a);
-	acs = job_cg(h, a, "cpuset");
-	assert_string_equal(cg_file(h, acs, "cpuset.cpus"), "0-1");
+	acs = h_job_cg(h, a, "cpuset");
+	assert_string_equal(h_cg_file(h, acs, "cpuset.cpus"), "0-1");
 	/* Wait for the whole tree before checking it. */
 	grandchild(h, "pool", (pid_t)h_int(a, "pid"), "sleep");
 	assert_int_equal(assert_cg_confined(h, acs, "0-1"), 3);
@@ -559,8 +386,9 @@ H_TEST(exclusive__one_cpu__granted_and_pool_shrinks_then_grows)
 	xpid = running_pid(x);
 	c = one_cpu(x, "cpus_effective");
 	other = 1 - c;
-	xcs = job_cg(h, x, "cpuset");
-	assert_string_equal(cg_file(h, xcs, "cpuset.cpus"), h_fmt(h, "%d", c));
+	xcs = h_job_cg(h, x, "cpuset");
+	assert_string_equal(
+	    h_cg_file(h, xcs, "cpuset.cpus"), h_fmt(h, "%d", c));
 	assert_confined(h, xpid, h_fmt(h, "%d", c));
 
 	/* /v1/cpus: granted to excl; the pool is what is left. */
@@ -575,7 +403,7 @@ H_TEST(exclusive__one_cpu__granted_and_pool_shrinks_then_grows)
 	h_assert_str(cpus, "shared", shared);
 
 	/* The running shared job's cpuset and every process shrank. */
-	assert_string_equal(cg_file(h, acs, "cpuset.cpus"), shared);
+	assert_string_equal(h_cg_file(h, acs, "cpuset.cpus"), shared);
 	assert_int_equal(assert_cg_confined(h, acs, shared), 3);
 	h_assert_str(h_job_get(h, "pool"), "cpus_effective", shared);
 
@@ -617,9 +445,9 @@ H_TEST(exclusive__shared_job_started_during_grant__grows_back_after_release)
 	b = h_job_create(h, json_pack("{s:s, s:[s,s]}", "name", "late", "argv",
 				"/bin/sleep", "30"));
 	bpid = running_pid(b);
-	bcs = job_cg(h, b, "cpuset");
+	bcs = h_job_cg(h, b, "cpuset");
 	h_assert_str(b, "cpus_effective", shared);
-	assert_string_equal(cg_file(h, bcs, "cpuset.cpus"), shared);
+	assert_string_equal(h_cg_file(h, bcs, "cpuset.cpus"), shared);
 	assert_confined(h, bpid, shared);
 
 	h_call(h, 200, "DELETE", NULL, "/v1/jobs/excl?force=true");
@@ -673,7 +501,8 @@ H_TEST(exclusive__second_request__queued_then_started_when_released)
 	pid2 = running_pid(x2);
 	c2 = one_cpu(x2, "cpus_effective");
 	assert_confined(h, pid2, h_fmt(h, "%d", c2));
-	assert_string_equal(cg_file(h, job_cg(h, x2, "cpuset"), "cpuset.cpus"),
+	assert_string_equal(
+	    h_cg_file(h, h_job_cg(h, x2, "cpuset"), "cpuset.cpus"),
 	    h_fmt(h, "%d", c2));
 	cpus = h_call(h, 200, "GET", NULL, "/v1/cpus");
 	assert_int_equal(json_array_size(h_at(cpus, "queue")), 0);
@@ -831,8 +660,8 @@ H_TEST(policy__fifo_10__job_grandchild_and_rt_budget)
 	h_assert_str(g, "policy", "fifo");
 	h_assert_int(g, "priority", 10);
 	/* RT group scheduling: the job's cpu cgroup has a budget. */
-	cpu = job_cg(h, j, "cpu");
-	rt = strtol(cg_file(h, cpu, "cpu.rt_runtime_us"), NULL, 10);
+	cpu = h_job_cg(h, j, "cpu");
+	rt = strtol(h_cg_file(h, cpu, "cpu.rt_runtime_us"), NULL, 10);
 	if (rt <= 0)
 		fail_msg("%s/cpu.rt_runtime_us is %ld", cpu, rt);
 }
@@ -865,8 +694,9 @@ H_TEST(policy__rr_20_reset_on_fork__grandchild_is_other)
 	assert_sched(gpid, SCHED_OTHER, 0, 0);
 	assert_string_equal(ps_field(h, gpid, "cls"), "TS");
 	h_assert_str(g, "policy", "other");
-	assert_true(strtol(cg_file(h, job_cg(h, j, "cpu"), "cpu.rt_runtime_us"),
-			NULL, 10) > 0);
+	assert_true(
+	    strtol(h_cg_file(h, h_job_cg(h, j, "cpu"), "cpu.rt_runtime_us"),
+		NULL, 10) > 0);
 }
 
 H_TEST(policy__deadline_1ms_10ms_10ms__kernel_has_it)
@@ -890,7 +720,7 @@ H_TEST(policy__deadline_1ms_10ms_10ms__kernel_has_it)
 	assert_int_equal(sched_getscheduler(pid), SCHED_DEADLINE);
 	assert_string_equal(ps_field(h, pid, "cls"), "DLN");
 	/* Its whole root domain: a DEADLINE task is never pinned. */
-	assert_string_equal(status_field(h, pid, "Cpus_allowed_list"), "0-1");
+	assert_string_equal(h_status_field(h, pid, "Cpus_allowed_list"), "0-1");
 }
 
 H_TEST(policy__bad_values__400_and_pinned_deadline_422)
@@ -1020,13 +850,13 @@ H_TEST(policy__rt_pool_used_up__422_until_a_job_is_deleted)
 		"/bin/sleep", "30", "sched", "policy", "fifo", "priority", 1));
 	assert_sched(running_pid(f1), SCHED_FIFO, 1, 0);
 	assert_sched(running_pid(f2), SCHED_FIFO, 1, 0);
-	c1 = job_cg(h, f1, "cpu");
-	assert_string_equal(cg_file(h, c1, "cpu.rt_runtime_us"), "50000");
+	c1 = h_job_cg(h, f1, "cpu");
+	assert_string_equal(h_cg_file(h, c1, "cpu.rt_runtime_us"), "50000");
 	assert_string_equal(
-	    cg_file(h, job_cg(h, f2, "cpu"), "cpu.rt_runtime_us"), "50000");
+	    h_cg_file(h, h_job_cg(h, f2, "cpu"), "cpu.rt_runtime_us"), "50000");
 	/* The subtree holds exactly its jobs' budgets. */
 	sub = h_fmt(h, "%.*s", (int)(strrchr(c1, '/') - c1), c1);
-	assert_string_equal(cg_file(h, sub, "cpu.rt_runtime_us"), "100000");
+	assert_string_equal(h_cg_file(h, sub, "cpu.rt_runtime_us"), "100000");
 
 	j = h_call(h, 422, "POST",
 	    json_pack("{s:s, s:[s,s], s:{s:s, s:i}}", "name", "f3", "argv",
@@ -1047,8 +877,8 @@ H_TEST(policy__rt_pool_used_up__422_until_a_job_is_deleted)
 	pid = running_pid(j);
 	assert_sched(pid, SCHED_FIFO, 1, 0);
 	assert_string_equal(
-	    cg_file(h, job_cg(h, j, "cpu"), "cpu.rt_runtime_us"), "50000");
-	assert_string_equal(cg_file(h, sub, "cpu.rt_runtime_us"), "100000");
+	    h_cg_file(h, h_job_cg(h, j, "cpu"), "cpu.rt_runtime_us"), "50000");
+	assert_string_equal(h_cg_file(h, sub, "cpu.rt_runtime_us"), "100000");
 }
 
 /* ------------------------------------------------------------- schedctl */
@@ -1062,119 +892,50 @@ H_TEST(schedctl__run_cpus_fifo__cpus_and_ps_show_it)
 	need_machine(h);
 	assert_ctl(0, "run", "--name", "ctl", "--cpus", "1", "--policy", "fifo",
 	    "--priority", "5", "--", "sleep", "30");
-	if (strstr(ctl_out, "ctl") == NULL)
-		fail_msg("run did not name the job: %s", ctl_out);
+	if (strstr(h->ctl_out, "ctl") == NULL)
+		fail_msg("run did not name the job: %s", h->ctl_out);
 	j = h_job_get(h, "ctl");
 	pid = running_pid(j);
 	assert_sched(pid, SCHED_FIFO, 5, 0);
 	assert_confined(h, pid, "1");
 
 	assert_ctl(0, "cpus");
-	if (strstr(ctl_out, "shared") == NULL)
-		fail_msg("schedctl cpus shows no shared CPU:\n%s", ctl_out);
+	if (strstr(h->ctl_out, "shared") == NULL)
+		fail_msg("schedctl cpus shows no shared CPU:\n%s", h->ctl_out);
 	assert_ctl(0, "ps");
-	line = line_with(h, ctl_out, "ctl");
+	line = line_with(h, h->ctl_out, "ctl");
 	if (!has_column(line, "1") || strstr(line, "fifo") == NULL)
 		fail_msg("schedctl ps does not show CPUs 1 and fifo: %s", line);
 	/* The header names the columns. */
-	if (strstr(ctl_out, "CPUS") == NULL ||
-	    strstr(ctl_out, "POLICY") == NULL)
-		fail_msg(
-		    "schedctl ps has no CPUS and POLICY columns:\n%s", ctl_out);
+	if (strstr(h->ctl_out, "CPUS") == NULL ||
+	    strstr(h->ctl_out, "POLICY") == NULL)
+		fail_msg("schedctl ps has no CPUS and POLICY columns:\n%s",
+		    h->ctl_out);
 }
-
-/* ------------------------------------------------------------- teardown */
-
-/*
- * The harness removes the cgroups it made for the daemon, with whatever
- * the daemon left in them, but not hierarchies it does not manage (here
- * cpuacct, where the daemon's subtree sits in the root cgroup). A daemon
- * that leaks job cgroups at shutdown (reported to the lead) would leave
- * them behind for good; so after the harness's teardown, remove what is
- * left of every subtree the daemon's log names ("v1_init: CTRL: PATH"),
- * and say so. Only empty cgroups can be removed, and only those.
- */
-static void
-rm_leftover(const char *dir)
-{
-	char path[H_PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d;
-	int tries;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_type != DT_DIR || strncmp(de->d_name, "job-", 4) != 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path))
-			continue;
-		/* Killed tasks may take a moment to leave. */
-		for (tries = 0;
-		     rmdir(path) == -1 && errno == EBUSY && tries < 200;
-		     tries++)
-			h_sleep_ms(10);
-	}
-	closedir(d);
-	if (rmdir(dir) == 0)
-		fprintf(stderr, "test: removed %s, left by the daemon\n", dir);
-}
-
-static int
-res_teardown(void **state)
-{
-	struct h *h = *state;
-	char subtrees[16][H_PATH_MAX], line[1024], *p;
-	FILE *f;
-	int n = 0, i, rc;
-
-	if ((f = fopen(h->log, "re")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL && n < 16) {
-			if ((p = strstr(line, "v1_init: ")) == NULL ||
-			    (p = strstr(p + 9, ": /")) == NULL)
-				continue;
-			p[2 + strcspn(p + 2, "\n")] = '\0';
-			snprintf(subtrees[n++], H_PATH_MAX, "%s", p + 2);
-		}
-		fclose(f);
-	}
-	rc = h_teardown(state);
-	for (i = 0; i < n; i++)
-		if (strncmp(subtrees[i], "/sys/fs/cgroup/", 15) == 0)
-			rm_leftover(subtrees[i]);
-	return (rc);
-}
-
-/* A table entry with the teardown above. */
-#define RES_UNIT(name)                                                         \
-	cmocka_unit_test_setup_teardown(name, h_setup, res_teardown)
 
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    RES_UNIT(pin__cpus_1__job_and_grandchild_confined),
-	    RES_UNIT(pin__grandchild_resets_affinity__cpuset_keeps_it),
-	    RES_UNIT(exclusive__one_cpu__granted_and_pool_shrinks_then_grows),
-	    RES_UNIT(
+	    H_UNIT(pin__cpus_1__job_and_grandchild_confined),
+	    H_UNIT(pin__grandchild_resets_affinity__cpuset_keeps_it),
+	    H_UNIT(exclusive__one_cpu__granted_and_pool_shrinks_then_grows),
+	    H_UNIT(
 		exclusive__shared_job_started_during_grant__grows_back_after_release),
-	    RES_UNIT(
+	    H_UNIT(
 		exclusive__second_request__queued_then_started_when_released),
-	    RES_UNIT(
-		exclusive__pinned_job_on_granted_cpu__queued_until_released),
-	    RES_UNIT(
-		exclusive__impossible_and_malformed__refused_with_the_field),
-	    RES_UNIT(policy__batch_nice_5__job_and_grandchild),
-	    RES_UNIT(policy__idle__job_and_grandchild),
-	    RES_UNIT(policy__fifo_10__job_grandchild_and_rt_budget),
-	    RES_UNIT(policy__rr_20_reset_on_fork__grandchild_is_other),
-	    RES_UNIT(policy__deadline_1ms_10ms_10ms__kernel_has_it),
-	    RES_UNIT(policy__bad_values__400_and_pinned_deadline_422),
-	    RES_UNIT(
+	    H_UNIT(exclusive__pinned_job_on_granted_cpu__queued_until_released),
+	    H_UNIT(exclusive__impossible_and_malformed__refused_with_the_field),
+	    H_UNIT(policy__batch_nice_5__job_and_grandchild),
+	    H_UNIT(policy__idle__job_and_grandchild),
+	    H_UNIT(policy__fifo_10__job_grandchild_and_rt_budget),
+	    H_UNIT(policy__rr_20_reset_on_fork__grandchild_is_other),
+	    H_UNIT(policy__deadline_1ms_10ms_10ms__kernel_has_it),
+	    H_UNIT(policy__bad_values__400_and_pinned_deadline_422),
+	    H_UNIT(
 		policy__deadline_bandwidth_used_up__422_where_the_kernel_says_ebusy),
-	    RES_UNIT(policy__rt_pool_used_up__422_until_a_job_is_deleted),
-	    RES_UNIT(schedctl__run_cpus_fifo__cpus_and_ps_show_it),
+	    H_UNIT(policy__rt_pool_used_up__422_until_a_job_is_deleted),
+	    H_UNIT(schedctl__run_cpus_fifo__cpus_and_ps_show_it),
 	};
 
 	return (H_MAIN(tests));

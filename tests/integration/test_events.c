@@ -45,24 +45,6 @@ drain(struct h_stream *s, json_t *all, int idle_ms)
 }
 
 static void
-assert_increasing(json_t *events)
-{
-	json_int_t prev = 0, id;
-	json_t *ev;
-	size_t i;
-
-	json_array_foreach (events, i, ev) {
-		id = h_int(ev, "id");
-		if (id <= prev)
-			h_fail(ev,
-			    "event %zu: id %" JSON_INTEGER_FORMAT
-			    " after %" JSON_INTEGER_FORMAT,
-			    i, id, prev);
-		prev = id;
-	}
-}
-
-static void
 assert_same_ids(json_t *a, json_t *b)
 {
 	size_t i;
@@ -211,7 +193,7 @@ H_TEST(events__reconnect_with_since__no_gap_no_duplicate)
 	s = h_stream_open(h, "/v1/events?since=0");
 	drain(s, full, 500);
 	h_stream_close(s);
-	assert_increasing(full);
+	h_assert_ids_increasing(full);
 	assert_same_ids(full, seen);
 }
 
@@ -232,7 +214,7 @@ H_TEST(events__two_readers__same_events)
 	drain(a, ea, 500);
 	drain(b, eb, 500);
 	assert_int_equal(json_array_size(ea), 15);
-	assert_increasing(ea);
+	h_assert_ids_increasing(ea);
 	assert_same_ids(ea, eb);
 	h_stream_close(a);
 	h_stream_close(b);

@@ -29,8 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "tests/integration/harness.h"
 
 /* Extra time the init may take beyond the sum of its jobs' stop timeouts. */
@@ -84,18 +82,10 @@ static void
 write_job_file(struct h *h, const char *file, const char *text)
 {
 	const char *dir = h_fmt(h, "%s/schedd.d", h->dir);
-	const char *path = h_fmt(h, "%s/%s", dir, file);
-	size_t len = strlen(text);
-	int fd;
 
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fail_msg("mkdir %s: %s", dir, strerror(errno));
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
-	    -1)
-		fail_msg("open %s: %s", path, strerror(errno));
-	if (write(fd, text, len) != (ssize_t)len)
-		fail_msg("write %s: %s", path, strerror(errno));
-	close(fd);
+	h_put_file(h, h_fmt(h, "%s/%s", dir, file), text);
 }
 
 /*
@@ -221,38 +211,18 @@ ns_pid(pid_t pid)
 static json_t *
 db_events(struct h *h)
 {
-	const char *path = h_fmt(h, "%s/schedd.db", h->state);
-	const char *sql = "SELECT id, job, type, data FROM events "
-			  "WHERE job IS NOT NULL ORDER BY id";
-	json_t *all = h_keep_json(h, json_array()), *data;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	int rc;
+	json_t *all, *ev, *data;
+	size_t i;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_close(db);
-		fail_msg("open %s", path);
+	all = h_db_query(h,
+	    "SELECT id, job, type, data FROM events WHERE job IS NOT NULL "
+	    "ORDER BY id",
+	    NULL);
+	json_array_foreach (all, i, ev) {
+		data = json_loads(h_str(ev, "data"), 0, NULL);
+		json_object_set_new(
+		    ev, "data", data != NULL ? data : json_null());
 	}
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		fail_msg("%s: prepare failed", sql);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		data = json_loads(
-		    (const char *)sqlite3_column_text(st, 3), 0, NULL);
-		json_array_append_new(
-		    all, json_pack("{s:I, s:s, s:s, s:o}", "id",
-			     (json_int_t)sqlite3_column_int64(st, 0), "job",
-			     (const char *)sqlite3_column_text(st, 1), "type",
-			     (const char *)sqlite3_column_text(st, 2), "data",
-			     data != NULL ? data : json_null()));
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	if (rc != SQLITE_DONE)
-		fail_msg("%s: step failed (%d)", sql, rc);
 	return (all);
 }
 

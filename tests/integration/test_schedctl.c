@@ -19,44 +19,6 @@
 
 #include "tests/integration/harness.h"
 
-#define CTL_MAXARGS 32
-
-static const char *ctl_out, *ctl_err;
-
-/* Run schedctl with env (may be NULL) and args (NULL-terminated). */
-static int
-ctl_env(struct h *h, const char *const env[], int with_socket, va_list ap)
-{
-	const char *argv[CTL_MAXARGS + 4], *a, *bin = getenv("SCHEDCTL");
-	int n = 0;
-
-	if (bin == NULL || access(bin, X_OK) == -1)
-		fail_msg(
-		    "$SCHEDCTL (%s) is not an executable", bin ? bin : "unset");
-	argv[n++] = bin;
-	if (with_socket) {
-		argv[n++] = "--socket";
-		argv[n++] = h->sock;
-	}
-	while ((a = va_arg(ap, const char *)) != NULL && n < CTL_MAXARGS)
-		argv[n++] = a;
-	argv[n] = NULL;
-	return (h_run(h, argv, env, &ctl_out, &ctl_err, 30000));
-}
-
-/* schedctl --socket DIR/s.sock ARGS...; output in ctl_out, ctl_err. */
-static int
-ctl(struct h *h, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, h);
-	rc = ctl_env(h, NULL, 1, ap);
-	va_end(ap);
-	return (rc);
-}
-
 static int
 ctl_nosock(struct h *h, const char *const env[], ...)
 {
@@ -64,29 +26,30 @@ ctl_nosock(struct h *h, const char *const env[], ...)
 	int rc;
 
 	va_start(ap, env);
-	rc = ctl_env(h, env, 0, ap);
+	rc = h_ctlv(h, env, 0, ap);
 	va_end(ap);
 	return (rc);
 }
 
 #define assert_ctl(expect, ...)                                                \
 	do {                                                                   \
-		int rc_ = ctl(h, __VA_ARGS__, (const char *)NULL);             \
+		int rc_ = h_ctl(h, __VA_ARGS__, (const char *)NULL);           \
 		if (rc_ != (expect))                                           \
 			h_fail(NULL,                                           \
 			    "schedctl %s: exit %d, expected %d\nstdout: "      \
 			    "%s\nstderr: %s",                                  \
-			    #__VA_ARGS__, rc_, (expect), ctl_out, ctl_err);    \
+			    #__VA_ARGS__, rc_, (expect), h->ctl_out,           \
+			    h->ctl_err);                                       \
 	} while (0)
 
-/* ctl_out as JSON. */
+/* h->ctl_out as JSON. */
 static json_t *
 out_json(struct h *h)
 {
-	json_t *j = h_parse(h, ctl_out);
+	json_t *j = h_parse(h, h->ctl_out);
 
 	if (j == NULL)
-		h_fail(NULL, "--json output is not JSON: %s", ctl_out);
+		h_fail(NULL, "--json output is not JSON: %s", h->ctl_out);
 	return (j);
 }
 
@@ -109,7 +72,7 @@ H_TEST(schedctl__health__exit0_and_json)
 	json_t *j;
 
 	assert_ctl(0, "health");
-	assert_true(strlen(ctl_out) > 0);
+	assert_true(strlen(h->ctl_out) > 0);
 	assert_ctl(0, "--json", "health");
 	j = out_json(h);
 	h_assert_str(j, "status", "ok");
@@ -125,7 +88,7 @@ H_TEST(schedctl__unreachable_socket__exit3)
 	rc =
 	    ctl_nosock(h, NULL, "--socket", none, "health", (const char *)NULL);
 	assert_int_equal(rc, 3);
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 	rc = ctl_nosock(h, NULL, "--socket", none, "ps", (const char *)NULL);
 	assert_int_equal(rc, 3);
 	/* The daemon gone: its socket too. */
@@ -137,7 +100,7 @@ H_TEST(schedctl__unreachable_socket__exit3)
 H_TEST(schedctl__usage_errors__exit2)
 {
 	assert_ctl(2, "frobnicate");
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 	assert_ctl(2, "show");
 	assert_ctl(2, "show", "a", "b");
 	assert_ctl(2, "ps", "--bogus");
@@ -170,11 +133,11 @@ H_TEST(schedctl__run_show_ps_stop_rm__lifecycle)
 	assert_int_equal(kill(pid, 0), 0);
 
 	assert_ctl(0, "ps");
-	assert_non_null(strstr(ctl_out, "napper"));
+	assert_non_null(strstr(h->ctl_out, "napper"));
 	assert_ctl(0, "ps", "--json");
 	assert_true(has_job(out_json(h), "napper"));
 	assert_ctl(0, "show", "napper");
-	assert_non_null(strstr(ctl_out, "napper"));
+	assert_non_null(strstr(h->ctl_out, "napper"));
 	assert_ctl(0, "show", "--json", "napper");
 	h_assert_int(out_json(h), "pid", pid);
 
@@ -183,16 +146,16 @@ H_TEST(schedctl__run_show_ps_stop_rm__lifecycle)
 	assert_true(h_pid_gone(pid));
 	/* The table shows active jobs only, -a all; --json is the raw list. */
 	assert_ctl(0, "ps");
-	assert_null(strstr(ctl_out, "napper"));
+	assert_null(strstr(h->ctl_out, "napper"));
 	assert_ctl(0, "ps", "-a");
-	assert_non_null(strstr(ctl_out, "napper"));
+	assert_non_null(strstr(h->ctl_out, "napper"));
 	assert_ctl(0, "--json", "ps");
 	assert_true(has_job(out_json(h), "napper"));
 
 	assert_ctl(0, "rm", "napper");
 	h_call(h, 404, "GET", NULL, "/v1/jobs/napper");
 	assert_ctl(1, "show", "napper");
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 }
 
 H_TEST(schedctl__wait__passes_the_job_status)
@@ -207,7 +170,7 @@ H_TEST(schedctl__wait__passes_the_job_status)
 	assert_ctl(128 + SIGKILL, "wait", "sig");
 	/* Could not start: 1, and says why. */
 	assert_ctl(1, "run", "--name", "nobin", "--", "/no/such/binary");
-	assert_non_null(strstr(ctl_err, "/no/such/binary"));
+	assert_non_null(strstr(h->ctl_err, "/no/such/binary"));
 	h_assert_str(h_job_get(h, "nobin"), "state", "failed");
 }
 
@@ -216,13 +179,13 @@ H_TEST(schedctl__daemon_errors__exit1_with_message)
 	assert_ctl(0, "run", "--no-start", "--name", "idle", "--", "/bin/true");
 	h_assert_str(h_job_get(h, "idle"), "state", "created");
 	assert_ctl(1, "stop", "idle");
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 	assert_ctl(1, "run", "--name", "idle", "--", "/bin/true");
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 	assert_ctl(1, "show", "nosuch");
 	assert_ctl(1, "rm", "nosuch");
 	assert_ctl(1, "run", "--name", "bad name", "--", "/bin/true");
-	assert_true(strlen(ctl_err) > 0);
+	assert_true(strlen(h->ctl_err) > 0);
 }
 
 H_TEST(schedctl__logs__print_tail_stderr_follow)
@@ -231,19 +194,19 @@ H_TEST(schedctl__logs__print_tail_stderr_follow)
 	    "echo one; echo two; echo three >&2");
 	assert_ctl(0, "wait", "talk");
 	assert_ctl(0, "logs", "talk");
-	assert_string_equal(ctl_out, "one\ntwo\n");
+	assert_string_equal(h->ctl_out, "one\ntwo\n");
 	assert_ctl(0, "logs", "--tail", "1", "talk");
-	assert_string_equal(ctl_out, "two\n");
+	assert_string_equal(h->ctl_out, "two\n");
 	assert_ctl(0, "logs", "-n", "1", "talk");
-	assert_string_equal(ctl_out, "two\n");
+	assert_string_equal(h->ctl_out, "two\n");
 	assert_ctl(0, "logs", "--stderr", "talk");
-	assert_string_equal(ctl_out, "three\n");
+	assert_string_equal(h->ctl_out, "three\n");
 
 	assert_ctl(0, "run", "--name", "tick", "--", "/bin/sh", "-c",
 	    "for i in 1 2 3; do echo t$i; sleep 0.2; done");
 	/* -f returns once the run ends, with everything it printed. */
 	assert_ctl(0, "logs", "-f", "tick");
-	assert_string_equal(ctl_out, "t1\nt2\nt3\n");
+	assert_string_equal(h->ctl_out, "t1\nt2\nt3\n");
 	h_assert_str(h_job_get(h, "tick"), "state", "exited");
 }
 
@@ -274,7 +237,7 @@ H_TEST(schedctl__socket_from_environment__used)
 
 	rc = ctl_nosock(h, env, "--json", "health", (const char *)NULL);
 	if (rc != 0)
-		h_fail(NULL, "exit %d: %s", rc, ctl_err);
+		h_fail(NULL, "exit %d: %s", rc, h->ctl_err);
 	h_assert_str(out_json(h), "status", "ok");
 }
 

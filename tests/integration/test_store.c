@@ -46,24 +46,6 @@ last_id(json_t *events)
 	return (n ? h_int(json_array_get(events, n - 1), "id") : 0);
 }
 
-static void
-assert_increasing(json_t *events)
-{
-	json_int_t prev = 0, id;
-	json_t *ev;
-	size_t i;
-
-	json_array_foreach (events, i, ev) {
-		id = h_int(ev, "id");
-		if (id <= prev)
-			h_fail(events,
-			    "event id %" JSON_INTEGER_FORMAT
-			    " after %" JSON_INTEGER_FORMAT,
-			    id, prev);
-		prev = id;
-	}
-}
-
 /* b[off..] equals a, element by element (id, type, job, run, data). */
 static void
 assert_same_events(json_t *a, json_t *b, size_t off)
@@ -169,7 +151,7 @@ H_TEST(store__kill9_restart__jobs_runs_and_events_survive)
 		    h_call(h, 200, "GET", NULL, "/v1/jobs/%s/runs", names[i]);
 	}
 	ev1 = events_since(h, 0);
-	assert_increasing(ev1);
+	h_assert_ids_increasing(ev1);
 	/* created x4, running/exited x2 for a, running for c, failed d */
 	assert_true(json_array_size(ev1) >= 9);
 
@@ -215,7 +197,7 @@ H_TEST(store__kill9_restart__jobs_runs_and_events_survive)
 
 	/* Events: the old ones unchanged, new ones after them. */
 	ev2 = events_since(h, 0);
-	assert_increasing(ev2);
+	h_assert_ids_increasing(ev2);
 	assert_same_events(ev1, ev2, 0);
 	half = json_array_size(ev2) / 2;
 	mid = h_int(json_array_get(ev2, half), "id");

@@ -26,8 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "tests/integration/harness.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -113,18 +111,7 @@ job_source(struct h *h, const char *file)
 static void
 write_job_file(struct h *h, const char *file, const char *text)
 {
-	const char *tmp = h_fmt(h, "%s/.%s.tmp", jobs_dir(h), file);
-	size_t len = strlen(text);
-	int fd;
-
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
-	    -1)
-		fail_msg("open %s: %s", tmp, strerror(errno));
-	if (write(fd, text, len) != (ssize_t)len)
-		fail_msg("write %s: %s", tmp, strerror(errno));
-	close(fd);
-	if (rename(tmp, job_file(h, file)) == -1)
-		fail_msg("rename %s: %s", tmp, strerror(errno));
+	h_put_file(h, job_file(h, file), text);
 }
 
 static void
@@ -276,35 +263,9 @@ db_event_id(json_t *events, const char *job, const char *type)
 static json_t *
 db_events(struct h *h)
 {
-	const char *path = h_fmt(h, "%s/schedd.db", h->state);
-	const char *sql = "SELECT id, job, type FROM events WHERE job IS NOT "
-			  "NULL ORDER BY id";
-	json_t *all = h_keep_json(h, json_array());
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	int rc;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_close(db);
-		fail_msg("open %s", path);
-	}
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		fail_msg("%s: prepare failed", sql);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(
-		    all, json_pack("{s:I, s:s, s:s}", "id",
-			     (json_int_t)sqlite3_column_int64(st, 0), "job",
-			     (const char *)sqlite3_column_text(st, 1), "type",
-			     (const char *)sqlite3_column_text(st, 2)));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	if (rc != SQLITE_DONE)
-		fail_msg("%s: step failed (%d)", sql, rc);
-	return (all);
+	return (h_db_query(h,
+	    "SELECT id, job, type FROM events WHERE job IS NOT NULL ORDER BY id",
+	    NULL));
 }
 
 /* The "backoff" events of job since the beginning, in order. */

@@ -31,12 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "tests/integration/harness.h"
 
-#define CTL_MAXARGS 32
-#define MAXPIDS     512
+#define MAXPIDS 512
 
 /* A sleeping tree: job sh -> subshell -> sleep (the grandchild). */
 #define TREE_SH "(sleep 60 & wait) & wait"
@@ -47,130 +44,6 @@ static const char *const ctrls[] = {
 #define NCTRLS (sizeof(ctrls) / sizeof(ctrls[0]))
 
 /* ------------------------------------------------------------ helpers */
-
-/* A file's text without trailing white space; NULL if it is unreadable. */
-static const char *
-try_text(struct h *h, const char *path)
-{
-	char buf[16384];
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (NULL);
-	while (off < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
-		off += (size_t)n;
-	close(fd);
-	while (off > 0 && (buf[off - 1] == '\n' || buf[off - 1] == ' '))
-		off--;
-	buf[off] = '\0';
-	return (h_fmt(h, "%s", buf));
-}
-
-static const char *
-text(struct h *h, const char *path)
-{
-	const char *t = try_text(h, path);
-
-	if (t == NULL)
-		fail_msg("read %s: %s", path, strerror(errno));
-	return (t);
-}
-
-/* The mount point of the cgroup v1 hierarchy holding ctrl (mountinfo). */
-static const char *
-cg_mount(struct h *h, const char *ctrl)
-{
-	const char *all = text(h, "/proc/self/mountinfo");
-	char *copy = h_keep(h, strdup(all)), *line, *save = NULL, *dash;
-	char mnt[512], fstype[64], src[256], opts[512], *tok, *save2;
-
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
-		    (dash = strstr(line, " - ")) == NULL ||
-		    sscanf(dash + 3, "%63s %255s %511s", fstype, src, opts) !=
-			3 ||
-		    strcmp(fstype, "cgroup") != 0)
-			continue;
-		for (tok = strtok_r(opts, ",", &save2); tok != NULL;
-		     tok = strtok_r(NULL, ",", &save2))
-			if (strcmp(tok, ctrl) == 0)
-				return (h_fmt(h, "%s", mnt));
-	}
-	return (NULL);
-}
-
-/* The directory of pid's cgroup in ctrl's hierarchy; NULL if none. */
-static const char *
-cg_of(struct h *h, pid_t pid, const char *ctrl)
-{
-	const char *all, *mnt = cg_mount(h, ctrl);
-	char *copy, *line, *save = NULL, *c1, *c2, *tok, *save2;
-
-	if (mnt == NULL ||
-	    (all = try_text(h, h_fmt(h, "/proc/%d/cgroup", (int)pid))) == NULL)
-		return (NULL);
-	copy = h_keep(h, strdup(all));
-	for (line = strtok_r(copy, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if ((c1 = strchr(line, ':')) == NULL ||
-		    (c2 = strchr(c1 + 1, ':')) == NULL)
-			continue;
-		*c2 = '\0';
-		for (tok = strtok_r(c1 + 1, ",", &save2); tok != NULL;
-		     tok = strtok_r(NULL, ",", &save2))
-			if (strcmp(tok, ctrl) == 0)
-				return (h_fmt(h, "%s%s", mnt, c2 + 1));
-	}
-	return (NULL);
-}
-
-/* The job's cgroup in ctrl's hierarchy, through its pid: ".../job-ID". */
-static const char *
-job_cg(struct h *h, json_t *job, const char *ctrl)
-{
-	pid_t pid = (pid_t)h_int(job, "pid");
-	const char *dir = cg_of(h, pid, ctrl), *want, *base;
-
-	if (dir == NULL)
-		h_fail(job, "pid %d has no %s cgroup", (int)pid, ctrl);
-	want = h_fmt(h, "job-%lld", (long long)h_int(job, "id"));
-	base = strrchr(dir, '/');
-	if (base == NULL || strcmp(base + 1, want) != 0)
-		h_fail(job, "pid %d is in %s cgroup %s, not .../%s", (int)pid,
-		    ctrl, dir, want);
-	return (dir);
-}
-
-static const char *
-cg_file(struct h *h, const char *dir, const char *file)
-{
-	return (text(h, h_fmt(h, "%s/%s", dir, file)));
-}
-
-/* The pids in dir/cgroup.procs. */
-static int
-cg_pids(struct h *h, const char *dir, pid_t *out, int max)
-{
-	const char *t = cg_file(h, dir, "cgroup.procs");
-	char *end;
-	long v;
-	int n = 0;
-
-	while (*t != '\0' && n < max) {
-		v = strtol(t, &end, 10);
-		if (end == t)
-			break;
-		out[n++] = (pid_t)v;
-		t = end;
-		while (*t == '\n')
-			t++;
-	}
-	return (n);
-}
 
 /* A pid is listed in the array. */
 static int
@@ -184,35 +57,11 @@ has_pid(const pid_t *pids, int n, pid_t pid)
 	return (0);
 }
 
-/* A "Key:" line's value from /proc/PID/status; NULL if pid is gone. */
-static const char *
-status_field(struct h *h, pid_t pid, const char *key)
-{
-	const char *all = try_text(h, h_fmt(h, "/proc/%d/status", (int)pid));
-	size_t klen = strlen(key);
-	const char *p, *nl;
-
-	if (all == NULL)
-		return (NULL);
-	for (p = all; p != NULL && *p != '\0';
-	     p = (nl = strchr(p, '\n')) != NULL ? nl + 1 : NULL) {
-		if (strncmp(p, key, klen) != 0 || p[klen] != ':')
-			continue;
-		p += klen + 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		nl = strchr(p, '\n');
-		return (
-		    h_fmt(h, "%.*s", (int)(nl ? nl - p : (long)strlen(p)), p));
-	}
-	h_fail(NULL, "/proc/%d/status has no %s", (int)pid, key);
-}
-
 /* The State letter of /proc/PID/status; 0 if pid is gone. */
 static char
 status_state(struct h *h, pid_t pid)
 {
-	const char *s = status_field(h, pid, "State");
+	const char *s = h_status_field(h, pid, "State");
 
 	return (s != NULL ? s[0] : 0);
 }
@@ -315,7 +164,7 @@ need_machine(struct h *h)
 
 	h_need_root(h);
 	for (i = 0; i < NCTRLS; i++)
-		if (cg_mount(h, ctrls[i]) == NULL)
+		if (h_cg_mount(h, ctrls[i]) == NULL)
 			h_skip(h, "needs cgroup v1 cpu, cpuacct, cpuset, "
 				  "memory, pids and freezer hierarchies");
 }
@@ -328,7 +177,7 @@ cg_wait_empty(struct h *h, const char *dir, int ms)
 	pid_t pids[MAXPIDS];
 	int n;
 
-	while ((n = cg_pids(h, dir, pids, MAXPIDS)) > 0 && h_now_ms() < end)
+	while ((n = h_cg_pids(h, dir, pids, MAXPIDS)) > 0 && h_now_ms() < end)
 		h_sleep_ms(10);
 	return (n);
 }
@@ -340,7 +189,7 @@ job_dirs(struct h *h, json_t *job, const char *dirs[NCTRLS])
 	size_t i;
 
 	for (i = 0; i < NCTRLS; i++)
-		dirs[i] = job_cg(h, job, ctrls[i]);
+		dirs[i] = h_job_cg(h, job, ctrls[i]);
 }
 
 /* The directory holding dir (SUBTREE for a job's cgroup). */
@@ -357,30 +206,6 @@ assert_gone(const char *dir)
 		fail_msg("%s is still there", dir);
 	if (errno != ENOENT)
 		fail_msg("%s: %s", dir, strerror(errno));
-}
-
-static const char *ctl_out, *ctl_err;
-
-/* $SCHEDCTL --socket DIR/s.sock ARGS... (NULL-terminated). */
-static int
-ctl(struct h *h, ...)
-{
-	const char *argv[CTL_MAXARGS + 4], *a, *bin = getenv("SCHEDCTL");
-	va_list ap;
-	int n = 0;
-
-	if (bin == NULL || access(bin, X_OK) == -1)
-		fail_msg(
-		    "$SCHEDCTL (%s) is not an executable", bin ? bin : "unset");
-	argv[n++] = bin;
-	argv[n++] = "--socket";
-	argv[n++] = h->sock;
-	va_start(ap, h);
-	while ((a = va_arg(ap, const char *)) != NULL && n < CTL_MAXARGS)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return (h_run(h, argv, NULL, &ctl_out, &ctl_err, 30000));
 }
 
 /*
@@ -433,7 +258,7 @@ escape_pids(struct h *h, const char *job, json_t *j, pid_t *pids, int max)
 			h_fail(list, "no sleep escaped job %s's session", job);
 		h_sleep_ms(20);
 	}
-	ncg = cg_pids(h, job_cg(h, j, "freezer"), cgp, MAXPIDS);
+	ncg = h_cg_pids(h, h_job_cg(h, j, "freezer"), cgp, MAXPIDS);
 	for (i = 0; i < (size_t)n; i++)
 		if (!has_pid(cgp, ncg, pids[i]) && !h_pid_gone(pids[i]))
 			fail_msg("listed pid %d is not in the job's cgroup",
@@ -489,7 +314,7 @@ H_TEST(stop__setsid_double_fork__no_descendant_survives)
 		if (cg_wait_empty(h, dirs[i], 0) != 0)
 			fail_msg("%s/cgroup.procs is not empty when stop "
 				 "answered: %s",
-			    dirs[i], cg_file(h, dirs[i], "cgroup.procs"));
+			    dirs[i], h_cg_file(h, dirs[i], "cgroup.procs"));
 	h_assert_str(j, "state", "stopped");
 	assert_all_dead(pids, n, 2000);
 }
@@ -510,14 +335,14 @@ H_TEST(stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee)
 		   "stop", "signal", "SIGTERM", "timeout_ms", 300));
 	running_pid(j);
 	n = escape_pids(h, "stubborn", j, pids, MAXPIDS);
-	dir = job_cg(h, j, "freezer");
+	dir = h_job_cg(h, j, "freezer");
 
 	t0 = h_now_ms();
 	j = h_call(h, 200, "POST", NULL, "/v1/jobs/stubborn/stop");
 	took = h_now_ms() - t0;
 	if (cg_wait_empty(h, dir, 0) != 0)
 		fail_msg("%s/cgroup.procs is not empty when stop answered: %s",
-		    dir, cg_file(h, dir, "cgroup.procs"));
+		    dir, h_cg_file(h, dir, "cgroup.procs"));
 	h_assert_str(j, "state", "stopped");
 	h_assert_str(j, "last_run.signal", "SIGKILL");
 	if (took < 250)
@@ -532,7 +357,7 @@ H_TEST(stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee)
 static long
 counter(struct h *h, const char *file)
 {
-	const char *t = try_text(h, file);
+	const char *t = h_try_text(h, file);
 
 	return (t != NULL ? strtol(t, NULL, 10) : -1);
 }
@@ -564,12 +389,12 @@ H_TEST(pause__whole_tree__frozen_then_thawed)
 	end = h_now_ms() + 3000;
 	while (counter(h, file) < 2 && h_now_ms() < end)
 		h_sleep_ms(20);
-	fz = job_cg(h, j, "freezer");
+	fz = h_job_cg(h, j, "freezer");
 
 	h_call(h, 200, "POST", NULL, "/v1/jobs/frosty/pause");
 	h_assert_str(h_job_get(h, "frosty"), "state", "paused");
-	assert_string_equal(cg_file(h, fz, "freezer.state"), "FROZEN");
-	n = cg_pids(h, fz, pids, MAXPIDS);
+	assert_string_equal(h_cg_file(h, fz, "freezer.state"), "FROZEN");
+	n = h_cg_pids(h, fz, pids, MAXPIDS);
 	assert_true(n >= 4);
 	for (i = 0; i < n; i++) {
 		/* A v1-frozen task shows D on this kernel. */
@@ -592,7 +417,7 @@ H_TEST(pause__whole_tree__frozen_then_thawed)
 
 	h_call(h, 200, "POST", NULL, "/v1/jobs/frosty/resume");
 	h_assert_str(h_job_get(h, "frosty"), "state", "running");
-	assert_string_equal(cg_file(h, fz, "freezer.state"), "THAWED");
+	assert_string_equal(h_cg_file(h, fz, "freezer.state"), "THAWED");
 	end = h_now_ms() + 2000;
 	while (counter(h, file) <= c2 && h_now_ms() < end)
 		h_sleep_ms(20);
@@ -612,7 +437,7 @@ H_TEST(pause__whole_tree__frozen_then_thawed)
 			fail_msg("pid %d is in state %c after resume",
 			    (int)tree[i], st);
 	}
-	n = cg_pids(h, fz, pids, MAXPIDS);
+	n = h_cg_pids(h, fz, pids, MAXPIDS);
 	for (i = 0; i < n; i++) {
 		end = h_now_ms() + 1000;
 		while (
@@ -644,11 +469,11 @@ H_TEST(oom__300M_under_memory_max_64M__sigkill_recorded_as_oom)
 	    h, json_pack("{s:s, s:[s,s,s], s:{s:s}}", "name", "hog", "argv",
 		   "/bin/sh", "-c", script, "limits", "memory_max", "64M"));
 	running_pid(j);
-	mem = job_cg(h, j, "memory");
+	mem = h_job_cg(h, j, "memory");
 	assert_string_equal(
-	    cg_file(h, mem, "memory.limit_in_bytes"), "67108864");
+	    h_cg_file(h, mem, "memory.limit_in_bytes"), "67108864");
 	/* No swap beyond the limit, where the kernel accounts swap. */
-	sw = try_text(h, h_fmt(h, "%s/memory.memsw.limit_in_bytes", mem));
+	sw = h_try_text(h, h_fmt(h, "%s/memory.memsw.limit_in_bytes", mem));
 	if (sw != NULL)
 		assert_string_equal(sw, "67108864");
 
@@ -659,7 +484,7 @@ H_TEST(oom__300M_under_memory_max_64M__sigkill_recorded_as_oom)
 	if (!json_is_true(h_at(j, "last_run.oom_killed")))
 		h_fail(j, "last_run.oom_killed is not true");
 	/* The kernel's own count, in the cgroup that is kept until delete. */
-	oc = strstr(cg_file(h, mem, "memory.oom_control"), "\noom_kill ");
+	oc = strstr(h_cg_file(h, mem, "memory.oom_control"), "\noom_kill ");
 	if (oc == NULL || sscanf(oc, "\noom_kill %ld", &kills) != 1 ||
 	    kills < 1)
 		fail_msg("%s/memory.oom_control counts no OOM kill", mem);
@@ -694,10 +519,11 @@ pids_watch(struct h *h, const char *dir, long max, int ms)
 
 	while (h_now_ms() < end) {
 		/* The file goes with the cgroup: stop watching then. */
-		if ((t = try_text(h, h_fmt(h, "%s/pids.current", dir))) == NULL)
+		if ((t = h_try_text(h, h_fmt(h, "%s/pids.current", dir))) ==
+		    NULL)
 			break;
 		cur = strtol(t, NULL, 10);
-		n = cg_pids(h, dir, pids, MAXPIDS);
+		n = h_cg_pids(h, dir, pids, MAXPIDS);
 		if (cur > max || n > max)
 			fail_msg("%ld tasks, %d processes in the job; "
 				 "pids_max is %ld",
@@ -713,7 +539,7 @@ pids_watch(struct h *h, const char *dir, long max, int ms)
 static long
 pids_refused(struct h *h, const char *dir)
 {
-	const char *events = cg_file(h, dir, "pids.events");
+	const char *events = h_cg_file(h, dir, "pids.events");
 	long v;
 
 	if (sscanf(events, "max %ld", &v) != 1)
@@ -739,8 +565,8 @@ H_TEST(pids__max_20__shell_forking_200_sleeps_never_above_20)
 	    h, json_pack("{s:s, s:[s,s,s], s:{s:i}}", "name", "forky", "argv",
 		   "/bin/sh", "-c", script, "limits", "pids_max", 20));
 	running_pid(j);
-	dir = job_cg(h, j, "pids");
-	assert_string_equal(cg_file(h, dir, "pids.max"), "20");
+	dir = h_job_cg(h, j, "pids");
+	assert_string_equal(h_cg_file(h, dir, "pids.max"), "20");
 	peak = pids_watch(h, dir, 20, 1000);
 	refused = pids_refused(h, dir);
 	if (refused <= 0)
@@ -794,7 +620,7 @@ H_TEST(pids__max_20__retrying_forker_held_at_20)
 	    h, json_pack("{s:s, s:[s,s,s], s:{s:i}}", "name", "forker", "argv",
 		   "/usr/bin/python3", "-c", script, "limits", "pids_max", 20));
 	running_pid(j);
-	dir = job_cg(h, j, "pids");
+	dir = h_job_cg(h, j, "pids");
 	peak = pids_watch(h, dir, 20, 5000);
 	j = h_job_wait(h, "forker");
 	h_assert_int(j, "last_run.exit_code", 0);
@@ -828,10 +654,10 @@ H_TEST(limits__quota_50_weight_200__in_the_cpu_cgroup)
 				"capped", "argv", "/bin/sleep", "30", "limits",
 				"cpu_quota_pct", 50, "cpu_weight", 200));
 	running_pid(j);
-	cpu = job_cg(h, j, "cpu");
-	assert_string_equal(cg_file(h, cpu, "cpu.cfs_period_us"), "100000");
-	assert_string_equal(cg_file(h, cpu, "cpu.cfs_quota_us"), "50000");
-	assert_string_equal(cg_file(h, cpu, "cpu.shares"), "2048");
+	cpu = h_job_cg(h, j, "cpu");
+	assert_string_equal(h_cg_file(h, cpu, "cpu.cfs_period_us"), "100000");
+	assert_string_equal(h_cg_file(h, cpu, "cpu.cfs_quota_us"), "50000");
+	assert_string_equal(h_cg_file(h, cpu, "cpu.shares"), "2048");
 	h_assert_int(j, "limits.cpu_quota_pct", 50);
 	h_assert_int(j, "limits.cpu_weight", 200);
 
@@ -883,7 +709,7 @@ assert_matches_proc(struct h *h, json_t *list, const char *dir)
 	size_t i;
 	int n;
 
-	n = cg_pids(h, dir, cgp, MAXPIDS);
+	n = h_cg_pids(h, dir, cgp, MAXPIDS);
 	if ((size_t)n != json_array_size(list))
 		h_fail(list, "%zu processes listed, %d in %s/cgroup.procs",
 		    json_array_size(list), n, dir);
@@ -902,7 +728,7 @@ assert_matches_proc(struct h *h, json_t *list, const char *dir)
 			h_fail(
 			    e, "argv differs from /proc/%d/cmdline", (int)pid);
 		h_assert_str(e, "cpus_allowed",
-		    status_field(h, pid, "Cpus_allowed_list"));
+		    h_status_field(h, pid, "Cpus_allowed_list"));
 		h_assert_str(e, "policy", "other");
 		h_assert_int(e, "priority", 0);
 		/* Jobs inherit the daemon's nice, which is ours. */
@@ -953,37 +779,10 @@ assert_recorded(json_t *all, const pid_t *pids, int n, int run)
 static json_t *
 db_processes(struct h *h, const char *job)
 {
-	const char *path = h_fmt(h, "%s/schedd.db", h->state);
-	const char *sql = "SELECT r.run, p.pid FROM processes p JOIN runs r ON "
-			  "p.run_id = r.id JOIN jobs j ON r.job_id = j.id "
-			  "WHERE j.name = ?1";
-	json_t *all = h_keep_json(h, json_array());
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	int rc;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_close(db);
-		fail_msg("open %s", path);
-	}
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		sqlite3_close(db);
-		fail_msg("%s: prepare failed", sql);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(
-		    all, json_pack("{s:I, s:I}", "run",
-			     (json_int_t)sqlite3_column_int64(st, 0), "pid",
-			     (json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	if (rc != SQLITE_DONE)
-		fail_msg("%s: step failed (%d)", sql, rc);
-	return (all);
+	return (h_db_query(h,
+	    "SELECT r.run AS run, p.pid AS pid FROM processes p JOIN runs r ON "
+	    "p.run_id = r.id JOIN jobs j ON r.job_id = j.id WHERE j.name = ?1",
+	    job));
 }
 
 H_TEST(processes__live_and_ended_runs__api_cli_and_database)
@@ -997,19 +796,19 @@ H_TEST(processes__live_and_ended_runs__api_cli_and_database)
 	j = h_job_create(h, json_pack("{s:s, s:[s,s,s]}", "name", "treed",
 				"argv", "/bin/sh", "-c", TREE_SH));
 	tree_grandchild(running_pid(j));
-	dir = job_cg(h, j, "pids");
+	dir = h_job_cg(h, j, "pids");
 	list = processes(h, "treed", 0);
 	assert_int_equal(json_array_size(list), 3);
 	assert_matches_proc(h, list, dir);
 	n1 = pids_of(list, p1, MAXPIDS);
 
 	/* The CLI draws the same tree. */
-	if ((st = ctl(h, "tree", "treed", (const char *)NULL)) != 0)
-		fail_msg("schedctl tree: exit %d: %s", st, ctl_err);
+	if ((st = h_ctl(h, "tree", "treed", (const char *)NULL)) != 0)
+		fail_msg("schedctl tree: exit %d: %s", st, h->ctl_err);
 	for (i = 0; i < n1; i++)
-		if (strstr(ctl_out, h_fmt(h, "%d", (int)p1[i])) == NULL)
+		if (strstr(h->ctl_out, h_fmt(h, "%d", (int)p1[i])) == NULL)
 			fail_msg("schedctl tree lacks pid %d:\n%s", (int)p1[i],
-			    ctl_out);
+			    h->ctl_out);
 
 	/*
 	 * Run 1 ends; its tree is still served, with its run number. A
@@ -1025,7 +824,7 @@ H_TEST(processes__live_and_ended_runs__api_cli_and_database)
 	j = h_call(h, 200, "POST", NULL, "/v1/jobs/treed/start");
 	tree_grandchild(running_pid(j));
 	list = processes(h, "treed", 0);
-	assert_matches_proc(h, list, job_cg(h, j, "pids"));
+	assert_matches_proc(h, list, h_job_cg(h, j, "pids"));
 	n2 = pids_of(list, p2, MAXPIDS);
 	h_call(h, 200, "POST", NULL, "/v1/jobs/treed/stop");
 	all = processes(h, "treed", 1);
@@ -1091,7 +890,7 @@ runq_wait_ns(struct h *h, const pid_t *pids, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		t = try_text(h, h_fmt(h, "/proc/%d/schedstat", (int)pids[i]));
+		t = h_try_text(h, h_fmt(h, "/proc/%d/schedstat", (int)pids[i]));
 		if (t != NULL && sscanf(t, "%lld %lld", &run, &wait) == 2)
 			sum += wait;
 	}
@@ -1110,9 +909,9 @@ H_TEST(usage__running_tree__nprocs_memory_and_runq_delay)
 	j = h_job_create(h, json_pack("{s:s, s:[s,s,s]}", "name", "busy",
 				"argv", "/bin/sh", "-c", TREE_SH));
 	tree_grandchild(running_pid(j));
-	dir = job_cg(h, j, "pids");
-	mem = job_cg(h, j, "memory");
-	n = cg_pids(h, dir, pids, MAXPIDS);
+	dir = h_job_cg(h, j, "pids");
+	mem = h_job_cg(h, j, "memory");
+	n = h_cg_pids(h, dir, pids, MAXPIDS);
 	assert_int_equal(n, 3);
 
 	before = runq_wait_ns(h, pids, n);
@@ -1123,7 +922,7 @@ H_TEST(usage__running_tree__nprocs_memory_and_runq_delay)
 		h_fail(j, "usage.memory_current is not positive");
 	if (h_int(j, "usage.memory_peak") < h_int(j, "usage.memory_current"))
 		h_fail(j, "usage.memory_peak is below memory_current");
-	if (strtoll(cg_file(h, mem, "memory.usage_in_bytes"), NULL, 10) <= 0)
+	if (strtoll(h_cg_file(h, mem, "memory.usage_in_bytes"), NULL, 10) <= 0)
 		fail_msg("%s/memory.usage_in_bytes is not positive", mem);
 	if (h_int(j, "usage.cpu_ms") < 0)
 		h_fail(j, "usage.cpu_ms is negative");
@@ -1151,7 +950,7 @@ cg_wait_count(struct h *h, const char *dir, int n)
 	pid_t pids[MAXPIDS];
 	int k;
 
-	while ((k = cg_pids(h, dir, pids, MAXPIDS)) != n) {
+	while ((k = h_cg_pids(h, dir, pids, MAXPIDS)) != n) {
 		if (h_now_ms() > end)
 			fail_msg("%s holds %d processes, not %d", dir, k, n);
 		h_sleep_ms(10);
@@ -1182,8 +981,8 @@ H_TEST(cleanup__delete__job_cgroups_gone_in_every_hierarchy)
 	job_dirs(h, ja, a);
 	job_dirs(h, jb, b);
 	job_dirs(h, jc, c);
-	cg_wait_count(h, job_cg(h, ja, "pids"), WIDE_N);
-	cg_wait_count(h, job_cg(h, jc, "pids"), WIDE_N);
+	cg_wait_count(h, h_job_cg(h, ja, "pids"), WIDE_N);
+	cg_wait_count(h, h_job_cg(h, jc, "pids"), WIDE_N);
 
 	/* Deleted while running (force): its cgroups go everywhere. */
 	h_call(h, 200, "DELETE", NULL, "/v1/jobs/c?force=true");
@@ -1204,9 +1003,7 @@ H_TEST(cleanup__delete__job_cgroups_gone_in_every_hierarchy)
 /*
  * Was a daemon bug (fixed), the same cause as above at shutdown:
  * the daemon stops a job whose tree is wide, SIGKILLs the rest and rmdirs
- * at once (EBUSY), then cannot remove its subtree either. The harness
- * removes what is left in the hierarchies it manages; res_teardown the
- * rest.
+ * at once (EBUSY), then cannot remove its subtree either.
  */
 H_TEST(cleanup__daemon_stops__subtree_gone_in_every_hierarchy)
 {
@@ -1225,7 +1022,7 @@ H_TEST(cleanup__daemon_stops__subtree_gone_in_every_hierarchy)
 	pb = running_pid(jb);
 	job_dirs(h, ja, a);
 	job_dirs(h, jb, b);
-	cg_wait_count(h, job_cg(h, jb, "pids"), WIDE_N);
+	cg_wait_count(h, h_job_cg(h, jb, "pids"), WIDE_N);
 	/* One job ended, its cgroups kept: shutdown must remove them too. */
 	h_call(h, 200, "POST", NULL, "/v1/jobs/a/stop");
 
@@ -1240,91 +1037,23 @@ H_TEST(cleanup__daemon_stops__subtree_gone_in_every_hierarchy)
 	}
 }
 
-/* ------------------------------------------------------------- teardown */
-
-/*
- * The harness removes the cgroups it made for the daemon, with whatever
- * the daemon left in them, but not hierarchies it does not manage (here
- * cpuacct, where the daemon's subtree sits in the root cgroup). A daemon
- * that leaks job cgroups at shutdown (reported to the lead) would leave
- * them behind for good; so after the harness's teardown, remove what is
- * left of every subtree the daemon's log names ("v1_init: CTRL: PATH"),
- * and say so. Only empty cgroups can be removed, and only those.
- */
-static void
-rm_leftover(const char *dir)
-{
-	char path[H_PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d;
-	int tries;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_type != DT_DIR || strncmp(de->d_name, "job-", 4) != 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path))
-			continue;
-		/* Killed tasks may take a moment to leave. */
-		for (tries = 0;
-		     rmdir(path) == -1 && errno == EBUSY && tries < 200;
-		     tries++)
-			h_sleep_ms(10);
-	}
-	closedir(d);
-	if (rmdir(dir) == 0)
-		fprintf(stderr, "test: removed %s, left by the daemon\n", dir);
-}
-
-static int
-res_teardown(void **state)
-{
-	struct h *h = *state;
-	char subtrees[16][H_PATH_MAX], line[1024], *p;
-	FILE *f;
-	int n = 0, i, rc;
-
-	if ((f = fopen(h->log, "re")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL && n < 16) {
-			if ((p = strstr(line, "v1_init: ")) == NULL ||
-			    (p = strstr(p + 9, ": /")) == NULL)
-				continue;
-			p[2 + strcspn(p + 2, "\n")] = '\0';
-			snprintf(subtrees[n++], H_PATH_MAX, "%s", p + 2);
-		}
-		fclose(f);
-	}
-	rc = h_teardown(state);
-	for (i = 0; i < n; i++)
-		if (strncmp(subtrees[i], "/sys/fs/cgroup/", 15) == 0)
-			rm_leftover(subtrees[i]);
-	return (rc);
-}
-
-/* A table entry with the teardown above. */
-#define RES_UNIT(name)                                                         \
-	cmocka_unit_test_setup_teardown(name, h_setup, res_teardown)
-
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    RES_UNIT(stop__setsid_double_fork__no_descendant_survives),
-	    RES_UNIT(
-		stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee),
-	    RES_UNIT(pause__whole_tree__frozen_then_thawed),
-	    RES_UNIT(oom__300M_under_memory_max_64M__sigkill_recorded_as_oom),
-	    RES_UNIT(pids__max_20__shell_forking_200_sleeps_never_above_20),
-	    RES_UNIT(pids__max_20__retrying_forker_held_at_20),
-	    RES_UNIT(limits__quota_50_weight_200__in_the_cpu_cgroup),
-	    RES_UNIT(processes__live_and_ended_runs__api_cli_and_database),
-	    RES_UNIT(
+	    H_UNIT(stop__setsid_double_fork__no_descendant_survives),
+	    H_UNIT(stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee),
+	    H_UNIT(pause__whole_tree__frozen_then_thawed),
+	    H_UNIT(oom__300M_under_memory_max_64M__sigkill_recorded_as_oom),
+	    H_UNIT(pids__max_20__shell_forking_200_sleeps_never_above_20),
+	    H_UNIT(pids__max_20__retrying_forker_held_at_20),
+	    H_UNIT(limits__quota_50_weight_200__in_the_cpu_cgroup),
+	    H_UNIT(processes__live_and_ended_runs__api_cli_and_database),
+	    H_UNIT(
 		processes__grandchild_never_queried__still_in_the_ended_tree),
-	    RES_UNIT(usage__running_tree__nprocs_memory_and_runq_delay),
-	    RES_UNIT(cleanup__delete__job_cgroups_gone_in_every_hierarchy),
-	    RES_UNIT(cleanup__daemon_stops__subtree_gone_in_every_hierarchy),
+	    H_UNIT(usage__running_tree__nprocs_memory_and_runq_delay),
+	    H_UNIT(cleanup__delete__job_cgroups_gone_in_every_hierarchy),
+	    H_UNIT(cleanup__daemon_stops__subtree_gone_in_every_hierarchy),
 	};
 
 	return (H_MAIN(tests));
