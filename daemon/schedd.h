@@ -69,6 +69,12 @@ struct run {
 struct job_watch;
 TAILQ_HEAD(job_watches, job_watch);
 
+/* A process, as identified everywhere: pid and /proc start time. */
+struct proc_id {
+	pid_t		 pid;
+	uint64_t	 start;
+};
+
 struct job {
 	int64_t		 id;
 	char		 name[JOBSPEC_NAME_MAX + 1];
@@ -95,7 +101,8 @@ struct job {
 	int		 notifying;	/* inside watch callbacks */
 	int		 pidfd;		/* of run.pid while alive; -1 */
 	int		 adopted;	/* not our child: watched by pidfd */
-	int		 stop_reason;	/* why a stop was asked (SUP_STOP_*) */
+	struct proc_id	*stop_procs;	/* what a stop signalled (to see gone) */
+	int		 nstop_procs;
 	int		 delete_pending; /* remove once stopped */
 	int		 restart_pending; /* start again once stopped */
 	struct event	*timer;		/* stop timeout or backoff */

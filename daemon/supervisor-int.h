@@ -121,6 +121,10 @@ void sup_res_run_ended(struct supervisor *sup, struct job *job);
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
 /* SIGKILL the rest of the job's cgroup and wait (bounded) until empty. */
 int sup_res_drain(struct supervisor *sup, struct job *job, int max_ms);
+/* Remember the cgroup's members (pid, start time) as a stop begins. */
+void sup_res_snapshot(struct supervisor *sup, struct job *job);
+/* Wait, bounded, until every remembered member is a zombie or gone. */
+void sup_res_wait_exited(struct supervisor *sup, struct job *job, int max_ms);
 /* Signal every process of the job's cgroup; -1 without one. */
 int sup_res_signal(struct supervisor *sup, struct job *job, int sig);
 int sup_res_freeze(

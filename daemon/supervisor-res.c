@@ -56,6 +56,7 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 	return (0);
 }
 
+#define JOB_PIDS_MAX    4096 /* members looked at, at most */
 #define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
 
@@ -663,6 +664,52 @@ sup_res_drain(struct supervisor *sup, struct job *job, int max_ms)
 	return (0);
 }
 
+void
+sup_res_snapshot(struct supervisor *sup, struct job *job)
+{
+	struct sup_res *r = sup->res;
+	struct proc_stat ps;
+	pid_t *pids;
+	int n, i;
+
+	free(job->stop_procs);
+	job->stop_procs = NULL;
+	job->nstop_procs = 0;
+	if (r->cg == NULL || !job->has_cgroup)
+		return;
+	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
+	if ((n = r->cg->procs(job->id, pids, JOB_PIDS_MAX)) > 0) {
+		job->stop_procs = xcalloc((size_t)n, sizeof(*job->stop_procs));
+		for (i = 0; i < n; i++) {
+			if (procfs_stat(pids[i], &ps) == -1)
+				continue;
+			job->stop_procs[job->nstop_procs].pid = pids[i];
+			job->stop_procs[job->nstop_procs++].start =
+			    ps.starttime;
+		}
+	}
+	free(pids);
+}
+
+void
+sup_res_wait_exited(struct supervisor *sup, struct job *job, int max_ms)
+{
+	struct timespec ts = {0, 1000 * 1000};
+	int64_t end = mono_ms() + max_ms;
+	int i;
+
+	(void)sup;
+	for (i = 0; i < job->nstop_procs; i++) {
+		while (procfs_alive(
+			   job->stop_procs[i].pid, job->stop_procs[i].start) &&
+		       mono_ms() < end)
+			nanosleep(&ts, NULL);
+	}
+	free(job->stop_procs);
+	job->stop_procs = NULL;
+	job->nstop_procs = 0;
+}
+
 int
 sup_res_nprocs(struct supervisor *sup, const struct job *job)
 {
@@ -790,8 +837,6 @@ job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
 	}
 	return (0);
 }
-
-#define JOB_PIDS_MAX 4096
 
 void
 supervisor_job_usage(

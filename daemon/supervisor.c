@@ -209,6 +209,7 @@ job_release(struct supervisor *sup, struct job *job)
 		event_free(job->timer);
 	if (job->tree_timer != NULL)
 		event_free(job->tree_timer);
+	free(job->stop_procs);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
 	if (job->oom_fd != -1)
@@ -799,7 +800,8 @@ act_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why)
 {
 	int sig = job->spec.stop.signal;
 
-	job->stop_reason = why;
+	/* Before signalling: the stop is done only once these are gone. */
+	sup_res_snapshot(sup, job);
 	if (sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
 	/* A paused (frozen) tree must run to see the signal. */
@@ -1156,6 +1158,9 @@ sup_main_exited(struct supervisor *sup, struct job *job)
 			sup_arm_tree_timer(sup, job);
 		}
 	}
+	/* A process leaves its cgroup a moment before it is a zombie. */
+	if (stopped)
+		sup_res_wait_exited(sup, job, 500);
 	if (job->tree_timer == NULL || !evtimer_pending(job->tree_timer, NULL))
 		sup_res_run_ended(sup, job);
 	sup_change(sup, job, stopped ? JOB_STOPPED : JOB_EXITED, RUN_END,
