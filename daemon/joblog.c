@@ -215,7 +215,7 @@ joblog_read_from(
     const char *path, int64_t offset, size_t max_bytes, struct evbuffer *out)
 {
 	struct stat sb;
-	int64_t r;
+	int64_t r, end;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
@@ -229,28 +229,12 @@ joblog_read_from(
 		close(fd);
 		return (sb.st_size < offset ? sb.st_size : offset);
 	}
-	{
-		int64_t end = sb.st_size;
-
-		if (end - offset > (int64_t)max_bytes)
-			end = offset + (int64_t)max_bytes;
-		r = offset;
-		while (r < end) {
-			char buf[65536];
-			size_t want = sizeof(buf);
-			ssize_t n;
-
-			if ((int64_t)want > end - r)
-				want = (size_t)(end - r);
-			n = pread(fd, buf, want, r);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			evbuffer_add(out, buf, (size_t)n);
-			r += n;
-		}
-	}
+	/* From offset on (a follower's head, not a tail): at most max_bytes,
+	 * which read_range() then never needs to clamp. */
+	end = sb.st_size;
+	if (end - offset > (int64_t)max_bytes)
+		end = offset + (int64_t)max_bytes;
+	r = read_range(fd, offset, end, max_bytes, out);
 	close(fd);
 	return (r);
 }

@@ -283,5 +283,16 @@ void h_assert_ids_increasing(json_t *events);
  * output in h->ctl_out and h->ctl_err; returns the exit code. */
 int h_ctlv(struct h *h, const char *const env[], int with_socket, va_list ap);
 int h_ctl(struct h *h, ...);
+/* h_ctl, failing the test (with both outputs) unless it exits expect. */
+#define h_assert_ctl(h, expect, ...)                                           \
+	do {                                                                   \
+		int rc_ = h_ctl(h, __VA_ARGS__, (const char *)NULL);           \
+		if (rc_ != (expect))                                           \
+			h_fail(NULL,                                           \
+			    "schedctl %s: exit %d, expected %d\nstdout: "      \
+			    "%s\nstderr: %s",                                  \
+			    #__VA_ARGS__, rc_, (expect), (h)->ctl_out,         \
+			    (h)->ctl_err);                                     \
+	} while (0)
 
 #endif

@@ -252,17 +252,6 @@ ps_field(struct h *h, pid_t pid, const char *field)
 	return (h_fmt(h, "%.*s", (int)len, p));
 }
 
-#define assert_ctl(expect, ...)                                                \
-	do {                                                                   \
-		int rc_ = h_ctl(h, __VA_ARGS__, (const char *)NULL);           \
-		if (rc_ != (expect))                                           \
-			h_fail(NULL,                                           \
-			    "schedctl %s: exit %d, expected %d\nstdout: "      \
-			    "%s\nstderr: %s",                                  \
-			    #__VA_ARGS__, rc_, (expect), h->ctl_out,           \
-			    h->ctl_err);                                       \
-	} while (0)
-
 /* The line of text that mentions word, or a failure. */
 static const char *
 line_with(struct h *h, const char *all, const char *word)
@@ -890,8 +879,8 @@ H_TEST(schedctl__run_cpus_fifo__cpus_and_ps_show_it)
 	pid_t pid;
 
 	need_machine(h);
-	assert_ctl(0, "run", "--name", "ctl", "--cpus", "1", "--policy", "fifo",
-	    "--priority", "5", "--", "sleep", "30");
+	h_assert_ctl(h, 0, "run", "--name", "ctl", "--cpus", "1", "--policy",
+	    "fifo", "--priority", "5", "--", "sleep", "30");
 	if (strstr(h->ctl_out, "ctl") == NULL)
 		fail_msg("run did not name the job: %s", h->ctl_out);
 	j = h_job_get(h, "ctl");
@@ -899,10 +888,10 @@ H_TEST(schedctl__run_cpus_fifo__cpus_and_ps_show_it)
 	assert_sched(pid, SCHED_FIFO, 5, 0);
 	assert_confined(h, pid, "1");
 
-	assert_ctl(0, "cpus");
+	h_assert_ctl(h, 0, "cpus");
 	if (strstr(h->ctl_out, "shared") == NULL)
 		fail_msg("schedctl cpus shows no shared CPU:\n%s", h->ctl_out);
-	assert_ctl(0, "ps");
+	h_assert_ctl(h, 0, "ps");
 	line = line_with(h, h->ctl_out, "ctl");
 	if (!has_column(line, "1") || strstr(line, "fifo") == NULL)
 		fail_msg("schedctl ps does not show CPUs 1 and fifo: %s", line);

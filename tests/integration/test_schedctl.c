@@ -31,17 +31,6 @@ ctl_nosock(struct h *h, const char *const env[], ...)
 	return (rc);
 }
 
-#define assert_ctl(expect, ...)                                                \
-	do {                                                                   \
-		int rc_ = h_ctl(h, __VA_ARGS__, (const char *)NULL);           \
-		if (rc_ != (expect))                                           \
-			h_fail(NULL,                                           \
-			    "schedctl %s: exit %d, expected %d\nstdout: "      \
-			    "%s\nstderr: %s",                                  \
-			    #__VA_ARGS__, rc_, (expect), h->ctl_out,           \
-			    h->ctl_err);                                       \
-	} while (0)
-
 /* h->ctl_out as JSON. */
 static json_t *
 out_json(struct h *h)
@@ -71,12 +60,12 @@ H_TEST(schedctl__health__exit0_and_json)
 {
 	json_t *j;
 
-	assert_ctl(0, "health");
+	h_assert_ctl(h, 0, "health");
 	assert_true(strlen(h->ctl_out) > 0);
-	assert_ctl(0, "--json", "health");
+	h_assert_ctl(h, 0, "--json", "health");
 	j = out_json(h);
 	h_assert_str(j, "status", "ok");
-	assert_ctl(0, "health", "--json");
+	h_assert_ctl(h, 0, "health", "--json");
 	h_assert_str(out_json(h), "status", "ok");
 }
 
@@ -93,22 +82,22 @@ H_TEST(schedctl__unreachable_socket__exit3)
 	assert_int_equal(rc, 3);
 	/* The daemon gone: its socket too. */
 	h_daemon_stop(h, SIGTERM);
-	assert_ctl(3, "health");
-	assert_ctl(3, "run", "--", "/bin/true");
+	h_assert_ctl(h, 3, "health");
+	h_assert_ctl(h, 3, "run", "--", "/bin/true");
 }
 
 H_TEST(schedctl__usage_errors__exit2)
 {
-	assert_ctl(2, "frobnicate");
+	h_assert_ctl(h, 2, "frobnicate");
 	assert_true(strlen(h->ctl_err) > 0);
-	assert_ctl(2, "show");
-	assert_ctl(2, "show", "a", "b");
-	assert_ctl(2, "ps", "--bogus");
-	assert_ctl(2, "run");
-	assert_ctl(2, "logs", "--tail", "x", "job");
-	assert_ctl(2, "kill", "-s");
-	assert_ctl(2, "wait");
-	assert_ctl(2, "--socket");
+	h_assert_ctl(h, 2, "show");
+	h_assert_ctl(h, 2, "show", "a", "b");
+	h_assert_ctl(h, 2, "ps", "--bogus");
+	h_assert_ctl(h, 2, "run");
+	h_assert_ctl(h, 2, "logs", "--tail", "x", "job");
+	h_assert_ctl(h, 2, "kill", "-s");
+	h_assert_ctl(h, 2, "wait");
+	h_assert_ctl(h, 2, "--socket");
 	/* Usage errors never reach the daemon. */
 	assert_int_equal(json_array_size(json_object_get(
 			     h_call(h, 200, "GET", NULL, "/v1/jobs"), "jobs")),
@@ -120,8 +109,8 @@ H_TEST(schedctl__run_show_ps_stop_rm__lifecycle)
 	json_t *j;
 	pid_t pid;
 
-	assert_ctl(
-	    0, "--json", "run", "--name", "napper", "--", "/bin/sleep", "30");
+	h_assert_ctl(h, 0, "--json", "run", "--name", "napper", "--",
+	    "/bin/sleep", "30");
 	j = out_json(h);
 	h_assert_str(j, "name", "napper");
 	h_assert_str(j, "state", "running");
@@ -132,80 +121,81 @@ H_TEST(schedctl__run_show_ps_stop_rm__lifecycle)
 	h_assert_int(j, "pid", pid);
 	assert_int_equal(kill(pid, 0), 0);
 
-	assert_ctl(0, "ps");
+	h_assert_ctl(h, 0, "ps");
 	assert_non_null(strstr(h->ctl_out, "napper"));
-	assert_ctl(0, "ps", "--json");
+	h_assert_ctl(h, 0, "ps", "--json");
 	assert_true(has_job(out_json(h), "napper"));
-	assert_ctl(0, "show", "napper");
+	h_assert_ctl(h, 0, "show", "napper");
 	assert_non_null(strstr(h->ctl_out, "napper"));
-	assert_ctl(0, "show", "--json", "napper");
+	h_assert_ctl(h, 0, "show", "--json", "napper");
 	h_assert_int(out_json(h), "pid", pid);
 
-	assert_ctl(0, "stop", "napper");
+	h_assert_ctl(h, 0, "stop", "napper");
 	h_assert_str(h_job_get(h, "napper"), "state", "stopped");
 	assert_true(h_pid_gone(pid));
 	/* The table shows active jobs only, -a all; --json is the raw list. */
-	assert_ctl(0, "ps");
+	h_assert_ctl(h, 0, "ps");
 	assert_null(strstr(h->ctl_out, "napper"));
-	assert_ctl(0, "ps", "-a");
+	h_assert_ctl(h, 0, "ps", "-a");
 	assert_non_null(strstr(h->ctl_out, "napper"));
-	assert_ctl(0, "--json", "ps");
+	h_assert_ctl(h, 0, "--json", "ps");
 	assert_true(has_job(out_json(h), "napper"));
 
-	assert_ctl(0, "rm", "napper");
+	h_assert_ctl(h, 0, "rm", "napper");
 	h_call(h, 404, "GET", NULL, "/v1/jobs/napper");
-	assert_ctl(1, "show", "napper");
+	h_assert_ctl(h, 1, "show", "napper");
 	assert_true(strlen(h->ctl_err) > 0);
 }
 
 H_TEST(schedctl__wait__passes_the_job_status)
 {
-	assert_ctl(0, "run", "--name", "seven", "--", "/bin/sh", "-c",
+	h_assert_ctl(h, 0, "run", "--name", "seven", "--", "/bin/sh", "-c",
 	    "sleep 0.2; exit 7");
-	assert_ctl(7, "wait", "seven");
+	h_assert_ctl(h, 7, "wait", "seven");
 	h_assert_int(h_job_get(h, "seven"), "last_run.exit_code", 7);
-	assert_ctl(5, "run", "-w", "--", "/bin/sh", "-c", "exit 5");
-	assert_ctl(
-	    0, "run", "--name", "sig", "--", "/bin/sh", "-c", "kill -9 $$");
-	assert_ctl(128 + SIGKILL, "wait", "sig");
+	h_assert_ctl(h, 5, "run", "-w", "--", "/bin/sh", "-c", "exit 5");
+	h_assert_ctl(
+	    h, 0, "run", "--name", "sig", "--", "/bin/sh", "-c", "kill -9 $$");
+	h_assert_ctl(h, 128 + SIGKILL, "wait", "sig");
 	/* Could not start: 1, and says why. */
-	assert_ctl(1, "run", "--name", "nobin", "--", "/no/such/binary");
+	h_assert_ctl(h, 1, "run", "--name", "nobin", "--", "/no/such/binary");
 	assert_non_null(strstr(h->ctl_err, "/no/such/binary"));
 	h_assert_str(h_job_get(h, "nobin"), "state", "failed");
 }
 
 H_TEST(schedctl__daemon_errors__exit1_with_message)
 {
-	assert_ctl(0, "run", "--no-start", "--name", "idle", "--", "/bin/true");
+	h_assert_ctl(
+	    h, 0, "run", "--no-start", "--name", "idle", "--", "/bin/true");
 	h_assert_str(h_job_get(h, "idle"), "state", "created");
-	assert_ctl(1, "stop", "idle");
+	h_assert_ctl(h, 1, "stop", "idle");
 	assert_true(strlen(h->ctl_err) > 0);
-	assert_ctl(1, "run", "--name", "idle", "--", "/bin/true");
+	h_assert_ctl(h, 1, "run", "--name", "idle", "--", "/bin/true");
 	assert_true(strlen(h->ctl_err) > 0);
-	assert_ctl(1, "show", "nosuch");
-	assert_ctl(1, "rm", "nosuch");
-	assert_ctl(1, "run", "--name", "bad name", "--", "/bin/true");
+	h_assert_ctl(h, 1, "show", "nosuch");
+	h_assert_ctl(h, 1, "rm", "nosuch");
+	h_assert_ctl(h, 1, "run", "--name", "bad name", "--", "/bin/true");
 	assert_true(strlen(h->ctl_err) > 0);
 }
 
 H_TEST(schedctl__logs__print_tail_stderr_follow)
 {
-	assert_ctl(0, "run", "--name", "talk", "--", "/bin/sh", "-c",
+	h_assert_ctl(h, 0, "run", "--name", "talk", "--", "/bin/sh", "-c",
 	    "echo one; echo two; echo three >&2");
-	assert_ctl(0, "wait", "talk");
-	assert_ctl(0, "logs", "talk");
+	h_assert_ctl(h, 0, "wait", "talk");
+	h_assert_ctl(h, 0, "logs", "talk");
 	assert_string_equal(h->ctl_out, "one\ntwo\n");
-	assert_ctl(0, "logs", "--tail", "1", "talk");
+	h_assert_ctl(h, 0, "logs", "--tail", "1", "talk");
 	assert_string_equal(h->ctl_out, "two\n");
-	assert_ctl(0, "logs", "-n", "1", "talk");
+	h_assert_ctl(h, 0, "logs", "-n", "1", "talk");
 	assert_string_equal(h->ctl_out, "two\n");
-	assert_ctl(0, "logs", "--stderr", "talk");
+	h_assert_ctl(h, 0, "logs", "--stderr", "talk");
 	assert_string_equal(h->ctl_out, "three\n");
 
-	assert_ctl(0, "run", "--name", "tick", "--", "/bin/sh", "-c",
+	h_assert_ctl(h, 0, "run", "--name", "tick", "--", "/bin/sh", "-c",
 	    "for i in 1 2 3; do echo t$i; sleep 0.2; done");
 	/* -f returns once the run ends, with everything it printed. */
-	assert_ctl(0, "logs", "-f", "tick");
+	h_assert_ctl(h, 0, "logs", "-f", "tick");
 	assert_string_equal(h->ctl_out, "t1\nt2\nt3\n");
 	h_assert_str(h_job_get(h, "tick"), "state", "exited");
 }
@@ -214,19 +204,19 @@ H_TEST(schedctl__kill_restart_start__act_on_the_job)
 {
 	json_t *j;
 
-	assert_ctl(0, "run", "--name", "k", "--", "/bin/sleep", "30");
-	assert_ctl(0, "kill", "-s", "USR1", "k");
-	assert_ctl(128 + SIGUSR1, "wait", "k");
+	h_assert_ctl(h, 0, "run", "--name", "k", "--", "/bin/sleep", "30");
+	h_assert_ctl(h, 0, "kill", "-s", "USR1", "k");
+	h_assert_ctl(h, 128 + SIGUSR1, "wait", "k");
 	h_assert_str(h_job_get(h, "k"), "last_run.signal", "SIGUSR1");
 
-	assert_ctl(0, "start", "k");
+	h_assert_ctl(h, 0, "start", "k");
 	h_assert_int(h_job_get(h, "k"), "last_run.run", 2);
-	assert_ctl(0, "restart", "k");
+	h_assert_ctl(h, 0, "restart", "k");
 	j = h_job_get(h, "k");
 	h_assert_str(j, "state", "running");
 	h_assert_int(j, "last_run.run", 3);
-	assert_ctl(1, "rm", "k");
-	assert_ctl(0, "rm", "-f", "k");
+	h_assert_ctl(h, 1, "rm", "k");
+	h_assert_ctl(h, 0, "rm", "-f", "k");
 	h_call(h, 404, "GET", NULL, "/v1/jobs/k");
 }
 
