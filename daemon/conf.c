@@ -48,10 +48,8 @@ trim(char *s)
 }
 
 static int
-config_set_string(
-    char *dst, size_t len, const char *v, int absolute, const char *what)
+config_set_string(char *dst, size_t len, const char *v, int absolute)
 {
-	(void)what;
 	if (absolute && v[0] != '/')
 		return (-1);
 	if (util_strlcpy(dst, v, len) >= len)
@@ -70,17 +68,17 @@ config_apply(
 	if (strcmp(key, "socket") == 0) {
 		*why = "must be an absolute path";
 		return (config_set_string(
-		    conf->socket_path, sizeof(conf->socket_path), v, 1, key));
+		    conf->socket_path, sizeof(conf->socket_path), v, 1));
 	}
 	if (strcmp(key, "state_dir") == 0) {
 		*why = "must be an absolute path";
 		return (config_set_string(
-		    conf->state_dir, sizeof(conf->state_dir), v, 1, key));
+		    conf->state_dir, sizeof(conf->state_dir), v, 1));
 	}
 	if (strcmp(key, "socket_group") == 0) {
 		*why = "too long";
 		return (config_set_string(
-		    conf->socket_group, sizeof(conf->socket_group), v, 0, key));
+		    conf->socket_group, sizeof(conf->socket_group), v, 0));
 	}
 	if (strcmp(key, "cgroup_root") == 0) {
 		*why = "must be a name of [A-Za-z0-9._-], not . or ..";
@@ -91,7 +89,7 @@ config_apply(
 		    strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
 			return (-1);
 		return (config_set_string(
-		    conf->cgroup_root, sizeof(conf->cgroup_root), v, 0, key));
+		    conf->cgroup_root, sizeof(conf->cgroup_root), v, 0));
 	}
 	if (strcmp(key, "shared_cpus_min") == 0) {
 		*why = "must be 0..1024";
@@ -111,12 +109,12 @@ config_apply(
 	if (strcmp(key, "jobs_dir") == 0) {
 		*why = "must be an absolute path";
 		return (config_set_string(
-		    conf->jobs_dir, sizeof(conf->jobs_dir), v, 1, key));
+		    conf->jobs_dir, sizeof(conf->jobs_dir), v, 1));
 	}
 	if (strcmp(key, "path") == 0) {
 		*why = "too long";
 		return (config_set_string(
-		    conf->job_path, sizeof(conf->job_path), v, 0, key));
+		    conf->job_path, sizeof(conf->job_path), v, 0));
 	}
 	if (strcmp(key, "log_level") == 0) {
 		*why = "must be error, warn, info or debug";

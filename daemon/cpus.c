@@ -59,7 +59,6 @@ struct cpus {
 	struct cpulist isolated; /* isolcpus= */
 	struct cpulist usable;   /* online & allowed & !isolated */
 	struct cpulist shared;   /* usable & !granted */
-	struct cpulist avoid;    /* shared, but not to be granted now */
 	struct cpu_info *info;   /* [ncpu] */
 	int *dom[LV_N];          /* [ncpu] dense domain; -1 when offline */
 	int ndom[LV_N];          /* domains per level */
@@ -648,13 +647,14 @@ cpus_holds(const struct cpus *c, int64_t job)
 }
 
 static void
-acc_start(struct cpus *c, struct cpus_acc *a, int n)
+acc_start(
+    struct cpus *c, struct cpus_acc *a, int n, const struct cpulist *avoid)
 {
 	int lv, x;
 
 	a->avail = c->shared;
 	for (x = 0; x < c->ncpu; x++)
-		if (cpulist_isset(&c->avoid, (unsigned int)x))
+		if (avoid != NULL && cpulist_isset(avoid, (unsigned int)x))
 			cpulist_clear(&a->avail, (unsigned int)x);
 	cpulist_zero(&a->target);
 	cpulist_zero(&a->result);
@@ -856,9 +856,13 @@ acc_threads(struct cpus *c, struct cpus_acc *a)
 	}
 }
 
-int
-cpus_grant(
-    struct cpus *c, int64_t job, int n, struct cpulist *out, struct serr *err)
+/*
+ * Grant n CPUs to job, none of them in avoid (those stay shared: a pinned
+ * job runs there; they count for shared_min but are not chosen).
+ */
+static int
+grant_impl(struct cpus *c, int64_t job, int n, const struct cpulist *avoid,
+    struct cpulist *out, struct serr *err)
 {
 	struct cpus_acc a;
 	char list[CPUS_TEXT_MAX];
@@ -885,7 +889,8 @@ cpus_grant(
 
 		for (x2 = 0; x2 < c->ncpu; x2++)
 			if (cpulist_isset(&c->shared, (unsigned int)x2) &&
-			    !cpulist_isset(&c->avoid, (unsigned int)x2))
+			    (avoid == NULL ||
+				!cpulist_isset(avoid, (unsigned int)x2)))
 				free_now++;
 		if (free_now < now)
 			now = free_now;
@@ -899,7 +904,7 @@ cpus_grant(
 		return (-1);
 	}
 
-	acc_start(c, &a, n);
+	acc_start(c, &a, n, avoid);
 	/* Whole packages, when the request is that large. */
 	for (d = 0; d < c->ndom[LV_PKG] && a.need > 0; d++) {
 		if (c->total[LV_PKG][d] <= a.need && acc_whole(c, LV_PKG, d))
@@ -1032,16 +1037,15 @@ cpus_granted(const struct cpus *c, int64_t job, struct cpulist *out)
 }
 
 int
+cpus_grant(
+    struct cpus *c, int64_t job, int n, struct cpulist *out, struct serr *err)
+{
+	return (grant_impl(c, job, n, NULL, out, err));
+}
+
+int
 cpus_grant_avoid(struct cpus *c, int64_t job, int n,
     const struct cpulist *avoid, struct cpulist *out, struct serr *err)
 {
-	int rc;
-
-	/* The CPUs to avoid stay shared (a pinned job runs there): they
-	 * count for shared_min but are not chosen. */
-	if (avoid != NULL)
-		c->avoid = *avoid;
-	rc = cpus_grant(c, job, n, out, err);
-	cpulist_zero(&c->avoid);
-	return (rc);
+	return (grant_impl(c, job, n, avoid, out, err));
 }

@@ -30,7 +30,6 @@
 #include <sys/syscall.h>
 
 #include "daemon/log.h"
-#include "daemon/policy.h"
 #include "daemon/spawn.h"
 #include "proto/util.h"
 

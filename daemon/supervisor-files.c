@@ -306,7 +306,7 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 		if (canon != NULL && strcmp(canon, f->canonical) == 0) {
 			report(arg, SUP_RELOAD_UNCHANGED, job->name, f->path,
 			    NULL);
-		} else if (sup_check_supported(sup, &f->spec, &ferr) == -1 ||
+		} else if (sup_res_check(sup, &f->spec, &ferr) == -1 ||
 			   sup_check_after(sup, job->name, &f->spec, &ferr) ==
 			       -1 ||
 			   sup_update_spec(sup, job, f, &ferr) == -1) {

@@ -77,9 +77,6 @@ int sup_event_write(struct supervisor *sup, struct store_event *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err);
 void sup_event_announce(struct supervisor *sup, const struct store_event *ev);
-/* 422 for what this daemon cannot apply. */
-int sup_check_supported(
-    struct supervisor *sup, const struct job_spec *spec, struct serr *err);
 /* ACT_SPAWN. */
 int act_spawn(struct supervisor *sup, struct job *job, struct serr *err);
 int sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,

@@ -60,6 +60,8 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 #define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
 
+static int cg_drain(const struct cgroup_ops *, int64_t, int);
+
 struct sup_res {
 	struct event *track_ev;      /* records jobs' processes */
 	int64_t track_next;          /* the job id to look at next */
@@ -170,7 +172,6 @@ sup_res_free(struct supervisor *sup)
 	struct sup_res *r = sup->res;
 	struct serr e;
 	int64_t ids[1024];
-	pid_t pid1;
 	int n, i;
 
 	if (r == NULL)
@@ -183,17 +184,7 @@ sup_res_free(struct supervisor *sup)
 		int removed = 0;
 
 		for (i = 0; i < n; i++) {
-			struct timespec ts = {0, 2 * 1000 * 1000};
-			int tries;
-
-			/* Killed processes leave as they exit: wait a little.
-			 */
-			for (tries = 0;
-			     tries < 250 && r->cg->procs(ids[i], &pid1, 1) > 0;
-			     tries++) {
-				r->cg->kill(ids[i], SIGKILL, &e);
-				nanosleep(&ts, NULL);
-			}
+			cg_drain(r->cg, ids[i], 500);
 			if (r->cg->destroy(ids[i], &e) == -1)
 				log_warnx("cgroup of job %" PRId64 ": %s",
 				    ids[i], e.message);
@@ -645,23 +636,33 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
  * members), which takes microseconds unless one sleeps uninterruptibly.
  * Returns 0 when empty.
  */
-int
-sup_res_drain(struct supervisor *sup, struct job *job, int max_ms)
+static int
+cg_drain(const struct cgroup_ops *cg, int64_t id, int max_ms)
 {
 	struct timespec ts = {0, 2 * 1000 * 1000};
 	int64_t end = mono_ms() + max_ms;
+	struct serr e;
+	pid_t pid;
 
-	while (sup_res_nprocs(sup, job) > 0) {
+	while (cg->procs(id, &pid, 1) > 0) {
 		if (mono_ms() >= end) {
-			log_warnx("%s: processes remain in its cgroup after "
-				  "SIGKILL",
-			    job->name);
+			log_warnx("job %" PRId64 ": processes remain in its "
+				  "cgroup after SIGKILL",
+			    id);
 			return (-1);
 		}
-		sup_res_signal(sup, job, SIGKILL);
+		cg->kill(id, SIGKILL, &e);
 		nanosleep(&ts, NULL);
 	}
 	return (0);
+}
+
+int
+sup_res_drain(struct supervisor *sup, struct job *job, int max_ms)
+{
+	if (sup->res->cg == NULL || !job->has_cgroup)
+		return (0);
+	return (cg_drain(sup->res->cg, job->id, max_ms));
 }
 
 void
@@ -806,7 +807,7 @@ sup_res_reconcile(struct supervisor *sup)
 		if (live)
 			continue;
 		log_info("removing the stale cgroup of job %" PRId64, ids[i]);
-		r->cg->kill(ids[i], SIGKILL, &e);
+		cg_drain(r->cg, ids[i], 500);
 		if (r->cg->destroy(ids[i], &e) == -1)
 			log_warnx("stale cgroup of job %" PRId64 ": %s", ids[i],
 			    e.message);

@@ -449,16 +449,6 @@ sup_name_generate(struct supervisor *sup, const char *argv0, int64_t id,
 		snprintf(buf, len, "%s-%" PRId64 "-%d", base, id, ++extra);
 }
 
-/*
- * What this build cannot apply yet is refused, never silently ignored.
- */
-int
-sup_check_supported(
-    struct supervisor *sup, const struct job_spec *spec, struct serr *err)
-{
-	return (sup_res_check(sup, spec, err));
-}
-
 int
 supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
     const char *source, struct job **out, struct serr *err)
@@ -479,7 +469,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		    spec->name);
 		return (-1);
 	}
-	if (sup_check_supported(sup, spec, err) == -1 ||
+	if (sup_res_check(sup, spec, err) == -1 ||
 	    sup_check_after(sup, spec->name, spec, err) == -1)
 		return (-1);
 	if ((id = store_job_next_id(sup->st, err)) == -1)
@@ -836,7 +826,7 @@ supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
 	}
 	if (job_transition(job->state, JEV_START) != ACT_SPAWN)
 		return (sup_forbidden(job, "start", err));
-	if (sup_check_supported(sup, &job->spec, err) == -1)
+	if (sup_res_check(sup, &job->spec, err) == -1)
 		return (-1);
 	job->retries = 0;
 	return (act_spawn(sup, job, err));
@@ -880,7 +870,7 @@ supervisor_job_restart(
 		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
-	if (sup_check_supported(sup, &job->spec, err) == -1)
+	if (sup_res_check(sup, &job->spec, err) == -1)
 		return (-1);
 	if (job_transition(job->state, JEV_START) == ACT_SPAWN &&
 	    job->state != JOB_BACKOFF)

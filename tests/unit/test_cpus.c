@@ -558,6 +558,26 @@ cpus_grant__4c8t__two_gives_siblings(void **state)
 }
 
 static void
+cpus_grant_avoid__pinned_core__another_core_and_pool_keeps_it(void **state)
+{
+	struct cpus *c = fake_cpus(&topo_4c8t, NULL, 1);
+	struct cpulist avoid = list("0,4"), got;
+	struct serr err;
+
+	(void)state;
+	serr_clear(&err);
+	assert_int_equal(cpus_grant_avoid(c, 1, 2, &avoid, &got, &err), 0);
+	assert_list(&got, "1,5");
+	/* The avoided CPUs stay shared. */
+	assert_list(cpus_shared(c), "0,2-4,6-7");
+	/* Avoided CPUs are not free now: 4 of 6 shared are, minus 1. */
+	avoid = list("0,2-4,6");
+	assert_int_equal(cpus_grant_avoid(c, 2, 2, &avoid, &got, &err), -1);
+	assert_int_equal(err.code, SERR_UNSATISFIABLE);
+	cpus_free(c);
+}
+
+static void
 cpus_grant__4c8t__three_gives_core_and_thread(void **state)
 {
 	struct cpus *c = fake_cpus(&topo_4c8t, NULL, 1);
@@ -881,6 +901,8 @@ main(void)
 	    cmocka_unit_test(cpus_new__allowed_subset__only_allowed),
 	    cmocka_unit_test(cpus_new__real_sysfs__matches_online),
 	    cmocka_unit_test(cpus_grant__4c8t__two_gives_siblings),
+	    cmocka_unit_test(
+		cpus_grant_avoid__pinned_core__another_core_and_pool_keeps_it),
 	    cmocka_unit_test(cpus_grant__4c8t__three_gives_core_and_thread),
 	    cmocka_unit_test(
 		cpus_grant__two_packages_ht__eight_gives_one_package),
