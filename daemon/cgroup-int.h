@@ -81,6 +81,19 @@ int cgroup_job_dir(char *buf, size_t len, const char *sub, int64_t job);
  * zero, > 0), or -1 if name is not one. */
 int64_t cgroup_job_id(const char *name);
 
+/*
+ * Hold dir open (O_PATH) so that paths strictly beneath it are opened
+ * relative to it; adding a dir again reopens it (after it was made
+ * anew). Backends add their SUBTREE directories.
+ */
+int cgroup_base_add(const char *dir);
+/* Close every base (a backend's fini, and tests). */
+void cgroup_base_clear(void);
+/* open(2) path (O_CLOEXEC added), relative to a base where one holds it. */
+int cgroup_open(const char *path, int flags);
+/* cgroup_open of "dir/file". */
+int cgroup_open_in(const char *dir, const char *file, int flags);
+
 /* Read dir/file into buf (NUL-terminated, trailing newlines removed).
  * Returns the length. */
 ssize_t cgroup_read(const char *dir, const char *file, char *buf, size_t len);

@@ -2,10 +2,13 @@
 /*
  * The cgroup v1 backend: one hierarchy per controller (cpu, cpuset,
  * memory, pids, freezer, plus cpuacct for CPU time where it is mounted),
- * OWN/SUBTREE/job-ID in each. It owns the v1 quirks: a cpuset cgroup is
- * unusable until cpuset.cpus and cpuset.mems are set, memsw must stay at
- * or above limit_in_bytes, and with RT group scheduling a parent's
- * cpu.rt_runtime_us must cover the sum of its children's. It creates and
+ * OWN/SUBTREE/job-ID in each. Jobs on the shared pool share one cpuset
+ * cgroup, SUBTREE/shared, whose CPUs follow the pool; only pinned and
+ * exclusive jobs get a cpuset cgroup of their own. It owns the v1 quirks:
+ * a cpuset cgroup is unusable until cpuset.cpus and cpuset.mems are set,
+ * memsw must stay at or above limit_in_bytes, and with RT group
+ * scheduling a parent's cpu.rt_runtime_us must cover the sum of its
+ * children's. It creates and
  * removes directories only beneath SUBTREE (SUBTREE itself at init and
  * fini), and signals only pids read from a job's own cgroup.procs.
  */
@@ -58,7 +61,9 @@ static struct {
 	int nhier;
 	int ctl[V1_NCTL]; /* index into hier, or -1 */
 	int rt;           /* cpu.rt_runtime_us exists */
-	int memsw;        /* memory.memsw.* exists */
+	int shared;       /* shared-pool jobs live in SUBTREE/shared */
+	char shared_dir[PATH_MAX];
+	int memsw; /* memory.memsw.* exists */
 	char subtree[PATH_MAX];
 	char names[64];
 } v1;
@@ -147,6 +152,37 @@ v1_setup(enum v1_ctl c, const struct v1_hier *h)
 	return (-1);
 }
 
+/*
+ * SUBTREE/shared in the cpuset hierarchy: one cgroup for every shared-pool
+ * job, so that a job on the pool costs no cpuset cgroup of its own and the
+ * pool changes with one write. Only where cpuset has a hierarchy to itself
+ * and another hierarchy can list a job's members.
+ */
+static void
+v1_shared_init(void)
+{
+	const struct v1_hier *h;
+	int c, others = 0;
+
+	v1.shared = 0;
+	if (v1.ctl[V1_CPUSET] < 0)
+		return;
+	for (c = 0; c < V1_NCTL; c++)
+		if (c != V1_CPUSET && v1.ctl[c] >= 0)
+			others += v1.ctl[c] == v1.ctl[V1_CPUSET] ? -100 : 1;
+	if (others <= 0)
+		return;
+	h = &v1.hier[v1.ctl[V1_CPUSET]];
+	if (cgroup_join(
+		v1.shared_dir, sizeof(v1.shared_dir), h->sub, "shared") == -1 ||
+	    cgroup_mkdir(v1.shared_dir, NULL) == -1 ||
+	    v1_cpuset_copy(h->sub, v1.shared_dir, 1) == -1) {
+		log_warn("%s: one cpuset per job instead", v1.shared_dir);
+		return;
+	}
+	v1.shared = 1;
+}
+
 static int
 v1_init(const struct cgroup_env *env, struct serr *err)
 {
@@ -215,6 +251,10 @@ v1_init(const struct cgroup_env *env, struct serr *err)
 		    "cgroup v1: none of cpu, cpuset, memory, pids, freezer is usable beneath our own cgroups");
 		return (-1);
 	}
+	for (i = 0; i < v1.nhier; i++)
+		if (cgroup_base_add(v1.hier[i].sub) == -1)
+			log_warn("%s", v1.hier[i].sub);
+	v1_shared_init();
 	return (0);
 }
 
@@ -224,47 +264,80 @@ v1_controllers(void)
 	return (v1.names);
 }
 
+/* mkdir the job's directory in hierarchy i; SUBTREE too if it was
+ * removed under us (by hand). Returns 0 (*created set) or -1. */
+static int
+v1_mkjob(int i, int64_t job, int *created)
+{
+	struct v1_hier *h = &v1.hier[i];
+	char dir[PATH_MAX];
+
+	if (cgroup_job_dir(dir, sizeof(dir), h->sub, job) == -1)
+		return (-1);
+	if (cgroup_mkdir(dir, created) == 0)
+		return (0);
+	if (errno != ENOENT)
+		return (-1);
+	if (cgroup_mkdir(h->sub, NULL) == -1)
+		return (-1);
+	log_warnx("%s was gone: made again", h->sub);
+	if (cgroup_base_add(h->sub) == -1)
+		log_warn("%s", h->sub);
+	if (v1.ctl[V1_CPUSET] == i) {
+		v1_cpuset_copy(h->own, h->sub, 1);
+		if (v1.shared &&
+		    (cgroup_mkdir(v1.shared_dir, NULL) == -1 ||
+			v1_cpuset_copy(h->sub, v1.shared_dir, 1) == -1))
+			log_warn("%s", v1.shared_dir);
+	}
+	return (cgroup_mkdir(dir, created));
+}
+
+/* The job's own cpuset cgroup, usable (cpus and mems from SUBTREE). */
+static int
+v1_cpuset_own(int64_t job, char *dir, size_t len, int *created)
+{
+	int i = v1.ctl[V1_CPUSET], saved;
+
+	if (v1_mkjob(i, job, created) == -1 ||
+	    cgroup_job_dir(dir, len, v1.hier[i].sub, job) == -1)
+		return (-1);
+	if (*created && v1_cpuset_copy(v1.hier[i].sub, dir, 0) == -1) {
+		saved = errno;
+		cgroup_rmdir(dir);
+		*created = 0;
+		errno = saved;
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 v1_create(int64_t job, struct serr *err)
 {
 	char dir[PATH_MAX];
-	int made[V1_NCTL], i, created;
+	int made[V1_NCTL], i, created, fresh = 1;
 
 	if (v1_ready(err) == -1 || v1_bad_job(job, err) == -1)
 		return (-1);
-	/* SUBTREE may have been removed under us (by hand): make it again. */
-	for (i = 0; i < v1.nhier; i++) {
-		if (cgroup_mkdir(v1.hier[i].sub, &created) == 0 && created) {
-			log_warnx("%s was gone: made again", v1.hier[i].sub);
-			if (v1.ctl[V1_CPUSET] == i)
-				v1_cpuset_copy(
-				    v1.hier[i].own, v1.hier[i].sub, 1);
-		}
-	}
 	for (i = 0; i < v1.nhier; i++) {
 		made[i] = 0;
-		if (cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job) ==
-			-1 ||
-		    cgroup_mkdir(dir, &created) == -1) {
+		/* The shared pool's jobs: see v1_set_cpus. */
+		if (v1.shared && i == v1.ctl[V1_CPUSET])
+			continue;
+		created = 0;
+		if (i == v1.ctl[V1_CPUSET]
+			? v1_cpuset_own(job, dir, sizeof(dir), &created) == -1
+			: v1_mkjob(i, job, &created) == -1) {
+			cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job);
 			serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", dir,
 			    strerror(errno));
 			goto fail;
 		}
 		made[i] = created;
+		fresh &= created;
 	}
-	/* A cpuset cgroup refuses tasks until both are set. */
-	if (v1.ctl[V1_CPUSET] >= 0) {
-		i = v1.ctl[V1_CPUSET];
-		if (cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job) ==
-			-1 ||
-		    v1_cpuset_copy(v1.hier[i].sub, dir, 0) == -1) {
-			serr_set(err, SERR_INTERNAL, NULL, "cpuset of %s: %s",
-			    dir, strerror(errno));
-			i = v1.nhier;
-			goto fail;
-		}
-	}
-	return (0);
+	return (fresh);
 fail:
 	while (--i >= 0)
 		if (made[i] &&
@@ -277,7 +350,7 @@ static int
 v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX], parent[1024];
-	int i;
+	int i, created;
 
 	if (v1_ready(err) == -1 || v1_bad_job(job, err) == -1)
 		return (-1);
@@ -288,15 +361,22 @@ v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 		    "cpus: the cpuset controller is not available");
 		return (-1);
 	}
-	if (cgroup_read(
-		v1.hier[i].sub, "cpuset.cpus", parent, sizeof(parent)) == -1) {
-		serr_set(err, SERR_INTERNAL, NULL, "%s/cpuset.cpus: %s",
-		    v1.hier[i].sub, strerror(errno));
-		return (-1);
+	if (v1.shared && (cpus == NULL || *cpus == '\0')) {
+		/* Joins SUBTREE/shared; a cpuset of its own from an earlier
+		 * pinned run (empty now) goes. */
+		if (cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job) ==
+			0 &&
+		    cgroup_rmdir(dir) == -1)
+			log_warn("rmdir %s", dir);
+		return (0);
 	}
+	if (cgroup_read(
+		v1.hier[i].sub, "cpuset.cpus", parent, sizeof(parent)) == -1)
+		util_strlcpy(parent, "?", sizeof(parent));
 	if (cpus == NULL || *cpus == '\0')
 		cpus = parent;
-	if (v1_dir(V1_CPUSET, job, dir, sizeof(dir)) == -1 ||
+	if ((v1.shared ? v1_cpuset_own(job, dir, sizeof(dir), &created)
+		       : v1_dir(V1_CPUSET, job, dir, sizeof(dir))) == -1 ||
 	    cgroup_write(dir, "cpuset.cpus", cpus) == -1) {
 		/* ERANGE: past the highest possible CPU; EINVAL: not ours. */
 		if (errno == EINVAL || errno == ERANGE)
@@ -312,6 +392,23 @@ v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 		return (-1);
 	}
 	return (0);
+}
+
+/* The shared pool's CPUs: 1 if SUBTREE/shared holds every shared-pool
+ * job (done), 0 if the caller must set each job's, -1 on error. */
+static int
+v1_set_shared(const char *cpus, struct serr *err)
+{
+	if (v1_ready(err) == -1)
+		return (-1);
+	if (!v1.shared)
+		return (0);
+	if (cgroup_write(v1.shared_dir, "cpuset.cpus", cpus) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "%s/cpuset.cpus %s: %s",
+		    v1.shared_dir, cpus, strerror(errno));
+		return (-1);
+	}
+	return (1);
 }
 
 static int
@@ -578,9 +675,16 @@ v1_attach_fds(int64_t job, int *fds, int max, int *dirfd, struct serr *err)
 	for (i = 0; i < v1.nhier; i++) {
 		if (cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job) ==
 			-1 ||
-		    cgroup_join(path, sizeof(path), dir, "cgroup.procs") ==
-			-1 ||
-		    (fds[i] = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+		    cgroup_join(path, sizeof(path), dir, "cgroup.procs") == -1)
+			fds[i] = -1;
+		else if ((fds[i] = cgroup_open(path, O_WRONLY)) == -1 &&
+			 errno == ENOENT && v1.shared &&
+			 i == v1.ctl[V1_CPUSET]) {
+			/* No cpuset of its own: the shared pool's. */
+			util_strlcpy(dir, v1.shared_dir, sizeof(dir));
+			fds[i] = cgroup_open_in(dir, "cgroup.procs", O_WRONLY);
+		}
+		if (fds[i] == -1) {
 			saved = errno;
 			serr_set(err,
 			    saved == ENOENT ? SERR_NOT_FOUND : SERR_INTERNAL,
@@ -602,7 +706,8 @@ v1_procs_dir(int64_t job, char *buf, size_t len)
 	size_t i;
 
 	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
-		if (v1.ctl[pref[i]] >= 0)
+		if (v1.ctl[pref[i]] >= 0 &&
+		    !(v1.shared && pref[i] == V1_CPUSET))
 			return (v1_dir(pref[i], job, buf, len));
 	errno = ENOENT;
 	return (-1);
@@ -747,7 +852,7 @@ v1_oom_fd(int64_t job)
 		return (-1);
 	if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return (-1);
-	if ((ofd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((ofd = cgroup_open(path, O_RDONLY)) == -1) {
 		close(efd);
 		return (-1);
 	}
@@ -768,6 +873,7 @@ v1_destroy(int64_t job, struct serr *err)
 {
 	char dir[PATH_MAX];
 	struct serr rterr;
+	int64_t rt;
 	int i, rc = 0;
 
 	if (v1_ready(err) == -1 || v1_bad_job(job, err) == -1)
@@ -778,7 +884,7 @@ v1_destroy(int64_t job, struct serr *err)
 	 */
 	if (v1.ctl[V1_CPU] >= 0 && v1.rt &&
 	    v1_dir(V1_CPU, job, dir, sizeof(dir)) == 0 &&
-	    cgroup_exists(dir, "cpu.rt_runtime_us") &&
+	    cgroup_read_i64(dir, "cpu.rt_runtime_us", &rt) == 0 && rt > 0 &&
 	    v1_rt_apply(job, 0, &rterr) == -1)
 		log_warnx("%s", rterr.message);
 	for (i = 0; i < v1.nhier; i++) {
@@ -817,6 +923,10 @@ v1_fini(void)
 	if (v1.ctl[V1_CPU] >= 0 && v1.rt)
 		cgroup_write(
 		    v1.hier[v1.ctl[V1_CPU]].sub, "cpu.rt_runtime_us", "0");
+	if (v1.shared && cgroup_rmdir(v1.shared_dir) == -1)
+		log_warn("rmdir %s", v1.shared_dir);
+	v1.shared = 0;
+	cgroup_base_clear();
 	for (i = 0; i < v1.nhier; i++)
 		if (cgroup_rmdir(v1.hier[i].sub) == -1)
 			log_warn("rmdir %s", v1.hier[i].sub);
@@ -831,6 +941,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .controllers = v1_controllers,
     .create = v1_create,
     .set_cpus = v1_set_cpus,
+    .set_shared = v1_set_shared,
     .set_limits = v1_set_limits,
     .set_rt_runtime = v1_set_rt_runtime,
     .attach_fds = v1_attach_fds,

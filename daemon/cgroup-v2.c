@@ -49,6 +49,7 @@ static struct {
 	char own[PATH_MAX]; /* the cgroup we were started in */
 	char sub[PATH_MAX]; /* OWN/SUBTREE */
 	char names[64];
+	char pool[1024]; /* the shared pool's CPUs (set_shared) */
 } v2;
 
 static int
@@ -150,6 +151,8 @@ v2_init(const struct cgroup_env *env, struct serr *err)
 	}
 	if (e.move_self)
 		v2_move_self();
+	if (cgroup_base_add(v2.sub) == -1)
+		log_warn("%s", v2.sub);
 	if (cgroup_read(v2.own, "cgroup.controllers", offers, sizeof(offers)) ==
 	    -1)
 		offers[0] = '\0';
@@ -184,15 +187,26 @@ static int
 v2_create(int64_t job, struct serr *err)
 {
 	char dir[PATH_MAX];
+	int created;
 
 	if (v2_ready(job, err) == -1)
 		return (-1);
 	if (v2_dir(job, dir, sizeof(dir)) == -1 ||
-	    cgroup_mkdir(dir, NULL) == -1) {
+	    cgroup_mkdir(dir, &created) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", dir,
 		    strerror(errno));
 		return (-1);
 	}
+	return (created);
+}
+
+/* Each job's cpuset says the pool's CPUs itself: remembered here for
+ * set_cpus, and set on each job by the caller. */
+static int
+v2_set_shared(const char *cpus, struct serr *err)
+{
+	(void)err;
+	util_strlcpy(v2.pool, cpus, sizeof(v2.pool));
 	return (0);
 }
 
@@ -234,9 +248,9 @@ v2_set_cpus(int64_t job, const char *cpus, struct serr *err)
 			return (0);
 		return (v2_missing(V2_CPUSET, "cpus", err));
 	}
-	/* Empty: the parent's effective CPUs (the shared pool). */
+	/* Empty: the shared pool; before set_shared, the parent's CPUs. */
 	if (cpus == NULL || *cpus == '\0')
-		cpus = "\n";
+		cpus = v2.pool[0] != '\0' ? v2.pool : "\n";
 	if (v2_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_write(dir, "cpuset.cpus", cpus) == -1)
 		return (v2_failed("cpus", dir, "cpuset.cpus", cpus, err));
@@ -337,9 +351,9 @@ v2_attach_fds(int64_t job, int *fds, int max, int *dirfd, struct serr *err)
 	if (v2_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_join(path, sizeof(path), dir, "cgroup.procs") == -1)
 		goto fail;
-	if ((*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((*dirfd = cgroup_open(dir, O_PATH | O_DIRECTORY)) == -1)
 		goto fail;
-	if ((fds[0] = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+	if ((fds[0] = cgroup_open(path, O_WRONLY)) == -1) {
 		saved = errno;
 		close(*dirfd);
 		*dirfd = -1;
@@ -514,6 +528,7 @@ v2_fini(void)
 	if (!v2.ready)
 		return;
 	/* We live in SUBTREE/daemon until we exit; both stay behind then. */
+	cgroup_base_clear();
 	if (!v2.moved && cgroup_rmdir(v2.sub) == -1)
 		log_warn("rmdir %s", v2.sub);
 	v2.ready = 0;
@@ -525,6 +540,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .controllers = v2_controllers,
     .create = v2_create,
     .set_cpus = v2_set_cpus,
+    .set_shared = v2_set_shared,
     .set_limits = v2_set_limits,
     .set_rt_runtime = v2_set_rt_runtime,
     .attach_fds = v2_attach_fds,

@@ -34,6 +34,21 @@
 #include "proto/util.h"
 
 #define CGROUP_SUBTREE_MAX 64
+#define CGROUP_BASES_MAX   16
+
+/*
+ * Directories held open (O_PATH) so that paths beneath them are opened
+ * relative to the fd: the kernel then walks "job-7/cpu.shares" rather
+ * than all of /sys/fs/cgroup/cpu/.../schedd/job-7/cpu.shares, and every
+ * component of a cgroupfs walk takes kernfs locks. That walk led the
+ * daemon's cost per job (bench/RESULTS.md, section 8).
+ */
+static struct cgroup_base {
+	char dir[PATH_MAX];
+	size_t len;
+	int fd;
+} cg_bases[CGROUP_BASES_MAX];
+static int cg_nbases;
 
 void
 cgroup_env_defaults(const struct cgroup_env *env, struct cgroup_env *out)
@@ -379,10 +394,89 @@ cgroup_job_id(const char *name)
 	return (errstr != NULL ? -1 : id);
 }
 
+int
+cgroup_base_add(const char *dir)
+{
+	struct cgroup_base *b;
+	size_t len = strlen(dir);
+	int i, fd;
+
+	if (len == 0 || len >= sizeof(cg_bases[0].dir)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	for (i = 0; i < cg_nbases && strcmp(cg_bases[i].dir, dir) != 0; i++)
+		;
+	if (i == cg_nbases) {
+		if (cg_nbases == CGROUP_BASES_MAX) {
+			close(fd);
+			errno = ENOSPC;
+			return (-1);
+		}
+		cg_nbases++;
+	} else
+		close(cg_bases[i].fd);
+	b = &cg_bases[i];
+	memcpy(b->dir, dir, len + 1);
+	b->len = len;
+	b->fd = fd;
+	return (0);
+}
+
+void
+cgroup_base_clear(void)
+{
+	int i;
+
+	for (i = 0; i < cg_nbases; i++)
+		close(cg_bases[i].fd);
+	cg_nbases = 0;
+}
+
+/* The directory fd to reach path from, and the rest of path in *rel:
+ * a base path strictly above it, or AT_FDCWD and path itself. */
+static int
+cgroup_at(const char *path, const char **rel)
+{
+	const struct cgroup_base *b;
+	int i;
+
+	for (i = 0; i < cg_nbases; i++) {
+		b = &cg_bases[i];
+		if (strncmp(path, b->dir, b->len) == 0 && path[b->len] == '/' &&
+		    path[b->len + 1] != '\0') {
+			*rel = path + b->len + 1;
+			return (b->fd);
+		}
+	}
+	*rel = path;
+	return (AT_FDCWD);
+}
+
+int
+cgroup_open(const char *path, int flags)
+{
+	const char *rel;
+	int at = cgroup_at(path, &rel);
+
+	return (openat(at, rel, flags | O_CLOEXEC));
+}
+
+int
+cgroup_open_in(const char *dir, const char *file, int flags)
+{
+	char path[PATH_MAX];
+
+	if (cgroup_join(path, sizeof(path), dir, file) == -1)
+		return (-1);
+	return (cgroup_open(path, flags));
+}
+
 ssize_t
 cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	size_t off = 0;
 	ssize_t n;
 	int fd, saved;
@@ -391,9 +485,7 @@ cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 		errno = EINVAL;
 		return (-1);
 	}
-	if (cgroup_join(path, sizeof(path), dir, file) == -1)
-		return (-1);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = cgroup_open_in(dir, file, O_RDONLY)) == -1)
 		return (-1);
 	while (off < len - 1) {
 		n = read(fd, buf + off, len - 1 - off);
@@ -419,15 +511,12 @@ cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 int
 cgroup_write(const char *dir, const char *file, const char *val)
 {
-	char path[PATH_MAX];
 	size_t len = strlen(val);
 	ssize_t n;
 	int fd, saved;
 
-	if (cgroup_join(path, sizeof(path), dir, file) == -1)
-		return (-1);
 	/* One write: cgroupfs takes each write(2) as one whole value. */
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) == -1)
+	if ((fd = cgroup_open_in(dir, file, O_WRONLY | O_TRUNC)) == -1)
 		return (-1);
 	do
 		n = write(fd, val, len);
@@ -512,16 +601,19 @@ int
 cgroup_exists(const char *dir, const char *file)
 {
 	char path[PATH_MAX];
+	const char *rel;
+	int at;
 
 	if (cgroup_join(path, sizeof(path), dir, file) == -1)
 		return (0);
-	return (access(path, F_OK) == 0);
+	at = cgroup_at(path, &rel);
+	return (faccessat(at, rel, F_OK, 0) == 0);
 }
 
 int
 cgroup_read_pids(const char *dir, pid_t **pids, size_t *n)
 {
-	char path[PATH_MAX], *buf = NULL, *line, *save;
+	char *buf = NULL, *line, *save;
 	size_t cap = 4096, len = 0, npids = 0, i;
 	ssize_t r;
 	const char *errstr;
@@ -530,9 +622,7 @@ cgroup_read_pids(const char *dir, pid_t **pids, size_t *n)
 
 	*pids = NULL;
 	*n = 0;
-	if (cgroup_join(path, sizeof(path), dir, "cgroup.procs") == -1)
-		return (-1);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = cgroup_open_in(dir, "cgroup.procs", O_RDONLY)) == -1)
 		return (-1);
 	buf = xmalloc(cap);
 	for (;;) {
@@ -722,9 +812,12 @@ cgroup_wait_line(
 int
 cgroup_mkdir(const char *dir, int *created)
 {
+	const char *rel;
+	int at = cgroup_at(dir, &rel);
+
 	if (created != NULL)
 		*created = 0;
-	if (mkdir(dir, 0755) == 0) {
+	if (mkdirat(at, rel, 0755) == 0) {
 		if (created != NULL)
 			*created = 1;
 		return (0);
@@ -735,7 +828,10 @@ cgroup_mkdir(const char *dir, int *created)
 int
 cgroup_rmdir(const char *dir)
 {
-	if (rmdir(dir) == -1 && errno != ENOENT)
+	const char *rel;
+	int at = cgroup_at(dir, &rel);
+
+	if (unlinkat(at, rel, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		return (-1);
 	return (0);
 }

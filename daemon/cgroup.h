@@ -50,11 +50,18 @@ struct cgroup_ops {
 	/* Which controllers are usable: "cpu cpuset memory pids freezer". */
 	const char *(*controllers)(void);
 
-	/* Make the job's cgroups (idempotent: an existing one is reused). */
+	/* Make the job's cgroups (idempotent: an existing one is reused).
+	 * Returns 1 if they are new (every setting at its default), 0 if
+	 * they existed, -1 on error. */
 	int	(*create)(int64_t job, struct serr *err);
-	/* cpuset.cpus (v1: and cpuset.mems from the parent). NULL or ""
-	 * means the parent's (shared pool) CPUs. */
+	/* The job's CPUs (v1: a cpuset of its own, cpus and mems set). NULL
+	 * or "": the shared pool's, as the last set_shared gave them (v1:
+	 * the job joins SUBTREE/shared), or SUBTREE's before any. */
 	int	(*set_cpus)(int64_t job, const char *cpus, struct serr *err);
+	/* The shared pool's CPUs, where the backend keeps every shared-pool
+	 * job in one cgroup: returns 1 (done), or 0 when each job's cpuset
+	 * must be set through set_cpus instead, or -1. */
+	int	(*set_shared)(const char *cpus, struct serr *err);
 	/* memory_max (and no swap beyond it), pids_max, cpu_quota_pct
 	 * (cfs quota per 100 ms period / cpu.max), cpu_weight (cpu.weight, or
 	 * cpu.shares = weight * 1024 / 100 on v1). Zero fields: unlimited. */

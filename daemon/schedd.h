@@ -75,6 +75,8 @@ struct proc_id {
 	uint64_t	 start;
 };
 
+struct job_usage;
+
 struct job {
 	int64_t		 id;
 	char		 name[JOBSPEC_NAME_MAX + 1];
@@ -95,6 +97,7 @@ struct job {
 	int		 oom_fd;	/* readable on an OOM kill; -1 */
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
+	struct job_usage *usage_end;	/* the ended run's usage, once read */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */

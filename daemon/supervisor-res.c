@@ -61,6 +61,8 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
 
 static int cg_drain(const struct cgroup_ops *, int64_t, int);
+static void usage_read(
+    struct supervisor *, const struct job *, struct job_usage *);
 
 struct sup_res {
 	struct event *track_ev;      /* records jobs' processes */
@@ -304,17 +306,20 @@ sup_res_repool(struct supervisor *sup)
 	struct job *job;
 	struct serr e;
 	char buf[4096];
+	int all;
 
 	if (r->cg == NULL || r->cpus == NULL)
 		return;
 	shared = cpus_shared(r->cpus);
 	if (cpulist_format(shared, buf, sizeof(buf)) == -1)
 		return;
+	if ((all = r->cg->set_shared(buf, &e)) == -1)
+		log_warnx("shared pool %s: %s", buf, e.message);
 	TAILQ_FOREACH (job, &sup->jobs, entry) {
 		if (!job->has_cgroup || job->spec.cpus != NULL ||
 		    job->spec.exclusive_cpus > 0)
 			continue;
-		if (r->cg->set_cpus(job->id, buf, &e) == -1)
+		if (all == 0 && r->cg->set_cpus(job->id, buf, &e) == -1)
 			log_warnx(
 			    "%s: cpuset %s: %s", job->name, buf, e.message);
 		job->cpuset = *shared;
@@ -378,6 +383,14 @@ sup_res_oom_cb(evutil_socket_t fd, short what, void *arg)
  * list must not hold a granted CPU, and a grant must not take a CPU a
  * running pinned job uses. On a clash, why says which and the job queues.
  */
+/* 1 if l asks for any limit (a new cgroup needs no writes otherwise). */
+static int
+limits_set(const struct job_limits *l)
+{
+	return (l->memory_max != 0 || l->pids_max != 0 ||
+		l->cpu_quota_pct != 0 || l->cpu_weight != 0);
+}
+
 static int
 pinned_clash(struct supervisor *sup, const struct job *self,
     const struct cpulist *set, char *why, size_t whylen)
@@ -447,11 +460,13 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	struct cgroup_usage u;
 	const char *w;
 	char buf[4096];
-	int ncpus, i, dirfd = -1;
+	int ncpus, i, fresh, dirfd = -1;
 	int64_t rt_us = 0;
 
 	memset(sr, 0, sizeof(*sr));
 	sr->nfds = 0;
+	free(job->usage_end);
+	job->usage_end = NULL;
 	job->cpuset_valid = 0;
 	job->queued_for_cpus = 0;
 
@@ -546,16 +561,17 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		}
 		return (0);
 	}
-	if (r->cg->create(job->id, err) == -1)
+	if ((fresh = r->cg->create(job->id, err)) == -1)
 		goto fail;
 	job->has_cgroup = 1;
+	/* Empty: the shared pool, which set_shared keeps. */
 	buf[0] = '\0';
 	if (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0)
 		cpulist_format(&set, buf, sizeof(buf));
-	else if (r->cpus != NULL)
-		cpulist_format(cpus_shared(r->cpus), buf, sizeof(buf));
+	/* A new cgroup has every limit at its default already. */
 	if (r->cg->set_cpus(job->id, buf, err) == -1 ||
-	    r->cg->set_limits(job->id, &job->spec.limits, err) == -1 ||
+	    ((!fresh || limits_set(&job->spec.limits)) &&
+		r->cg->set_limits(job->id, &job->spec.limits, err) == -1) ||
 	    /* Only RT jobs touch the RT budget: each change is O(jobs). */
 	    (r->rt_groups && rt_us > 0 &&
 		r->cg->set_rt_runtime(job->id, rt_us, err) == -1))
@@ -568,7 +584,9 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	if (dirfd != -1)
 		close(dirfd);
 	job->oom_base =
-	    r->cg->usage(job->id, &u) == 0 && u.oom_kills > 0 ? u.oom_kills : 0;
+	    !fresh && r->cg->usage(job->id, &u) == 0 && u.oom_kills > 0
+		? u.oom_kills
+		: 0;
 	return (0);
 fail:
 	sup_res_spawn_done(sup, job, sr);
@@ -839,9 +857,33 @@ job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
 	return (0);
 }
 
+/*
+ * The usage of the job now. Once a run has ended and its cgroup is empty
+ * the figures stay as they are, so they are read once and kept until the
+ * next run begins.
+ */
 void
 supervisor_job_usage(
     struct supervisor *sup, const struct job *job, struct job_usage *u)
+{
+	struct job *j = (struct job *)job;
+	int ended = job->state != JOB_STARTING && job->state != JOB_RUNNING &&
+		    job->state != JOB_PAUSED && job->state != JOB_STOPPING;
+
+	if (ended && job->usage_end != NULL) {
+		*u = *job->usage_end;
+		return;
+	}
+	usage_read(sup, job, u);
+	/* Not while what outlived the main process is being stopped. */
+	if (ended && u->nprocs <= 0) {
+		j->usage_end = xmalloc(sizeof(*j->usage_end));
+		*j->usage_end = *u;
+	}
+}
+
+static void
+usage_read(struct supervisor *sup, const struct job *job, struct job_usage *u)
 {
 	struct sup_res *r = sup->res;
 	struct cgroup_usage cu;

@@ -210,6 +210,7 @@ job_release(struct supervisor *sup, struct job *job)
 	if (job->tree_timer != NULL)
 		event_free(job->tree_timer);
 	free(job->stop_procs);
+	free(job->usage_end);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
 	if (job->oom_fd != -1)

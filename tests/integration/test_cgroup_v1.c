@@ -127,6 +127,19 @@ cgfile(const char *ctl, int64_t job, const char *file)
 	return (buf);
 }
 
+/* The text of SUBTREE/shared/file in the cpuset hierarchy. */
+static const char *
+shared_file(const char *file)
+{
+	static char buf[4096];
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/shared", sub_of("cpuset"));
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		snprintf(buf, sizeof(buf), "<%s>", strerror(errno));
+	return (buf);
+}
+
 static int
 dir_exists(const char *path)
 {
@@ -159,7 +172,9 @@ cleanup_all(void)
 			    (d = opendir(subs[i])) == NULL)
 				continue;
 			while ((de = readdir(d)) != NULL) {
-				if (cgroup_job_id(de->d_name) == -1)
+				/* "shared": the cpuset of shared-pool jobs. */
+				if (cgroup_job_id(de->d_name) == -1 &&
+				    strcmp(de->d_name, "shared") != 0)
 					continue;
 				if (cgroup_join(job, sizeof(job), subs[i],
 					de->d_name) == -1)
@@ -387,18 +402,29 @@ cgroup_v1__job_with_limits__files_show_them(void **state)
 	(void)state;
 	assert_non_null(strstr(ops->controllers(), "cpuset"));
 	assert_non_null(strstr(ops->controllers(), "memory"));
+	/* 1: new, every setting at its default; 0: it existed. */
+	assert_int_equal(ops->create(1, &err), 1);
 	assert_int_equal(ops->create(1, &err), 0);
-	assert_int_equal(ops->create(1, &err), 0);
-	assert_int_equal(ops->create(2, &err), 0);
+	assert_int_equal(ops->create(2, &err), 1);
 	n = ops->list(ids, 8);
 	assert_int_equal(n, 2);
 	assert_true(ids[0] + ids[1] == 3);
 
-	/* A cpuset cgroup is usable at once: cpus and mems from SUBTREE. */
+	/*
+	 * Shared-pool jobs have no cpuset cgroup of their own: they join
+	 * SUBTREE/shared, usable at once (cpus and mems from SUBTREE), whose
+	 * CPUs change with one write when the pool does.
+	 */
 	snprintf(cpus, sizeof(cpus), "%s", cgfile("cpuset", 0, "cpuset.cpus"));
-	assert_string_equal(cgfile("cpuset", 1, "cpuset.cpus"), cpus);
-	assert_string_equal(cgfile("cpuset", 1, "cpuset.mems"),
-	    cgfile("cpuset", 0, "cpuset.mems"));
+	assert_string_equal(
+	    cgfile("cpuset", 1, "cpuset.cpus"), "<No such file or directory>");
+	assert_string_equal(shared_file("cpuset.cpus"), cpus);
+	assert_string_equal(
+	    shared_file("cpuset.mems"), cgfile("cpuset", 0, "cpuset.mems"));
+	assert_int_equal(ops->set_shared("0", &err), 1);
+	assert_string_equal(shared_file("cpuset.cpus"), "0");
+	assert_int_equal(ops->set_shared(cpus, &err), 1);
+	assert_string_equal(shared_file("cpuset.cpus"), cpus);
 
 	memset(&l, 0, sizeof(l));
 	l.set = 1;
@@ -438,10 +464,14 @@ cgroup_v1__job_with_limits__files_show_them(void **state)
 	assert_string_equal(cgfile("cpu", 1, "cpu.shares"), "1024");
 	assert_true(strlen(cgfile("memory", 1, "memory.limit_in_bytes")) > 15);
 
+	/* Pinned: a cpuset of its own, made usable; back on the pool: gone. */
 	assert_int_equal(ops->set_cpus(1, "0", &err), 0);
 	assert_string_equal(cgfile("cpuset", 1, "cpuset.cpus"), "0");
+	assert_string_equal(cgfile("cpuset", 1, "cpuset.mems"),
+	    cgfile("cpuset", 0, "cpuset.mems"));
 	assert_int_equal(ops->set_cpus(1, NULL, &err), 0);
-	assert_string_equal(cgfile("cpuset", 1, "cpuset.cpus"), cpus);
+	assert_string_equal(
+	    cgfile("cpuset", 1, "cpuset.cpus"), "<No such file or directory>");
 	serr_clear(&err);
 	assert_int_equal(ops->set_cpus(1, "63", &err), -1);
 	assert_int_equal(err.code, SERR_UNSATISFIABLE);
@@ -464,7 +494,7 @@ cgroup_v1__tree_of_sleeps__frozen_thawed_killed_removed(void **state)
 	int n, k;
 
 	(void)state;
-	assert_int_equal(ops->create(1, &err), 0);
+	assert_int_equal(ops->create(1, &err), 1);
 	start_in_job(1, body_sleeps, NULL);
 	assert_int_equal(wait_nprocs(1, 6, 5000), 6);
 	n = ops->procs(1, pids, 16);
@@ -520,7 +550,7 @@ cgroup_v1__sigterm__every_member_signalled(void **state)
 	struct serr err;
 
 	(void)state;
-	assert_int_equal(ops->create(4, &err), 0);
+	assert_int_equal(ops->create(4, &err), 1);
 	start_in_job(4, body_sleeps, NULL);
 	assert_int_equal(wait_nprocs(4, 6, 5000), 6);
 	assert_int_equal(ops->kill(4, SIGTERM, &err), 6);
@@ -537,7 +567,7 @@ cgroup_v1__fork_loop_under_pids_max__killed_without_survivor(void **state)
 	int n, i;
 
 	(void)state;
-	assert_int_equal(ops->create(3, &err), 0);
+	assert_int_equal(ops->create(3, &err), 1);
 	memset(&l, 0, sizeof(l));
 	l.pids_max = 20;
 	assert_int_equal(ops->set_limits(3, &l, &err), 0);
@@ -566,8 +596,8 @@ cgroup_v1__rt_budget__fifo_only_with_it(void **state)
 	(void)state;
 	if (!cgroup_exists(sub_of("cpu"), "cpu.rt_runtime_us"))
 		skip();
-	assert_int_equal(ops->create(1, &err), 0);
-	assert_int_equal(ops->create(2, &err), 0);
+	assert_int_equal(ops->create(1, &err), 1);
+	assert_int_equal(ops->create(2, &err), 1);
 	assert_int_equal(ops->set_rt_runtime(1, 10000, &err), 0);
 	assert_string_equal(cgfile("cpu", 1, "cpu.rt_runtime_us"), "10000");
 	assert_string_equal(cgfile("cpu", 0, "cpu.rt_runtime_us"), "10000");
@@ -615,7 +645,7 @@ cgroup_v1__memory_hog__oom_killed_and_reported(void **state)
 	int fd, status;
 
 	(void)state;
-	assert_int_equal(ops->create(5, &err), 0);
+	assert_int_equal(ops->create(5, &err), 1);
 	memset(&l, 0, sizeof(l));
 	l.memory_max = 64 << 20;
 	assert_int_equal(ops->set_limits(5, &l, &err), 0);

@@ -190,6 +190,25 @@ running_pid(json_t *job)
 	return ((pid_t)h_int(job, "pid"));
 }
 
+/*
+ * A shared-pool job's cpuset cgroup: SUBTREE/shared, one for every job on
+ * the pool (only pinned and exclusive jobs get a cpuset of their own).
+ */
+static const char *
+pool_cg(struct h *h, json_t *job)
+{
+	pid_t pid = (pid_t)h_int(job, "pid");
+	const char *dir = h_cg_of(h, pid, "cpuset"), *base;
+
+	if (dir == NULL)
+		h_fail(job, "pid %d has no cpuset cgroup", (int)pid);
+	base = strrchr(dir, '/');
+	if (base == NULL || strcmp(base + 1, "shared") != 0)
+		h_fail(job, "pid %d is in cpuset %s, not the shared pool's",
+		    (int)pid, dir);
+	return (dir);
+}
+
 /* Skip unless root with v1 cpu and cpuset, and two usable CPUs. */
 static void
 need_machine(struct h *h)
@@ -363,7 +382,7 @@ H_TEST(exclusive__one_cpu__granted_and_pool_shrinks_then_grows)
 	a = h_job_create(h, json_pack("{s:s, s:[s,s,s]}", "name", "pool",
 				"argv", "/bin/sh", "-c", TREE_SH));
 	running_pid(a);
-	acs = h_job_cg(h, a, "cpuset");
+	acs = pool_cg(h, a);
 	assert_string_equal(h_cg_file(h, acs, "cpuset.cpus"), "0-1");
 	/* Wait for the whole tree before checking it. */
 	grandchild(h, "pool", (pid_t)h_int(a, "pid"), "sleep");
@@ -434,7 +453,7 @@ H_TEST(exclusive__shared_job_started_during_grant__grows_back_after_release)
 	b = h_job_create(h, json_pack("{s:s, s:[s,s]}", "name", "late", "argv",
 				"/bin/sleep", "30"));
 	bpid = running_pid(b);
-	bcs = h_job_cg(h, b, "cpuset");
+	bcs = pool_cg(h, b);
 	h_assert_str(b, "cpus_effective", shared);
 	assert_string_equal(h_cg_file(h, bcs, "cpuset.cpus"), shared);
 	assert_confined(h, bpid, shared);

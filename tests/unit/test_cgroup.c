@@ -1005,7 +1005,7 @@ cgroup_v2_create_list_destroy__new_job__made_listed_removed(void **state)
 	v2_start(f, "cpu memory pids");
 	fdir(f, "unified/svc/schedd/job-x");
 	fdir(f, "unified/svc/schedd/job-012");
-	assert_int_equal(cgroup_v2_ops.create(3, &err), 0);
+	assert_int_equal(cgroup_v2_ops.create(3, &err), 1);
 	assert_int_equal(cgroup_v2_ops.create(3, &err), 0);
 	assert_true(fexists(f, "unified/svc/schedd/job-3"));
 	n = cgroup_v2_ops.list(ids, 8);
