@@ -612,7 +612,13 @@ sup_res_started(struct supervisor *sup, struct job *job)
 {
 	struct sup_res *r = sup->res;
 
-	if (r->cg == NULL || !job->has_cgroup || job->oom_ev != NULL)
+	/*
+	 * Watched live only under a limit of its own (where OOMs happen, and
+	 * one fd per job would cap how many jobs RLIMIT_NOFILE allows); any
+	 * other job's OOM kills are counted when its run ends.
+	 */
+	if (r->cg == NULL || !job->has_cgroup || job->oom_ev != NULL ||
+	    job->spec.limits.memory_max == 0)
 		return;
 	if ((job->oom_fd = r->cg->oom_fd(job->id)) == -1)
 		return;
