@@ -196,8 +196,9 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	const struct job_list *jobs;
 	const struct job *job;
 	const char *want;
-	json_t *a;
-	int state = -1;
+	struct api_out o;
+	json_t *j;
+	int state = -1, n = 0;
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
@@ -207,14 +208,30 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 		    err, SERR_INVALID, "state", "unknown state %.32s", want);
 		return (-1);
 	}
-	a = json_array();
+	/*
+	 * Streamed, one job's small tree at a time, freed while still in the
+	 * cache: one tree of every job would cost far more memory and time
+	 * than the text it becomes. A job that cannot be encoded is left out.
+	 */
+	api_out_begin(&o, evhttp_request_get_output_buffer(ctx->req));
+	api_out_raw(&o, "{\"jobs\":[", 9);
 	jobs = supervisor_jobs(ctx->sd->sup);
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
-		json_array_append_new(a, api_job_json(job));
+		if ((j = api_job_json(job)) == NULL)
+			continue;
+		if (n++ > 0)
+			api_out_raw(&o, ",", 1);
+		api_out_json(&o, j);
+		json_decref(j);
 	}
-	*out = json_pack("{s:o}", "jobs", a);
+	api_out_raw(&o, "]}\n", 3);
+	if (api_out_end(&o) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot encode the jobs");
+		return (-1);
+	}
+	*out = NULL;
 	return (200);
 }
 
