@@ -18,7 +18,6 @@
 
 struct schedd;
 struct job;
-struct run;
 struct store_event;
 struct api_route;
 
@@ -92,6 +91,14 @@ void api_out_raw(struct api_out *o, const char *s, size_t len);
  * cycle check (a malloc and a "%p" each) and its snprintf per integer.
  */
 void api_out_json(struct api_out *o, const json_t *v);
+/*
+ * An object's members as api_out_json writes them, without the braces.
+ * Returns how many.
+ */
+size_t api_out_members(struct api_out *o, const json_t *obj);
+/* A JSON string (s must be valid UTF-8) and a JSON integer. */
+void api_out_string(struct api_out *o, const char *s, size_t len);
+void api_out_int(struct api_out *o, json_int_t v);
 /* Flush to buf. Returns 0, or -1 if anything failed (buf is then partial). */
 int api_out_end(struct api_out *o);
 
@@ -106,9 +113,6 @@ struct api_pending *api_pending_new(struct evhttp_request *req,
 void api_pending_done(struct api_pending *p);
 struct evhttp_request *api_pending_req(struct api_pending *p);
 
-/* Encoders. */
-json_t *api_job_json(const struct job *job);
-json_t *api_run_json(const struct run *run);
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
 

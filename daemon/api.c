@@ -213,8 +213,8 @@ api_out_end(struct api_out *o)
  * checks), so looking at bytes is looking at code points: only '"', '\'
  * and controls are escaped, and bytes from 0x80 pass through as they are.
  */
-static void
-out_string(struct api_out *o, const char *s, size_t len)
+void
+api_out_string(struct api_out *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const char *end = s + len, *run = s;
@@ -261,8 +261,8 @@ out_string(struct api_out *o, const char *s, size_t len)
 	out_byte(o, '"');
 }
 
-static void
-out_int(struct api_out *o, json_int_t v)
+void
+api_out_int(struct api_out *o, json_int_t v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	unsigned long long u;
@@ -277,12 +277,35 @@ out_int(struct api_out *o, json_int_t v)
 	api_out_raw(o, p, buf + sizeof(buf) - p);
 }
 
+static void out_value(struct api_out *, const json_t *, int);
+
+static size_t
+out_members(struct api_out *o, const json_t *obj, int depth)
+{
+	const char *key;
+	size_t i;
+	void *it;
+
+	for (it = json_object_iter((json_t *)obj), i = 0; it != NULL;
+	     it = json_object_iter_next((json_t *)obj, it), i++) {
+		if (i > 0)
+			out_byte(o, ',');
+		key = json_object_iter_key(it);
+#if JANSSON_VERSION_HEX >= 0x020e00
+		api_out_string(o, key, json_object_iter_key_len(it));
+#else
+		api_out_string(o, key, strlen(key));
+#endif
+		out_byte(o, ':');
+		out_value(o, json_object_iter_value(it), depth + 1);
+	}
+	return (i);
+}
+
 static void
 out_value(struct api_out *o, const json_t *v, int depth)
 {
-	const char *key;
 	size_t i, n;
-	void *it;
 	char real[64];
 
 	if (depth > API_JSON_DEPTH) {
@@ -292,19 +315,7 @@ out_value(struct api_out *o, const json_t *v, int depth)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		out_byte(o, '{');
-		for (it = json_object_iter((json_t *)v), i = 0; it != NULL;
-		     it = json_object_iter_next((json_t *)v, it), i++) {
-			if (i > 0)
-				out_byte(o, ',');
-			key = json_object_iter_key(it);
-#if JANSSON_VERSION_HEX >= 0x020e00
-			out_string(o, key, json_object_iter_key_len(it));
-#else
-			out_string(o, key, strlen(key));
-#endif
-			out_byte(o, ':');
-			out_value(o, json_object_iter_value(it), depth + 1);
-		}
+		out_members(o, v, depth);
 		out_byte(o, '}');
 		break;
 	case JSON_ARRAY:
@@ -318,10 +329,10 @@ out_value(struct api_out *o, const json_t *v, int depth)
 		out_byte(o, ']');
 		break;
 	case JSON_STRING:
-		out_string(o, json_string_value(v), json_string_length(v));
+		api_out_string(o, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		out_int(o, json_integer_value(v));
+		api_out_int(o, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		/* Rare here: jansson's own %.17g and ".0" rules, exactly. */
@@ -350,6 +361,16 @@ api_out_json(struct api_out *o, const json_t *v)
 		o->error = 1;
 	else
 		out_value(o, v, 0);
+}
+
+size_t
+api_out_members(struct api_out *o, const json_t *obj)
+{
+	if (!json_is_object(obj)) {
+		o->error = 1;
+		return (0);
+	}
+	return (out_members(o, obj, 0));
 }
 
 /* Body and newline into buf, not stealing body. Returns 0 or -1. */
