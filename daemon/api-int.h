@@ -73,9 +73,9 @@ void api_reply_error(struct evhttp_request *req, const struct serr *err);
 /*
  * A writer of reply text. Bytes gather on the stack and reach the evbuffer
  * in a few large evbuffer_add calls instead of one per JSON token. Nothing
- * else may add to buf between api_out_begin and api_out_end.
+ * else may add to buf between api_out_begin and api_out_end. A chunk
+ * fills a 16 KiB libevent chain, the chain's own header included.
  */
-/* What fills a 16 KiB libevent chain, the chain's header included. */
 #define API_OUT_CHUNK (16 * 1024 - 128)
 struct api_out {
 	struct evbuffer *buf;
