@@ -18,7 +18,6 @@
 
 struct schedd;
 struct job;
-struct run;
 struct store_event;
 struct api_route;
 
@@ -45,8 +44,9 @@ struct api_ctx {
 
 /*
  * Handler contract: return an HTTP status and set *out (stolen by the
- * router; NULL for no body), return API_DEFERRED having taken ctx->req, or
- * return -1 and fill err.
+ * router; NULL: the body is what the handler wrote into the request's
+ * output buffer, if anything, newline included), return API_DEFERRED
+ * having taken ctx->req, or return -1 and fill err.
  */
 typedef int (*api_handler)(struct api_ctx *, json_t **, struct serr *);
 
@@ -62,9 +62,45 @@ int api_query_bool(struct api_ctx *ctx, const char *key, int def,
 int api_query_int(struct api_ctx *ctx, const char *key, long long min,
     long long max, long long def, long long *out, struct serr *err);
 
-/* Send a JSON reply (body stolen, may be NULL) / the contract's error. */
+/*
+ * Send a reply: body (stolen) as JSON text and a newline, or with body NULL
+ * whatever the handler wrote into the request's output buffer (maybe
+ * nothing). / Send the contract's error, dropping anything written before.
+ */
 void api_reply_json(struct evhttp_request *req, int status, json_t *body);
 void api_reply_error(struct evhttp_request *req, const struct serr *err);
+
+/*
+ * A writer of reply text. Bytes gather on the stack and reach the evbuffer
+ * in a few large evbuffer_add calls instead of one per JSON token. Nothing
+ * else may add to buf between api_out_begin and api_out_end. A chunk
+ * fills a 16 KiB libevent chain, the chain's own header included.
+ */
+#define API_OUT_CHUNK (16 * 1024 - 128)
+struct api_out {
+	struct evbuffer *buf;
+	size_t len; /* bytes in data */
+	int error;  /* out of memory, or a value we cannot encode */
+	char data[API_OUT_CHUNK];
+};
+void api_out_begin(struct api_out *o, struct evbuffer *buf);
+void api_out_raw(struct api_out *o, const char *s, size_t len);
+/*
+ * v as JSON text: the very bytes json_dumps(v, JSON_COMPACT |
+ * JSON_ENCODE_ANY) gives, without its per-token callbacks, its per-node
+ * cycle check (a malloc and a "%p" each) and its snprintf per integer.
+ */
+void api_out_json(struct api_out *o, const json_t *v);
+/*
+ * An object's members as api_out_json writes them, without the braces.
+ * Returns how many.
+ */
+size_t api_out_members(struct api_out *o, const json_t *obj);
+/* A JSON string (s must be valid UTF-8) and a JSON integer. */
+void api_out_string(struct api_out *o, const char *s, size_t len);
+void api_out_int(struct api_out *o, json_int_t v);
+/* Flush to buf. Returns 0, or -1 if anything failed (buf is then partial). */
+int api_out_end(struct api_out *o);
 
 /*
  * Deferred requests: remember req until done or the client goes away.
@@ -77,9 +113,6 @@ struct api_pending *api_pending_new(struct evhttp_request *req,
 void api_pending_done(struct api_pending *p);
 struct evhttp_request *api_pending_req(struct api_pending *p);
 
-/* Encoders. */
-json_t *api_job_json(const struct job *job);
-json_t *api_run_json(const struct run *run);
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <jansson.h>
 
@@ -27,6 +28,57 @@
 #include "proto/jobspec.h"
 #include "proto/util.h"
 
+/*
+ * util_time_format's RFC 3339 text without gmtime_r and snprintf (6% of a
+ * GET /v1/jobs/{id}): the date by Howard Hinnant's civil_from_days. Years
+ * past 9999, not four digits, are left to util_time_format. buf holds at
+ * least 25 bytes.
+ */
+static const char *
+time_format(int64_t ms, char *buf, size_t len)
+{
+	int64_t days, sod, era, doe, yoe, doy, mp, y, m, d;
+	int i;
+
+	if (ms <= 0 || ms >= INT64_C(253402300800000) || len < 25)
+		return (util_time_format(ms, buf, len));
+	days = ms / 86400000;
+	sod = ms % 86400000; /* ms within the day */
+	days += 719468;      /* from 0000-03-01 */
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	for (i = 3; i >= 0; i--, y /= 10)
+		buf[i] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = 'T';
+	buf[11] = (char)('0' + sod / 36000000);
+	buf[12] = (char)('0' + sod / 3600000 % 10);
+	buf[13] = ':';
+	buf[14] = (char)('0' + sod / 600000 % 6);
+	buf[15] = (char)('0' + sod / 60000 % 10);
+	buf[16] = ':';
+	buf[17] = (char)('0' + sod / 10000 % 6);
+	buf[18] = (char)('0' + sod / 1000 % 10);
+	buf[19] = '.';
+	buf[20] = (char)('0' + sod / 100 % 10);
+	buf[21] = (char)('0' + sod / 10 % 10);
+	buf[22] = (char)('0' + sod % 10);
+	buf[23] = 'Z';
+	buf[24] = '\0';
+	return (buf);
+}
+
 static json_t *
 time_json(int64_t ms)
 {
@@ -34,7 +86,7 @@ time_json(int64_t ms)
 
 	if (ms <= 0)
 		return (json_null());
-	return (json_string(util_time_format(ms, buf, sizeof(buf))));
+	return (json_string_nocheck(time_format(ms, buf, sizeof(buf))));
 }
 
 static json_t *
@@ -43,61 +95,234 @@ opt_int(int64_t v, int64_t none)
 	return (v == none ? json_null() : json_integer(v));
 }
 
-json_t *
-api_run_json(const struct run *run)
-{
-	const char *sig =
-	    run->signal != 0 ? util_signal_name(run->signal) : NULL;
+/*
+ * Jobs and runs are written as text, not built as trees: a job's tree cost
+ * ~45 allocations to build, encode and free for each answer and for each
+ * job of GET /v1/jobs. Only the spec, which proto/jobspec.c encodes, is
+ * still a tree. The bytes are those the trees gave, quirks included: a
+ * string jansson refuses (NULL, not UTF-8) drops its member, or the whole
+ * last_run, as json_object_set_new and json_pack dropped a NULL value.
+ */
 
-	return (json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b, "
-			  "s:o, s:o, s:o}",
-	    "run", (json_int_t)run->number, "pid", opt_int(run->pid, 0),
-	    "started_at", time_json(run->started_ms), "exited_at",
-	    time_json(run->exited_ms), "exit_code", opt_int(run->exit_code, -1),
-	    "signal", sig != NULL ? json_string(sig) : json_null(),
-	    "core_dumped", run->core_dumped, "error",
-	    run->error[0] != '\0' ? json_string(run->error) : json_null(),
-	    "oom_killed", run->oom_killed, "user_cpu_ms",
-	    opt_int(run->user_cpu_ms, -1), "system_cpu_ms",
-	    opt_int(run->system_cpu_ms, -1), "max_rss_kb",
-	    opt_int(run->max_rss_kb, -1)));
+/* ,"k": -- every member of a written object but its first. */
+#define OUT_KEY(o, k) api_out_raw((o), ",\"" k "\":", sizeof(k) + 3)
+
+/* Would json_string(s) succeed? */
+static int
+str_ok(const char *s)
+{
+	const char *p;
+	json_t *j;
+
+	if (s == NULL)
+		return (0);
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			break;
+	if (*p == '\0')
+		return (1);
+	/* Rare: let jansson judge, as it did when it built the tree. */
+	if ((j = json_string(s)) == NULL)
+		return (0);
+	json_decref(j);
+	return (1);
 }
 
-json_t *
-api_job_json(const struct job *job)
+static void
+out_str(struct api_out *o, const char *s)
 {
-	json_t *o;
-	char cpus[4096];
-	int alive;
+	api_out_string(o, s, strlen(s));
+}
 
-	if ((o = jobspec_to_json(&job->spec)) == NULL)
-		return (NULL);
-	alive = job->run.pid != 0 && job->run.exited_ms == 0;
-	json_object_set_new(o, "id", json_integer(job->id));
-	json_object_set_new(o, "name", json_string(job->name));
-	json_object_set_new(o, "source", json_string(job->source));
-	json_object_set_new(
-	    o, "state", json_string(job_state_name(job->state)));
-	json_object_set_new(
-	    o, "pid", alive ? json_integer(job->run.pid) : json_null());
+static void
+out_null(struct api_out *o)
+{
+	api_out_raw(o, "null", 4);
+}
+
+static void
+out_bool(struct api_out *o, int b)
+{
+	if (b)
+		api_out_raw(o, "true", 4);
+	else
+		api_out_raw(o, "false", 5);
+}
+
+static void
+out_opt_int(struct api_out *o, int64_t v, int64_t none)
+{
+	if (v == none)
+		out_null(o);
+	else
+		api_out_int(o, v);
+}
+
+static void
+out_time(struct api_out *o, int64_t ms)
+{
+	char buf[32];
+
+	if (ms <= 0)
+		out_null(o);
+	else
+		out_str(o, time_format(ms, buf, sizeof(buf)));
+}
+
+/* The last_run or runs[] object. The caller has checked run->error. */
+static void
+out_run(struct api_out *o, const struct run *run)
+{
+	const char *sig;
+
+	sig = run->signal != 0 ? util_signal_name(run->signal) : NULL;
+	api_out_raw(o, "{\"run\":", 7);
+	api_out_int(o, run->number);
+	OUT_KEY(o, "pid");
+	out_opt_int(o, run->pid, 0);
+	OUT_KEY(o, "started_at");
+	out_time(o, run->started_ms);
+	OUT_KEY(o, "exited_at");
+	out_time(o, run->exited_ms);
+	OUT_KEY(o, "exit_code");
+	out_opt_int(o, run->exit_code, -1);
+	OUT_KEY(o, "signal");
+	if (sig != NULL)
+		out_str(o, sig);
+	else
+		out_null(o);
+	OUT_KEY(o, "core_dumped");
+	out_bool(o, run->core_dumped);
+	OUT_KEY(o, "error");
+	if (run->error[0] != '\0')
+		out_str(o, run->error);
+	else
+		out_null(o);
+	OUT_KEY(o, "oom_killed");
+	out_bool(o, run->oom_killed);
+	OUT_KEY(o, "user_cpu_ms");
+	out_opt_int(o, run->user_cpu_ms, -1);
+	OUT_KEY(o, "system_cpu_ms");
+	out_opt_int(o, run->system_cpu_ms, -1);
+	OUT_KEY(o, "max_rss_kb");
+	out_opt_int(o, run->max_rss_kb, -1);
+	api_out_raw(o, "}", 1);
+}
+
+static int
+run_ok(const struct run *run)
+{
+	return (run->error[0] == '\0' || str_ok(run->error));
+}
+
+static void
+out_usage(struct api_out *o, const struct job_usage *u)
+{
+	api_out_raw(o, "{\"cpu_ms\":", 10);
+	out_opt_int(o, u->cpu_ms, -1);
+	OUT_KEY(o, "memory_current");
+	out_opt_int(o, u->memory_current, -1);
+	OUT_KEY(o, "memory_peak");
+	out_opt_int(o, u->memory_peak, -1);
+	OUT_KEY(o, "nprocs");
+	out_opt_int(o, u->nprocs, -1);
+	OUT_KEY(o, "oom_kills");
+	out_opt_int(o, u->oom_kills, -1);
+	OUT_KEY(o, "runq_delay_us");
+	out_opt_int(o, u->runq_delay_us, -1);
+	api_out_raw(o, "}", 1);
+}
+
+/*
+ * The job object: the members of spec (jobspec_to_json's tree of it,
+ * stolen), then the job's own (none of which may repeat a spec key but
+ * "name"), then "usage" unless u is NULL.
+ */
+static void
+out_job(struct api_out *o, const struct job *job, json_t *spec,
+    const struct job_usage *u)
+{
+	char cpus[4096];
+
+	json_object_set_new(spec, "name", json_string(job->name));
+	api_out_raw(o, "{", 1);
+	api_out_members(o, spec);
+	json_decref(spec);
+	OUT_KEY(o, "id");
+	api_out_int(o, job->id);
+	if (str_ok(job->source)) {
+		OUT_KEY(o, "source");
+		out_str(o, job->source);
+	}
+	OUT_KEY(o, "state");
+	out_str(o, job_state_name(job->state));
+	OUT_KEY(o, "pid");
+	if (job->run.pid != 0 && job->run.exited_ms == 0)
+		api_out_int(o, job->run.pid);
+	else
+		out_null(o);
+	OUT_KEY(o, "cpus_effective");
 	if (job->cpuset_valid &&
 	    (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
 		job->state == JOB_STOPPING) &&
 	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
-		json_object_set_new(o, "cpus_effective", json_string(cpus));
+		out_str(o, cpus);
 	else
-		json_object_set_new(o, "cpus_effective", json_null());
-	json_object_set_new(o, "restarts", json_integer(job->restarts));
-	json_object_set_new(o, "reason",
-	    job->reason[0] != '\0' ? json_string(job->reason) : json_null());
-	json_object_set_new(o, "next_start_at",
-	    job->state == JOB_BACKOFF ? time_json(job->next_start_ms)
-				      : json_null());
-	json_object_set_new(o, "created_at", time_json(job->created_ms));
-	json_object_set_new(o, "updated_at", time_json(job->updated_ms));
-	json_object_set_new(o, "last_run",
-	    job->run.number > 0 ? api_run_json(&job->run) : json_null());
-	return (o);
+		out_null(o);
+	OUT_KEY(o, "restarts");
+	api_out_int(o, job->restarts);
+	if (job->reason[0] == '\0') {
+		OUT_KEY(o, "reason");
+		out_null(o);
+	} else if (str_ok(job->reason)) {
+		OUT_KEY(o, "reason");
+		out_str(o, job->reason);
+	}
+	OUT_KEY(o, "next_start_at");
+	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms : 0);
+	OUT_KEY(o, "created_at");
+	out_time(o, job->created_ms);
+	OUT_KEY(o, "updated_at");
+	out_time(o, job->updated_ms);
+	if (job->run.number <= 0) {
+		OUT_KEY(o, "last_run");
+		out_null(o);
+	} else if (run_ok(&job->run)) {
+		OUT_KEY(o, "last_run");
+		out_run(o, &job->run);
+	}
+	if (u != NULL) {
+		OUT_KEY(o, "usage");
+		out_usage(o, u);
+	}
+	api_out_raw(o, "}", 1);
+}
+
+/*
+ * Write job as the body of req's answer and return status, or return -1
+ * and fill err if it cannot be encoded.
+ */
+static int
+job_reply(struct evhttp_request *req, const struct job *job,
+    const struct job_usage *u, int status, struct serr *err)
+{
+	struct api_out o;
+	json_t *spec;
+
+	if ((spec = jobspec_to_json(&job->spec)) == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot encode job %s",
+		    job->name);
+		return (-1);
+	}
+	api_out_begin(&o, evhttp_request_get_output_buffer(req));
+	out_job(&o, job, spec, u);
+	api_out_raw(&o, "\n", 1);
+	if (api_out_end(&o) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot encode job %s",
+		    job->name);
+		return (-1);
+	}
+	return (status);
 }
 
 struct job *
@@ -154,10 +379,15 @@ static void
 waiter_watch_cb(struct job *job, int gone, void *arg)
 {
 	struct api_waiter *w = arg;
+	struct evhttp_request *req = api_pending_req(w->pending);
+	struct serr err;
 
 	if (!waiter_done(w, job, gone))
 		return;
-	api_reply_json(api_pending_req(w->pending), 200, api_job_json(job));
+	if (job_reply(req, job, NULL, 200, &err) == -1)
+		api_reply_error(req, &err);
+	else
+		api_reply_json(req, 200, NULL);
 	api_pending_done(w->pending);
 	supervisor_unwatch(job, w->watch);
 	free(w);
@@ -196,9 +426,11 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	const struct job_list *jobs;
 	const struct job *job;
 	const char *want;
-	json_t *a;
-	int state = -1;
+	struct api_out o;
+	json_t *spec;
+	int state = -1, n = 0;
 
+	(void)out;
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
 	if ((want = api_query_get(ctx, "state")) != NULL &&
@@ -207,14 +439,29 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 		    err, SERR_INVALID, "state", "unknown state %.32s", want);
 		return (-1);
 	}
-	a = json_array();
+	/*
+	 * Streamed, one job at a time, each spec's small tree freed while
+	 * still in the cache: one tree of every job would cost far more
+	 * memory and time than the text it becomes. A job that cannot be
+	 * encoded is left out.
+	 */
+	api_out_begin(&o, evhttp_request_get_output_buffer(ctx->req));
+	api_out_raw(&o, "{\"jobs\":[", 9);
 	jobs = supervisor_jobs(ctx->sd->sup);
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
-		json_array_append_new(a, api_job_json(job));
+		if ((spec = jobspec_to_json(&job->spec)) == NULL)
+			continue;
+		if (n++ > 0)
+			api_out_raw(&o, ",", 1);
+		out_job(&o, job, spec, NULL);
 	}
-	*out = json_pack("{s:o}", "jobs", a);
+	api_out_raw(&o, "]}\n", 3);
+	if (api_out_end(&o) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot encode the jobs");
+		return (-1);
+	}
 	return (200);
 }
 
@@ -225,6 +472,7 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	struct job *job;
 	int rc;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1)
 		return (-1);
 	if (ctx->body == NULL) {
@@ -239,35 +487,21 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	jobspec_free(&spec);
 	if (rc == -1)
 		return (-1);
-	*out = api_job_json(job);
-	return (201);
-}
-
-static json_t *
-usage_json(struct api_ctx *ctx, const struct job *job)
-{
-	struct job_usage u;
-
-	supervisor_job_usage(ctx->sd->sup, job, &u);
-	return (json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "cpu_ms",
-	    opt_int(u.cpu_ms, -1), "memory_current",
-	    opt_int(u.memory_current, -1), "memory_peak",
-	    opt_int(u.memory_peak, -1), "nprocs", opt_int(u.nprocs, -1),
-	    "oom_kills", opt_int(u.oom_kills, -1), "runq_delay_us",
-	    opt_int(u.runq_delay_us, -1)));
+	return (job_reply(ctx->req, job, NULL, 201, err));
 }
 
 int
 api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
+	struct job_usage u;
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
-	*out = api_job_json(job);
-	json_object_set_new(*out, "usage", usage_json(ctx, job));
-	return (200);
+	supervisor_job_usage(ctx->sd->sup, job, &u);
+	return (job_reply(ctx->req, job, &u, 200, err));
 }
 
 static int
@@ -346,21 +580,22 @@ int
 api_job_delete(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {"force", NULL};
+	struct evbuffer *buf = evhttp_request_get_output_buffer(ctx->req);
 	struct job *job;
-	json_t *snap;
 	int force, rc;
 
+	(void)out;
 	if (api_query_check(ctx, params, err) == -1 ||
 	    (force = api_query_bool(ctx, "force", 0, err)) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
-	snap = api_job_json(job);
+	/* The answer is the job as it was: write it while it exists. */
+	if (job_reply(ctx->req, job, NULL, 200, err) == -1)
+		return (-1);
 	rc = supervisor_job_delete(ctx->sd->sup, job, force, err);
-	if (rc == 0) {
-		*out = snap;
+	if (rc == 0)
 		return (200);
-	}
-	json_decref(snap);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
 	if (rc == -1)
 		return (-1);
 	return (api_defer(ctx, job, API_WAIT_GONE));
@@ -371,12 +606,12 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 int
@@ -384,14 +619,14 @@ api_job_stop(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_stop(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 int
@@ -399,14 +634,14 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	if (job->restart_pending || job->state == JOB_STOPPING)
 		return (api_defer(ctx, job, API_WAIT_RESTARTED));
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 /* The kill body: {"signal": "SIGUSR1"} or {"signal": 10}; default SIGTERM. */
@@ -473,13 +708,13 @@ api_job_kill(struct api_ctx *ctx, json_t **out, struct serr *err)
 	struct job *job;
 	int sig;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    kill_signal(ctx, &sig, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_kill(ctx->sd->sup, job, sig, err) == -1)
 		return (-1);
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 int
@@ -487,12 +722,12 @@ api_job_pause(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_pause(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 int
@@ -500,12 +735,12 @@ api_job_resume(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_resume(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
 
 int
@@ -513,19 +748,31 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	struct job *job;
 
+	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	*out = api_job_json(job);
-	return (200);
+	return (job_reply(ctx->req, job, NULL, 200, err));
 }
+
+struct runs_out {
+	struct api_out o;
+	int n;
+};
 
 static int
 runs_cb(void *arg, const struct run *run)
 {
-	json_array_append_new(arg, api_run_json(run));
+	struct runs_out *r = arg;
+
+	/* Left out, as json_array_append_new left out a NULL run. */
+	if (!run_ok(run))
+		return (0);
+	if (r->n++ > 0)
+		api_out_raw(&r->o, ",", 1);
+	out_run(&r->o, run);
 	return (0);
 }
 
@@ -533,20 +780,27 @@ int
 api_job_runs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {"limit", NULL};
+	struct runs_out r;
 	struct job *job;
-	json_t *a;
 	long long limit;
 
+	(void)out;
 	if (api_query_check(ctx, params, err) == -1 ||
 	    api_query_int(ctx, "limit", 1, 10000, 100, &limit, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
-	a = json_array();
-	if (supervisor_runs(ctx->sd->sup, job, (int)limit, runs_cb, a, err) ==
+	api_out_begin(&r.o, evhttp_request_get_output_buffer(ctx->req));
+	r.n = 0;
+	api_out_raw(&r.o, "{\"runs\":[", 9);
+	if (supervisor_runs(ctx->sd->sup, job, (int)limit, runs_cb, &r, err) ==
 	    -1) {
-		json_decref(a);
+		api_out_end(&r.o);
 		return (-1);
 	}
-	*out = json_pack("{s:o}", "runs", a);
+	api_out_raw(&r.o, "]}\n", 3);
+	if (api_out_end(&r.o) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot encode the runs");
+		return (-1);
+	}
 	return (200);
 }
