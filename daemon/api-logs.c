@@ -3,8 +3,10 @@
  * GET /v1/jobs/{job}/logs: a run's stdout or stderr as text. Without follow
  * the (tail of the) file is one reply; with follow the reply is chunked and
  * a 100 ms timer sends what was appended until the run has ended and the
- * file is drained. Files are read by path built from ids (joblog), never
- * from anything in the request.
+ * file is drained. Files are read by a path that joblog builds from ids
+ * (the flat layout, or the old per-job directory for runs written before
+ * it), never from anything in the request; the path is picked once, when
+ * the request comes, and a follower keeps it.
  */
 #include "config.h"
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Per-run output files and reading them back (tail, follow). Reading is
- * bounded by the caller's max_bytes so a huge log cannot balloon a reply.
+ * Per-run output files (flat names under STATE/logs, the layout in
+ * joblog.h), removing them by name, and reading them back (tail, follow).
+ * It never creates a directory per job, and never reads STATE/logs on the
+ * way of a run or a delete. Reading is bounded by the caller's max_bytes so
+ * a huge log cannot balloon a reply.
  */
 #include "config.h"
 
@@ -13,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +28,106 @@
 #include "daemon/log.h"
 #include "proto/util.h"
 
-static char joblog_dir[PATH_MAX];
+static char joblog_dir[PATH_MAX]; /* "": no log directory */
+
+static int joblog_fmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+joblog_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= len ? -1 : 0);
+}
+
+static const char *
+joblog_ext(enum joblog_stream s)
+{
+	return (s == JOBLOG_STDOUT ? "out" : "err");
+}
+
+/* STATE/logs/JOBID.RUN.out: where runs write. */
+static int
+joblog_flat(
+    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
+{
+	return (joblog_fmt(buf, len, "%s/%" PRId64 ".%" PRId64 ".%s",
+	    joblog_dir, job_id, run, joblog_ext(s)));
+}
+
+/* STATE/logs/JOBID/RUN.out: the old layout, read and removed only. */
+static int
+joblog_old(
+    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
+{
+	return (joblog_fmt(buf, len, "%s/%" PRId64 "/%" PRId64 ".%s",
+	    joblog_dir, job_id, run, joblog_ext(s)));
+}
+
+/* "RUN.out" or "RUN.err", the tail of a run's file name; nothing else. */
+static int
+joblog_is_run_name(const char *name)
+{
+	size_t n = strspn(name, "0123456789");
+
+	return (n > 0 && (strcmp(name + n, ".out") == 0 ||
+			     strcmp(name + n, ".err") == 0));
+}
+
+/* Whether an old-layout job directory is there with files in it: one
+ * rmdir, which removes it if it is empty. */
+static int
+joblog_old_dir_full(const char *dir)
+{
+	return (rmdir(dir) == -1 && (errno == ENOTEMPTY || errno == EEXIST));
+}
+
+/*
+ * Remove an old-layout job directory. rmdir first: it is usually empty by
+ * now; only if it is not are its entries read and unlinked.
+ */
+static void
+joblog_old_dir_remove(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return;
+	if (errno != ENOTEMPTY && errno != EEXIST) {
+		log_warn("rmdir %s", dir);
+		return;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("opendir %s", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (joblog_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) ==
+			-1 ||
+		    unlink(path) == -1)
+			log_warn("unlink %s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (rmdir(dir) == -1)
+		log_warn("rmdir %s", dir);
+}
 
 int
 joblog_init(const char *state_dir, struct serr *err)
 {
-	int n;
-
-	n = snprintf(joblog_dir, sizeof(joblog_dir), "%s/logs", state_dir);
-	if (n < 0 || (size_t)n >= sizeof(joblog_dir) - 64) {
+	/* Leave room for "/JOBID.RUN.out" and "/JOBID/RUN.out" (2 x 19
+	 * digits each), so that building a path cannot fail later. */
+	if (joblog_fmt(joblog_dir, sizeof(joblog_dir) - 64, "%s/logs",
+		state_dir) == -1) {
 		joblog_dir[0] = '\0';
 		serr_set(err, SERR_INVALID, "state_dir", "path too long");
 		return (-1);
@@ -50,19 +145,32 @@ int
 joblog_path(
     int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
 {
-	int n;
+	char old[PATH_MAX];
+	struct stat sb;
 
-	n = snprintf(buf, len, "%s/%" PRId64 "/%" PRId64 ".%s", joblog_dir,
-	    job_id, run, s == JOBLOG_STDOUT ? "out" : "err");
-	return (n < 0 || (size_t)n >= len ? -1 : 0);
+	if (joblog_dir[0] == '\0') {
+		if (len > 0)
+			buf[0] = '\0';
+		return (len > 0 ? 0 : -1);
+	}
+	if (joblog_flat(job_id, run, s, buf, len) == -1)
+		return (-1);
+	if (lstat(buf, &sb) == 0 || errno != ENOENT)
+		return (0);
+	/* A run from before the flat layout (or one that never opened its
+	 * files: then neither exists and the flat name reads as empty). */
+	if (joblog_old(job_id, run, s, old, sizeof(old)) == 0 &&
+	    lstat(old, &sb) == 0 && util_strlcpy(buf, old, len) >= len)
+		return (-1);
+	return (0);
 }
 
 int
 joblog_open(
     int64_t job_id, int64_t run, int *out_fd, int *err_fd, struct serr *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	int fds[2] = {-1, -1}, i, n;
+	char path[PATH_MAX];
+	int fds[2] = {-1, -1}, i;
 
 	/* No usable state directory (init mode carries on): discard. */
 	if (joblog_dir[0] == '\0') {
@@ -79,18 +187,8 @@ joblog_open(
 		return (0);
 	}
 
-	n = snprintf(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id);
-	if (n < 0 || (size_t)n >= sizeof(dir)) {
-		serr_set(err, SERR_INTERNAL, NULL, "log path too long");
-		return (-1);
-	}
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-		serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", dir,
-		    strerror(errno));
-		return (-1);
-	}
 	for (i = 0; i < 2; i++) {
-		if (joblog_path(job_id, run, (enum joblog_stream)i, path,
+		if (joblog_flat(job_id, run, (enum joblog_stream)i, path,
 			sizeof(path)) == -1 ||
 		    (fds[i] = open(path,
 			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
@@ -108,28 +206,83 @@ joblog_open(
 }
 
 void
+joblog_remove_runs(int64_t job_id, int64_t last_run)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	enum { OLD_UNKNOWN, OLD_ABSENT, OLD_PRESENT } old = OLD_UNKNOWN;
+	int64_t run;
+	int i;
+
+	if (joblog_dir[0] == '\0')
+		return;
+	if (joblog_fmt(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id) ==
+	    -1)
+		return;
+	for (run = 1; run <= last_run; run++) {
+		for (i = 0; i < 2; i++) {
+			if (joblog_flat(job_id, run, (enum joblog_stream)i,
+				path, sizeof(path)) == -1)
+				continue;
+			if (unlink(path) == 0)
+				continue;
+			if (errno != ENOENT) {
+				log_warn("unlink %s", path);
+				continue;
+			}
+			/* The run never opened its files, or it wrote the
+			 * old layout: find out once, with one rmdir. */
+			if (old == OLD_UNKNOWN)
+				old = joblog_old_dir_full(dir) ? OLD_PRESENT
+							       : OLD_ABSENT;
+			if (old == OLD_PRESENT &&
+			    joblog_old(job_id, run, (enum joblog_stream)i, path,
+				sizeof(path)) == 0 &&
+			    unlink(path) == -1 && errno != ENOENT)
+				log_warn("unlink %s", path);
+		}
+	}
+	if (old == OLD_PRESENT)
+		joblog_old_dir_remove(dir);
+}
+
+void
 joblog_remove_job(int64_t job_id)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	DIR *d;
+	char prefix[32], path[PATH_MAX];
 	struct dirent *de;
-	int n;
+	size_t plen;
+	DIR *d;
+	int old = 0;
 
-	n = snprintf(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id);
-	if (n < 0 || (size_t)n >= sizeof(dir) || (d = opendir(dir)) == NULL)
+	if (joblog_dir[0] == '\0' ||
+	    joblog_fmt(prefix, sizeof(prefix), "%" PRId64, job_id) == -1)
 		return;
+	if ((d = opendir(joblog_dir)) == NULL) {
+		log_warn("opendir %s", joblog_dir);
+		return;
+	}
+	plen = strlen(prefix);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (strncmp(de->d_name, prefix, plen) != 0)
 			continue;
-		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(path))
+		/* "12" is job 12's old-layout directory; "123.1.out" is not
+		 * job 12's. */
+		if (de->d_name[plen] == '\0') {
+			old = 1;
 			continue;
-		if (unlink(path) == -1)
-			log_warn("unlink %s", path);
+		}
+		if (de->d_name[plen] != '.' ||
+		    !joblog_is_run_name(de->d_name + plen + 1))
+			continue;
+		if (joblog_fmt(path, sizeof(path), "%s/%s", joblog_dir,
+			de->d_name) == -1 ||
+		    unlink(path) == -1)
+			log_warn("unlink %s/%s", joblog_dir, de->d_name);
 	}
 	closedir(d);
-	if (rmdir(dir) == -1)
-		log_warn("rmdir %s", dir);
+	if (old &&
+	    joblog_fmt(path, sizeof(path), "%s/%s", joblog_dir, prefix) == 0)
+		joblog_old_dir_remove(path);
 }
 
 static int64_t

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Job output files: STATE/logs/JOBID/RUN.out and RUN.err, opened O_APPEND by
- * the daemon and handed to the child, so output costs the daemon nothing and
- * survives a daemon restart. Paths are built from ids only: nothing from a
- * request ever becomes part of a path.
+ * Job output files, one pair per run, flat in one directory:
+ * STATE/logs/JOBID.RUN.out and STATE/logs/JOBID.RUN.err. They are opened
+ * O_APPEND by the daemon and handed to the child, so output costs the daemon
+ * nothing and survives a daemon restart. There is no per-job directory: each
+ * new inode is dear on a journal-less ext4 (its allocator skips recently
+ * deleted inodes), so a run makes two and deleting a job unlinks by name.
+ * State directories written before that layout keep STATE/logs/JOBID/RUN.out
+ * and .err; they are read and removed too, never written. Paths are built
+ * from ids only: nothing from a request ever becomes part of a path.
  */
 #ifndef SCHEDD_JOBLOG_H
 #define SCHEDD_JOBLOG_H
@@ -16,19 +21,46 @@
 struct evbuffer;
 
 enum joblog_stream {
-	JOBLOG_STDOUT = 0,
-	JOBLOG_STDERR,
+	JOBLOG_STDOUT = 0, /* RUN.out */
+	JOBLOG_STDERR,     /* RUN.err */
 };
 
-/* Remember the state directory and create STATE/logs. Returns 0 or -1. */
+/*
+ * Remember the state directory and create STATE/logs. Returns 0, or -1
+ * with err filled; then joblog_open() hands out /dev/null and the remove
+ * functions do nothing, so that init mode carries on without a state
+ * directory.
+ */
 int joblog_init(const char *state_dir, struct serr *err);
-/* Open (create, append) both files of a run. Returns 0 or -1. */
-int joblog_open(int64_t job_id, int64_t run, int *out_fd, int *err_fd,
-    struct serr *err);
-/* The path of one stream's file into buf. Returns 0, or -1 if too long. */
-int joblog_path(int64_t job_id, int64_t run, enum joblog_stream s, char *buf,
-    size_t len);
-/* Remove the job's log directory and everything in it. */
+/*
+ * Open (create, append) both files of a run: two new inodes, nothing else.
+ * Returns 0 with both fds (close-on-exec; the caller closes them), or -1
+ * with err filled and no fd left open.
+ */
+int joblog_open(
+    int64_t job_id, int64_t run, int *out_fd, int *err_fd, struct serr *err);
+/*
+ * The path to read one stream of a run from, into buf: the flat file, or
+ * the old layout's file when only that one exists (costs one lstat, plus
+ * one when the flat file is missing). Without a log directory (see
+ * joblog_init) buf is "": nothing to read. Returns 0, or -1 if buf is too
+ * small.
+ */
+int joblog_path(
+    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len);
+/*
+ * Remove the files of runs 1..last_run by name, without reading the
+ * directory. Only when a flat file is missing does it look for the old
+ * layout's directory (one rmdir attempt) and, if that holds files, remove
+ * them and it. Failures are logged; errno is not preserved.
+ */
+void joblog_remove_runs(int64_t job_id, int64_t last_run);
+/*
+ * Remove every file of the job, flat or in the old layout, by reading all
+ * of STATE/logs: its cost grows with every job's runs, so it is for when
+ * the run count is unknown (start-up clean-up); deleting a job should use
+ * joblog_remove_runs(). Failures are logged.
+ */
 void joblog_remove_job(int64_t job_id);
 /*
  * Append the last `tail` lines (tail < 0: everything, up to max_bytes from

@@ -971,7 +971,7 @@ act_remove(struct supervisor *sup, struct job *job)
 	if (stored)
 		sup_event_announce(sup, &ev);
 	free(text);
-	joblog_remove_job(job->id);
+	joblog_remove_runs(job->id, job->run.number);
 	sup_res_remove(sup, job);
 	TAILQ_REMOVE(&sup->jobs, job, entry);
 	sup->njobs--;

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Jobs end to end against a real schedd: create, list, filter, start, stop,
- * restart, kill, delete, wait, runs and logs, as API.md and the API notes
- * define them. What the daemon says is checked against the kernel where it
- * can be: /proc/PID/stat for parents, sessions and zombies, /proc/PID/fd
- * for stdio, /proc/PID/status for credentials and caught signals, and
- * kill(pid, 0) for "the process is gone and reaped".
+ * restart, kill, delete, wait, runs and logs (and the log files' layout), as
+ * API.md and the API notes define them. What the daemon says is checked against
+ * the kernel where it can be: /proc/PID/stat for parents, sessions and zombies,
+ * /proc/PID/fd for stdio, /proc/PID/status for credentials and caught signals,
+ * and kill(pid, 0) for "the process is gone and reaped".
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -642,6 +644,69 @@ H_TEST(jobs__logs_follow__lines_then_end_with_run)
 	assert_int_equal(count_lines(h_job_logs(h, "ticker", NULL)), 5);
 }
 
+/* The number of entries in the state directory's logs/. */
+static int
+logs_entries(struct h *h)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	d = opendir(h_fmt(h, "%s/logs", h->state));
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return (n);
+}
+
+H_TEST(jobs__log_files__flat_per_run_old_layout_read_and_removed)
+{
+	const char *logs = h_fmt(h, "%s/logs", h->state);
+	const char *ext[] = {"out", "err"};
+	json_int_t id;
+	json_t *j;
+	int run, i;
+
+	j = h_job_create(h, sh_spec("layout", "echo out; echo err >&2"));
+	id = h_int(j, "id");
+	h_job_wait(h, "layout");
+	h_call(h, 200, "POST", NULL, "/v1/jobs/layout/start");
+	h_job_wait(h, "layout");
+	/* logs/ID.RUN.out and .err per run, and no directory per job. */
+	for (run = 1; run <= 2; run++)
+		for (i = 0; i < 2; i++)
+			if (access(h_fmt(h, "%s/%lld.%d.%s", logs,
+				       (long long)id, run, ext[i]),
+				F_OK) == -1)
+				h_fail(NULL, "no %s/%lld.%d.%s", logs,
+				    (long long)id, run, ext[i]);
+	assert_int_equal(logs_entries(h), 4);
+
+	/* Run 1 as a state directory from before the flat layout has it:
+	 * logs/ID/1.out. The API still reads it. */
+	assert_int_equal(h_daemon_stop(h, SIGTERM), 0);
+	assert_int_equal(
+	    mkdir(h_fmt(h, "%s/%lld", logs, (long long)id), 0750), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(
+		    rename(
+			h_fmt(h, "%s/%lld.1.%s", logs, (long long)id, ext[i]),
+			h_fmt(h, "%s/%lld/1.%s", logs, (long long)id, ext[i])),
+		    0);
+	h_daemon_start(h);
+	assert_string_equal(h_job_logs(h, "layout", "run=1"), "out\n");
+	assert_string_equal(
+	    h_job_logs(h, "layout", "run=1&stream=stderr"), "err\n");
+	assert_string_equal(h_job_logs(h, "layout", "run=2"), "out\n");
+
+	/* A delete removes every run's files, in either layout. */
+	h_call(h, 200, "DELETE", NULL, "/v1/jobs/layout");
+	assert_int_equal(logs_entries(h), 0);
+}
+
 H_TEST(jobs__object__has_contract_fields)
 {
 	static const char *const job_keys[] = {"id", "name", "source", "state",
@@ -791,6 +856,7 @@ main(int argc, char **argv)
 	    H_UNIT(jobs__spawn__stdin_null_stdout_file_no_leaked_fds),
 	    H_UNIT(jobs__logs__tail_and_streams),
 	    H_UNIT(jobs__logs_follow__lines_then_end_with_run),
+	    H_UNIT(jobs__log_files__flat_per_run_old_layout_read_and_removed),
 	    H_UNIT(jobs__object__has_contract_fields),
 	    H_UNIT(jobs__restart_on_failure__gives_up_after_max_retries),
 	    H_UNIT(jobs__restart_on_failure__success_not_restarted),
