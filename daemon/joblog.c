@@ -30,6 +30,21 @@
 
 static char joblog_dir[PATH_MAX]; /* "": no log directory */
 
+/*
+ * Spare inodes. On an ext4 without a journal (this project's development
+ * machine) a new inode costs 100-200 us once many files have been deleted:
+ * the allocator reads the inode table to skip recently deleted inodes. So
+ * a deleted run's files are emptied and kept in STATE/logs/.spare, named
+ * 0..JOBLOG_SPARE_MAX-1, and a new run renames one into place instead of
+ * creating a file; more than that are unlinked as before.
+ */
+#define JOBLOG_SPARE_MAX 64
+static char joblog_spare_dir[PATH_MAX];
+static int joblog_have[JOBLOG_SPARE_MAX]; /* names there, a stack */
+static int joblog_nhave;
+static int joblog_free[JOBLOG_SPARE_MAX]; /* names not there */
+static int joblog_nfree;
+
 static int joblog_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -121,6 +136,85 @@ joblog_old_dir_remove(const char *dir)
 		log_warn("rmdir %s", dir);
 }
 
+static int
+joblog_spare_path(int n, char *buf, size_t len)
+{
+	return (joblog_fmt(buf, len, "%s/%d", joblog_spare_dir, n));
+}
+
+/* Find the spare files a previous daemon left; drop the pool on error. */
+static void
+joblog_spare_init(void)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int n;
+
+	joblog_nhave = joblog_nfree = 0;
+	if (joblog_fmt(joblog_spare_dir, sizeof(joblog_spare_dir), "%s/.spare",
+		joblog_dir) == -1 ||
+	    (mkdir(joblog_spare_dir, 0750) == -1 && errno != EEXIST)) {
+		log_warn("%s/.spare", joblog_dir);
+		return;
+	}
+	for (n = 0; n < JOBLOG_SPARE_MAX; n++) {
+		if (joblog_spare_path(n, path, sizeof(path)) == -1)
+			return;
+		if (lstat(path, &sb) == -1)
+			joblog_free[joblog_nfree++] = n;
+		else if (S_ISREG(sb.st_mode))
+			joblog_have[joblog_nhave++] = n;
+	}
+}
+
+/* Rename a spare file to path (which must not exist). 0, or -1: none. */
+static int
+joblog_spare_take(const char *path)
+{
+	char spare[PATH_MAX];
+	int n;
+
+	while (joblog_nhave > 0) {
+		n = joblog_have[--joblog_nhave];
+		if (joblog_spare_path(n, spare, sizeof(spare)) == -1)
+			return (-1);
+		if (renameat2(AT_FDCWD, spare, AT_FDCWD, path,
+			RENAME_NOREPLACE) == 0) {
+			joblog_free[joblog_nfree++] = n;
+			return (0);
+		}
+		if (errno == EEXIST) {
+			joblog_have[joblog_nhave++] = n;
+			return (-1);
+		}
+		if (errno != ENOENT)
+			log_warn("rename %s", spare);
+		joblog_free[joblog_nfree++] = n;
+	}
+	return (-1);
+}
+
+/* Remove path: emptied into the pool while it has room, else unlinked.
+ * Returns 0, or -1 with errno (ENOENT: there was no such file). */
+static int
+joblog_spare_give(const char *path)
+{
+	char spare[PATH_MAX];
+	int n;
+
+	if (joblog_nfree > 0 && truncate(path, 0) == 0) {
+		n = joblog_free[--joblog_nfree];
+		if (joblog_spare_path(n, spare, sizeof(spare)) == 0 &&
+		    renameat2(AT_FDCWD, path, AT_FDCWD, spare,
+			RENAME_NOREPLACE) == 0) {
+			joblog_have[joblog_nhave++] = n;
+			return (0);
+		}
+		joblog_free[joblog_nfree++] = n;
+	}
+	return (unlink(path));
+}
+
 int
 joblog_init(const char *state_dir, struct serr *err)
 {
@@ -138,6 +232,7 @@ joblog_init(const char *state_dir, struct serr *err)
 		joblog_dir[0] = '\0';
 		return (-1);
 	}
+	joblog_spare_init();
 	return (0);
 }
 
@@ -189,20 +284,26 @@ joblog_open(
 
 	for (i = 0; i < 2; i++) {
 		if (joblog_flat(job_id, run, (enum joblog_stream)i, path,
-			sizeof(path)) == -1 ||
-		    (fds[i] = open(path,
-			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-			 0640)) == -1) {
-			serr_set(err, SERR_INTERNAL, NULL, "open %s: %s", path,
-			    strerror(errno));
-			if (fds[0] != -1)
-				close(fds[0]);
-			return (-1);
+			sizeof(path)) == -1) {
+			errno = ENAMETOOLONG;
+			goto fail;
 		}
+		/* A spare file when there is one, else a new one. */
+		joblog_spare_take(path);
+		if ((fds[i] = open(path,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			 0640)) == -1)
+			goto fail;
 	}
 	*out_fd = fds[0];
 	*err_fd = fds[1];
 	return (0);
+fail:
+	serr_set(
+	    err, SERR_INTERNAL, NULL, "open %s: %s", path, strerror(errno));
+	if (fds[0] != -1)
+		close(fds[0]);
+	return (-1);
 }
 
 void
@@ -223,7 +324,7 @@ joblog_remove_runs(int64_t job_id, int64_t last_run)
 			if (joblog_flat(job_id, run, (enum joblog_stream)i,
 				path, sizeof(path)) == -1)
 				continue;
-			if (unlink(path) == 0)
+			if (joblog_spare_give(path) == 0)
 				continue;
 			if (errno != ENOENT) {
 				log_warn("unlink %s", path);

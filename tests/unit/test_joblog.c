@@ -114,7 +114,7 @@ cmp_str(const void *a, const void *b)
 }
 
 /* The sorted names in logs/ (directories with a trailing '/'), space
- * separated. */
+ * separated; .spare, the pool of emptied files, is left out. */
 static const char *
 listing(struct fixture *f)
 {
@@ -126,7 +126,8 @@ listing(struct fixture *f)
 	assert_non_null(d = opendir(f->logs));
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, ".spare") == 0)
 			continue;
 		assert_true(n < 64);
 		snprintf(names[n++], sizeof(names[0]), "%s%s", de->d_name,
@@ -141,6 +142,34 @@ listing(struct fixture *f)
 		assert_true(off < sizeof(f->buf));
 	}
 	return (f->buf);
+}
+
+/* The number of files in logs/.spare. */
+static int
+spare_count(struct fixture *f)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/.spare", f->logs);
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return (n);
+}
+
+static ino_t
+inode_of(int64_t job, int64_t nrun, enum joblog_stream s)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	assert_int_equal(joblog_path(job, nrun, s, path, sizeof(path)), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	return (sb.st_ino);
 }
 
 /* What a reader gets for job/run/stream: joblog_path, then joblog_tail. */
@@ -340,6 +369,65 @@ joblog_init__path_too_long__output_to_dev_null(void **state)
 	assert_string_equal(listing(f), "2.1.err 2.1.out");
 }
 
+/*
+ * A deleted run's files are emptied and kept (new inodes are dear on a
+ * journal-less ext4); the next run takes them, with nothing of the old
+ * output left, and a daemon started again finds them.
+ */
+static void
+joblog_spare__deleted_run__its_inodes_reused_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	ino_t out, errf, a, b;
+
+	run(3, 1, "first job's output\n");
+	out = inode_of(3, 1, JOBLOG_STDOUT);
+	errf = inode_of(3, 1, JOBLOG_STDERR);
+	joblog_remove_runs(3, 1);
+	assert_string_equal(listing(f), "");
+	assert_int_equal(spare_count(f), 2);
+
+	run(4, 1, "second\n");
+	assert_string_equal(listing(f), "4.1.err 4.1.out");
+	assert_string_equal(read_back(f, 4, 1, JOBLOG_STDOUT), "second\n");
+	assert_string_equal(read_back(f, 4, 1, JOBLOG_STDERR), "");
+	a = inode_of(4, 1, JOBLOG_STDOUT);
+	b = inode_of(4, 1, JOBLOG_STDERR);
+	assert_true((a == out && b == errf) || (a == errf && b == out));
+	assert_int_equal(spare_count(f), 0);
+
+	/* Kept across a restart of the daemon. */
+	joblog_remove_runs(4, 1);
+	assert_int_equal(spare_count(f), 2);
+	assert_int_equal(joblog_init(f->dir, &err), 0);
+	run(5, 1, "third\n");
+	assert_int_equal(spare_count(f), 0);
+	a = inode_of(5, 1, JOBLOG_STDOUT);
+	assert_true(a == out || a == errf);
+	assert_string_equal(read_back(f, 5, 1, JOBLOG_STDOUT), "third\n");
+}
+
+/* The pool is bounded: beyond 64 files, deleted ones are unlinked. */
+static void
+joblog_spare__many_deleted__pool_bounded_rest_unlinked(void **state)
+{
+	struct fixture *f = *state;
+	int64_t job;
+
+	for (job = 1; job <= 40; job++)
+		run(job, 1, "x");
+	for (job = 1; job <= 40; job++)
+		joblog_remove_runs(job, 1);
+	assert_string_equal(listing(f), "");
+	assert_int_equal(spare_count(f), 64);
+	/* A run opened over an existing file appends to it, spare or not. */
+	run(41, 1, "a");
+	run(41, 1, "b");
+	assert_string_equal(read_back(f, 41, 1, JOBLOG_STDOUT), "ab");
+	assert_int_equal(spare_count(f), 62);
+}
+
 int
 main(void)
 {
@@ -367,6 +455,12 @@ main(void)
 		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		joblog_remove_job__scan__that_jobs_run_files_only, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_spare__deleted_run__its_inodes_reused_empty, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_spare__many_deleted__pool_bounded_rest_unlinked, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		joblog_init__path_too_long__output_to_dev_null, setup,
