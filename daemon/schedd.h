@@ -110,6 +110,8 @@ struct job {
 	struct event	*pidfd_ev;	/* adopted process exit */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
+	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */
+	int		 on_queue;	/* linked by qentry */
 };
 TAILQ_HEAD(job_list, job);
 
