@@ -630,6 +630,7 @@ sup_free_env(char **envp)
 }
 
 static void sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
+static void sup_watch_pidfd(struct supervisor *sup, struct job *job);
 
 static void
 run_reset(struct run *run, int64_t number)
@@ -730,8 +731,11 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 	job->adopted = 0;
 	pid_add(sup, pid, job);
 	session_add(sup, job);
+	/* Without a pidfd, the reaper's SIGCHLD path collects it. */
 	if ((job->pidfd = sys_pidfd_open(pid)) == -1)
 		log_warn("%s: pidfd_open %d", job->name, (int)pid);
+	else
+		sup_watch_pidfd(sup, job);
 	sup_change(sup, job, JOB_RUNNING, RUN_BEGIN, "running",
 	    json_pack("{s:i}", "pid", (int)pid));
 	return (0);
@@ -1281,7 +1285,13 @@ sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
 	sup_main_exited(sup, job);
 }
 
-/* An adopted process (not our child) ended: its status is unknowable. */
+/*
+ * The main process ended (its pidfd is readable). Our own child is
+ * collected right here, that child and no other, and goes the way every
+ * reaped main process goes (sup_reaped). Should SIGCHLD's path have reaped
+ * it first, sup_main_exited freed this event and we are not called. An
+ * adopted process is not our child: its status is unknowable.
+ */
 static void
 sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1290,9 +1300,30 @@ sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!job->adopted) {
+		switch (reaper_reap_pid(job->run.pid)) {
+		case 1:
+			return; /* job may be freed by now */
+		case 0:
+			/*
+			 * Ended, but not ours to collect yet: a tracer
+			 * holds the zombie. Watching on would spin (the
+			 * pidfd stays readable); SIGCHLD comes when the
+			 * tracer lets go, and the reaper collects it.
+			 */
+			event_free(job->pidfd_ev);
+			job->pidfd_ev = NULL;
+			return;
+		default:
+			log_warn("%s: wait4 %d", job->name, (int)job->run.pid);
+			break;
+		}
+	}
 	job->run.exited_ms = now_ms();
 	util_strlcpy(job->run.error,
-	    "exit status unknown: the process was adopted after a schedd restart",
+	    job->adopted ? "exit status unknown: the process was adopted "
+			   "after a schedd restart"
+			 : "exit status unknown: reaped elsewhere",
 	    sizeof(job->run.error));
 	sup_main_exited(sup, job);
 }
@@ -1310,6 +1341,19 @@ sup_load_run(void *arg, const struct run *run)
 	return (-1);
 }
 
+/* Watch job->pidfd: sup_pidfd_cb runs once the main process has ended. */
+static void
+sup_watch_pidfd(struct supervisor *sup, struct job *job)
+{
+	if (job->pidfd_ev != NULL)
+		event_free(job->pidfd_ev);
+	job->pidfd_ev =
+	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
+	if (job->pidfd_ev == NULL || event_add(job->pidfd_ev, NULL) == -1)
+		log_warnx("%s: cannot watch the pidfd of %d", job->name,
+		    (int)job->run.pid);
+}
+
 static void
 sup_adopt(struct supervisor *sup, struct job *job)
 {
@@ -1319,9 +1363,7 @@ sup_adopt(struct supervisor *sup, struct job *job)
 	}
 	job->adopted = 1;
 	pid_add(sup, job->run.pid, job);
-	job->pidfd_ev =
-	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
-	event_add(job->pidfd_ev, NULL);
+	sup_watch_pidfd(sup, job);
 	log_info("%s: adopted running pid %d", job->name, (int)job->run.pid);
 }
 
