@@ -14,10 +14,12 @@
  *  - A standard signal does not queue: a SIGCHLD that is pending absorbs
  *    the next ones, so a child may exit unnamed. When a named child was
  *    not a job's main process (an orphan reparented to us, or anything in
- *    init mode), or the array overflowed, we scan all children at once, as
- *    before; orphans tend to come in groups. Otherwise a scan follows
- *    within REAPER_SWEEP_MS, at most one per period, which bounds how long
- *    an unnamed orphan waits and keeps the scan off the per-job path.
+ *    init mode), or a SIGCHLD's name was lost, we scan all children at
+ *    once, as before; orphans tend to come in groups. Otherwise one scan
+ *    follows within REAPER_SWEEP_MS, however many exits came meanwhile:
+ *    it bounds how long an orphan whose SIGCHLD was absorbed waits, and
+ *    keeps the scan (hundreds of microseconds with thousands of children,
+ *    the loop standing still) off each job's way from exit to event.
  *
  * Whoever comes first reaps a main process, the pidfd or SIGCHLD; the
  * other finds nothing (ECHILD, or no zombie) and reports nothing. An
@@ -45,8 +47,8 @@
 #include "daemon/procfs.h"
 #include "daemon/reaper.h"
 
-#define REAPER_PIDS     64  /* pids named by SIGCHLD, between two wakeups */
-#define REAPER_SWEEP_MS 100 /* the scan after named exits comes this late */
+#define REAPER_PIDS     64   /* pids named by SIGCHLD, between two wakeups */
+#define REAPER_SWEEP_MS 1000 /* the scan after named exits comes this late */
 
 static struct reaper_ops reaper_ops;
 static struct event *reaper_ev;       /* the eventfd: SIGCHLDs arrived */
@@ -182,7 +184,8 @@ static void
 reaper_wakeup(evutil_socket_t fd, short what, void *arg)
 {
 	pid_t pids[REAPER_PIDS];
-	struct timeval tv = {0, REAPER_SWEEP_MS * 1000};
+	struct timeval tv = {
+	    REAPER_SWEEP_MS / 1000, (REAPER_SWEEP_MS % 1000) * 1000};
 	sigset_t chld, old;
 	uint64_t count;
 	int i, n, scan;
