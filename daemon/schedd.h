@@ -110,9 +110,11 @@ struct job {
 	int		 restart_pending; /* start again once stopped */
 	struct event	*timer;		/* stop timeout or backoff */
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
-	struct event	*pidfd_ev;	/* adopted process exit */
+	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
+	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */
+	int		 on_queue;	/* linked by qentry */
 };
 TAILQ_HEAD(job_list, job);
 

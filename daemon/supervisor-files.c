@@ -32,12 +32,7 @@
 struct job *
 sup_find_name(struct supervisor *sup, const char *name)
 {
-	struct job *job;
-
-	TAILQ_FOREACH (job, &sup->jobs, entry)
-		if (strcmp(job->name, name) == 0)
-			return (job);
-	return (NULL);
+	return (htab_get_str(&sup->by_name, name));
 }
 
 /*
@@ -120,7 +115,11 @@ sup_deps_running(
 	return (1);
 }
 
-/* Start queued jobs whose dependencies now run (from the loop). */
+/*
+ * Start queued jobs whose dependencies now run (from the loop). Only the
+ * queued list is walked, in id order as the job list would be; a job
+ * that starts leaves it, one that must wait again keeps its place.
+ */
 static void
 sup_queue_run(evutil_socket_t fd, short what, void *arg)
 {
@@ -138,7 +137,7 @@ sup_queue_run(evutil_socket_t fd, short what, void *arg)
 		/* Jobs waiting for CPUs start strictly in order: one that
 		 * still cannot have its CPUs holds back those after it. */
 		cpu_blocked = 0;
-		TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
+		TAILQ_FOREACH_SAFE (job, &sup->queued, qentry, tj) {
 			if (job->state != JOB_QUEUED ||
 			    !sup_deps_running(sup, job, why, sizeof(why)) ||
 			    (cpu_blocked && job->queued_for_cpus))
@@ -152,10 +151,6 @@ sup_queue_run(evutil_socket_t fd, short what, void *arg)
 				cpu_blocked = 1;
 		}
 	}
-	sup->nqueued_hint = 0;
-	TAILQ_FOREACH (job, &sup->jobs, entry)
-		if (job->state == JOB_QUEUED)
-			sup->nqueued_hint++;
 }
 
 void

@@ -19,11 +19,11 @@
 
 #include "daemon/schedd.h"
 #include "daemon/cgroup.h"
+#include "daemon/htab.h"
 #include "daemon/policy.h"
 #include "daemon/supervisor.h"
 #include "proto/errors.h"
 
-#define SUP_PID_BUCKETS 4096
 #define SUP_PRUNE_EVERY 1000
 
 struct store_event;
@@ -36,20 +36,23 @@ struct job_watch {
 	TAILQ_ENTRY(job_watch) entry;
 };
 
-/* pid -> job for main processes that have not been reaped. */
-struct pid_slot {
-	pid_t pid;
-	struct job *job;
-	LIST_ENTRY(pid_slot) entry;
-};
-LIST_HEAD(pid_bucket, pid_slot);
-
+/*
+ * The job indexes. Every job is in jobs (id order), by_id and by_name
+ * (its name never changes). by_pid maps main processes not yet reaped (or,
+ * adopted, not yet seen to end); by_session maps the main pid of each
+ * job's newest run, which is the session id its orphans carry. queued holds
+ * exactly the jobs in JOB_QUEUED, in id order (the order they start in).
+ */
 struct supervisor {
 	struct schedd *sd;
 	struct store *st;
 	struct job_list jobs;
 	size_t njobs;
-	struct pid_bucket pids[SUP_PID_BUCKETS];
+	struct htab by_id;
+	struct htab by_name;
+	struct htab by_pid;
+	struct htab by_session;
+	struct job_list queued;
 	void (*sink)(void *, const struct store_event *);
 	void *sink_arg;
 	int64_t events_until_prune;
@@ -57,7 +60,6 @@ struct supervisor {
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
 	int queue_kicked; /* sup_queue_run is scheduled */
-	int nqueued_hint; /* >= jobs in queued; exact after a queue run */
 	struct sup_res
 	    *res; /* cgroups, CPUs, policy books (supervisor-res.c) */
 };

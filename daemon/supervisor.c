@@ -4,9 +4,11 @@
  * writes the job's state, the run row it touches and the event reporting it
  * in one transaction before anything is announced. The actions of the
  * transition table (job.c) are the functions named act_*. Processes are
- * identified by (pid, start time); a job's main pid is looked up in a small
- * hash. Stop timeouts are evtimers; nothing here blocks but short SQLite
- * statements and the spawn itself.
+ * identified by (pid, start time). Jobs are found by id, name, main pid
+ * and session through hash tables, never by walking the job list: nothing
+ * on the way from a request to a spawn, or from an exit to its event, costs
+ * more with more jobs. Stop timeouts are evtimers; nothing here blocks but
+ * short SQLite statements and the spawn itself.
  */
 #include "config.h"
 
@@ -45,9 +47,6 @@
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
-#define SUP_PID_BUCKETS 4096
-#define SUP_PRUNE_EVERY 1000
-
 static void sup_check_shutdown(struct supervisor *);
 static void sup_after_end(struct supervisor *, struct job *);
 static void act_remove(struct supervisor *, struct job *);
@@ -82,48 +81,90 @@ sys_pidfd_send_signal(int pidfd, int sig)
 	return ((int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
 }
 
-/* pid map */
-
-static struct pid_bucket *
-pid_bucket(struct supervisor *sup, pid_t pid)
-{
-	return (&sup->pids[(unsigned int)pid % SUP_PID_BUCKETS]);
-}
+/* Indexes (see struct supervisor) */
 
 static void
 pid_add(struct supervisor *sup, pid_t pid, struct job *job)
 {
-	struct pid_slot *s;
-
-	s = xcalloc(1, sizeof(*s));
-	s->pid = pid;
-	s->job = job;
-	LIST_INSERT_HEAD(pid_bucket(sup, pid), s, entry);
+	htab_put_int(&sup->by_pid, pid, job);
 }
 
 static struct job *
 pid_find(struct supervisor *sup, pid_t pid)
 {
-	struct pid_slot *s;
-
-	LIST_FOREACH (s, pid_bucket(sup, pid), entry)
-		if (s->pid == pid)
-			return (s->job);
-	return (NULL);
+	return (htab_get_int(&sup->by_pid, pid));
 }
 
 static void
 pid_del(struct supervisor *sup, pid_t pid)
 {
-	struct pid_slot *s;
+	htab_del_int(&sup->by_pid, pid);
+}
 
-	LIST_FOREACH (s, pid_bucket(sup, pid), entry) {
-		if (s->pid == pid) {
-			LIST_REMOVE(s, entry);
-			free(s);
-			return;
-		}
+/*
+ * The job's newest run now owns the session id run.pid. An older entry
+ * under the same pid is stale: the kernel reuses a pid only once no process
+ * has it as a session id, so nothing of that older session is left. On
+ * loading, two stored runs may share a pid: the later start keeps it.
+ */
+static void
+session_add(struct supervisor *sup, struct job *job)
+{
+	struct job *old;
+
+	if (job->run.pid <= 0)
+		return;
+	old = htab_put_int(&sup->by_session, job->run.pid, job);
+	if (old != NULL && old != job &&
+	    old->run.started_ms > job->run.started_ms)
+		htab_put_int(&sup->by_session, job->run.pid, old);
+}
+
+static void
+session_del(struct supervisor *sup, struct job *job)
+{
+	if (job->run.pid > 0 &&
+	    htab_get_int(&sup->by_session, job->run.pid) == job)
+		htab_del_int(&sup->by_session, job->run.pid);
+}
+
+/* A new job goes at the end of the list (ids only grow) and into the
+ * tables; job_release takes it out of them. */
+static void
+sup_job_link(struct supervisor *sup, struct job *job)
+{
+	TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
+	sup->njobs++;
+	htab_put_int(&sup->by_id, job->id, job);
+	htab_put_str(&sup->by_name, job->name, job);
+	session_add(sup, job);
+}
+
+/*
+ * Every assignment of job->state goes through here, so that the queued
+ * list holds exactly the queued jobs. It stays in id order, the order of
+ * the job list, which is the order queued jobs start in: a newly queued
+ * job is usually the newest, so the walk back from the tail is short.
+ */
+static void
+sup_state_set(struct supervisor *sup, struct job *job, enum job_state to)
+{
+	struct job *j;
+
+	if (to == JOB_QUEUED && !job->on_queue) {
+		j = TAILQ_LAST(&sup->queued, job_list);
+		while (j != NULL && j->id > job->id)
+			j = TAILQ_PREV(j, job_list, qentry);
+		if (j == NULL)
+			TAILQ_INSERT_HEAD(&sup->queued, job, qentry);
+		else
+			TAILQ_INSERT_AFTER(&sup->queued, j, job, qentry);
+		job->on_queue = 1;
+	} else if (to != JOB_QUEUED && job->on_queue) {
+		TAILQ_REMOVE(&sup->queued, job, qentry);
+		job->on_queue = 0;
 	}
+	job->state = to;
 }
 
 int
@@ -200,11 +241,22 @@ job_alloc(void)
 	return (job);
 }
 
+/* Out of every index (those it is in), then freed. The caller has taken
+ * it off the job list. */
 static void
 job_release(struct supervisor *sup, struct job *job)
 {
 	if (job->run.pid != 0 && pid_find(sup, job->run.pid) == job)
 		pid_del(sup, job->run.pid);
+	session_del(sup, job);
+	if (job->id != 0 && htab_get_int(&sup->by_id, job->id) == job)
+		htab_del_int(&sup->by_id, job->id);
+	if (htab_get_str(&sup->by_name, job->name) == job)
+		htab_del_str(&sup->by_name, job->name);
+	if (job->on_queue) {
+		TAILQ_REMOVE(&sup->queued, job, qentry);
+		job->on_queue = 0;
+	}
 	if (job->timer != NULL)
 		event_free(job->timer);
 	if (job->tree_timer != NULL)
@@ -228,22 +280,16 @@ job_release(struct supervisor *sup, struct job *job)
 struct job *
 supervisor_job_find(struct supervisor *sup, const char *ref)
 {
-	struct job *job;
 	const char *errstr;
-	long long id = 0;
-	int by_id;
+	long long id;
 
-	by_id = ref[0] != '\0' && strspn(ref, "0123456789") == strlen(ref);
-	if (by_id) {
+	if (ref[0] != '\0' && strspn(ref, "0123456789") == strlen(ref)) {
 		id = util_strtonum(ref, 1, INT64_MAX, &errstr);
 		if (errstr != NULL)
 			return (NULL);
+		return (htab_get_int(&sup->by_id, id));
 	}
-	TAILQ_FOREACH (job, &sup->jobs, entry) {
-		if (by_id ? job->id == id : strcmp(job->name, ref) == 0)
-			return (job);
-	}
-	return (NULL);
+	return (htab_get_str(&sup->by_name, ref));
 }
 
 const struct job_list *
@@ -391,7 +437,7 @@ fail:
 	log_warnx("%s: %s -> %s not stored: %s", job->name,
 	    job_state_name(from), job_state_name(to), err.message);
 apply:
-	job->state = to;
+	sup_state_set(sup, job, to);
 	job->updated_ms = now;
 	if (from != to)
 		log_info("%s: %s -> %s", job->name, job_state_name(from),
@@ -403,10 +449,9 @@ apply:
 	free(text);
 	free(argv_text);
 	sup_notify(job, 0);
-	/* Scanning for queued jobs costs O(jobs): only when some may wait. */
-	if (to == JOB_QUEUED)
-		sup->nqueued_hint++;
-	if (to == JOB_RUNNING && from != JOB_RUNNING && sup->nqueued_hint > 0)
+	/* A job that runs now may be what queued ones wait for. */
+	if (to == JOB_RUNNING && from != JOB_RUNNING &&
+	    !TAILQ_EMPTY(&sup->queued))
 		sup_queue_kick(sup);
 }
 
@@ -415,12 +460,7 @@ apply:
 static int
 sup_name_taken(struct supervisor *sup, const char *name)
 {
-	struct job *job;
-
-	TAILQ_FOREACH (job, &sup->jobs, entry)
-		if (strcmp(job->name, name) == 0)
-			return (1);
-	return (0);
+	return (htab_get_str(&sup->by_name, name) != NULL);
 }
 
 /* "<basename of argv[0]>-<id>", keeping only characters a name allows. */
@@ -521,8 +561,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		}
 		free(text);
 		text = NULL;
-		TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
-		sup->njobs++;
+		sup_job_link(sup, job);
 		notify_status("%zu jobs", sup->njobs);
 		log_info("%s: created (id %" PRId64 ", %s)", job->name, job->id,
 		    source);
@@ -592,6 +631,7 @@ sup_free_env(char **envp)
 }
 
 static void sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
+static void sup_watch_pidfd(struct supervisor *sup, struct job *job);
 
 static void
 run_reset(struct run *run, int64_t number)
@@ -637,18 +677,20 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 		}
 		return (0);
 	}
+	/* The last run's session id no longer names this job's orphans. */
+	session_del(sup, job);
 	run_reset(&job->run, job->run.number + 1);
 	job->run.cpus = job->cpuset;
 	job->run.cpus_valid = rc == 0 && job->cpuset_valid;
 	if (rc == -1) {
 		memset(&sr, 0, sizeof(sr));
 		job->reason[0] = '\0';
-		job->state = JOB_STARTING;
+		sup_state_set(sup, job, JOB_STARTING);
 		goto failed;
 	}
 	job->reason[0] = '\0';
 	job->next_start_ms = 0;
-	job->state = JOB_STARTING;
+	sup_state_set(sup, job, JOB_STARTING);
 
 	if (spawn_creds_resolve(
 		job->spec.user, job->spec.group, &creds, &serr) == -1)
@@ -687,10 +729,14 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 	job->run.pid = pid;
 	if (procfs_stat(pid, &ps) == 0)
 		job->run.pid_start = ps.starttime;
-	if ((job->pidfd = sys_pidfd_open(pid)) == -1)
-		log_warn("%s: pidfd_open %d", job->name, (int)pid);
 	job->adopted = 0;
 	pid_add(sup, pid, job);
+	session_add(sup, job);
+	/* Without a pidfd, the reaper's SIGCHLD path collects it. */
+	if ((job->pidfd = sys_pidfd_open(pid)) == -1)
+		log_warn("%s: pidfd_open %d", job->name, (int)pid);
+	else
+		sup_watch_pidfd(sup, job);
 	sup_change(sup, job, JOB_RUNNING, RUN_BEGIN, "running",
 	    json_pack("{s:i}", "pid", (int)pid));
 	return (0);
@@ -1183,14 +1229,10 @@ sup_orphan(
 	json_t *data;
 	char *text = NULL;
 
-	if (ps != NULL && ps->session > 1) {
-		TAILQ_FOREACH (j, &sup->jobs, entry) {
-			if (j->run.pid == ps->session && j->run.id != 0 &&
-			    (job == NULL ||
-				j->run.started_ms > job->run.started_ms))
-				job = j;
-		}
-	}
+	if (ps != NULL && ps->session > 1 &&
+	    (j = htab_get_int(&sup->by_session, ps->session)) != NULL &&
+	    j->run.pid == ps->session && j->run.id != 0)
+		job = j;
 	memset(&r, 0, sizeof(r));
 	r.exit_code = -1;
 	run_set_exit(&r, status, NULL);
@@ -1244,7 +1286,13 @@ sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
 	sup_main_exited(sup, job);
 }
 
-/* An adopted process (not our child) ended: its status is unknowable. */
+/*
+ * The main process ended (its pidfd is readable). Our own child is
+ * collected right here, that child and no other, and goes the way every
+ * reaped main process goes (sup_reaped). Should SIGCHLD's path have reaped
+ * it first, sup_main_exited freed this event and we are not called. An
+ * adopted process is not our child: its status is unknowable.
+ */
 static void
 sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1253,9 +1301,30 @@ sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!job->adopted) {
+		switch (reaper_reap_pid(job->run.pid)) {
+		case 1:
+			return; /* job may be freed by now */
+		case 0:
+			/*
+			 * Ended, but not ours to collect yet: a tracer
+			 * holds the zombie. Watching on would spin (the
+			 * pidfd stays readable); SIGCHLD comes when the
+			 * tracer lets go, and the reaper collects it.
+			 */
+			event_free(job->pidfd_ev);
+			job->pidfd_ev = NULL;
+			return;
+		default:
+			log_warn("%s: wait4 %d", job->name, (int)job->run.pid);
+			break;
+		}
+	}
 	job->run.exited_ms = now_ms();
 	util_strlcpy(job->run.error,
-	    "exit status unknown: the process was adopted after a schedd restart",
+	    job->adopted ? "exit status unknown: the process was adopted "
+			   "after a schedd restart"
+			 : "exit status unknown: reaped elsewhere",
 	    sizeof(job->run.error));
 	sup_main_exited(sup, job);
 }
@@ -1273,6 +1342,19 @@ sup_load_run(void *arg, const struct run *run)
 	return (-1);
 }
 
+/* Watch job->pidfd: sup_pidfd_cb runs once the main process has ended. */
+static void
+sup_watch_pidfd(struct supervisor *sup, struct job *job)
+{
+	if (job->pidfd_ev != NULL)
+		event_free(job->pidfd_ev);
+	job->pidfd_ev =
+	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
+	if (job->pidfd_ev == NULL || event_add(job->pidfd_ev, NULL) == -1)
+		log_warnx("%s: cannot watch the pidfd of %d", job->name,
+		    (int)job->run.pid);
+}
+
 static void
 sup_adopt(struct supervisor *sup, struct job *job)
 {
@@ -1282,9 +1364,7 @@ sup_adopt(struct supervisor *sup, struct job *job)
 	}
 	job->adopted = 1;
 	pid_add(sup, job->run.pid, job);
-	job->pidfd_ev =
-	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
-	event_add(job->pidfd_ev, NULL);
+	sup_watch_pidfd(sup, job);
 	log_info("%s: adopted running pid %d", job->name, (int)job->run.pid);
 }
 
@@ -1315,7 +1395,8 @@ sup_load_job(void *arg, const struct store_job *row)
 	util_strlcpy(job->name, row->name, sizeof(job->name));
 	job->source = xstrdup(row->source);
 	state = job_state_parse(row->state);
-	job->state = state == -1 ? JOB_FAILED : (enum job_state)state;
+	sup_state_set(
+	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);
 	job->restarts = row->restarts;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
@@ -1325,8 +1406,7 @@ sup_load_job(void *arg, const struct store_job *row)
 	serr_clear(&err);
 	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
 		log_warnx("%s: runs: %s", job->name, err.message);
-	TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
-	sup->njobs++;
+	sup_job_link(sup, job);
 	return (0);
 }
 
@@ -1348,7 +1428,7 @@ sup_reconcile(struct supervisor *sup)
 			if (alive) {
 				sup_adopt(sup, job);
 				if (job->state == JOB_STARTING)
-					job->state = JOB_RUNNING;
+					sup_state_set(sup, job, JOB_RUNNING);
 				if (job->state == JOB_STOPPING)
 					sup_arm_timer(sup, job,
 					    job->spec.stop.timeout_ms);
@@ -1389,15 +1469,17 @@ supervisor_new(struct schedd *sd, struct serr *err)
 {
 	struct supervisor *sup;
 	struct reaper_ops ops;
-	int i;
 
 	sup = xcalloc(1, sizeof(*sup));
 	sup->sd = sd;
 	sup->st = sd->store;
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
-	for (i = 0; i < SUP_PID_BUCKETS; i++)
-		LIST_INIT(&sup->pids[i]);
+	TAILQ_INIT(&sup->queued);
+	htab_init(&sup->by_id);
+	htab_init(&sup->by_name);
+	htab_init(&sup->by_pid);
+	htab_init(&sup->by_session);
 	if (store_job_load(sup->st, sup_load_job, sup, err) == -1) {
 		supervisor_free(sup);
 		return (NULL);
@@ -1424,8 +1506,6 @@ void
 supervisor_free(struct supervisor *sup)
 {
 	struct job *job;
-	struct pid_slot *s;
-	int i;
 
 	if (sup == NULL)
 		return;
@@ -1434,12 +1514,10 @@ supervisor_free(struct supervisor *sup)
 		TAILQ_REMOVE(&sup->jobs, job, entry);
 		job_release(sup, job);
 	}
-	for (i = 0; i < SUP_PID_BUCKETS; i++) {
-		while ((s = LIST_FIRST(&sup->pids[i])) != NULL) {
-			LIST_REMOVE(s, entry);
-			free(s);
-		}
-	}
+	htab_clear(&sup->by_id);
+	htab_clear(&sup->by_name);
+	htab_clear(&sup->by_pid);
+	htab_clear(&sup->by_session);
 	/* Every job is stopped by now: no job cgroup may stay behind. */
 	sup_res_free(sup);
 	free(sup);

@@ -186,6 +186,68 @@ H_TEST(reaper__orphan_killed_by_signal__reported_with_signal)
 	h_stream_close(s);
 }
 
+/*
+ * Main processes and orphans all end within a few milliseconds: SIGCHLDs
+ * coalesce, and each main is seen both through its pidfd and (maybe) a
+ * named SIGCHLD. Every job must get exactly one "exited" with its own exit
+ * code, every orphan at most one event, and nothing may stay a zombie
+ * past the reaper's delayed scan (1 s).
+ */
+#define BURST 16
+H_TEST(reaper__mains_and_orphans_end_together__each_reported_once)
+{
+	const char *trigger = h_fmt(h, "%s/go", h->dir);
+	struct h_stream *s;
+	json_t *ev, *j;
+	pid_t orphans[4 * BURST];
+	int exited[BURST] = {0}, norphans = 0, i, k;
+	const char *name;
+
+	for (i = 0; i < BURST; i++)
+		h_job_create(h,
+		    json_pack("{s:s, s:[s,s,s]}", "name",
+			h_fmt(h, "burst-%d", i), "argv", "/bin/sh", "-c",
+			h_fmt(h,
+			    "w() { while [ ! -e %s ]; do sleep 0.01; done; }; "
+			    "(w; exit 0) & (w; exit 0) & w; exit %d",
+			    trigger, i % 7)));
+	h_put_file(h, trigger, "");
+	for (i = 0; i < BURST; i++) {
+		j = h_job_wait(h, h_fmt(h, "burst-%d", i));
+		h_assert_str(j, "state", "exited");
+		h_assert_int(j, "last_run.exit_code", i % 7);
+	}
+
+	s = h_stream_open(h, "/v1/events?since=0");
+	assert_int_equal(h_stream_status(s), 200);
+	while ((ev = h_stream_event(s, 1500)) != NULL) {
+		name = h_str(ev, "job");
+		if (strcmp(h_str(ev, "type"), "exited") == 0) {
+			if (sscanf(name, "burst-%d", &i) != 1 || i < 0 ||
+			    i >= BURST)
+				h_fail(ev, "exited event of an unknown job");
+			if (exited[i]++ > 0)
+				h_fail(ev, "exited reported twice");
+			h_assert_int(ev, "data.exit_code", i % 7);
+		}
+		if (strcmp(h_str(ev, "type"), "orphan") != 0)
+			continue;
+		if (strncmp(name, "burst-", 6) != 0)
+			h_fail(ev, "orphan attributed to no burst job");
+		for (k = 0; k < norphans; k++)
+			if (orphans[k] == (pid_t)h_int(ev, "data.pid"))
+				h_fail(ev, "orphan reported twice");
+		if (norphans < 4 * BURST)
+			orphans[norphans++] = (pid_t)h_int(ev, "data.pid");
+	}
+	h_stream_close(s);
+	for (i = 0; i < BURST; i++)
+		if (exited[i] != 1)
+			h_fail(
+			    NULL, "burst-%d: %d exited events", i, exited[i]);
+	assert_no_zombies(h, 1500);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -193,6 +255,7 @@ main(int argc, char **argv)
 	    H_UNIT(reaper__orphan_grandchild__reaped_and_reported),
 	    H_UNIT(reaper__many_orphans__all_reaped_each_reported_once),
 	    H_UNIT(reaper__orphan_killed_by_signal__reported_with_signal),
+	    H_UNIT(reaper__mains_and_orphans_end_together__each_reported_once),
 	};
 
 	return (H_MAIN(tests));

@@ -763,6 +763,46 @@ H_TEST(after__dependency_not_running__queued_until_it_starts)
 		h_fail(b, "B started before A");
 }
 
+/*
+ * Queued jobs start in id order, however they came to be queued: Q1 is
+ * stopped and queued again after Q2 and Q3, and still starts first.
+ */
+H_TEST(after__requeued_older_job__queued_jobs_start_in_id_order)
+{
+	struct h_stream *s;
+	json_t *ev;
+	const char *names[] = {"Q1", "Q2", "Q3"};
+	int seen = 0, i;
+
+	h_job_create(h, json_pack("{s:s, s:[s,s], s:b}", "name", "A", "argv",
+			    "/bin/sleep", "30", "start", 0));
+	for (i = 0; i < 3; i++)
+		h_assert_str(
+		    h_job_create(
+			h, json_pack("{s:s, s:[s,s], s:[s]}", "name", names[i],
+			       "argv", "/bin/sleep", "30", "after", "A")),
+		    "state", "queued");
+	h_assert_str(h_call(h, 200, "POST", NULL, "/v1/jobs/Q1/stop"), "state",
+	    "stopped");
+	h_assert_str(h_call(h, 200, "POST", NULL, "/v1/jobs/Q1/start"), "state",
+	    "queued");
+
+	h_call(h, 200, "POST", NULL, "/v1/jobs/A/start");
+	for (i = 0; i < 3; i++)
+		h_job_poll(h, names[i], "running", 5000);
+	s = h_stream_open(h, "/v1/events?since=0");
+	assert_int_equal(h_stream_status(s), 200);
+	while (seen < 3 && (ev = h_stream_event(s, 3000)) != NULL) {
+		if (strcmp(h_str(ev, "type"), "running") != 0 ||
+		    strcmp(h_str(ev, "job"), "A") == 0)
+			continue;
+		h_assert_str(ev, "job", names[seen]);
+		seen++;
+	}
+	h_stream_close(s);
+	assert_int_equal(seen, 3);
+}
+
 H_TEST(after__unknown_name__422_naming_the_element)
 {
 	json_t *j;
@@ -893,6 +933,7 @@ main(int argc, char **argv)
 	    H_UNIT(jobfiles__reload__adds_changes_removes_api_jobs_untouched),
 	    H_UNIT(jobfiles__sighup__same_as_reload),
 	    H_UNIT(after__dependency_not_running__queued_until_it_starts),
+	    H_UNIT(after__requeued_older_job__queued_jobs_start_in_id_order),
 	    H_UNIT(after__unknown_name__422_naming_the_element),
 	    H_UNIT(after__cycle_among_job_files__refused),
 	    H_UNIT(after__shutdown__dependents_stop_before_their_dependencies),
