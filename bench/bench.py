@@ -1559,6 +1559,17 @@ def write_report(t_total, load_start, load_end, commit, dirty):
     w("```")
     L.extend(log_lines)
     w("```")
+    # bench/rt-demo.sh keeps its section between markers: carry it over.
+    try:
+        with open(OUT) as f:
+            old = f.read()
+        a = old.find("<!-- rt-demo begin -->")
+        b = old.find("<!-- rt-demo end -->")
+        if 0 <= a < b:
+            w("")
+            L.extend(old[a:b + len("<!-- rt-demo end -->")].split("\n"))
+    except OSError:
+        pass
     with open(OUT + ".tmp", "w") as f:
         f.write("\n".join(L) + "\n")
     os.replace(OUT + ".tmp", OUT)
