@@ -94,6 +94,9 @@ int cgroup_open(const char *path, int flags);
 /* cgroup_open of "dir/file". */
 int cgroup_open_in(const char *dir, const char *file, int flags);
 
+/* "FIELD: the CTL controller is not available" (unsatisfiable); -1. */
+int cgroup_missing(const char *ctl, const char *field, struct serr *err);
+
 /* Read dir/file into buf (NUL-terminated, trailing newlines removed).
  * Returns the length. */
 ssize_t cgroup_read(const char *dir, const char *file, char *buf, size_t len);

@@ -162,17 +162,15 @@ static void
 v1_shared_init(void)
 {
 	const struct v1_hier *h;
-	int c, others = 0;
+	int c, cs = v1.ctl[V1_CPUSET];
 
 	v1.shared = 0;
-	if (v1.ctl[V1_CPUSET] < 0)
+	if (cs < 0 || v1.nhier < 2)
 		return;
 	for (c = 0; c < V1_NCTL; c++)
-		if (c != V1_CPUSET && v1.ctl[c] >= 0)
-			others += v1.ctl[c] == v1.ctl[V1_CPUSET] ? -100 : 1;
-	if (others <= 0)
-		return;
-	h = &v1.hier[v1.ctl[V1_CPUSET]];
+		if (c != V1_CPUSET && v1.ctl[c] == cs)
+			return; /* co-mounted: its job dirs serve others too */
+	h = &v1.hier[cs];
 	if (cgroup_join(
 		v1.shared_dir, sizeof(v1.shared_dir), h->sub, "shared") == -1 ||
 	    cgroup_mkdir(v1.shared_dir, NULL) == -1 ||
@@ -350,7 +348,7 @@ static int
 v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX], parent[1024];
-	int i, created;
+	int i, created, saved;
 
 	if (v1_ready(err) == -1 || v1_bad_job(job, err) == -1)
 		return (-1);
@@ -370,15 +368,24 @@ v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 			log_warn("rmdir %s", dir);
 		return (0);
 	}
-	if (cgroup_read(
-		v1.hier[i].sub, "cpuset.cpus", parent, sizeof(parent)) == -1)
-		util_strlcpy(parent, "?", sizeof(parent));
-	if (cpus == NULL || *cpus == '\0')
+	parent[0] = '\0';
+	if (cpus == NULL || *cpus == '\0') {
+		if (cgroup_read(v1.hier[i].sub, "cpuset.cpus", parent,
+			sizeof(parent)) == -1)
+			util_strlcpy(parent, "?", sizeof(parent));
 		cpus = parent;
+	}
 	if ((v1.shared ? v1_cpuset_own(job, dir, sizeof(dir), &created)
 		       : v1_dir(V1_CPUSET, job, dir, sizeof(dir))) == -1 ||
 	    cgroup_write(dir, "cpuset.cpus", cpus) == -1) {
 		/* ERANGE: past the highest possible CPU; EINVAL: not ours. */
+		saved = errno;
+		/* The daemon's CPUs, for the message. */
+		if (parent[0] == '\0' &&
+		    cgroup_read(v1.hier[i].sub, "cpuset.cpus", parent,
+			sizeof(parent)) == -1)
+			util_strlcpy(parent, "?", sizeof(parent));
+		errno = saved;
 		if (errno == EINVAL || errno == ERANGE)
 			serr_set(err, SERR_UNSATISFIABLE, "cpus",
 			    "cpus: \"%s\" is not within the daemon's CPUs (%s)",
@@ -411,14 +418,6 @@ v1_set_shared(const char *cpus, struct serr *err)
 	return (1);
 }
 
-static int
-v1_missing(enum v1_ctl c, const char *field, struct serr *err)
-{
-	serr_set(err, SERR_UNSATISFIABLE, field,
-	    "%s: the %s controller is not available", field, v1_names[c]);
-	return (-1);
-}
-
 /* A write of set_limits failed: say which value and why. */
 static int
 v1_limit_failed(const char *field, const char *dir, const char *file,
@@ -442,7 +441,8 @@ v1_set_memory(int64_t job, uint64_t max, struct serr *err)
 	char dir[PATH_MAX], val[32];
 
 	if (v1.ctl[V1_MEMORY] < 0)
-		return (max != 0 ? v1_missing(V1_MEMORY, f, err) : 0);
+		return (
+		    max != 0 ? cgroup_missing(v1_names[V1_MEMORY], f, err) : 0);
 	if (max != 0)
 		snprintf(val, sizeof(val), "%" PRIu64, max);
 	else
@@ -491,7 +491,8 @@ v1_set_limits(int64_t job, const struct job_limits *l, struct serr *err)
 
 	if (v1.ctl[V1_PIDS] < 0) {
 		if (l->pids_max != 0)
-			return (v1_missing(V1_PIDS, "limits.pids_max", err));
+			return (cgroup_missing(
+			    v1_names[V1_PIDS], "limits.pids_max", err));
 	} else {
 		if (l->pids_max != 0)
 			snprintf(val, sizeof(val), "%" PRId64, l->pids_max);
@@ -505,10 +506,11 @@ v1_set_limits(int64_t job, const struct job_limits *l, struct serr *err)
 
 	if (v1.ctl[V1_CPU] < 0) {
 		if (l->cpu_quota_pct != 0)
-			return (
-			    v1_missing(V1_CPU, "limits.cpu_quota_pct", err));
+			return (cgroup_missing(
+			    v1_names[V1_CPU], "limits.cpu_quota_pct", err));
 		if (l->cpu_weight != 0)
-			return (v1_missing(V1_CPU, "limits.cpu_weight", err));
+			return (cgroup_missing(
+			    v1_names[V1_CPU], "limits.cpu_weight", err));
 		return (0);
 	}
 	if (v1_dir(V1_CPU, job, dir, sizeof(dir)) == -1)

@@ -229,14 +229,6 @@ v2_failed(const char *field, const char *dir, const char *file, const char *val,
 }
 
 static int
-v2_missing(enum v2_ctl c, const char *field, struct serr *err)
-{
-	serr_set(err, SERR_UNSATISFIABLE, field,
-	    "%s: the %s controller is not available", field, v2_names[c]);
-	return (-1);
-}
-
-static int
 v2_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX];
@@ -246,7 +238,7 @@ v2_set_cpus(int64_t job, const char *cpus, struct serr *err)
 	if (!v2.has[V2_CPUSET]) {
 		if (cpus == NULL || *cpus == '\0')
 			return (0);
-		return (v2_missing(V2_CPUSET, "cpus", err));
+		return (cgroup_missing(v2_names[V2_CPUSET], "cpus", err));
 	}
 	/* Empty: the shared pool; before set_shared, the parent's CPUs. */
 	if (cpus == NULL || *cpus == '\0')
@@ -269,8 +261,8 @@ v2_set_limits(int64_t job, const struct job_limits *l, struct serr *err)
 
 	if (!v2.has[V2_MEMORY]) {
 		if (l->memory_max != 0)
-			return (
-			    v2_missing(V2_MEMORY, "limits.memory_max", err));
+			return (cgroup_missing(
+			    v2_names[V2_MEMORY], "limits.memory_max", err));
 	} else {
 		if (l->memory_max != 0)
 			snprintf(val, sizeof(val), "%" PRIu64, l->memory_max);
@@ -290,7 +282,8 @@ v2_set_limits(int64_t job, const struct job_limits *l, struct serr *err)
 
 	if (!v2.has[V2_PIDS]) {
 		if (l->pids_max != 0)
-			return (v2_missing(V2_PIDS, "limits.pids_max", err));
+			return (cgroup_missing(
+			    v2_names[V2_PIDS], "limits.pids_max", err));
 	} else {
 		if (l->pids_max != 0)
 			snprintf(val, sizeof(val), "%" PRId64, l->pids_max);
@@ -303,10 +296,11 @@ v2_set_limits(int64_t job, const struct job_limits *l, struct serr *err)
 
 	if (!v2.has[V2_CPU]) {
 		if (l->cpu_quota_pct != 0)
-			return (
-			    v2_missing(V2_CPU, "limits.cpu_quota_pct", err));
+			return (cgroup_missing(
+			    v2_names[V2_CPU], "limits.cpu_quota_pct", err));
 		if (l->cpu_weight != 0)
-			return (v2_missing(V2_CPU, "limits.cpu_weight", err));
+			return (cgroup_missing(
+			    v2_names[V2_CPU], "limits.cpu_weight", err));
 		return (0);
 	}
 	if (l->cpu_quota_pct != 0)

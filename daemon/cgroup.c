@@ -395,6 +395,14 @@ cgroup_job_id(const char *name)
 }
 
 int
+cgroup_missing(const char *ctl, const char *field, struct serr *err)
+{
+	serr_set(err, SERR_UNSATISFIABLE, field,
+	    "%s: the %s controller is not available", field, ctl);
+	return (-1);
+}
+
+int
 cgroup_base_add(const char *dir)
 {
 	struct cgroup_base *b;

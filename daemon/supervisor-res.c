@@ -870,9 +870,8 @@ job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
  */
 void
 supervisor_job_usage(
-    struct supervisor *sup, const struct job *job, struct job_usage *u)
+    struct supervisor *sup, struct job *job, struct job_usage *u)
 {
-	struct job *j = (struct job *)job;
 	int ended = job->state != JOB_STARTING && job->state != JOB_RUNNING &&
 		    job->state != JOB_PAUSED && job->state != JOB_STOPPING;
 
@@ -883,8 +882,8 @@ supervisor_job_usage(
 	usage_read(sup, job, u);
 	/* Not while what outlived the main process is being stopped. */
 	if (ended && u->nprocs <= 0) {
-		j->usage_end = xmalloc(sizeof(*j->usage_end));
-		*j->usage_end = *u;
+		job->usage_end = xmalloc(sizeof(*job->usage_end));
+		*job->usage_end = *u;
 	}
 }
 

@@ -106,7 +106,7 @@ struct job_usage {
 	int64_t		 oom_kills;
 	int64_t		 runq_delay_us;		/* waiting on a run queue */
 };
-void supervisor_job_usage(struct supervisor *sup, const struct job *job,
+void supervisor_job_usage(struct supervisor *sup, struct job *job,
     struct job_usage *u);
 
 /* One process of a job, live or as recorded. */
