@@ -368,7 +368,7 @@ waiter_done(const struct api_waiter *w, const struct job *job, int gone)
 	case API_WAIT_RUN_END:
 		return (!in_run(job->state));
 	case API_WAIT_RESTARTED:
-		return (!job->restart_pending && job->state != JOB_STOPPING);
+		return (supervisor_job_settled(job));
 	case API_WAIT_GONE:
 		return (0);
 	}
@@ -639,7 +639,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_lookup(ctx, err)) == NULL ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	if (job->restart_pending || job->state == JOB_STOPPING)
+	if (!supervisor_job_settled(job))
 		return (api_defer(ctx, job, API_WAIT_RESTARTED));
 	return (job_reply(ctx->req, job, NULL, 200, err));
 }

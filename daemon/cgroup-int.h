@@ -18,7 +18,7 @@
 #include "daemon/cgroup.h"
 
 /* How long freeze and thaw may take before they count as failed. */
-#define CGROUP_WAIT_MS 1000
+#define CGROUP_FREEZE_MS 10 /* the longest a freeze is waited for */
 /* Bounds a cgroup.procs read: 4M pids of up to 8 digits each, and more. */
 #define CGROUP_PROCS_MAX (64 * 1024 * 1024)
 
@@ -126,13 +126,6 @@ int cgroup_procs_copy(const char *dir, pid_t *pids, int max);
  * number signalled.
  */
 int cgroup_signal_all(const char *dir, int sig);
-/*
- * Without a freezer: SIGKILL every member, again and again while forks
- * add new ones, until cgroup.procs is empty (bounded by CGROUP_WAIT_MS).
- * Returns the number of distinct pids signalled, or -1 (ETIMEDOUT when
- * members were left).
- */
-int cgroup_kill_rounds(const char *dir);
 /*
  * Poll dir/file until one of its lines equals want, sleeping between
  * reads, for at most timeout_ms. ETIMEDOUT if it never does.

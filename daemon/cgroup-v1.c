@@ -745,22 +745,21 @@ v1_freeze(int64_t job, int frozen, struct serr *err)
 		    NULL, "%s/freezer.state: %s", dir, strerror(errno));
 		return (-1);
 	}
-	/* "FREEZING" until every task has stopped. */
-	if (cgroup_wait_line(dir, "freezer.state", want, CGROUP_WAIT_MS) == 0)
-		return (0);
-	serr_set(err, SERR_INTERNAL, NULL,
-	    "%s/freezer.state: not %s after %d ms%s", dir, want, CGROUP_WAIT_MS,
-	    frozen ? "; thawed again" : "");
-	if (frozen)
-		cgroup_write(dir, "freezer.state", "THAWED");
-	return (-1);
+	/*
+	 * "FREEZING" until every task has stopped: usually at once. The loop
+	 * waits a moment at most; a task in uninterruptible sleep is frozen
+	 * by the kernel when it wakes, which it keeps trying on its own.
+	 */
+	if (cgroup_wait_line(dir, "freezer.state", want, CGROUP_FREEZE_MS) ==
+	    -1)
+		log_debug("%s/freezer.state: not %s yet", dir, want);
+	return (0);
 }
 
 static int
 v1_kill(int64_t job, int sig, struct serr *err)
 {
 	char dir[PATH_MAX];
-	struct serr ferr;
 	int n;
 
 	if (v1_ready(err) == -1 || v1_bad_job(job, err) == -1)
@@ -770,16 +769,12 @@ v1_kill(int64_t job, int sig, struct serr *err)
 		    "cgroup of job %" PRId64 ": %s", job, strerror(errno));
 		return (-1);
 	}
-	if (sig != SIGKILL) {
-		/* A frozen job gets the signal when it is thawed. */
-		n = cgroup_signal_all(dir, sig);
-	} else if (v1.ctl[V1_FREEZER] >= 0 && v1_freeze(job, 1, &ferr) == 0) {
-		/* Frozen, nothing can fork: the list is complete. */
-		n = cgroup_signal_all(dir, SIGKILL);
-		if (v1_freeze(job, 0, &ferr) == -1)
-			log_warnx("%s", ferr.message);
-	} else
-		n = cgroup_kill_rounds(dir);
+	/*
+	 * One round: what forks meanwhile is caught by the next one, which
+	 * the supervisor's timers send until the cgroup is empty. A frozen
+	 * job gets the signal when it is thawed.
+	 */
+	n = cgroup_signal_all(dir, sig);
 	if (n == -1)
 		serr_set(err, errno == ENOENT ? SERR_NOT_FOUND : SERR_INTERNAL,
 		    NULL, "signal %d to job %" PRId64 ": %s", sig, job,

@@ -389,22 +389,18 @@ v2_freeze(int64_t job, int frozen, struct serr *err)
 		    NULL, "%s/cgroup.freeze: %s", dir, strerror(errno));
 		return (-1);
 	}
+	/* Frozen at once, as a rule; the kernel finishes what it cannot
+	 * freeze at once by itself (see v1_freeze). */
 	if (cgroup_wait_line(dir, "cgroup.events",
-		frozen ? "frozen 1" : "frozen 0", CGROUP_WAIT_MS) == 0)
-		return (0);
-	serr_set(err, SERR_INTERNAL, NULL,
-	    "%s/cgroup.events: not frozen %d after %d ms%s (%s)", dir, frozen,
-	    CGROUP_WAIT_MS, frozen ? "; thawed again" : "", strerror(errno));
-	if (frozen)
-		cgroup_write(dir, "cgroup.freeze", "0");
-	return (-1);
+		frozen ? "frozen 1" : "frozen 0", CGROUP_FREEZE_MS) == -1)
+		log_debug("%s/cgroup.events: not frozen %d yet", dir, frozen);
+	return (0);
 }
 
 static int
 v2_kill(int64_t job, int sig, struct serr *err)
 {
 	char dir[PATH_MAX];
-	struct serr ferr;
 	pid_t *pids;
 	size_t n;
 	int count;
@@ -422,14 +418,8 @@ v2_kill(int64_t job, int sig, struct serr *err)
 			goto fail;
 		return ((int)n);
 	}
-	if (sig != SIGKILL)
-		count = cgroup_signal_all(dir, sig);
-	else if (v2.freezer && v2_freeze(job, 1, &ferr) == 0) {
-		count = cgroup_signal_all(dir, SIGKILL);
-		if (v2_freeze(job, 0, &ferr) == -1)
-			log_warnx("%s", ferr.message);
-	} else
-		count = cgroup_kill_rounds(dir);
+	/* One round (see v1_kill). */
+	count = cgroup_signal_all(dir, sig);
 	if (count == -1)
 		goto fail;
 	return (count);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/clock.h"
 #include "daemon/cgroup-int.h"
 #include "daemon/cgroup.h"
 #include "daemon/log.h"
@@ -720,15 +721,6 @@ cgroup_signal_all(const char *dir, int sig)
 	return (count);
 }
 
-static int64_t
-cgroup_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static void
 cgroup_sleep_ms(int ms)
 {
@@ -738,43 +730,6 @@ cgroup_sleep_ms(int ms)
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
-}
-
-int
-cgroup_kill_rounds(const char *dir)
-{
-	pid_t *pids, *seen = NULL;
-	size_t n, nseen = 0, i, j;
-	int64_t deadline = cgroup_now_ms() + CGROUP_WAIT_MS;
-	int rc = -1;
-
-	for (;;) {
-		if (cgroup_read_pids(dir, &pids, &n) == -1)
-			goto out;
-		if (n == 0) {
-			free(pids);
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < nseen && seen[j] != pids[i]; j++)
-				;
-			if (cgroup_signal_one(pids[i], SIGKILL) && j == nseen) {
-				seen = xreallocarray(
-				    seen, nseen + 1, sizeof(*seen));
-				seen[nseen++] = pids[i];
-			}
-		}
-		free(pids);
-		if (cgroup_now_ms() >= deadline) {
-			errno = ETIMEDOUT;
-			goto out;
-		}
-		cgroup_sleep_ms(1);
-	}
-	rc = (int)nseen;
-out:
-	free(seen);
-	return (rc);
 }
 
 /* 1 if one line of text equals want. */
@@ -799,7 +754,7 @@ cgroup_wait_line(
     const char *dir, const char *file, const char *want, int timeout_ms)
 {
 	char buf[1024];
-	int64_t deadline = cgroup_now_ms() + timeout_ms;
+	int64_t deadline = mono_ms() + timeout_ms;
 	int step = 1;
 
 	for (;;) {
@@ -807,7 +762,7 @@ cgroup_wait_line(
 			return (-1);
 		if (cgroup_has_line(buf, want))
 			return (0);
-		if (cgroup_now_ms() >= deadline) {
+		if (mono_ms() >= deadline) {
 			errno = ETIMEDOUT;
 			return (-1);
 		}

@@ -194,3 +194,29 @@ out:
 	fclose(f);
 	return (rc);
 }
+
+int
+config_cgroup_root(struct config *conf, const char *default_state)
+{
+	char canon[PATH_MAX], dflt[PATH_MAX];
+	const char *path = conf->state_dir, *p;
+	uint32_t h = 2166136261u;
+	int rc = 0;
+
+	if (realpath(conf->state_dir, canon) != NULL)
+		path = canon;
+	else
+		rc = -1;
+	if (strcmp(path, default_state) == 0 ||
+	    (realpath(default_state, dflt) != NULL &&
+		strcmp(path, dflt) == 0)) {
+		util_strlcpy(
+		    conf->cgroup_root, "schedd", sizeof(conf->cgroup_root));
+		return (rc);
+	}
+	for (p = path; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(
+	    conf->cgroup_root, sizeof(conf->cgroup_root), "schedd-%08x", h);
+	return (rc);
+}

@@ -42,4 +42,12 @@ void config_defaults(struct config *conf);
 int config_load(
     struct config *conf, const char *path, int must_exist, struct serr *err);
 
+/*
+ * Name conf's cgroup subtree after its state directory: "schedd" for
+ * default_state, else "schedd-" and a hash of the directory's canonical
+ * path (realpath: the same however it is spelled). Returns 0, or -1 with
+ * errno when the path cannot be resolved (it is hashed as given then).
+ */
+int config_cgroup_root(struct config *conf, const char *default_state);
+
 #endif

@@ -13,49 +13,68 @@
 static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 	[JOB_CREATED] = {
 		[JEV_START] = ACT_SPAWN,
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
 	},
 	[JOB_QUEUED] = {
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_STOP] = ACT_STOP_IDLE,
-		[JEV_RETRY] = ACT_SPAWN,
+		[JEV_QUEUE] = ACT_SPAWN,
+		[JEV_RECONCILE] = ACT_REQUEUE,
 	},
 	[JOB_STARTING] = {
 		[JEV_EXIT] = ACT_EXITED,
+		[JEV_STARTED] = ACT_RECORD,
+		[JEV_RECONCILE] = ACT_ADOPT,
 	},
 	[JOB_RUNNING] = {
+		[JEV_RESTART] = ACT_RESTART,
 		[JEV_STOP] = ACT_STOP,
 		[JEV_KILL] = ACT_SIGNAL,
-		[JEV_EXIT] = ACT_EXITED,
 		[JEV_PAUSE] = ACT_FREEZE,
+		[JEV_EXIT] = ACT_EXITED,
+		[JEV_RECONCILE] = ACT_ADOPT,
 	},
 	[JOB_PAUSED] = {
+		[JEV_RESTART] = ACT_RESTART,
 		[JEV_STOP] = ACT_STOP,
 		[JEV_KILL] = ACT_SIGNAL,
-		[JEV_EXIT] = ACT_EXITED,
 		[JEV_RESUME] = ACT_THAW,
+		[JEV_EXIT] = ACT_EXITED,
+		[JEV_RECONCILE] = ACT_ADOPT,
 	},
 	[JOB_STOPPING] = {
+		[JEV_RESTART] = ACT_JOIN_RESTART,
 		[JEV_STOP] = ACT_JOIN,
 		[JEV_KILL] = ACT_SIGNAL,
-		[JEV_EXIT] = ACT_STOPPED,
+		[JEV_EXIT] = ACT_STOP_EXIT,
+		[JEV_DRAINED] = ACT_STOPPED,
 		[JEV_TIMEOUT] = ACT_KILL_TREE,
+		[JEV_RECONCILE] = ACT_ADOPT,
 	},
 	[JOB_BACKOFF] = {
 		[JEV_START] = ACT_SPAWN,
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_STOP] = ACT_STOP_IDLE,
-		[JEV_RETRY] = ACT_SPAWN,
+		[JEV_RETRY] = ACT_RETRY,
+		[JEV_RECONCILE] = ACT_REARM,
 	},
 	[JOB_EXITED] = {
 		[JEV_START] = ACT_SPAWN,
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
+		[JEV_POLICY] = ACT_POLICY,
 	},
 	[JOB_STOPPED] = {
 		[JEV_START] = ACT_SPAWN,
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
 	},
 	[JOB_FAILED] = {
 		[JEV_START] = ACT_SPAWN,
+		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
+		[JEV_POLICY] = ACT_POLICY,
 	},
 };
 
@@ -74,14 +93,20 @@ static const char *const job_state_names[JOB_NSTATES] = {
 
 static const char *const job_event_names[JEV_NEVENTS] = {
 	[JEV_START] = "start",
+	[JEV_RESTART] = "restart",
 	[JEV_STOP] = "stop",
 	[JEV_KILL] = "kill",
 	[JEV_DELETE] = "delete",
-	[JEV_EXIT] = "exit",
-	[JEV_TIMEOUT] = "timeout",
-	[JEV_RETRY] = "retry",
 	[JEV_PAUSE] = "pause",
 	[JEV_RESUME] = "resume",
+	[JEV_EXIT] = "exit",
+	[JEV_STARTED] = "started",
+	[JEV_DRAINED] = "drained",
+	[JEV_TIMEOUT] = "timeout",
+	[JEV_RETRY] = "retry",
+	[JEV_QUEUE] = "queue",
+	[JEV_POLICY] = "policy",
+	[JEV_RECONCILE] = "reconcile",
 };
 
 enum job_action

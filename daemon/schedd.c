@@ -294,24 +294,6 @@ main(int argc, char **argv)
 		conf.log_level = level;
 	}
 
-	/*
-	 * Two daemons must never share job cgroups: away from the default
-	 * state directory the subtree's name carries a hash of it.
-	 */
-	if (conf.cgroup_root[0] == '\0') {
-		uint32_t h = 2166136261u;
-		const char *p;
-
-		for (p = conf.state_dir; *p != '\0'; p++)
-			h = (h ^ (unsigned char)*p) * 16777619u;
-		if (strcmp(conf.state_dir, CONFIG_DEFAULT_STATE) == 0)
-			util_strlcpy(conf.cgroup_root, "schedd",
-			    sizeof(conf.cgroup_root));
-		else
-			snprintf(conf.cgroup_root, sizeof(conf.cgroup_root),
-			    "schedd-%08x", h);
-	}
-
 	sanitize_fds();
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground && daemon(0, 0) == -1) {
@@ -345,6 +327,18 @@ main(int argc, char **argv)
 			    sizeof(conf.state_dir));
 		}
 	}
+	/*
+	 * Two daemons must never share job cgroups, and one daemon must
+	 * always find its own: away from the default state directory the
+	 * subtree's name carries a hash of the directory's canonical path,
+	 * however it was spelled.
+	 */
+	if (conf.cgroup_root[0] == '\0' &&
+	    config_cgroup_root(&conf, CONFIG_DEFAULT_STATE) == -1)
+		log_warn(
+		    "%s: cannot resolve; the cgroup subtree is named after "
+		    "the path as given",
+		    conf.state_dir);
 	if ((sd.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (snprintf(path, sizeof(path), "%s/schedd.db", conf.state_dir) < 0)
@@ -361,16 +355,30 @@ main(int argc, char **argv)
 			fatalx("%s", err.message);
 		log_warnx("%s: job output goes to /dev/null", err.message);
 	}
+	/*
+	 * All or nothing: the store and the socket first, and only once the
+	 * daemon can answer do jobs meet the world (cgroups, adoption, job
+	 * files). A start-up that fails before leaves no process and no
+	 * cgroup behind.
+	 */
 	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
 		fatalx("%s", err.message);
-	reload(&sd, 1);
 	if ((sd.api = api_new(&sd, &err)) == NULL) {
-		if (!init_mode)
+		if (!init_mode) {
+			supervisor_free(sd.sup);
+			store_close(sd.store);
 			fatalx("%s%s%s", err.field, err.field[0] ? ": " : "",
 			    err.message);
+		}
 		log_warnx("no API: %s%s%s", err.field, err.field[0] ? ": " : "",
 		    err.message);
 	}
+	if (supervisor_start(sd.sup, &err) == -1) {
+		if (!init_mode)
+			fatalx("%s", err.message);
+		log_warnx("%s", err.message);
+	}
+	reload(&sd, 1);
 
 	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
 	ev_int = evsignal_new(sd.base, SIGINT, on_terminate, &sd);

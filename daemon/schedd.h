@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "daemon/clock.h"
 #include "proto/cpulist.h"
 #include "proto/jobspec.h"
 
@@ -108,9 +109,15 @@ struct job {
 	int		 nstop_procs;
 	int		 delete_pending; /* remove once stopped */
 	int		 restart_pending; /* start again once stopped */
+	int		 draining;	/* stopping, main gone, tree not yet */
+	int		 killing;	/* the stop timed out: SIGKILL rounds */
+	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
+	int		 poll_ms;	/* its next interval */
+	int		 poll_tries;
 	struct event	*timer;		/* stop timeout or backoff */
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */
+	struct event	*poll_ev;	/* drain or exit status, re-checked */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */
@@ -128,9 +135,5 @@ struct schedd {
 	int64_t		 started_ms;	/* for uptime */
 	int		 shutting_down;
 };
-
-/* Wall clock and monotonic clock in milliseconds. */
-int64_t now_ms(void);
-int64_t mono_ms(void);
 
 #endif

@@ -10,9 +10,12 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -27,14 +30,46 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQL_NSTMTS];
+	char reserve[PATH_MAX]; /* the reserve file; "" if none */
+	int reserve_held;       /* it exists and holds its space */
 };
 
+/*
+ * A failed statement. What a full disk, a read-only file system or another
+ * process's lock cause is SERR_UNAVAILABLE with the cause in words (the
+ * caller holds what it could not write and tries again); anything else is
+ * SERR_INTERNAL. Nothing is logged here: the caller knows what it lost.
+ */
 static int
 store_fail(struct store *st, struct serr *err, const char *what)
 {
-	serr_set(err, SERR_INTERNAL, NULL, "store: %s: %s", what,
-	    sqlite3_errmsg(st->db));
-	log_warnx("%s: %s", what, sqlite3_errmsg(st->db));
+	const char *cause = NULL;
+
+	switch (sqlite3_errcode(st->db)) {
+	case SQLITE_FULL:
+		cause = "the disk is full";
+		break;
+	case SQLITE_READONLY:
+		cause = "the database is read-only";
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		cause = "the database is locked by another process";
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		cause = "the disk cannot be written (I/O error)";
+		break;
+	default:
+		break;
+	}
+	if (cause != NULL)
+		serr_set(err, SERR_UNAVAILABLE, NULL,
+		    "the store cannot write: %s (%s: %s)", cause, what,
+		    sqlite3_errmsg(st->db));
+	else
+		serr_set(err, SERR_INTERNAL, NULL, "store: %s: %s", what,
+		    sqlite3_errmsg(st->db));
 	return (-1);
 }
 
@@ -155,7 +190,9 @@ store_open(const char *path, int sync_full, struct serr *err)
 		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, 5000);
+	/* Another process's lock is never waited for in the loop: a busy
+	 * database is a store that cannot write for now. */
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	pragmas = sync_full
 		      ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			" PRAGMA foreign_keys=ON;"
@@ -257,7 +294,7 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 
 int
 store_job_update_state(struct store *st, int64_t id, const char *state,
-    int64_t restarts, int64_t updated_ms, const char *reason,
+    int64_t restarts, int retries, int64_t updated_ms, const char *reason,
     int64_t next_start_ms, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_STATE);
@@ -269,6 +306,7 @@ store_job_update_state(struct store *st, int64_t id, const char *state,
 	    sqlite3_bind_int64(s, 4, updated_ms) != SQLITE_OK ||
 	    bind_text(s, 5, reason) != SQLITE_OK ||
 	    bind_opt(s, 6, next_start_ms, 0) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 7, retries) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_update_state");
 	stmt_done(s);
@@ -324,6 +362,7 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 		j.updated_ms = sqlite3_column_int64(s, 7);
 		j.reason = (const char *)sqlite3_column_text(s, 8);
 		j.next_start_ms = col_opt(s, 9, 0);
+		j.retries = sqlite3_column_int(s, 10);
 		if (j.name == NULL || j.source == NULL || j.spec == NULL ||
 		    j.state == NULL)
 			continue;
@@ -588,4 +627,92 @@ store_event_prune(struct store *st, int64_t upto, struct serr *err)
 		rc = store_fail(st, err, "event_prune");
 	stmt_done(s);
 	return (rc);
+}
+
+int
+store_process_owner(struct store *st, pid_t pid, uint64_t pid_start,
+    int64_t *job_id, int64_t *run, int64_t *run_id, struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_PROCESS_OWNER);
+	int rc;
+
+	if (sqlite3_bind_int64(s, 1, pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)pid_start) != SQLITE_OK) {
+		stmt_done(s);
+		return (store_fail(st, err, "process_owner"));
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*job_id = sqlite3_column_int64(s, 0);
+		*run = sqlite3_column_int64(s, 1);
+		*run_id = sqlite3_column_int64(s, 2);
+		stmt_done(s);
+		return (1);
+	}
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return (store_fail(st, err, "process_owner"));
+	return (0);
+}
+
+/*
+ * The reserve: a file of preallocated blocks beside the database. Job
+ * output shares the state file system by default; when it fills the disk,
+ * giving this file back lets the store write what it holds at once.
+ */
+int
+store_reserve(struct store *st, const char *path, int64_t bytes)
+{
+	int fd, rc;
+
+	if (bytes <= 0 || st->reserve_held)
+		return (0);
+	if (util_strlcpy(st->reserve, path, sizeof(st->reserve)) >=
+	    sizeof(st->reserve)) {
+		st->reserve[0] = '\0';
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return (-1);
+	rc = posix_fallocate(fd, 0, (off_t)bytes);
+	close(fd);
+	if (rc != 0) {
+		unlink(path);
+		errno = rc;
+		return (-1);
+	}
+	st->reserve_held = 1;
+	return (0);
+}
+
+int
+store_reserve_release(struct store *st)
+{
+	if (!st->reserve_held)
+		return (0);
+	st->reserve_held = 0;
+	if (unlink(st->reserve) == -1 && errno != ENOENT)
+		return (0);
+	return (1);
+}
+
+int
+store_probe(struct store *st, struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_PROBE_WRITE);
+	int rc;
+
+	if (store_begin(st, err) == -1)
+		return (-1);
+	rc = sqlite3_bind_int64(s, 1, 1) == SQLITE_OK &&
+	     sqlite3_step(s) == SQLITE_DONE;
+	if (!rc)
+		store_fail(st, err, "probe_write");
+	stmt_done(s);
+	if (!rc) {
+		store_rollback(st);
+		return (-1);
+	}
+	return (store_commit(st, err));
 }

@@ -4,14 +4,21 @@
  * WAL mode, migrates it by PRAGMA user_version, prepares every statement of
  * sql/queries.sql once. Callers group writes into one transaction with
  * store_begin/commit so that a state change and its event land together.
- * Never called from the API layer directly (STYLE.md).
+ * A write that fails because of the disk (full, read-only, I/O) or another
+ * process's lock fails with SERR_UNAVAILABLE and a message naming the
+ * cause; the store waits at most STORE_BUSY_MS for a lock. Called by the
+ * supervisor only, never from the API layer.
  */
 #ifndef SCHEDD_STORE_H
 #define SCHEDD_STORE_H
 
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "proto/errors.h"
+
+#define STORE_BUSY_MS 20 /* longest wait for another process's lock */
 
 struct store;
 struct run;
@@ -39,6 +46,7 @@ struct store_job {
 	int64_t		 updated_ms;
 	const char	*reason;	/* NULL: none */
 	int64_t		 next_start_ms;	/* 0: none */
+	int		 retries;	/* consecutive automatic restarts */
 };
 
 /*
@@ -62,7 +70,7 @@ int store_job_insert(struct store *st, int64_t id, const char *name,
     int64_t created_ms, struct serr *err);
 /* reason may be NULL; next_start_ms 0 means none. */
 int store_job_update_state(struct store *st, int64_t id, const char *state,
-    int64_t restarts, int64_t updated_ms, const char *reason,
+    int64_t restarts, int retries, int64_t updated_ms, const char *reason,
     int64_t next_start_ms, struct serr *err);
 int store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
     const char *source, int64_t updated_ms, struct serr *err);
@@ -110,6 +118,23 @@ struct store_process {
 int store_process_list(struct store *st, int64_t job_id, int limit,
     int (*cb)(void *, const struct store_process *), void *arg,
     struct serr *err);
+
+/* The job, run number and run id that recorded process (pid,
+ * pid_start): 1 and all set, 0 if none did, -1 on error. */
+int store_process_owner(struct store *st, pid_t pid, uint64_t pid_start,
+    int64_t *job_id, int64_t *run, int64_t *run_id, struct serr *err);
+
+/* Can the store write now? A small write that needs room, in its own
+ * transaction: 0, or -1 with err (SERR_UNAVAILABLE: why not). */
+int store_probe(struct store *st, struct serr *err);
+
+/*
+ * Preallocate bytes in the file at path (the reserve). Returns 0, or -1
+ * with errno (no reserve then). store_reserve_release() deletes it to give
+ * its space to the database: returns 1 if it did, 0 if none was held.
+ */
+int store_reserve(struct store *st, const char *path, int64_t bytes);
+int store_reserve_release(struct store *st);
 
 /* Append ev (ev->id set on success). */
 int store_event_insert(struct store *st, struct store_event *ev,

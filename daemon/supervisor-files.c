@@ -125,7 +125,6 @@ sup_queue_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct supervisor *sup = arg;
 	struct job *job, *tj;
-	struct serr err;
 	char why[RUN_ERROR_MAX];
 	int again = 1, cpu_blocked;
 
@@ -142,8 +141,7 @@ sup_queue_run(evutil_socket_t fd, short what, void *arg)
 			    !sup_deps_running(sup, job, why, sizeof(why)) ||
 			    (cpu_blocked && job->queued_for_cpus))
 				continue;
-			serr_clear(&err);
-			act_spawn(sup, job, &err);
+			sup_fact(sup, job, JEV_QUEUE);
 			if (job->state == JOB_RUNNING)
 				again = 1;
 			else if (job->state == JOB_QUEUED &&
@@ -314,7 +312,11 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 		if (boot && job->spec.start && !job_state_active(job->state) &&
 		    !sup->shutting_down) {
 			job->retries = 0;
-			act_spawn(sup, job, &ferr);
+			serr_clear(&ferr);
+			if (sup_dispatch(sup, job, JEV_START, NULL, &ferr) ==
+			    -1)
+				report(arg, SUP_RELOAD_ERROR, job->name,
+				    f->path, &ferr);
 		}
 	}
 

@@ -15,16 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/util.h>
 #include <jansson.h>
 
 #include "daemon/schedd.h"
 #include "daemon/cgroup.h"
 #include "daemon/htab.h"
 #include "daemon/policy.h"
+#include "daemon/procfs.h"
+#include "daemon/job.h"
 #include "daemon/supervisor.h"
 #include "proto/errors.h"
 
 #define SUP_PRUNE_EVERY 1000
+#define SUP_HELD_MAX    4096 /* kernel facts kept while the store fails */
+#define SUP_RETRY_MS    250  /* how often a failing store is tried again */
 
 struct store_event;
 struct sup_res;
@@ -35,6 +40,22 @@ struct job_watch {
 	int dead; /* unwatched while callbacks run */
 	TAILQ_ENTRY(job_watch) entry;
 };
+
+/*
+ * A fact the store could not take yet: an event for a job (its facts are
+ * on the job: the run's end, a spawn's outcome) or a reaped orphan. Held
+ * in order and dispatched again, in order, once the store can write.
+ */
+struct sup_held {
+	int64_t job_id;    /* 0: an orphan */
+	enum job_event ev; /* for a job */
+	pid_t pid;         /* an orphan: */
+	int status;
+	int has_ps;
+	struct proc_stat ps;
+	TAILQ_ENTRY(sup_held) entry;
+};
+TAILQ_HEAD(sup_held_list, sup_held);
 
 /*
  * The job indexes. Every job is in jobs (id order), by_id and by_name
@@ -62,6 +83,14 @@ struct supervisor {
 	int queue_kicked; /* sup_queue_run is scheduled */
 	struct sup_res
 	    *res; /* cgroups, CPUs, policy books (supervisor-res.c) */
+	/* The store's health (see sup_change). */
+	struct sup_held_list held;
+	size_t nheld;
+	struct event *retry_ev; /* tries the store again */
+	int degraded;           /* the last write failed: SERR_UNAVAILABLE */
+	char degraded_why[SERR_MESSAGE_MAX];
+	char reserve_path[4096];
+	int flushing; /* inside sup_flush */
 };
 
 enum run_op {
@@ -70,19 +99,52 @@ enum run_op {
 	RUN_END,      /* record job->run's end */
 };
 
-/* The one way a job changes state (see supervisor.c). data is stolen. */
-void sup_change(struct supervisor *sup, struct job *job, enum job_state to,
-    enum run_op op, const char *type, json_t *data);
+/* What a change stores beside the state; job_rec_get() gives the job's
+ * values now, to be edited before sup_change(). */
+struct job_rec {
+	char reason[RUN_ERROR_MAX];
+	int64_t next_start_ms;
+	int retries;
+	int64_t restarts;
+};
+void job_rec_get(const struct job *job, struct job_rec *rec);
+
+/*
+ * The one way a job changes state. In one transaction: the run row (op),
+ * the job's state with rec's fields (NULL: the job's own) and the event.
+ * Only once that commits are memory, the event stream and the watches
+ * told. Returns 0, or -1 with err: SERR_UNAVAILABLE when the store cannot
+ * write now (the supervisor is then degraded), and nothing has changed.
+ * data is stolen.
+ */
+int sup_change(struct supervisor *sup, struct job *job, enum job_state to,
+    const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
+    struct serr *err);
 /* Write an event in the caller's transaction; *text is freed by the
  * caller after sup_event_announce. data is stolen. */
 int sup_event_write(struct supervisor *sup, struct store_event *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err);
 void sup_event_announce(struct supervisor *sup, const struct store_event *ev);
-/* ACT_SPAWN. */
-int act_spawn(struct supervisor *sup, struct job *job, struct serr *err);
-int sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,
-    struct serr *err);
+
+/*
+ * Dispatch: the table's action for (job->state, ev) runs; an empty cell is
+ * SERR_CONFLICT. arg is the event's argument (a stop reason, a signal).
+ * The action may free the job (ACT_REMOVE): do not touch it after 0.
+ */
+int sup_dispatch(struct supervisor *sup, struct job *job, enum job_event ev,
+    const void *arg, struct serr *err);
+/*
+ * A fact (from the kernel, a timer, the queue): dispatched now, or held in
+ * order behind earlier facts while the store cannot write. Never fails.
+ */
+void sup_fact(struct supervisor *sup, struct job *job, enum job_event ev);
+/*
+ * A request (API, job files): refused with SERR_UNAVAILABLE while the
+ * store cannot write (nothing is done then), else dispatched.
+ */
+int sup_request(struct supervisor *sup, struct job *job, enum job_event ev,
+    const void *arg, struct serr *err);
 
 /* supervisor-files.c */
 struct job *sup_find_name(struct supervisor *sup, const char *name);
@@ -93,7 +155,8 @@ int sup_deps_running(
 void sup_queue_kick(struct supervisor *sup);
 int sup_has_running_dependents(struct supervisor *sup, const struct job *job);
 
-/* supervisor-res.c: cgroups, CPUs, policies. */
+/* supervisor-res.c: cgroups, CPUs, policies. Nothing here waits: what
+ * takes time (a tree dying, a cgroup emptying) is polled by a timer. */
 struct sup_spawn_res {
 	int fds[CGROUP_FDS_MAX]; /* cgroup.procs to join */
 	int nfds;
@@ -114,22 +177,27 @@ int sup_res_prepare(struct supervisor *sup, struct job *job,
     struct sup_spawn_res *sr, char *why, size_t whylen, struct serr *err);
 void sup_res_spawn_done(
     struct supervisor *sup, struct job *job, struct sup_spawn_res *sr);
-void sup_res_started(struct supervisor *sup, struct job *job);
-void sup_res_run_ended(struct supervisor *sup, struct job *job);
+/* The run started: watch its OOM kills (oom_cb, with the job) if it has a
+ * memory limit of its own. */
+void sup_res_started(struct supervisor *sup, struct job *job,
+    void (*oom_cb)(evutil_socket_t, short, void *));
+/* Release the run's CPUs and policy claim; returns 1 if anything was
+ * released (queued jobs may fit now). */
+int sup_res_run_ended(struct supervisor *sup, struct job *job);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
-/* SIGKILL the rest of the job's cgroup and wait (bounded) until empty. */
-int sup_res_drain(struct supervisor *sup, struct job *job, int max_ms);
 /* Remember the cgroup's members (pid, start time) as a stop begins. */
 void sup_res_snapshot(struct supervisor *sup, struct job *job);
-/* Wait, bounded, until every remembered member is a zombie or gone. */
-void sup_res_wait_exited(struct supervisor *sup, struct job *job, int max_ms);
+/* 1 once the cgroup is empty and every remembered member has exited. */
+int sup_res_tree_gone(struct supervisor *sup, struct job *job);
 /* Signal every process of the job's cgroup; -1 without one. */
 int sup_res_signal(struct supervisor *sup, struct job *job, int sig);
 int sup_res_freeze(
     struct supervisor *sup, struct job *job, int frozen, struct serr *err);
 void sup_res_remove(struct supervisor *sup, struct job *job);
 void sup_res_reconcile(struct supervisor *sup);
+/* Did the job's cgroup see an OOM kill since the last look? Then the run
+ * says so (job->run.oom_killed) and 1 is returned; the caller records. */
 int sup_res_oom_poll(struct supervisor *sup, struct job *job);
 /* Record running jobs' processes on a timer (bounded per tick). */
 void sup_res_track_start(struct supervisor *sup);

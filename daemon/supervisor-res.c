@@ -61,11 +61,19 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
 
 static int cg_drain(const struct cgroup_ops *, int64_t, int);
+static void grave_add(struct supervisor *, int64_t);
 static void usage_read(
     struct supervisor *, const struct job *, struct job_usage *);
 
+#define GRAVE_PERIOD_MS 50  /* a removed job's cgroup, tried again */
+#define GRAVE_TRIES     400 /* for 20 s */
+
 struct sup_res {
-	struct event *track_ev;      /* records jobs' processes */
+	struct event *track_ev; /* records jobs' processes */
+	struct event *grave_ev; /* removes cgroups that were not empty */
+	int64_t *grave;         /* their job ids */
+	int *grave_tries;
+	int ngrave;
 	int64_t track_next;          /* the job id to look at next */
 	const struct cgroup_ops *cg; /* NULL: no cgroups */
 	struct cpus *cpus;           /* NULL: topology unreadable */
@@ -151,6 +159,26 @@ sup_res_init(struct supervisor *sup, struct serr *err)
 	else
 		log_info(
 		    "cgroup %s backend: %s", r->cg->name, r->cg->controllers());
+	if (r->cg != NULL) {
+		static const char *const want[] = {
+		    "cpu", "cpuset", "memory", "pids", "freezer"};
+		char missing[64] = "";
+		size_t i;
+
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (!has_ctl(r->cg, want[i]))
+				snprintf(missing + strlen(missing),
+				    sizeof(missing) - strlen(missing), "%s%s",
+				    missing[0] != '\0' ? " " : "", want[i]);
+		if (missing[0] != '\0')
+			log_warnx(
+			    "cgroup controllers not available: %s; jobs "
+			    "that need them are refused (422). On cgroup "
+			    "v2, give schedd a cgroup of its own (the unit "
+			    "with Delegate=yes, or systemd-run -p "
+			    "Delegate=yes) to have them",
+			    missing);
+	}
 	r->rt_groups = r->cg != NULL && strcmp(r->cg->name, "v1") == 0 &&
 		       has_ctl(r->cg, "cpu") &&
 		       stat("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", &sb) == 0;
@@ -180,6 +208,10 @@ sup_res_free(struct supervisor *sup)
 		return;
 	if (r->track_ev != NULL)
 		event_free(r->track_ev);
+	if (r->grave_ev != NULL)
+		event_free(r->grave_ev);
+	free(r->grave);
+	free(r->grave_tries);
 	/* list() gives at most 1024 at a time: go on until none is left or
 	 * a round removes nothing. */
 	while (r->cg != NULL && (n = r->cg->list(ids, 1024)) > 0) {
@@ -234,6 +266,25 @@ sup_res_check(
 		serr_set(err, SERR_UNSATISFIABLE, "limits",
 		    "limits need cgroup controllers this machine does not give "
 		    "schedd");
+		return (-1);
+	}
+	if (spec->limits.set && r->cg != NULL &&
+	    (spec->limits.cpu_quota_pct != 0 || spec->limits.cpu_weight != 0) &&
+	    !has_ctl(r->cg, "cpu")) {
+		serr_set(err, SERR_UNSATISFIABLE,
+		    spec->limits.cpu_quota_pct != 0 ? "limits.cpu_quota_pct"
+						    : "limits.cpu_weight",
+		    "the cpu cgroup controller is not available to schedd");
+		return (-1);
+	}
+	if ((spec->cpus != NULL || spec->exclusive_cpus > 0) && r->cg != NULL &&
+	    !has_ctl(r->cg, "cpuset")) {
+		serr_set(err, SERR_UNSATISFIABLE,
+		    spec->cpus != NULL ? "cpus" : "exclusive_cpus",
+		    "the cpuset cgroup controller is not available to schedd "
+		    "(on cgroup v2: schedd shares its cgroup with other "
+		    "processes; run it in a cgroup of its own, as the unit "
+		    "with Delegate=yes does)");
 		return (-1);
 	}
 	if (spec->cpus != NULL) {
@@ -341,10 +392,6 @@ dl_on_shared_pool(struct supervisor *sup)
 	return (0);
 }
 
-/*
- * Did the job's cgroup see an OOM kill since we last looked? Then record
- * it on the run and as an "oom" event. Returns 1 if it did.
- */
 int
 sup_res_oom_poll(struct supervisor *sup, struct job *job)
 {
@@ -358,24 +405,7 @@ sup_res_oom_poll(struct supervisor *sup, struct job *job)
 	job->run.oom_killed = 1;
 	log_warnx("%s: OOM kill in its cgroup (%" PRId64 " so far)", job->name,
 	    u.oom_kills);
-	sup_change(sup, job, job->state, RUN_NONE, "oom",
-	    json_pack("{s:I, s:I}", "oom_kills", (json_int_t)u.oom_kills,
-		"memory_max", (json_int_t)job->spec.limits.memory_max));
 	return (1);
-}
-
-static void
-sup_res_oom_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *job = arg;
-	uint64_t buf;
-	ssize_t n;
-
-	(void)what;
-	do
-		n = read(fd, &buf, sizeof(buf));
-	while (n == -1 && errno == EINTR);
-	sup_res_oom_poll(job->sup, job);
 }
 
 /*
@@ -608,7 +638,8 @@ sup_res_spawn_done(
 }
 
 void
-sup_res_started(struct supervisor *sup, struct job *job)
+sup_res_started(struct supervisor *sup, struct job *job,
+    void (*oom_cb)(evutil_socket_t, short, void *))
 {
 	struct sup_res *r = sup->res;
 
@@ -622,26 +653,26 @@ sup_res_started(struct supervisor *sup, struct job *job)
 		return;
 	if ((job->oom_fd = r->cg->oom_fd(job->id)) == -1)
 		return;
-	job->oom_ev = event_new(sup->sd->base, job->oom_fd,
-	    EV_READ | EV_PERSIST, sup_res_oom_cb, job);
+	job->oom_ev = event_new(
+	    sup->sd->base, job->oom_fd, EV_READ | EV_PERSIST, oom_cb, job);
 	event_add(job->oom_ev, NULL);
 }
 
 /*
- * The run is over: what is left of its tree is stopped (stop signal now,
- * SIGKILL from the caller's timer if needed), its grant and policy claim
- * are released, and queued jobs may now fit.
+ * The run is over: its grant and policy claim are released. Returns 1 if
+ * there was one (queued jobs may fit now).
  */
-void
+int
 sup_res_run_ended(struct supervisor *sup, struct job *job)
 {
 	struct sup_res *r = sup->res;
 	struct cpulist held;
+	int released = job->spec.sched.set;
 
 	if (r->cpus != NULL && cpus_granted(r->cpus, job->id, &held) == 0) {
 		cpus_release(r->cpus, job->id);
 		sup_res_repool(sup);
-		sup_queue_kick(sup);
+		released = 1;
 	}
 	policy_release(r->books, job->id);
 	if (job->oom_ev != NULL) {
@@ -652,13 +683,14 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
 		close(job->oom_fd);
 		job->oom_fd = -1;
 	}
+	return (released);
 }
 
 /*
- * SIGKILL what is left in the job's cgroup and wait, bounded, until it is
- * gone: killed processes leave their cgroup as they exit (zombies are not
- * members), which takes microseconds unless one sleeps uninterruptibly.
- * Returns 0 when empty.
+ * At the end only, once the loop has stopped: SIGKILL what is left in the
+ * job's cgroup and wait, bounded, until it is gone: killed processes leave
+ * their cgroup as they exit (zombies are not members), which takes microseconds
+ * unless one sleeps uninterruptibly. Returns 0 when empty.
  */
 static int
 cg_drain(const struct cgroup_ops *cg, int64_t id, int max_ms)
@@ -679,14 +711,6 @@ cg_drain(const struct cgroup_ops *cg, int64_t id, int max_ms)
 		nanosleep(&ts, NULL);
 	}
 	return (0);
-}
-
-int
-sup_res_drain(struct supervisor *sup, struct job *job, int max_ms)
-{
-	if (sup->res->cg == NULL || !job->has_cgroup)
-		return (0);
-	return (cg_drain(sup->res->cg, job->id, max_ms));
 }
 
 void
@@ -716,23 +740,19 @@ sup_res_snapshot(struct supervisor *sup, struct job *job)
 	free(pids);
 }
 
-void
-sup_res_wait_exited(struct supervisor *sup, struct job *job, int max_ms)
+int
+sup_res_tree_gone(struct supervisor *sup, struct job *job)
 {
-	struct timespec ts = {0, 1000 * 1000};
-	int64_t end = mono_ms() + max_ms;
 	int i;
 
-	(void)sup;
-	for (i = 0; i < job->nstop_procs; i++) {
-		while (procfs_alive(
-			   job->stop_procs[i].pid, job->stop_procs[i].start) &&
-		       mono_ms() < end)
-			nanosleep(&ts, NULL);
-	}
-	free(job->stop_procs);
-	job->stop_procs = NULL;
-	job->nstop_procs = 0;
+	/* A process leaves its cgroup a moment before it is a zombie. */
+	if (sup_res_nprocs(sup, job) > 0)
+		return (0);
+	for (i = 0; i < job->nstop_procs; i++)
+		if (procfs_alive(
+			job->stop_procs[i].pid, job->stop_procs[i].start))
+			return (0);
+	return (1);
 }
 
 int
@@ -782,10 +802,65 @@ sup_res_remove(struct supervisor *sup, struct job *job)
 	sup_res_run_ended(sup, job);
 	if (r->cg == NULL || !job->has_cgroup)
 		return;
-	sup_res_drain(sup, job, 500);
-	if (r->cg->destroy(job->id, &e) == -1)
-		log_warnx("%s: cgroup: %s", job->name, e.message);
 	job->has_cgroup = 0;
+	if (r->cg->procs(job->id, &(pid_t){0}, 1) > 0) {
+		/* What is left is killed; the cgroup goes once empty. */
+		r->cg->kill(job->id, SIGKILL, &e);
+		grave_add(sup, job->id);
+	} else if (r->cg->destroy(job->id, &e) == -1)
+		log_warnx("%s: cgroup: %s", job->name, e.message);
+}
+
+static void
+grave_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+	struct sup_res *r = sup->res;
+	struct timeval tv = {0, GRAVE_PERIOD_MS * 1000};
+	struct serr e;
+	pid_t pid;
+	int i, n = 0;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < r->ngrave; i++) {
+		if (r->cg->procs(r->grave[i], &pid, 1) > 0 &&
+		    ++r->grave_tries[i] < GRAVE_TRIES) {
+			r->cg->kill(r->grave[i], SIGKILL, &e);
+			r->grave[n] = r->grave[i];
+			r->grave_tries[n++] = r->grave_tries[i];
+			continue;
+		}
+		if (r->cg->destroy(r->grave[i], &e) == -1)
+			log_warnx("cgroup of job %" PRId64 ": %s", r->grave[i],
+			    e.message);
+	}
+	r->ngrave = n;
+	if (n > 0)
+		evtimer_add(r->grave_ev, &tv);
+}
+
+/* The cgroup of a job that is gone: removed by a timer once empty. */
+static void
+grave_add(struct supervisor *sup, int64_t id)
+{
+	struct sup_res *r = sup->res;
+	struct timeval tv = {0, GRAVE_PERIOD_MS * 1000};
+	int i;
+
+	for (i = 0; i < r->ngrave; i++)
+		if (r->grave[i] == id)
+			return;
+	r->grave =
+	    xreallocarray(r->grave, (size_t)r->ngrave + 1, sizeof(*r->grave));
+	r->grave_tries = xreallocarray(
+	    r->grave_tries, (size_t)r->ngrave + 1, sizeof(*r->grave_tries));
+	r->grave[r->ngrave] = id;
+	r->grave_tries[r->ngrave++] = 0;
+	if (r->grave_ev == NULL)
+		r->grave_ev = evtimer_new(sup->sd->base, grave_cb, sup);
+	if (!evtimer_pending(r->grave_ev, NULL))
+		evtimer_add(r->grave_ev, &tv);
 }
 
 /* Start-up: job cgroups without a live job are left from a crash. */
@@ -831,8 +906,10 @@ sup_res_reconcile(struct supervisor *sup)
 		if (live)
 			continue;
 		log_info("removing the stale cgroup of job %" PRId64, ids[i]);
-		cg_drain(r->cg, ids[i], 500);
-		if (r->cg->destroy(ids[i], &e) == -1)
+		if (r->cg->procs(ids[i], &(pid_t){0}, 1) > 0) {
+			r->cg->kill(ids[i], SIGKILL, &e);
+			grave_add(sup, ids[i]);
+		} else if (r->cg->destroy(ids[i], &e) == -1)
 			log_warnx("stale cgroup of job %" PRId64 ": %s", ids[i],
 			    e.message);
 		TAILQ_FOREACH (job, &sup->jobs, entry)

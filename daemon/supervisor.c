@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Jobs and their lives. Every state change goes through sup_change(), which
- * writes the job's state, the run row it touches and the event reporting it
- * in one transaction before anything is announced. The actions of the
- * transition table (job.c) are the functions named act_*. Processes are
- * identified by (pid, start time). Jobs are found by id, name, main pid
- * and session through hash tables, never by walking the job list: nothing
- * on the way from a request to a spawn, or from an exit to its event, costs
- * more with more jobs. Stop timeouts are evtimers; nothing here blocks but
- * short SQLite statements and the spawn itself.
+ * Jobs and their lives. Every event that can change a job, whether asked
+ * (the API, job files, shutdown) or seen (an exit, a timer, the queue, the
+ * start-up reconcile), goes through sup_dispatch(): the transition table in
+ * job.c names the action, and an empty cell is 409 for a request. Actions
+ * are the act_* functions below; only sup_change() writes job->state, and
+ * it does so after the state, the run row and the event are committed in
+ * one transaction. When the store cannot write, requests are refused (503)
+ * before anything is done, and facts from the world are held in order and
+ * dispatched again when it can (sup_fact, sup_flush). Processes are
+ * identified by (pid, start time). Jobs are found through hash tables;
+ * nothing on the way from a request to a spawn, or from an exit to its
+ * event, walks the job list. Nothing here sleeps: waiting for a tree to
+ * die or for an adopted process's exit status is a timer (poll_ev).
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -47,27 +53,23 @@
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
+#define SUP_RESERVE_BYTES  (8 << 20) /* the store's reserve (see store.h) */
+#define SUP_POLL_MIN_MS    2
+#define SUP_POLL_MAX_MS    50
+#define SUP_EXITINFO_TRIES 50 /* x 20 ms: an adopted exit's status */
+
+enum sup_poll {
+	SUP_POLL_NONE = 0,
+	SUP_POLL_DRAIN,    /* a stopping run's tree: wait until it is gone */
+	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
+};
+
 static void sup_check_shutdown(struct supervisor *);
-static void sup_after_end(struct supervisor *, struct job *);
-static void act_remove(struct supervisor *, struct job *);
-
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
+static void sup_arm_timer(struct supervisor *, struct job *, uint32_t);
+static void sup_arm_poll(struct supervisor *, struct job *, int, int);
+static void sup_watch_pidfd(struct supervisor *, struct job *);
+static void sup_orphan_record(struct supervisor *, struct sup_held *);
+static void run_set_exit(struct run *, int, const struct rusage *);
 
 static int
 sys_pidfd_open(pid_t pid)
@@ -79,6 +81,38 @@ static int
 sys_pidfd_send_signal(int pidfd, int sig)
 {
 	return ((int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
+}
+
+/*
+ * The exit status of the process behind pidfd, once its parent reaped it
+ * (Linux 6.15: PIDFD_GET_INFO with PIDFD_INFO_EXIT; the layout is the
+ * first version of struct pidfd_info, which later kernels extend).
+ * Returns 1 with *status, 0 if not known (yet), -1 if the kernel cannot
+ * tell at all.
+ */
+struct sup_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid;
+	uint32_t fsuid, fsgid;
+	int32_t exit_code;
+};
+#define SUP_PIDFD_GET_INFO  _IOWR(0xFF, 11, struct sup_pidfd_info)
+#define SUP_PIDFD_INFO_EXIT (1ULL << 3)
+
+static int
+pidfd_exit_status(int pidfd, int *status)
+{
+	struct sup_pidfd_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.mask = SUP_PIDFD_INFO_EXIT;
+	if (ioctl(pidfd, SUP_PIDFD_GET_INFO, &info) == -1)
+		return (errno == ESRCH ? 0 : -1);
+	if ((info.mask & SUP_PIDFD_INFO_EXIT) == 0)
+		return (0);
+	*status = info.exit_code;
+	return (1);
 }
 
 /* Indexes (see struct supervisor) */
@@ -141,10 +175,11 @@ sup_job_link(struct supervisor *sup, struct job *job)
 }
 
 /*
- * Every assignment of job->state goes through here, so that the queued
- * list holds exactly the queued jobs. It stays in id order, the order of
- * the job list, which is the order queued jobs start in: a newly queued
- * job is usually the newest, so the walk back from the tail is short.
+ * The in-memory state, set by sup_change() after a commit and by loading:
+ * the queued list holds exactly the queued jobs. It stays in id order, the
+ * order of the job list, which is the order queued jobs start in: a newly
+ * queued job is usually the newest, so the walk back from the tail is
+ * short.
  */
 static void
 sup_state_set(struct supervisor *sup, struct job *job, enum job_state to)
@@ -241,6 +276,19 @@ job_alloc(void)
 	return (job);
 }
 
+static void
+job_close_pidfd(struct job *job)
+{
+	if (job->pidfd_ev != NULL) {
+		event_free(job->pidfd_ev);
+		job->pidfd_ev = NULL;
+	}
+	if (job->pidfd != -1) {
+		close(job->pidfd);
+		job->pidfd = -1;
+	}
+}
+
 /* Out of every index (those it is in), then freed. The caller has taken
  * it off the job list. */
 static void
@@ -261,16 +309,15 @@ job_release(struct supervisor *sup, struct job *job)
 		event_free(job->timer);
 	if (job->tree_timer != NULL)
 		event_free(job->tree_timer);
+	if (job->poll_ev != NULL)
+		event_free(job->poll_ev);
 	free(job->stop_procs);
 	free(job->usage_end);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
 	if (job->oom_fd != -1)
 		close(job->oom_fd);
-	if (job->pidfd_ev != NULL)
-		event_free(job->pidfd_ev);
-	if (job->pidfd != -1)
-		close(job->pidfd);
+	job_close_pidfd(job);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->source);
@@ -302,6 +349,13 @@ size_t
 supervisor_job_count(struct supervisor *sup)
 {
 	return (sup->njobs);
+}
+
+int
+supervisor_job_settled(const struct job *job)
+{
+	return (!job->restart_pending && job->state != JOB_STOPPING &&
+		job->state != JOB_STARTING);
 }
 
 void
@@ -355,14 +409,14 @@ sup_event_announce(struct supervisor *sup, const struct store_event *ev)
 
 /* The kernel's comm of the job's main program: argv[0]'s base name,
  * cut at 15 bytes. */
-static const char *
-job_comm(const struct job *job)
+static void
+job_comm(const struct job *job, char *comm, size_t len)
 {
-	static char comm[16];
 	const char *p = strrchr(job->spec.argv[0], '/');
 
-	util_strlcpy(comm, p != NULL ? p + 1 : job->spec.argv[0], sizeof(comm));
-	return (comm);
+	util_strlcpy(comm, p != NULL ? p + 1 : job->spec.argv[0], len);
+	if (len > 16)
+		comm[15] = '\0';
 }
 
 /* The spec's argv as JSON text for the processes table; caller frees. */
@@ -380,79 +434,356 @@ job_argv_json(const struct job *job)
 	return (text);
 }
 
-/*
- * The one way a job changes state: store the run row (op), the job's new
- * state and the event together, then update memory, announce the event and
- * tell the watches. If the store fails the change still happens in memory
- * (it happened in the world) but no event is announced; the failure is
- * logged. data is stolen.
- */
-void
-sup_change(struct supervisor *sup, struct job *job, enum job_state to,
-    enum run_op op, const char *type, json_t *data)
-{
-	struct store_event ev;
-	struct serr err;
-	char *text = NULL, *argv_text = NULL;
-	enum job_state from = job->state;
-	int64_t now = now_ms();
-	int stored = 0;
+/* The store's health */
 
-	serr_clear(&err);
-	if (store_begin(sup->st, &err) == -1)
+static void sup_retry_cb(evutil_socket_t, short, void *);
+
+/* A write failed for want of the store: say so once, and try again on a
+ * timer until it can write. */
+static void
+sup_degrade(struct supervisor *sup, const struct serr *err)
+{
+	struct timeval tv = {0, SUP_RETRY_MS * 1000};
+
+	if (!sup->degraded || strcmp(sup->degraded_why, err->message) != 0)
+		log_warnx("%s; requests that change state get 503 until it "
+			  "can",
+		    err->message);
+	sup->degraded = 1;
+	util_strlcpy(
+	    sup->degraded_why, err->message, sizeof(sup->degraded_why));
+	if (sup->retry_ev == NULL)
+		sup->retry_ev = evtimer_new(sup->sd->base, sup_retry_cb, sup);
+	if (!evtimer_pending(sup->retry_ev, NULL))
+		evtimer_add(sup->retry_ev, &tv);
+}
+
+/* Keep a reserve beside the database while the disk has room for it. */
+static void
+sup_reserve(struct supervisor *sup)
+{
+	struct statvfs vfs;
+
+	if (sup->reserve_path[0] == '\0' ||
+	    statvfs(sup->reserve_path, &vfs) == -1 ||
+	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize <
+		4 * (int64_t)SUP_RESERVE_BYTES)
+		return;
+	if (store_reserve(sup->st, sup->reserve_path, SUP_RESERVE_BYTES) == -1)
+		log_debug("reserve %s: %s", sup->reserve_path, strerror(errno));
+}
+
+static void
+sup_recovered(struct supervisor *sup)
+{
+	if (!sup->degraded)
+		return;
+	sup->degraded = 0;
+	sup->degraded_why[0] = '\0';
+	log_info(
+	    "the store can write again; %zu held facts stored", sup->nheld);
+	sup_reserve(sup);
+	if (!TAILQ_EMPTY(&sup->queued))
+		sup_queue_kick(sup);
+	sup_check_shutdown(sup);
+}
+
+const char *
+supervisor_degraded(struct supervisor *sup)
+{
+	return (sup->degraded ? sup->degraded_why : NULL);
+}
+
+void
+job_rec_get(const struct job *job, struct job_rec *rec)
+{
+	util_strlcpy(rec->reason, job->reason, sizeof(rec->reason));
+	rec->next_start_ms = job->next_start_ms;
+	rec->retries = job->retries;
+	rec->restarts = job->restarts;
+}
+
+static int
+sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
+    const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
+    struct store_event *ev, char **text, struct serr *err)
+{
+	char comm[32], *argv_text = NULL;
+	int64_t now = now_ms();
+
+	if (store_begin(sup->st, err) == -1)
 		goto fail;
 	if (op == RUN_BEGIN &&
-	    store_run_insert(sup->st, job->id, &job->run, &err) == -1)
+	    store_run_insert(sup->st, job->id, &job->run, err) == -1)
 		goto fail;
-	if (op == RUN_BEGIN && job->run.pid != 0 &&
-	    store_process_insert(sup->st, job->run.id, job->run.pid,
-		job->run.pid_start, getpid(), job_comm(job),
-		(argv_text = job_argv_json(job)), job->run.started_ms,
-		&err) == -1)
-		goto fail;
+	if (op == RUN_BEGIN && job->run.pid != 0) {
+		job_comm(job, comm, sizeof(comm));
+		argv_text = job_argv_json(job);
+		if (store_process_insert(sup->st, job->run.id, job->run.pid,
+			job->run.pid_start, getpid(), comm, argv_text,
+			job->run.started_ms, err) == -1)
+			goto fail;
+	}
 	if (op == RUN_END &&
-	    (store_run_end(sup->st, &job->run, &err) == -1 ||
+	    (store_run_end(sup->st, &job->run, err) == -1 ||
 		(job->run.pid != 0 &&
 		    store_process_exit(sup->st, job->run.id, job->run.pid,
 			job->run.pid_start, job->run.exited_ms,
-			job->run.exit_code, job->run.signal, &err) == -1)))
+			job->run.exit_code, job->run.signal, err) == -1)))
 		goto fail;
 	if (store_job_update_state(sup->st, job->id, job_state_name(to),
-		job->restarts, now, job->reason[0] != '\0' ? job->reason : NULL,
-		to == JOB_BACKOFF ? job->next_start_ms : 0, &err) == -1)
+		rec->restarts, rec->retries, now,
+		rec->reason[0] != '\0' ? rec->reason : NULL,
+		to == JOB_BACKOFF ? rec->next_start_ms : 0, err) == -1)
 		goto fail;
-	if (sup_event_write(sup, &ev, job, job->run.number, type, data, &text,
-		&err) == -1) {
-		data = NULL;
+	if (sup_event_write(sup, ev, job, job->run.number, type,
+		json_incref(data), text, err) == -1)
 		goto fail;
-	}
-	data = NULL;
-	if (store_commit(sup->st, &err) == -1)
+	if (store_commit(sup->st, err) == -1)
 		goto fail;
-	stored = 1;
-	goto apply;
+	free(argv_text);
+	return (0);
 fail:
-	json_decref(data);
+	free(argv_text);
+	free(*text);
+	*text = NULL;
 	store_rollback(sup->st);
-	log_warnx("%s: %s -> %s not stored: %s", job->name,
-	    job_state_name(from), job_state_name(to), err.message);
-apply:
+	return (-1);
+}
+
+int
+sup_change(struct supervisor *sup, struct job *job, enum job_state to,
+    const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
+    struct serr *err)
+{
+	struct store_event ev;
+	struct job_rec mine;
+	struct serr e;
+	char *text = NULL;
+	enum job_state from = job->state;
+	int64_t run_id = job->run.id;
+
+	if (err == NULL)
+		err = &e;
+	serr_clear(err);
+	if (rec == NULL) {
+		job_rec_get(job, &mine);
+		rec = &mine;
+	}
+	if (data == NULL)
+		data = json_object();
+	if (sup_change_txn(
+		sup, job, to, rec, op, type, data, &ev, &text, err) == -1 &&
+	    (store_reserve_release(sup->st) != 1 ||
+		(log_warnx("the disk is full: the store's reserve is given "
+			   "up"),
+		    job->run.id = run_id,
+		    sup_change_txn(sup, job, to, rec, op, type, data, &ev,
+			&text, err) == -1))) {
+		job->run.id = run_id;
+		json_decref(data);
+		if (err->code == SERR_UNAVAILABLE)
+			sup_degrade(sup, err);
+		else
+			log_warnx("%s: %s -> %s: %s", job->name,
+			    job_state_name(from), job_state_name(to),
+			    err->message);
+		return (-1);
+	}
+	json_decref(data);
+	/* Committed: now memory, the stream and the watches. */
+	if (rec != &mine) {
+		util_strlcpy(job->reason, rec->reason, sizeof(job->reason));
+		job->next_start_ms = rec->next_start_ms;
+		job->retries = rec->retries;
+		job->restarts = rec->restarts;
+	}
 	sup_state_set(sup, job, to);
-	job->updated_ms = now;
+	job->updated_ms = ev.time_ms;
 	if (from != to)
 		log_info("%s: %s -> %s", job->name, job_state_name(from),
 		    job_state_name(to));
 	else
 		log_debug("%s: %s (%s)", job->name, job_state_name(to), type);
-	if (stored)
-		sup_event_announce(sup, &ev);
+	sup_event_announce(sup, &ev);
 	free(text);
-	free(argv_text);
 	sup_notify(job, 0);
-	/* A job that runs now may be what queued ones wait for. */
-	if (to == JOB_RUNNING && from != JOB_RUNNING &&
+	/* A job that runs now, or one that no longer does, may be what queued
+	 * ones wait for (an "after" dependency, CPUs, DEADLINE bandwidth). */
+	if (from != to && (to == JOB_RUNNING || !job_state_active(to)) &&
 	    !TAILQ_EMPTY(&sup->queued))
 		sup_queue_kick(sup);
+	return (0);
+}
+
+/* Held facts */
+
+static void
+sup_hold(struct supervisor *sup, struct sup_held *h)
+{
+	if (sup->nheld >= SUP_HELD_MAX) {
+		log_warnx("%zu facts held for the store already: one is lost "
+			  "(job %" PRId64 ", %s)",
+		    sup->nheld, h->job_id,
+		    h->job_id != 0 ? job_event_name(h->ev) : "orphan");
+		free(h);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&sup->held, h, entry);
+	sup->nheld++;
+}
+
+static void
+sup_hold_event(struct supervisor *sup, struct job *job, enum job_event ev)
+{
+	struct sup_held *h;
+
+	h = xcalloc(1, sizeof(*h));
+	h->job_id = job->id;
+	h->ev = ev;
+	log_debug("%s: %s held until the store can write", job->name,
+	    job_event_name(ev));
+	sup_hold(sup, h);
+}
+
+/*
+ * Dispatch the held facts in order, while the store takes them. Returns 0
+ * when none is left.
+ */
+static int
+sup_flush(struct supervisor *sup)
+{
+	struct sup_held *h;
+	struct job *job;
+	struct serr err;
+	size_t before = sup->nheld;
+
+	if (sup->flushing)
+		return (-1);
+	sup->flushing = 1;
+	while ((h = TAILQ_FIRST(&sup->held)) != NULL) {
+		serr_clear(&err);
+		if (h->job_id == 0) {
+			sup_orphan_record(sup, h);
+			if (h->pid != 0)
+				break;
+		} else if ((job = htab_get_int(&sup->by_id, h->job_id)) !=
+			   NULL) {
+			if (sup_dispatch(sup, job, h->ev, NULL, &err) == -1 &&
+			    err.code == SERR_UNAVAILABLE)
+				break;
+			if (err.code == SERR_CONFLICT)
+				log_debug("held %s: %s", job_event_name(h->ev),
+				    err.message);
+		}
+		if (TAILQ_FIRST(&sup->held) == h) {
+			TAILQ_REMOVE(&sup->held, h, entry);
+			sup->nheld--;
+			free(h);
+		}
+	}
+	sup->flushing = 0;
+	if (before > 0 && sup->nheld < before)
+		log_info("%zu held facts stored, %zu left", before - sup->nheld,
+		    sup->nheld);
+	return (sup->nheld == 0 ? 0 : -1);
+}
+
+/* Can the store write? A probe that needs room, as a real change does. */
+static int
+sup_probe(struct supervisor *sup, struct serr *err)
+{
+	if (store_probe(sup->st, err) == 0)
+		return (0);
+	if (err->code == SERR_UNAVAILABLE)
+		sup_degrade(sup, err);
+	return (-1);
+}
+
+static void
+sup_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+	struct timeval tv = {0, SUP_RETRY_MS * 1000};
+	struct serr err;
+
+	(void)fd;
+	(void)what;
+	serr_clear(&err);
+	if (sup_flush(sup) == 0 && sup_probe(sup, &err) == 0)
+		sup_recovered(sup);
+	else if (!evtimer_pending(sup->retry_ev, NULL))
+		evtimer_add(sup->retry_ev, &tv);
+}
+
+/* Dispatch */
+
+typedef int (*sup_action)(
+    struct supervisor *, struct job *, const void *, struct serr *);
+
+static int
+sup_conflict(const struct job *job, enum job_event ev, struct serr *err)
+{
+	serr_set(err, SERR_CONFLICT, NULL, "cannot %s job %s: it is %s",
+	    job_event_name(ev), job->name, job_state_name(job->state));
+	return (-1);
+}
+
+static const sup_action sup_actions[ACT_NACTIONS];
+
+int
+sup_dispatch(struct supervisor *sup, struct job *job, enum job_event ev,
+    const void *arg, struct serr *err)
+{
+	enum job_action act = job_transition(job->state, ev);
+
+	if (act == ACT_FORBIDDEN || sup_actions[act] == NULL)
+		return (sup_conflict(job, ev, err));
+	return (sup_actions[act](sup, job, arg, err));
+}
+
+void
+sup_fact(struct supervisor *sup, struct job *job, enum job_event ev)
+{
+	struct serr err;
+
+	if (!TAILQ_EMPTY(&sup->held)) {
+		sup_hold_event(sup, job, ev);
+		return;
+	}
+	serr_clear(&err);
+	if (sup_dispatch(sup, job, ev, NULL, &err) == 0)
+		return;
+	if (err.code == SERR_UNAVAILABLE && !sup->shutting_down)
+		sup_hold_event(sup, job, ev);
+	else if (err.code != SERR_CONFLICT)
+		log_warnx(
+		    "%s: %s: %s", job->name, job_event_name(ev), err.message);
+}
+
+/* Nothing may be done for a request the store could not record. */
+static int
+sup_writable(struct supervisor *sup, struct serr *err)
+{
+	if (!sup->degraded && TAILQ_EMPTY(&sup->held))
+		return (0);
+	if (sup_flush(sup) == 0 && sup_probe(sup, err) == 0) {
+		sup_recovered(sup);
+		return (0);
+	}
+	serr_set(err, SERR_UNAVAILABLE, NULL, "%s",
+	    sup->degraded_why[0] != '\0' ? sup->degraded_why
+					 : "the store cannot write now");
+	return (-1);
+}
+
+int
+sup_request(struct supervisor *sup, struct job *job, enum job_event ev,
+    const void *arg, struct serr *err)
+{
+	if (sup_writable(sup, err) == -1)
+		return (-1);
+	return (sup_dispatch(sup, job, ev, arg, err));
 }
 
 /* Naming */
@@ -494,10 +825,11 @@ int
 supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
     const char *source, struct job **out, struct serr *err)
 {
+	struct store_event ev;
 	struct job *job;
 	struct serr serr;
 	json_t *spec_json;
-	char *text;
+	char *text = NULL, *etext = NULL;
 	int64_t id;
 
 	if (sup->shutting_down) {
@@ -511,7 +843,8 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		return (-1);
 	}
 	if (sup_res_check(sup, spec, err) == -1 ||
-	    sup_check_after(sup, spec->name, spec, err) == -1)
+	    sup_check_after(sup, spec->name, spec, err) == -1 ||
+	    sup_writable(sup, err) == -1)
 		return (-1);
 	if ((id = store_job_next_id(sup->st, err)) == -1)
 		return (-1);
@@ -535,47 +868,42 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
 
-	text = NULL;
 	if ((spec_json = jobspec_to_json(&job->spec)) != NULL)
 		text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(spec_json);
-	serr_clear(&serr);
-	if (text == NULL || store_begin(sup->st, err) == -1)
+	if (text == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
 		goto fail;
-	if (store_job_insert(sup->st, job->id, job->name, job->source, text,
-		job_state_name(job->state), job->created_ms, err) == -1) {
+	}
+	if (store_begin(sup->st, err) == -1 ||
+	    store_job_insert(sup->st, job->id, job->name, job->source, text,
+		job_state_name(job->state), job->created_ms, err) == -1 ||
+	    sup_event_write(sup, &ev, job, 0, "created",
+		json_pack("{s:s}", "source", source), &etext, err) == -1 ||
+	    store_commit(sup->st, err) == -1) {
 		store_rollback(sup->st);
+		if (err->code == SERR_UNAVAILABLE)
+			sup_degrade(sup, err);
 		goto fail;
 	}
-	{
-		struct store_event ev;
-		char *etext = NULL;
-
-		if (sup_event_write(sup, &ev, job, 0, "created",
-			json_pack("{s:s}", "source", source), &etext,
-			err) == -1 ||
-		    store_commit(sup->st, err) == -1) {
-			free(etext);
-			store_rollback(sup->st);
-			goto fail;
-		}
-		free(text);
-		text = NULL;
-		sup_job_link(sup, job);
-		notify_status("%zu jobs", sup->njobs);
-		log_info("%s: created (id %" PRId64 ", %s)", job->name, job->id,
-		    source);
-		sup_event_announce(sup, &ev);
-		free(etext);
-	}
+	free(text);
+	sup_job_link(sup, job);
+	notify_status("%zu jobs", sup->njobs);
+	log_info(
+	    "%s: created (id %" PRId64 ", %s)", job->name, job->id, source);
+	sup_event_announce(sup, &ev);
+	free(etext);
 	*out = job;
-	if (job->spec.start)
-		act_spawn(sup, job, &serr);
+	if (job->spec.start) {
+		serr_clear(&serr);
+		sup_dispatch(sup, job, JEV_START, NULL, &serr);
+	}
 	return (0);
 fail:
 	free(text);
+	free(etext);
 	job_release(sup, job);
-	if (err != NULL && err->code == SERR_OK)
+	if (err->code == SERR_OK)
 		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
 	return (-1);
 }
@@ -630,9 +958,6 @@ sup_free_env(char **envp)
 	free(envp);
 }
 
-static void sup_pidfd_cb(evutil_socket_t fd, short what, void *arg);
-static void sup_watch_pidfd(struct supervisor *sup, struct job *job);
-
 static void
 run_reset(struct run *run, int64_t number)
 {
@@ -643,24 +968,74 @@ run_reset(struct run *run, int64_t number)
 	run->user_cpu_ms = run->system_cpu_ms = run->max_rss_kb = -1;
 }
 
-/* ACT_SPAWN: a new run. Ends running, or failed with the reason. */
-int
-act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
+static void sup_oom_cb(evutil_socket_t, short, void *);
+
+/*
+ * ACT_RECORD: the spawn's outcome is stored: running, or failed with the
+ * restart policy applied. The job is STARTING (in memory only) until this
+ * commits; when the store cannot write, the outcome waits, held.
+ */
+static int
+act_record(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)arg;
+	if (job->run.pid != 0)
+		return (sup_change(sup, job, JOB_RUNNING, NULL, RUN_BEGIN,
+		    "running", json_pack("{s:i}", "pid", (int)job->run.pid),
+		    err));
+	if (sup_change(sup, job, JOB_FAILED, NULL, RUN_BEGIN, "failed",
+		json_pack("{s:s}", "error", job->run.error), err) == -1)
+		return (-1);
+	sup_fact(sup, job, JEV_POLICY);
+	return (0);
+}
+
+/* The spawn happened (or failed) in the world: record it, or hold it. */
+static int
+sup_spawned(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	if (act_record(sup, job, NULL, err) == 0)
+		return (0);
+	if (err->code != SERR_UNAVAILABLE)
+		return (-1);
+	sup_hold_event(sup, job, JEV_STARTED);
+	if (job->run.pid != 0)
+		serr_set(err, SERR_UNAVAILABLE, NULL,
+		    "%s; the job started (pid %d) and is recorded when it can",
+		    sup->degraded_why, (int)job->run.pid);
+	return (-1);
+}
+
+/*
+ * ACT_SPAWN: a new run, or the queue. Nothing is done while the store
+ * cannot write. Ends running, queued, or failed with the reason.
+ */
+static int
+act_spawn(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	struct spawn_creds creds;
 	struct spawn_req req;
 	struct sup_spawn_res sr;
 	struct proc_stat ps;
+	struct job_rec rec;
 	struct serr serr;
 	char path[PATH_MAX], **envp = NULL, why[RUN_ERROR_MAX];
 	const char *search;
 	int out_fd = -1, err_fd = -1, rc;
 	pid_t pid;
 
-	if (job->timer != NULL)
-		evtimer_del(job->timer);
-	if (job->tree_timer != NULL)
-		evtimer_del(job->tree_timer);
+	(void)arg;
+	if (sup->shutting_down) {
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (sup->degraded) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+		return (-1);
+	}
 	/* Leftovers of the last run must not share the new run's cgroup. */
 	if (sup_res_nprocs(sup, job) > 0)
 		sup_res_signal(sup, job, SIGKILL);
@@ -669,28 +1044,32 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 		 ? sup_res_prepare(sup, job, &sr, why, sizeof(why), &serr)
 		 : 1;
 	if (rc == 1) {
-		if (job->state != JOB_QUEUED || strcmp(why, job->reason) != 0) {
-			util_strlcpy(job->reason, why, sizeof(job->reason));
-			log_info("%s: %s", job->name, job->reason);
-			sup_change(sup, job, JOB_QUEUED, RUN_NONE, "queued",
-			    json_pack("{s:s}", "reason", job->reason));
-		}
-		return (0);
+		if (job->state == JOB_QUEUED && strcmp(why, job->reason) == 0)
+			return (0);
+		job_rec_get(job, &rec);
+		util_strlcpy(rec.reason, why, sizeof(rec.reason));
+		log_info("%s: %s", job->name, why);
+		return (sup_change(sup, job, JOB_QUEUED, &rec, RUN_NONE,
+		    "queued", json_pack("{s:s}", "reason", why), err));
 	}
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
+	if (job->tree_timer != NULL)
+		evtimer_del(job->tree_timer);
 	/* The last run's session id no longer names this job's orphans. */
 	session_del(sup, job);
 	run_reset(&job->run, job->run.number + 1);
 	job->run.cpus = job->cpuset;
 	job->run.cpus_valid = rc == 0 && job->cpuset_valid;
-	if (rc == -1) {
-		memset(&sr, 0, sizeof(sr));
-		job->reason[0] = '\0';
-		sup_state_set(sup, job, JOB_STARTING);
-		goto failed;
-	}
 	job->reason[0] = '\0';
 	job->next_start_ms = 0;
+	job->draining = job->killing = 0;
+	/* In memory only: the outcome is what gets stored. */
 	sup_state_set(sup, job, JOB_STARTING);
+	if (rc == -1) {
+		memset(&sr, 0, sizeof(sr));
+		goto failed;
+	}
 
 	if (spawn_creds_resolve(
 		job->spec.user, job->spec.group, &creds, &serr) == -1)
@@ -724,7 +1103,7 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 	close(out_fd);
 	close(err_fd);
 	sup_free_env(envp);
-	sup_res_started(sup, job);
+	sup_res_started(sup, job, sup_oom_cb);
 
 	job->run.pid = pid;
 	if (procfs_stat(pid, &ps) == 0)
@@ -737,9 +1116,7 @@ act_spawn(struct supervisor *sup, struct job *job, struct serr *err)
 		log_warn("%s: pidfd_open %d", job->name, (int)pid);
 	else
 		sup_watch_pidfd(sup, job);
-	sup_change(sup, job, JOB_RUNNING, RUN_BEGIN, "running",
-	    json_pack("{s:i}", "pid", (int)pid));
-	return (0);
+	return (sup_spawned(sup, job, err));
 
 failed:
 	if (out_fd != -1)
@@ -752,25 +1129,41 @@ failed:
 	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
 	job->run.exited_ms = now_ms();
 	log_warnx("%s: cannot start: %s", job->name, serr.message);
-	sup_change(sup, job, JOB_FAILED, RUN_BEGIN, "failed",
-	    json_pack("{s:s}", "error", serr.message));
-	(void)err;
-	sup_after_end(sup, job);
-	return (0);
+	return (sup_spawned(sup, job, err));
+}
+
+/* ACT_RETRY: the backoff is over; the restart counts. */
+static int
+act_retry(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	int retries = job->retries;
+	int64_t restarts = job->restarts;
+
+	job->retries++;
+	job->restarts++;
+	if (act_spawn(sup, job, arg, err) == 0)
+		return (0);
+	if (job->state == JOB_BACKOFF) {
+		/* Nothing was done: the counts stay as stored. */
+		job->retries = retries;
+		job->restarts = restarts;
+	}
+	return (-1);
 }
 
 /* Signalling */
 
 /*
- * Signal the job's process group (its main process made a session of its
- * own) and, should the main process have left the group, the main process
- * through its pidfd. Only while the main process is unreaped, so the group
- * id cannot have been reused.
+ * Signal every process of the job's cgroup; without one, the process
+ * group (its main process made a session of its own) and, should the main
+ * process have left the group, the main process through its pidfd. Only
+ * while the main process is unreaped, so the group id cannot have been
+ * reused.
  */
 static int
 sup_signal(struct job *job, int sig)
 {
-	/* Every process of the job's cgroup, wherever it wandered. */
 	if (job->has_cgroup && sup_res_signal(job->sup, job, sig) > 0)
 		return (0);
 	if (job->run.pid <= 1 || job->run.exited_ms != 0) {
@@ -785,28 +1178,17 @@ sup_signal(struct job *job, int sig)
 	return (-1);
 }
 
+/* The stop timeout and the backoff share one timer: the state says which
+ * it was. */
 static void
 sup_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
-	struct serr err;
 
 	(void)fd;
 	(void)what;
-	if (job_transition(job->state, JEV_TIMEOUT) == ACT_KILL_TREE) {
-		log_info("%s: stop timeout (%u ms): SIGKILL", job->name,
-		    job->spec.stop.timeout_ms);
-		if (sup_signal(job, SIGKILL) == -1 && errno != ESRCH)
-			log_warn("%s: SIGKILL", job->name);
-		return;
-	}
-	if (job_transition(job->state, JEV_RETRY) == ACT_SPAWN &&
-	    job->state == JOB_BACKOFF) {
-		job->retries++;
-		job->restarts++;
-		serr_clear(&err);
-		act_spawn(job->sup, job, &err);
-	}
+	sup_fact(job->sup, job,
+	    job->state == JOB_STOPPING ? JEV_TIMEOUT : JEV_RETRY);
 }
 
 static void
@@ -831,191 +1213,205 @@ static const char *const stop_reasons[] = {
     [SUP_STOP_SHUTDOWN] = "shutdown",
 };
 
-/* ACT_STOP: stop signal now, SIGKILL after the timeout. */
-static void
-act_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why)
+static enum sup_stop_reason
+stop_reason(const void *arg)
 {
-	int sig = job->spec.stop.signal;
+	return (arg != NULL ? *(const enum sup_stop_reason *)arg
+			    : SUP_STOP_REQUEST);
+}
 
+/*
+ * ACT_STOP: the stop signal to every process of the tree, SIGKILL to what
+ * is left after the timeout. The stop is over once nothing of the tree is
+ * left (ACT_STOP_EXIT, ACT_STOPPED). Refused while the store cannot write,
+ * except at shutdown, when the world comes first.
+ */
+static int
+act_stop(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	enum sup_stop_reason why = stop_reason(arg);
+	int sig = job->spec.stop.signal;
+	struct serr e;
+
+	if (sup->degraded && why != SUP_STOP_SHUTDOWN) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+		return (-1);
+	}
 	/* Before signalling: the stop is done only once these are gone. */
 	sup_res_snapshot(sup, job);
 	if (sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
 	/* A paused (frozen) tree must run to see the signal. */
-	if (job->state == JOB_PAUSED) {
-		struct serr e;
-
-		if (sup_res_freeze(sup, job, 0, &e) == -1)
-			log_warnx("%s: thaw: %s", job->name, e.message);
-	}
+	if (job->state == JOB_PAUSED && sup_res_freeze(sup, job, 0, &e) == -1)
+		log_warnx("%s: thaw: %s", job->name, e.message);
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
-	sup_change(sup, job, JOB_STOPPING, RUN_NONE, "stopping",
+	return (sup_change(sup, job, JOB_STOPPING, NULL, RUN_NONE, "stopping",
 	    json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
 		"reason", stop_reasons[why], "timeout_ms",
-		(int)job->spec.stop.timeout_ms));
+		(int)job->spec.stop.timeout_ms),
+	    err));
 }
 
+/* ACT_RESTART: stop, and start again once stopped. */
 static int
-sup_forbidden(const struct job *job, const char *what, struct serr *err)
+act_restart(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	serr_set(err, SERR_CONFLICT, NULL, "cannot %s job %s: it is %s", what,
-	    job->name, job_state_name(job->state));
+	enum sup_stop_reason why = SUP_STOP_RESTART;
+
+	(void)arg;
+	job->restart_pending = 1;
+	if (act_stop(sup, job, &why, err) == 0)
+		return (0);
+	job->restart_pending = 0;
 	return (-1);
 }
 
-int
-supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
+static int
+act_join(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (sup->shutting_down) {
-		serr_set(
-		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
-		return (-1);
-	}
-	if (job_transition(job->state, JEV_START) != ACT_SPAWN)
-		return (sup_forbidden(job, "start", err));
-	if (sup_res_check(sup, &job->spec, err) == -1)
-		return (-1);
-	job->retries = 0;
-	return (act_spawn(sup, job, err));
+	(void)sup;
+	(void)job;
+	(void)arg;
+	(void)err;
+	return (0);
 }
 
-int
-sup_stop(struct supervisor *sup, struct job *job, enum sup_stop_reason why,
-    struct serr *err)
+static int
+act_join_restart(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	switch (job_transition(job->state, JEV_STOP)) {
-	case ACT_STOP:
-		act_stop(sup, job, why);
-		return (0);
-	case ACT_JOIN:
-		return (0);
-	case ACT_STOP_IDLE:
-		if (job->timer != NULL)
-			evtimer_del(job->timer);
-		job->next_start_ms = 0;
-		job->reason[0] = '\0';
-		sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
-		    json_pack("{s:s}", "reason", stop_reasons[why]));
-		return (0);
-	default:
-		return (sup_forbidden(job, "stop", err));
-	}
-}
-
-int
-supervisor_job_stop(struct supervisor *sup, struct job *job, struct serr *err)
-{
-	return (sup_stop(sup, job, SUP_STOP_REQUEST, err));
-}
-
-int
-supervisor_job_restart(
-    struct supervisor *sup, struct job *job, struct serr *err)
-{
-	if (sup->shutting_down) {
-		serr_set(
-		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
-		return (-1);
-	}
-	if (sup_res_check(sup, &job->spec, err) == -1)
-		return (-1);
-	if (job_transition(job->state, JEV_START) == ACT_SPAWN &&
-	    job->state != JOB_BACKOFF)
-		return (act_spawn(sup, job, err));
-	if (sup_stop(sup, job, SUP_STOP_RESTART, err) == -1)
-		return (-1);
-	if (job_transition(job->state, JEV_START) == ACT_SPAWN)
-		return (act_spawn(sup, job, err));
+	(void)sup;
+	(void)arg;
+	(void)err;
 	job->restart_pending = 1;
 	return (0);
 }
 
-int
-supervisor_job_kill(
-    struct supervisor *sup, struct job *job, int sig, struct serr *err)
+/* ACT_STOP_IDLE: nothing runs; the backoff or the queue is given up. */
+static int
+act_stop_idle(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	struct serr serr;
+	struct job_rec rec;
 
-	if (job_transition(job->state, JEV_KILL) != ACT_SIGNAL)
-		return (sup_forbidden(job, "signal", err));
+	job_rec_get(job, &rec);
+	rec.next_start_ms = 0;
+	rec.reason[0] = '\0';
+	if (sup_change(sup, job, JOB_STOPPED, &rec, RUN_NONE, "stopped",
+		json_pack("{s:s}", "reason", stop_reasons[stop_reason(arg)]),
+		err) == -1)
+		return (-1);
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
+	return (0);
+}
+
+/* ACT_SIGNAL: the signal to every process of the job. */
+static int
+act_signal(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	int sig = arg != NULL ? *(const int *)arg : SIGTERM;
+
+	if (sup->degraded) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+		return (-1);
+	}
 	if (sup_signal(job, sig) == -1) {
 		serr_set(err, SERR_CONFLICT, NULL, "signal %s: %s",
 		    util_signal_name(sig), strerror(errno));
 		return (-1);
 	}
-	serr_clear(&serr);
-	sup_change(sup, job, job->state, RUN_NONE, "signal",
-	    json_pack("{s:s}", "signal", util_signal_name(sig)));
+	return (sup_change(sup, job, job->state, NULL, RUN_NONE, "signal",
+	    json_pack("{s:s}", "signal", util_signal_name(sig)), err));
+}
+
+/* ACT_KILL_TREE: the stop timed out; SIGKILL now and at every poll until
+ * nothing is left. */
+static int
+act_kill_tree(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)arg;
+	(void)err;
+	log_info("%s: stop timeout (%u ms): SIGKILL", job->name,
+	    job->spec.stop.timeout_ms);
+	job->killing = 1;
+	if (sup_signal(job, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: SIGKILL", job->name);
+	if (job->draining)
+		sup_arm_poll(sup, job, SUP_POLL_DRAIN, SUP_POLL_MIN_MS);
 	return (0);
 }
 
-int
-supervisor_job_delete(
-    struct supervisor *sup, struct job *job, int force, struct serr *err)
+static int
+act_freeze(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (job_transition(job->state, JEV_DELETE) == ACT_REMOVE) {
-		act_remove(sup, job);
-		return (0);
-	}
-	if (!force)
-		return (sup_forbidden(job, "delete", err));
-	job->delete_pending = 1;
-	if (sup_stop(sup, job, SUP_STOP_DELETE, err) == -1) {
-		job->delete_pending = 0;
+	struct serr e;
+
+	(void)arg;
+	if (sup->degraded) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
 		return (-1);
 	}
-	if (job_transition(job->state, JEV_DELETE) == ACT_REMOVE) {
-		act_remove(sup, job);
-		return (0);
-	}
-	return (1);
-}
-
-int
-supervisor_job_pause(struct supervisor *sup, struct job *job, struct serr *err)
-{
-	if (job_transition(job->state, JEV_PAUSE) != ACT_FREEZE)
-		return (sup_forbidden(job, "pause", err));
 	if (sup_res_freeze(sup, job, 1, err) == -1)
 		return (-1);
-	sup_change(sup, job, JOB_PAUSED, RUN_NONE, "paused", NULL);
-	return (0);
+	if (sup_change(
+		sup, job, JOB_PAUSED, NULL, RUN_NONE, "paused", NULL, err) == 0)
+		return (0);
+	if (sup_res_freeze(sup, job, 0, &e) == -1)
+		log_warnx("%s: thaw: %s", job->name, e.message);
+	return (-1);
 }
 
-int
-supervisor_job_resume(struct supervisor *sup, struct job *job, struct serr *err)
+static int
+act_thaw(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (job_transition(job->state, JEV_RESUME) != ACT_THAW)
-		return (sup_forbidden(job, "resume", err));
+	struct serr e;
+
+	(void)arg;
+	if (sup->degraded) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+		return (-1);
+	}
 	if (sup_res_freeze(sup, job, 0, err) == -1)
 		return (-1);
-	sup_change(sup, job, JOB_RUNNING, RUN_NONE, "resumed", NULL);
-	return (0);
+	if (sup_change(sup, job, JOB_RUNNING, NULL, RUN_NONE, "resumed", NULL,
+		err) == 0)
+		return (0);
+	if (sup_res_freeze(sup, job, 1, &e) == -1)
+		log_warnx("%s: freeze: %s", job->name, e.message);
+	return (-1);
 }
 
-/* ACT_REMOVE: the job, its runs and its logs go; its events stay. */
-static void
-act_remove(struct supervisor *sup, struct job *job)
+/* ACT_REMOVE: the job, its runs and its logs go; its events stay. The job
+ * is freed. */
+static int
+act_remove(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	struct store_event ev;
-	struct serr err;
 	char *text = NULL;
-	int stored = 0;
 
-	serr_clear(&err);
-	if (store_begin(sup->st, &err) == 0 &&
-	    store_job_delete(sup->st, job->id, &err) == 0 &&
-	    sup_event_write(sup, &ev, job, 0, "deleted", NULL, &text, &err) ==
-		0 &&
-	    store_commit(sup->st, &err) == 0)
-		stored = 1;
-	else {
+	(void)arg;
+	if (store_begin(sup->st, err) == -1 ||
+	    store_job_delete(sup->st, job->id, err) == -1 ||
+	    sup_event_write(sup, &ev, job, 0, "deleted", NULL, &text, err) ==
+		-1 ||
+	    store_commit(sup->st, err) == -1) {
+		free(text);
 		store_rollback(sup->st);
-		log_warnx("%s: delete not stored: %s", job->name, err.message);
+		if (err->code == SERR_UNAVAILABLE)
+			sup_degrade(sup, err);
+		return (-1);
 	}
 	log_info("%s: deleted", job->name);
-	if (stored)
-		sup_event_announce(sup, &ev);
+	sup_event_announce(sup, &ev);
 	free(text);
 	joblog_remove_runs(job->id, job->run.number);
 	sup_res_remove(sup, job);
@@ -1023,6 +1419,7 @@ act_remove(struct supervisor *sup, struct job *job)
 	sup->njobs--;
 	notify_status("%zu jobs", sup->njobs);
 	job_release(sup, job);
+	return (0);
 }
 
 /* Exits */
@@ -1085,64 +1482,157 @@ run_describe(const struct run *run, char *buf, size_t len)
  * back off and start again, give up (failed, with the reason), or rest.
  * Backoff doubles from backoff_ms per consecutive restart up to
  * backoff_max_ms, plus up to 10% jitter; a run that stayed up for
- * reset_after_ms resets the count. max_retries absent means forever.
+ * reset_after_ms resets the count. max_retries absent means forever. A run
+ * whose exit status is unknown (it ended while schedd was not running)
+ * counts as failed. The count and the deadline are stored with the state.
  */
-static void
-sup_after_end(struct supervisor *sup, struct job *job)
+static int
+act_policy(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	const struct job_restart *r = &job->spec.restart;
+	struct job_rec rec;
 	char how[160];
 	uint64_t delay;
 	int failed, shift;
 
+	(void)arg;
 	if (sup->shutting_down || job->delete_pending || job->restart_pending)
-		return;
+		return (0);
 	failed = job->run.error[0] != '\0' || job->run.signal != 0 ||
 		 job->run.exit_code != 0 || job->run.oom_killed;
 	if (!(r->policy == RESTART_ALWAYS ||
 		(r->policy == RESTART_ON_FAILURE && failed)))
-		return;
+		return (0);
+	job_rec_get(job, &rec);
 	if (job->run.pid != 0 && job->run.exited_ms - job->run.started_ms >=
 				     (int64_t)r->reset_after_ms)
-		job->retries = 0;
+		rec.retries = 0;
 	run_describe(&job->run, how, sizeof(how));
-	if (r->max_retries >= 0 && job->retries >= r->max_retries) {
-		snprintf(job->reason, sizeof(job->reason),
-		    "gave up after %d restart%s; last run: %s", job->retries,
-		    job->retries == 1 ? "" : "s", how);
-		log_warnx("%s: %s", job->name, job->reason);
-		sup_change(sup, job, JOB_FAILED, RUN_NONE, "failed",
-		    json_pack("{s:s, s:i}", "reason", job->reason, "retries",
-			job->retries));
-		return;
+	if (r->max_retries >= 0 && rec.retries >= r->max_retries) {
+		snprintf(rec.reason, sizeof(rec.reason),
+		    "gave up after %d restart%s; last run: %s", rec.retries,
+		    rec.retries == 1 ? "" : "s", how);
+		log_warnx("%s: %s", job->name, rec.reason);
+		return (
+		    sup_change(sup, job, JOB_FAILED, &rec, RUN_NONE, "failed",
+			json_pack("{s:s, s:i}", "reason", rec.reason, "retries",
+			    rec.retries),
+			err));
 	}
-	shift = job->retries > 30 ? 30 : job->retries;
+	shift = rec.retries > 30 ? 30 : rec.retries;
 	delay = (uint64_t)r->backoff_ms << shift;
 	if (delay > r->backoff_max_ms)
 		delay = r->backoff_max_ms;
 	delay += delay / 10 > 0 ? (uint64_t)random() % (delay / 10 + 1) : 0;
-	job->next_start_ms = now_ms() + (int64_t)delay;
-	snprintf(job->reason, sizeof(job->reason),
-	    "restart %d in %llu ms; last run: %s", job->retries + 1,
+	rec.next_start_ms = now_ms() + (int64_t)delay;
+	snprintf(rec.reason, sizeof(rec.reason),
+	    "restart %d in %llu ms; last run: %s", rec.retries + 1,
 	    (unsigned long long)delay, how);
+	if (sup_change(sup, job, JOB_BACKOFF, &rec, RUN_NONE, "backoff",
+		json_pack("{s:I, s:i, s:s}", "delay_ms", (json_int_t)delay,
+		    "attempt", rec.retries + 1, "last_run", how),
+		err) == -1)
+		return (-1);
 	sup_arm_timer(sup, job, (uint32_t)delay);
-	sup_change(sup, job, JOB_BACKOFF, RUN_NONE, "backoff",
-	    json_pack("{s:I, s:i, s:s}", "delay_ms", (json_int_t)delay,
-		"attempt", job->retries + 1, "last_run", how));
+	return (0);
 }
 
+/* What comes after a run's end is stored: removal, a restart asked for,
+ * or the restart policy. */
+static void
+sup_after_end(struct supervisor *sup, struct job *job, int stopped)
+{
+	struct serr err;
+
+	if (job->delete_pending) {
+		sup_fact(sup, job, JEV_DELETE);
+	} else if (job->restart_pending) {
+		job->restart_pending = 0;
+		if (!sup->shutting_down) {
+			job->retries = 0;
+			serr_clear(&err);
+			if (sup_dispatch(sup, job, JEV_START, NULL, &err) == -1)
+				log_warnx(
+				    "%s: restart: %s", job->name, err.message);
+		}
+	} else if (!stopped)
+		sup_fact(sup, job, JEV_POLICY);
+	sup_check_shutdown(sup);
+}
+
+/* ACT_EXITED: a run that ended by itself is stored, then what comes next. */
+static int
+act_exited(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)arg;
+	if (sup_change(sup, job, JOB_EXITED, NULL, RUN_END, "exited",
+		run_exit_data(&job->run), err) == -1)
+		return (-1);
+	sup_after_end(sup, job, 0);
+	return (0);
+}
+
+/* ACT_STOPPED: nothing of the stopped run is left; stored, then what
+ * comes next. */
+static int
+act_stopped(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)arg;
+	job->draining = job->killing = 0;
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
+	sup_res_run_ended(sup, job);
+	free(job->stop_procs);
+	job->stop_procs = NULL;
+	job->nstop_procs = 0;
+	if (sup_change(sup, job, JOB_STOPPED, NULL, RUN_END, "stopped",
+		run_exit_data(&job->run), err) == -1)
+		return (-1);
+	sup_after_end(sup, job, 1);
+	return (0);
+}
+
+/*
+ * ACT_STOP_EXIT: the main process of a stopping run ended. The rest of the
+ * tree had the stop signal too and keeps its full stop.timeout_ms; the
+ * stop is over once it is gone, which a timer watches.
+ */
+static int
+act_stop_exit(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	if (sup_res_tree_gone(sup, job))
+		return (act_stopped(sup, job, arg, err));
+	job->draining = 1;
+	sup_arm_poll(sup, job, SUP_POLL_DRAIN, SUP_POLL_MIN_MS);
+	return (0);
+}
+
+/* The tree outlived a run that ended by itself: SIGKILL it, round after
+ * round, until nothing is left; then its CPUs are free. */
 static void
 sup_tree_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
+	struct timeval tv = {0, SUP_POLL_MAX_MS * 1000};
 
 	(void)fd;
 	(void)what;
 	if (sup_res_nprocs(job->sup, job) > 0) {
-		log_info("%s: SIGKILL to what outlived the run", job->name);
+		if (!job->killing)
+			log_info(
+			    "%s: SIGKILL to what outlived the run", job->name);
+		job->killing = 1;
 		sup_res_signal(job->sup, job, SIGKILL);
+		evtimer_add(job->tree_timer, &tv);
+		return;
 	}
-	sup_res_run_ended(job->sup, job);
+	job->killing = 0;
+	if (sup_res_run_ended(job->sup, job) && !TAILQ_EMPTY(&job->sup->queued))
+		sup_queue_kick(job->sup);
 }
 
 static void
@@ -1160,101 +1650,185 @@ sup_arm_tree_timer(struct supervisor *sup, struct job *job)
 	evtimer_add(job->tree_timer, &tv);
 }
 
-/* The main process is gone: record the end and take the next step. */
+/* An OOM kill in the job's cgroup: an "oom" event if the store takes it
+ * (the run's end says oom_killed anyway). */
 static void
-sup_main_exited(struct supervisor *sup, struct job *job)
+sup_oom_record(struct supervisor *sup, struct job *job)
 {
 	struct serr err;
-	int stopped;
 
-	pid_del(sup, job->run.pid);
-	if (job->pidfd_ev != NULL) {
-		event_free(job->pidfd_ev);
-		job->pidfd_ev = NULL;
-	}
-	if (job->pidfd != -1) {
-		close(job->pidfd);
-		job->pidfd = -1;
-	}
-	if (job->timer != NULL)
-		evtimer_del(job->timer);
-	stopped = job_transition(job->state, JEV_EXIT) == ACT_STOPPED;
-	sup_res_oom_poll(sup, job);
-	/*
-	 * The run ends with its main process. What remains of its tree is
-	 * stopped like a stop: a stopping job's already had the stop signal
-	 * and is killed now; after a natural exit the rest gets the stop
-	 * signal and, after stop.timeout_ms, SIGKILL. The CPUs are released
-	 * once nothing of the run is left.
-	 */
-	if (sup_res_nprocs(sup, job) > 0) {
-		if (stopped)
-			sup_res_drain(sup, job, 500);
-		else {
-			sup_res_signal(sup, job, job->spec.stop.signal);
-			sup_arm_tree_timer(sup, job);
-		}
-	}
-	/* A process leaves its cgroup a moment before it is a zombie. */
-	if (stopped)
-		sup_res_wait_exited(sup, job, 500);
-	if (job->tree_timer == NULL || !evtimer_pending(job->tree_timer, NULL))
-		sup_res_run_ended(sup, job);
-	sup_change(sup, job, stopped ? JOB_STOPPED : JOB_EXITED, RUN_END,
-	    stopped ? "stopped" : "exited", run_exit_data(&job->run));
-
-	if (job->delete_pending) {
-		act_remove(sup, job);
-	} else if (job->restart_pending) {
-		job->restart_pending = 0;
-		serr_clear(&err);
-		if (!sup->shutting_down) {
-			job->retries = 0;
-			act_spawn(sup, job, &err);
-		}
-	} else if (!stopped)
-		sup_after_end(sup, job);
-	sup_check_shutdown(sup);
+	sup_change(sup, job, job->state, NULL, RUN_NONE, "oom",
+	    json_pack("{s:I, s:I}", "oom_kills", (json_int_t)job->oom_base,
+		"memory_max", (json_int_t)job->spec.limits.memory_max),
+	    &err);
 }
 
-/* The run's session id names an orphan's job: record and announce it. */
+/*
+ * The main process is gone and its facts are on job->run: gather what the
+ * kernel says once (OOM kills, what is left of the tree), then the fact
+ * goes through the table.
+ */
 static void
-sup_orphan(
-    struct supervisor *sup, pid_t pid, int status, const struct proc_stat *ps)
+sup_main_gone(struct supervisor *sup, struct job *job)
 {
+	pid_del(sup, job->run.pid);
+	job_close_pidfd(job);
+	if (job->poll_ev != NULL)
+		evtimer_del(job->poll_ev);
+	job->poll_mode = SUP_POLL_NONE;
+	if (sup_res_oom_poll(sup, job))
+		sup_oom_record(sup, job);
+	if (job->state != JOB_STOPPING) {
+		if (job->timer != NULL)
+			evtimer_del(job->timer);
+		/*
+		 * The run ends with its main process: what remains of its
+		 * tree gets the stop signal and, after stop.timeout_ms,
+		 * SIGKILL; its CPUs are released once nothing of it is left.
+		 */
+		if (sup_res_nprocs(sup, job) > 0) {
+			sup_res_signal(sup, job, job->spec.stop.signal);
+			sup_arm_tree_timer(sup, job);
+		} else
+			sup_res_run_ended(sup, job);
+	}
+	sup_fact(sup, job, JEV_EXIT);
+}
+
+/* The job's poll: a stopping tree that is not gone yet, or an adopted
+ * process's exit status that the kernel has not given yet. */
+static void
+sup_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	struct supervisor *sup = job->sup;
+	int status, ms;
+
+	(void)fd;
+	(void)what;
+	switch (job->poll_mode) {
+	case SUP_POLL_DRAIN:
+		if (!job->draining || job->state != JOB_STOPPING)
+			break;
+		if (sup_res_tree_gone(sup, job)) {
+			job->poll_mode = SUP_POLL_NONE;
+			sup_fact(sup, job, JEV_DRAINED);
+			return;
+		}
+		if (job->killing)
+			sup_res_signal(sup, job, SIGKILL);
+		ms = job->poll_ms * 2;
+		sup_arm_poll(sup, job, SUP_POLL_DRAIN,
+		    ms > SUP_POLL_MAX_MS ? SUP_POLL_MAX_MS : ms);
+		return;
+	case SUP_POLL_EXITINFO:
+		if (job->pidfd != -1 &&
+		    pidfd_exit_status(job->pidfd, &status) == 1) {
+			run_set_exit(&job->run, status, NULL);
+			sup_main_gone(sup, job);
+			return;
+		}
+		if (++job->poll_tries < SUP_EXITINFO_TRIES &&
+		    job->pidfd != -1) {
+			sup_arm_poll(sup, job, SUP_POLL_EXITINFO, 20);
+			return;
+		}
+		job->run.exited_ms = now_ms();
+		util_strlcpy(job->run.error,
+		    "exit status unknown: the process was adopted after a "
+		    "schedd restart and nobody reaped it",
+		    sizeof(job->run.error));
+		sup_main_gone(sup, job);
+		return;
+	default:
+		break;
+	}
+	job->poll_mode = SUP_POLL_NONE;
+}
+
+static void
+sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	if (job->poll_ev == NULL)
+		job->poll_ev = evtimer_new(sup->sd->base, sup_poll_cb, job);
+	if (job->poll_mode != mode)
+		job->poll_tries = 0;
+	job->poll_mode = mode;
+	job->poll_ms = ms;
+	evtimer_add(job->poll_ev, &tv);
+}
+
+static void
+sup_oom_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	uint64_t buf;
+	ssize_t n;
+
+	(void)what;
+	do
+		n = read(fd, &buf, sizeof(buf));
+	while (n == -1 && errno == EINTR);
+	if (sup_res_oom_poll(job->sup, job))
+		sup_oom_record(job->sup, job);
+}
+
+/* Orphans */
+
+/*
+ * Whose orphan? The job whose newest run's session it carries, or else
+ * the run that recorded it (the tracker records every member of a job's
+ * cgroup, whatever its session). Then stored and announced; held while the
+ * store cannot write. Returns -1 only when the store could not take it.
+ */
+static void
+sup_orphan_record(struct supervisor *sup, struct sup_held *h)
+{
+	const struct proc_stat *ps = h->has_ps ? &h->ps : NULL;
 	struct job *job = NULL, *j;
 	struct store_event ev;
 	struct serr err;
 	struct run r;
 	json_t *data;
 	char *text = NULL;
+	int64_t job_id, run = 0, run_id = 0;
 
+	serr_clear(&err);
 	if (ps != NULL && ps->session > 1 &&
 	    (j = htab_get_int(&sup->by_session, ps->session)) != NULL &&
-	    j->run.pid == ps->session && j->run.id != 0)
+	    j->run.pid == ps->session && j->run.id != 0) {
 		job = j;
+		run = j->run.number;
+		run_id = j->run.id;
+	} else if (ps != NULL &&
+		   store_process_owner(sup->st, h->pid, ps->starttime, &job_id,
+		       &run, &run_id, &err) == 1)
+		job = htab_get_int(&sup->by_id, job_id);
 	memset(&r, 0, sizeof(r));
 	r.exit_code = -1;
-	run_set_exit(&r, status, NULL);
-	data = r.signal != 0
-		   ? json_pack("{s:i, s:s, s:s}", "pid", (int)pid, "signal",
-			 util_signal_name(r.signal), "comm",
-			 ps != NULL ? ps->comm : "")
-		   : json_pack("{s:i, s:i, s:s}", "pid", (int)pid, "exit_code",
-			 r.exit_code, "comm", ps != NULL ? ps->comm : "");
-	log_debug("reaped orphan %d (%s) of %s", (int)pid,
+	run_set_exit(&r, h->status, NULL);
+	data = r.signal != 0 ? json_pack("{s:i, s:s, s:s}", "pid", (int)h->pid,
+				   "signal", util_signal_name(r.signal), "comm",
+				   ps != NULL ? ps->comm : "")
+			     : json_pack("{s:i, s:i, s:s}", "pid", (int)h->pid,
+				   "exit_code", r.exit_code, "comm",
+				   ps != NULL ? ps->comm : "");
+	log_debug("reaped orphan %d (%s) of %s", (int)h->pid,
 	    ps != NULL ? ps->comm : "?", job != NULL ? job->name : "no job");
-	serr_clear(&err);
+	if (job == NULL)
+		run = 0;
 	if (store_begin(sup->st, &err) == -1)
 		goto fail;
 	if (job != NULL && ps != NULL &&
-	    (store_process_insert(sup->st, job->run.id, pid, ps->starttime,
+	    (store_process_insert(sup->st, run_id, h->pid, ps->starttime,
 		 ps->ppid, ps->comm, NULL, now_ms(), &err) == -1 ||
-		store_process_exit(sup->st, job->run.id, pid, ps->starttime,
+		store_process_exit(sup->st, run_id, h->pid, ps->starttime,
 		    r.exited_ms, r.exit_code, r.signal, &err) == -1))
 		goto fail;
-	if (sup_event_write(sup, &ev, job, job != NULL ? job->run.number : 0,
-		"orphan", data, &text, &err) == -1) {
+	if (sup_event_write(sup, &ev, job, run, "orphan", data, &text, &err) ==
+	    -1) {
 		data = NULL;
 		goto fail;
 	}
@@ -1263,12 +1837,18 @@ sup_orphan(
 		goto fail;
 	sup_event_announce(sup, &ev);
 	free(text);
+	h->pid = 0; /* done */
 	return;
 fail:
 	json_decref(data);
 	free(text);
 	store_rollback(sup->st);
-	log_warnx("orphan %d not stored: %s", (int)pid, err.message);
+	if (err.code == SERR_UNAVAILABLE) {
+		sup_degrade(sup, &err);
+		return;
+	}
+	log_warnx("orphan %d not stored: %s", (int)h->pid, err.message);
+	h->pid = 0;
 }
 
 static void
@@ -1276,22 +1856,38 @@ sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
     const struct proc_stat *ps)
 {
 	struct supervisor *sup = arg;
+	struct sup_held *h;
 	struct job *job;
 
-	if ((job = pid_find(sup, pid)) == NULL) {
-		sup_orphan(sup, pid, status, ps);
+	if ((job = pid_find(sup, pid)) != NULL) {
+		run_set_exit(&job->run, status, ru);
+		sup_main_gone(sup, job);
 		return;
 	}
-	run_set_exit(&job->run, status, ru);
-	sup_main_exited(sup, job);
+	h = xcalloc(1, sizeof(*h));
+	h->pid = pid;
+	h->status = status;
+	if (ps != NULL) {
+		h->ps = *ps;
+		h->has_ps = 1;
+	}
+	if (TAILQ_EMPTY(&sup->held)) {
+		sup_orphan_record(sup, h);
+		if (h->pid == 0) {
+			free(h);
+			return;
+		}
+	}
+	sup_hold(sup, h);
 }
 
 /*
  * The main process ended (its pidfd is readable). Our own child is
  * collected right here, that child and no other, and goes the way every
  * reaped main process goes (sup_reaped). Should SIGCHLD's path have reaped
- * it first, sup_main_exited freed this event and we are not called. An
- * adopted process is not our child: its status is unknowable.
+ * it first, sup_main_gone freed this event and we are not called. An
+ * adopted process is not our child: its status comes from the kernel once
+ * its parent has reaped it (sup_poll_cb).
  */
 static void
 sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
@@ -1301,45 +1897,32 @@ sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!job->adopted) {
-		switch (reaper_reap_pid(job->run.pid)) {
-		case 1:
-			return; /* job may be freed by now */
-		case 0:
-			/*
-			 * Ended, but not ours to collect yet: a tracer
-			 * holds the zombie. Watching on would spin (the
-			 * pidfd stays readable); SIGCHLD comes when the
-			 * tracer lets go, and the reaper collects it.
-			 */
-			event_free(job->pidfd_ev);
-			job->pidfd_ev = NULL;
-			return;
-		default:
-			log_warn("%s: wait4 %d", job->name, (int)job->run.pid);
-			break;
-		}
+	if (job->adopted) {
+		event_del(job->pidfd_ev);
+		sup_arm_poll(sup, job, SUP_POLL_EXITINFO, 0);
+		return;
+	}
+	switch (reaper_reap_pid(job->run.pid)) {
+	case 1:
+		return; /* job may be freed by now */
+	case 0:
+		/*
+		 * Ended, but not ours to collect yet: a tracer holds the
+		 * zombie. Watching on would spin (the pidfd stays readable);
+		 * SIGCHLD comes when the tracer lets go, and the reaper
+		 * collects it.
+		 */
+		event_free(job->pidfd_ev);
+		job->pidfd_ev = NULL;
+		return;
+	default:
+		log_warn("%s: wait4 %d", job->name, (int)job->run.pid);
+		break;
 	}
 	job->run.exited_ms = now_ms();
-	util_strlcpy(job->run.error,
-	    job->adopted ? "exit status unknown: the process was adopted "
-			   "after a schedd restart"
-			 : "exit status unknown: reaped elsewhere",
+	util_strlcpy(job->run.error, "exit status unknown: reaped elsewhere",
 	    sizeof(job->run.error));
-	sup_main_exited(sup, job);
-}
-
-/* Loading and reconciling */
-
-static int
-sup_load_run(void *arg, const struct run *run)
-{
-	struct job *job = arg;
-
-	job->run = *run;
-	job->cpuset = run->cpus;
-	job->cpuset_valid = run->cpus_valid;
-	return (-1);
+	sup_main_gone(sup, job);
 }
 
 /* Watch job->pidfd: sup_pidfd_cb runs once the main process has ended. */
@@ -1355,17 +1938,17 @@ sup_watch_pidfd(struct supervisor *sup, struct job *job)
 		    (int)job->run.pid);
 }
 
-static void
-sup_adopt(struct supervisor *sup, struct job *job)
+/* Loading and reconciling */
+
+static int
+sup_load_run(void *arg, const struct run *run)
 {
-	if ((job->pidfd = sys_pidfd_open(job->run.pid)) == -1) {
-		log_warn("%s: pidfd_open %d", job->name, (int)job->run.pid);
-		return;
-	}
-	job->adopted = 1;
-	pid_add(sup, job->run.pid, job);
-	sup_watch_pidfd(sup, job);
-	log_info("%s: adopted running pid %d", job->name, (int)job->run.pid);
+	struct job *job = arg;
+
+	job->run = *run;
+	job->cpuset = run->cpus;
+	job->cpuset_valid = run->cpus_valid;
+	return (-1);
 }
 
 static int
@@ -1398,6 +1981,7 @@ sup_load_job(void *arg, const struct store_job *row)
 	sup_state_set(
 	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);
 	job->restarts = row->restarts;
+	job->retries = row->retries;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
 	if (row->reason != NULL)
@@ -1410,57 +1994,93 @@ sup_load_job(void *arg, const struct store_job *row)
 	return (0);
 }
 
-/* Jobs that were mid-life when the daemon last stopped. */
+/*
+ * ACT_ADOPT: a run that was alive when the daemon last stopped. Still
+ * alive: watched through a pidfd (its real exit status comes from the
+ * kernel when it ends). Gone: its end is a fact like any other, with an
+ * unknown status, and the restart policy applies as if it had been seen.
+ */
+static int
+act_adopt(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)arg;
+	if (job->run.exited_ms == 0 && job->run.pid > 0 &&
+	    procfs_alive(job->run.pid, job->run.pid_start) &&
+	    (job->pidfd = sys_pidfd_open(job->run.pid)) != -1) {
+		job->adopted = 1;
+		pid_add(sup, job->run.pid, job);
+		sup_watch_pidfd(sup, job);
+		log_info(
+		    "%s: adopted running pid %d", job->name, (int)job->run.pid);
+		if (job->state == JOB_STOPPING)
+			sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
+		if (job->state == JOB_STARTING)
+			return (sup_change(sup, job, JOB_RUNNING, NULL,
+			    RUN_NONE, "running",
+			    json_pack("{s:i}", "pid", (int)job->run.pid), err));
+		return (0);
+	}
+	if (job->run.exited_ms == 0)
+		job->run.exited_ms = now_ms();
+	if (job->run.error[0] == '\0' && job->run.exit_code < 0 &&
+	    job->run.signal == 0)
+		util_strlcpy(job->run.error,
+		    "exit status unknown: the process ended while schedd was "
+		    "not running",
+		    sizeof(job->run.error));
+	log_info("%s: pid %d ended while schedd was not running", job->name,
+	    (int)job->run.pid);
+	if (job->run.id == 0) {
+		/* No run was ever stored: nothing ran. */
+		return (
+		    sup_change(sup, job, JOB_FAILED, NULL, RUN_NONE, "failed",
+			json_pack("{s:s}", "error", job->run.error), err));
+	}
+	/* Its grant, what is left of its tree: as if it had been seen. */
+	sup_main_gone(sup, job);
+	return (0);
+}
+
+/* ACT_REARM: the backoff timer again, for what is left of it. */
+static int
+act_rearm(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	int64_t left = job->next_start_ms - now_ms();
+
+	(void)arg;
+	(void)err;
+	sup_arm_timer(sup, job, left > 0 ? (uint32_t)left : 0);
+	return (0);
+}
+
+/* ACT_REQUEUE: still queued, in its place (the queue is in id order). */
+static int
+act_requeue(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	(void)job;
+	(void)arg;
+	(void)err;
+	sup_queue_kick(sup);
+	return (0);
+}
+
+/* Every stored job meets the world, through the table. */
 static void
 sup_reconcile(struct supervisor *sup)
 {
 	struct job *job, *tj;
-	int alive;
+	struct serr err;
 
 	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
-		switch (job->state) {
-		case JOB_STARTING:
-		case JOB_RUNNING:
-		case JOB_PAUSED:
-		case JOB_STOPPING:
-			alive = job->run.exited_ms == 0 &&
-				procfs_alive(job->run.pid, job->run.pid_start);
-			if (alive) {
-				sup_adopt(sup, job);
-				if (job->state == JOB_STARTING)
-					sup_state_set(sup, job, JOB_RUNNING);
-				if (job->state == JOB_STOPPING)
-					sup_arm_timer(sup, job,
-					    job->spec.stop.timeout_ms);
-				if (job->pidfd != -1)
-					break;
-			}
-			if (job->run.exited_ms == 0)
-				job->run.exited_ms = now_ms();
-			util_strlcpy(job->run.error,
-			    "lost: the process ended while schedd was not running",
-			    sizeof(job->run.error));
-			sup_change(sup, job,
-			    job->state == JOB_STOPPING ? JOB_STOPPED
-						       : JOB_EXITED,
-			    job->run.id != 0 ? RUN_END : RUN_NONE,
-			    job->state == JOB_STOPPING ? "stopped" : "exited",
-			    json_pack("{s:s}", "error", job->run.error));
-			break;
-		case JOB_BACKOFF: {
-			int64_t left = job->next_start_ms - now_ms();
-
-			sup_arm_timer(sup, job, left > 0 ? (uint32_t)left : 0);
-			break;
-		}
-		case JOB_QUEUED:
-			/* Nothing in this build queues. */
-			sup_change(sup, job, JOB_STOPPED, RUN_NONE, "stopped",
-			    json_pack("{s:s}", "reason", "restart"));
-			break;
-		default:
-			break;
-		}
+		serr_clear(&err);
+		if (job_transition(job->state, JEV_RECONCILE) == ACT_FORBIDDEN)
+			continue;
+		if (sup_dispatch(sup, job, JEV_RECONCILE, NULL, &err) == -1 &&
+		    err.code == SERR_UNAVAILABLE)
+			sup_hold_event(sup, job, JEV_RECONCILE);
 	}
 }
 
@@ -1468,7 +2088,6 @@ struct supervisor *
 supervisor_new(struct schedd *sd, struct serr *err)
 {
 	struct supervisor *sup;
-	struct reaper_ops ops;
 
 	sup = xcalloc(1, sizeof(*sup));
 	sup->sd = sd;
@@ -1476,6 +2095,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
 	TAILQ_INIT(&sup->queued);
+	TAILQ_INIT(&sup->held);
 	htab_init(&sup->by_id);
 	htab_init(&sup->by_name);
 	htab_init(&sup->by_pid);
@@ -1484,32 +2104,56 @@ supervisor_new(struct schedd *sd, struct serr *err)
 		supervisor_free(sup);
 		return (NULL);
 	}
-	sup_res_init(sup, err);
-	sup_reconcile(sup);
-	sup_res_reconcile(sup);
-	sup_res_track_start(sup);
+	return (sup);
+}
+
+int
+supervisor_start(struct supervisor *sup, struct serr *err)
+{
+	struct reaper_ops ops;
+
+	if (snprintf(sup->reserve_path, sizeof(sup->reserve_path),
+		"%s/schedd.reserve",
+		sup->sd->conf->state_dir) >= (int)sizeof(sup->reserve_path))
+		sup->reserve_path[0] = '\0';
+	sup_reserve(sup);
+	if (sup_res_init(sup, err) == -1)
+		return (-1);
 	ops.known = supervisor_pid_known;
 	ops.reaped = sup_reaped;
 	ops.arg = sup;
-	if (reaper_init(sd->base, &ops) == -1) {
+	if (reaper_init(sup->sd->base, &ops) == -1) {
 		serr_set(
 		    err, SERR_INTERNAL, NULL, "reaper: %s", strerror(errno));
-		supervisor_free(sup);
-		return (NULL);
+		return (-1);
 	}
+	sup_res_reconcile(sup);
+	sup_reconcile(sup);
+	sup_res_track_start(sup);
 	/* Children that ended before the handler was in place. */
 	reaper_reap();
-	return (sup);
+	return (0);
 }
 
 void
 supervisor_free(struct supervisor *sup)
 {
+	struct sup_held *h;
 	struct job *job;
 
 	if (sup == NULL)
 		return;
-	reaper_free();
+	if (sup->nheld > 0)
+		log_warnx(
+		    "%zu facts could not be stored before the end", sup->nheld);
+	while ((h = TAILQ_FIRST(&sup->held)) != NULL) {
+		TAILQ_REMOVE(&sup->held, h, entry);
+		free(h);
+	}
+	if (sup->retry_ev != NULL)
+		event_free(sup->retry_ev);
+	if (sup->res != NULL)
+		reaper_free();
 	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {
 		TAILQ_REMOVE(&sup->jobs, job, entry);
 		job_release(sup, job);
@@ -1561,13 +2205,24 @@ sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Something of the job's run is alive in the world. */
+static int
+job_live(const struct job *job)
+{
+	return (
+	    (job->run.pid != 0 && job->run.exited_ms == 0) || job->draining);
+}
+
 /*
  * One step of the shutdown: stop what nothing running depends on (so jobs
- * stop in reverse start order), and finish when nothing runs.
+ * stop in reverse start order), and finish when nothing runs. While the
+ * store cannot write, what the world does decides: a job whose processes
+ * are gone is done, stored or not.
  */
 static void
 sup_check_shutdown(struct supervisor *sup)
 {
+	enum sup_stop_reason why = SUP_STOP_SHUTDOWN;
 	struct job *job, *tj;
 	struct serr err;
 	int busy = 0;
@@ -1575,20 +2230,26 @@ sup_check_shutdown(struct supervisor *sup)
 	if (!sup->shutting_down || sup->shutdown_done == NULL)
 		return;
 	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
+		serr_clear(&err);
 		switch (job->state) {
 		case JOB_QUEUED:
 		case JOB_BACKOFF:
-			sup_stop(sup, job, SUP_STOP_SHUTDOWN, &err);
+			if (job->timer != NULL)
+				evtimer_del(job->timer);
+			sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
 		case JOB_RUNNING:
 		case JOB_PAUSED:
+			if (!job_live(job))
+				break;
 			busy = 1;
 			if (!sup_has_running_dependents(sup, job))
-				sup_stop(sup, job, SUP_STOP_SHUTDOWN, &err);
+				sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
 		case JOB_STOPPING:
 		case JOB_STARTING:
-			busy = 1;
+			if (job_live(job))
+				busy = 1;
 			break;
 		default:
 			break;
@@ -1611,3 +2272,112 @@ supervisor_shutdown(struct supervisor *sup, void (*done)(void *), void *arg)
 	sup->shutdown_arg = arg;
 	sup_check_shutdown(sup);
 }
+
+/* Requests */
+
+int
+supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	if (sup->shutting_down) {
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (job_transition(job->state, JEV_START) == ACT_FORBIDDEN)
+		return (sup_conflict(job, JEV_START, err));
+	if (sup_res_check(sup, &job->spec, err) == -1 ||
+	    sup_writable(sup, err) == -1)
+		return (-1);
+	job->retries = 0;
+	return (sup_dispatch(sup, job, JEV_START, NULL, err));
+}
+
+int
+supervisor_job_stop(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	enum sup_stop_reason why = SUP_STOP_REQUEST;
+
+	return (sup_request(sup, job, JEV_STOP, &why, err));
+}
+
+int
+supervisor_job_restart(
+    struct supervisor *sup, struct job *job, struct serr *err)
+{
+	if (sup->shutting_down) {
+		serr_set(
+		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
+		return (-1);
+	}
+	if (sup_res_check(sup, &job->spec, err) == -1)
+		return (-1);
+	if (job_transition(job->state, JEV_RESTART) == ACT_SPAWN)
+		job->retries = 0;
+	return (sup_request(sup, job, JEV_RESTART, NULL, err));
+}
+
+int
+supervisor_job_kill(
+    struct supervisor *sup, struct job *job, int sig, struct serr *err)
+{
+	return (sup_request(sup, job, JEV_KILL, &sig, err));
+}
+
+int
+supervisor_job_delete(
+    struct supervisor *sup, struct job *job, int force, struct serr *err)
+{
+	enum sup_stop_reason why = SUP_STOP_DELETE;
+
+	if (job_transition(job->state, JEV_DELETE) != ACT_FORBIDDEN)
+		return (sup_request(sup, job, JEV_DELETE, NULL, err));
+	if (!force)
+		return (sup_conflict(job, JEV_DELETE, err));
+	job->delete_pending = 1;
+	if (sup_request(sup, job, JEV_STOP, &why, err) == -1) {
+		job->delete_pending = 0;
+		return (-1);
+	}
+	/* A queued or backed-off job is stopped already: remove it now. */
+	if (job_transition(job->state, JEV_DELETE) != ACT_FORBIDDEN)
+		return (sup_dispatch(sup, job, JEV_DELETE, NULL, err) == 0
+			    ? 0
+			    : -1);
+	return (1);
+}
+
+int
+supervisor_job_pause(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	return (sup_request(sup, job, JEV_PAUSE, NULL, err));
+}
+
+int
+supervisor_job_resume(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	return (sup_request(sup, job, JEV_RESUME, NULL, err));
+}
+
+/* The actions of job.c's table, by name. */
+static const sup_action sup_actions[ACT_NACTIONS] = {
+    [ACT_SPAWN] = act_spawn,
+    [ACT_RETRY] = act_retry,
+    [ACT_RESTART] = act_restart,
+    [ACT_STOP] = act_stop,
+    [ACT_STOP_IDLE] = act_stop_idle,
+    [ACT_JOIN] = act_join,
+    [ACT_JOIN_RESTART] = act_join_restart,
+    [ACT_SIGNAL] = act_signal,
+    [ACT_KILL_TREE] = act_kill_tree,
+    [ACT_EXITED] = act_exited,
+    [ACT_STOP_EXIT] = act_stop_exit,
+    [ACT_STOPPED] = act_stopped,
+    [ACT_RECORD] = act_record,
+    [ACT_POLICY] = act_policy,
+    [ACT_REMOVE] = act_remove,
+    [ACT_FREEZE] = act_freeze,
+    [ACT_THAW] = act_thaw,
+    [ACT_ADOPT] = act_adopt,
+    [ACT_REARM] = act_rearm,
+    [ACT_REQUEUE] = act_requeue,
+};

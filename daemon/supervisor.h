@@ -4,6 +4,8 @@
  * through one function that writes the new state and its event in one
  * transaction, then announces it (event sink, watches). Actions come from
  * the transition table in job.c; a forbidden pair answers SERR_CONFLICT.
+ * Requests are refused with SERR_UNAVAILABLE (503) while the store cannot
+ * write; nothing is changed or told that is not stored.
  * Below it: spawn, reaper, store, joblog. Above it: api.
  */
 #ifndef SCHEDD_SUPERVISOR_H
@@ -32,12 +34,21 @@ enum sup_stop_reason {
 };
 
 /*
- * Make the supervisor, load every job from the store and reconcile jobs
- * whose process was running when the daemon last stopped: still alive ones
- * are adopted (watched through a pidfd), vanished ones get their run ended.
- * Returns NULL with err on failure.
+ * Make the supervisor and load every job from the store. Nothing in the
+ * world is touched yet: no cgroup, no process. Returns NULL with err.
  */
 struct supervisor *supervisor_new(struct schedd *sd, struct serr *err);
+/*
+ * Go live, once the daemon can answer: cgroups, the reaper, then every
+ * stored job meets the world through the transition table. Runs still
+ * alive are adopted (watched through a pidfd; their exit status comes from
+ * the kernel), runs that ended meanwhile end with an unknown status and
+ * the restart policy applies to them, backoff timers and the queue go on
+ * where they were. Returns 0, or -1 with err.
+ */
+int supervisor_start(struct supervisor *sup, struct serr *err);
+/* NULL while the store can write; else why it cannot (health says so). */
+const char *supervisor_degraded(struct supervisor *sup);
 /* Free every job (watches are told the job is gone). Accepts NULL. */
 void supervisor_free(struct supervisor *sup);
 
@@ -60,6 +71,8 @@ int supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 
 /* By name, or by id when ref is all digits. NULL if none. Lent. */
 struct job *supervisor_job_find(struct supervisor *sup, const char *ref);
+/* 0 while a stop or a restart asked of the job is under way. */
+int supervisor_job_settled(const struct job *job);
 /* All jobs by id. Lent. */
 const struct job_list *supervisor_jobs(struct supervisor *sup);
 size_t supervisor_job_count(struct supervisor *sup);

@@ -20,7 +20,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6);
 
 -- name: job_update_state
 UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4, reason = ?5,
-	next_start_at = ?6
+	next_start_at = ?6, retries = ?7
 WHERE id = ?1;
 
 -- name: job_update_spec
@@ -31,7 +31,7 @@ DELETE FROM jobs WHERE id = ?1;
 
 -- name: job_list
 SELECT id, name, source, spec, state, restarts, created_at, updated_at,
-	reason, next_start_at
+	reason, next_start_at, retries
 FROM jobs ORDER BY id;
 
 -- name: run_insert
@@ -80,3 +80,10 @@ SELECT r.run, p.pid, p.pid_start, p.ppid, p.comm, p.argv, p.first_seen,
 	p.exited_at, p.exit_code, p.signal
 FROM processes p JOIN runs r ON p.run_id = r.id
 WHERE r.job_id = ?1 ORDER BY r.run DESC, p.first_seen, p.pid LIMIT ?2;
+
+-- name: process_owner
+SELECT r.job_id, r.run, r.id FROM processes p JOIN runs r ON p.run_id = r.id
+WHERE p.pid = ?1 AND p.pid_start = ?2 ORDER BY r.id DESC LIMIT 1;
+
+-- name: probe_write
+INSERT OR REPLACE INTO probe (id, pad) VALUES (?1, zeroblob(4096));

@@ -59,7 +59,10 @@ job_transition__exit__stopping_means_stopped(void **state)
 	(void)state;
 	assert_int_equal(job_transition(JOB_RUNNING, JEV_EXIT), ACT_EXITED);
 	assert_int_equal(job_transition(JOB_PAUSED, JEV_EXIT), ACT_EXITED);
-	assert_int_equal(job_transition(JOB_STOPPING, JEV_EXIT), ACT_STOPPED);
+	assert_int_equal(job_transition(JOB_STOPPING, JEV_EXIT), ACT_STOP_EXIT);
+	assert_int_equal(
+	    job_transition(JOB_STOPPING, JEV_DRAINED), ACT_STOPPED);
+	assert_int_equal(job_transition(JOB_RUNNING, JEV_DRAINED), ACT_FORBIDDEN);
 	assert_int_equal(job_transition(JOB_EXITED, JEV_EXIT), ACT_FORBIDDEN);
 }
 

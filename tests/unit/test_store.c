@@ -98,7 +98,7 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(
 	    query_int(f->path,
 		"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
@@ -130,7 +130,7 @@ store_job__insert_update_load__round_trip(void **state)
 	add_job(f->st, 2, "b");
 	assert_int_equal(store_job_next_id(f->st, &err), 3);
 	assert_int_equal(
-	    store_job_update_state(f->st, 2, "running", 4, 2000, "why", 0, &err), 0);
+	    store_job_update_state(f->st, 2, "running", 4, 1, 2000, "why", 0, &err), 0);
 	assert_int_equal(store_job_load(f->st, count_cb, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(
