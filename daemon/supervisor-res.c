@@ -1086,7 +1086,7 @@ supervisor_job_processes(struct supervisor *sup, struct job *job,
 			break;
 	}
 	if (stored && store_commit(sup->st, err) == -1)
-		log_warnx(
+		log_debug(
 		    "%s: processes not recorded: %s", job->name, err->message);
 out:
 	free(e);
@@ -1166,6 +1166,8 @@ sup_res_track(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (sup->degraded)
+		return; /* nothing could be recorded */
 again:
 	TAILQ_FOREACH (job, &sup->jobs, entry) {
 		if (job->id < r->track_next || !job->has_cgroup ||

@@ -370,13 +370,13 @@ supervisor_set_sink(struct supervisor *sup,
  * Write an event (inside the caller's transaction) and, once committed,
  * announce it. data is stolen.
  */
-int
-sup_event_write(struct supervisor *sup, struct store_event *ev,
+static int
+sup_event_write_at(struct supervisor *sup, struct store_event *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
-    char **text, struct serr *err)
+    char **text, int64_t when, struct serr *err)
 {
 	memset(ev, 0, sizeof(*ev));
-	ev->time_ms = now_ms();
+	ev->time_ms = when;
 	ev->job_id = job != NULL ? job->id : 0;
 	ev->job = job != NULL ? job->name : NULL;
 	ev->run = run;
@@ -387,6 +387,15 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
 	return (store_event_insert(sup->st, ev, err));
+}
+
+int
+sup_event_write(struct supervisor *sup, struct store_event *ev,
+    const struct job *job, int64_t run, const char *type, json_t *data,
+    char **text, struct serr *err)
+{
+	return (sup_event_write_at(
+	    sup, ev, job, run, type, data, text, now_ms(), err));
 }
 
 void
@@ -536,8 +545,12 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 		rec->reason[0] != '\0' ? rec->reason : NULL,
 		to == JOB_BACKOFF ? rec->next_start_ms : 0, err) == -1)
 		goto fail;
-	if (sup_event_write(sup, ev, job, job->run.number, type,
-		json_incref(data), text, err) == -1)
+	/* A run's end happened when it happened, even if stored later. */
+	if (sup_event_write_at(sup, ev, job, job->run.number, type,
+		json_incref(data), text,
+		op == RUN_END && job->run.exited_ms != 0 ? job->run.exited_ms
+							 : now,
+		err) == -1)
 		goto fail;
 	if (store_commit(sup->st, err) == -1)
 		goto fail;
