@@ -27,12 +27,25 @@
 #include "daemon/supervisor.h"
 #include "proto/errors.h"
 
-#define SUP_PRUNE_EVERY 1000
-#define SUP_HELD_MAX    4096 /* kernel facts kept while the store fails */
-#define SUP_RETRY_MS    250  /* how often a failing store is tried again */
+#define SUP_PRUNE_EVERY    1000
+#define SUP_RESERVE_BYTES  (8 << 20) /* the store's reserve (see store.h) */
+#define SUP_POLL_MIN_MS    2
+#define SUP_POLL_MAX_MS    50
+#define SUP_EXITINFO_TRIES 50 /* x 20 ms: an adopted exit's status */
+
+/* What a job's poll_ev waits for. */
+enum sup_poll {
+	SUP_POLL_NONE = 0,
+	SUP_POLL_DRAIN,    /* a stopping run's tree: wait until it is gone */
+	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
+};
+#define SUP_HELD_MAX 4096 /* kernel facts kept while the store fails */
+#define SUP_RETRY_MS 250  /* how often a failing store is tried again */
 
 struct store_event;
+struct store_job;
 struct sup_res;
+struct rusage;
 
 struct job_watch {
 	void (*cb)(struct job *, int, void *);
@@ -145,6 +158,56 @@ void sup_fact(struct supervisor *sup, struct job *job, enum job_event ev);
  */
 int sup_request(struct supervisor *sup, struct job *job, enum job_event ev,
     const void *arg, struct serr *err);
+
+/*
+ * What supervisor.c (jobs, indexes, requests and the table),
+ * supervisor-store.c (the change door, held facts) and supervisor-exit.c
+ * (how runs end, orphans, start-up reconcile) share.
+ */
+int sys_pidfd_open(pid_t pid);
+/* 1 with the wait status once the kernel knows it, 0 not yet, -1. */
+int pidfd_exit_status(int pidfd, int *status);
+void pid_add(struct supervisor *sup, pid_t pid, struct job *job);
+struct job *pid_find(struct supervisor *sup, pid_t pid);
+void pid_del(struct supervisor *sup, pid_t pid);
+void session_add(struct supervisor *sup, struct job *job);
+void session_del(struct supervisor *sup, struct job *job);
+struct job *job_alloc(void);
+void job_close_pidfd(struct job *job);
+void sup_job_link(struct supervisor *sup, struct job *job);
+/* The in-memory state: sup_change() and loading only. */
+void sup_state_set(struct supervisor *sup, struct job *job, enum job_state to);
+void sup_notify(struct job *job, int gone);
+void sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms);
+void sup_check_shutdown(struct supervisor *sup);
+int sup_conflict(const struct job *job, enum job_event ev, struct serr *err);
+
+/* supervisor-store.c */
+void sup_degrade(struct supervisor *sup, const struct serr *err);
+void sup_reserve(struct supervisor *sup);
+/* 0 if a request may act now, else -1 with SERR_UNAVAILABLE. */
+int sup_writable(struct supervisor *sup, struct serr *err);
+void sup_hold(struct supervisor *sup, struct sup_held *h);
+void sup_hold_event(struct supervisor *sup, struct job *job, enum job_event ev);
+
+/* supervisor-exit.c: the actions of ends and start-up, and their helpers. */
+int act_policy(struct supervisor *, struct job *, const void *, struct serr *);
+int act_exited(struct supervisor *, struct job *, const void *, struct serr *);
+int act_stopped(struct supervisor *, struct job *, const void *, struct serr *);
+int act_stop_exit(
+    struct supervisor *, struct job *, const void *, struct serr *);
+int act_adopt(struct supervisor *, struct job *, const void *, struct serr *);
+int act_rearm(struct supervisor *, struct job *, const void *, struct serr *);
+int act_requeue(struct supervisor *, struct job *, const void *, struct serr *);
+void sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms);
+void sup_watch_pidfd(struct supervisor *sup, struct job *job);
+void sup_oom_cb(evutil_socket_t fd, short what, void *arg);
+void sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
+    const struct proc_stat *ps);
+/* Store an orphan's end; h->pid is 0 after, unless the store failed. */
+void sup_orphan_record(struct supervisor *sup, struct sup_held *h);
+int sup_load_job(void *arg, const struct store_job *row);
+void sup_reconcile(struct supervisor *sup);
 
 /* supervisor-files.c */
 struct job *sup_find_name(struct supervisor *sup, const char *name);

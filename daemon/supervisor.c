@@ -53,25 +53,7 @@
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
-#define SUP_RESERVE_BYTES  (8 << 20) /* the store's reserve (see store.h) */
-#define SUP_POLL_MIN_MS    2
-#define SUP_POLL_MAX_MS    50
-#define SUP_EXITINFO_TRIES 50 /* x 20 ms: an adopted exit's status */
-
-enum sup_poll {
-	SUP_POLL_NONE = 0,
-	SUP_POLL_DRAIN,    /* a stopping run's tree: wait until it is gone */
-	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
-};
-
-static void sup_check_shutdown(struct supervisor *);
-static void sup_arm_timer(struct supervisor *, struct job *, uint32_t);
-static void sup_arm_poll(struct supervisor *, struct job *, int, int);
-static void sup_watch_pidfd(struct supervisor *, struct job *);
-static void sup_orphan_record(struct supervisor *, struct sup_held *);
-static void run_set_exit(struct run *, int, const struct rusage *);
-
-static int
+int
 sys_pidfd_open(pid_t pid)
 {
 	return ((int)syscall(SYS_pidfd_open, pid, 0));
@@ -100,7 +82,7 @@ struct sup_pidfd_info {
 #define SUP_PIDFD_GET_INFO  _IOWR(0xFF, 11, struct sup_pidfd_info)
 #define SUP_PIDFD_INFO_EXIT (1ULL << 3)
 
-static int
+int
 pidfd_exit_status(int pidfd, int *status)
 {
 	struct sup_pidfd_info info;
@@ -117,19 +99,19 @@ pidfd_exit_status(int pidfd, int *status)
 
 /* Indexes (see struct supervisor) */
 
-static void
+void
 pid_add(struct supervisor *sup, pid_t pid, struct job *job)
 {
 	htab_put_int(&sup->by_pid, pid, job);
 }
 
-static struct job *
+struct job *
 pid_find(struct supervisor *sup, pid_t pid)
 {
 	return (htab_get_int(&sup->by_pid, pid));
 }
 
-static void
+void
 pid_del(struct supervisor *sup, pid_t pid)
 {
 	htab_del_int(&sup->by_pid, pid);
@@ -141,7 +123,7 @@ pid_del(struct supervisor *sup, pid_t pid)
  * has it as a session id, so nothing of that older session is left. On
  * loading, two stored runs may share a pid: the later start keeps it.
  */
-static void
+void
 session_add(struct supervisor *sup, struct job *job)
 {
 	struct job *old;
@@ -154,7 +136,7 @@ session_add(struct supervisor *sup, struct job *job)
 		htab_put_int(&sup->by_session, job->run.pid, old);
 }
 
-static void
+void
 session_del(struct supervisor *sup, struct job *job)
 {
 	if (job->run.pid > 0 &&
@@ -164,7 +146,7 @@ session_del(struct supervisor *sup, struct job *job)
 
 /* A new job goes at the end of the list (ids only grow) and into the
  * tables; job_release takes it out of them. */
-static void
+void
 sup_job_link(struct supervisor *sup, struct job *job)
 {
 	TAILQ_INSERT_TAIL(&sup->jobs, job, entry);
@@ -181,7 +163,7 @@ sup_job_link(struct supervisor *sup, struct job *job)
  * queued job is usually the newest, so the walk back from the tail is
  * short.
  */
-static void
+void
 sup_state_set(struct supervisor *sup, struct job *job, enum job_state to)
 {
 	struct job *j;
@@ -237,7 +219,7 @@ supervisor_unwatch(struct job *job, struct job_watch *w)
 	}
 }
 
-static void
+void
 sup_notify(struct job *job, int gone)
 {
 	struct job_watch *w, *tw;
@@ -260,7 +242,7 @@ sup_notify(struct job *job, int gone)
 
 /* Jobs */
 
-static struct job *
+struct job *
 job_alloc(void)
 {
 	struct job *job;
@@ -276,7 +258,7 @@ job_alloc(void)
 	return (job);
 }
 
-static void
+void
 job_close_pidfd(struct job *job)
 {
 	if (job->pidfd_ev != NULL) {
@@ -366,375 +348,12 @@ supervisor_set_sink(struct supervisor *sup,
 	sup->sink_arg = arg;
 }
 
-/*
- * Write an event (inside the caller's transaction) and, once committed,
- * announce it. data is stolen.
- */
-static int
-sup_event_write_at(struct supervisor *sup, struct store_event *ev,
-    const struct job *job, int64_t run, const char *type, json_t *data,
-    char **text, int64_t when, struct serr *err)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->time_ms = when;
-	ev->job_id = job != NULL ? job->id : 0;
-	ev->job = job != NULL ? job->name : NULL;
-	ev->run = run;
-	ev->type = type;
-	if (data == NULL)
-		data = json_object();
-	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(data);
-	ev->data = *text != NULL ? *text : "{}";
-	return (store_event_insert(sup->st, ev, err));
-}
-
-int
-sup_event_write(struct supervisor *sup, struct store_event *ev,
-    const struct job *job, int64_t run, const char *type, json_t *data,
-    char **text, struct serr *err)
-{
-	return (sup_event_write_at(
-	    sup, ev, job, run, type, data, text, now_ms(), err));
-}
-
-void
-sup_event_announce(struct supervisor *sup, const struct store_event *ev)
-{
-	struct serr err;
-	int64_t oldest, last;
-
-	if (sup->sink != NULL)
-		sup->sink(sup->sink_arg, ev);
-	if (--sup->events_until_prune > 0)
-		return;
-	sup->events_until_prune = SUP_PRUNE_EVERY;
-	if (store_event_bounds(sup->st, &oldest, &last, &err) == 0 &&
-	    last - oldest >= sup->sd->conf->event_retention &&
-	    store_event_prune(
-		sup->st, last - sup->sd->conf->event_retention, &err) == -1)
-		log_warnx("event prune: %s", err.message);
-}
-
-/* The kernel's comm of the job's main program: argv[0]'s base name,
- * cut at 15 bytes. */
-static void
-job_comm(const struct job *job, char *comm, size_t len)
-{
-	const char *p = strrchr(job->spec.argv[0], '/');
-
-	util_strlcpy(comm, p != NULL ? p + 1 : job->spec.argv[0], len);
-	if (len > 16)
-		comm[15] = '\0';
-}
-
-/* The spec's argv as JSON text for the processes table; caller frees. */
-static char *
-job_argv_json(const struct job *job)
-{
-	json_t *a = json_array();
-	char *text;
-	size_t i;
-
-	for (i = 0; i < job->spec.argc; i++)
-		json_array_append_new(a, json_string(job->spec.argv[i]));
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return (text);
-}
-
-/* The store's health */
-
-static void sup_retry_cb(evutil_socket_t, short, void *);
-
-/* A write failed for want of the store: say so once, and try again on a
- * timer until it can write. */
-static void
-sup_degrade(struct supervisor *sup, const struct serr *err)
-{
-	struct timeval tv = {0, SUP_RETRY_MS * 1000};
-
-	if (!sup->degraded || strcmp(sup->degraded_why, err->message) != 0)
-		log_warnx("%s; requests that change state get 503 until it "
-			  "can",
-		    err->message);
-	sup->degraded = 1;
-	util_strlcpy(
-	    sup->degraded_why, err->message, sizeof(sup->degraded_why));
-	if (sup->retry_ev == NULL)
-		sup->retry_ev = evtimer_new(sup->sd->base, sup_retry_cb, sup);
-	if (!evtimer_pending(sup->retry_ev, NULL))
-		evtimer_add(sup->retry_ev, &tv);
-}
-
-/* Keep a reserve beside the database while the disk has room for it. */
-static void
-sup_reserve(struct supervisor *sup)
-{
-	struct statvfs vfs;
-
-	if (sup->reserve_path[0] == '\0' ||
-	    statvfs(sup->reserve_path, &vfs) == -1 ||
-	    (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize <
-		4 * (int64_t)SUP_RESERVE_BYTES)
-		return;
-	if (store_reserve(sup->st, sup->reserve_path, SUP_RESERVE_BYTES) == -1)
-		log_debug("reserve %s: %s", sup->reserve_path, strerror(errno));
-}
-
-static void
-sup_recovered(struct supervisor *sup)
-{
-	if (!sup->degraded)
-		return;
-	sup->degraded = 0;
-	sup->degraded_why[0] = '\0';
-	log_info(
-	    "the store can write again; %zu held facts stored", sup->nheld);
-	sup_reserve(sup);
-	if (!TAILQ_EMPTY(&sup->queued))
-		sup_queue_kick(sup);
-	sup_check_shutdown(sup);
-}
-
-const char *
-supervisor_degraded(struct supervisor *sup)
-{
-	return (sup->degraded ? sup->degraded_why : NULL);
-}
-
-void
-job_rec_get(const struct job *job, struct job_rec *rec)
-{
-	util_strlcpy(rec->reason, job->reason, sizeof(rec->reason));
-	rec->next_start_ms = job->next_start_ms;
-	rec->retries = job->retries;
-	rec->restarts = job->restarts;
-}
-
-static int
-sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
-    const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
-    struct store_event *ev, char **text, struct serr *err)
-{
-	char comm[32], *argv_text = NULL;
-	int64_t now = now_ms();
-
-	if (store_begin(sup->st, err) == -1)
-		goto fail;
-	if (op == RUN_BEGIN &&
-	    store_run_insert(sup->st, job->id, &job->run, err) == -1)
-		goto fail;
-	if (op == RUN_BEGIN && job->run.pid != 0) {
-		job_comm(job, comm, sizeof(comm));
-		argv_text = job_argv_json(job);
-		if (store_process_insert(sup->st, job->run.id, job->run.pid,
-			job->run.pid_start, getpid(), comm, argv_text,
-			job->run.started_ms, err) == -1)
-			goto fail;
-	}
-	if (op == RUN_END &&
-	    (store_run_end(sup->st, &job->run, err) == -1 ||
-		(job->run.pid != 0 &&
-		    store_process_exit(sup->st, job->run.id, job->run.pid,
-			job->run.pid_start, job->run.exited_ms,
-			job->run.exit_code, job->run.signal, err) == -1)))
-		goto fail;
-	if (store_job_update_state(sup->st, job->id, job_state_name(to),
-		rec->restarts, rec->retries, now,
-		rec->reason[0] != '\0' ? rec->reason : NULL,
-		to == JOB_BACKOFF ? rec->next_start_ms : 0, err) == -1)
-		goto fail;
-	/* A run's end happened when it happened, even if stored later. */
-	if (sup_event_write_at(sup, ev, job, job->run.number, type,
-		json_incref(data), text,
-		op == RUN_END && job->run.exited_ms != 0 ? job->run.exited_ms
-							 : now,
-		err) == -1)
-		goto fail;
-	if (store_commit(sup->st, err) == -1)
-		goto fail;
-	free(argv_text);
-	return (0);
-fail:
-	free(argv_text);
-	free(*text);
-	*text = NULL;
-	store_rollback(sup->st);
-	return (-1);
-}
-
-int
-sup_change(struct supervisor *sup, struct job *job, enum job_state to,
-    const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
-    struct serr *err)
-{
-	struct store_event ev;
-	struct job_rec mine;
-	struct serr e;
-	char *text = NULL;
-	enum job_state from = job->state;
-	int64_t run_id = job->run.id;
-
-	if (err == NULL)
-		err = &e;
-	serr_clear(err);
-	if (rec == NULL) {
-		job_rec_get(job, &mine);
-		rec = &mine;
-	}
-	if (data == NULL)
-		data = json_object();
-	if (sup_change_txn(
-		sup, job, to, rec, op, type, data, &ev, &text, err) == -1 &&
-	    (store_reserve_release(sup->st) != 1 ||
-		(log_warnx("the disk is full: the store's reserve is given "
-			   "up"),
-		    job->run.id = run_id,
-		    sup_change_txn(sup, job, to, rec, op, type, data, &ev,
-			&text, err) == -1))) {
-		job->run.id = run_id;
-		json_decref(data);
-		if (err->code == SERR_UNAVAILABLE)
-			sup_degrade(sup, err);
-		else
-			log_warnx("%s: %s -> %s: %s", job->name,
-			    job_state_name(from), job_state_name(to),
-			    err->message);
-		return (-1);
-	}
-	json_decref(data);
-	/* Committed: now memory, the stream and the watches. */
-	if (rec != &mine) {
-		util_strlcpy(job->reason, rec->reason, sizeof(job->reason));
-		job->next_start_ms = rec->next_start_ms;
-		job->retries = rec->retries;
-		job->restarts = rec->restarts;
-	}
-	sup_state_set(sup, job, to);
-	job->updated_ms = ev.time_ms;
-	if (from != to)
-		log_info("%s: %s -> %s", job->name, job_state_name(from),
-		    job_state_name(to));
-	else
-		log_debug("%s: %s (%s)", job->name, job_state_name(to), type);
-	sup_event_announce(sup, &ev);
-	free(text);
-	sup_notify(job, 0);
-	/* A job that runs now, or one that no longer does, may be what queued
-	 * ones wait for (an "after" dependency, CPUs, DEADLINE bandwidth). */
-	if (from != to && (to == JOB_RUNNING || !job_state_active(to)) &&
-	    !TAILQ_EMPTY(&sup->queued))
-		sup_queue_kick(sup);
-	return (0);
-}
-
-/* Held facts */
-
-static void
-sup_hold(struct supervisor *sup, struct sup_held *h)
-{
-	if (sup->nheld >= SUP_HELD_MAX) {
-		log_warnx("%zu facts held for the store already: one is lost "
-			  "(job %" PRId64 ", %s)",
-		    sup->nheld, h->job_id,
-		    h->job_id != 0 ? job_event_name(h->ev) : "orphan");
-		free(h);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&sup->held, h, entry);
-	sup->nheld++;
-}
-
-static void
-sup_hold_event(struct supervisor *sup, struct job *job, enum job_event ev)
-{
-	struct sup_held *h;
-
-	h = xcalloc(1, sizeof(*h));
-	h->job_id = job->id;
-	h->ev = ev;
-	log_debug("%s: %s held until the store can write", job->name,
-	    job_event_name(ev));
-	sup_hold(sup, h);
-}
-
-/*
- * Dispatch the held facts in order, while the store takes them. Returns 0
- * when none is left.
- */
-static int
-sup_flush(struct supervisor *sup)
-{
-	struct sup_held *h;
-	struct job *job;
-	struct serr err;
-	size_t before = sup->nheld;
-
-	if (sup->flushing)
-		return (-1);
-	sup->flushing = 1;
-	while ((h = TAILQ_FIRST(&sup->held)) != NULL) {
-		serr_clear(&err);
-		if (h->job_id == 0) {
-			sup_orphan_record(sup, h);
-			if (h->pid != 0)
-				break;
-		} else if ((job = htab_get_int(&sup->by_id, h->job_id)) !=
-			   NULL) {
-			if (sup_dispatch(sup, job, h->ev, NULL, &err) == -1 &&
-			    err.code == SERR_UNAVAILABLE)
-				break;
-			if (err.code == SERR_CONFLICT)
-				log_debug("held %s: %s", job_event_name(h->ev),
-				    err.message);
-		}
-		if (TAILQ_FIRST(&sup->held) == h) {
-			TAILQ_REMOVE(&sup->held, h, entry);
-			sup->nheld--;
-			free(h);
-		}
-	}
-	sup->flushing = 0;
-	if (before > 0 && sup->nheld < before)
-		log_info("%zu held facts stored, %zu left", before - sup->nheld,
-		    sup->nheld);
-	return (sup->nheld == 0 ? 0 : -1);
-}
-
-/* Can the store write? A probe that needs room, as a real change does. */
-static int
-sup_probe(struct supervisor *sup, struct serr *err)
-{
-	if (store_probe(sup->st, err) == 0)
-		return (0);
-	if (err->code == SERR_UNAVAILABLE)
-		sup_degrade(sup, err);
-	return (-1);
-}
-
-static void
-sup_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct supervisor *sup = arg;
-	struct timeval tv = {0, SUP_RETRY_MS * 1000};
-	struct serr err;
-
-	(void)fd;
-	(void)what;
-	serr_clear(&err);
-	if (sup_flush(sup) == 0 && sup_probe(sup, &err) == 0)
-		sup_recovered(sup);
-	else if (!evtimer_pending(sup->retry_ev, NULL))
-		evtimer_add(sup->retry_ev, &tv);
-}
-
 /* Dispatch */
 
 typedef int (*sup_action)(
     struct supervisor *, struct job *, const void *, struct serr *);
 
-static int
+int
 sup_conflict(const struct job *job, enum job_event ev, struct serr *err)
 {
 	serr_set(err, SERR_CONFLICT, NULL, "cannot %s job %s: it is %s",
@@ -753,50 +372,6 @@ sup_dispatch(struct supervisor *sup, struct job *job, enum job_event ev,
 	if (act == ACT_FORBIDDEN || sup_actions[act] == NULL)
 		return (sup_conflict(job, ev, err));
 	return (sup_actions[act](sup, job, arg, err));
-}
-
-void
-sup_fact(struct supervisor *sup, struct job *job, enum job_event ev)
-{
-	struct serr err;
-
-	if (!TAILQ_EMPTY(&sup->held)) {
-		sup_hold_event(sup, job, ev);
-		return;
-	}
-	serr_clear(&err);
-	if (sup_dispatch(sup, job, ev, NULL, &err) == 0)
-		return;
-	if (err.code == SERR_UNAVAILABLE && !sup->shutting_down)
-		sup_hold_event(sup, job, ev);
-	else if (err.code != SERR_CONFLICT)
-		log_warnx(
-		    "%s: %s: %s", job->name, job_event_name(ev), err.message);
-}
-
-/* Nothing may be done for a request the store could not record. */
-static int
-sup_writable(struct supervisor *sup, struct serr *err)
-{
-	if (!sup->degraded && TAILQ_EMPTY(&sup->held))
-		return (0);
-	if (sup_flush(sup) == 0 && sup_probe(sup, err) == 0) {
-		sup_recovered(sup);
-		return (0);
-	}
-	serr_set(err, SERR_UNAVAILABLE, NULL, "%s",
-	    sup->degraded_why[0] != '\0' ? sup->degraded_why
-					 : "the store cannot write now");
-	return (-1);
-}
-
-int
-sup_request(struct supervisor *sup, struct job *job, enum job_event ev,
-    const void *arg, struct serr *err)
-{
-	if (sup_writable(sup, err) == -1)
-		return (-1);
-	return (sup_dispatch(sup, job, ev, arg, err));
 }
 
 /* Naming */
@@ -980,8 +555,6 @@ run_reset(struct run *run, int64_t number)
 	run->exit_code = -1;
 	run->user_cpu_ms = run->system_cpu_ms = run->max_rss_kb = -1;
 }
-
-static void sup_oom_cb(evutil_socket_t, short, void *);
 
 /*
  * ACT_RECORD: the spawn's outcome is stored: running, or failed with the
@@ -1204,7 +777,7 @@ sup_timer_cb(evutil_socket_t fd, short what, void *arg)
 	    job->state == JOB_STOPPING ? JEV_TIMEOUT : JEV_RETRY);
 }
 
-static void
+void
 sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
 {
 	struct timeval tv;
@@ -1435,668 +1008,6 @@ act_remove(
 	return (0);
 }
 
-/* Exits */
-
-static void
-run_set_exit(struct run *run, int status, const struct rusage *ru)
-{
-	run->exited_ms = now_ms();
-	if (WIFEXITED(status))
-		run->exit_code = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status)) {
-		run->signal = WTERMSIG(status);
-		run->core_dumped = WCOREDUMP(status) ? 1 : 0;
-	}
-	if (ru != NULL) {
-		run->user_cpu_ms = (int64_t)ru->ru_utime.tv_sec * 1000 +
-				   ru->ru_utime.tv_usec / 1000;
-		run->system_cpu_ms = (int64_t)ru->ru_stime.tv_sec * 1000 +
-				     ru->ru_stime.tv_usec / 1000;
-		run->max_rss_kb = ru->ru_maxrss;
-	}
-}
-
-static json_t *
-run_exit_data(const struct run *run)
-{
-	json_t *d;
-
-	if (run->oom_killed && run->signal != 0 &&
-	    (d = json_pack("{s:s, s:b, s:b}", "signal",
-		 util_signal_name(run->signal), "core_dumped", run->core_dumped,
-		 "oom_killed", 1)) != NULL)
-		return (d);
-	if (run->signal != 0)
-		return (json_pack("{s:s, s:b}", "signal",
-		    util_signal_name(run->signal), "core_dumped",
-		    run->core_dumped));
-	if (run->exit_code >= 0)
-		return (json_pack("{s:i}", "exit_code", run->exit_code));
-	return (json_pack("{s:s}", "error", run->error));
-}
-
-/* A short description of how the last run ended, for reasons. */
-static void
-run_describe(const struct run *run, char *buf, size_t len)
-{
-	if (run->error[0] != '\0')
-		snprintf(buf, len, "%.150s", run->error);
-	else if (run->signal != 0)
-		snprintf(
-		    buf, len, "killed by %s", util_signal_name(run->signal));
-	else if (run->exit_code >= 0)
-		snprintf(buf, len, "exit code %d", run->exit_code);
-	else
-		snprintf(buf, len, "ended");
-}
-
-/*
- * The restart policy, after a run ended by itself or failed to start:
- * back off and start again, give up (failed, with the reason), or rest.
- * Backoff doubles from backoff_ms per consecutive restart up to
- * backoff_max_ms, plus up to 10% jitter; a run that stayed up for
- * reset_after_ms resets the count. max_retries absent means forever. A run
- * whose exit status is unknown (it ended while schedd was not running)
- * counts as failed. The count and the deadline are stored with the state.
- */
-static int
-act_policy(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	const struct job_restart *r = &job->spec.restart;
-	struct job_rec rec;
-	char how[160];
-	uint64_t delay;
-	int failed, shift;
-
-	(void)arg;
-	if (sup->shutting_down || job->delete_pending || job->restart_pending)
-		return (0);
-	failed = job->run.error[0] != '\0' || job->run.signal != 0 ||
-		 job->run.exit_code != 0 || job->run.oom_killed;
-	if (!(r->policy == RESTART_ALWAYS ||
-		(r->policy == RESTART_ON_FAILURE && failed)))
-		return (0);
-	job_rec_get(job, &rec);
-	if (job->run.pid != 0 && job->run.exited_ms - job->run.started_ms >=
-				     (int64_t)r->reset_after_ms)
-		rec.retries = 0;
-	run_describe(&job->run, how, sizeof(how));
-	if (r->max_retries >= 0 && rec.retries >= r->max_retries) {
-		snprintf(rec.reason, sizeof(rec.reason),
-		    "gave up after %d restart%s; last run: %s", rec.retries,
-		    rec.retries == 1 ? "" : "s", how);
-		log_warnx("%s: %s", job->name, rec.reason);
-		return (
-		    sup_change(sup, job, JOB_FAILED, &rec, RUN_NONE, "failed",
-			json_pack("{s:s, s:i}", "reason", rec.reason, "retries",
-			    rec.retries),
-			err));
-	}
-	shift = rec.retries > 30 ? 30 : rec.retries;
-	delay = (uint64_t)r->backoff_ms << shift;
-	if (delay > r->backoff_max_ms)
-		delay = r->backoff_max_ms;
-	delay += delay / 10 > 0 ? (uint64_t)random() % (delay / 10 + 1) : 0;
-	rec.next_start_ms = now_ms() + (int64_t)delay;
-	snprintf(rec.reason, sizeof(rec.reason),
-	    "restart %d in %llu ms; last run: %s", rec.retries + 1,
-	    (unsigned long long)delay, how);
-	if (sup_change(sup, job, JOB_BACKOFF, &rec, RUN_NONE, "backoff",
-		json_pack("{s:I, s:i, s:s}", "delay_ms", (json_int_t)delay,
-		    "attempt", rec.retries + 1, "last_run", how),
-		err) == -1)
-		return (-1);
-	sup_arm_timer(sup, job, (uint32_t)delay);
-	return (0);
-}
-
-/* What comes after a run's end is stored: removal, a restart asked for,
- * or the restart policy. */
-static void
-sup_after_end(struct supervisor *sup, struct job *job, int stopped)
-{
-	struct serr err;
-
-	if (job->delete_pending) {
-		sup_fact(sup, job, JEV_DELETE);
-	} else if (job->restart_pending) {
-		job->restart_pending = 0;
-		if (!sup->shutting_down) {
-			job->retries = 0;
-			serr_clear(&err);
-			if (sup_dispatch(sup, job, JEV_START, NULL, &err) == -1)
-				log_warnx(
-				    "%s: restart: %s", job->name, err.message);
-		}
-	} else if (!stopped)
-		sup_fact(sup, job, JEV_POLICY);
-	sup_check_shutdown(sup);
-}
-
-/* ACT_EXITED: a run that ended by itself is stored, then what comes next. */
-static int
-act_exited(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	(void)arg;
-	if (sup_change(sup, job, JOB_EXITED, NULL, RUN_END, "exited",
-		run_exit_data(&job->run), err) == -1)
-		return (-1);
-	sup_after_end(sup, job, 0);
-	return (0);
-}
-
-/* ACT_STOPPED: nothing of the stopped run is left; stored, then what
- * comes next. */
-static int
-act_stopped(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	(void)arg;
-	job->draining = job->killing = 0;
-	if (job->timer != NULL)
-		evtimer_del(job->timer);
-	sup_res_run_ended(sup, job);
-	free(job->stop_procs);
-	job->stop_procs = NULL;
-	job->nstop_procs = 0;
-	if (sup_change(sup, job, JOB_STOPPED, NULL, RUN_END, "stopped",
-		run_exit_data(&job->run), err) == -1)
-		return (-1);
-	sup_after_end(sup, job, 1);
-	return (0);
-}
-
-/*
- * ACT_STOP_EXIT: the main process of a stopping run ended. The rest of the
- * tree had the stop signal too and keeps its full stop.timeout_ms; the
- * stop is over once it is gone, which a timer watches.
- */
-static int
-act_stop_exit(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	if (sup_res_tree_gone(sup, job))
-		return (act_stopped(sup, job, arg, err));
-	job->draining = 1;
-	sup_arm_poll(sup, job, SUP_POLL_DRAIN, SUP_POLL_MIN_MS);
-	return (0);
-}
-
-/* The tree outlived a run that ended by itself: SIGKILL it, round after
- * round, until nothing is left; then its CPUs are free. */
-static void
-sup_tree_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *job = arg;
-	struct timeval tv = {0, SUP_POLL_MAX_MS * 1000};
-
-	(void)fd;
-	(void)what;
-	if (sup_res_nprocs(job->sup, job) > 0) {
-		if (!job->killing)
-			log_info(
-			    "%s: SIGKILL to what outlived the run", job->name);
-		job->killing = 1;
-		sup_res_signal(job->sup, job, SIGKILL);
-		evtimer_add(job->tree_timer, &tv);
-		return;
-	}
-	job->killing = 0;
-	if (sup_res_run_ended(job->sup, job) && !TAILQ_EMPTY(&job->sup->queued))
-		sup_queue_kick(job->sup);
-}
-
-static void
-sup_arm_tree_timer(struct supervisor *sup, struct job *job)
-{
-	struct timeval tv;
-	uint32_t ms = job->spec.stop.timeout_ms;
-
-	if (job->tree_timer == NULL)
-		job->tree_timer =
-		    evtimer_new(sup->sd->base, sup_tree_timer_cb, job);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	event_base_update_cache_time(sup->sd->base);
-	evtimer_add(job->tree_timer, &tv);
-}
-
-/* An OOM kill in the job's cgroup: an "oom" event if the store takes it
- * (the run's end says oom_killed anyway). */
-static void
-sup_oom_record(struct supervisor *sup, struct job *job)
-{
-	struct serr err;
-
-	sup_change(sup, job, job->state, NULL, RUN_NONE, "oom",
-	    json_pack("{s:I, s:I}", "oom_kills", (json_int_t)job->oom_base,
-		"memory_max", (json_int_t)job->spec.limits.memory_max),
-	    &err);
-}
-
-/*
- * The main process is gone and its facts are on job->run: gather what the
- * kernel says once (OOM kills, what is left of the tree), then the fact
- * goes through the table.
- */
-static void
-sup_main_gone(struct supervisor *sup, struct job *job)
-{
-	pid_del(sup, job->run.pid);
-	job_close_pidfd(job);
-	if (job->poll_ev != NULL)
-		evtimer_del(job->poll_ev);
-	job->poll_mode = SUP_POLL_NONE;
-	if (sup_res_oom_poll(sup, job))
-		sup_oom_record(sup, job);
-	if (job->state != JOB_STOPPING) {
-		if (job->timer != NULL)
-			evtimer_del(job->timer);
-		/*
-		 * The run ends with its main process: what remains of its
-		 * tree gets the stop signal and, after stop.timeout_ms,
-		 * SIGKILL; its CPUs are released once nothing of it is left.
-		 */
-		if (sup_res_nprocs(sup, job) > 0) {
-			sup_res_signal(sup, job, job->spec.stop.signal);
-			sup_arm_tree_timer(sup, job);
-		} else
-			sup_res_run_ended(sup, job);
-	}
-	sup_fact(sup, job, JEV_EXIT);
-}
-
-/* The job's poll: a stopping tree that is not gone yet, or an adopted
- * process's exit status that the kernel has not given yet. */
-static void
-sup_poll_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *job = arg;
-	struct supervisor *sup = job->sup;
-	int status, ms;
-
-	(void)fd;
-	(void)what;
-	switch (job->poll_mode) {
-	case SUP_POLL_DRAIN:
-		if (!job->draining || job->state != JOB_STOPPING)
-			break;
-		if (sup_res_tree_gone(sup, job)) {
-			job->poll_mode = SUP_POLL_NONE;
-			sup_fact(sup, job, JEV_DRAINED);
-			return;
-		}
-		if (job->killing)
-			sup_res_signal(sup, job, SIGKILL);
-		ms = job->poll_ms * 2;
-		sup_arm_poll(sup, job, SUP_POLL_DRAIN,
-		    ms > SUP_POLL_MAX_MS ? SUP_POLL_MAX_MS : ms);
-		return;
-	case SUP_POLL_EXITINFO:
-		if (job->pidfd != -1 &&
-		    pidfd_exit_status(job->pidfd, &status) == 1) {
-			run_set_exit(&job->run, status, NULL);
-			sup_main_gone(sup, job);
-			return;
-		}
-		if (++job->poll_tries < SUP_EXITINFO_TRIES &&
-		    job->pidfd != -1) {
-			sup_arm_poll(sup, job, SUP_POLL_EXITINFO, 20);
-			return;
-		}
-		job->run.exited_ms = now_ms();
-		util_strlcpy(job->run.error,
-		    "exit status unknown: the process was adopted after a "
-		    "schedd restart and nobody reaped it",
-		    sizeof(job->run.error));
-		sup_main_gone(sup, job);
-		return;
-	default:
-		break;
-	}
-	job->poll_mode = SUP_POLL_NONE;
-}
-
-static void
-sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	if (job->poll_ev == NULL)
-		job->poll_ev = evtimer_new(sup->sd->base, sup_poll_cb, job);
-	if (job->poll_mode != mode)
-		job->poll_tries = 0;
-	job->poll_mode = mode;
-	job->poll_ms = ms;
-	evtimer_add(job->poll_ev, &tv);
-}
-
-static void
-sup_oom_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *job = arg;
-	uint64_t buf;
-	ssize_t n;
-
-	(void)what;
-	do
-		n = read(fd, &buf, sizeof(buf));
-	while (n == -1 && errno == EINTR);
-	if (sup_res_oom_poll(job->sup, job))
-		sup_oom_record(job->sup, job);
-}
-
-/* Orphans */
-
-/*
- * Whose orphan? The job whose newest run's session it carries, or else
- * the run that recorded it (the tracker records every member of a job's
- * cgroup, whatever its session). Then stored and announced; held while the
- * store cannot write. Returns -1 only when the store could not take it.
- */
-static void
-sup_orphan_record(struct supervisor *sup, struct sup_held *h)
-{
-	const struct proc_stat *ps = h->has_ps ? &h->ps : NULL;
-	struct job *job = NULL, *j;
-	struct store_event ev;
-	struct serr err;
-	struct run r;
-	json_t *data;
-	char *text = NULL;
-	int64_t job_id, run = 0, run_id = 0;
-
-	serr_clear(&err);
-	if (ps != NULL && ps->session > 1 &&
-	    (j = htab_get_int(&sup->by_session, ps->session)) != NULL &&
-	    j->run.pid == ps->session && j->run.id != 0) {
-		job = j;
-		run = j->run.number;
-		run_id = j->run.id;
-	} else if (ps != NULL &&
-		   store_process_owner(sup->st, h->pid, ps->starttime, &job_id,
-		       &run, &run_id, &err) == 1)
-		job = htab_get_int(&sup->by_id, job_id);
-	memset(&r, 0, sizeof(r));
-	r.exit_code = -1;
-	run_set_exit(&r, h->status, NULL);
-	data = r.signal != 0 ? json_pack("{s:i, s:s, s:s}", "pid", (int)h->pid,
-				   "signal", util_signal_name(r.signal), "comm",
-				   ps != NULL ? ps->comm : "")
-			     : json_pack("{s:i, s:i, s:s}", "pid", (int)h->pid,
-				   "exit_code", r.exit_code, "comm",
-				   ps != NULL ? ps->comm : "");
-	log_debug("reaped orphan %d (%s) of %s", (int)h->pid,
-	    ps != NULL ? ps->comm : "?", job != NULL ? job->name : "no job");
-	if (job == NULL)
-		run = 0;
-	if (store_begin(sup->st, &err) == -1)
-		goto fail;
-	if (job != NULL && ps != NULL &&
-	    (store_process_insert(sup->st, run_id, h->pid, ps->starttime,
-		 ps->ppid, ps->comm, NULL, now_ms(), &err) == -1 ||
-		store_process_exit(sup->st, run_id, h->pid, ps->starttime,
-		    r.exited_ms, r.exit_code, r.signal, &err) == -1))
-		goto fail;
-	if (sup_event_write(sup, &ev, job, run, "orphan", data, &text, &err) ==
-	    -1) {
-		data = NULL;
-		goto fail;
-	}
-	data = NULL;
-	if (store_commit(sup->st, &err) == -1)
-		goto fail;
-	sup_event_announce(sup, &ev);
-	free(text);
-	h->pid = 0; /* done */
-	return;
-fail:
-	json_decref(data);
-	free(text);
-	store_rollback(sup->st);
-	if (err.code == SERR_UNAVAILABLE) {
-		sup_degrade(sup, &err);
-		return;
-	}
-	log_warnx("orphan %d not stored: %s", (int)h->pid, err.message);
-	h->pid = 0;
-}
-
-static void
-sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
-    const struct proc_stat *ps)
-{
-	struct supervisor *sup = arg;
-	struct sup_held *h;
-	struct job *job;
-
-	if ((job = pid_find(sup, pid)) != NULL) {
-		run_set_exit(&job->run, status, ru);
-		sup_main_gone(sup, job);
-		return;
-	}
-	h = xcalloc(1, sizeof(*h));
-	h->pid = pid;
-	h->status = status;
-	if (ps != NULL) {
-		h->ps = *ps;
-		h->has_ps = 1;
-	}
-	if (TAILQ_EMPTY(&sup->held)) {
-		sup_orphan_record(sup, h);
-		if (h->pid == 0) {
-			free(h);
-			return;
-		}
-	}
-	sup_hold(sup, h);
-}
-
-/*
- * The main process ended (its pidfd is readable). Our own child is
- * collected right here, that child and no other, and goes the way every
- * reaped main process goes (sup_reaped). Should SIGCHLD's path have reaped
- * it first, sup_main_gone freed this event and we are not called. An
- * adopted process is not our child: its status comes from the kernel once
- * its parent has reaped it (sup_poll_cb).
- */
-static void
-sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *job = arg;
-	struct supervisor *sup = job->sup;
-
-	(void)fd;
-	(void)what;
-	if (job->adopted) {
-		event_del(job->pidfd_ev);
-		sup_arm_poll(sup, job, SUP_POLL_EXITINFO, 0);
-		return;
-	}
-	switch (reaper_reap_pid(job->run.pid)) {
-	case 1:
-		return; /* job may be freed by now */
-	case 0:
-		/*
-		 * Ended, but not ours to collect yet: a tracer holds the
-		 * zombie. Watching on would spin (the pidfd stays readable);
-		 * SIGCHLD comes when the tracer lets go, and the reaper
-		 * collects it.
-		 */
-		event_free(job->pidfd_ev);
-		job->pidfd_ev = NULL;
-		return;
-	default:
-		log_warn("%s: wait4 %d", job->name, (int)job->run.pid);
-		break;
-	}
-	job->run.exited_ms = now_ms();
-	util_strlcpy(job->run.error, "exit status unknown: reaped elsewhere",
-	    sizeof(job->run.error));
-	sup_main_gone(sup, job);
-}
-
-/* Watch job->pidfd: sup_pidfd_cb runs once the main process has ended. */
-static void
-sup_watch_pidfd(struct supervisor *sup, struct job *job)
-{
-	if (job->pidfd_ev != NULL)
-		event_free(job->pidfd_ev);
-	job->pidfd_ev =
-	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
-	if (job->pidfd_ev == NULL || event_add(job->pidfd_ev, NULL) == -1)
-		log_warnx("%s: cannot watch the pidfd of %d", job->name,
-		    (int)job->run.pid);
-}
-
-/* Loading and reconciling */
-
-static int
-sup_load_run(void *arg, const struct run *run)
-{
-	struct job *job = arg;
-
-	job->run = *run;
-	job->cpuset = run->cpus;
-	job->cpuset_valid = run->cpus_valid;
-	return (-1);
-}
-
-static int
-sup_load_job(void *arg, const struct store_job *row)
-{
-	struct supervisor *sup = arg;
-	struct job *job;
-	struct serr err;
-	int state;
-
-	job = job_alloc();
-	job->sup = sup;
-	if (jobspec_from_text(row->spec, strlen(row->spec), &job->spec, &err) ==
-	    -1) {
-		log_warnx("job %" PRId64
-			  " (%s): stored spec unreadable: %s%s%s",
-		    row->id, row->name, err.field, err.field[0] ? ": " : "",
-		    err.message);
-		/* Keep the job visible and deletable with a minimal spec. */
-		jobspec_free(&job->spec);
-		job->spec.argv = xcalloc(2, sizeof(char *));
-		job->spec.argv[0] = xstrdup("/bin/false");
-		job->spec.argc = 1;
-		job->spec.name = xstrdup(row->name);
-	}
-	job->id = row->id;
-	util_strlcpy(job->name, row->name, sizeof(job->name));
-	job->source = xstrdup(row->source);
-	state = job_state_parse(row->state);
-	sup_state_set(
-	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);
-	job->restarts = row->restarts;
-	job->retries = row->retries;
-	job->created_ms = row->created_ms;
-	job->updated_ms = row->updated_ms;
-	if (row->reason != NULL)
-		util_strlcpy(job->reason, row->reason, sizeof(job->reason));
-	job->next_start_ms = row->next_start_ms;
-	serr_clear(&err);
-	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
-		log_warnx("%s: runs: %s", job->name, err.message);
-	sup_job_link(sup, job);
-	return (0);
-}
-
-/*
- * ACT_ADOPT: a run that was alive when the daemon last stopped. Still
- * alive: watched through a pidfd (its real exit status comes from the
- * kernel when it ends). Gone: its end is a fact like any other, with an
- * unknown status, and the restart policy applies as if it had been seen.
- */
-static int
-act_adopt(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	(void)arg;
-	if (job->run.exited_ms == 0 && job->run.pid > 0 &&
-	    procfs_alive(job->run.pid, job->run.pid_start) &&
-	    (job->pidfd = sys_pidfd_open(job->run.pid)) != -1) {
-		job->adopted = 1;
-		pid_add(sup, job->run.pid, job);
-		sup_watch_pidfd(sup, job);
-		log_info(
-		    "%s: adopted running pid %d", job->name, (int)job->run.pid);
-		if (job->state == JOB_STOPPING)
-			sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
-		if (job->state == JOB_STARTING)
-			return (sup_change(sup, job, JOB_RUNNING, NULL,
-			    RUN_NONE, "running",
-			    json_pack("{s:i}", "pid", (int)job->run.pid), err));
-		return (0);
-	}
-	if (job->run.exited_ms == 0)
-		job->run.exited_ms = now_ms();
-	if (job->run.error[0] == '\0' && job->run.exit_code < 0 &&
-	    job->run.signal == 0)
-		util_strlcpy(job->run.error,
-		    "exit status unknown: the process ended while schedd was "
-		    "not running",
-		    sizeof(job->run.error));
-	log_info("%s: pid %d ended while schedd was not running", job->name,
-	    (int)job->run.pid);
-	if (job->run.id == 0) {
-		/* No run was ever stored: nothing ran. */
-		return (
-		    sup_change(sup, job, JOB_FAILED, NULL, RUN_NONE, "failed",
-			json_pack("{s:s}", "error", job->run.error), err));
-	}
-	/* Its grant, what is left of its tree: as if it had been seen. */
-	sup_main_gone(sup, job);
-	return (0);
-}
-
-/* ACT_REARM: the backoff timer again, for what is left of it. */
-static int
-act_rearm(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	int64_t left = job->next_start_ms - now_ms();
-
-	(void)arg;
-	(void)err;
-	sup_arm_timer(sup, job, left > 0 ? (uint32_t)left : 0);
-	return (0);
-}
-
-/* ACT_REQUEUE: still queued, in its place (the queue is in id order). */
-static int
-act_requeue(
-    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
-{
-	(void)job;
-	(void)arg;
-	(void)err;
-	sup_queue_kick(sup);
-	return (0);
-}
-
-/* Every stored job meets the world, through the table. */
-static void
-sup_reconcile(struct supervisor *sup)
-{
-	struct job *job, *tj;
-	struct serr err;
-
-	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
-		serr_clear(&err);
-		if (job_transition(job->state, JEV_RECONCILE) == ACT_FORBIDDEN)
-			continue;
-		if (sup_dispatch(sup, job, JEV_RECONCILE, NULL, &err) == -1 &&
-		    err.code == SERR_UNAVAILABLE)
-			sup_hold_event(sup, job, JEV_RECONCILE);
-	}
-}
-
 struct supervisor *
 supervisor_new(struct schedd *sd, struct serr *err)
 {
@@ -2232,7 +1143,7 @@ job_live(const struct job *job)
  * store cannot write, what the world does decides: a job whose processes
  * are gone is done, stored or not.
  */
-static void
+void
 sup_check_shutdown(struct supervisor *sup)
 {
 	enum sup_stop_reason why = SUP_STOP_SHUTDOWN;
