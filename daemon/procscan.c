@@ -133,9 +133,7 @@ procscan_new(struct event_base *base,
 	ps->ev =
 	    event_new(base, ps->efd, EV_READ | EV_PERSIST, procscan_wake, ps);
 	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
-		serr_set(err, SERR_INTERNAL, NULL,
-		    "procscan: cannot watch "
-		    "the eventfd");
+		serr_set(err, SERR_INTERNAL, NULL, "procscan: no event");
 		goto fail;
 	}
 	/* Signals are the loop's: the thread inherits a full mask. */
