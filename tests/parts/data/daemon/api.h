@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: ISC */
+int api_handle(int);

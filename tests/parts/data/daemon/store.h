@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: ISC */
+#include "proto/jobspec.h"
+int store_get(int);

@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: ISC */
+int jobspec_parse(const char *);
