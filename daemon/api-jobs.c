@@ -552,10 +552,49 @@ proc_cb(void *arg, const struct proc_entry *e)
 	return (0);
 }
 
+/* A live listing under way: answered when the supervisor has read it. */
+struct proc_req {
+	struct supervisor *sup;
+	struct sup_query *q;
+	struct api_pending *pending;
+};
+
+static void
+proc_req_done(
+    void *arg, const struct proc_entry *ents, int n, const struct serr *err)
+{
+	struct proc_req *pr = arg;
+	struct evhttp_request *req = api_pending_req(pr->pending);
+	json_t *a;
+	int i;
+
+	if (n < 0)
+		api_reply_error(req, err);
+	else {
+		a = json_array();
+		for (i = 0; i < n; i++)
+			proc_cb(a, &ents[i]);
+		api_reply_json(req, 200, json_pack("{s:o}", "processes", a));
+	}
+	api_pending_done(pr->pending);
+	free(pr);
+}
+
+static void
+proc_req_close(struct api_pending *p, void *arg)
+{
+	struct proc_req *pr = arg;
+
+	(void)p;
+	supervisor_query_cancel(pr->sup, pr->q);
+	free(pr);
+}
+
 int
 api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {"all", NULL};
+	struct proc_req *pr;
 	struct job *job;
 	json_t *a;
 	int all, n;
@@ -564,10 +603,19 @@ api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (all = api_query_bool(ctx, "all", 0, err)) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
+	if (!all) {
+		pr = xcalloc(1, sizeof(*pr));
+		pr->sup = ctx->sd->sup;
+		if ((pr->q = supervisor_job_processes(
+			 ctx->sd->sup, job, proc_req_done, pr, err)) == NULL) {
+			free(pr);
+			return (-1);
+		}
+		pr->pending = api_pending_new(ctx->req, proc_req_close, pr);
+		return (API_DEFERRED);
+	}
 	a = json_array();
-	n = all ? supervisor_job_processes_all(
-		      ctx->sd->sup, job, proc_cb, a, err)
-		: supervisor_job_processes(ctx->sd->sup, job, proc_cb, a, err);
+	n = supervisor_job_processes_all(ctx->sd->sup, job, proc_cb, a, err);
 	if (n < 0) {
 		json_decref(a);
 		return (-1);

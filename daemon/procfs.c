@@ -241,3 +241,30 @@ procfs_start_ms(uint64_t starttime)
 	}
 	return (boot_ms + (int64_t)(starttime * 1000 / (uint64_t)procfs_hz()));
 }
+
+int
+procfs_children(pid_t pid, pid_t *out, int max)
+{
+	char path[64], buf[4096], *p, *end;
+	ssize_t len;
+	long v;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+	    (int)pid);
+	if ((len = read_small(path, buf, sizeof(buf))) < 0)
+		return (-1);
+	buf[len] = '\0';
+	for (p = buf; n < max; p = end) {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		if (*p == '\0')
+			break;
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno != 0 || v <= 0 || v > INT32_MAX)
+			break;
+		out[n++] = (pid_t)v;
+	}
+	return (n);
+}

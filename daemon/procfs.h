@@ -37,6 +37,9 @@ int procfs_alive(pid_t pid, uint64_t start);
 /* argv of pid, NUL-separated, into buf; returns the length (0 for kernel
  * threads and zombies) or -1. Truncated at len. */
 ssize_t procfs_cmdline(pid_t pid, char *buf, size_t len);
+/* The children of pid's main thread (/proc/PID/task/PID/children, which
+ * reads no memory of the process), up to max; returns the count or -1. */
+int procfs_children(pid_t pid, pid_t *out, int max);
 /* The Cpus_allowed_list line of /proc/PID/status into buf. 0 or -1. */
 int procfs_cpus_allowed(pid_t pid, char *buf, size_t len);
 /* Sum over the process's threads of /proc/PID/task/TID/schedstat's second

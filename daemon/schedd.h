@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "daemon/clock.h"
+#include "daemon/htab.h"
 #include "proto/cpulist.h"
 #include "proto/jobspec.h"
 
@@ -114,6 +115,9 @@ struct job {
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;
+	struct htab	 seen;		/* members the tracker has recorded */
+	int64_t		 scan_run;	/* the run they belong to */
+	int		 scan_out;	/* a scan of them is under way */
 	struct event	*timer;		/* stop timeout or backoff */
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */

@@ -45,6 +45,7 @@ enum sup_poll {
 struct store_event;
 struct store_job;
 struct sup_res;
+struct sup_view;
 struct rusage;
 
 struct job_watch {
@@ -96,6 +97,7 @@ struct supervisor {
 	int queue_kicked; /* sup_queue_run is scheduled */
 	struct sup_res
 	    *res; /* cgroups, CPUs, policy books (supervisor-res.c) */
+	struct sup_view *view; /* process views, tracker (-view.c) */
 	/* The store's health (see sup_change). */
 	struct sup_held_list held;
 	size_t nheld;
@@ -263,6 +265,19 @@ void sup_res_reconcile(struct supervisor *sup);
  * says so (job->run.oom_killed) and 1 is returned; the caller records. */
 int sup_res_oom_poll(struct supervisor *sup, struct job *job);
 /* Record running jobs' processes on a timer (bounded per tick). */
-void sup_res_track_start(struct supervisor *sup);
+/* The job's member pids (its cgroup's, or the main process without
+ * one), up to max: the count or -1. */
+int sup_res_pids(
+    struct supervisor *sup, const struct job *job, pid_t *pids, int max);
+/* Its cgroup's figures: 0, or -1 without a cgroup. */
+int sup_res_usage(
+    struct supervisor *sup, const struct job *job, struct cgroup_usage *u);
+/* 1 if jobs have cgroups whose members can be tracked. */
+int sup_res_tracked(struct supervisor *sup);
+
+/* supervisor-view.c: usage, process trees, the tracker. */
+void sup_view_init(struct supervisor *sup);
+void sup_view_start(struct supervisor *sup);
+void sup_view_free(struct supervisor *sup);
 
 #endif

@@ -32,7 +32,6 @@
 #include "daemon/log.h"
 #include "daemon/policy.h"
 #include "daemon/procfs.h"
-#include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
@@ -56,25 +55,19 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 	return (0);
 }
 
-#define JOB_PIDS_MAX    4096 /* members looked at, at most */
-#define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
-#define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
+#define JOB_PIDS_MAX 4096 /* members looked at, at most */
 
 static int cg_drain(const struct cgroup_ops *, int64_t, int);
 static void grave_add(struct supervisor *, int64_t);
-static void usage_read(
-    struct supervisor *, const struct job *, struct job_usage *);
 
 #define GRAVE_PERIOD_MS 50  /* a removed job's cgroup, tried again */
 #define GRAVE_TRIES     400 /* for 20 s */
 
 struct sup_res {
-	struct event *track_ev; /* records jobs' processes */
 	struct event *grave_ev; /* removes cgroups that were not empty */
 	int64_t *grave;         /* their job ids */
 	int *grave_tries;
 	int ngrave;
-	int64_t track_next;          /* the job id to look at next */
 	const struct cgroup_ops *cg; /* NULL: no cgroups */
 	struct cpus *cpus;           /* NULL: topology unreadable */
 	struct policy_books *books;
@@ -206,8 +199,6 @@ sup_res_free(struct supervisor *sup)
 
 	if (r == NULL)
 		return;
-	if (r->track_ev != NULL)
-		event_free(r->track_ev);
 	if (r->grave_ev != NULL)
 		event_free(r->grave_ev);
 	free(r->grave);
@@ -926,8 +917,9 @@ supervisor_cpus(struct supervisor *sup)
 }
 
 /* The job's member pids now (cgroup, or the main process without one). */
-static int
-job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
+int
+sup_res_pids(
+    struct supervisor *sup, const struct job *job, pid_t *pids, int max)
 {
 	struct sup_res *r = sup->res;
 
@@ -940,264 +932,19 @@ job_pids(struct supervisor *sup, const struct job *job, pid_t *pids, int max)
 	return (0);
 }
 
-/*
- * The usage of the job now. Once a run has ended and its cgroup is empty
- * the figures stay as they are, so they are read once and kept until the
- * next run begins.
- */
-void
-supervisor_job_usage(
-    struct supervisor *sup, struct job *job, struct job_usage *u)
-{
-	int ended = job->state != JOB_STARTING && job->state != JOB_RUNNING &&
-		    job->state != JOB_PAUSED && job->state != JOB_STOPPING;
-
-	if (ended && job->usage_end != NULL) {
-		*u = *job->usage_end;
-		return;
-	}
-	usage_read(sup, job, u);
-	/* Not while what outlived the main process is being stopped. */
-	if (ended && u->nprocs <= 0) {
-		job->usage_end = xmalloc(sizeof(*job->usage_end));
-		*job->usage_end = *u;
-	}
-}
-
-static void
-usage_read(struct supervisor *sup, const struct job *job, struct job_usage *u)
+int
+sup_res_usage(
+    struct supervisor *sup, const struct job *job, struct cgroup_usage *u)
 {
 	struct sup_res *r = sup->res;
-	struct cgroup_usage cu;
-	struct proc_stat ps;
-	pid_t *pids;
-	int64_t w, ticks = 0;
-	int n, i;
 
-	u->cpu_ms = u->memory_current = u->memory_peak = -1;
-	u->nprocs = u->oom_kills = u->runq_delay_us = -1;
-	if (r->cg != NULL && job->has_cgroup &&
-	    r->cg->usage(job->id, &cu) == 0) {
-		u->memory_current = cu.memory_current;
-		u->memory_peak = cu.memory_peak;
-		u->nprocs = cu.nprocs;
-		u->oom_kills = cu.oom_kills;
-		if (cu.cpu_usage_us >= 0)
-			u->cpu_ms = cu.cpu_usage_us / 1000;
-	}
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	if ((n = job_pids(sup, job, pids, JOB_PIDS_MAX)) >= 0) {
-		if (u->nprocs < 0)
-			u->nprocs = n;
-		u->runq_delay_us = 0;
-		for (i = 0; i < n; i++) {
-			if ((w = procfs_runq_wait_ns(pids[i])) > 0)
-				u->runq_delay_us += w / 1000;
-			if (u->cpu_ms < 0 && procfs_stat(pids[i], &ps) == 0)
-				ticks += (int64_t)(ps.utime + ps.stime);
-		}
-		if (u->cpu_ms < 0 && n > 0)
-			u->cpu_ms = ticks * 1000 / procfs_hz();
-	}
-	free(pids);
-}
-
-static void
-entry_from_proc(pid_t pid, const struct proc_stat *ps, struct proc_entry *e)
-{
-	struct policy_attr a;
-
-	memset(e, 0, sizeof(*e));
-	e->pid = pid;
-	e->ppid = ps->ppid;
-	e->state = ps->state;
-	util_strlcpy(e->comm, ps->comm, sizeof(e->comm));
-	if ((e->cmdline_len = (size_t)procfs_cmdline(
-		 pid, e->cmdline, sizeof(e->cmdline))) == (size_t)-1)
-		e->cmdline_len = 0;
-	if (procfs_cpus_allowed(
-		pid, e->cpus_allowed, sizeof(e->cpus_allowed)) == -1)
-		e->cpus_allowed[0] = '\0';
-	e->policy = policy_kernel_name(ps->policy);
-	e->priority = (int)ps->rt_priority;
-	e->nice = (int)ps->nice;
-	if (policy_get(pid, &a) == 0) {
-		e->policy = policy_kernel_name(a.sched_policy);
-		e->priority = (int)a.sched_priority;
-	}
-	e->user_cpu_ms = (int64_t)ps->utime * 1000 / procfs_hz();
-	e->system_cpu_ms = (int64_t)ps->stime * 1000 / procfs_hz();
-	e->rss_kb = ps->rss_pages * procfs_pagesize() / 1024;
-	e->started_ms = procfs_start_ms(ps->starttime);
-	e->exit_code = -1;
-}
-
-/* argv from a NUL-separated command line, as JSON text; caller frees. */
-static char *
-cmdline_json(const char *buf, size_t len)
-{
-	json_t *a = json_array();
-	char *text;
-	size_t off = 0, n;
-
-	while (off < len) {
-		n = strnlen(buf + off, len - off);
-		json_array_append_new(a, json_stringn(buf + off, n));
-		off += n + 1;
-	}
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return (text);
+	if (r->cg == NULL || !job->has_cgroup)
+		return (-1);
+	return (r->cg->usage(job->id, u));
 }
 
 int
-supervisor_job_processes(struct supervisor *sup, struct job *job,
-    int (*cb)(void *, const struct proc_entry *), void *arg, struct serr *err)
+sup_res_tracked(struct supervisor *sup)
 {
-	struct proc_entry *e;
-	struct proc_stat ps;
-	pid_t *pids;
-	char *argv;
-	int n, i, count = 0, stored;
-
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	e = xmalloc(sizeof(*e));
-	if ((n = job_pids(sup, job, pids, JOB_PIDS_MAX)) < 0) {
-		serr_set(err, SERR_INTERNAL, NULL,
-		    "cannot list the job's "
-		    "processes");
-		count = -1;
-		goto out;
-	}
-	stored = job->run.id != 0 && store_begin(sup->st, err) == 0;
-	for (i = 0; i < n; i++) {
-		if (procfs_stat(pids[i], &ps) == -1)
-			continue; /* gone meanwhile */
-		entry_from_proc(pids[i], &ps, e);
-		if (stored) {
-			argv = cmdline_json(e->cmdline, e->cmdline_len);
-			store_process_insert(sup->st, job->run.id, e->pid,
-			    ps.starttime, e->ppid, e->comm, argv, now_ms(),
-			    NULL);
-			free(argv);
-		}
-		count++;
-		if (cb(arg, e) == -1)
-			break;
-	}
-	if (stored && store_commit(sup->st, err) == -1)
-		log_debug(
-		    "%s: processes not recorded: %s", job->name, err->message);
-out:
-	free(e);
-	free(pids);
-	return (count);
-}
-
-struct all_ctx {
-	int (*cb)(void *, const struct proc_entry *);
-	void *arg;
-	struct proc_entry e;
-};
-
-static int
-all_cb(void *arg, const struct store_process *p)
-{
-	struct all_ctx *c = arg;
-	struct proc_entry *e = &c->e;
-	struct proc_stat ps;
-
-	memset(e, 0, sizeof(*e));
-	e->pid = p->pid;
-	e->ppid = p->ppid;
-	util_strlcpy(e->comm, p->comm != NULL ? p->comm : "", sizeof(e->comm));
-	e->argv_json = p->argv;
-	e->user_cpu_ms = e->system_cpu_ms = e->rss_kb = -1;
-	e->started_ms = p->pid_start != 0 ? procfs_start_ms(p->pid_start)
-					  : p->first_seen_ms;
-	e->run = p->run;
-	e->exited_ms = p->exited_ms;
-	e->exit_code = p->exit_code;
-	e->signal = p->signal;
-	/* Still the same process? Then it is live. */
-	if (p->exited_ms == 0 && procfs_stat(p->pid, &ps) == 0 &&
-	    ps.starttime == p->pid_start && ps.state != 'Z')
-		e->state = ps.state;
-	return (c->cb(c->arg, e));
-}
-
-int
-supervisor_job_processes_all(struct supervisor *sup, struct job *job,
-    int (*cb)(void *, const struct proc_entry *), void *arg, struct serr *err)
-{
-	struct all_ctx *c;
-	int n;
-
-	c = xcalloc(1, sizeof(*c));
-	c->cb = cb;
-	c->arg = arg;
-	n = store_process_list(sup->st, job->id, 100000, all_cb, c, err);
-	free(c);
-	return (n);
-}
-
-static int
-track_noop(void *arg, const struct proc_entry *e)
-{
-	(void)arg;
-	(void)e;
-	return (0);
-}
-
-/*
- * The tracker: every tick, the next TRACK_JOBS_MAX running jobs (round
- * robin by id) have their cgroup members recorded, so that the tree of a
- * run can be read after it ended even if nobody asked while it ran. The
- * cost per tick is bounded however many jobs there are.
- */
-static void
-sup_res_track(evutil_socket_t fd, short what, void *arg)
-{
-	struct supervisor *sup = arg;
-	struct sup_res *r = sup->res;
-	struct job *job;
-	struct serr e;
-	int n = 0, wrapped = 0;
-
-	(void)fd;
-	(void)what;
-	if (sup->degraded)
-		return; /* nothing could be recorded */
-again:
-	TAILQ_FOREACH (job, &sup->jobs, entry) {
-		if (job->id < r->track_next || !job->has_cgroup ||
-		    (job->state != JOB_RUNNING && job->state != JOB_STOPPING))
-			continue;
-		if (n == TRACK_JOBS_MAX) {
-			r->track_next = job->id;
-			return;
-		}
-		serr_clear(&e);
-		supervisor_job_processes(sup, job, track_noop, NULL, &e);
-		n++;
-	}
-	r->track_next = 0;
-	if (!wrapped && n < TRACK_JOBS_MAX && n > 0) {
-		wrapped = 1;
-		goto again;
-	}
-}
-
-void
-sup_res_track_start(struct supervisor *sup)
-{
-	struct sup_res *r = sup->res;
-	struct timeval tv = {
-	    TRACK_PERIOD_MS / 1000, (TRACK_PERIOD_MS % 1000) * 1000};
-
-	if (r == NULL || r->cg == NULL || r->track_ev != NULL)
-		return;
-	r->track_ev =
-	    event_new(sup->sd->base, -1, EV_PERSIST, sup_res_track, sup);
-	event_add(r->track_ev, &tv);
+	return (sup->res != NULL && sup->res->cg != NULL);
 }

@@ -254,6 +254,7 @@ job_alloc(void)
 	job->run.exit_code = -1;
 	job->run.user_cpu_ms = job->run.system_cpu_ms = -1;
 	job->run.max_rss_kb = -1;
+	htab_init(&job->seen);
 	TAILQ_INIT(&job->watches);
 	return (job);
 }
@@ -295,6 +296,7 @@ job_release(struct supervisor *sup, struct job *job)
 		event_free(job->poll_ev);
 	free(job->stop_procs);
 	free(job->usage_end);
+	htab_clear(&job->seen);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
 	if (job->oom_fd != -1)
@@ -1020,6 +1022,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	TAILQ_INIT(&sup->jobs);
 	TAILQ_INIT(&sup->queued);
 	TAILQ_INIT(&sup->held);
+	sup_view_init(sup);
 	htab_init(&sup->by_id);
 	htab_init(&sup->by_name);
 	htab_init(&sup->by_pid);
@@ -1053,7 +1056,7 @@ supervisor_start(struct supervisor *sup, struct serr *err)
 	}
 	sup_res_reconcile(sup);
 	sup_reconcile(sup);
-	sup_res_track_start(sup);
+	sup_view_start(sup);
 	/* Children that ended before the handler was in place. */
 	reaper_reap();
 	return (0);
@@ -1086,6 +1089,7 @@ supervisor_free(struct supervisor *sup)
 	htab_clear(&sup->by_name);
 	htab_clear(&sup->by_pid);
 	htab_clear(&sup->by_session);
+	sup_view_free(sup);
 	/* Every job is stopped by now: no job cgroup may stay behind. */
 	sup_res_free(sup);
 	free(sup);

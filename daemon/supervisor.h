@@ -145,14 +145,20 @@ struct proc_entry {
 	int		 signal;
 };
 /*
- * The live processes of the job (its cgroup's members, or the main
- * process without cgroups): cb per process. Each newly seen process is
- * recorded for the run (pid, start time, ppid, comm, argv). Returns the
- * count or -1.
+ * The live processes of the job: its cgroup's members (or the main process
+ * without cgroups) and their children that are zombies. /proc is read off
+ * the loop (a forking process's command line can take the kernel seconds
+ * to give), so the answer comes later: cb runs once, in the loop, with
+ * the entries (n >= 0, lent for the call) or n == -1 and err, and never
+ * after supervisor_query_cancel(). Returns the query, or NULL with err
+ * (SERR_UNAVAILABLE when too many are under way).
  */
-int supervisor_job_processes(struct supervisor *sup, struct job *job,
-    int (*cb)(void *, const struct proc_entry *), void *arg,
-    struct serr *err);
+struct sup_query;
+struct sup_query *supervisor_job_processes(struct supervisor *sup,
+    struct job *job,
+    void (*cb)(void *, const struct proc_entry *, int n, const struct serr *),
+    void *arg, struct serr *err);
+void supervisor_query_cancel(struct supervisor *sup, struct sup_query *q);
 /* Every process recorded for the job's runs, newest run first. */
 int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
     int (*cb)(void *, const struct proc_entry *), void *arg,
