@@ -21,14 +21,20 @@ int
 api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {NULL};
+	const char *degraded = supervisor_degraded(ctx->sd->sup);
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
 	*out = json_pack("{s:s, s:s, s:i, s:I, s:I}", "status",
-	    ctx->sd->shutting_down ? "stopping" : "ok", "version",
-	    SCHEDD_VERSION, "pid", (int)getpid(), "uptime_ms",
+	    ctx->sd->shutting_down ? "stopping"
+	    : degraded != NULL	   ? "degraded"
+				   : "ok",
+	    "version", SCHEDD_VERSION, "pid", (int)getpid(), "uptime_ms",
 	    (json_int_t)(mono_ms() - ctx->sd->started_ms), "jobs",
 	    (json_int_t)supervisor_job_count(ctx->sd->sup));
+	/* Why the store cannot write: state changes get 503 meanwhile. */
+	if (*out != NULL && degraded != NULL)
+		json_object_set_new(*out, "degraded", json_string(degraded));
 	return (200);
 }
 

@@ -15,6 +15,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_START] = ACT_SPAWN,
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
+		[JEV_RECONCILE] = ACT_BEGIN,
 	},
 	[JOB_QUEUED] = {
 		[JEV_RESTART] = ACT_SPAWN,

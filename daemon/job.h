@@ -58,6 +58,7 @@ enum job_action {
 	ACT_ADOPT,	/* start-up: watch a live run, or end a lost one */
 	ACT_REARM,	/* start-up: the backoff timer again */
 	ACT_REQUEUE,	/* start-up: still queued, in order */
+	ACT_BEGIN,	/* start-up: a created job whose start a crash cut off */
 	ACT_NACTIONS
 };
 

@@ -680,6 +680,21 @@ act_requeue(
 	return (0);
 }
 
+/*
+ * ACT_BEGIN: a job created to start (the default) that never ran: the
+ * daemon died between storing it and starting it. The start it was
+ * promised happens now.
+ */
+int
+act_begin(
+    struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
+{
+	if (!job->spec.start || job->run.number != 0)
+		return (0);
+	log_info("%s: created but never started: starting it", job->name);
+	return (sup_dispatch(sup, job, JEV_START, arg, err));
+}
+
 /* Every stored job meets the world, through the table. */
 void
 sup_reconcile(struct supervisor *sup)

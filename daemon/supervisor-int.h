@@ -201,6 +201,7 @@ int act_stop_exit(
 int act_adopt(struct supervisor *, struct job *, const void *, struct serr *);
 int act_rearm(struct supervisor *, struct job *, const void *, struct serr *);
 int act_requeue(struct supervisor *, struct job *, const void *, struct serr *);
+int act_begin(struct supervisor *, struct job *, const void *, struct serr *);
 void sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms);
 void sup_watch_pidfd(struct supervisor *sup, struct job *job);
 void sup_oom_cb(evutil_socket_t fd, short what, void *arg);

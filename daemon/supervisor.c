@@ -1308,4 +1308,5 @@ static const sup_action sup_actions[ACT_NACTIONS] = {
     [ACT_ADOPT] = act_adopt,
     [ACT_REARM] = act_rearm,
     [ACT_REQUEUE] = act_requeue,
+    [ACT_BEGIN] = act_begin,
 };
