@@ -528,11 +528,17 @@ h_reap_orphans(struct h *h)
 static void
 h_reaper_end(void)
 {
+	struct timespec ts;
+
 	if (hp.reaping) {
 		hp.reaper_stop = 1;
 		(void)!write(hp.reaper_pipe[1], "", 1);
-		if (!pthread_equal(pthread_self(), hp.reaper))
-			pthread_join(hp.reaper, NULL);
+		/* Bounded: a signal may have come while fork held the lock. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		if (!pthread_equal(pthread_self(), hp.reaper) &&
+		    pthread_timedjoin_np(hp.reaper, NULL, &ts) != 0)
+			fprintf(stderr, "harness: the orphan reaper hangs\n");
 		sigaction(SIGCHLD, &hp.old_chld, NULL);
 		hp.reaping = 0;
 	}
@@ -1076,7 +1082,6 @@ h_cleanup(struct h *h)
 		hp.ndefer--;
 		hp.defer[hp.ndefer].fn(hp.defer[hp.ndefer].arg);
 	}
-	h_reaper_end();
 	h_http_close_all(h);
 	if (h->daemon > 0) {
 		r = waitpid(h->daemon, &st, WNOHANG);
@@ -1101,6 +1106,8 @@ h_cleanup(struct h *h)
 			}
 		}
 	}
+	/* Reaping went on while the daemon stopped what it had adopted. */
+	h_reaper_end();
 	h_reap_all(5000);
 	hp.nown = 0;
 	h_sys_cleanup(h);
