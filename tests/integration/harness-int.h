@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Private to the harness's two files: harness.c (the daemon, processes,
- * cgroups, cleanup) and harness-http.c (requests, streams, raw sockets,
- * JSON helpers). Tests include harness.h only.
+ * Private to the harness's files: harness.c (the daemon, processes,
+ * cgroups, cleanup), harness-http.c (requests, streams, raw sockets,
+ * JSON helpers) and harness-sys.c (readers of the system, mounts). Tests include harness.h only.
  */
 #ifndef SCHEDD_HARNESS_INT_H
 #define SCHEDD_HARNESS_INT_H
@@ -37,5 +37,7 @@ long h_request_ex(struct h *h, const char *method, const char *path,
 void h_learn_json(struct h *h, json_t *j);
 /* Close every open stream and raw socket. */
 void h_http_close_all(struct h *h);
+/* Undo what harness-sys.c set up (mounts); after the processes are gone. */
+void h_sys_cleanup(struct h *h);
 
 #endif

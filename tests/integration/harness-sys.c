@@ -7,10 +7,12 @@
  */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,11 @@
 #include "tests/integration/harness-int.h"
 
 #define H_CTL_MAXARGS 32
+#define H_MAXMOUNTS   4
+
+/* Mounts made by h_mount_tmpfs, unmounted at teardown. */
+static char h_mounts[H_MAXMOUNTS][H_PATH_MAX];
+static int h_nmounts;
 
 const char *
 h_try_text(struct h *h, const char *path)
@@ -273,4 +280,39 @@ h_ctl(struct h *h, ...)
 	rc = h_ctlv(h, NULL, 1, ap);
 	va_end(ap);
 	return (rc);
+}
+
+void
+h_mount_tmpfs(struct h *h, const char *dir, const char *size)
+{
+	static int private_ns;
+
+	if (geteuid() != 0)
+		h_skip(h, "mounting a tmpfs needs root");
+	if (h_nmounts == H_MAXMOUNTS)
+		fail_msg("h_mount_tmpfs: more than %d mounts", H_MAXMOUNTS);
+	/*
+	 * Best effort: a private mount namespace for the test program, so
+	 * that a mount it leaves (killed before teardown) dies with it. It
+	 * fails once threads run (CLONE_FS); teardown unmounts anyway.
+	 */
+	if (!private_ns && unshare(CLONE_NEWNS) == 0 &&
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		private_ns = 1;
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV,
+		h_fmt(h, "size=%s,mode=0700", size)) == -1)
+		fail_msg("mount tmpfs on %s: %s", dir, strerror(errno));
+	snprintf(h_mounts[h_nmounts++], H_PATH_MAX, "%s", dir);
+}
+
+void
+h_sys_cleanup(struct h *h)
+{
+	(void)h;
+	while (h_nmounts > 0) {
+		h_nmounts--;
+		if (umount2(h_mounts[h_nmounts], MNT_DETACH) == -1)
+			fprintf(stderr, "harness: umount %s: %s\n",
+			    h_mounts[h_nmounts], strerror(errno));
+	}
 }

@@ -26,6 +26,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,9 @@
 #define H_START_TIMEOUT_MS 10000
 #define H_STOP_TIMEOUT_MS  10000
 #define H_ALARM_S          120
+#define H_MAXOWN           64
+#define H_MAXDEFER         16
+#define H_MAXARGS          32
 
 /* The harness's private state: one test at a time. */
 static struct {
@@ -60,7 +64,27 @@ static struct {
 	int cg_seq;
 	int nrun, nskipped;
 	volatile sig_atomic_t in_cleanup;
-} hp;
+	pid_t own[H_MAXOWN]; /* children the harness forked itself */
+	int nown;
+	struct {
+		void (*fn)(void *);
+		void *arg;
+	} defer[H_MAXDEFER]; /* h_defer, run last first */
+	int ndefer;
+	pthread_t reaper;   /* h_reap_orphans's thread */
+	int reaping;        /* it runs */
+	int reaper_pipe[2]; /* SIGCHLD wakes it through this */
+	volatile sig_atomic_t reaper_stop;
+	struct sigaction old_chld;
+} hp = {.reaper_pipe = {-1, -1}};
+
+/*
+ * Held around fork() and around the orphan reaper's rounds: the reaper
+ * never reaps a child the harness forked (it is in hp.own before the lock
+ * is released), and a forked child never inherits a malloc lock the reaper
+ * held in the middle of reading /proc.
+ */
+static pthread_mutex_t h_fork_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int h_cleanup(struct h *h);
 
@@ -385,6 +409,157 @@ h_child_of(pid_t ppid, const char *comm, int timeout_ms)
 	}
 }
 
+/* ------------------------------------------------- children and orphans */
+
+/* fork(), recording the child as ours before anyone can reap it. */
+static pid_t
+h_fork_own(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&h_fork_lock);
+	pid = fork();
+	if (pid > 0 && hp.nown < H_MAXOWN)
+		hp.own[hp.nown++] = pid;
+	if (pid != 0)
+		pthread_mutex_unlock(&h_fork_lock);
+	return (pid);
+}
+
+/* The harness waited for pid itself: forget it. */
+static void
+h_own_forget(pid_t pid)
+{
+	int i;
+
+	pthread_mutex_lock(&h_fork_lock);
+	for (i = 0; i < hp.nown; i++) {
+		if (hp.own[i] == pid) {
+			hp.own[i] = hp.own[--hp.nown];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h_fork_lock);
+}
+
+static int
+h_is_own(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < hp.nown; i++)
+		if (hp.own[i] == pid)
+			return (1);
+	return (0);
+}
+
+static int
+h_reap_one(const struct h_proc *p, void *arg)
+{
+	pid_t self = *(pid_t *)arg;
+
+	if (p->ppid == self && p->state == 'Z' && !h_is_own(p->pid))
+		(void)waitpid(p->pid, NULL, WNOHANG);
+	return (0);
+}
+
+static void
+h_on_chld(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (hp.reaper_pipe[1] != -1)
+		(void)!write(hp.reaper_pipe[1], "", 1);
+	errno = saved;
+}
+
+/*
+ * The orphan reaper: woken by SIGCHLD (through the pipe), and every 250 ms
+ * in case a wake-up was lost, it collects every zombie child that is not
+ * one of ours. Signals are blocked here, so they reach the main thread.
+ */
+static void *
+h_reaper_main(void *arg)
+{
+	struct pollfd pfd;
+	pid_t self = getpid();
+	char buf[64];
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pfd.fd = hp.reaper_pipe[0];
+	pfd.events = POLLIN;
+	while (!hp.reaper_stop) {
+		pthread_mutex_lock(&h_fork_lock);
+		h_proc_each(h_reap_one, &self);
+		pthread_mutex_unlock(&h_fork_lock);
+		if (poll(&pfd, 1, 250) > 0)
+			while (read(pfd.fd, buf, sizeof(buf)) > 0)
+				;
+	}
+	return (NULL);
+}
+
+void
+h_reap_orphans(struct h *h)
+{
+	struct sigaction sa;
+
+	(void)h;
+	if (hp.reaping)
+		return;
+	if (pipe2(hp.reaper_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fail_msg("pipe2: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = h_on_chld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &hp.old_chld);
+	hp.reaper_stop = 0;
+	if ((errno = pthread_create(&hp.reaper, NULL, h_reaper_main, NULL)) !=
+	    0)
+		fail_msg("pthread_create: %s", strerror(errno));
+	hp.reaping = 1;
+}
+
+static void
+h_reaper_end(void)
+{
+	struct timespec ts;
+
+	if (hp.reaping) {
+		hp.reaper_stop = 1;
+		(void)!write(hp.reaper_pipe[1], "", 1);
+		/* Bounded: a signal may have come while fork held the lock. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		if (!pthread_equal(pthread_self(), hp.reaper) &&
+		    pthread_timedjoin_np(hp.reaper, NULL, &ts) != 0)
+			fprintf(stderr, "harness: the orphan reaper hangs\n");
+		sigaction(SIGCHLD, &hp.old_chld, NULL);
+		hp.reaping = 0;
+	}
+	if (hp.reaper_pipe[0] != -1) {
+		close(hp.reaper_pipe[0]);
+		close(hp.reaper_pipe[1]);
+		hp.reaper_pipe[0] = hp.reaper_pipe[1] = -1;
+	}
+}
+
+void
+h_defer(struct h *h, void (*fn)(void *), void *arg)
+{
+	(void)h;
+	if (hp.ndefer == H_MAXDEFER)
+		fail_msg("h_defer: more than %d", H_MAXDEFER);
+	hp.defer[hp.ndefer].fn = fn;
+	hp.defer[hp.ndefer].arg = arg;
+	hp.ndefer++;
+}
+
 /* ------------------------------------------------------------- cgroups */
 
 /* The hierarchies the daemon uses; "unified" is the v2 mount. */
@@ -550,8 +725,12 @@ h_cg_rmdir(const char *dir)
 
 /* --------------------------------------------------------- the daemon */
 
-static int
-h_daemon_spawn(struct h *h, char *why, size_t whylen)
+/*
+ * Fork and exec $SCHEDD with args (after argv[0]) in the daemon's cgroups,
+ * its output appended to h->log. Returns the pid, or -1 with why filled.
+ */
+static pid_t
+h_schedd_spawn(struct h *h, const char *const args[], char *why, size_t whylen)
 {
 	char asan[H_PATH_MAX + 256], ubsan[H_PATH_MAX + 256], path[H_PATH_MAX];
 	const char *old;
@@ -571,7 +750,7 @@ h_daemon_spawn(struct h *h, char *why, size_t whylen)
 	    "%s%slog_path=%s/ubsan:print_stacktrace=1", old ? old : "",
 	    old && *old ? ":" : "", h->dir);
 	fflush(NULL);
-	if ((pid = fork()) == -1) {
+	if ((pid = h_fork_own()) == -1) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
 		close(logfd);
 		return (-1);
@@ -582,6 +761,7 @@ h_daemon_spawn(struct h *h, char *why, size_t whylen)
 		if (getppid() != parent)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
 		nullfd = open("/dev/null", O_RDONLY);
 		dup2(nullfd, 0);
 		dup2(logfd, 1);
@@ -600,30 +780,94 @@ h_daemon_spawn(struct h *h, char *why, size_t whylen)
 			close(i);
 		setenv("ASAN_OPTIONS", asan, 1);
 		setenv("UBSAN_OPTIONS", ubsan, 1);
-		execl(hp.schedd, hp.schedd, "--socket", h->sock, "--state-dir",
-		    h->state, "--config", h->conf, "--foreground",
-		    "--log-level", "debug", (char *)NULL);
+		execv(hp.schedd, (char *const *)(uintptr_t)args);
 		dprintf(
 		    2, "harness: exec %s: %s\n", hp.schedd, strerror(errno));
 		_exit(127);
 	}
 	close(logfd);
+	return (pid);
+}
+
+/* The test's daemon: the harness's arguments, then extra (may be NULL). */
+static int
+h_daemon_spawn(struct h *h, const char *const extra[], char *why, size_t whylen)
+{
+	const char *args[H_MAXARGS + 16];
+	pid_t pid;
+	int n = 0, i;
+
+	args[n++] = hp.schedd;
+	args[n++] = "--socket";
+	args[n++] = h->sock;
+	args[n++] = "--state-dir";
+	args[n++] = h->state;
+	args[n++] = "--config";
+	args[n++] = h->conf;
+	args[n++] = "--foreground";
+	args[n++] = "--log-level";
+	args[n++] = "debug";
+	for (i = 0; extra != NULL && extra[i] != NULL && i < H_MAXARGS; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	if ((pid = h_schedd_spawn(h, args, why, whylen)) == -1)
+		return (-1);
 	h->daemon = pid;
 	return (0);
 }
 
+int
+h_schedd_run(struct h *h, const char *const args[], int timeout_ms)
+{
+	const char *argv[H_MAXARGS + 2];
+	char why[512];
+	int64_t deadline = h_now_ms() + timeout_ms;
+	pid_t pid;
+	int n = 0, st;
+
+	argv[n++] = hp.schedd;
+	while (args[n - 1] != NULL && n <= H_MAXARGS) {
+		argv[n] = args[n - 1];
+		n++;
+	}
+	argv[n] = NULL;
+	if ((pid = h_schedd_spawn(h, argv, why, sizeof(why))) == -1)
+		fail_msg("%s", why);
+	while (waitpid(pid, &st, WNOHANG) != pid) {
+		if (h_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			h_own_forget(pid);
+			fail_msg("the second schedd still ran after %d ms",
+			    timeout_ms);
+		}
+		h_sleep_ms(10);
+	}
+	h_own_forget(pid);
+	return (st);
+}
+
+const char *
+h_daemon_cg(struct h *h, int i)
+{
+	(void)h;
+	return (i >= 0 && i < hp.ncg ? hp.cg[i] : NULL);
+}
+
 static int
-h_daemon_start_(struct h *h, char *why, size_t whylen)
+h_daemon_start_(
+    struct h *h, const char *const extra[], char *why, size_t whylen)
 {
 	int64_t deadline;
 	int st;
 	long code;
 
-	if (h_daemon_spawn(h, why, whylen) == -1)
+	if (h_daemon_spawn(h, extra, why, whylen) == -1)
 		return (-1);
 	deadline = h_now_ms() + H_START_TIMEOUT_MS;
 	for (;;) {
 		if (waitpid(h->daemon, &st, WNOHANG) == h->daemon) {
+			h_own_forget(h->daemon);
 			h->daemon = 0;
 			snprintf(why, whylen,
 			    "schedd exited at start-up (%s %d)",
@@ -672,9 +916,15 @@ h_config(struct h *h, const char *text)
 void
 h_daemon_start(struct h *h)
 {
+	h_daemon_start_args(h, NULL);
+}
+
+void
+h_daemon_start_args(struct h *h, const char *const extra[])
+{
 	char why[512];
 
-	if (h_daemon_start_(h, why, sizeof(why)) == -1)
+	if (h_daemon_start_(h, extra, why, sizeof(why)) == -1)
 		fail_msg("%s", why);
 }
 
@@ -703,6 +953,7 @@ h_daemon_stop(struct h *h, int sig)
 		}
 		h_sleep_ms(10);
 	}
+	h_own_forget(pid);
 	h->daemon = 0;
 	return (st);
 }
@@ -827,6 +1078,10 @@ h_cleanup(struct h *h)
 	if (hp.in_cleanup || h->dir[0] == '\0')
 		return (0);
 	hp.in_cleanup = 1;
+	while (hp.ndefer > 0) {
+		hp.ndefer--;
+		hp.defer[hp.ndefer].fn(hp.defer[hp.ndefer].arg);
+	}
 	h_http_close_all(h);
 	if (h->daemon > 0) {
 		r = waitpid(h->daemon, &st, WNOHANG);
@@ -851,7 +1106,11 @@ h_cleanup(struct h *h)
 			}
 		}
 	}
+	/* Reaping went on while the daemon stopped what it had adopted. */
+	h_reaper_end();
 	h_reap_all(5000);
+	hp.nown = 0;
+	h_sys_cleanup(h);
 	for (i = 0; i < hp.ncg; i++)
 		if (h_cg_rmdir(hp.cg[i]) == -1)
 			fprintf(stderr, "harness: rmdir %s: %s\n", hp.cg[i],
@@ -926,6 +1185,8 @@ h_setup(void **state)
 	char why[512];
 
 	hp.nrun++;
+	/* The watchdog counts per test: a file may hold many slow tests. */
+	alarm(H_ALARM_S);
 	memset(h, 0, sizeof(*h));
 	hp.active = h;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/schedd-it-XXXXXX");
@@ -945,7 +1206,7 @@ h_setup(void **state)
 		return (-1);
 	}
 	h_cg_setup();
-	if (h_daemon_start_(h, why, sizeof(why)) == -1) {
+	if (h_daemon_start_(h, NULL, why, sizeof(why)) == -1) {
 		print_error("%s\n", why);
 		h->broken = 1;
 		h_cleanup(h);
@@ -1020,7 +1281,7 @@ h_run(struct h *h, const char *const argv[], const char *const env[],
 	snprintf(ubsan, sizeof(ubsan),
 	    "UBSAN_OPTIONS=log_path=%s/ubsan:print_stacktrace=1", h->dir);
 	fflush(NULL);
-	if ((pid = fork()) == -1)
+	if ((pid = h_fork_own()) == -1)
 		fail_msg("fork: %s", strerror(errno));
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
@@ -1047,6 +1308,7 @@ h_run(struct h *h, const char *const argv[], const char *const env[],
 		if (left <= 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
+			h_own_forget(pid);
 			close(po[0]);
 			close(pe[0]);
 			fail_msg("%s %s did not finish within %d ms", argv[0],
@@ -1069,6 +1331,7 @@ h_run(struct h *h, const char *const argv[], const char *const env[],
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
+	h_own_forget(pid);
 	if (out != NULL)
 		*out = h_keep(h, h_buf_steal(&ob));
 	else

@@ -86,6 +86,36 @@ void h_skip(struct h *h, const char *why) __attribute__((noreturn));
 void h_daemon_start(struct h *h);
 
 /*
+ * h_daemon_start with extra arguments (NULL-terminated) after the
+ * harness's own; a repeated option wins: {"--state-dir", "DIR/", NULL}.
+ */
+void h_daemon_start_args(struct h *h, const char *const extra[]);
+
+/*
+ * Run another $SCHEDD with exactly args (NULL-terminated, without argv[0])
+ * in the daemon's cgroups, so that teardown removes what it leaves, its
+ * output appended to h->log; wait for it and return its wait status. Fails
+ * the test (after SIGKILL) if it still runs after timeout_ms.
+ */
+int h_schedd_run(struct h *h, const char *const args[], int timeout_ms);
+
+/* The cgroups the harness made for the daemon, one per hierarchy: the
+ * i-th directory, or NULL past the last (none without root). */
+const char *h_daemon_cg(struct h *h, int i);
+
+/*
+ * Reap orphans as init or systemd would: from now until teardown a thread
+ * collects every zombie child of the test program (what a killed daemon
+ * leaves comes back to it, a child subreaper) except the processes the
+ * harness started itself (daemons, h_run's), which it waits for itself.
+ */
+void h_reap_orphans(struct h *h);
+
+/* Run fn(arg) at teardown, before the daemon is stopped, even when the
+ * test failed; the last registered runs first. */
+void h_defer(struct h *h, void (*fn)(void *), void *arg);
+
+/*
  * Replace DIR/schedd.conf (the daemon gets --config, so the machine's
  * /etc/schedd/schedd.conf never leaks into a test). Takes effect at the
  * next h_daemon_start.
@@ -95,7 +125,8 @@ void h_config(struct h *h, const char *text);
 /*
  * Send sig to the daemon, wait up to 10 s for it to exit, then SIGKILL.
  * Returns the wait status. The daemon's orphaned jobs come back to the
- * harness (it is a child subreaper); they are reaped at teardown.
+ * harness (it is a child subreaper); they are reaped at teardown, or as
+ * they end after h_reap_orphans.
  */
 int h_daemon_stop(struct h *h, int sig);
 
@@ -269,6 +300,13 @@ const char *h_cg_of(struct h *h, pid_t pid, const char *ctrl);
 const char *h_job_cg(struct h *h, json_t *job, const char *ctrl);
 /* dir/file's text (fails the test if unreadable). */
 const char *h_cg_file(struct h *h, const char *dir, const char *file);
+/*
+ * Mount a tmpfs of size ("16m") on dir (skips without root); teardown
+ * unmounts it after the daemon and its processes are gone. The first
+ * mount first moves the test program into a private mount namespace when
+ * it can, so daemons started after it see the mount and nobody else does.
+ */
+void h_mount_tmpfs(struct h *h, const char *dir, const char *size);
 /* The pids in dir/cgroup.procs, at most max; returns the count. */
 int h_cg_pids(struct h *h, const char *dir, pid_t *out, int max);
 /*
