@@ -59,6 +59,7 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 
 static int cg_drain(const struct cgroup_ops *, int64_t, int);
 static void grave_add(struct supervisor *, int64_t);
+static void grave_forget(struct supervisor *, int64_t);
 
 #define GRAVE_PERIOD_MS 50  /* a removed job's cgroup, tried again */
 #define GRAVE_TRIES     400 /* for 20 s */
@@ -582,6 +583,8 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		}
 		return (0);
 	}
+	/* Its cgroup is in use again: no longer to be removed. */
+	grave_forget(sup, job->id);
 	if ((fresh = r->cg->create(job->id, err)) == -1)
 		goto fail;
 	job->has_cgroup = 1;
@@ -829,6 +832,20 @@ grave_cb(evutil_socket_t fd, short what, void *arg)
 	r->ngrave = n;
 	if (n > 0)
 		evtimer_add(r->grave_ev, &tv);
+}
+
+static void
+grave_forget(struct supervisor *sup, int64_t id)
+{
+	struct sup_res *r = sup->res;
+	int i;
+
+	for (i = 0; i < r->ngrave; i++)
+		if (r->grave[i] == id) {
+			r->grave[i] = r->grave[r->ngrave - 1];
+			r->grave_tries[i] = r->grave_tries[--r->ngrave];
+			return;
+		}
 }
 
 /* The cgroup of a job that is gone: removed by a timer once empty. */
