@@ -42,6 +42,8 @@ else
 	b=$srcdir/bench
 	$cc $w -o "$bindir/bare-spawn" "$b/bare-spawn.c" "$b/bench.c"
 	$cc $w -o "$bindir/loadgen" "$b/loadgen.c" "$b/bench.c"
+	$cc $w -o "$bindir/faultprobe" "$b/faultprobe.c" "$b/bench.c"
+	$cc $w -o "$bindir/forkbomb" "$b/forkbomb.c"
 	$cc $w -pthread -o "$bindir/schedd-bench" "$b/schedd-bench.c" \
 	    "$b/bench.c"
 	# shellcheck disable=SC2046
