@@ -21,8 +21,8 @@ baseline the fault runs:
               started before exit one by one (so schedd has to write).
   3 stop      100 jobs of 5 processes; 100 POST /stop sent at once on 100
               connections.
-  4 readers   a job writes 1 GiB to stdout; 8 clients GET
-              /logs?follow=true and never read.
+  4 readers   a job writes 1 GiB to stdout, 16 MiB every 100 ms; 8
+              clients GET /logs?follow=true and never read.
   5 fdlimit   schedd with RLIMIT_NOFILE 256 (soft and hard); 300 idle
               connections for 5 s; then they close and a new client asks
               GET /v1/health.
@@ -32,7 +32,10 @@ its end plus 1 s), the daemon's RSS (VmHWM) and CPU, and per fault what
 it is about. The section "Faults (issue 12)" of bench/RESULTS.md is
 replaced (or appended) between markers; bench/bench.py carries it over.
 BENCH_FAULTS_BEFORE=1 also stores the run's figures in
-bench/faults-before.json, shown as the "before" column of later reports.
+bench/faults-before.json, shown as the "before" column of later reports
+(with its "remark", written there by hand);
+BENCH_FAULTS_REPORT_FROM=bench/faults-before.json renders the section again
+from such a file without running anything.
 
 Environment: BENCH_FAULTS=1,3 (only these), BENCH_QUICK=1 (short faults,
 a smoke run: figures not comparable), BENCH_OUT, BENCH_COMMIT,
@@ -213,12 +216,43 @@ def stop_daemon(sd, fault):
         note(fault, "%d job processes were still in schedd's cgroups after "
              "it exited; the bench killed them" % n)
     sd.cgroup_sweep()
+    reap_orphans(fault)
     B.shutil.rmtree(sd.dir, ignore_errors=True)
     if sd.dir in B.tmpdirs:
         B.tmpdirs.remove(sd.dir)
     if sd in daemons:
         daemons.remove(sd)
     return t
+
+
+def reap_orphans(fault):
+    """Job processes that schedd left behind are reparented to us (the
+    subreaper): reap the dead, kill and note the living."""
+    known = {p.pid for p in B.started}
+    kids = [k for k in B.proc_children(os.getpid()) if k[0] not in known]
+    alive = []
+    for pid, start in kids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                st = f.read()
+            if st[st.rindex(")") + 2] != "Z":
+                alive.append((pid, start))
+        except (OSError, ValueError):
+            pass
+    if alive:
+        note(fault, "%d job processes outlived schedd (reparented to the "
+             "bench, which killed them)" % B.kill_if_same(alive))
+    deadline = time.monotonic() + 2
+    left = {pid for pid, _ in kids}
+    while left and time.monotonic() < deadline:
+        for pid in list(left):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    left.discard(pid)
+            except ChildProcessError:
+                left.discard(pid)
+        if left:
+            time.sleep(0.01)
 
 
 def close_socks():
@@ -456,8 +490,8 @@ def states(d, t0, t1):
                     sorted(count.items(), key=lambda kv: -kv[1]))
     wc = {}
     for t, v in d.get("wc", []):
-        if t0 <= t <= t1:
-            name = d["wchan_names"].get(int(v), "?")
+        name = d["wchan_names"].get(int(v), "?")
+        if t0 <= t <= t1 and name != "0":  # "0": it woke meanwhile
             wc[name] = wc.get(name, 0) + 1
     if wc:
         out += " (D in %s)" % ", ".join(
@@ -613,9 +647,9 @@ def fault_dblock():
             LOCK_S)
         cmd(fault, "POST /v1/jobs {\"argv\": [\"%s\", \"0.3\"]} every "
             "100 ms while the lock is held, each on a new connection, "
-            "without waiting for earlier answers; 20 jobs `sleep 0.5` .. "
-            "`sleep %.1f` started before" % (B.SLEEP,
-                                             0.5 + 19 * LOCK_S / 20.0))
+            "without waiting for earlier answers; 20 jobs sleep 0.5 .. "
+            "sleep %.1f started before" % (B.SLEEP,
+                                           0.5 + 19 * LOCK_S / 20.0))
         locker = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         B.started.append(locker)
         lsel = selectors.DefaultSelector()
@@ -772,8 +806,14 @@ def fault_readers():
     probe = None
     try:
         probe, rss0 = baseline(sd, fault)
+        # 16 MiB per 100 ms, what one follower tick reads at most: the
+        # followers keep up whatever the disk's speed, so each would hold
+        # all of it in a daemon that does not wait for its readers. (A
+        # writer faster than that ends before the followers have read
+        # it all, and what they hold then depends on the machine.)
         argv = ["/bin/sh", "-c",
-                "sleep 1; exec head -c %d /dev/zero" % LOG_BYTES]
+                "sleep 1; i=0; while [ $i -lt %d ]; do head -c 16777216 "
+                "/dev/zero; sleep 0.1; i=$((i+1)); done" % (LOG_BYTES >> 24)]
         cmd(fault, "POST /v1/jobs %s" % json.dumps({"argv": argv}))
         cmd(fault, "%d × GET /v1/jobs/ID/logs?follow=true, one per "
             "connection, never read" % READERS)
@@ -852,7 +892,7 @@ def fault_fdlimit():
     try:
         probe, rss0 = baseline(sd, fault)
         cmd(fault, "RLIMIT_NOFILE %d:%d (soft:hard) set with setrlimit "
-            "before exec, as `prlimit --nofile=%d:%d ./schedd ...` would" % (
+            "before exec, as prlimit --nofile=%d:%d ./schedd ... would" % (
                 NOFILE, NOFILE, NOFILE, NOFILE))
         cmd(fault, "%d × connect(), nothing sent" % IDLE_CONNS)
         logf = os.path.join(sd.dir, "schedd.log")
@@ -927,7 +967,7 @@ def fault_fdlimit():
         f["log_bytes"] = size1 - size0
         f["log_bytes_per_min"] = (size1 - size0) / el * 60
         f["log_lines_per_min"] = nlines / el * 60
-        f["recovery_s"] = rec
+        f["recovery_ms"] = rec * 1000
         f["recovery_attempts"] = attempts
         d = probe.finish()
         base = window_stats(d, *probe.base)
@@ -1017,8 +1057,8 @@ def rows():
              None),
             ("fdlimit", "log lines", "log_lines_per_min", " lines/min",
              "≤ 5 lines/min", lambda v: v <= 5),
-            ("fdlimit", "new client answered after close", "recovery_s", " s",
-             "≤ 1 s", lambda v: v <= 1)]
+            ("fdlimit", "new client answered after close", "recovery_ms",
+             " ms", "≤ 1,000 ms", lambda v: v <= 1000)]
     return out
 
 
@@ -1096,8 +1136,12 @@ def write_report(meta, before):
         v = FIG[fault].get(key)
         cells = [TITLES[fault], name]
         if show_before:
-            cells.append(fnum(before["FIG"].get(fault, {}).get(key), unit))
-        cells += [fnum(v, unit), target, verdict(check, v, fault, key)]
+            bf = before["FIG"].get(fault, {})
+            cells.append(("≥ " if key.startswith("rss_") and bf.get("capped")
+                          else "") + fnum(bf.get(key), unit))
+        lower = key.startswith("rss_") and FIG[fault].get("capped")
+        cells += [("≥ " if lower else "") + fnum(v, unit), target,
+                  verdict(check, v, fault, key)]
         w("| " + " | ".join(cells) + " |")
     w("")
     w("### Details")
@@ -1129,10 +1173,11 @@ def write_report(meta, before):
                              f.get("stops_unanswered"),
                              f.get("processes_left")))
         elif fault == "readers":
-            other.append("job exited after %s s; RSS %s MiB 1 s after the "
-                         "readers closed" % (
-                             fnum(f.get("job_exited_s")),
-                             fnum(f.get("rss_after_close_mib"))))
+            ex = f.get("job_exited_s")
+            other.append("%s; RSS %s MiB 1 s after the readers closed" % (
+                "job exited after %s s" % fnum(ex) if ex == ex and
+                ex is not None else "job still writing when the window "
+                "ended", fnum(f.get("rss_after_close_mib"))))
         elif fault == "fdlimit":
             other.append("%s idle connections held, schedd at %s fds "
                          "(limit %d); %s bytes of log in %s s; recovery "
@@ -1152,10 +1197,12 @@ def write_report(meta, before):
     for fault, n in meta.get("failed", []):
         w("")
         w("**%s did not complete**: %s" % (TITLES.get(fault, fault), n))
-    if show_before and before.get("meta", {}).get("noise"):
+    if before is not None and before.get("remark"):
+        # Written by hand into bench/faults-before.json after that run.
         w("")
-        w("The before column: %s, %s." % (before["meta"]["date"],
-                                          before["meta"]["noise"]))
+        w("**About the before** (`%s`, %s): %s" % (
+            before["meta"]["commit"], before["meta"]["date"],
+            before["remark"]))
     w("")
     w("### Exact commands")
     w("")
@@ -1193,7 +1240,27 @@ def write_report(meta, before):
     os.replace(OUT + ".tmp", OUT)
 
 
+def load_before():
+    try:
+        with open(BEFORE_JSON) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def main():
+    if os.environ.get("BENCH_FAULTS_REPORT_FROM"):
+        # Render the section again from a stored run (e.g. after editing
+        # the remark in bench/faults-before.json).
+        with open(os.environ["BENCH_FAULTS_REPORT_FROM"]) as f:
+            d = json.load(f)
+        for g, k in ((FIG, "FIG"), (NOTES, "NOTES"), (CMDS, "CMDS"),
+                     (WIN, "WIN")):
+            g.update(d.get(k, {}))
+        B.log_lines.extend(d.get("log", []))
+        write_report(d["meta"], load_before())
+        print("wrote " + OUT, file=sys.stderr)
+        return 0
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     for prog in (PROBE, BOMB, B.SCHEDD):
@@ -1256,18 +1323,13 @@ def main():
     meta["failed"] = failed
     log("done in %.0f s; end: %s" % (meta["t_total"], meta["load_end"]))
     if os.environ.get("BENCH_FAULTS_BEFORE") == "1":
+        log("stored as the before: bench/faults-before.json")
         with open(BEFORE_JSON, "w") as f:
-            json.dump({"meta": meta, "FIG": FIG}, f, indent=1,
-                      sort_keys=True)
+            json.dump({"meta": meta, "FIG": FIG, "NOTES": NOTES,
+                       "CMDS": CMDS, "WIN": WIN, "log": B.log_lines,
+                       "remark": ""}, f, indent=1, sort_keys=True)
             f.write("\n")
-        log("stored as the before: " + BEFORE_JSON)
-    before = None
-    try:
-        with open(BEFORE_JSON) as f:
-            before = json.load(f)
-    except (OSError, ValueError):
-        pass
-    write_report(meta, before)
+    write_report(meta, load_before())
     print("wrote " + OUT, file=sys.stderr)
     return 1 if failed else 0
 
