@@ -1084,7 +1084,7 @@ def write_report(t_total, load_start, load_end, commit, dirty):
       "and spread of those ratios are shown." % ROUNDS)
     w("")
     w("The fault benchmark (issue 12) runs apart: `bench/run.sh faults` (or "
-      "`make bench-faults`), about 2 minutes. It rewrites only its own "
+      "`make bench-faults`), about 3 minutes. It rewrites only its own "
       "section, \"Faults (issue 12)\" at the end of this file, which a full "
       "run keeps.")
     w("")

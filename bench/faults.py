@@ -6,7 +6,8 @@ nothing; it writes figures and says which targets they meet.
 
 Run through `bench/run.sh faults` (or `make bench-faults`), which builds
 bench/faultprobe and bench/forkbomb and sets BENCH_BUILDDIR / BENCH_BINDIR /
-BENCH_SRCDIR. About 2 minutes; no fault runs longer than 30 s.
+BENCH_SRCDIR. About 3 minutes (3 rounds of the five faults); no fault runs
+longer than 30 s.
 
 For each fault a fresh schedd (own socket, state directory and config, as
 bench/bench.py starts them, at the shipped log level, info) is watched by
@@ -37,8 +38,10 @@ bench/faults-before.json, shown as the "before" column of later reports
 BENCH_FAULTS_REPORT_FROM=bench/faults-before.json renders the section again
 from such a file without running anything.
 
-Environment: BENCH_FAULTS=1,3 (only these), BENCH_QUICK=1 (short faults,
-a smoke run: figures not comparable), BENCH_OUT, BENCH_COMMIT,
+Environment: BENCH_FAULTS=1,3 (only these), BENCH_FAULTS_ROUNDS (default
+3; a fault's stall may come in one round of three), BENCH_QUICK=1 (short
+faults, 1 round: a smoke run, figures not comparable), BENCH_OUT,
+BENCH_COMMIT,
 BENCH_FAULT_RSS_CAP_MB (default 2048: fault 4 ends early when schedd's RSS
 passes it, so a leaking daemon cannot take the shared machine's memory).
 
@@ -89,18 +92,19 @@ MARK_END = "<!-- faults end -->"
 log = B.log
 daemons = []  # Schedd objects alive: their cgroups are emptied on exit
 socks = []  # client sockets held open by a fault
-FIG = {}  # fault -> {figure: value}
-NOTES = {}  # fault -> [sentence]
+FIG = {}  # this round: fault -> {figure: value} (notes, window_s too)
+RUNS = []  # every round's FIG
 CMDS = {}  # fault -> [command]
-WIN = {}  # fault -> window length, s
+ROUNDS = int(os.environ.get("BENCH_FAULTS_ROUNDS", "1" if QUICK else "3"))
 
 
 def note(fault, s):
-    NOTES.setdefault(fault, []).append(s)
+    FIG.setdefault(fault, {}).setdefault("notes", []).append(s)
 
 
 def cmd(fault, s):
-    CMDS.setdefault(fault, []).append(s)
+    if s not in CMDS.setdefault(fault, []):
+        CMDS[fault].append(s)
 
 
 # cgroups: empty and remove what schedd made, even when it cannot
@@ -532,7 +536,7 @@ def record(fault, probe, sd, t0, t1, rss0_kb, hwm_kb):
         "cpu_pct": cpu_pct(d, t0, w1),
         "states": states(d, t0, w1),
     })
-    WIN[fault] = w1 - t0
+    f["window_s"] = w1 - t0
     log("  health p50 %.2f p99 %.1f max %.1f ms (raw p99 %.1f, %d probes, "
         "%d failed); RSS %.1f -> %.1f MiB; CPU %.0f %%; schedd %s" % (
             s["p50"], s["p99"], s["max"], s["raw_p99"], s["n"],
@@ -966,6 +970,7 @@ def fault_fdlimit():
         f["daemon_fds"] = nfd
         f["log_bytes"] = size1 - size0
         f["log_bytes_per_min"] = (size1 - size0) / el * 60
+        f["log_mb_per_min"] = f["log_bytes_per_min"] / 1e6
         f["log_lines_per_min"] = nlines / el * 60
         f["recovery_ms"] = rec * 1000
         f["recovery_attempts"] = attempts
@@ -988,7 +993,7 @@ def fault_fdlimit():
             "cpu_pct": f["cpu_fd_pct"], "states": states(d, t0, t1),
             "base_p50_ms": base["raw_p50"], "base_max_ms": base["max"],
         })
-        WIN[fault] = el
+        f["window_s"] = el
         if sample:
             note(fault, "what schedd logged meanwhile, e.g. `%s`" %
                  sample[0][:160].replace("`", "'"))
@@ -1053,7 +1058,7 @@ def rows():
     out += [("fdlimit", "max RSS", "rss_max_mib", " MiB", "", None),
             ("fdlimit", "CPU while over the limit", "cpu_fd_pct", " %",
              "< 10 %", lambda v: v < 10),
-            ("fdlimit", "log written", "log_bytes_per_min", " B/min", "",
+            ("fdlimit", "log written", "log_mb_per_min", " MB/min", "",
              None),
             ("fdlimit", "log lines", "log_lines_per_min", " lines/min",
              "≤ 5 lines/min", lambda v: v <= 5),
@@ -1068,17 +1073,44 @@ def git(*args):
                           text=True).stdout.strip()
 
 
-def verdict(check, v, fault, key):
+def values(runs, fault, key):
+    """key's value in each round that has the fault (None: no figure)."""
+    return [r[fault].get(key) for r in runs if fault in r]
+
+
+def capped(runs, fault):
+    return any(r[fault].get("capped") for r in runs if fault in r)
+
+
+def cell(runs, fault, key, unit):
+    """One round: its value; more: median (min–max) over the rounds. "≥"
+    where fault 4 hit its RSS cap (a lower bound)."""
+    vs = [v for v in values(runs, fault, key) if v is not None and v == v]
+    if not vs:
+        return "n/a"
+    s = fnum(vs[0], unit) if len(vs) == 1 else "%s (%s–%s)" % (
+        fnum(B.med(vs), unit), fnum(min(vs)), fnum(max(vs)))
+    mark = key.startswith("rss_") and capped(runs, fault)
+    return ("≥ " if mark else "") + s
+
+
+def verdict(runs, fault, key, check):
+    """Met only if every round met (all targets are upper bounds)."""
     if check is None:
         return ""
-    if v is None or v != v:
+    vs = values(runs, fault, key)
+    if not vs or any(v is None or v != v for v in vs):
         return "**missed** (no figure)"
-    if key == "rss_growth_mib" and FIG.get(fault, {}).get("capped"):
+    if key.startswith("rss_") and capped(runs, fault):
         return "**missed** (cap hit)"
-    return "met" if check(v) else "**missed**"
+    bad = sum(1 for v in vs if not check(v))
+    if not bad:
+        return "met"
+    return "**missed**" + (" (%d of %d rounds)" % (bad, len(vs))
+                           if len(vs) > 1 else "")
 
 
-def write_report(meta, before):
+def write_report(meta, runs, before):
     L = []
     w = L.append
     w(MARK_BEGIN)
@@ -1101,7 +1133,10 @@ def write_report(meta, before):
       "before each fault): its p50 against the idle daemon, far below "
       "1 ms. schedd's state is the share of 100 ms samples in which "
       "/proc/PID/stat showed it R (running or runnable), S (asleep, e.g. in "
-      "epoll_wait) or D (blocked in the kernel; where, from /proc/PID/wchan).")
+      "epoll_wait) or D (blocked in the kernel; where, from /proc/PID/wchan). "
+      "The faults run in rounds (1, 2, 3, 4, 5, then again): with more than "
+      "one, a figure is the median (min–max) over the rounds, and a target "
+      "is met only if every round met it; the details show each round.")
     w("")
     w("| | |")
     w("|---|---|")
@@ -1112,8 +1147,9 @@ def write_report(meta, before):
     w("| machine | %s |" % meta["machine"])
     w("| load at start / end | `%s` / `%s` |" % (meta["load_start"],
                                                   meta["load_end"]))
-    w("| command | `%sbench/run.sh faults`, %.0f s |" % (
-        meta["env"] + " " if meta["env"] else "", meta["t_total"]))
+    w("| command | `%sbench/run.sh faults`, %.0f s, %d round%s |" % (
+        meta["env"] + " " if meta["env"] else "", meta["t_total"],
+        meta.get("rounds", 1), "s" if meta.get("rounds", 1) > 1 else ""))
     w("| noise | %s |" % meta["noise"])
     w("")
     same = before is not None and before.get("meta", {}).get("date") == \
@@ -1131,29 +1167,24 @@ def write_report(meta, before):
     w(head)
     w("|---" * (head.count("|") - 1) + "|")
     for fault, name, key, unit, target, check in rows():
-        if fault not in FIG:
+        if not any(fault in r for r in runs):
             continue
-        v = FIG[fault].get(key)
         cells = [TITLES[fault], name]
         if show_before:
-            bf = before["FIG"].get(fault, {})
-            cells.append(("≥ " if key.startswith("rss_") and bf.get("capped")
-                          else "") + fnum(bf.get(key), unit))
-        lower = key.startswith("rss_") and FIG[fault].get("capped")
-        cells += [("≥ " if lower else "") + fnum(v, unit), target,
-                  verdict(check, v, fault, key)]
+            cells.append(cell(before["runs"], fault, key, unit))
+        cells += [cell(runs, fault, key, unit), target,
+                  verdict(runs, fault, key, check)]
         w("| " + " | ".join(cells) + " |")
     w("")
     w("### Details")
     w("")
-    w("| fault | window s | probes | failed | over 100 ms | raw p50 ms | "
-      "raw p99 ms | baseline p50 / max ms | RSS before MiB | schedd's "
+    w("| fault | round | window s | probes | failed | over 100 ms | raw p50 "
+      "ms | raw p99 ms | baseline p50 / max ms | RSS before MiB | schedd's "
       "state (100 ms samples) | what else |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|")
-    for _, fault, _ in FAULTS:
-        if fault not in FIG:
-            continue
-        f = FIG[fault]
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (_, fault, _), (rnd, f) in ((x, (i + 1, r[x[1]])) for x in FAULTS
+                                    for i, r in enumerate(runs)
+                                    if x[1] in r):
         other = []
         if fault == "forkbomb":
             other.append("%s pids at most, %s forks refused; stop answered %s"
@@ -1184,19 +1215,21 @@ def write_report(meta, before):
                          "took %s connection(s)" % (
                              f.get("idle_conns"), f.get("daemon_fds"),
                              NOFILE, f.get("log_bytes"),
-                             fnum(WIN.get(fault)),
+                             fnum(f.get("window_s")),
                              f.get("recovery_attempts")))
-        other += NOTES.get(fault, [])
-        w("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |" % (
-            TITLES[fault], fnum(WIN.get(fault)), f.get("probes", "n/a"),
-            f.get("probes_not_200", 0) + f.get("probe_errors", 0),
-            f.get("probes_over_100ms", "n/a"), fnum(f.get("raw_p50_ms")),
-            fnum(f.get("raw_p99_ms")), fnum(f.get("base_p50_ms")),
-            fnum(f.get("base_max_ms")), fnum(f.get("rss_before_mib")),
-            f.get("states", "n/a"), "; ".join(other)))
-    for fault, n in meta.get("failed", []):
+        other += f.get("notes", [])
+        w("| %s | %d | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |"
+          % (TITLES[fault], rnd, fnum(f.get("window_s")),
+             f.get("probes", "n/a"),
+             f.get("probes_not_200", 0) + f.get("probe_errors", 0),
+             f.get("probes_over_100ms", "n/a"), fnum(f.get("raw_p50_ms")),
+             fnum(f.get("raw_p99_ms")), fnum(f.get("base_p50_ms")),
+             fnum(f.get("base_max_ms")), fnum(f.get("rss_before_mib")),
+             f.get("states", "n/a"), "; ".join(other)))
+    for rnd, fault, n in meta.get("failed", []):
         w("")
-        w("**%s did not complete**: %s" % (TITLES.get(fault, fault), n))
+        w("**%s did not complete in round %d**: %s" % (
+            TITLES.get(fault, fault), rnd, n))
     if before is not None and before.get("remark"):
         # Written by hand into bench/faults-before.json after that run.
         w("")
@@ -1254,11 +1287,9 @@ def main():
         # the remark in bench/faults-before.json).
         with open(os.environ["BENCH_FAULTS_REPORT_FROM"]) as f:
             d = json.load(f)
-        for g, k in ((FIG, "FIG"), (NOTES, "NOTES"), (CMDS, "CMDS"),
-                     (WIN, "WIN")):
-            g.update(d.get(k, {}))
-        B.log_lines.extend(d.get("log", []))
-        write_report(d["meta"], load_before())
+        CMDS.update(d["CMDS"])
+        B.log_lines.extend(d["log"])
+        write_report(d["meta"], d["runs"], load_before())
         print("wrote " + OUT, file=sys.stderr)
         return 0
     signal.signal(signal.SIGINT, on_signal)
@@ -1290,8 +1321,9 @@ def main():
         meta["commit"] = meta["daemon_commit"] = os.environ["BENCH_COMMIT"]
         meta["dirty"] = False
     meta["env"] = " ".join("%s=%s" % (k, os.environ[k]) for k in (
-        "BENCH_QUICK", "BENCH_FAULTS", "BENCH_BUILDDIR", "BENCH_COMMIT",
-        "BENCH_FAULTS_BEFORE") if os.environ.get(k))
+        "BENCH_QUICK", "BENCH_FAULTS", "BENCH_FAULTS_ROUNDS", "BENCH_BUILDDIR",
+        "BENCH_COMMIT", "BENCH_FAULTS_BEFORE") if os.environ.get(k))
+    meta["rounds"] = ROUNDS
     meta["noise"] = os.environ.get(
         "BENCH_FAULTS_NOISE",
         "other engineers build and test on this 2-CPU machine at the same "
@@ -1303,17 +1335,22 @@ def main():
         ", dirty" if meta["dirty"] else ""))
     failed = []
     try:
-        for num, name, fn in FAULTS:
-            if ONLY and num not in ONLY and name not in ONLY:
-                continue
-            t = time.monotonic()
-            try:
-                fn()
-            except (B.BenchError, subprocess.TimeoutExpired, OSError,
-                    KeyError, TypeError, ValueError) as e:
-                log("%s FAILED: %s" % (name, e))
-                failed.append((name, str(e)))
-            log("  (%.0f s)" % (time.monotonic() - t))
+        for rnd in range(1, ROUNDS + 1):
+            if ROUNDS > 1:
+                log("round %d of %d" % (rnd, ROUNDS))
+            FIG.clear()
+            for num, name, fn in FAULTS:
+                if ONLY and num not in ONLY and name not in ONLY:
+                    continue
+                t = time.monotonic()
+                try:
+                    fn()
+                except (B.BenchError, subprocess.TimeoutExpired, OSError,
+                        KeyError, TypeError, ValueError) as e:
+                    log("%s FAILED: %s" % (name, e))
+                    failed.append((rnd, name, str(e)))
+                log("  (%.0f s)" % (time.monotonic() - t))
+            RUNS.append(json.loads(json.dumps(FIG)))  # a deep copy
     finally:
         kill_all()
     meta["load_end"] = uptime()
@@ -1325,11 +1362,11 @@ def main():
     if os.environ.get("BENCH_FAULTS_BEFORE") == "1":
         log("stored as the before: bench/faults-before.json")
         with open(BEFORE_JSON, "w") as f:
-            json.dump({"meta": meta, "FIG": FIG, "NOTES": NOTES,
-                       "CMDS": CMDS, "WIN": WIN, "log": B.log_lines,
-                       "remark": ""}, f, indent=1, sort_keys=True)
+            json.dump({"meta": meta, "runs": RUNS, "CMDS": CMDS,
+                       "log": B.log_lines, "remark": ""}, f, indent=1,
+                      sort_keys=True)
             f.write("\n")
-    write_report(meta, load_before())
+    write_report(meta, RUNS, load_before())
     print("wrote " + OUT, file=sys.stderr)
     return 1 if failed else 0
 

@@ -6,15 +6,17 @@
 # usage: bench/run.sh            (from the source or the build tree)
 #        make bench              (the same, through automake)
 #        bench/run.sh faults     the fault benchmark (issue 12) instead:
-#                                bench/faults.py, about 2 minutes; it
+#                                bench/faults.py, about 3 minutes; it
 #                                replaces only the "Faults (issue 12)"
 #                                section of bench/RESULTS.md
 #        make bench-faults       (the same, through automake)
 #   e.g. BENCH_BUILDDIR=build bench/run.sh faults
+#        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (~40 s check)
 #   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
-#   BENCH_QUICK=1 (short faults: a smoke run), BENCH_FAULTS_BEFORE=1 (store
-#   the figures as the "before" column, bench/faults-before.json),
-#   BENCH_FAULT_RSS_CAP_MB (default 2048). See bench/faults.py.
+#   BENCH_FAULTS_ROUNDS (default 3), BENCH_QUICK=1 (short faults, 1 round:
+#   a smoke run), BENCH_FAULTS_BEFORE=1 (store the figures as the "before"
+#   column, bench/faults-before.json), BENCH_FAULT_RSS_CAP_MB (default
+#   2048). See bench/faults.py.
 # environment: BENCH_BUILDDIR (the build tree holding ./schedd; default: the
 #   source tree), BENCH_QUICK=1 (small N, 2 rounds: a smoke run, not a
 #   result), BENCH_ROUNDS, BENCH_ONLY=spawn,latency,api,scale,durability,
