@@ -641,7 +641,8 @@ def fault_dblock():
         for i in range(20):
             st, _, _ = request(sd, "POST", "/v1/jobs", {
                 "name": "x%d" % i,
-                "argv": [B.SLEEP, "%.1f" % (0.5 + i * LOCK_S / 20.0)]})
+                "argv": [B.SLEEP, "%.1f" % (0.5 + i * LOCK_S / 20.0)]},
+                timeout=5)
             if st not in (200, 201):
                 raise B.BenchError("create: %s" % st)
         db = os.path.join(sd.dir, "state", "schedd.db")
@@ -743,10 +744,12 @@ def fault_stop():
                 "for i in 1 2 3 4; do sleep 1000 & done; wait"]
         cmd(fault, "%d × POST /v1/jobs %s" % (
             STOP_JOBS, json.dumps({"argv": argv})))
-        ids = []
+        ids, deadline = [], time.monotonic() + 20
         for i in range(STOP_JOBS):
             st, doc, _ = request(sd, "POST", "/v1/jobs",
-                                 {"name": "s%d" % i, "argv": argv})
+                                 {"name": "s%d" % i, "argv": argv},
+                                 timeout=max(0.1, deadline -
+                                             time.monotonic()))
             if st not in (200, 201):
                 raise B.BenchError("create: %s %s" % (st, doc))
             ids.append(doc["id"])

@@ -11,7 +11,7 @@
 #                                section of bench/RESULTS.md
 #        make bench-faults       (the same, through automake)
 #   e.g. BENCH_BUILDDIR=build bench/run.sh faults
-#        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (~40 s check)
+#        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (a ~1 min check)
 #   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
 #   BENCH_FAULTS_ROUNDS (default 3), BENCH_QUICK=1 (short faults, 1 round:
 #   a smoke run), BENCH_FAULTS_BEFORE=1 (store the figures as the "before"
