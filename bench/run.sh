@@ -5,6 +5,18 @@
 #
 # usage: bench/run.sh            (from the source or the build tree)
 #        make bench              (the same, through automake)
+#        bench/run.sh faults     the fault benchmark (issue 12) instead:
+#                                bench/faults.py, about 3 minutes; it
+#                                replaces only the "Faults (issue 12)"
+#                                section of bench/RESULTS.md
+#        make bench-faults       (the same, through automake)
+#   e.g. BENCH_BUILDDIR=build bench/run.sh faults
+#        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (a ~1 min check)
+#   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
+#   BENCH_FAULTS_ROUNDS (default 3), BENCH_QUICK=1 (short faults, 1 round:
+#   a smoke run), BENCH_FAULTS_BEFORE=1 (store the figures as the "before"
+#   column, bench/faults-before.json), BENCH_FAULT_RSS_CAP_MB (default
+#   2048). See bench/faults.py.
 # environment: BENCH_BUILDDIR (the build tree holding ./schedd; default: the
 #   source tree), BENCH_QUICK=1 (small N, 2 rounds: a smoke run, not a
 #   result), BENCH_ROUNDS, BENCH_ONLY=spawn,latency,api,scale,durability,
@@ -15,9 +27,20 @@
 # It builds the bench programs (through `make bench-progs` when the Makefile
 # has that target, else straight with cc), installs supervisor from Debian if
 # supervisord is missing and apt-get is there, raises RLIMIT_NOFILE for the
-# scale benchmark, and hands over to bench/bench.py. Everything it starts
+# scale benchmark, and hands over to bench/bench.py (bench/faults.py for
+# `faults`, which needs no supervisor). Everything it starts
 # runs on temporary sockets and directories and is killed by pid at the end.
 set -eu
+
+driver=bench.py
+case ${1:-} in
+faults) driver=faults.py ;;
+"") ;;
+*)
+	echo "usage: bench/run.sh [faults]" >&2
+	exit 2
+	;;
+esac
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BENCH_BUILDDIR:-$srcdir}
@@ -42,6 +65,8 @@ else
 	b=$srcdir/bench
 	$cc $w -o "$bindir/bare-spawn" "$b/bare-spawn.c" "$b/bench.c"
 	$cc $w -o "$bindir/loadgen" "$b/loadgen.c" "$b/bench.c"
+	$cc $w -o "$bindir/faultprobe" "$b/faultprobe.c" "$b/bench.c"
+	$cc $w -o "$bindir/forkbomb" "$b/forkbomb.c"
 	$cc $w -pthread -o "$bindir/schedd-bench" "$b/schedd-bench.c" \
 	    "$b/bench.c"
 	# shellcheck disable=SC2046
@@ -56,7 +81,8 @@ fi
 # The peer: Debian's supervisor, if we can have it. policy-rc.d (or its
 # absence of an init) keeps the package's own service from starting; we
 # only ever run supervisord with our own config.
-if ! command -v supervisord >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+if [ "$driver" = bench.py ] &&
+    ! command -v supervisord >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
     command -v apt-get >/dev/null 2>&1; then
 	echo "run.sh: installing supervisor (the peer benchmark)" >&2
 	{ apt-get update -qq &&
@@ -71,4 +97,4 @@ ulimit -n "$(ulimit -H -n)" 2>/dev/null || true
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 BENCH_SRCDIR=$srcdir BENCH_BUILDDIR=$builddir BENCH_BINDIR=$bindir \
-    exec "$py" "$srcdir/bench/bench.py"
+    exec "$py" "$srcdir/bench/$driver"
