@@ -18,7 +18,7 @@
 
 #include "proto/errors.h"
 
-#define STORE_BUSY_MS 20 /* longest wait for another process's lock */
+#define STORE_BUSY_MS 2 /* longest wait for another process's lock */
 
 struct store;
 struct run;
