@@ -4,7 +4,10 @@
 #   sh quickstart.sh demo   install what is missing, build, start schedd with
 #                           its default paths and run a job through it
 #   sh quickstart.sh test   install what is missing, build, run every test
-#                           (plain build, then ASan+UBSan), make distcheck
+#                           (plain build, then ASan+UBSan), make distcheck,
+#                           then make check-vm (schedd under systemd on
+#                           cgroup v2, in a QEMU guest) when QEMU can be
+#                           installed; SCHEDD_CHECK_VM=no leaves it out
 # .ci/run runs "sh quickstart.sh test".
 set -eu
 
@@ -73,6 +76,50 @@ check() { # check DIR
 	}
 }
 
+# make check-vm, if QEMU and mmdebstrap are there or can be installed from
+# the Debian archive; otherwise say why it is skipped. It fails only for a
+# check that failed in a guest that booted (tests/vm/README.md).
+VM_PACKAGES="qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio xz-utils"
+check_vm() { # check_vm DIR
+	if [ "${SCHEDD_CHECK_VM:-yes}" = no ]; then
+		mkdir -p "$1/tests/vm"
+		echo "SKIP: check-vm (SCHEDD_CHECK_VM=no)" >"$1/tests/vm/check-vm.log"
+		return 0
+	fi
+	say "make check-vm in $1 (schedd under systemd on cgroup v2, in QEMU)"
+	missing=
+	for p in $VM_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
+		echo "installing:$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		{ apt-get update -qq &&
+		    apt-get install -y -qq --no-install-recommends $missing; } \
+		    >/dev/null 2>&1 ||
+		    echo "check-vm: could not install$missing from the archive"
+	fi
+	# check-vm skips with its reason when something is still missing.
+	(cd "$1" && make -s check-vm)
+}
+
+# Add the VM checks' last line ("N passed, N failed" or "SKIP: why") to
+# the counts of count; no such line (make check-vm broke first) is one
+# failure.
+count_vm() { # count_vm LOG PASS FAIL SKIP
+	last=$(tail -n 1 "$1" 2>/dev/null)
+	case $last in
+	[0-9]*" passed, "[0-9]*" failed")
+		p=${last%% passed*}
+		f=${last#* passed, }
+		f=${f% failed}
+		echo "$(($2 + p)) $(($3 + f)) $4" ;;
+	SKIP:*)	echo "$2 $3 $(($4 + 1))" ;;
+	*)	echo "$2 $(($3 + 1)) $4" ;;
+	esac
+}
+
 cmd_test() {
 	install_missing
 	rc=0
@@ -83,7 +130,9 @@ cmd_test() {
 	say "make distcheck"
 	(cd "$TOP/build" && make -s distcheck >distcheck.log 2>&1) || {
 		tail -50 "$TOP/build/distcheck.log"; rc=1; }
+	check_vm "$TOP/build" || rc=1
 	set -- $(count "$TOP/build/tests" "$TOP/build-asan/tests")
+	set -- $(count_vm "$TOP/build/tests/vm/check-vm.log" "$@")
 	echo
 	if [ "$3" -gt 0 ]; then
 		echo "$1 passed, $2 failed, $3 skipped"

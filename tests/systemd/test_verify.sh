@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # The generated unit: every @dir@ substituted, ExecStart an absolute path
-# to schedd, and "systemd-analyze verify" clean (no output at all about
-# schedd.service, exit 0). verify needs ExecStart's binary to exist and the
-# Documentation= man pages to open, so it runs on a copy whose ExecStart
-# is the built $SCHEDD, with MANPATH pointing at the pages in the tree
+# to schedd, ExecStopPost one to stop-post, the settings that keep jobs
+# alive across a crash of schedd, and "systemd-analyze verify" clean (no
+# output at all about schedd.service, exit 0). verify needs the Exec*
+# programs to exist and the Documentation= man pages to open, so it runs
+# on a copy whose ExecStart is the built $SCHEDD and whose ExecStopPost is
+# the tree's stop-post, with MANPATH pointing at the pages in the tree
 # (which also proves that man finds and renders them). Skipped (77)
 # without systemd-analyze (Debian package "systemd").
 set -u
@@ -32,15 +34,24 @@ case $exec_start in
 *)	echo "FAIL: ExecStart=$exec_start (want /.../schedd --foreground)"
 	rc=1 ;;
 esac
+stop_post=$(sed -n 's/^ExecStopPost=//p' "$unit")
+case $stop_post in
+-/*/stop-post\ %n) ;;
+*)	echo "FAIL: ExecStopPost=$stop_post (want -/.../stop-post %n)"
+	rc=1 ;;
+esac
 for key in Type=notify Delegate=yes RuntimeDirectory=schedd \
-    StateDirectory=schedd KillMode=mixed; do
+    StateDirectory=schedd KillMode=process Restart=on-failure \
+    LimitNOFILE=65536; do
 	grep -qx "$key" "$unit" || { echo "FAIL: no $key in $unit"; rc=1; }
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/schedd-verify.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
 mkdir -p "$tmp/unit" "$tmp/man/man1" "$tmp/man/man5" "$tmp/man/man8"
-sed "s|^ExecStart=[^ ]*|ExecStart=$schedd|" "$unit" >"$tmp/unit/schedd.service"
+sed -e "s|^ExecStart=[^ ]*|ExecStart=$schedd|" \
+    -e "s|^ExecStopPost=-[^ ]*|ExecStopPost=-$top/systemd/stop-post|" \
+    "$unit" >"$tmp/unit/schedd.service"
 for page in "$top"/man/*.[158]; do
 	[ -r "$page" ] || continue
 	ln -s "$page" "$tmp/man/man${page##*.}/$(basename "$page")"
