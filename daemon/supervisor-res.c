@@ -871,6 +871,29 @@ grave_add(struct supervisor *sup, int64_t id)
 		evtimer_add(r->grave_ev, &tv);
 }
 
+/*
+ * An adopted job's cgroup settings, written again: on cgroup v2 under
+ * systemd before 254, the unit's stop-post takes the controllers back when
+ * schedd dies (so that the next one may start in the unit's cgroup), and
+ * the job cgroups lose their limits until now.
+ */
+static void
+reapply(struct supervisor *sup, struct job *job)
+{
+	struct sup_res *r = sup->res;
+	struct serr e;
+	char buf[4096];
+
+	buf[0] = '\0';
+	if ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
+	    job->cpuset_valid)
+		cpulist_format(&job->cpuset, buf, sizeof(buf));
+	if (r->cg->set_cpus(job->id, buf, &e) == -1 ||
+	    (limits_set(&job->spec.limits) &&
+		r->cg->set_limits(job->id, &job->spec.limits, &e) == -1))
+		log_warnx("%s: cgroup settings: %s", job->name, e.message);
+}
+
 /* Start-up: job cgroups without a live job are left from a crash. */
 void
 sup_res_reconcile(struct supervisor *sup)
@@ -886,33 +909,28 @@ sup_res_reconcile(struct supervisor *sup)
 	n = r->cg->list(ids, 4096);
 	for (i = 0; i < n; i++) {
 		live = 0;
-		TAILQ_FOREACH (job, &sup->jobs, entry) {
-			if (job->id != ids[i])
-				continue;
+		if ((job = htab_get_int(&sup->by_id, ids[i])) != NULL) {
 			job->has_cgroup = 1;
 			live = job->state == JOB_RUNNING ||
 			       job->state == JOB_PAUSED ||
 			       job->state == JOB_STOPPING;
-			if (live && job->spec.exclusive_cpus > 0 &&
-			    job->cpuset_valid && r->cpus != NULL &&
-			    cpus_grant_exact(
-				r->cpus, job->id, &job->cpuset, &e) == -1)
-				log_warnx(
-				    "%s: grant: %s", job->name, e.message);
-			if (live && job->spec.sched.set) {
-				int64_t rt;
-
-				policy_admit(r->books, job->id,
-				    &job->spec.sched,
-				    job->cpuset_valid
-					? (int)cpulist_count(&job->cpuset)
-					: 1,
-				    &rt, &e);
-			}
-			break;
 		}
-		if (live)
+		if (live && job->spec.exclusive_cpus > 0 && job->cpuset_valid &&
+		    r->cpus != NULL &&
+		    cpus_grant_exact(r->cpus, job->id, &job->cpuset, &e) == -1)
+			log_warnx("%s: grant: %s", job->name, e.message);
+		if (live && job->spec.sched.set) {
+			int64_t rt;
+
+			policy_admit(r->books, job->id, &job->spec.sched,
+			    job->cpuset_valid ? (int)cpulist_count(&job->cpuset)
+					      : 1,
+			    &rt, &e);
+		}
+		if (live) {
+			reapply(sup, job);
 			continue;
+		}
 		log_info("removing the stale cgroup of job %" PRId64, ids[i]);
 		if (r->cg->procs(ids[i], &(pid_t){0}, 1) > 0) {
 			r->cg->kill(ids[i], SIGKILL, &e);
@@ -920,9 +938,8 @@ sup_res_reconcile(struct supervisor *sup)
 		} else if (r->cg->destroy(ids[i], &e) == -1)
 			log_warnx("stale cgroup of job %" PRId64 ": %s", ids[i],
 			    e.message);
-		TAILQ_FOREACH (job, &sup->jobs, entry)
-			if (job->id == ids[i])
-				job->has_cgroup = 0;
+		if (job != NULL)
+			job->has_cgroup = 0;
 	}
 	sup_res_repool(sup);
 }
