@@ -22,6 +22,7 @@ struct job;
 struct store_event;
 struct api_route;
 struct event_base;
+struct looplag;
 
 #define API_REF_MAX	256		/* a {job} path segment */
 #define API_BODY_MAX	(1024 * 1024)	/* the contract's 1 MiB */
@@ -145,6 +146,9 @@ int api_conn_init(struct event_base *base, struct evhttp *http,
     struct evhttp_bound_socket *bound, int idle_ms, struct serr *err);
 /* Before the listener is freed. */
 void api_conn_free(void);
+
+/* The loop-lag gauge (api.c owns it). */
+const struct looplag *api_looplag(const struct api *api);
 
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);

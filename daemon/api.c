@@ -37,10 +37,12 @@
 #include "daemon/auth.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "daemon/looplag.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
-#define API_PARTS_MAX 8
+#define API_PARTS_MAX	8
+#define API_LAG_TICK_MS	100	/* the loop-lag gauge's timer */
 
 enum api_flags {
 	API_BODY = 0x100,	/* takes a JSON body */
@@ -84,6 +86,7 @@ struct api {
 	struct schedd		*sd;
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
+	struct looplag		*lag;
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			 fd;
 };
@@ -847,6 +850,11 @@ api_new(struct schedd *sd, struct serr *err)
 	if (api_conn_init(sd->base, api->http, api->bound,
 	    sd->conf->http_idle_timeout_ms, err) == -1)
 		goto fail;
+	if ((api->lag = looplag_new(sd->base, API_LAG_TICK_MS)) == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL,
+		    "cannot start the loop-lag timer");
+		goto fail;
+	}
 	api_events_init(api, sd);
 	log_info("listening on %s", api->path);
 	return (api);
@@ -865,11 +873,18 @@ api_shutdown_begin(struct api *api)
 	api_logs_shutdown();
 }
 
+const struct looplag *
+api_looplag(const struct api *api)
+{
+	return (api->lag);
+}
+
 void
 api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
+	looplag_free(api->lag);
 	api_conn_free();
 	if (api->http != NULL)
 		evhttp_free(api->http);
