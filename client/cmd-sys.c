@@ -59,7 +59,7 @@ cmd_health_exec(struct schedctl *ctl, struct args *args)
 	json_t *root = NULL;
 	const char *status, *version;
 	char up[32], *clean;
-	long long ms, jobs;
+	long long ms, jobs, lag, lag_max;
 	int rc;
 
 	(void)args;
@@ -85,6 +85,11 @@ cmd_health_exec(struct schedctl *ctl, struct args *args)
 		printf(", up %s", fmt_duration(ms, up, sizeof(up)));
 	if (fmt_int(root, "jobs", &jobs))
 		printf(", %lld job%s", jobs, jobs == 1 ? "" : "s");
+	if (fmt_int(root, "loop_lag_ms", &lag) &&
+	    fmt_int(root, "loop_lag_max_ms", &lag_max))
+		printf(
+		    ", loop lag %lld ms (%lld ms at most in the last minute)",
+		    lag, lag_max);
 	fputc('\n', stdout);
 	rc = status != NULL && strcmp(status, "ok") == 0 ? CTL_EXIT_OK
 							 : CTL_EXIT_ERROR;

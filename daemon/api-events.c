@@ -5,8 +5,13 @@
  * written, and only then goes live; since the loop is single-threaded,
  * nothing can slip between the last page and the switch, so a reconnecting
  * client sees every event exactly once. A heartbeat line every 15 s keeps
- * idle streams honest; a subscriber that stops reading is dropped before
- * its backlog can grow past a bound.
+ * idle streams honest. A subscriber that falls behind (its backlog at
+ * API_BACKLOG_MAX) gets no more live events: once all is written it
+ * catches up from the store, as a replay, so that it costs a bounded
+ * amount of memory and still misses nothing; one that takes nothing for
+ * the idle timeout is dropped (api-conn.c), and one that falls behind
+ * further than the store keeps events is ended, as its ?since= would be
+ * refused.
  */
 #include "config.h"
 
@@ -18,7 +23,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -33,7 +37,6 @@
 
 #define EVENTS_PAGE	   256
 #define EVENTS_HEARTBEAT_S 15
-#define EVENTS_BACKLOG_MAX (8 * 1024 * 1024)
 
 struct sub {
 	struct api_pending	*pending;
@@ -91,11 +94,10 @@ sub_free(struct sub *s)
 static void
 sub_end(struct sub *s)
 {
-	struct evhttp_request *req = s->req;
+	struct api_pending *p = s->pending;
 
-	api_pending_done(s->pending);
 	sub_free(s);
-	evhttp_send_reply_end(req);
+	api_stream_end(p);
 }
 
 static void
@@ -104,18 +106,6 @@ sub_close_cb(struct api_pending *p, void *arg)
 	(void)p;
 	log_debug("event subscriber left");
 	sub_free(arg);
-}
-
-static size_t
-sub_backlog(struct sub *s)
-{
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-
-	if ((evcon = evhttp_request_get_connection(s->req)) == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
-		return (0);
-	return (evbuffer_get_length(bufferevent_get_output(bev)));
 }
 
 struct replay_page {
@@ -147,8 +137,17 @@ sub_replay(struct sub *s)
 {
 	struct replay_page	pg;
 	struct serr		err;
+	int64_t			oldest, last;
 	int			n;
 
+	/* Pruned while this reader lagged behind: a gap it cannot see. */
+	if (supervisor_event_bounds(events_sd->sup, &oldest, &last,
+	    &err) == -1 || (oldest > 0 && s->cursor + 1 < oldest)) {
+		log_warnx("ending an event stream that fell behind the "
+		    "retained events");
+		sub_end(s);
+		return;
+	}
 	pg.buf = evbuffer_new();
 	pg.last = s->cursor;
 	n = supervisor_events_since(events_sd->sup, s->cursor, EVENTS_PAGE,
@@ -200,9 +199,7 @@ api_events(struct api_ctx *ctx, json_t **out, struct serr *err)
 	s->replaying = since >= 0;
 	TAILQ_INSERT_TAIL(&subs, s, entry);
 	s->pending = api_pending_new(ctx->req, sub_close_cb, s);
-	evhttp_add_header(evhttp_request_get_output_headers(ctx->req),
-	    "Content-Type", "application/x-ndjson");
-	evhttp_send_reply_start(ctx->req, 200, "OK");
+	api_stream_start(ctx->req, "application/x-ndjson");
 	if (s->replaying)
 		sub_replay(s);
 	return (API_DEFERRED);
@@ -212,7 +209,7 @@ void
 api_events_sink(void *arg, const struct store_event *ev)
 {
 	struct sub	*s, *ts;
-	struct evbuffer	*line;
+	struct evbuffer	*line, *copy;
 	unsigned char	*data;
 	size_t		 len;
 
@@ -226,20 +223,20 @@ api_events_sink(void *arg, const struct store_event *ev)
 	TAILQ_FOREACH_SAFE(s, &subs, entry, ts) {
 		if (s->replaying || ev->id <= s->cursor)
 			continue;
-		if (sub_backlog(s) > EVENTS_BACKLOG_MAX) {
-			log_warnx("dropping an event subscriber that does not read");
-			sub_end(s);
-			continue;
-		}
 		s->cursor = ev->id;
 		/* evhttp drains what it is given: hand each a copy. */
-		{
-			struct evbuffer *copy = evbuffer_new();
-
-			evbuffer_add(copy, data, len);
+		copy = evbuffer_new();
+		evbuffer_add(copy, data, len);
+		if (api_stream_full(s->req)) {
+			/* Behind: this line is the last live one; once
+			 * everything is written, catch up from the store. */
+			log_debug("an event subscriber fell behind");
+			s->replaying = 1;
+			evhttp_send_reply_chunk_with_cb(s->req, copy,
+			    sub_replay_written, s);
+		} else
 			evhttp_send_reply_chunk(s->req, copy);
-			evbuffer_free(copy);
-		}
+		evbuffer_free(copy);
 	}
 	evbuffer_free(line);
 }

@@ -16,10 +16,13 @@
 
 #include "proto/errors.h"
 
+struct api;
 struct schedd;
 struct job;
 struct store_event;
 struct api_route;
+struct event_base;
+struct looplag;
 
 #define API_REF_MAX	256		/* a {job} path segment */
 #define API_BODY_MAX	(1024 * 1024)	/* the contract's 1 MiB */
@@ -104,7 +107,10 @@ int api_out_end(struct api_out *o);
 
 /*
  * Deferred requests: remember req until done or the client goes away.
- * on_close runs if the client disconnects first (then req is gone).
+ * on_close runs if the client disconnects first (then req is gone). While
+ * held, the connection is watched for the client leaving, and a client
+ * that takes none of what waits for it for the idle timeout is dropped
+ * (api-conn.c).
  */
 struct api_pending;
 struct api_pending *api_pending_new(struct evhttp_request *req,
@@ -112,6 +118,37 @@ struct api_pending *api_pending_new(struct evhttp_request *req,
 /* Detach from the connection and free; req is not touched. */
 void api_pending_done(struct api_pending *p);
 struct evhttp_request *api_pending_req(struct api_pending *p);
+
+/*
+ * Streamed answers (events, logs). The one rule that bounds a client's
+ * memory: a producer makes nothing more while the connection's backlog
+ * (bytes queued for the client, not yet taken by the kernel) is at or
+ * over API_BACKLOG_MAX, and carries on from the callback of its last
+ * chunk (evhttp_send_reply_chunk_with_cb), which runs once everything
+ * queued has been written.
+ */
+#define API_BACKLOG_MAX (256 * 1024)
+/* The backlog in bytes; 0 when req has lost its connection. */
+size_t api_backlog(struct evhttp_request *req);
+/* api_backlog(req) >= API_BACKLOG_MAX, or req has lost its connection. */
+int api_stream_full(struct evhttp_request *req);
+/* Begin a chunked 200 answer with this Content-Type. */
+void api_stream_start(struct evhttp_request *req, const char *ctype);
+/* End the answer of p's request, and free p (api_pending_done). */
+void api_stream_end(struct api_pending *p);
+
+/*
+ * Connections (api-conn.c): raise the open file limit, set the idle
+ * timeout and the input bound of every connection, and make the listener
+ * back off (and answer 503) at the fd limit. Returns 0, or -1 with err.
+ */
+int api_conn_init(struct event_base *base, struct evhttp *http,
+    struct evhttp_bound_socket *bound, int idle_ms, struct serr *err);
+/* Before the listener is freed. */
+void api_conn_free(void);
+
+/* The loop-lag gauge (api.c owns it). */
+const struct looplag *api_looplag(const struct api *api);
 
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * GET /v1/jobs/{job}/logs: a run's stdout or stderr as text. Without follow
- * the (tail of the) file is one reply; with follow the reply is chunked and
- * a 100 ms timer sends what was appended until the run has ended and the
- * file is drained. Files are read by a path that joblog builds from ids
- * (the flat layout, or the old per-job directory for runs written before
- * it), never from anything in the request; the path is picked once, when
- * the request comes, and a follower keeps it.
+ * GET /v1/jobs/{job}/logs: a run's stdout or stderr as text, always as a
+ * chunked answer that the client paces. The file is read in steps, each
+ * only once the connection's backlog is under API_BACKLOG_MAX (the next
+ * when the last chunk has been written), so that a reader who stops
+ * reading costs at most that much memory and no file is ever read whole
+ * into memory. With tail=N the start is first found by walking back from
+ * the end, 1 MiB per loop turn. Without follow the answer ends at the size
+ * the file had when the request came; with follow a 100 ms timer looks
+ * for more until the run has ended and the file is drained. Files are read
+ * by a path that joblog builds from ids (the flat layout, or the old
+ * per-job directory for runs written before it), never from anything in
+ * the request; the path is picked once, when the request comes, and the
+ * stream keeps it.
  */
 #include "config.h"
 
@@ -30,106 +36,156 @@
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
 
-#define LOGS_MAX_BYTES	(16 * 1024 * 1024)	/* one reply or tick */
-#define LOGS_TICK_MS	100
+#define LOGS_TICK_MS   100
+#define LOGS_SCAN_STEP (1024 * 1024) /* tail: bytes looked at per turn */
 
-struct follower {
-	struct api_pending	*pending;
-	struct evhttp_request	*req;
-	struct schedd		*sd;
-	struct event		*tick;
-	char			 path[PATH_MAX];
-	char			 job_ref[32];	/* the job's id */
-	int64_t			 run;
-	int64_t			 offset;
-	TAILQ_ENTRY(follower)	 entry;
+struct logstream {
+	struct api_pending *pending;
+	struct evhttp_request *req;
+	struct schedd *sd;
+	struct event *ev; /* the next step, or the tick */
+	char path[PATH_MAX];
+	char job_ref[32]; /* the job's id */
+	int64_t run;
+	int64_t offset; /* the next byte to send */
+	int64_t end;    /* the file's size at first */
+	long tail;      /* > 0: still walking back */
+	long lines;     /* newlines met on the walk */
+	int follow;
+	TAILQ_ENTRY(logstream) entry;
 };
-TAILQ_HEAD(follower_list, follower);
+TAILQ_HEAD(logstream_list, logstream);
 
-static struct follower_list followers = TAILQ_HEAD_INITIALIZER(followers);
+static struct logstream_list streams = TAILQ_HEAD_INITIALIZER(streams);
+
+static void logs_pump(struct logstream *);
 
 static void
-follower_free(struct follower *f)
+logs_free(struct logstream *ls)
 {
-	TAILQ_REMOVE(&followers, f, entry);
-	event_free(f->tick);
-	free(f);
+	TAILQ_REMOVE(&streams, ls, entry);
+	event_free(ls->ev);
+	free(ls);
 }
 
 static void
-follower_end(struct follower *f)
+logs_end(struct logstream *ls)
 {
-	struct evhttp_request *req = f->req;
+	struct api_pending *p = ls->pending;
 
-	api_pending_done(f->pending);
-	follower_free(f);
-	evhttp_send_reply_end(req);
+	logs_free(ls);
+	api_stream_end(p);
 }
 
 static void
-follower_close_cb(struct api_pending *p, void *arg)
+logs_close_cb(struct api_pending *p, void *arg)
 {
 	(void)p;
-	follower_free(arg);
+	logs_free(arg);
 }
 
 static int
-follower_run_over(struct follower *f)
+logs_run_over(struct logstream *ls)
 {
 	struct job *job;
 
-	job = supervisor_job_find(f->sd->sup, f->job_ref);
-	return (job == NULL || job->run.number != f->run ||
-	    job->run.exited_ms != 0);
+	job = supervisor_job_find(ls->sd->sup, ls->job_ref);
+	return (job == NULL || job->run.number != ls->run ||
+		job->run.exited_ms != 0);
+}
+
+/* The last chunk is written: carry on. */
+static void
+logs_written(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	logs_pump(arg);
 }
 
 static void
-follower_tick(evutil_socket_t fd, short what, void *arg)
+logs_step(evutil_socket_t fd, short what, void *arg)
 {
-	struct follower	*f = arg;
-	struct evbuffer	*buf;
-	struct timeval	 tv = { 0, LOGS_TICK_MS * 1000 };
-	int		 over;
-
 	(void)fd;
 	(void)what;
-	/* Decide before reading, so that the last bytes are not missed. */
-	over = follower_run_over(f);
-	buf = evbuffer_new();
-	f->offset = joblog_read_from(f->path, f->offset, LOGS_MAX_BYTES, buf);
-	if (evbuffer_get_length(buf) > 0)
-		evhttp_send_reply_chunk(f->req, buf);
-	evbuffer_free(buf);
-	if (over) {
-		follower_end(f);
+	logs_pump(arg);
+}
+
+static void
+logs_pump(struct logstream *ls)
+{
+	struct timeval now = {0, 0}, tick = {0, LOGS_TICK_MS * 1000};
+	struct evbuffer *buf;
+	size_t want;
+	int sent = 0, over = 0, rc;
+
+	if (ls->tail > 0) {
+		rc = joblog_tail_step(ls->path, ls->end, ls->tail, &ls->offset,
+		    &ls->lines, LOGS_SCAN_STEP);
+		if (rc == -1) {
+			logs_end(ls);
+			return;
+		}
+		if (rc == 0) {
+			/* Let the loop run before the next step. */
+			evtimer_add(ls->ev, &now);
+			return;
+		}
+		ls->tail = 0;
+	}
+	for (;;) {
+		/* A chunk with logs_written is on its way: it carries on. */
+		if (api_stream_full(ls->req))
+			return;
+		/* Decide before reading, so that the last bytes are not
+		 * missed. */
+		if (ls->follow)
+			over = logs_run_over(ls);
+		want = API_BACKLOG_MAX - api_backlog(ls->req);
+		if (!ls->follow && (int64_t)want > ls->end - ls->offset)
+			want = (size_t)(ls->end - ls->offset);
+		if (want == 0)
+			break;
+		buf = evbuffer_new();
+		ls->offset = joblog_read_from(ls->path, ls->offset, want, buf);
+		if (evbuffer_get_length(buf) == 0) {
+			evbuffer_free(buf);
+			break;
+		}
+		evhttp_send_reply_chunk_with_cb(ls->req, buf, logs_written, ls);
+		evbuffer_free(buf);
+		sent = 1;
+	}
+	/* Caught up. If anything was sent, logs_written looks again. */
+	if (sent)
+		return;
+	if (!ls->follow || over) {
+		logs_end(ls);
 		return;
 	}
-	evtimer_add(f->tick, &tv);
+	evtimer_add(ls->ev, &tick);
 }
 
 int
 api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = { "stream", "tail", "follow",
-		"run", NULL };
-	struct job		*job;
-	struct follower		*f;
-	struct evbuffer		*buf;
-	struct timeval		 tv = { 0, LOGS_TICK_MS * 1000 };
-	const char		*stream;
-	char			 path[PATH_MAX];
-	enum joblog_stream	 which = JOBLOG_STDOUT;
-	long long		 tail, run;
-	int64_t			 offset;
-	int			 follow;
+	static const char *const params[] = {
+	    "stream", "tail", "follow", "run", NULL};
+	struct job *job;
+	struct logstream *ls;
+	const char *stream;
+	char path[PATH_MAX];
+	enum joblog_stream which = JOBLOG_STDOUT;
+	long long tail, run;
+	int64_t size;
+	int follow;
 
 	(void)out;
 	if (api_query_check(ctx, params, err) == -1 ||
 	    api_query_int(ctx, "tail", 0, 1000000, -1, &tail, err) == -1 ||
 	    (follow = api_query_bool(ctx, "follow", 0, err)) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL ||
-	    api_query_int(ctx, "run", 1, INT64_MAX, job->run.number, &run,
-	    err) == -1)
+	    api_query_int(
+		ctx, "run", 1, INT64_MAX, job->run.number, &run, err) == -1)
 		return (-1);
 	if ((stream = api_query_get(ctx, "stream")) != NULL) {
 		if (strcmp(stream, "stdout") == 0)
@@ -148,50 +204,41 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	}
 	path[0] = '\0';
-	if (run > 0 && joblog_path(job->id, run, which, path,
-	    sizeof(path)) == -1) {
+	if (run > 0 &&
+	    joblog_path(job->id, run, which, path, sizeof(path)) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "log path too long");
 		return (-1);
 	}
-	buf = evbuffer_new();
-	offset = path[0] != '\0' ?
-	    joblog_tail(path, (long)tail, LOGS_MAX_BYTES, buf) : 0;
-	if (offset < 0) {
-		evbuffer_free(buf);
+	if ((size = path[0] != '\0' ? joblog_size(path) : 0) < 0) {
 		serr_set(err, SERR_INTERNAL, NULL, "cannot read the log");
 		return (-1);
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(ctx->req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	if (!follow || run == 0 || run != job->run.number ||
-	    job->run.exited_ms != 0 || ctx->sd->shutting_down) {
-		evhttp_send_reply(ctx->req, 200, "OK", buf);
-		evbuffer_free(buf);
-		return (API_DEFERRED);
-	}
-	f = xcalloc(1, sizeof(*f));
-	f->req = ctx->req;
-	f->sd = ctx->sd;
-	f->run = run;
-	f->offset = offset;
-	snprintf(f->job_ref, sizeof(f->job_ref), "%" PRId64, job->id);
-	memcpy(f->path, path, sizeof(f->path));
-	f->tick = evtimer_new(ctx->sd->base, follower_tick, f);
-	TAILQ_INSERT_TAIL(&followers, f, entry);
-	f->pending = api_pending_new(ctx->req, follower_close_cb, f);
-	evhttp_send_reply_start(ctx->req, 200, "OK");
-	if (evbuffer_get_length(buf) > 0)
-		evhttp_send_reply_chunk(ctx->req, buf);
-	evbuffer_free(buf);
-	evtimer_add(f->tick, &tv);
+	ls = xcalloc(1, sizeof(*ls));
+	ls->req = ctx->req;
+	ls->sd = ctx->sd;
+	ls->run = run;
+	ls->end = size;
+	ls->offset = tail >= 0 ? size : 0;
+	ls->tail = tail;
+	ls->follow = follow && run != 0 && run == job->run.number &&
+		     job->run.exited_ms == 0 && !ctx->sd->shutting_down;
+	snprintf(ls->job_ref, sizeof(ls->job_ref), "%" PRId64, job->id);
+	memcpy(ls->path, path, sizeof(ls->path));
+	ls->ev = evtimer_new(ctx->sd->base, logs_step, ls);
+	TAILQ_INSERT_TAIL(&streams, ls, entry);
+	ls->pending = api_pending_new(ctx->req, logs_close_cb, ls);
+	api_stream_start(ctx->req, "text/plain; charset=utf-8");
+	logs_pump(ls);
 	return (API_DEFERRED);
 }
 
+/* Followers end; reads of what is there go on to their end. */
 void
 api_logs_shutdown(void)
 {
-	struct follower *f;
+	struct logstream *ls, *tls;
 
-	while ((f = TAILQ_FIRST(&followers)) != NULL)
-		follower_end(f);
+	TAILQ_FOREACH_SAFE (ls, &streams, entry, tls)
+		if (ls->follow)
+			logs_end(ls);
 }

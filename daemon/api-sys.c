@@ -15,26 +15,43 @@
 #include "daemon/conf.h"
 #include "daemon/cpus.h"
 #include "daemon/log.h"
+#include "daemon/looplag.h"
 #include "daemon/supervisor.h"
 
+/*
+ * GET /v1/health. status is "stopping" during shutdown, "degraded" while
+ * the store cannot write (and "degraded" says why: state changes get 503
+ * meanwhile), else "ok". Another condition is one more status here and
+ * one more member below.
+ */
 int
 api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {NULL};
+	const struct looplag *lag = api_looplag(ctx->api);
 	const char *degraded = supervisor_degraded(ctx->sd->sup);
+	const char *status = "ok";
+	json_t *o;
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
-	*out = json_pack("{s:s, s:s, s:i, s:I, s:I}", "status",
-	    ctx->sd->shutting_down ? "stopping"
-	    : degraded != NULL	   ? "degraded"
-				   : "ok",
+	if (ctx->sd->shutting_down)
+		status = "stopping";
+	else if (degraded != NULL)
+		status = "degraded";
+	o = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I}", "status", status,
 	    "version", SCHEDD_VERSION, "pid", (int)getpid(), "uptime_ms",
 	    (json_int_t)(mono_ms() - ctx->sd->started_ms), "jobs",
-	    (json_int_t)supervisor_job_count(ctx->sd->sup));
-	/* Why the store cannot write: state changes get 503 meanwhile. */
-	if (*out != NULL && degraded != NULL)
-		json_object_set_new(*out, "degraded", json_string(degraded));
+	    (json_int_t)supervisor_job_count(ctx->sd->sup), "loop_lag_ms",
+	    (json_int_t)looplag_last_ms(lag), "loop_lag_max_ms",
+	    (json_int_t)looplag_max_ms(lag));
+	if (o == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "cannot build the answer");
+		return (-1);
+	}
+	if (degraded != NULL)
+		json_object_set_new(o, "degraded", json_string(degraded));
+	*out = o;
 	return (200);
 }
 

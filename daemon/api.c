@@ -37,10 +37,12 @@
 #include "daemon/auth.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "daemon/looplag.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
-#define API_PARTS_MAX 8
+#define API_PARTS_MAX	8
+#define API_LAG_TICK_MS	100	/* the loop-lag gauge's timer */
 
 enum api_flags {
 	API_BODY = 0x100,	/* takes a JSON body */
@@ -84,15 +86,9 @@ struct api {
 	struct schedd		*sd;
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
+	struct looplag		*lag;
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			 fd;
-};
-
-struct api_pending {
-	struct evhttp_request	*req;
-	struct evhttp_connection *evcon;
-	void			(*on_close)(struct api_pending *, void *);
-	void			*arg;
 };
 
 static const char *
@@ -430,59 +426,6 @@ api_reply_error(struct evhttp_request *req, const struct serr *err)
 	/* A handler may have written part of a body before it failed. */
 	evbuffer_drain(buf, evbuffer_get_length(buf));
 	api_reply_json(req, serr_code_status(err->code), error_json(err));
-}
-
-/* Pending (deferred) requests */
-
-static void
-api_pending_closecb(struct evhttp_connection *evcon, void *arg)
-{
-	struct api_pending *p = arg;
-
-	(void)evcon;
-	/*
-	 * libevent detaches a request the handler still holds (req->evcon =
-	 * NULL) before freeing the connection; such a request is ours to
-	 * free. One still attached is freed by libevent right after us.
-	 */
-	if (evhttp_request_get_connection(p->req) == NULL)
-		evhttp_request_free(p->req);
-	p->req = NULL;
-	if (p->on_close != NULL)
-		p->on_close(p, p->arg);
-	free(p);
-}
-
-struct api_pending *
-api_pending_new(struct evhttp_request *req,
-    void (*on_close)(struct api_pending *, void *), void *arg)
-{
-	struct api_pending *p;
-
-	p = xcalloc(1, sizeof(*p));
-	p->req = req;
-	p->evcon = evhttp_request_get_connection(req);
-	p->on_close = on_close;
-	p->arg = arg;
-	if (p->evcon != NULL)
-		evhttp_connection_set_closecb(p->evcon, api_pending_closecb, p);
-	return (p);
-}
-
-struct evhttp_request *
-api_pending_req(struct api_pending *p)
-{
-	return (p->req);
-}
-
-void
-api_pending_done(struct api_pending *p)
-{
-	if (p == NULL)
-		return;
-	if (p->evcon != NULL)
-		evhttp_connection_set_closecb(p->evcon, NULL, NULL);
-	free(p);
 }
 
 /* Query parameters */
@@ -897,7 +840,6 @@ api_new(struct schedd *sd, struct serr *err)
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
-	evhttp_set_timeout(api->http, 3600);
 	evhttp_set_gencb(api->http, api_gencb, api);
 	if ((api->bound = evhttp_accept_socket_with_handle(api->http,
 	    fd)) == NULL) {
@@ -905,6 +847,14 @@ api_new(struct schedd *sd, struct serr *err)
 		goto fail;
 	}
 	api->fd = fd;
+	if (api_conn_init(sd->base, api->http, api->bound,
+	    sd->conf->http_idle_timeout_ms, err) == -1)
+		goto fail;
+	if ((api->lag = looplag_new(sd->base, API_LAG_TICK_MS)) == NULL) {
+		serr_set(err, SERR_INTERNAL, NULL,
+		    "cannot start the loop-lag timer");
+		goto fail;
+	}
 	api_events_init(api, sd);
 	log_info("listening on %s", api->path);
 	return (api);
@@ -923,11 +873,19 @@ api_shutdown_begin(struct api *api)
 	api_logs_shutdown();
 }
 
+const struct looplag *
+api_looplag(const struct api *api)
+{
+	return (api->lag);
+}
+
 void
 api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
+	looplag_free(api->lag);
+	api_conn_free();
 	if (api->http != NULL)
 		evhttp_free(api->http);
 	if (api->path[0] != '\0')

@@ -31,6 +31,7 @@ config_defaults(struct config *conf)
 	conf->shared_cpus_min = 1;
 	conf->rt_pool_us = 500000;
 	conf->rt_job_us = 50000;
+	conf->http_idle_timeout_ms = 60000;
 }
 
 static char *
@@ -137,6 +138,12 @@ config_apply(
 		*why = "must be 100..100000000";
 		conf->event_retention =
 		    util_strtonum(v, 100, 100000000, &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	if (strcmp(key, "http_idle_timeout_ms") == 0) {
+		*why = "must be 100..86400000";
+		conf->http_idle_timeout_ms =
+		    (int)util_strtonum(v, 100, 86400000, &errstr);
 		return (errstr != NULL ? -1 : 0);
 	}
 	*why = "unknown key";

@@ -30,6 +30,7 @@ struct config {
 	int shared_cpus_min;        /* shared_cpus_min */
 	int64_t rt_pool_us;         /* rt_pool_us */
 	int64_t rt_job_us;          /* rt_job_us */
+	int http_idle_timeout_ms;   /* http_idle_timeout_ms */
 };
 
 /* Fill in every default. */

@@ -3,8 +3,9 @@
  * Per-run output files (flat names under STATE/logs, the layout in
  * joblog.h), removing them by name, and reading them back (tail, follow).
  * It never creates a directory per job, and never reads STATE/logs on the
- * way of a run or a delete. Reading is bounded by the caller's max_bytes so
- * a huge log cannot balloon a reply.
+ * way of a run or a delete. Reading is bounded by the caller's max_bytes,
+ * step by step, so a huge log can neither balloon a reply nor hold the
+ * loop.
  */
 #include "config.h"
 
@@ -386,16 +387,14 @@ joblog_remove_job(int64_t job_id)
 		joblog_old_dir_remove(path);
 }
 
+/* Bytes [off, end) into out; returns the offset reached. */
 static int64_t
-read_range(
-    int fd, int64_t off, int64_t end, size_t max_bytes, struct evbuffer *out)
+read_range(int fd, int64_t off, int64_t end, struct evbuffer *out)
 {
 	char buf[65536];
 	ssize_t n;
 	size_t want;
 
-	if (end - off > (int64_t)max_bytes)
-		off = end - (int64_t)max_bytes;
 	while (off < end) {
 		want = sizeof(buf);
 		if ((int64_t)want > end - off)
@@ -412,56 +411,58 @@ read_range(
 }
 
 int64_t
-joblog_tail(const char *path, long tail, size_t max_bytes, struct evbuffer *out)
+joblog_size(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1)
+		return (errno == ENOENT ? 0 : -1);
+	return ((int64_t)sb.st_size);
+}
+
+int
+joblog_tail_step(const char *path, int64_t end, long tail, int64_t *pos,
+    long *lines, size_t max_bytes)
 {
 	char buf[65536];
-	struct stat sb;
-	int64_t end, pos, start, r;
-	long lines = 0;
+	int64_t chunk, stop;
 	ssize_t n, i;
-	int fd;
+	int fd, rc = 0;
 
+	if (tail <= 0 || *pos <= 0) {
+		*pos = tail <= 0 ? end : 0;
+		return (1);
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return (errno == ENOENT ? 0 : -1);
-	if (fstat(fd, &sb) == -1) {
-		close(fd);
 		return (-1);
-	}
-	end = sb.st_size;
-	start = 0;
-	if (tail >= 0) {
-		/* Walk back to just after the (tail+1)-th newline from the
-		 * end; a final newline does not open a line. */
-		pos = end;
-		start = -1;
-		while (
-		    pos > 0 && start == -1 && end - pos < (int64_t)max_bytes) {
-			int64_t chunk = pos > (int64_t)sizeof(buf)
-					    ? (int64_t)sizeof(buf)
-					    : pos;
-
-			n = pread(fd, buf, (size_t)chunk, pos - chunk);
-			if (n <= 0)
-				break;
-			for (i = n - 1; i >= 0; i--) {
-				if (buf[i] != '\n' ||
-				    pos - chunk + i == end - 1)
-					continue;
-				if (++lines >= tail) {
-					start = pos - chunk + i + 1;
-					break;
-				}
-			}
-			pos -= chunk;
+	stop = *pos - (int64_t)max_bytes;
+	while (rc == 0 && *pos > 0 && *pos > stop) {
+		chunk = *pos > (int64_t)sizeof(buf) ? (int64_t)sizeof(buf) : *pos;
+		n = pread(fd, buf, (size_t)chunk, *pos - chunk);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != chunk) {
+			rc = -1; /* unreadable, or shorter than end now */
+			break;
 		}
-		if (start == -1)
-			start = pos;
-		if (tail == 0)
-			start = end;
+		for (i = n - 1; i >= 0; i--) {
+			/* A newline at end - 1 ends the last line; it does
+			 * not open one. */
+			if (buf[i] != '\n' || *pos - chunk + i == end - 1)
+				continue;
+			if (++*lines >= tail) {
+				rc = 1;
+				break;
+			}
+		}
+		*pos -= chunk;
+		if (rc == 1)
+			*pos += i + 1;
 	}
-	r = read_range(fd, start, end, max_bytes, out);
 	close(fd);
-	return (r);
+	if (rc == 0 && *pos == 0)
+		rc = 1;
+	return (rc);
 }
 
 int64_t
@@ -483,12 +484,10 @@ joblog_read_from(
 		close(fd);
 		return (sb.st_size < offset ? sb.st_size : offset);
 	}
-	/* From offset on (a follower's head, not a tail): at most max_bytes,
-	 * which read_range() then never needs to clamp. */
 	end = sb.st_size;
 	if (end - offset > (int64_t)max_bytes)
 		end = offset + (int64_t)max_bytes;
-	r = read_range(fd, offset, end, max_bytes, out);
+	r = read_range(fd, offset, end, out);
 	close(fd);
 	return (r);
 }

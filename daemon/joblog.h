@@ -63,16 +63,27 @@ void joblog_remove_runs(int64_t job_id, int64_t last_run);
  */
 void joblog_remove_job(int64_t job_id);
 /*
- * Append the last `tail` lines (tail < 0: everything, up to max_bytes from
- * the end) of a file to out, and return the file offset reached (for a
- * follower to continue from), or -1 if it cannot be read (a missing file is
- * empty: returns 0).
+ * Reading back, in bounded steps so that a reader of a huge file never
+ * holds the loop or much memory. joblog_size: the file's size, 0 when it
+ * is missing, -1 (errno set) when it cannot be read.
  */
-int64_t joblog_tail(const char *path, long tail, size_t max_bytes,
-    struct evbuffer *out);
-/* Append bytes from offset up to EOF (at most max_bytes) to out; returns
- * the new offset. */
-int64_t joblog_read_from(const char *path, int64_t offset, size_t max_bytes,
-    struct evbuffer *out);
+int64_t joblog_size(const char *path);
+/*
+ * One step of finding where the last `tail` lines of a file that ends at
+ * `end` begin. Start with *pos = end and *lines = 0; each call reads at
+ * most max_bytes further back, in 64 KiB blocks. Returns 1 when found,
+ * with *pos at the first byte of those lines (0 when the file has fewer;
+ * end when tail is 0), 0 when the caller should call again, or -1 if the
+ * file cannot be read or got shorter.
+ */
+int joblog_tail_step(const char *path, int64_t end, long tail, int64_t *pos,
+    long *lines, size_t max_bytes);
+/*
+ * Append bytes from offset up to EOF, at most max_bytes, to out; returns
+ * the offset reached. A missing file reads as nothing; one now shorter
+ * than offset (emptied) returns its size, for a follower to go on from.
+ */
+int64_t joblog_read_from(
+    const char *path, int64_t offset, size_t max_bytes, struct evbuffer *out);
 
 #endif

@@ -6,11 +6,14 @@
  * died. The child shares our memory, so it must only make async-signal-safe
  * calls and never allocate, lock or log; it writes {step, errno} to a
  * close-on-exec pipe when a step fails. Under AddressSanitizer, whose
- * runtime dislikes CLONE_VM, it falls back to fork().
+ * runtime dislikes CLONE_VM, it falls back to fork(). Jobs get the open
+ * file limit the daemon was started with, not the one it raised for
+ * itself.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -55,6 +58,7 @@ enum spawn_step {
 	STEP_STDOUT,
 	STEP_STDERR,
 	STEP_FDS,		/* mark inherited fds close-on-exec */
+	STEP_NOFILE,		/* the soft open file limit back down */
 	STEP_CHDIR,
 	STEP_SETGROUPS,
 	STEP_SETGID,
@@ -73,7 +77,25 @@ struct spawn_child {
 	int			 pipe_w;
 	int			 devnull;
 	sigset_t		 mask;	/* restored before execve */
+	int			 nofile_set; /* lower the soft limit to: */
+	struct rlimit		 nofile;
 };
+
+/*
+ * RLIMIT_NOFILE as the daemon found it, before anything ran: the API
+ * raises the daemon's soft limit to the hard one (a descriptor per
+ * client), but a job keeps what the service manager gave, as it keeps
+ * every other limit (systemd/schedd.service.in), so that select()-based
+ * programs and loops over every possible fd behave as they would anywhere.
+ */
+static struct rlimit	spawn_nofile;
+static int		spawn_nofile_known;
+
+__attribute__((constructor)) static void
+spawn_nofile_save(void)
+{
+	spawn_nofile_known = getrlimit(RLIMIT_NOFILE, &spawn_nofile) == 0;
+}
 
 /* A child stack for clone: the parent is suspended while it runs, and the
  * daemon is single-threaded, so one suffices. */
@@ -146,6 +168,8 @@ child_main(void *arg)
 	if (dup2(req->stderr_fd, STDERR_FILENO) == -1)
 		child_fail(c, STEP_STDERR);
 	child_fds_cloexec();
+	if (c->nofile_set && setrlimit(RLIMIT_NOFILE, &c->nofile) == -1)
+		child_fail(c, STEP_NOFILE);
 	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
 		child_fail(c, STEP_CHDIR);
 	if (req->creds != NULL && req->creds->set) {
@@ -240,6 +264,12 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 		goto out;
 	}
 	c.pipe_w = pfd[1];
+	/* Only ever lowered: the hard limit stays as it is. */
+	if (spawn_nofile_known && getrlimit(RLIMIT_NOFILE, &c.nofile) == 0 &&
+	    c.nofile.rlim_cur > spawn_nofile.rlim_cur) {
+		c.nofile.rlim_cur = spawn_nofile.rlim_cur;
+		c.nofile_set = 1;
+	}
 
 	/* No handler may run in the child before it resets dispositions. */
 	sigfillset(&all);

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -776,6 +777,14 @@ h_schedd_spawn(struct h *h, const char *const args[], char *why, size_t whylen)
 			if (fd != -1)
 				close(fd);
 		}
+		if (h->nofile[1] > 0) {
+			struct rlimit rl = {
+			    (rlim_t)h->nofile[0], (rlim_t)h->nofile[1]};
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				dprintf(2, "harness: setrlimit: %s\n",
+				    strerror(errno));
+		}
 		for (i = 3; i < 1024; i++)
 			close(i);
 		setenv("ASAN_OPTIONS", asan, 1);
@@ -889,6 +898,13 @@ h_daemon_start_(
 		}
 		h_sleep_ms(20);
 	}
+}
+
+void
+h_daemon_nofile(struct h *h, long soft, long hard)
+{
+	h->nofile[0] = soft;
+	h->nofile[1] = hard;
 }
 
 static int

@@ -45,6 +45,7 @@ struct h {
 	const char *last_ctype; /* its Content-Type, "" if none */
 	const char *ctl_out;    /* stdout of the last h_ctl */
 	const char *ctl_err;    /* its stderr */
+	long nofile[2];         /* h_daemon_nofile(): soft, hard; 0: as ours */
 };
 
 /*
@@ -73,6 +74,13 @@ struct h {
 int h_main(const struct CMUnitTest *tests, size_t n, int argc, char **argv);
 int h_setup(void **state);
 int h_teardown(void **state);
+
+/*
+ * Start every schedd from now on in this test (h_daemon_start,
+ * h_schedd_run) with RLIMIT_NOFILE soft and hard, set in the child before
+ * exec.
+ */
+void h_daemon_nofile(struct h *h, long soft, long hard);
 
 /* Skip the running test (cmocka skip) unless we are root. */
 void h_need_root(struct h *h);

@@ -51,6 +51,7 @@ config_defaults__documented_values(void **state)
 	assert_int_equal(conf.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(conf.durability_full, 0);
 	assert_int_equal(conf.event_retention, 100000);
+	assert_int_equal(conf.http_idle_timeout_ms, 60000);
 }
 
 static void
@@ -68,7 +69,8 @@ config_load__every_key__applied(void **state)
 				   "durability = full\n"
 				   "event_retention = 500\n"
 				   "socket_group = wheel\n"
-				   "path = /bin:/usr/bin\n",
+				   "path = /bin:/usr/bin\n"
+				   "http_idle_timeout_ms = 1500\n",
 			     &conf, &err),
 	    0);
 	assert_string_equal(conf.socket_path, "/tmp/x.sock");
@@ -78,6 +80,7 @@ config_load__every_key__applied(void **state)
 	assert_int_equal(conf.event_retention, 500);
 	assert_string_equal(conf.socket_group, "wheel");
 	assert_string_equal(conf.job_path, "/bin:/usr/bin");
+	assert_int_equal(conf.http_idle_timeout_ms, 1500);
 }
 
 static void
@@ -93,6 +96,7 @@ config_load__errors__name_line(void **state)
 	    {"event_retention = 5\n", ":1: event_retention: must be"},
 	    {"event_retention = lots\n", ":1: event_retention"},
 	    {"log_level = loud\n", ":1: log_level"},
+	    {"http_idle_timeout_ms = 99\n", ":1: http_idle_timeout_ms: must"},
 	    {"just words\n", ":1: expected 'key = value'"},
 	};
 	struct config conf;

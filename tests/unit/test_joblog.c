@@ -172,7 +172,7 @@ inode_of(int64_t job, int64_t nrun, enum joblog_stream s)
 	return (sb.st_ino);
 }
 
-/* What a reader gets for job/run/stream: joblog_path, then joblog_tail. */
+/* What a reader gets for job/run/stream: joblog_path, then joblog_read_from. */
 static const char *
 read_back(struct fixture *f, int64_t job, int64_t nrun, enum joblog_stream s)
 {
@@ -181,7 +181,7 @@ read_back(struct fixture *f, int64_t job, int64_t nrun, enum joblog_stream s)
 	size_t len;
 
 	assert_int_equal(joblog_path(job, nrun, s, path, sizeof(path)), 0);
-	assert_true(joblog_tail(path, -1, 1 << 20, b) >= 0);
+	assert_true(joblog_read_from(path, 0, 1 << 20, b) >= 0);
 	len = evbuffer_get_length(b);
 	assert_true(len < sizeof(f->buf));
 	evbuffer_remove(b, f->buf, len);
