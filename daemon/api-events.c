@@ -30,7 +30,6 @@
 #include "daemon/schedd.h"
 #include "daemon/api-int.h"
 #include "daemon/log.h"
-#include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
@@ -54,7 +53,7 @@ static struct schedd	*events_sd;
 static void sub_replay(struct sub *);
 
 static void
-event_line(struct evbuffer *buf, const struct store_event *ev)
+event_line(struct evbuffer *buf, const struct event_rec *ev)
 {
 	json_t		*o, *data;
 	char		 t[32];
@@ -114,7 +113,7 @@ struct replay_page {
 };
 
 static int
-replay_cb(void *arg, const struct store_event *ev)
+replay_cb(void *arg, const struct event_rec *ev)
 {
 	struct replay_page *pg = arg;
 
@@ -206,7 +205,7 @@ api_events(struct api_ctx *ctx, json_t **out, struct serr *err)
 }
 
 void
-api_events_sink(void *arg, const struct store_event *ev)
+api_events_sink(void *arg, const struct event_rec *ev)
 {
 	struct sub	*s, *ts;
 	struct evbuffer	*line, *copy;

@@ -19,7 +19,7 @@
 struct api;
 struct schedd;
 struct job;
-struct store_event;
+struct event_rec;
 struct api_route;
 struct event_base;
 struct looplag;
@@ -175,7 +175,7 @@ int api_cpus(struct api_ctx *, json_t **, struct serr *);
 
 /* Event streams (api-events.c). */
 void api_events_init(struct api *api, struct schedd *sd);
-void api_events_sink(void *arg, const struct store_event *ev);
+void api_events_sink(void *arg, const struct event_rec *ev);
 void api_events_shutdown(void);
 /* Log followers (api-logs.c). */
 void api_logs_shutdown(void);

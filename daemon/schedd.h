@@ -129,6 +129,20 @@ struct job {
 };
 TAILQ_HEAD(job_list, job);
 
+/*
+ * An event as stored and streamed (GET /v1/events). Strings are lent:
+ * valid until the callback that is given the record returns.
+ */
+struct event_rec {
+	int64_t		 id;
+	int64_t		 time_ms;
+	int64_t		 job_id;	/* 0: not about a job */
+	const char	*job;		/* job name or NULL */
+	int64_t		 run;		/* run number; 0: none */
+	const char	*type;
+	const char	*data;		/* JSON object text */
+};
+
 /* The daemon: made in main() and handed to each module's init. */
 struct schedd {
 	struct event_base *base;

@@ -548,7 +548,7 @@ store_process_list(struct store *st, int64_t job_id, int limit,
 }
 
 int
-store_event_insert(struct store *st, struct store_event *ev, struct serr *err)
+store_event_insert(struct store *st, struct event_rec *ev, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_INSERT);
 	int rc = 0;
@@ -569,10 +569,10 @@ store_event_insert(struct store *st, struct store_event *ev, struct serr *err)
 
 int
 store_event_since(struct store *st, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg, struct serr *err)
+    int (*cb)(void *, const struct event_rec *), void *arg, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_SINCE);
-	struct store_event ev;
+	struct event_rec ev;
 	int rc, n = 0;
 
 	if (sqlite3_bind_int64(s, 1, since) != SQLITE_OK ||

@@ -23,16 +23,7 @@
 struct store;
 struct run;
 
-/* An event row. Strings are lent: valid until the callback returns. */
-struct store_event {
-	int64_t		 id;
-	int64_t		 time_ms;
-	int64_t		 job_id;	/* 0: not about a job */
-	const char	*job;		/* job name or NULL */
-	int64_t		 run;		/* run number; 0: none */
-	const char	*type;
-	const char	*data;		/* JSON object text */
-};
+struct event_rec;
 
 /* A job row as loaded at start-up. Strings are lent. */
 struct store_job {
@@ -137,12 +128,12 @@ int store_reserve(struct store *st, const char *path, int64_t bytes);
 int store_reserve_release(struct store *st);
 
 /* Append ev (ev->id set on success). */
-int store_event_insert(struct store *st, struct store_event *ev,
+int store_event_insert(struct store *st, struct event_rec *ev,
     struct serr *err);
 /* Events with id > since, in order, at most limit; returns the count
  * visited or -1. */
 int store_event_since(struct store *st, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg,
+    int (*cb)(void *, const struct event_rec *), void *arg,
     struct serr *err);
 /* Oldest retained id (0 if none) and the last id ever given (0 if none). */
 int store_event_bounds(struct store *st, int64_t *oldest, int64_t *last,

@@ -401,7 +401,7 @@ sup_orphan_record(struct supervisor *sup, struct sup_held *h)
 {
 	const struct proc_stat *ps = h->has_ps ? &h->ps : NULL;
 	struct job *job = NULL, *j;
-	struct store_event ev;
+	struct event_rec ev;
 	struct serr err;
 	struct run r;
 	json_t *data;

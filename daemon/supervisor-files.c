@@ -196,7 +196,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
     const struct jobfile *f, struct serr *err)
 {
 	struct job_spec spec;
-	struct store_event ev;
+	struct event_rec ev;
 	char *etext = NULL;
 
 	jobspec_init(&spec);

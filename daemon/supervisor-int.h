@@ -42,7 +42,7 @@ enum sup_poll {
 #define SUP_HELD_MAX 4096 /* kernel facts kept while the store fails */
 #define SUP_RETRY_MS 250  /* how often a failing store is tried again */
 
-struct store_event;
+struct event_rec;
 struct store_job;
 struct sup_res;
 struct sup_view;
@@ -88,7 +88,7 @@ struct supervisor {
 	struct htab by_pid;
 	struct htab by_session;
 	struct job_list queued;
-	void (*sink)(void *, const struct store_event *);
+	void (*sink)(void *, const struct event_rec *);
 	void *sink_arg;
 	int64_t events_until_prune;
 	int shutting_down;
@@ -137,10 +137,10 @@ int sup_change(struct supervisor *sup, struct job *job, enum job_state to,
     struct serr *err);
 /* Write an event in the caller's transaction; *text is freed by the
  * caller after sup_event_announce. data is stolen. */
-int sup_event_write(struct supervisor *sup, struct store_event *ev,
+int sup_event_write(struct supervisor *sup, struct event_rec *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err);
-void sup_event_announce(struct supervisor *sup, const struct store_event *ev);
+void sup_event_announce(struct supervisor *sup, const struct event_rec *ev);
 
 /*
  * Dispatch: the table's action for (job->state, ev) runs; an empty cell is

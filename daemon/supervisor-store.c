@@ -40,7 +40,7 @@ static void sup_retry_cb(evutil_socket_t, short, void *);
  * announce it. data is stolen.
  */
 static int
-sup_event_write_at(struct supervisor *sup, struct store_event *ev,
+sup_event_write_at(struct supervisor *sup, struct event_rec *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, int64_t when, struct serr *err)
 {
@@ -59,7 +59,7 @@ sup_event_write_at(struct supervisor *sup, struct store_event *ev,
 }
 
 int
-sup_event_write(struct supervisor *sup, struct store_event *ev,
+sup_event_write(struct supervisor *sup, struct event_rec *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err)
 {
@@ -68,7 +68,7 @@ sup_event_write(struct supervisor *sup, struct store_event *ev,
 }
 
 void
-sup_event_announce(struct supervisor *sup, const struct store_event *ev)
+sup_event_announce(struct supervisor *sup, const struct event_rec *ev)
 {
 	struct serr err;
 	int64_t oldest, last;
@@ -182,7 +182,7 @@ job_rec_get(const struct job *job, struct job_rec *rec)
 static int
 sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
     const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
-    struct store_event *ev, char **text, struct serr *err)
+    struct event_rec *ev, char **text, struct serr *err)
 {
 	char comm[32], *argv_text = NULL;
 	int64_t now = now_ms();
@@ -236,7 +236,7 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
     const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
     struct serr *err)
 {
-	struct store_event ev;
+	struct event_rec ev;
 	struct job_rec mine;
 	struct serr e;
 	char *text = NULL;

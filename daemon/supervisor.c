@@ -344,7 +344,7 @@ supervisor_job_settled(const struct job *job)
 
 void
 supervisor_set_sink(struct supervisor *sup,
-    void (*sink)(void *, const struct store_event *), void *arg)
+    void (*sink)(void *, const struct event_rec *), void *arg)
 {
 	sup->sink = sink;
 	sup->sink_arg = arg;
@@ -415,7 +415,7 @@ int
 supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
     const char *source, struct job **out, struct serr *err)
 {
-	struct store_event ev;
+	struct event_rec ev;
 	struct job *job;
 	struct serr serr;
 	json_t *spec_json;
@@ -983,7 +983,7 @@ static int
 act_remove(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	struct store_event ev;
+	struct event_rec ev;
 	char *text = NULL;
 
 	(void)arg;
@@ -1104,7 +1104,7 @@ supervisor_runs(struct supervisor *sup, const struct job *job, int limit,
 
 int
 supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg, struct serr *err)
+    int (*cb)(void *, const struct event_rec *), void *arg, struct serr *err)
 {
 	return (store_event_since(sup->st, since, limit, cb, arg, err));
 }

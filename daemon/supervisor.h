@@ -22,7 +22,7 @@ struct job_list;
 struct job_spec;
 struct job_watch;
 struct run;
-struct store_event;
+struct event_rec;
 struct cpus;
 
 /* Why a stop was asked; recorded in the "stopping" event. */
@@ -54,7 +54,7 @@ void supervisor_free(struct supervisor *sup);
 
 /* Where events go after they are stored (the API's event streams). */
 void supervisor_set_sink(struct supervisor *sup,
-    void (*sink)(void *, const struct store_event *), void *arg);
+    void (*sink)(void *, const struct event_rec *), void *arg);
 
 /* Reaper hooks. */
 int supervisor_pid_known(void *sup, pid_t pid);
@@ -172,7 +172,7 @@ int supervisor_runs(struct supervisor *sup, const struct job *job, int limit,
     int (*cb)(void *, const struct run *), void *arg, struct serr *err);
 /* Stored events after since (pass-through to the store). */
 int supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
-    int (*cb)(void *, const struct store_event *), void *arg,
+    int (*cb)(void *, const struct event_rec *), void *arg,
     struct serr *err);
 int supervisor_event_bounds(struct supervisor *sup, int64_t *oldest,
     int64_t *last, struct serr *err);

@@ -158,7 +158,7 @@ store_rollback__discards_everything(void **state)
 {
 	struct fixture *f = *state;
 	struct serr err;
-	struct store_event ev = {0};
+	struct event_rec ev = {0};
 
 	assert_int_equal(store_begin(f->st, &err), 0);
 	assert_int_equal(
@@ -235,7 +235,7 @@ store_job_delete__cascades_runs_keeps_events(void **state)
 	struct fixture *f = *state;
 	struct serr err;
 	struct run r;
-	struct store_event ev = {0};
+	struct event_rec ev = {0};
 
 	add_job(f->st, 1, "a");
 	memset(&r, 0, sizeof(r));
@@ -267,7 +267,7 @@ struct evs {
 };
 
 static int
-ev_cb(void *arg, const struct store_event *ev)
+ev_cb(void *arg, const struct event_rec *ev)
 {
 	struct evs *e = arg;
 
@@ -281,7 +281,7 @@ store_event__since_prune__increasing_never_reused(void **state)
 {
 	struct fixture *f = *state;
 	struct serr err;
-	struct store_event ev;
+	struct event_rec ev;
 	struct evs e = {{0}, 0};
 	int64_t oldest, last, prev = 0;
 	int i;
