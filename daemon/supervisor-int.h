@@ -187,6 +187,9 @@ int sup_conflict(const struct job *job, enum job_event ev, struct serr *err);
 /* supervisor-store.c */
 void sup_degrade(struct supervisor *sup, const struct serr *err);
 void sup_reserve(struct supervisor *sup);
+/* -1 with SERR_UNAVAILABLE (the store's reason) while it cannot write:
+ * an action checks it before it acts in the world. */
+int sup_refuse_degraded(struct supervisor *sup, struct serr *err);
 /* 0 if a request may act now, else -1 with SERR_UNAVAILABLE. */
 int sup_writable(struct supervisor *sup, struct serr *err);
 void sup_hold(struct supervisor *sup, struct sup_held *h);

@@ -164,6 +164,15 @@ sup_recovered(struct supervisor *sup)
 	sup_check_shutdown(sup);
 }
 
+int
+sup_refuse_degraded(struct supervisor *sup, struct serr *err)
+{
+	if (!sup->degraded)
+		return (0);
+	serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+	return (-1);
+}
+
 const char *
 supervisor_degraded(struct supervisor *sup)
 {

@@ -620,10 +620,8 @@ act_spawn(
 		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
-	if (sup->degraded) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+	if (sup_refuse_degraded(sup, err) == -1)
 		return (-1);
-	}
 	/* Leftovers of the last run must not share the new run's cgroup. */
 	if (sup_res_nprocs(sup, job) > 0)
 		sup_res_signal(sup, job, SIGKILL);
@@ -822,10 +820,8 @@ act_stop(
 	int sig = job->spec.stop.signal;
 	struct serr e;
 
-	if (sup->degraded && why != SUP_STOP_SHUTDOWN) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+	if (why != SUP_STOP_SHUTDOWN && sup_refuse_degraded(sup, err) == -1)
 		return (-1);
-	}
 	/* Before signalling: the stop is done only once these are gone. */
 	sup_res_snapshot(sup, job);
 	if (sup_signal(job, sig) == -1 && errno != ESRCH)
@@ -904,10 +900,8 @@ act_signal(
 {
 	int sig = arg != NULL ? *(const int *)arg : SIGTERM;
 
-	if (sup->degraded) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
+	if (sup_refuse_degraded(sup, err) == -1)
 		return (-1);
-	}
 	if (sup_signal(job, sig) == -1) {
 		serr_set(err, SERR_CONFLICT, NULL, "signal %s: %s",
 		    util_signal_name(sig), strerror(errno));
@@ -935,46 +929,42 @@ act_kill_tree(
 	return (0);
 }
 
+/*
+ * Freeze or thaw the tree and record it; undone if the store refuses, so
+ * that the tree is as the stored state says.
+ */
+static int
+sup_freeze(
+    struct supervisor *sup, struct job *job, int frozen, struct serr *err)
+{
+	struct serr e;
+
+	if (sup_refuse_degraded(sup, err) == -1 ||
+	    sup_res_freeze(sup, job, frozen, err) == -1)
+		return (-1);
+	if (sup_change(sup, job, frozen ? JOB_PAUSED : JOB_RUNNING, NULL,
+		RUN_NONE, frozen ? "paused" : "resumed", NULL, err) == 0)
+		return (0);
+	if (sup_res_freeze(sup, job, !frozen, &e) == -1)
+		log_warnx("%s: %s: %s", job->name, frozen ? "thaw" : "freeze",
+		    e.message);
+	return (-1);
+}
+
 static int
 act_freeze(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	struct serr e;
-
 	(void)arg;
-	if (sup->degraded) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
-		return (-1);
-	}
-	if (sup_res_freeze(sup, job, 1, err) == -1)
-		return (-1);
-	if (sup_change(
-		sup, job, JOB_PAUSED, NULL, RUN_NONE, "paused", NULL, err) == 0)
-		return (0);
-	if (sup_res_freeze(sup, job, 0, &e) == -1)
-		log_warnx("%s: thaw: %s", job->name, e.message);
-	return (-1);
+	return (sup_freeze(sup, job, 1, err));
 }
 
 static int
 act_thaw(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	struct serr e;
-
 	(void)arg;
-	if (sup->degraded) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "%s", sup->degraded_why);
-		return (-1);
-	}
-	if (sup_res_freeze(sup, job, 0, err) == -1)
-		return (-1);
-	if (sup_change(sup, job, JOB_RUNNING, NULL, RUN_NONE, "resumed", NULL,
-		err) == 0)
-		return (0);
-	if (sup_res_freeze(sup, job, 1, &e) == -1)
-		log_warnx("%s: freeze: %s", job->name, e.message);
-	return (-1);
+	return (sup_freeze(sup, job, 0, err));
 }
 
 /* ACT_REMOVE: the job, its runs and its logs go; its events stay. The job
