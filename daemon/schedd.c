@@ -198,6 +198,7 @@ main(int argc, char **argv)
 	struct config conf;
 	struct serr err;
 	struct event *ev_term, *ev_int, *ev_hup;
+	struct event_config *evcfg;
 	const char *opt_socket = NULL, *opt_state = NULL;
 	const char *opt_config = NULL, *opt_level = NULL;
 	char path[PATH_MAX];
@@ -339,8 +340,16 @@ main(int argc, char **argv)
 		    "%s: cannot resolve; the cgroup subtree is named after "
 		    "the path as given",
 		    conf.state_dir);
-	if ((sd.base = event_base_new()) == NULL)
+	/*
+	 * Timers on the precise monotonic clock: libevent's default, the
+	 * coarse one, ticks in jiffies, so a stop timeout could fire a few
+	 * milliseconds early and the loop's lag could not be measured.
+	 */
+	if ((evcfg = event_config_new()) == NULL ||
+	    event_config_set_flag(evcfg, EVENT_BASE_FLAG_PRECISE_TIMER) == -1 ||
+	    (sd.base = event_base_new_with_config(evcfg)) == NULL)
 		fatalx("event_base_new failed");
+	event_config_free(evcfg);
 	if (snprintf(path, sizeof(path), "%s/schedd.db", conf.state_dir) < 0)
 		fatalx("snprintf");
 	if ((sd.store = store_open(path, conf.durability_full, &err)) == NULL) {

@@ -5,8 +5,9 @@
  * kernel seconds to give, and the loop must not wait for it), the tree as
  * recorded, and the tracker that records every member of a running job's
  * cgroup once, so that orphans are attributed and ended runs can be read.
- * A read never writes; the tracker's records are not state changes and are
- * dropped while the store cannot write.
+ * What a scan sees, the tracker's or a live listing's, is recorded for the
+ * run (every process ever seen in a job is kept); those records are not
+ * state changes and are dropped while the store cannot write.
  */
 #include "config.h"
 
@@ -42,6 +43,7 @@
 struct sup_query {
 	int64_t tag;
 	int64_t job_id;
+	int64_t run_id; /* the run it lists */
 	pid_t *members; /* the cgroup's, when asked */
 	int nmembers;
 	void (*cb)(void *, const struct proc_entry *, int, const struct serr *);
@@ -208,6 +210,51 @@ cmdline_json(const char *buf, size_t len)
 	return (text);
 }
 
+/*
+ * Record what a scan read of the job's current run, the tracker's or a
+ * live listing's: every process ever seen in a job is kept (pid, start
+ * time, parent, comm, argv), once; one whose argv the worker skipped is
+ * asked for again. Observations, not state changes: dropped while the
+ * store cannot write.
+ */
+static void
+record_procs(
+    struct supervisor *sup, struct job *job, const struct procscan_result *res)
+{
+	const struct procscan_proc *p;
+	struct serr e;
+	char *argv;
+	size_t i;
+	int64_t now = now_ms();
+
+	if (job->run.id == 0 || sup->degraded || store_begin(sup->st, &e) == -1)
+		return;
+	if (job->scan_run != job->run.id) {
+		htab_clear(&job->seen);
+		job->scan_run = job->run.id;
+	}
+	for (i = 0; i < res->n; i++) {
+		p = &res->procs[i];
+		argv = (p->flags & PROCSCAN_SKIPPED) != 0
+			   ? NULL
+			   : cmdline_json(p->cmdline, p->cmdline_len);
+		if (store_process_insert(sup->st, job->run.id, p->stat.pid,
+			p->stat.starttime, p->stat.ppid, p->stat.comm, argv,
+			now, &e) == -1) {
+			free(argv);
+			store_rollback(sup->st);
+			return;
+		}
+		free(argv);
+		if ((p->flags & PROCSCAN_SKIPPED) == 0)
+			htab_put_int(&job->seen, p->stat.pid,
+			    (void *)(uintptr_t)(p->stat.starttime | 1));
+	}
+	if (store_commit(sup->st, &e) == -1)
+		log_debug(
+		    "%s: processes not recorded: %s", job->name, e.message);
+}
+
 static void
 query_done(void *arg, const struct procscan_result *res)
 {
@@ -216,6 +263,7 @@ query_done(void *arg, const struct procscan_result *res)
 	struct proc_entry *ents;
 	struct sup_query *q;
 	struct serr err;
+	struct job *job;
 	size_t i;
 	int n = 0;
 
@@ -252,6 +300,10 @@ query_done(void *arg, const struct procscan_result *res)
 		}
 		n++;
 	}
+	/* What was seen is recorded for the run, as the tracker would. */
+	if ((job = htab_get_int(&sup->by_id, q->job_id)) != NULL &&
+	    job->run.id == q->run_id)
+		record_procs(sup, job, res);
 	q->cb(q->arg, ents, n, NULL);
 	free(ents);
 	free(q->members);
@@ -293,6 +345,7 @@ supervisor_job_processes(struct supervisor *sup, struct job *job,
 	q = xcalloc(1, sizeof(*q));
 	q->tag = ++r->query_seq;
 	q->job_id = job->id;
+	q->run_id = job->run.id;
 	q->members = xcalloc((size_t)n + 1, sizeof(*q->members));
 	memcpy(q->members, pids, (size_t)n * sizeof(*pids));
 	q->nmembers = n;
@@ -377,40 +430,13 @@ static void
 track_done(void *arg, const struct procscan_result *res)
 {
 	struct supervisor *sup = arg;
-	const struct procscan_proc *p;
 	struct job *job;
-	struct serr e;
-	char *argv;
-	size_t i;
-	int64_t now = now_ms();
 
 	if ((job = htab_get_int(&sup->by_id, res->tag)) == NULL)
 		return;
 	job->scan_out = 0;
-	if (res->error != 0 || job->run.id != job->scan_run || sup->degraded ||
-	    store_begin(sup->st, &e) == -1)
-		return;
-	for (i = 0; i < res->n; i++) {
-		p = &res->procs[i];
-		argv = (p->flags & PROCSCAN_SKIPPED) != 0
-			   ? NULL
-			   : cmdline_json(p->cmdline, p->cmdline_len);
-		if (store_process_insert(sup->st, job->run.id, p->stat.pid,
-			p->stat.starttime, p->stat.ppid, p->stat.comm, argv,
-			now, &e) == -1) {
-			free(argv);
-			store_rollback(sup->st);
-			return;
-		}
-		free(argv);
-		/* Skipped: its argv is asked for again next time. */
-		if ((p->flags & PROCSCAN_SKIPPED) == 0)
-			htab_put_int(&job->seen, p->stat.pid,
-			    (void *)(uintptr_t)(p->stat.starttime | 1));
-	}
-	if (store_commit(sup->st, &e) == -1)
-		log_debug(
-		    "%s: processes not recorded: %s", job->name, e.message);
+	if (res->error == 0 && job->run.id == job->scan_run)
+		record_procs(sup, job, res);
 }
 
 /*
@@ -450,7 +476,6 @@ again:
 		n++;
 		if (job->scan_run != job->run.id) {
 			htab_clear(&job->seen);
-			htab_init(&job->seen);
 			job->scan_run = job->run.id;
 		}
 		if ((np = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
