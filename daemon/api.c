@@ -82,11 +82,40 @@ static const struct api_route api_routes[] = {
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
+/*
+ * A request that changes something, waiting for its turn (see
+ * api_call_queue): what its handler needs, copied out of the router.
+ */
+struct api_call {
+	struct api		*api;
+	struct evhttp_request	*req;
+	const struct api_route	*route;
+	char			 ref[API_REF_MAX];
+	char			*query;		/* the raw query string, or NULL */
+	char			*body;
+	size_t			 body_len;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	struct api_pending	*pending;	/* notices the client leaving */
+	TAILQ_ENTRY(api_call)	 entry;
+};
+TAILQ_HEAD(api_calls, api_call);
+
+#define API_CALL_BATCH	4	/* changing requests run per loop turn */
+
+static void api_run(struct api_ctx *, const char *);
+static void api_call_queue(struct api *, const struct api_ctx *,
+    const char *, char *, size_t);
+static void api_calls_cb(evutil_socket_t, short, void *);
+
 struct api {
 	struct schedd		*sd;
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
 	struct looplag		*lag;
+	struct api_calls	 calls;		/* changing requests, in order */
+	struct event		*calls_ev;	/* runs some of them */
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			 fd;
 };
@@ -636,9 +665,8 @@ api_gencb(struct evhttp_request *req, void *arg)
 	char				 path[1024], *parts[API_PARTS_MAX];
 	char				*body = NULL;
 	const char			*p, *q;
-	json_t				*out = NULL;
 	size_t				 i, len;
-	int				 nparts, status = -1, path_hit = 0,
+	int				 nparts, path_hit = 0,
 					 bad_ref = 0;
 	enum evhttp_cmd_type		 method;
 
@@ -725,19 +753,14 @@ api_gencb(struct evhttp_request *req, void *arg)
 		goto fail;
 	}
 
-	status = r->handler(&ctx, &out, &err);
-	if (status == API_DEFERRED) {
-		log_debug("%s %s -> deferred", method_name(method), p);
+	/* What changes something waits its turn; reads run at once. */
+	if (method != EVHTTP_REQ_GET) {
+		api_call_queue(api, &ctx, q, body, len);
+		body = NULL;
 		goto done;
 	}
-	if (status > 0) {
-		log_debug("%s %s -> %d", method_name(method), p, status);
-		api_reply_json(req, status, out);
-		goto done;
-	}
-	json_decref(out);
-	if (err.code == SERR_OK)
-		serr_set(&err, SERR_INTERNAL, NULL, "handler failed");
+	api_run(&ctx, p);
+	goto done;
 fail:
 	log_debug("%s %s -> %d %s%s%s", method_name(method),
 	    p != NULL ? p : "?", serr_code_status(err.code), err.message,
@@ -746,6 +769,125 @@ fail:
 done:
 	evhttp_clear_headers(&ctx.query);
 	free(body);
+}
+
+/*
+ * Run the route's handler for ctx and answer (unless it deferred).
+ * p names the path in the log.
+ */
+static void
+api_run(struct api_ctx *ctx, const char *p)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(ctx->req);
+	struct serr err;
+	json_t *out = NULL;
+	int status;
+
+	serr_clear(&err);
+	status = ctx->route->handler(ctx, &out, &err);
+	if (status == API_DEFERRED) {
+		log_debug("%s %s -> deferred", method_name(method), p);
+		return;
+	}
+	if (status > 0) {
+		log_debug("%s %s -> %d", method_name(method), p, status);
+		api_reply_json(ctx->req, status, out);
+		return;
+	}
+	json_decref(out);
+	if (err.code == SERR_OK)
+		serr_set(&err, SERR_INTERNAL, NULL, "handler failed");
+	log_debug("%s %s -> %d %s%s%s", method_name(method), p,
+	    serr_code_status(err.code), err.message,
+	    err.field[0] ? " field " : "", err.field);
+	api_reply_error(ctx->req, &err);
+}
+
+/*
+ * Requests that change something (they sign, spawn, commit) run from a
+ * queue at the supervisor's priority, API_CALL_BATCH per loop turn: a
+ * burst of them, a hundred stops at once, cannot keep reads and health
+ * waiting behind it, since the loop serves client events first and looks
+ * for them every few callbacks. Order is kept.
+ */
+static void
+api_call_free(struct api_call *c)
+{
+	free(c->query);
+	free(c->body);
+	free(c);
+}
+
+static void
+api_call_closed(struct api_pending *p, void *arg)
+{
+	struct api_call *c = arg;
+
+	(void)p;
+	TAILQ_REMOVE(&c->api->calls, c, entry);
+	api_call_free(c);
+}
+
+static void
+api_calls_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api *api = arg;
+	struct api_call *c;
+	struct api_ctx ctx;
+	const char *uri;
+	int n;
+
+	(void)fd;
+	(void)what;
+	for (n = 0; n < API_CALL_BATCH && (c = TAILQ_FIRST(&api->calls)) !=
+	     NULL; n++) {
+		TAILQ_REMOVE(&api->calls, c, entry);
+		api_pending_done(c->pending);
+		memset(&ctx, 0, sizeof(ctx));
+		TAILQ_INIT(&ctx.query);
+		ctx.api = api;
+		ctx.sd = api->sd;
+		ctx.req = c->req;
+		ctx.route = c->route;
+		memcpy(ctx.ref, c->ref, sizeof(ctx.ref));
+		ctx.body = c->body;
+		ctx.body_len = c->body_len;
+		ctx.uid = c->uid;
+		ctx.gid = c->gid;
+		ctx.pid = c->pid;
+		if (c->query != NULL)
+			evhttp_parse_query_str(c->query, &ctx.query);
+		uri = evhttp_request_get_uri(c->req);
+		api_run(&ctx, uri != NULL ? uri : "?");
+		evhttp_clear_headers(&ctx.query);
+		api_call_free(c);
+	}
+	if (!TAILQ_EMPTY(&api->calls))
+		event_active(api->calls_ev, EV_TIMEOUT, 1);
+}
+
+/* Queue ctx's request; body (may be NULL) is taken over. */
+static void
+api_call_queue(struct api *api, const struct api_ctx *ctx, const char *query,
+    char *body, size_t len)
+{
+	struct api_call *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->api = api;
+	c->req = ctx->req;
+	c->route = ctx->route;
+	memcpy(c->ref, ctx->ref, sizeof(c->ref));
+	c->query = query != NULL ? xstrdup(query) : NULL;
+	c->body = body;
+	c->body_len = len;
+	c->uid = ctx->uid;
+	c->gid = ctx->gid;
+	c->pid = ctx->pid;
+	c->pending = api_pending_new(ctx->req, api_call_closed, c);
+	TAILQ_INSERT_TAIL(&api->calls, c, entry);
+	if (!event_pending(api->calls_ev, EV_TIMEOUT, NULL))
+		event_active(api->calls_ev, EV_TIMEOUT, 1);
 }
 
 /* Listener */
@@ -779,6 +921,13 @@ api_new(struct schedd *sd, struct serr *err)
 	api = xcalloc(1, sizeof(*api));
 	api->sd = sd;
 	api->fd = -1;
+	TAILQ_INIT(&api->calls);
+	if ((api->calls_ev = event_new(sd->base, -1, 0, api_calls_cb, api)) ==
+	    NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "event_new");
+		goto fail;
+	}
+	event_priority_set(api->calls_ev, SCHEDD_PRIO_WORK);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (util_strlcpy(sun.sun_path, sd->conf->socket_path,
@@ -882,8 +1031,17 @@ api_looplag(const struct api *api)
 void
 api_free(struct api *api)
 {
+	struct api_call *c;
+
 	if (api == NULL)
 		return;
+	while ((c = TAILQ_FIRST(&api->calls)) != NULL) {
+		TAILQ_REMOVE(&api->calls, c, entry);
+		api_pending_done(c->pending);
+		api_call_free(c);
+	}
+	if (api->calls_ev != NULL)
+		event_free(api->calls_ev);
 	looplag_free(api->lag);
 	api_conn_free();
 	if (api->http != NULL)

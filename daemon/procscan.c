@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/loop.h"
 #include "daemon/procfs.h"
 #include "daemon/procscan.h"
 #include "daemon/xmalloc.h"
@@ -132,6 +133,8 @@ procscan_new(struct event_base *base,
 	}
 	ps->ev =
 	    event_new(base, ps->efd, EV_READ | EV_PERSIST, procscan_wake, ps);
+	if (ps->ev != NULL)
+		event_priority_set(ps->ev, SCHEDD_PRIO_WORK);
 	if (ps->ev == NULL || event_add(ps->ev, NULL) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "procscan: no event");
 		goto fail;

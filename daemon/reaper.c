@@ -43,12 +43,14 @@
 
 #include <event2/event.h>
 
+#include "daemon/loop.h"
 #include "daemon/log.h"
 #include "daemon/procfs.h"
 #include "daemon/reaper.h"
 
 #define REAPER_PIDS     64   /* pids named by SIGCHLD, between two wakeups */
 #define REAPER_SWEEP_MS 1000 /* the scan after named exits comes this late */
+#define REAPER_BUDGET   32   /* children a scan collects in one loop turn */
 
 static struct reaper_ops reaper_ops;
 static struct event *reaper_ev;       /* the eventfd: SIGCHLDs arrived */
@@ -119,11 +121,19 @@ reaper_take(pid_t pid)
 void
 reaper_reap(void)
 {
+	struct timeval now = {0, 0};
 	siginfo_t si;
+	int n = 0;
 
 	if (reaper_sweep_ev != NULL)
 		evtimer_del(reaper_sweep_ev);
 	for (;;) {
+		/* Hundreds of orphans at once (a mass stop): the rest next
+		 * turn, so that clients are answered in between. */
+		if (n++ == REAPER_BUDGET && reaper_sweep_ev != NULL) {
+			evtimer_add(reaper_sweep_ev, &now);
+			return;
+		}
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si,
 			WEXITED | WNOHANG | WNOWAIT | __WALL) == -1) {
@@ -231,6 +241,8 @@ reaper_init(struct event_base *base, const struct reaper_ops *ops)
 		errno = ENOMEM;
 		return (-1);
 	}
+	event_priority_set(reaper_ev, SCHEDD_PRIO_WORK);
+	event_priority_set(reaper_sweep_ev, SCHEDD_PRIO_WORK);
 	/* SA_NOCLDSTOP: a stopped or resumed child is no business of ours. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = reaper_handler;

@@ -13,6 +13,7 @@
 
 #include "daemon/clock.h"
 #include "daemon/htab.h"
+#include "daemon/loop.h"
 #include "proto/cpulist.h"
 #include "proto/jobspec.h"
 

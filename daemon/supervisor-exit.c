@@ -254,9 +254,11 @@ sup_arm_tree_timer(struct supervisor *sup, struct job *job)
 	struct timeval tv;
 	uint32_t ms = job->spec.stop.timeout_ms;
 
-	if (job->tree_timer == NULL)
+	if (job->tree_timer == NULL) {
 		job->tree_timer =
 		    evtimer_new(sup->sd->base, sup_tree_timer_cb, job);
+		event_priority_set(job->tree_timer, SCHEDD_PRIO_WORK);
+	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	event_base_update_cache_time(sup->sd->base);
@@ -364,8 +366,10 @@ sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms)
 {
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
-	if (job->poll_ev == NULL)
+	if (job->poll_ev == NULL) {
 		job->poll_ev = evtimer_new(sup->sd->base, sup_poll_cb, job);
+		event_priority_set(job->poll_ev, SCHEDD_PRIO_WORK);
+	}
 	if (job->poll_mode != mode)
 		job->poll_tries = 0;
 	job->poll_mode = mode;
@@ -546,6 +550,8 @@ sup_watch_pidfd(struct supervisor *sup, struct job *job)
 		event_free(job->pidfd_ev);
 	job->pidfd_ev =
 	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
+	if (job->pidfd_ev != NULL)
+		event_priority_set(job->pidfd_ev, SCHEDD_PRIO_WORK);
 	if (job->pidfd_ev == NULL || event_add(job->pidfd_ev, NULL) == -1)
 		log_warnx("%s: cannot watch the pidfd of %d", job->name,
 		    (int)job->run.pid);

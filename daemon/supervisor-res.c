@@ -865,8 +865,10 @@ grave_add(struct supervisor *sup, int64_t id)
 	    r->grave_tries, (size_t)r->ngrave + 1, sizeof(*r->grave_tries));
 	r->grave[r->ngrave] = id;
 	r->grave_tries[r->ngrave++] = 0;
-	if (r->grave_ev == NULL)
+	if (r->grave_ev == NULL) {
 		r->grave_ev = evtimer_new(sup->sd->base, grave_cb, sup);
+		event_priority_set(r->grave_ev, SCHEDD_PRIO_WORK);
+	}
 	if (!evtimer_pending(r->grave_ev, NULL))
 		evtimer_add(r->grave_ev, &tv);
 }

@@ -128,8 +128,10 @@ sup_degrade(struct supervisor *sup, const struct serr *err)
 	sup->degraded = 1;
 	util_strlcpy(
 	    sup->degraded_why, err->message, sizeof(sup->degraded_why));
-	if (sup->retry_ev == NULL)
+	if (sup->retry_ev == NULL) {
 		sup->retry_ev = evtimer_new(sup->sd->base, sup_retry_cb, sup);
+		event_priority_set(sup->retry_ev, SCHEDD_PRIO_WORK);
+	}
 	if (!evtimer_pending(sup->retry_ev, NULL))
 		evtimer_add(sup->retry_ev, &tv);
 }

@@ -516,5 +516,6 @@ sup_view_start(struct supervisor *sup)
 	}
 	r->track_ev =
 	    event_new(sup->sd->base, -1, EV_PERSIST, sup_res_track, sup);
+	event_priority_set(r->track_ev, SCHEDD_PRIO_WORK);
 	event_add(r->track_ev, &tv);
 }

@@ -782,8 +782,10 @@ sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
 {
 	struct timeval tv;
 
-	if (job->timer == NULL)
+	if (job->timer == NULL) {
 		job->timer = evtimer_new(sup->sd->base, sup_timer_cb, job);
+		event_priority_set(job->timer, SCHEDD_PRIO_WORK);
+	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	/* The loop's cached time predates this callback's work (store commits
