@@ -15,7 +15,7 @@
  * (event_config_set_max_dispatch_interval), so a burst of exits or of
  * stops cannot keep a health check waiting for long.
  */
-#define SCHEDD_NPRIO	 3
+#define SCHEDD_NPRIO     3
 #define SCHEDD_PRIO_WORK 2
 
 #endif
