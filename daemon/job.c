@@ -65,6 +65,9 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
 		[JEV_POLICY] = ACT_POLICY,
+		/* A crash between a run's end and the policy's decision: it
+		 * is decided now (an exited job that should rest, rests). */
+		[JEV_RECONCILE] = ACT_POLICY,
 	},
 	[JOB_STOPPED] = {
 		[JEV_START] = ACT_SPAWN,

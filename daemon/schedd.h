@@ -113,6 +113,7 @@ struct job {
 	int		 restart_pending; /* start again once stopped */
 	int		 draining;	/* stopping, main gone, tree not yet */
 	int		 killing;	/* the stop timed out: SIGKILL rounds */
+	int		 stop_unrecorded; /* stopped at shutdown, unstored */
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;

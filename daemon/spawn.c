@@ -97,8 +97,8 @@ spawn_nofile_save(void)
 	spawn_nofile_known = getrlimit(RLIMIT_NOFILE, &spawn_nofile) == 0;
 }
 
-/* A child stack for clone: the parent is suspended while it runs, and the
- * daemon is single-threaded, so one suffices. */
+/* A child stack for clone: the parent is suspended while it runs, and
+ * only the loop's thread spawns, so one suffices. */
 #ifndef SPAWN_USE_FORK
 static char spawn_stack[64 * 1024] __attribute__((aligned(16)));
 #endif
@@ -172,13 +172,20 @@ child_main(void *arg)
 		child_fail(c, STEP_NOFILE);
 	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
 		child_fail(c, STEP_CHDIR);
+	/*
+	 * Raw system calls: glibc's set*id() make every thread of the process
+	 * change too (the daemon has a worker thread), which a child sharing
+	 * the daemon's memory must not attempt (posix_spawn does the same).
+	 */
 	if (req->creds != NULL && req->creds->set) {
-		if (setgroups((size_t)req->creds->ngroups,
+		if (syscall(SYS_setgroups, (size_t)req->creds->ngroups,
 		    req->creds->groups) == -1)
 			child_fail(c, STEP_SETGROUPS);
-		if (setgid(req->creds->gid) == -1)
+		if (syscall(SYS_setresgid, req->creds->gid, req->creds->gid,
+		    req->creds->gid) == -1)
 			child_fail(c, STEP_SETGID);
-		if (setuid(req->creds->uid) == -1)
+		if (syscall(SYS_setresuid, req->creds->uid, req->creds->uid,
+		    req->creds->uid) == -1)
 			child_fail(c, STEP_SETUID);
 	}
 	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)

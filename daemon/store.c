@@ -32,6 +32,7 @@ struct store {
 	sqlite3_stmt *stmt[SQL_NSTMTS];
 	char reserve[PATH_MAX]; /* the reserve file; "" if none */
 	int reserve_held;       /* it exists and holds its space */
+	int full;               /* the last failure was a full disk */
 };
 
 /*
@@ -45,6 +46,7 @@ store_fail(struct store *st, struct serr *err, const char *what)
 {
 	const char *cause = NULL;
 
+	st->full = sqlite3_errcode(st->db) == SQLITE_FULL;
 	switch (sqlite3_errcode(st->db)) {
 	case SQLITE_FULL:
 		cause = "the disk is full";
@@ -715,4 +717,10 @@ store_probe(struct store *st, struct serr *err)
 		return (-1);
 	}
 	return (store_commit(st, err));
+}
+
+int
+store_disk_full(const struct store *st)
+{
+	return (st->full);
 }

@@ -125,6 +125,8 @@ int store_probe(struct store *st, struct serr *err);
  * its space to the database: returns 1 if it did, 0 if none was held.
  */
 int store_reserve(struct store *st, const char *path, int64_t bytes);
+/* 1 if the last failure was SQLITE_FULL (the reserve may help). */
+int store_disk_full(const struct store *st);
 int store_reserve_release(struct store *st);
 
 /* Append ev (ev->id set on success). */

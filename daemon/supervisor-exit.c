@@ -156,18 +156,14 @@ act_policy(
 static void
 sup_after_end(struct supervisor *sup, struct job *job, int stopped)
 {
-	struct serr err;
-
 	if (job->delete_pending) {
 		sup_fact(sup, job, JEV_DELETE);
 	} else if (job->restart_pending) {
 		job->restart_pending = 0;
 		if (!sup->shutting_down) {
 			job->retries = 0;
-			serr_clear(&err);
-			if (sup_dispatch(sup, job, JEV_START, NULL, &err) == -1)
-				log_warnx(
-				    "%s: restart: %s", job->name, err.message);
+			/* Held, like any fact, if the store cannot take it. */
+			sup_fact(sup, job, JEV_START);
 		}
 	} else if (!stopped)
 		sup_fact(sup, job, JEV_POLICY);
@@ -308,6 +304,9 @@ sup_main_gone(struct supervisor *sup, struct job *job)
 			sup_res_run_ended(sup, job);
 	}
 	sup_fact(sup, job, JEV_EXIT);
+	/* At shutdown with the store failing the exit may be held: what the
+	 * world did decides whether the shutdown can finish. */
+	sup_check_shutdown(sup);
 }
 
 /* The job's poll: a stopping tree that is not gone yet, or an adopted
@@ -624,6 +623,8 @@ act_adopt(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	(void)arg;
+	if (job->pidfd != -1)
+		return (0); /* adopted already (a reconcile held, then again) */
 	if (job->run.exited_ms == 0 && job->run.pid > 0 &&
 	    procfs_alive(job->run.pid, job->run.pid_start) &&
 	    (job->pidfd = sys_pidfd_open(job->run.pid)) != -1) {
@@ -655,6 +656,12 @@ act_adopt(
 		return (
 		    sup_change(sup, job, JOB_FAILED, NULL, RUN_NONE, "failed",
 			json_pack("{s:s}", "error", job->run.error), err));
+	}
+	/* A stop under way: what is left of the tree gets its timeout (it
+	 * had the stop signal already), then SIGKILL. */
+	if (job->state == JOB_STOPPING) {
+		sup_res_snapshot(sup, job);
+		sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
 	}
 	/* Its grant, what is left of its tree: as if it had been seen. */
 	sup_main_gone(sup, job);

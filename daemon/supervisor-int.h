@@ -39,8 +39,9 @@ enum sup_poll {
 	SUP_POLL_DRAIN,    /* a stopping run's tree: wait until it is gone */
 	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
 };
-#define SUP_HELD_MAX 4096 /* kernel facts kept while the store fails */
-#define SUP_RETRY_MS 250  /* how often a failing store is tried again */
+#define SUP_HELD_MAX    4096 /* kernel facts kept while the store fails */
+#define SUP_RETRY_MS    250  /* how often a failing store is tried again */
+#define SUP_FLUSH_BATCH 64   /* held facts stored per loop turn */
 
 struct event_rec;
 struct store_job;
@@ -101,8 +102,10 @@ struct supervisor {
 	/* The store's health (see sup_change). */
 	struct sup_held_list held;
 	size_t nheld;
-	struct event *retry_ev; /* tries the store again */
-	int degraded;           /* the last write failed: SERR_UNAVAILABLE */
+	size_t nheld_orphans;       /* of nheld, orphans (bounded) */
+	unsigned long orphans_lost; /* not held, this time degraded */
+	struct event *retry_ev;     /* tries the store again */
+	int degraded; /* the last write failed: SERR_UNAVAILABLE */
 	char degraded_why[SERR_MESSAGE_MAX];
 	char reserve_path[4096];
 	int flushing; /* inside sup_flush */

@@ -742,6 +742,11 @@ sup_res_tree_gone(struct supervisor *sup, struct job *job)
 	/* A process leaves its cgroup a moment before it is a zombie. */
 	if (sup_res_nprocs(sup, job) > 0)
 		return (0);
+	/* Without cgroups: the job's process group (its main process led
+	 * it; a group id is not reused while any member lives). */
+	if ((sup->res->cg == NULL || !job->has_cgroup) && job->run.pid > 1 &&
+	    kill(-job->run.pid, 0) == 0)
+		return (0);
 	for (i = 0; i < job->nstop_procs; i++)
 		if (procfs_alive(
 			job->stop_procs[i].pid, job->stop_procs[i].start))

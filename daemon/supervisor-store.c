@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@
 #include "proto/util.h"
 
 static void sup_retry_cb(evutil_socket_t, short, void *);
+static int sup_probe(struct supervisor *, struct serr *);
+static int sup_try_store(struct supervisor *, size_t, struct serr *);
 
 /*
  * Write an event (inside the caller's transaction) and, once committed,
@@ -154,12 +157,9 @@ sup_reserve(struct supervisor *sup)
 static void
 sup_recovered(struct supervisor *sup)
 {
-	if (!sup->degraded)
-		return;
-	sup->degraded = 0;
 	sup->degraded_why[0] = '\0';
-	log_info(
-	    "the store can write again; %zu held facts stored", sup->nheld);
+	sup->orphans_lost = 0;
+	log_info("the store can write again");
 	sup_reserve(sup);
 	if (!TAILQ_EMPTY(&sup->queued))
 		sup_queue_kick(sup);
@@ -265,7 +265,7 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		data = json_object();
 	if (sup_change_txn(
 		sup, job, to, rec, op, type, data, &ev, &text, err) == -1 &&
-	    (store_reserve_release(sup->st) != 1 ||
+	    (!store_disk_full(sup->st) || store_reserve_release(sup->st) != 1 ||
 		(log_warnx("the disk is full: the store's reserve is given "
 			   "up"),
 		    job->run.id = run_id,
@@ -312,14 +312,19 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 void
 sup_hold(struct supervisor *sup, struct sup_held *h)
 {
-	if (sup->nheld >= SUP_HELD_MAX) {
-		log_warnx("%zu facts held for the store already: one is lost "
-			  "(job %" PRId64 ", %s)",
-		    sup->nheld, h->job_id,
-		    h->job_id != 0 ? job_event_name(h->ev) : "orphan");
+	/* A job's facts are few and never dropped; orphans can be many. */
+	if (h->job_id == 0 && sup->nheld_orphans >= SUP_HELD_MAX) {
+		if (sup->orphans_lost++ == 0)
+			log_warnx(
+			    "%zu orphans' ends held for the store already: "
+			    "later ones are not recorded until it can "
+			    "write",
+			    sup->nheld_orphans);
 		free(h);
 		return;
 	}
+	if (h->job_id == 0)
+		sup->nheld_orphans++;
 	TAILQ_INSERT_TAIL(&sup->held, h, entry);
 	sup->nheld++;
 }
@@ -342,7 +347,7 @@ sup_hold_event(struct supervisor *sup, struct job *job, enum job_event ev)
  * when none is left.
  */
 static int
-sup_flush(struct supervisor *sup)
+sup_flush(struct supervisor *sup, size_t budget)
 {
 	struct sup_held *h;
 	struct job *job;
@@ -352,7 +357,7 @@ sup_flush(struct supervisor *sup)
 	if (sup->flushing)
 		return (-1);
 	sup->flushing = 1;
-	while ((h = TAILQ_FIRST(&sup->held)) != NULL) {
+	while ((h = TAILQ_FIRST(&sup->held)) != NULL && budget-- > 0) {
 		serr_clear(&err);
 		if (h->job_id == 0) {
 			sup_orphan_record(sup, h);
@@ -361,7 +366,7 @@ sup_flush(struct supervisor *sup)
 		} else if ((job = htab_get_int(&sup->by_id, h->job_id)) !=
 			   NULL) {
 			if (sup_dispatch(sup, job, h->ev, NULL, &err) == -1 &&
-			    err.code == SERR_UNAVAILABLE)
+			    err.code == SERR_UNAVAILABLE && sup->degraded)
 				break;
 			if (err.code == SERR_CONFLICT)
 				log_debug("held %s: %s", job_event_name(h->ev),
@@ -370,6 +375,8 @@ sup_flush(struct supervisor *sup)
 		if (TAILQ_FIRST(&sup->held) == h) {
 			TAILQ_REMOVE(&sup->held, h, entry);
 			sup->nheld--;
+			if (h->job_id == 0)
+				sup->nheld_orphans--;
 			free(h);
 		}
 	}
@@ -378,6 +385,31 @@ sup_flush(struct supervisor *sup)
 		log_info("%zu held facts stored, %zu left", before - sup->nheld,
 		    sup->nheld);
 	return (sup->nheld == 0 ? 0 : -1);
+}
+
+/*
+ * Try the store: once a probe writes, the daemon is no longer degraded
+ * (the held facts' actions may act again) and the held facts go in, in
+ * order. Returns 0 when the store writes and nothing is held; -1 with err
+ * while it cannot (a fact that fails again has degraded it again).
+ */
+static int
+sup_try_store(struct supervisor *sup, size_t budget, struct serr *err)
+{
+	int was = sup->degraded;
+
+	if (sup_probe(sup, err) == -1)
+		return (-1);
+	sup->degraded = 0;
+	if (sup_flush(sup, budget) == -1) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "%s",
+		    sup->degraded ? sup->degraded_why
+				  : "held facts are being stored");
+		return (-1);
+	}
+	if (was)
+		sup_recovered(sup);
+	return (0);
 }
 
 /* Can the store write? A probe that needs room, as a real change does. */
@@ -401,10 +433,14 @@ sup_retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	serr_clear(&err);
-	if (sup_flush(sup) == 0 && sup_probe(sup, &err) == 0)
-		sup_recovered(sup);
-	else if (!evtimer_pending(sup->retry_ev, NULL))
+	/* A batch per turn; the next one at once while the store takes
+	 * them (thousands of orphans must not hold the loop). */
+	if (sup_try_store(sup, SUP_FLUSH_BATCH, &err) == -1 &&
+	    !evtimer_pending(sup->retry_ev, NULL)) {
+		if (!sup->degraded)
+			tv.tv_usec = 0;
 		evtimer_add(sup->retry_ev, &tv);
+	}
 }
 
 void
@@ -419,7 +455,7 @@ sup_fact(struct supervisor *sup, struct job *job, enum job_event ev)
 	serr_clear(&err);
 	if (sup_dispatch(sup, job, ev, NULL, &err) == 0)
 		return;
-	if (err.code == SERR_UNAVAILABLE && !sup->shutting_down)
+	if (err.code == SERR_UNAVAILABLE && sup->degraded)
 		sup_hold_event(sup, job, ev);
 	else if (err.code != SERR_CONFLICT)
 		log_warnx(
@@ -432,10 +468,8 @@ sup_writable(struct supervisor *sup, struct serr *err)
 {
 	if (!sup->degraded && TAILQ_EMPTY(&sup->held))
 		return (0);
-	if (sup_flush(sup) == 0 && sup_probe(sup, err) == 0) {
-		sup_recovered(sup);
+	if (sup_try_store(sup, SUP_FLUSH_BATCH, err) == 0)
 		return (0);
-	}
 	serr_set(err, SERR_UNAVAILABLE, NULL, "%s",
 	    sup->degraded_why[0] != '\0' ? sup->degraded_why
 					 : "the store cannot write now");

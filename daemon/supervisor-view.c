@@ -246,13 +246,18 @@ record_procs(
 			return;
 		}
 		free(argv);
-		if ((p->flags & PROCSCAN_SKIPPED) == 0)
-			htab_put_int(&job->seen, p->stat.pid,
-			    (void *)(uintptr_t)(p->stat.starttime | 1));
 	}
-	if (store_commit(sup->st, &e) == -1)
+	if (store_commit(sup->st, &e) == -1) {
 		log_debug(
 		    "%s: processes not recorded: %s", job->name, e.message);
+		return;
+	}
+	/* Only what is stored is seen: the rest is asked for again. */
+	for (i = 0; i < res->n; i++)
+		if ((res->procs[i].flags & PROCSCAN_SKIPPED) == 0)
+			htab_put_int(&job->seen, res->procs[i].stat.pid,
+			    (void *)(uintptr_t)(res->procs[i].stat.starttime |
+						1));
 }
 
 static void
@@ -455,7 +460,9 @@ sup_res_track(evutil_socket_t fd, short what, void *arg)
 	struct supervisor *sup = arg;
 	struct sup_view *r = sup->view;
 	struct job *job;
+	struct htab keep;
 	pid_t *pids;
+	void *v;
 	int n = 0, wrapped = 0, np, i, k;
 
 	(void)fd;
@@ -480,9 +487,17 @@ again:
 		}
 		if ((np = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
 			continue;
-		for (i = k = 0; i < np; i++)
-			if (htab_get_int(&job->seen, pids[i]) == NULL)
+		/* What was seen and is still a member stays seen; the rest is
+		 * forgotten, so the set never outgrows the cgroup. */
+		htab_init(&keep);
+		for (i = k = 0; i < np; i++) {
+			if ((v = htab_get_int(&job->seen, pids[i])) != NULL)
+				htab_put_int(&keep, pids[i], v);
+			else
 				pids[k++] = pids[i];
+		}
+		htab_clear(&job->seen);
+		job->seen = keep;
 		if (k == 0)
 			continue;
 		if (procscan_submit(r->scan, job->id, pids, (size_t)k) == -1)

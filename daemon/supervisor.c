@@ -364,6 +364,7 @@ sup_conflict(const struct job *job, enum job_event ev, struct serr *err)
 }
 
 static const sup_action sup_actions[ACT_NACTIONS];
+static void sup_stop_world(struct supervisor *, struct job *, int);
 
 int
 sup_dispatch(struct supervisor *sup, struct job *job, enum job_event ev,
@@ -649,7 +650,7 @@ act_spawn(
 	job->run.cpus_valid = rc == 0 && job->cpuset_valid;
 	job->reason[0] = '\0';
 	job->next_start_ms = 0;
-	job->draining = job->killing = 0;
+	job->draining = job->killing = job->stop_unrecorded = 0;
 	/* In memory only: the outcome is what gets stored. */
 	sup_state_set(sup, job, JOB_STARTING);
 	if (rc == -1) {
@@ -771,10 +772,22 @@ sup_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
 
+	struct serr err;
+
 	(void)fd;
 	(void)what;
-	sup_fact(job->sup, job,
-	    job->state == JOB_STOPPING ? JEV_TIMEOUT : JEV_RETRY);
+	if (job->state == JOB_STOPPING) {
+		/* Nothing to store: not held behind facts that are. */
+		serr_clear(&err);
+		sup_dispatch(job->sup, job, JEV_TIMEOUT, NULL, &err);
+	} else if (job->stop_unrecorded) {
+		/* A stop at shutdown the store could not take: the world
+		 * comes first. */
+		job->killing = 1;
+		if (sup_signal(job, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: SIGKILL", job->name);
+	} else
+		sup_fact(job->sup, job, JEV_RETRY);
 }
 
 void
@@ -819,24 +832,42 @@ act_stop(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	enum sup_stop_reason why = stop_reason(arg);
-	int sig = job->spec.stop.signal;
-	struct serr e;
+	int sig = job->spec.stop.signal, paused = job->state == JOB_PAUSED;
 
 	if (why != SUP_STOP_SHUTDOWN && sup_refuse_degraded(sup, err) == -1)
 		return (-1);
-	/* Before signalling: the stop is done only once these are gone. */
+	/* Stored first: a stop the store refuses is not made (503). */
+	if (sup_change(sup, job, JOB_STOPPING, NULL, RUN_NONE, "stopping",
+		json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
+		    "reason", stop_reasons[why], "timeout_ms",
+		    (int)job->spec.stop.timeout_ms),
+		err) == -1) {
+		if (why != SUP_STOP_SHUTDOWN)
+			return (-1);
+		/* At shutdown the world comes first: stopped unrecorded. */
+		job->stop_unrecorded = 1;
+	}
+	sup_stop_world(sup, job, paused);
+	return (0);
+}
+
+/*
+ * The stop in the world: the tree's members remembered (the stop is done
+ * only once they are gone), the stop signal to all of them, a frozen tree
+ * thawed to see it, and the timeout armed.
+ */
+static void
+sup_stop_world(struct supervisor *sup, struct job *job, int paused)
+{
+	int sig = job->spec.stop.signal;
+	struct serr e;
+
 	sup_res_snapshot(sup, job);
 	if (sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
-	/* A paused (frozen) tree must run to see the signal. */
-	if (job->state == JOB_PAUSED && sup_res_freeze(sup, job, 0, &e) == -1)
+	if (paused && sup_res_freeze(sup, job, 0, &e) == -1)
 		log_warnx("%s: thaw: %s", job->name, e.message);
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
-	return (sup_change(sup, job, JOB_STOPPING, NULL, RUN_NONE, "stopping",
-	    json_pack("{s:s, s:s, s:i}", "signal", util_signal_name(sig),
-		"reason", stop_reasons[why], "timeout_ms",
-		(int)job->spec.stop.timeout_ms),
-	    err));
 }
 
 /* ACT_RESTART: stop, and start again once stopped. */
@@ -902,15 +933,17 @@ act_signal(
 {
 	int sig = arg != NULL ? *(const int *)arg : SIGTERM;
 
-	if (sup_refuse_degraded(sup, err) == -1)
+	/* Stored first (the event says it was sent), then sent. */
+	if (sup_refuse_degraded(sup, err) == -1 ||
+	    sup_change(sup, job, job->state, NULL, RUN_NONE, "signal",
+		json_pack("{s:s}", "signal", util_signal_name(sig)), err) == -1)
 		return (-1);
 	if (sup_signal(job, sig) == -1) {
 		serr_set(err, SERR_CONFLICT, NULL, "signal %s: %s",
 		    util_signal_name(sig), strerror(errno));
 		return (-1);
 	}
-	return (sup_change(sup, job, job->state, NULL, RUN_NONE, "signal",
-	    json_pack("{s:s}", "signal", util_signal_name(sig)), err));
+	return (0);
 }
 
 /* ACT_KILL_TREE: the stop timed out; SIGKILL now and at every poll until
@@ -1163,11 +1196,22 @@ sup_check_shutdown(struct supervisor *sup)
 			if (!job_live(job))
 				break;
 			busy = 1;
-			if (!sup_has_running_dependents(sup, job))
+			if (!job->stop_unrecorded &&
+			    !sup_has_running_dependents(sup, job))
 				sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
-		case JOB_STOPPING:
 		case JOB_STARTING:
+			/* Its start is held for the store: stop it anyway. */
+			if (!job_live(job))
+				break;
+			busy = 1;
+			if (!job->stop_unrecorded &&
+			    !sup_has_running_dependents(sup, job)) {
+				job->stop_unrecorded = 1;
+				sup_stop_world(sup, job, 0);
+			}
+			break;
+		case JOB_STOPPING:
 			if (job_live(job))
 				busy = 1;
 			break;
@@ -1229,11 +1273,12 @@ supervisor_job_restart(
 		    err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
 		return (-1);
 	}
-	if (sup_res_check(sup, &job->spec, err) == -1)
+	if (sup_res_check(sup, &job->spec, err) == -1 ||
+	    sup_writable(sup, err) == -1)
 		return (-1);
 	if (job_transition(job->state, JEV_RESTART) == ACT_SPAWN)
 		job->retries = 0;
-	return (sup_request(sup, job, JEV_RESTART, NULL, err));
+	return (sup_dispatch(sup, job, JEV_RESTART, NULL, err));
 }
 
 int

@@ -479,7 +479,11 @@ H_TEST(limits__stalled_event_reader__catches_up_without_gap)
 	assert_int_equal(a.status, 200);
 	assert_false(a.eof);
 	assert_false(ids.gap);
-	assert_int_equal(ids.last, target);
+	/* At least up to the last one stored when it fell behind: orphans
+	 * are reaped a batch per loop turn, so more may follow. */
+	if (ids.last < target)
+		fail_msg("read up to event %lld of %lld", ids.last,
+		    (long long)target);
 	h_raw_close(h, fd);
 	h_assert_healthy(h);
 }
