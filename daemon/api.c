@@ -750,19 +750,32 @@ done:
 
 /* Listener */
 
+/*
+ * The socket's directory and its missing parents (mkdir -p): away from
+ * /run (configure --runstatedir, e.g. PREFIX/var/run) nothing else makes
+ * them.
+ */
 static int
 api_mkdir_parent(const char *sock, struct serr *err)
 {
-	char	 dir[PATH_MAX], *slash;
+	char	 dir[PATH_MAX], *slash, *p;
 
 	util_strlcpy(dir, sock, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return (0);
 	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		serr_set(err, SERR_INTERNAL, "socket", "mkdir %s: %s", dir,
-		    strerror(errno));
-		return (-1);
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			serr_set(err, SERR_INTERNAL, "socket", "mkdir %s: %s",
+			    dir, strerror(errno));
+			return (-1);
+		}
+		if (p == slash)
+			break;
+		*p = '/';
 	}
 	return (0);
 }
