@@ -15,8 +15,10 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -780,18 +782,90 @@ api_mkdir_parent(const char *sock, struct serr *err)
 	return (0);
 }
 
-struct api *
-api_new(struct schedd *sd, struct serr *err)
+/* The first descriptor systemd passes (sd_listen_fds(3)). */
+#define API_LISTEN_FDS_START 3
+
+/*
+ * A listening socket from systemd (schedd.socket), by the sd_listen_fds
+ * protocol written out: LISTEN_PID is our pid and LISTEN_FDS is 1, the
+ * socket is fd 3. LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are removed
+ * from the environment whatever they say, so that nothing started later
+ * mistakes them for its own. Returns the descriptor, -1 when none was
+ * passed to us, or -2 with err filled when one was but it is not a
+ * listening AF_UNIX stream socket.
+ */
+static int
+api_listen_fd(struct serr *err)
 {
-	struct api		*api;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	const char		*pid_s, *n_s, *errstr;
+	long long		 pid, n;
+	int			 fd = API_LISTEN_FDS_START, type, acc, fl;
+
+	pid_s = getenv("LISTEN_PID");
+	n_s = getenv("LISTEN_FDS");
+	pid = pid_s != NULL ? util_strtonum(pid_s, 1, INT_MAX, &errstr) : 0;
+	if (pid_s != NULL && errstr != NULL)
+		pid = 0;
+	n = n_s != NULL ? util_strtonum(n_s, 0, INT_MAX - fd, &errstr) : 0;
+	if (n_s != NULL && errstr != NULL)
+		n = -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (pid_s == NULL || n_s == NULL || pid != (long long)getpid())
+		return (-1);
+	if (n != 1) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS=%s: schedd takes exactly one socket", n_s);
+		return (-2);
+	}
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not a stream socket", fd);
+		return (-2);
+	}
+	len = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1 ||
+	    !acc) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not listening", fd);
+		return (-2);
+	}
+	memset(&sun, 0, sizeof(sun));
+	len = sizeof(sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_family != AF_UNIX) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not a Unix socket", fd);
+		return (-2);
+	}
+	/* Jobs must not inherit it; evhttp wants it non-blocking. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		serr_set(err, SERR_INTERNAL, "socket", "LISTEN_FDS: fcntl: %s",
+		    strerror(errno));
+		return (-2);
+	}
+	return (fd);
+}
+
+/*
+ * Make, bind and listen on conf's socket: mode 0660, group socket_group.
+ * Returns the descriptor, or -1 with err filled.
+ */
+static int
+api_socket_make(struct api *api, struct schedd *sd, struct serr *err)
+{
 	struct sockaddr_un	 sun;
 	struct group		*gr;
 	mode_t			 old;
 	int			 fd = -1;
 
-	api = xcalloc(1, sizeof(*api));
-	api->sd = sd;
-	api->fd = -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (util_strlcpy(sun.sun_path, sd->conf->socket_path,
@@ -833,16 +907,47 @@ api_new(struct schedd *sd, struct serr *err)
 	if (chmod(sun.sun_path, 0660) == -1)
 		log_warn("chmod %s", sun.sun_path);
 	if (sd->conf->socket_group[0] != '\0' &&
-	    (gr = getgrnam(sd->conf->socket_group)) != NULL) {
-		if (chown(sun.sun_path, 0, gr->gr_gid) == -1)
-			log_warn("chown %s", sun.sun_path);
-		auth_set_group(gr->gr_gid);
-	}
+	    (gr = getgrnam(sd->conf->socket_group)) != NULL &&
+	    chown(sun.sun_path, 0, gr->gr_gid) == -1)
+		log_warn("chown %s", sun.sun_path);
 	if (listen(fd, 128) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "listen: %s",
 		    strerror(errno));
 		goto fail;
 	}
+	return (fd);
+fail:
+	if (fd != -1)
+		close(fd);
+	return (-1);
+}
+
+struct api *
+api_new(struct schedd *sd, struct serr *err)
+{
+	struct api		*api;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	struct group		*gr;
+	int			 fd, activated;
+
+	api = xcalloc(1, sizeof(*api));
+	api->sd = sd;
+	api->fd = -1;
+	/*
+	 * Socket activation: systemd made the socket (its mode and group are
+	 * schedd.socket's) and keeps it, so schedd neither makes nor
+	 * removes one (api->path stays empty).
+	 */
+	if ((fd = api_listen_fd(err)) == -2)
+		goto fail;
+	activated = fd != -1;
+	if (!activated && (fd = api_socket_make(api, sd, err)) == -1)
+		goto fail;
+	/* socket_group may use the API either way (auth.c). */
+	if (sd->conf->socket_group[0] != '\0' &&
+	    (gr = getgrnam(sd->conf->socket_group)) != NULL)
+		auth_set_group(gr->gr_gid);
 	if ((api->http = evhttp_new(sd->base)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "evhttp_new");
 		goto fail;
@@ -869,10 +974,22 @@ api_new(struct schedd *sd, struct serr *err)
 		goto fail;
 	}
 	api_events_init(api, sd);
-	log_info("listening on %s", api->path);
+	if (activated) {
+		memset(&sun, 0, sizeof(sun));
+		len = sizeof(sun);
+		if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+		    len <= offsetof(struct sockaddr_un, sun_path))
+			sun.sun_path[0] = '\0';
+		log_info("listening on %s (socket from systemd, LISTEN_FDS)",
+		    sun.sun_path[0] != '\0' ? sun.sun_path : "an unnamed socket");
+		if (strcmp(sun.sun_path, sd->conf->socket_path) != 0)
+			log_warnx("the socket from systemd is not %s, where "
+			    "schedctl looks by default", sd->conf->socket_path);
+	} else
+		log_info("listening on %s", api->path);
 	return (api);
 fail:
-	if (fd != -1 && api->bound == NULL)
+	if (fd >= 0 && api->bound == NULL)
 		close(fd);
 	api_free(api);
 	return (NULL);
