@@ -417,6 +417,20 @@ api_reply_json(struct evhttp_request *req, int status, json_t *body)
 	json_decref(body);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
+	/*
+	 * An answer to HEAD has headers only (RFC 9110 9.3.2), but libevent
+	 * 2.1 sends whatever is in the buffer, without a Content-Length: a
+	 * client would read the body as the start of the next answer. So
+	 * the length goes out and the body does not.
+	 */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[24];
+
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+	}
 	evhttp_send_reply(req, status, status_reason(status), NULL);
 }
 
@@ -571,6 +585,38 @@ route_match(const char *tmpl, char *const *parts, int nparts, char *ref,
 	return (1);
 }
 
+/* How many times key (any case) is among the request's headers. */
+static int
+header_count(struct evhttp_request *req, const char *key)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	int			 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, key) == 0)
+			n++;
+	return (n);
+}
+
+/* Add method's name to the comma-separated list allow, once. */
+static void
+allow_add(char *allow, size_t len, enum evhttp_cmd_type method)
+{
+	const char	*m = method_name(method);
+	char		*p;
+	size_t		 n = strlen(m);
+
+	for (p = allow; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ','))
+			return;
+	p = allow + strlen(allow);
+	/* Every method's name fits: 7 methods of at most 7 letters. */
+	snprintf(p, len - (size_t)(p - allow), "%s%s", p > allow ? ", " : "",
+	    m);
+}
+
 static int
 headers_size(struct evhttp_request *req)
 {
@@ -636,6 +682,7 @@ api_gencb(struct evhttp_request *req, void *arg)
 	struct evbuffer			*in;
 	struct serr			 err;
 	char				 path[1024], *parts[API_PARTS_MAX];
+	char				 allow[64] = "";
 	char				*body = NULL;
 	const char			*p, *q;
 	json_t				*out = NULL;
@@ -659,6 +706,19 @@ api_gencb(struct evhttp_request *req, void *arg)
 		    "request headers exceed %d bytes", API_HEADERS_MAX);
 		goto fail;
 	}
+	/*
+	 * libevent 2.1 reads the body by the first Content-Length and
+	 * ignores the others: two that differ would smuggle the rest in as
+	 * another request. Refused, and the connection closed after the
+	 * answer so that nothing left of it is read as a request.
+	 */
+	if (header_count(req, "Content-Length") > 1) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		serr_set(&err, SERR_INVALID, NULL,
+		    "more than one Content-Length header");
+		goto fail;
+	}
 	if (p == NULL || util_strlcpy(path, p, sizeof(path)) >= sizeof(path) ||
 	    (nparts = path_split(path, parts)) < 0) {
 		serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
@@ -674,12 +734,17 @@ api_gencb(struct evhttp_request *req, void *arg)
 			r = &api_routes[i];
 			break;
 		}
+		allow_add(allow, sizeof(allow), api_routes[i].method);
 	}
 	if (r == NULL) {
-		if (path_hit)
+		if (path_hit) {
+			/* RFC 9110 15.5.6: a 405 says what the path allows. */
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Allow", allow);
 			serr_set(&err, SERR_METHOD, NULL,
-			    "method %s not allowed here", method_name(method));
-		else
+			    "method %s not allowed here (allowed: %s)",
+			    method_name(method), allow);
+		} else
 			serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
 		goto fail;
 	}
