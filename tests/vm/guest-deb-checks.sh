@@ -42,7 +42,8 @@ journal_tail() {
 leftovers() {
 	pgrep -x schedd | tr '\n' ' '
 	[ -d "$SVC_CG" ] && echo "cgroup $SVC_CG"
-	find /sys/fs/cgroup -name 'schedd*' -type d 2>/dev/null | tr '\n' ' '
+	find /sys/fs/cgroup -name 'schedd*' ! -name schedd-vm-run.service \
+	    -type d 2>/dev/null | tr '\n' ' '
 }
 
 note "kernel $(uname -r); $(systemctl --version | head -n 1); $(basename "$DEB")"
@@ -51,8 +52,10 @@ note "kernel $(uname -r); $(systemctl --version | head -n 1); $(basename "$DEB")
 what="apt install ./$(basename "$DEB"): installed, schedd.service active"
 problem=
 cp "$DEB" /tmp/ && deb=/tmp/$(basename "$DEB")
-if apt-get install -y --no-download "$deb" \
-    >/tmp/apt.log 2>&1; then
+# (No --no-download: apt 2.6 then refuses a local .deb, "Pathname to
+# install is not absolute". Nothing is downloaded anyway: every dependency
+# is installed.)
+if (cd /tmp && apt-get install -y "./$(basename "$deb")") >/tmp/apt.log 2>&1; then
 	note "installed with apt-get install ./$(basename "$deb")"
 else
 	sed 's/^/#   apt: /' /tmp/apt.log | tail -n 8
