@@ -65,7 +65,7 @@ usage(FILE *f)
 	    "(LISTEN_FDS, schedd.socket) is used instead of making one.\n"
 	    "Signals: SIGTERM and SIGINT stop every job in reverse start order (its stop\n"
 	    "signal, then SIGKILL after its timeout), close the database, remove the\n"
-	    "socket and exit 0. SIGHUP reloads the job files.\n"
+	    "socket (not one from systemd) and exit 0. SIGHUP reloads the job files.\n"
 	    "Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
 	    "error.\n",
 	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH,
