@@ -44,7 +44,10 @@ build() { # build DIR [configure args...]
 	say "building in $dir ($*)"
 	[ -x "$TOP/configure" ] || (cd "$TOP" && autoreconf -fi)
 	mkdir -p "$dir"
-	(cd "$dir" && "$TOP/configure" -q "$@" && make -s -j"$JOBS")
+	# The programs in /usr/local, their files where a system keeps them:
+	# /etc/schedd/schedd.conf, /var/lib/schedd, /run/schedd/schedd.sock.
+	(cd "$dir" && "$TOP/configure" -q --sysconfdir=/etc \
+	    --localstatedir=/var --runstatedir=/run "$@" && make -s -j"$JOBS")
 }
 
 # Sum the cmocka cases of every test log; a binary that died before its

@@ -664,7 +664,8 @@ main(int argc, char **argv)
 			usage_global(stdout);
 			return (finish_stdout(CTL_EXIT_OK));
 		case OPT_VERSION:
-			printf("schedctl %s\n", PACKAGE_VERSION);
+			printf("schedctl %s\ndefault socket: %s\n",
+			    PACKAGE_VERSION, CTL_SOCKET_DEFAULT);
 			return (finish_stdout(CTL_EXIT_OK));
 		case ':':
 			return (ctl_usage_error(

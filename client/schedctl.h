@@ -21,7 +21,11 @@
 #define CTL_EXIT_USAGE       2 /* bad command line */
 #define CTL_EXIT_UNREACHABLE 3 /* no daemon, or the connection broke */
 
-#define CTL_SOCKET_DEFAULT "/run/schedd/schedd.sock"
+/* The daemon's default socket: configure's runstatedir (Makefile.am). */
+#ifndef SCHEDD_RUNSTATEDIR
+#define SCHEDD_RUNSTATEDIR "/run"
+#endif
+#define CTL_SOCKET_DEFAULT SCHEDD_RUNSTATEDIR "/schedd/schedd.sock"
 #define CTL_TIMEOUT_MS     60000 /* default bound on one request */
 #define CTL_NO_TIMEOUT     (-1)  /* wait, stop, logs -f, events */
 #define CTL_PATH_MAX       2048  /* request paths we build */

@@ -15,8 +15,10 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +446,20 @@ api_reply_json(struct evhttp_request *req, int status, json_t *body)
 	json_decref(body);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json; charset=utf-8");
+	/*
+	 * An answer to HEAD has headers only (RFC 9110 9.3.2), but libevent
+	 * 2.1 sends whatever is in the buffer, without a Content-Length: a
+	 * client would read the body as the start of the next answer. So
+	 * the length goes out and the body does not.
+	 */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[24];
+
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+	}
 	evhttp_send_reply(req, status, status_reason(status), NULL);
 }
 
@@ -598,6 +614,38 @@ route_match(const char *tmpl, char *const *parts, int nparts, char *ref,
 	return (1);
 }
 
+/* How many times key (any case) is among the request's headers. */
+static int
+header_count(struct evhttp_request *req, const char *key)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	int			 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, key) == 0)
+			n++;
+	return (n);
+}
+
+/* Add method's name to the comma-separated list allow, once. */
+static void
+allow_add(char *allow, size_t len, enum evhttp_cmd_type method)
+{
+	const char	*m = method_name(method);
+	char		*p;
+	size_t		 n = strlen(m);
+
+	for (p = allow; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ','))
+			return;
+	p = allow + strlen(allow);
+	/* Every method's name fits: 7 methods of at most 7 letters. */
+	snprintf(p, len - (size_t)(p - allow), "%s%s", p > allow ? ", " : "",
+	    m);
+}
+
 static int
 headers_size(struct evhttp_request *req)
 {
@@ -663,6 +711,7 @@ api_gencb(struct evhttp_request *req, void *arg)
 	struct evbuffer			*in;
 	struct serr			 err;
 	char				 path[1024], *parts[API_PARTS_MAX];
+	char				 allow[64] = "";
 	char				*body = NULL;
 	const char			*p, *q;
 	size_t				 i, len;
@@ -685,6 +734,19 @@ api_gencb(struct evhttp_request *req, void *arg)
 		    "request headers exceed %d bytes", API_HEADERS_MAX);
 		goto fail;
 	}
+	/*
+	 * libevent 2.1 reads the body by the first Content-Length and
+	 * ignores the others: two that differ would smuggle the rest in as
+	 * another request. Refused, and the connection closed after the
+	 * answer so that nothing left of it is read as a request.
+	 */
+	if (header_count(req, "Content-Length") > 1) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		serr_set(&err, SERR_INVALID, NULL,
+		    "more than one Content-Length header");
+		goto fail;
+	}
 	if (p == NULL || util_strlcpy(path, p, sizeof(path)) >= sizeof(path) ||
 	    (nparts = path_split(path, parts)) < 0) {
 		serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
@@ -700,12 +762,17 @@ api_gencb(struct evhttp_request *req, void *arg)
 			r = &api_routes[i];
 			break;
 		}
+		allow_add(allow, sizeof(allow), api_routes[i].method);
 	}
 	if (r == NULL) {
-		if (path_hit)
+		if (path_hit) {
+			/* RFC 9110 15.5.6: a 405 says what the path allows. */
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Allow", allow);
 			serr_set(&err, SERR_METHOD, NULL,
-			    "method %s not allowed here", method_name(method));
-		else
+			    "method %s not allowed here (allowed: %s)",
+			    method_name(method), allow);
+		} else
 			serr_set(&err, SERR_NOT_FOUND, NULL, "no such route");
 		goto fail;
 	}
@@ -892,42 +959,120 @@ api_call_queue(struct api *api, const struct api_ctx *ctx, const char *query,
 
 /* Listener */
 
+/*
+ * The socket's directory and its missing parents (mkdir -p): away from
+ * /run (configure --runstatedir, e.g. PREFIX/var/run) nothing else makes
+ * them.
+ */
 static int
 api_mkdir_parent(const char *sock, struct serr *err)
 {
-	char	 dir[PATH_MAX], *slash;
+	char	 dir[PATH_MAX], *slash, *p;
 
 	util_strlcpy(dir, sock, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return (0);
 	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		serr_set(err, SERR_INTERNAL, "socket", "mkdir %s: %s", dir,
-		    strerror(errno));
-		return (-1);
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			serr_set(err, SERR_INTERNAL, "socket", "mkdir %s: %s",
+			    dir, strerror(errno));
+			return (-1);
+		}
+		if (p == slash)
+			break;
+		*p = '/';
 	}
 	return (0);
 }
 
-struct api *
-api_new(struct schedd *sd, struct serr *err)
+/* The first descriptor systemd passes (sd_listen_fds(3)). */
+#define API_LISTEN_FDS_START 3
+
+/*
+ * A listening socket from systemd (schedd.socket), by the sd_listen_fds
+ * protocol written out: LISTEN_PID is our pid and LISTEN_FDS is 1, the
+ * socket is fd 3. LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES are removed
+ * from the environment whatever they say, so that nothing started later
+ * mistakes them for its own. Returns the descriptor, -1 when none was
+ * passed to us, or -2 with err filled when one was but it is not a
+ * listening AF_UNIX stream socket.
+ */
+static int
+api_listen_fd(struct serr *err)
 {
-	struct api		*api;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	const char		*pid_s, *n_s, *errstr;
+	long long		 pid, n;
+	int			 fd = API_LISTEN_FDS_START, type, acc, fl;
+
+	pid_s = getenv("LISTEN_PID");
+	n_s = getenv("LISTEN_FDS");
+	pid = pid_s != NULL ? util_strtonum(pid_s, 1, INT_MAX, &errstr) : 0;
+	if (pid_s != NULL && errstr != NULL)
+		pid = 0;
+	n = n_s != NULL ? util_strtonum(n_s, 0, INT_MAX - fd, &errstr) : 0;
+	if (n_s != NULL && errstr != NULL)
+		n = -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (pid_s == NULL || n_s == NULL || pid != (long long)getpid())
+		return (-1);
+	if (n != 1) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS=%s: schedd takes exactly one socket", n_s);
+		return (-2);
+	}
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not a stream socket", fd);
+		return (-2);
+	}
+	len = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1 ||
+	    !acc) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not listening", fd);
+		return (-2);
+	}
+	memset(&sun, 0, sizeof(sun));
+	len = sizeof(sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    sun.sun_family != AF_UNIX) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "LISTEN_FDS: fd %d is not a Unix socket", fd);
+		return (-2);
+	}
+	/* Jobs must not inherit it; evhttp wants it non-blocking. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		serr_set(err, SERR_INTERNAL, "socket", "LISTEN_FDS: fcntl: %s",
+		    strerror(errno));
+		return (-2);
+	}
+	return (fd);
+}
+
+/*
+ * Make, bind and listen on conf's socket: mode 0660, group socket_group.
+ * Returns the descriptor, or -1 with err filled.
+ */
+static int
+api_socket_make(struct api *api, struct schedd *sd, struct serr *err)
+{
 	struct sockaddr_un	 sun;
 	struct group		*gr;
 	mode_t			 old;
 	int			 fd = -1;
 
-	api = xcalloc(1, sizeof(*api));
-	api->sd = sd;
-	api->fd = -1;
-	TAILQ_INIT(&api->calls);
-	if ((api->calls_ev = event_new(sd->base, -1, 0, api_calls_cb, api)) ==
-	    NULL) {
-		serr_set(err, SERR_INTERNAL, NULL, "event_new");
-		goto fail;
-	}
-	event_priority_set(api->calls_ev, SCHEDD_PRIO_WORK);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (util_strlcpy(sun.sun_path, sd->conf->socket_path,
@@ -969,16 +1114,54 @@ api_new(struct schedd *sd, struct serr *err)
 	if (chmod(sun.sun_path, 0660) == -1)
 		log_warn("chmod %s", sun.sun_path);
 	if (sd->conf->socket_group[0] != '\0' &&
-	    (gr = getgrnam(sd->conf->socket_group)) != NULL) {
-		if (chown(sun.sun_path, 0, gr->gr_gid) == -1)
-			log_warn("chown %s", sun.sun_path);
-		auth_set_group(gr->gr_gid);
-	}
+	    (gr = getgrnam(sd->conf->socket_group)) != NULL &&
+	    chown(sun.sun_path, 0, gr->gr_gid) == -1)
+		log_warn("chown %s", sun.sun_path);
 	if (listen(fd, 128) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "listen: %s",
 		    strerror(errno));
 		goto fail;
 	}
+	return (fd);
+fail:
+	if (fd != -1)
+		close(fd);
+	return (-1);
+}
+
+struct api *
+api_new(struct schedd *sd, struct serr *err)
+{
+	struct api		*api;
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	struct group		*gr;
+	int			 fd = -1, activated;
+
+	api = xcalloc(1, sizeof(*api));
+	api->sd = sd;
+	api->fd = -1;
+	TAILQ_INIT(&api->calls);
+	if ((api->calls_ev = event_new(sd->base, -1, 0, api_calls_cb, api)) ==
+	    NULL) {
+		serr_set(err, SERR_INTERNAL, NULL, "event_new");
+		goto fail;
+	}
+	event_priority_set(api->calls_ev, SCHEDD_PRIO_WORK);
+	/*
+	 * Socket activation: systemd made the socket (its mode and group are
+	 * schedd.socket's) and keeps it, so schedd neither makes nor
+	 * removes one (api->path stays empty).
+	 */
+	if ((fd = api_listen_fd(err)) == -2)
+		goto fail;
+	activated = fd != -1;
+	if (!activated && (fd = api_socket_make(api, sd, err)) == -1)
+		goto fail;
+	/* socket_group may use the API either way (auth.c). */
+	if (sd->conf->socket_group[0] != '\0' &&
+	    (gr = getgrnam(sd->conf->socket_group)) != NULL)
+		auth_set_group(gr->gr_gid);
 	if ((api->http = evhttp_new(sd->base)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "evhttp_new");
 		goto fail;
@@ -1005,10 +1188,22 @@ api_new(struct schedd *sd, struct serr *err)
 		goto fail;
 	}
 	api_events_init(api, sd);
-	log_info("listening on %s", api->path);
+	if (activated) {
+		memset(&sun, 0, sizeof(sun));
+		len = sizeof(sun);
+		if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+		    len <= offsetof(struct sockaddr_un, sun_path))
+			sun.sun_path[0] = '\0';
+		log_info("listening on %s (socket from systemd, LISTEN_FDS)",
+		    sun.sun_path[0] != '\0' ? sun.sun_path : "an unnamed socket");
+		if (strcmp(sun.sun_path, sd->conf->socket_path) != 0)
+			log_warnx("the socket from systemd is not %s, where "
+			    "schedctl looks by default", sd->conf->socket_path);
+	} else
+		log_info("listening on %s", api->path);
 	return (api);
 fail:
-	if (fd != -1 && api->bound == NULL)
+	if (fd >= 0 && api->bound == NULL)
 		close(fd);
 	api_free(api);
 	return (NULL);

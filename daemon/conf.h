@@ -11,9 +11,24 @@
 
 #include "proto/errors.h"
 
-#define CONFIG_DEFAULT_PATH   "/etc/schedd/schedd.conf"
-#define CONFIG_DEFAULT_SOCKET "/run/schedd/schedd.sock"
-#define CONFIG_DEFAULT_STATE  "/var/lib/schedd"
+/*
+ * The default paths follow configure's directories (Makefile.am passes
+ * them): --sysconfdir=/etc --localstatedir=/var --runstatedir=/run give
+ * /etc/schedd/schedd.conf, /var/lib/schedd and /run/schedd/schedd.sock.
+ */
+#ifndef SCHEDD_SYSCONFDIR
+#define SCHEDD_SYSCONFDIR "/etc"
+#endif
+#ifndef SCHEDD_LOCALSTATEDIR
+#define SCHEDD_LOCALSTATEDIR "/var"
+#endif
+#ifndef SCHEDD_RUNSTATEDIR
+#define SCHEDD_RUNSTATEDIR "/run"
+#endif
+#define CONFIG_DEFAULT_PATH     SCHEDD_SYSCONFDIR "/schedd/schedd.conf"
+#define CONFIG_DEFAULT_JOBS_DIR SCHEDD_SYSCONFDIR "/schedd/schedd.d"
+#define CONFIG_DEFAULT_SOCKET   SCHEDD_RUNSTATEDIR "/schedd/schedd.sock"
+#define CONFIG_DEFAULT_STATE    SCHEDD_LOCALSTATEDIR "/lib/schedd"
 #define CONFIG_DEFAULT_JOB_PATH                                                \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -48,6 +48,7 @@ usage(FILE *f)
 	    "  -s, --socket PATH      API socket (default %s)\n"
 	    "  -S, --state-dir DIR    database and job output (default %s)\n"
 	    "  -c, --config FILE      configuration file (default %s)\n"
+	    "                         (job files: jobs_dir, default %s)\n"
 	    "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
 	    "  -f, --foreground       stay in the foreground, log to stderr (the default\n"
 	    "                         unless started by a SysV-style init)\n"
@@ -55,17 +56,33 @@ usage(FILE *f)
 	    "  -i, --init             init mode (automatic as PID 1): reap every orphan,\n"
 	    "                         never exit on an error, exit 0 after stopping jobs\n"
 	    "  -h, --help             this text\n"
-	    "  -V, --version          print the version\n"
+	    "  -V, --version          print the version and the default paths\n"
 	    "\n"
 	    "Job files: every .json file in jobs_dir (default: schedd.d beside the\n"
 	    "config file) is a job spec, loaded at start-up; SIGHUP and `schedctl\n"
 	    "reload` read them again.\n"
+	    "Socket activation: a listening Unix socket passed by systemd\n"
+	    "(LISTEN_FDS, schedd.socket) is used instead of making one.\n"
 	    "Signals: SIGTERM and SIGINT stop every job in reverse start order (its stop\n"
 	    "signal, then SIGKILL after its timeout), close the database, remove the\n"
-	    "socket and exit 0. SIGHUP reloads the job files.\n"
+	    "socket (not one from systemd) and exit 0. SIGHUP reloads the job files.\n"
 	    "Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 on a usage\n"
 	    "error.\n",
-	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH);
+	    CONFIG_DEFAULT_SOCKET, CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_PATH,
+	    CONFIG_DEFAULT_JOBS_DIR);
+}
+
+/* The version, and the paths configure compiled in (see conf.h). */
+static void
+version(void)
+{
+	printf("schedd %s\n"
+	       "config:    %s\n"
+	       "jobs_dir:  %s\n"
+	       "state_dir: %s\n"
+	       "socket:    %s\n",
+	    SCHEDD_VERSION, CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_JOBS_DIR,
+	    CONFIG_DEFAULT_STATE, CONFIG_DEFAULT_SOCKET);
 }
 
 /* fds 0-2 must be valid before anything (SQLite included) opens a file. */
@@ -233,7 +250,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return (0);
 		case 'V':
-			printf("schedd %s\n", SCHEDD_VERSION);
+			version();
 			return (0);
 		default:
 			usage(stderr);

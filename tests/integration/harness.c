@@ -785,7 +785,19 @@ h_schedd_spawn(struct h *h, const char *const args[], char *why, size_t whylen)
 				dprintf(2, "harness: setrlimit: %s\n",
 				    strerror(errno));
 		}
-		for (i = 3; i < 1024; i++)
+		if (h->listen_fd > 0) {
+			/* dup2 clears FD_CLOEXEC, except onto itself. */
+			if (h->listen_fd == 3)
+				fcntl(3, F_SETFD, 0);
+			else
+				dup2(h->listen_fd, 3);
+			snprintf(path, sizeof(path), "%ld",
+			    (long)(h->listen_pid != 0 ? h->listen_pid
+						      : getpid()));
+			setenv("LISTEN_PID", path, 1);
+			setenv("LISTEN_FDS", "1", 1);
+		}
+		for (i = h->listen_fd > 0 ? 4 : 3; i < 1024; i++)
 			close(i);
 		setenv("ASAN_OPTIONS", asan, 1);
 		setenv("UBSAN_OPTIONS", ubsan, 1);
@@ -898,6 +910,13 @@ h_daemon_start_(
 		}
 		h_sleep_ms(20);
 	}
+}
+
+void
+h_daemon_listen_fd(struct h *h, int fd, pid_t pid)
+{
+	h->listen_fd = fd;
+	h->listen_pid = pid;
 }
 
 void

@@ -46,6 +46,8 @@ struct h {
 	const char *ctl_out;    /* stdout of the last h_ctl */
 	const char *ctl_err;    /* its stderr */
 	long nofile[2];         /* h_daemon_nofile(): soft, hard; 0: as ours */
+	int listen_fd;          /* h_daemon_listen_fd(); 0: none */
+	pid_t listen_pid;       /* its LISTEN_PID; 0: the daemon's own */
 };
 
 /*
@@ -81,6 +83,13 @@ int h_teardown(void **state);
  * exec.
  */
 void h_daemon_nofile(struct h *h, long soft, long hard);
+
+/*
+ * Start every schedd from now on in this test as systemd's socket
+ * activation does: fd (the test keeps it) as fd 3, LISTEN_FDS=1 and
+ * LISTEN_PID=pid, or the daemon's own pid when pid is 0.
+ */
+void h_daemon_listen_fd(struct h *h, int fd, pid_t pid);
 
 /* Skip the running test (cmocka skip) unless we are root. */
 void h_need_root(struct h *h);

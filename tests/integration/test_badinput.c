@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
@@ -500,6 +501,126 @@ H_TEST(badinput__malformed_http__4xx_or_closed)
 	keeper_check(h);
 }
 
+/* The value of header key in the first answer of resp (kept), or NULL. */
+static const char *
+raw_header(struct h *h, const char *resp, const char *key)
+{
+	const char *end = strstr(resp, "\r\n\r\n"), *p, *e;
+	size_t klen = strlen(key);
+
+	for (p = strstr(resp, "\r\n"); p != NULL && end != NULL && p < end;
+	     p = strstr(p + 2, "\r\n")) {
+		if (strncasecmp(p + 2, key, klen) != 0 || p[2 + klen] != ':')
+			continue;
+		p += 2 + klen + 1;
+		while (*p == ' ')
+			p++;
+		e = strstr(p, "\r\n");
+		return (h_fmt(h, "%.*s", (int)(e - p), p));
+	}
+	return (NULL);
+}
+
+H_TEST(badinput__wrong_method__405_allow_lists_the_path_methods)
+{
+	static const struct {
+		const char *method, *path, *allow;
+	} cases[] = {
+	    {"DELETE", "/v1/jobs", "GET, POST"},
+	    {"PUT", "/v1/health", "GET"},
+	    {"GET", "/v1/jobs/x/start", "POST"},
+	    {"POST", "/v1/jobs/x", "GET, DELETE"},
+	    {"PATCH", "/v1/events", "GET"},
+	    {"OPTIONS", "/v1/reload", "POST"},
+	};
+	const char *req, *resp, *allow;
+	size_t i, len;
+	json_t *j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req = h_fmt(h, "%s %s HTTP/1.1\r\nHost: x\r\n\r\n",
+		    cases[i].method, cases[i].path);
+		resp = h_raw_exchange(h, req, strlen(req), 1, 5000, &len);
+		if (h_raw_status(resp) != 405)
+			h_fail(NULL, "%s %s: %.300s", cases[i].method,
+			    cases[i].path, resp);
+		allow = raw_header(h, resp, "Allow");
+		if (allow == NULL || strcmp(allow, cases[i].allow) != 0)
+			h_fail(NULL, "%s %s: Allow: %s, expected %s",
+			    cases[i].method, cases[i].path,
+			    allow != NULL ? allow : "(none)", cases[i].allow);
+		j = h_raw_json(h, resp, len);
+		h_assert_error(j, "method_not_allowed", NULL);
+	}
+	/* No such path: 404, and no Allow. */
+	req = "DELETE /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	resp = h_raw_exchange(h, req, strlen(req), 1, 5000, &len);
+	assert_int_equal(h_raw_status(resp), 404);
+	assert_null(raw_header(h, resp, "Allow"));
+}
+
+H_TEST(badinput__head__405_with_length_and_no_body)
+{
+	static const char req[] = "HEAD /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET /v1/health HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n";
+	const char *resp, *cl, *next;
+	size_t len;
+
+	/* Until the daemon closes: both answers, nothing in between. */
+	resp = h_raw_exchange(h, req, sizeof(req) - 1, 0, 5000, &len);
+	if (h_raw_status(resp) != 405)
+		h_fail(NULL, "HEAD: %.300s", resp);
+	if ((cl = raw_header(h, resp, "Content-Length")) == NULL ||
+	    atoi(cl) <= 0)
+		h_fail(NULL, "HEAD: no Content-Length: %.300s", resp);
+	if (raw_header(h, resp, "Allow") == NULL ||
+	    strcmp(raw_header(h, resp, "Allow"), "GET") != 0)
+		h_fail(NULL, "HEAD: Allow: %s", raw_header(h, resp, "Allow"));
+	next = strstr(resp, "\r\n\r\n") + 4;
+	if (strncmp(next, "HTTP/1.1 200 ", 13) != 0)
+		h_fail(NULL, "HEAD answer carried a body: %.300s", resp);
+	/* HEAD of no route: the 404's headers only, too. */
+	next = "HEAD /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	resp = h_raw_exchange(h, next, strlen(next), 0, 5000, &len);
+	assert_int_equal(h_raw_status(resp), 404);
+	next = strstr(resp, "\r\n\r\n");
+	if (next == NULL || next[4] != '\0' ||
+	    raw_header(h, resp, "Content-Length") == NULL)
+		h_fail(NULL, "HEAD 404: %.300s", resp);
+}
+
+H_TEST(badinput__duplicate_content_length__400_and_closed)
+{
+	static const char *const lengths[] = {"2\r\nContent-Length: 40",
+	    "2\r\ncontent-length: 2"};
+	const char *req, *resp;
+	size_t i, len;
+	json_t *j;
+
+	keeper_start(h);
+	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		/* What follows the body must not be read as a request. */
+		req = h_fmt(h,
+		    "POST /v1/jobs HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %s"
+		    "\r\n\r\n{}"
+		    "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n"
+		    "\r\n{\"name\":\"smuggled\",\"argv\":[\"/bin/true\"]}",
+		    lengths[i]);
+		resp = h_raw_exchange(h, req, strlen(req), 0, 5000, &len);
+		if (h_raw_status(resp) != 400 || h_raw_count(resp, len) != 1)
+			h_fail(NULL, "case %zu: %d answers: %.400s", i,
+			    h_raw_count(resp, len), resp);
+		j = h_raw_json(h, resp, len);
+		h_assert_error(j, "invalid_argument", NULL);
+		if (h_request(h, "GET", "/v1/jobs/smuggled", NULL, NULL,
+			NULL) != 404)
+			h_fail(NULL, "case %zu: the smuggled job exists", i);
+	}
+	keeper_check(h);
+}
+
 H_TEST(badinput__half_requests_and_idle_clients__daemon_unaffected)
 {
 	static const char *const halves[] = {
@@ -644,6 +765,9 @@ main(int argc, char **argv)
 	    H_UNIT(badinput__malformed_http__4xx_or_closed),
 	    H_UNIT(badinput__half_requests_and_idle_clients__daemon_unaffected),
 	    H_UNIT(badinput__pipelined_requests__all_answered),
+	    H_UNIT(badinput__wrong_method__405_allow_lists_the_path_methods),
+	    H_UNIT(badinput__head__405_with_length_and_no_body),
+	    H_UNIT(badinput__duplicate_content_length__400_and_closed),
 	    H_UNIT(badinput__client_gone_mid_stream__daemon_unaffected),
 	    H_UNIT(badinput__job_deleted_under_streams__streams_end),
 	};

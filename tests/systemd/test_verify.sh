@@ -8,7 +8,9 @@
 # on a copy whose ExecStart is the built $SCHEDD and whose ExecStopPost is
 # the tree's stop-post, with MANPATH pointing at the pages in the tree
 # (which also proves that man finds and renders them). Skipped (77)
-# without systemd-analyze (Debian package "systemd").
+# without systemd-analyze (Debian package "systemd"). The socket unit,
+# schedd.socket, is verified beside it and must listen on the socket that
+# "schedd --version" names.
 set -u
 
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -40,25 +42,39 @@ case $stop_post in
 *)	echo "FAIL: ExecStopPost=$stop_post (want -/.../stop-post %n)"
 	rc=1 ;;
 esac
-for key in Type=notify Delegate=yes RuntimeDirectory=schedd \
-    StateDirectory=schedd KillMode=process Restart=on-failure \
+for key in Type=notify Delegate=yes KillMode=process Restart=on-failure \
     LimitNOFILE=65536; do
 	grep -qx "$key" "$unit" || { echo "FAIL: no $key in $unit"; rc=1; }
 done
+# Commented out by make away from /run and /var (systemd/include.am).
+for key in RuntimeDirectory=schedd StateDirectory=schedd; do
+	grep -qx "#\{0,1\}$key" "$unit" || { echo "FAIL: no $key in $unit"; rc=1; }
+done
+socket_unit=$(dirname "$unit")/schedd.socket
+[ -r "$socket_unit" ] || { echo "test_verify: no $socket_unit" >&2; exit 99; }
+listen=$(sed -n 's/^ListenStream=//p' "$socket_unit")
+want=$("$schedd" --version | sed -n 's/^socket: *//p')
+if [ -z "$want" ] || [ "$listen" != "$want" ]; then
+	echo "FAIL: schedd.socket ListenStream=$listen, schedd --version says socket $want"
+	rc=1
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/schedd-verify.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT HUP INT TERM
-mkdir -p "$tmp/unit" "$tmp/man/man1" "$tmp/man/man5" "$tmp/man/man8"
+mkdir -p "$tmp/unit" "$tmp/man/man1" "$tmp/man/man5" "$tmp/man/man7" \
+    "$tmp/man/man8"
 sed -e "s|^ExecStart=[^ ]*|ExecStart=$schedd|" \
     -e "s|^ExecStopPost=-[^ ]*|ExecStopPost=-$top/systemd/stop-post|" \
     "$unit" >"$tmp/unit/schedd.service"
-for page in "$top"/man/*.[158]; do
+cp "$socket_unit" "$tmp/unit/schedd.socket"
+for page in "$top"/man/*.[1578]; do
 	[ -r "$page" ] || continue
 	ln -s "$page" "$tmp/man/man${page##*.}/$(basename "$page")"
 done
 
 MANPATH=$tmp/man SYSTEMD_LOG_COLOR=0 SYSTEMD_PAGER=cat \
     systemd-analyze verify --man=yes "$tmp/unit/schedd.service" \
+    "$tmp/unit/schedd.socket" \
     >"$tmp/out" 2>&1
 vrc=$?
 # verify also reads the units it depends on; only our unit's lines count.
@@ -68,5 +84,5 @@ if [ $vrc -ne 0 ] || [ -s "$tmp/ours" ]; then
 	cat "$tmp/out"
 	rc=1
 fi
-[ $rc -eq 0 ] && echo "PASS: $unit ($(systemd-analyze --version | head -1))"
+[ $rc -eq 0 ] && echo "PASS: $unit and $socket_unit ($(systemd-analyze --version | head -1))"
 exit $rc

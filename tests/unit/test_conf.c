@@ -46,8 +46,10 @@ config_defaults__documented_values(void **state)
 
 	(void)state;
 	config_defaults(&conf);
-	assert_string_equal(conf.socket_path, "/run/schedd/schedd.sock");
-	assert_string_equal(conf.state_dir, "/var/lib/schedd");
+	/* configure's directories, as Makefile.am passes them. */
+	assert_string_equal(
+	    conf.socket_path, SCHEDD_RUNSTATEDIR "/schedd/schedd.sock");
+	assert_string_equal(conf.state_dir, SCHEDD_LOCALSTATEDIR "/lib/schedd");
 	assert_int_equal(conf.log_level, LOG_LEVEL_INFO);
 	assert_int_equal(conf.durability_full, 0);
 	assert_int_equal(conf.event_retention, 100000);

@@ -13,7 +13,11 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 STAGE=${1:?usage: guest-checks.sh STAGE}
-SOCK=/run/schedd/schedd.sock
+# The socket the build under test defaults to (configure's runstatedir),
+# as "schedd --version" reports it; schedctl's default is the same.
+SOCK=$("$(find "$STAGE" -path '*/sbin/schedd' -type f | head -n 1)" --version |
+    sed -n 's/^socket: *//p')
+SOCK=${SOCK:-/run/schedd/schedd.sock}
 SVC_CG=/sys/fs/cgroup/system.slice/schedd.service
 n=0 passed=0 failed=0
 

@@ -104,10 +104,12 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # What the guest needs: systemd as init, schedd's and schedctl's runtime
 # libraries (plus the sanitizer runtimes, for an --enable-sanitizers
-# build), the tools the checks use, busybox for the initrd.
+# build), the tools the checks use, busybox for the initrd, and adduser,
+# which the Debian package's postinst needs (make check-vm-deb: the guest
+# has no network, so every dependency of the package must be here).
 PKGS="systemd systemd-sysv dbus kmod procps util-linux psmisc curl jq sqlite3
 libevent-2.1-7 libevent-extra-2.1-7 libjansson4 libsqlite3-0 libcurl4
-libasan8 libubsan1 busybox-static ${VM_EXTRA_PKGS:-}"
+libasan8 libubsan1 busybox-static adduser ${VM_EXTRA_PKGS:-}"
 
 say() { echo "mkimage: $*" >&2; }
 
