@@ -83,6 +83,7 @@ check() { # check DIR
 # the Debian archive; otherwise say why it is skipped. It fails only for a
 # check that failed in a guest that booted (tests/vm/README.md).
 VM_PACKAGES="qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio xz-utils"
+DEB_PACKAGES="debhelper dpkg-dev devscripts lintian"
 check_vm() { # check_vm DIR
 	if [ "${SCHEDD_CHECK_VM:-yes}" = no ]; then
 		mkdir -p "$1/tests/vm"
@@ -104,7 +105,35 @@ check_vm() { # check_vm DIR
 		    echo "check-vm: could not install$missing from the archive"
 	fi
 	# check-vm skips with its reason when something is still missing.
-	(cd "$1" && make -s check-vm)
+	(cd "$1" && make -s check-vm) || vrc=1
+	# The Debian package, built here and installed in the same guest;
+	# lintian must find no error in it.
+	missing=
+	for p in $DEB_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q 'install ok installed' || missing="$missing $p"
+	done
+	if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
+		echo "installing:$missing"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends $missing >/dev/null 2>&1 ||
+		    echo "check-vm-deb: could not install$missing"
+	fi
+	say "make check-vm-deb in $1 (the .deb: apt install, service, purge)"
+	rm -f "$1/tests/vm/check-vm-deb.log"
+	(cd "$1" && make -s check-vm-deb) || vrc=1
+	[ -s "$1/tests/vm/check-vm-deb.log" ] ||
+	    echo "SKIP: check-vm-deb (no package tools, see above)" \
+		>"$1/tests/vm/check-vm-deb.log"
+	for deb in "$1"/tests/vm/deb/schedd_*.deb; do
+		[ -f "$deb" ] && command -v lintian >/dev/null 2>&1 || continue
+		say "lintian $(basename "$deb")"
+		lintian -I --pedantic "$deb" 2>&1 | tee "$1/tests/vm/lintian.log"
+		if grep -q '^E:' "$1/tests/vm/lintian.log"; then
+			echo "lintian: errors"; vrc=1
+		fi
+	done
+	return ${vrc:-0}
 }
 
 # Add the VM checks' last line ("N passed, N failed" or "SKIP: why") to
@@ -136,6 +165,9 @@ cmd_test() {
 	check_vm "$TOP/build" || rc=1
 	set -- $(count "$TOP/build/tests" "$TOP/build-asan/tests")
 	set -- $(count_vm "$TOP/build/tests/vm/check-vm.log" "$@")
+	if [ "${SCHEDD_CHECK_VM:-yes}" != no ]; then
+		set -- $(count_vm "$TOP/build/tests/vm/check-vm-deb.log" "$@")
+	fi
 	echo
 	if [ "$3" -gt 0 ]; then
 		echo "$1 passed, $2 failed, $3 skipped"
