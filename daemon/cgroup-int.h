@@ -18,7 +18,6 @@
 #include "daemon/cgroup.h"
 
 /* How long freeze and thaw may take before they count as failed. */
-#define CGROUP_FREEZE_MS 10 /* the longest a freeze is waited for */
 /* Bounds a cgroup.procs read: 4M pids of up to 8 digits each, and more. */
 #define CGROUP_PROCS_MAX (64 * 1024 * 1024)
 
@@ -126,12 +125,9 @@ int cgroup_procs_copy(const char *dir, pid_t *pids, int max);
  * number signalled.
  */
 int cgroup_signal_all(const char *dir, int sig);
-/*
- * Poll dir/file until one of its lines equals want, sleeping between
- * reads, for at most timeout_ms. ETIMEDOUT if it never does.
- */
-int cgroup_wait_line(
-    const char *dir, const char *file, const char *want, int timeout_ms);
+/* 1 if one line of dir/file equals want now, 0 if not, -1 (errno). It
+ * never waits: what the kernel has not done yet, it does by itself. */
+int cgroup_line_is(const char *dir, const char *file, const char *want);
 
 /* mkdir 0755; an existing directory is fine (*created says which). */
 int cgroup_mkdir(const char *dir, int *created);

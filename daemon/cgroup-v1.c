@@ -746,12 +746,11 @@ v1_freeze(int64_t job, int frozen, struct serr *err)
 		return (-1);
 	}
 	/*
-	 * "FREEZING" until every task has stopped: usually at once. The loop
-	 * waits a moment at most; a task in uninterruptible sleep is frozen
-	 * by the kernel when it wakes, which it keeps trying on its own.
+	 * "FREEZING" until every task has stopped: usually at once. Nothing
+	 * waits for it: a task in uninterruptible sleep is frozen by the
+	 * kernel when it wakes, which it keeps trying on its own.
 	 */
-	if (cgroup_wait_line(dir, "freezer.state", want, CGROUP_FREEZE_MS) ==
-	    -1)
+	if (cgroup_line_is(dir, "freezer.state", want) != 1)
 		log_debug("%s/freezer.state: not %s yet", dir, want);
 	return (0);
 }

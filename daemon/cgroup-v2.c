@@ -391,8 +391,8 @@ v2_freeze(int64_t job, int frozen, struct serr *err)
 	}
 	/* Frozen at once, as a rule; the kernel finishes what it cannot
 	 * freeze at once by itself (see v1_freeze). */
-	if (cgroup_wait_line(dir, "cgroup.events",
-		frozen ? "frozen 1" : "frozen 0", CGROUP_FREEZE_MS) == -1)
+	if (cgroup_line_is(
+		dir, "cgroup.events", frozen ? "frozen 1" : "frozen 0") != 1)
 		log_debug("%s/cgroup.events: not frozen %d yet", dir, frozen);
 	return (0);
 }

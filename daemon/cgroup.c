@@ -721,17 +721,6 @@ cgroup_signal_all(const char *dir, int sig)
 	return (count);
 }
 
-static void
-cgroup_sleep_ms(int ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* 1 if one line of text equals want. */
 static int
 cgroup_has_line(const char *text, const char *want)
@@ -750,26 +739,13 @@ cgroup_has_line(const char *text, const char *want)
 }
 
 int
-cgroup_wait_line(
-    const char *dir, const char *file, const char *want, int timeout_ms)
+cgroup_line_is(const char *dir, const char *file, const char *want)
 {
 	char buf[1024];
-	int64_t deadline = mono_ms() + timeout_ms;
-	int step = 1;
 
-	for (;;) {
-		if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
-			return (-1);
-		if (cgroup_has_line(buf, want))
-			return (0);
-		if (mono_ms() >= deadline) {
-			errno = ETIMEDOUT;
-			return (-1);
-		}
-		cgroup_sleep_ms(step);
-		if (step < 16)
-			step *= 2;
-	}
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		return (-1);
+	return (cgroup_has_line(buf, want));
 }
 
 int

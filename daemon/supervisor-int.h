@@ -105,6 +105,7 @@ struct supervisor {
 	size_t nheld_orphans;       /* of nheld, orphans (bounded) */
 	unsigned long orphans_lost; /* not held, this time degraded */
 	struct event *retry_ev;     /* tries the store again */
+	struct event *shutdown_ev;  /* the shutdown looks again */
 	int degraded; /* the last write failed: SERR_UNAVAILABLE */
 	char degraded_why[SERR_MESSAGE_MAX];
 	char reserve_path[4096];
@@ -267,6 +268,12 @@ int sup_res_signal(struct supervisor *sup, struct job *job, int sig);
 int sup_res_freeze(
     struct supervisor *sup, struct job *job, int frozen, struct serr *err);
 void sup_res_remove(struct supervisor *sup, struct job *job);
+/*
+ * Shutdown: remove every job cgroup that is empty and hand the others
+ * (SIGKILLed) to the removal timer. Returns how many are still to go; the
+ * shutdown finishes once none is, so nothing waits after the loop.
+ */
+int sup_res_release_all(struct supervisor *sup);
 void sup_res_reconcile(struct supervisor *sup);
 /* Did the job's cgroup see an OOM kill since the last look? Then the run
  * says so (job->run.oom_killed) and 1 is returned; the caller records. */

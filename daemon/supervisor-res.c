@@ -57,7 +57,6 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 
 #define JOB_PIDS_MAX 4096 /* members looked at, at most */
 
-static int cg_drain(const struct cgroup_ops *, int64_t, int);
 static void grave_add(struct supervisor *, int64_t);
 static void grave_forget(struct supervisor *, int64_t);
 
@@ -204,13 +203,13 @@ sup_res_free(struct supervisor *sup)
 		event_free(r->grave_ev);
 	free(r->grave);
 	free(r->grave_tries);
-	/* list() gives at most 1024 at a time: go on until none is left or
-	 * a round removes nothing. */
+	/* What sup_res_release_all() could not remove in the loop (every
+	 * job cgroup is empty by then, as a rule). list() gives at most 1024
+	 * at a time: go on until none is left or a round removes nothing. */
 	while (r->cg != NULL && (n = r->cg->list(ids, 1024)) > 0) {
 		int removed = 0;
 
 		for (i = 0; i < n; i++) {
-			cg_drain(r->cg, ids[i], 500);
 			if (r->cg->destroy(ids[i], &e) == -1)
 				log_warnx("cgroup of job %" PRId64 ": %s",
 				    ids[i], e.message);
@@ -680,33 +679,6 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
 	return (released);
 }
 
-/*
- * At the end only, once the loop has stopped: SIGKILL what is left in the
- * job's cgroup and wait, bounded, until it is gone: killed processes leave
- * their cgroup as they exit (zombies are not members), which takes microseconds
- * unless one sleeps uninterruptibly. Returns 0 when empty.
- */
-static int
-cg_drain(const struct cgroup_ops *cg, int64_t id, int max_ms)
-{
-	struct timespec ts = {0, 2 * 1000 * 1000};
-	int64_t end = mono_ms() + max_ms;
-	struct serr e;
-	pid_t pid;
-
-	while (cg->procs(id, &pid, 1) > 0) {
-		if (mono_ms() >= end) {
-			log_warnx("job %" PRId64 ": processes remain in its "
-				  "cgroup after SIGKILL",
-			    id);
-			return (-1);
-		}
-		cg->kill(id, SIGKILL, &e);
-		nanosleep(&ts, NULL);
-	}
-	return (0);
-}
-
 void
 sup_res_snapshot(struct supervisor *sup, struct job *job)
 {
@@ -851,6 +823,31 @@ grave_forget(struct supervisor *sup, int64_t id)
 			r->grave_tries[i] = r->grave_tries[--r->ngrave];
 			return;
 		}
+}
+
+int
+sup_res_release_all(struct supervisor *sup)
+{
+	struct sup_res *r = sup->res;
+	struct job *job;
+	struct serr e;
+	int64_t ids[1024];
+	int n, i;
+
+	if (r == NULL || r->cg == NULL)
+		return (0);
+	n = r->cg->list(ids, 1024);
+	for (i = 0; i < n; i++) {
+		if ((job = htab_get_int(&sup->by_id, ids[i])) != NULL)
+			job->has_cgroup = 0;
+		if (r->cg->procs(ids[i], &(pid_t){0}, 1) > 0) {
+			r->cg->kill(ids[i], SIGKILL, &e);
+			grave_add(sup, ids[i]);
+		} else if (r->cg->destroy(ids[i], &e) == -1)
+			log_warnx(
+			    "cgroup of job %" PRId64 ": %s", ids[i], e.message);
+	}
+	return (r->ngrave);
 }
 
 /* The cgroup of a job that is gone: removed by a timer once empty. */

@@ -1104,6 +1104,8 @@ supervisor_free(struct supervisor *sup)
 	}
 	if (sup->retry_ev != NULL)
 		event_free(sup->retry_ev);
+	if (sup->shutdown_ev != NULL)
+		event_free(sup->shutdown_ev);
 	if (sup->res != NULL)
 		reaper_free();
 	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {
@@ -1158,6 +1160,14 @@ sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void
+sup_shutdown_recheck(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sup_check_shutdown(arg);
+}
+
 /* Something of the job's run is alive in the world. */
 static int
 job_live(const struct job *job)
@@ -1176,6 +1186,7 @@ void
 sup_check_shutdown(struct supervisor *sup)
 {
 	enum sup_stop_reason why = SUP_STOP_SHUTDOWN;
+	struct timeval recheck = {0, 50 * 1000};
 	struct job *job, *tj;
 	struct serr err;
 	int busy = 0;
@@ -1221,6 +1232,16 @@ sup_check_shutdown(struct supervisor *sup)
 	}
 	if (busy)
 		return;
+	/* The job cgroups go before the loop ends, by timers, not sleeps. */
+	if (sup_res_release_all(sup) > 0) {
+		if (sup->shutdown_ev == NULL) {
+			sup->shutdown_ev = evtimer_new(
+			    sup->sd->base, sup_shutdown_recheck, sup);
+			event_priority_set(sup->shutdown_ev, SCHEDD_PRIO_WORK);
+		}
+		evtimer_add(sup->shutdown_ev, &recheck);
+		return;
+	}
 	/* Not from inside the callback chain that got us here. */
 	event_base_once(
 	    sup->sd->base, -1, EV_TIMEOUT, sup_shutdown_fire, sup, NULL);
