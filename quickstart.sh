@@ -21,12 +21,17 @@ sqlite3 curl procps systemd groff-base man-db python3-yaml python3-jsonschema"
 
 say() { printf '\n==> %s\n' "$*"; }
 
-install_missing() {
+# missing_of PACKAGE...: the ones not installed, in $missing.
+missing_of() {
 	missing=
-	for p in $PACKAGES; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q 'install ok installed' || missing="$missing $p"
 	done
+}
+
+install_missing() {
+	missing_of $PACKAGES
 	if [ -n "$missing" ]; then
 		say "installing:$missing"
 		if [ "$(id -u)" -ne 0 ]; then
@@ -84,6 +89,20 @@ check() { # check DIR
 # check that failed in a guest that booted (tests/vm/README.md).
 VM_PACKAGES="qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio xz-utils"
 DEB_PACKAGES="debhelper dpkg-dev devscripts lintian"
+# try_install WHAT PACKAGE...: install what is missing, if we can; the
+# check itself says why it skips when something is still missing.
+try_install() {
+	what=$1; shift
+	missing_of "$@"
+	[ -n "$missing" ] && [ "$(id -u)" -eq 0 ] || return 0
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get update -qq &&
+	    apt-get install -y -qq --no-install-recommends $missing; } \
+	    >/dev/null 2>&1 ||
+	    echo "$what: could not install$missing from the archive"
+}
+
 check_vm() { # check_vm DIR
 	if [ "${SCHEDD_CHECK_VM:-yes}" = no ]; then
 		mkdir -p "$1/tests/vm"
@@ -91,34 +110,12 @@ check_vm() { # check_vm DIR
 		return 0
 	fi
 	say "make check-vm in $1 (schedd under systemd on cgroup v2, in QEMU)"
-	missing=
-	for p in $VM_PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q 'install ok installed' || missing="$missing $p"
-	done
-	if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
-		echo "installing:$missing"
-		export DEBIAN_FRONTEND=noninteractive
-		{ apt-get update -qq &&
-		    apt-get install -y -qq --no-install-recommends $missing; } \
-		    >/dev/null 2>&1 ||
-		    echo "check-vm: could not install$missing from the archive"
-	fi
+	try_install check-vm $VM_PACKAGES
 	# check-vm skips with its reason when something is still missing.
 	(cd "$1" && make -s check-vm) || vrc=1
 	# The Debian package, built here and installed in the same guest;
 	# lintian must find no error in it.
-	missing=
-	for p in $DEB_PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q 'install ok installed' || missing="$missing $p"
-	done
-	if [ -n "$missing" ] && [ "$(id -u)" -eq 0 ]; then
-		echo "installing:$missing"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		    --no-install-recommends $missing >/dev/null 2>&1 ||
-		    echo "check-vm-deb: could not install$missing"
-	fi
+	try_install check-vm-deb $DEB_PACKAGES
 	say "make check-vm-deb in $1 (the .deb: apt install, service, purge)"
 	rm -f "$1/tests/vm/check-vm-deb.log"
 	(cd "$1" && make -s check-vm-deb) || vrc=1

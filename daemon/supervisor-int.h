@@ -27,6 +27,7 @@
 #include "daemon/supervisor.h"
 #include "proto/errors.h"
 
+#define JOB_PIDS_MAX       4096 /* a job's members looked at, at most */
 #define SUP_PRUNE_EVERY    1000
 #define SUP_RESERVE_BYTES  (8 << 20) /* the store's reserve (see store.h) */
 #define SUP_POLL_MIN_MS    2

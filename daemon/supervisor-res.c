@@ -55,8 +55,6 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 	return (0);
 }
 
-#define JOB_PIDS_MAX 4096 /* members looked at, at most */
-
 static void grave_add(struct supervisor *, int64_t);
 static void grave_forget(struct supervisor *, int64_t);
 

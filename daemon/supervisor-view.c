@@ -35,7 +35,6 @@
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
-#define JOB_PIDS_MAX    4096 /* members looked at, at most */
 #define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
 

@@ -79,6 +79,9 @@ trap 'exit 130' HUP INT TERM
 # The share "vmrun" carries the script in and its output and status out.
 mkdir "$run/share"
 cp "$script" "$run/share/script"
+# A library the script sources from its own directory, if it has one.
+[ ! -r "$(dirname "$script")/guest-lib.sh" ] ||
+	cp "$(dirname "$script")/guest-lib.sh" "$run/share/guest-lib.sh"
 : >"$run/share/out"
 {
 	echo '# Made by boot.sh; run by the image'"'"'s schedd-vm-run.'

@@ -16,20 +16,11 @@ deb=${2:?usage: check-vm-deb.sh BUILDDIR DEB}
 log=$builddir/tests/vm/check-vm-deb.log
 mkdir -p "$builddir/tests/vm"
 : >"$log"
+NAME=check-vm-deb
+. "$here/host-lib.sh"
 
-say() { echo "check-vm-deb: $*" | tee -a "$log" >&2; }
-skip() { say "$*"; echo "SKIP: $*" >>"$log"; exit 77; }
-fail() { say "$*"; echo "0 passed, 1 failed" >>"$log"; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (mmdebstrap, qemu's 9p shares)"
-missing=
-for tool in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
-    mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs cpio:cpio xz:xz-utils; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null 2>&1 ||
-		missing="$missing ${tool#*:}"
-done
-[ -z "$missing" ] ||
-	skip "missing tools; on Debian: apt-get install$missing"
+need_vm_tools
 [ -f "$deb" ] || fail "no package $deb"
 debdir=$(cd "$(dirname "$deb")" && pwd -P)
 deb=$debdir/$(basename "$deb")

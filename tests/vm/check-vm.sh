@@ -21,22 +21,14 @@ stage=${2:?usage: check-vm.sh BUILDDIR STAGE}
 log=$builddir/tests/vm/check-vm.log
 mkdir -p "$builddir/tests/vm"
 : >"$log"
+NAME=check-vm
+. "$here/host-lib.sh"
 
-say() { echo "check-vm: $*" | tee -a "$log" >&2; }
-skip() { say "$*"; echo "SKIP: $*" >>"$log"; exit 77; }
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (mmdebstrap, qemu's 9p shares)"
-missing=
-for tool in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
-    mmdebstrap:mmdebstrap mkfs.ext4:e2fsprogs cpio:cpio xz:xz-utils; do
-	PATH=$PATH:/usr/sbin:/sbin command -v "${tool%%:*}" >/dev/null 2>&1 ||
-		missing="$missing ${tool#*:}"
-done
-[ -z "$missing" ] ||
-	skip "missing tools; on Debian: apt-get install$missing"
+need_vm_tools
 
 [ -x "$stage/usr/local/sbin/schedd" ] || [ -n "$(find "$stage" -name schedd -type f)" ] ||
-	{ say "no schedd in $stage"; echo "0 passed, 1 failed" >>"$log"; exit 1; }
+	fail "no schedd in $stage"
 # A build configured --with-systemdsystemunitdir=no installs no unit.
 if [ -z "$(find "$stage" -name schedd.service)" ]; then
 	mkdir -p "$stage/etc/systemd/system"

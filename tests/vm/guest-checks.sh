@@ -19,29 +19,8 @@ SOCK=$("$(find "$STAGE" -path '*/sbin/schedd' -type f | head -n 1)" --version |
     sed -n 's/^socket: *//p')
 SOCK=${SOCK:-/run/schedd/schedd.sock}
 SVC_CG=/sys/fs/cgroup/system.slice/schedd.service
-n=0 passed=0 failed=0
+. "$(dirname "$0")/guest-lib.sh"
 
-note() { printf '# %s\n' "$*"; }
-# result WHAT PROBLEM: a check passes when PROBLEM is empty.
-result() {
-	n=$((n + 1))
-	if [ -z "$2" ]; then
-		passed=$((passed + 1))
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1: $2"
-	fi
-}
-# wait_until SECONDS COMMAND...: poll every 0.2 s; 0 once COMMAND succeeds.
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.2
-	done
-}
 # api METHOD PATH [JSON] [SOCKET]: the body in $body, the status in $code.
 api() {
 	local out
@@ -313,5 +292,4 @@ wait_until 15 sh -c "! pgrep -f 'schedd --foreground --socket $E/s.sock' >/dev/n
 systemctl stop schedd-shared.scope 2>/dev/null
 wait
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -13,27 +13,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 DEB=${1:?usage: guest-deb-checks.sh DEB}
 SOCK=/run/schedd/schedd.sock
 SVC_CG=/sys/fs/cgroup/system.slice/schedd.service
-n=0 passed=0 failed=0
+. "$(dirname "$0")/guest-lib.sh"
 
-note() { printf '# %s\n' "$*"; }
-result() {
-	n=$((n + 1))
-	if [ -z "$2" ]; then
-		passed=$((passed + 1))
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1: $2"
-	fi
-}
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.2
-	done
-}
 journal_tail() {
 	journalctl -b -u schedd -u schedd.socket --no-pager -o short-monotonic \
 	    -n "${1:-25}" | sed 's/^/#   /'
@@ -184,5 +165,4 @@ fi
 result "$what" "$problem"
 [ -n "$problem" ] && journal_tail
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
