@@ -42,7 +42,7 @@ enum v1_ctl {
 	V1_CPUSET,  /* pinning */
 	V1_MEMORY,  /* limit, usage, OOM */
 	V1_PIDS,    /* pids.max */
-	V1_FREEZER, /* pause, race-free SIGKILL */
+	V1_FREEZER, /* pause and resume */
 	V1_CPUACCT, /* CPU time (a mount of its own on some machines) */
 	V1_NCTL
 };

@@ -84,11 +84,12 @@ struct cgroup_ops {
 	/* Member pids, up to max; returns the count (more may exist when it
 	 * equals max) or -1. */
 	int	(*procs)(int64_t job, pid_t *pids, int max);
-	/* Freeze (1) or thaw (0) the whole tree, waiting until done. */
+	/* Freeze (1) or thaw (0) the whole tree. Never waits: the kernel
+	 * finishes what it cannot freeze at once by itself. */
 	int	(*freeze)(int64_t job, int frozen, struct serr *err);
-	/* Signal every member. SIGKILL is race-free against forking (v1:
-	 * freeze, kill, thaw; v2: cgroup.kill). Returns the number signalled
-	 * or -1. */
+	/* Signal every member, one round: what forks meanwhile is caught by
+	 * the next round (v2 SIGKILL: cgroup.kill takes forks too). Never
+	 * waits. Returns the number signalled or -1. */
 	int	(*kill)(int64_t job, int sig, struct serr *err);
 	/* Fill usage. */
 	int	(*usage)(int64_t job, struct cgroup_usage *u);
