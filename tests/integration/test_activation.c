@@ -80,9 +80,10 @@ H_TEST(activation__listening_socket__served_and_left_in_place)
 	if (strstr(log, "socket from systemd") == NULL)
 		h_fail(NULL, "no \"socket from systemd\" in the log:\n%s", log);
 
-	j = h_job_create(h, h_parse(h,
+	/* h_parse's tree is the harness's; the call steals a reference. */
+	j = h_job_create(h, json_incref(h_parse(h,
 	    "{\"name\":\"env\",\"argv\":[\"/bin/sh\",\"-c\","
-	    "\"env; ls -l /proc/$$/fd\"]}"));
+	    "\"env; ls -l /proc/$$/fd\"]}")));
 	j = h_job_wait(h, "env");
 	h_assert_int(j, "last_run.exit_code", 0);
 	out = job_output(h, "env");
