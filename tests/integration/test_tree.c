@@ -112,14 +112,16 @@ is_sleep60(pid_t pid)
 
 /*
  * A sleeping tree TREE_SH is complete: /proc shows a "sleep 60" two
- * generations below main. Returns the grandchild's pid (found
- * independently of the daemon); polls for 3 s.
+ * generations below main, and all three are asleep (a process that has
+ * just forked or exec'd is still R for a moment, and the tests compare
+ * the state the daemon read with the one they read after). Returns the
+ * grandchild's pid (found independently of the daemon); polls for 3 s.
  */
 static pid_t
 tree_grandchild(pid_t main_pid)
 {
 	int64_t end = h_now_ms() + 3000;
-	struct h_proc p, q;
+	struct h_proc p, q, m;
 	struct dirent *de;
 	DIR *d;
 	pid_t found = 0;
@@ -135,7 +137,9 @@ tree_grandchild(pid_t main_pid)
 			    h_proc((pid_t)v, &p) == -1 ||
 			    strcmp(p.comm, "sleep") != 0 ||
 			    h_proc(p.ppid, &q) == -1 || q.ppid != main_pid ||
-			    !is_sleep60((pid_t)v))
+			    !is_sleep60((pid_t)v) ||
+			    h_proc(main_pid, &m) == -1 || p.state != 'S' ||
+			    q.state != 'S' || m.state != 'S')
 				continue;
 			found = (pid_t)v;
 		}
