@@ -187,11 +187,11 @@ cpus_text(const json_t *job, char *buf, size_t len)
 static int
 cmd_ps_exec(struct schedctl *ctl, struct args *args)
 {
-	static const char *const headers[] = {"ID", "NAME", "STATE", "PID",
-	    "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
-	static const int flags[] = {TABLE_RIGHT, 0, 0, TABLE_RIGHT, 0, 0,
+	static const char *const headers[] = {"ID", "NAME", "OWNER", "STATE",
+	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
+	static const int flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
 	    TABLE_RIGHT, TABLE_RIGHT, TABLE_FLEX};
-	const char *cells[9], *state;
+	const char *cells[10], *state, *owner;
 	json_t *root = NULL, *jobs, *job, *run;
 	struct table *t;
 	char id[32], pid[32], cpus[64], policy[64], restarts[32], age[32];
@@ -215,7 +215,7 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 		return (rc);
 	}
 
-	t = table_new(9, headers, flags);
+	t = table_new(10, headers, flags);
 	json_array_foreach (jobs, i, job) {
 		state = fmt_str(job, "state");
 		if (!all && !fmt_state_active(state))
@@ -235,16 +235,21 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 			    ? fmt_str(run, "started_at")
 			    : fmt_str(job, "created_at"),
 		    age, sizeof(age));
-		command = fmt_argv(json_object_get(job, "argv"));
+		/* Another user's job: its argv is not ours to see. */
+		command = json_is_null(json_object_get(job, "argv"))
+			      ? xstrdup("(hidden)")
+			      : fmt_argv(json_object_get(job, "argv"));
+		owner = fmt_str(json_object_get(job, "owner"), "user");
 		cells[0] = id;
 		cells[1] = fmt_str(job, "name");
-		cells[2] = state;
-		cells[3] = pid;
-		cells[4] = cpus;
-		cells[5] = policy;
-		cells[6] = restarts;
-		cells[7] = age;
-		cells[8] = command;
+		cells[2] = owner != NULL ? owner : "-";
+		cells[3] = state;
+		cells[4] = pid;
+		cells[5] = cpus;
+		cells[6] = policy;
+		cells[7] = restarts;
+		cells[8] = age;
+		cells[9] = command;
 		table_add(t, cells);
 		free(command);
 	}

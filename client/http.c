@@ -13,8 +13,12 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +30,7 @@
 #include <unistd.h>
 
 #include "client/http.h"
+#include "proto/util.h"
 
 #define HTTP_BUF_SIZE  16384               /* also the longest line we accept */
 #define HTTP_PATH_MAX  8192                /* request target */
@@ -170,6 +175,72 @@ conn_connect(struct conn *c, const char *path)
 		return (conn_fail(c, HTTP_ECONNECT, "cannot connect to %s: %s",
 		    path, strerror(errno)));
 	return (HTTP_OK);
+}
+
+/*
+ * Connect to HOST:PORT ([V6]:PORT, names too), the first address that
+ * answers, within the request's time. Returns HTTP_OK or an error.
+ */
+static int
+conn_connect_tcp(struct conn *c, const char *hostport)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char buf[256], *host, *port;
+	int rc, flags, soerr, one = 1;
+	socklen_t sl;
+
+	if (strlen(hostport) >= sizeof(buf) ||
+	    util_split_hostport(strcpy(buf, hostport), &host, &port) == -1)
+		return (conn_fail(c, HTTP_ECONNECT,
+		    "cannot connect to %s: expected HOST:PORT", hostport));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return (conn_fail(c, HTTP_ECONNECT, "cannot connect to %s: %s",
+		    hostport, gai_strerror(rc)));
+	rc = conn_fail(
+	    c, HTTP_ECONNECT, "cannot connect to %s: no address", hostport);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (c->fd != -1)
+			close(c->fd);
+		if ((c->fd = socket(ai->ai_family,
+			 ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) ==
+		    -1)
+			continue;
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+			if (errno != EINPROGRESS) {
+				rc = conn_fail(c, HTTP_ECONNECT,
+				    "cannot connect to %s: %s", hostport,
+				    strerror(errno));
+				continue;
+			}
+			if ((rc = conn_poll(c, POLLOUT)) < 0)
+				break;
+			soerr = 0;
+			sl = sizeof(soerr);
+			if (getsockopt(
+				c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
+				soerr = errno;
+			if (soerr != 0) {
+				rc = conn_fail(c, HTTP_ECONNECT,
+				    "cannot connect to %s: %s", hostport,
+				    strerror(soerr));
+				continue;
+			}
+		}
+		(void)setsockopt(
+		    c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		rc = HTTP_OK;
+		break;
+	}
+	freeaddrinfo(res);
+	if (rc == HTTP_OK &&
+	    ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
+		fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1))
+		rc = conn_fail(c, HTTP_ECONNECT, "cannot connect to %s: %s",
+		    hostport, strerror(errno));
+	return (rc);
 }
 
 /*
@@ -635,6 +706,9 @@ http_request(const char *sockpath, const struct http_request *req,
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
 		    "Content-Length: %zu\r\n",
 		    req->body != NULL ? req->body_len : 0);
+	if (n >= 0 && (size_t)n < sizeof(head) && req->token != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+		    "Authorization: Bearer %s\r\n", req->token);
 	if (n >= 0 && (size_t)n < sizeof(head))
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
@@ -642,7 +716,8 @@ http_request(const char *sockpath, const struct http_request *req,
 		goto out;
 	}
 
-	if ((r = conn_connect(c, sockpath)) != HTTP_OK)
+	if ((r = req->host != NULL ? conn_connect_tcp(c, req->host)
+				   : conn_connect(c, sockpath)) != HTTP_OK)
 		goto out;
 	r = conn_send(c, head, (size_t)n);
 	if (r == HTTP_OK && req->body != NULL)

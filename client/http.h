@@ -29,6 +29,8 @@ struct http_request {
 			 */
 	http_data_cb on_data; /* non-NULL: 2xx bodies go here, not in memory */
 	void *arg;            /* for on_data */
+	const char *host;     /* HOST:PORT: TCP instead of the socket; NULL */
+	const char *token;    /* bearer token for host; NULL: none */
 };
 
 struct http_response {

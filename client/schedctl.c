@@ -30,6 +30,8 @@
 
 #define OPT_JSON    (CTL_OPT_LONG + 900)
 #define OPT_SOCKET  (CTL_OPT_LONG + 901)
+#define OPT_HOST    (CTL_OPT_LONG + 903)
+#define OPT_TOKEN   (CTL_OPT_LONG + 904)
 #define OPT_VERSION (CTL_OPT_LONG + 902)
 
 static int stdout_reported; /* stdout failed and we said so */
@@ -52,6 +54,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_cpus_entry,
     &cmd_reload_entry,
     &cmd_health_entry,
+    &cmd_policy_entry,
     NULL,
 };
 
@@ -185,13 +188,16 @@ usage_global(FILE *fp)
 {
 	const struct cmd_entry *const *cmd;
 
-	fputs("usage: schedctl [--socket PATH] [--json] COMMAND [ARGS ...]\n"
-	      "       schedctl help [COMMAND]\n"
-	      "       schedctl --version\n"
-	      "\n"
-	      "Control schedd, the job supervisor, over its Unix socket.\n"
-	      "\n"
-	      "Commands:\n",
+	fputs(
+	    "usage: schedctl [--socket PATH | --host HOST:PORT --token-file F]\n"
+	    "                [--json] COMMAND [ARGS ...]\n"
+	    "       schedctl help [COMMAND]\n"
+	    "       schedctl --version\n"
+	    "\n"
+	    "Control schedd, the job supervisor, over its Unix socket (or its\n"
+	    "TCP listener, with a token).\n"
+	    "\n"
+	    "Commands:\n",
 	    fp);
 	for (cmd = cmd_table; *cmd != NULL; cmd++)
 		fprintf(fp, "  %-8s %s\n", (*cmd)->name, (*cmd)->summary);
@@ -201,6 +207,11 @@ usage_global(FILE *fp)
 	    "Global options:\n"
 	    "  --socket PATH  the daemon's socket (default: $SCHEDD_SOCKET, else\n"
 	    "                 " CTL_SOCKET_DEFAULT ")\n"
+	    "  --host HOST:PORT  the daemon's TCP listener instead (default:\n"
+	    "                 $SCHEDD_HOST); plain HTTP, so keep it on a trusted\n"
+	    "                 network or behind a TLS tunnel\n"
+	    "  --token-file F the bearer token for --host: the first word of F\n"
+	    "                 (default: $SCHEDD_TOKEN_FILE)\n"
 	    "  --json         print the daemon's JSON answer (pretty) instead of text;\n"
 	    "                 every command also takes it after its name\n"
 	    "  -h, --help     show this help; schedctl COMMAND --help for one command\n"
@@ -359,6 +370,8 @@ ctl_call_raw(struct schedctl *ctl, const char *method, const char *path,
 	req.body = body;
 	req.body_len = body_len;
 	req.timeout_ms = timeout_ms;
+	req.host = ctl->host;
+	req.token = ctl->token;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK) {
 		rc = report_transport_error(r, &resp);
@@ -418,6 +431,8 @@ ctl_stream(struct schedctl *ctl, const char *path, int timeout_ms,
 	req.timeout_ms = timeout_ms;
 	req.on_data = cb;
 	req.arg = arg;
+	req.host = ctl->host;
+	req.token = ctl->token;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK)
 		rc = report_transport_error(r, &resp);
@@ -603,6 +618,40 @@ finish_stdout(int rc)
 	return (rc);
 }
 
+/*
+ * The token: the first word of the first line of path that is neither
+ * blank nor a comment (a daemon's token file works too). NULL, having
+ * said why, when there is none.
+ */
+static char *
+read_token(const char *path)
+{
+	char line[1024], *t, *save;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		ctl_warnx("--token-file %s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	t = NULL;
+	while (t == NULL && fgets(line, sizeof(line), f) != NULL) {
+		if ((t = strchr(line, '#')) != NULL)
+			*t = '\0';
+		t = strtok_r(line, " \t\r\n", &save);
+	}
+	fclose(f);
+	if (t == NULL || strlen(t) > 256 ||
+	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789-._~+/=") != strlen(t)) {
+		ctl_warnx("--token-file %s: no token in it", path);
+		return (NULL);
+	}
+	if ((t = strdup(t)) == NULL)
+		ctl_warnx("out of memory");
+	explicit_bzero(line, sizeof(line));
+	return (t);
+}
+
 static int
 cmd_help(struct schedctl *ctl, int argc, char **argv)
 {
@@ -628,6 +677,8 @@ main(int argc, char **argv)
 {
 	static const struct option globalopts[] = {
 	    {"socket", required_argument, NULL, OPT_SOCKET},
+	    {"host", required_argument, NULL, OPT_HOST},
+	    {"token-file", required_argument, NULL, OPT_TOKEN},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -635,7 +686,7 @@ main(int argc, char **argv)
 	};
 	struct schedctl ctl;
 	struct args args;
-	const char *env;
+	const char *env, *token_file = NULL;
 	int ch, rc;
 
 	/* A daemon that goes away mid-request must be an error, not death. */
@@ -647,6 +698,10 @@ main(int argc, char **argv)
 	env = getenv("SCHEDD_SOCKET");
 	ctl.socket_path =
 	    env != NULL && *env != '\0' ? env : CTL_SOCKET_DEFAULT;
+	if ((env = getenv("SCHEDD_HOST")) != NULL && *env != '\0')
+		ctl.host = env;
+	if ((env = getenv("SCHEDD_TOKEN_FILE")) != NULL && *env != '\0')
+		token_file = env;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:h", globalopts, NULL)) != -1) {
@@ -656,6 +711,16 @@ main(int argc, char **argv)
 				return (ctl_usage_error(
 				    &ctl, "--socket needs a path"));
 			ctl.socket_path = optarg;
+			ctl.host = NULL;
+			break;
+		case OPT_HOST:
+			if (*optarg == '\0' || strchr(optarg, ':') == NULL)
+				return (ctl_usage_error(
+				    &ctl, "--host needs HOST:PORT"));
+			ctl.host = optarg;
+			break;
+		case OPT_TOKEN:
+			token_file = optarg;
 			break;
 		case OPT_JSON:
 			ctl.json = 1;
@@ -676,6 +741,18 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage_global(stderr);
+		return (CTL_EXIT_USAGE);
+	}
+	if (token_file != NULL && ctl.host == NULL)
+		return (ctl_usage_error(&ctl,
+		    "--token-file goes with --host (the socket needs none)"));
+	if (ctl.host != NULL &&
+	    (token_file == NULL ||
+		(ctl.token = read_token(token_file)) == NULL)) {
+		if (token_file == NULL)
+			ctl_warnx("--host needs --token-file (or "
+				  "$SCHEDD_TOKEN_FILE): the listener takes "
+				  "bearer tokens only");
 		return (CTL_EXIT_USAGE);
 	}
 	argc -= optind;

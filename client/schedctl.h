@@ -38,6 +38,8 @@ struct cmd_entry;
 /* One invocation: global options and the command being run. */
 struct schedctl {
 	const char *socket_path;     /* --socket, $SCHEDD_SOCKET or default */
+	const char *host;            /* --host, $SCHEDD_HOST: TCP; NULL */
+	char *token;                 /* read from --token-file; NULL */
 	int json;                    /* --json: print the daemon's JSON */
 	const struct cmd_entry *cmd; /* the command being run */
 };
@@ -78,6 +80,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_policy_entry;
 extern const struct cmd_entry cmd_ps_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_tree_entry;

@@ -60,13 +60,14 @@ struct api_pending {
 static struct {
 	struct timeval idle; /* http_idle_timeout_ms */
 	struct evconnlistener *lev;
-	int reserve_fd;          /* /dev/null, closed to refuse */
-	struct event *retry_ev;  /* re-enables the listener */
-	struct event *report_ev; /* the once-per-10-s line */
-	int at_limit;            /* report_ev is pending */
-	unsigned long failed;    /* accepts failed, this period */
-	unsigned long refused;   /* 503s sent, this period */
-	char busy[512];          /* the 503, whole */
+	struct evconnlistener *lev_tcp; /* the TCP listener, or NULL */
+	int reserve_fd;                 /* /dev/null, closed to refuse */
+	struct event *retry_ev;         /* re-enables the listener */
+	struct event *report_ev;        /* the once-per-10-s line */
+	int at_limit;                   /* report_ev is pending */
+	unsigned long failed;           /* accepts failed, this period */
+	unsigned long refused;          /* 503s sent, this period */
+	char busy[512];                 /* the 503, whole */
 	size_t busy_len;
 } conn = {.reserve_fd = -1};
 
@@ -224,6 +225,8 @@ conn_retry(evutil_socket_t fd, short what, void *arg)
 		conn.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* Still at the limit: accept fails at once and we are back. */
 	evconnlistener_enable(conn.lev);
+	if (conn.lev_tcp != NULL)
+		evconnlistener_enable(conn.lev_tcp);
 }
 
 /*
@@ -241,7 +244,7 @@ conn_accept_error(struct evconnlistener *lev, void *arg)
 	unsigned long refused = 0;
 
 	(void)arg;
-	if (e == EMFILE || e == ENFILE)
+	if ((e == EMFILE || e == ENFILE) && lev == conn.lev)
 		refused = conn_refuse_pending();
 	evconnlistener_disable(lev);
 	evtimer_add(conn.retry_ev, &retry);
@@ -292,6 +295,13 @@ api_conn_init(struct event_base *base, struct evhttp *http,
 	if ((conn.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
 		log_warn("open /dev/null");
 	return (0);
+}
+
+void
+api_conn_listener_add(struct evhttp_bound_socket *bound)
+{
+	if ((conn.lev_tcp = evhttp_bound_socket_get_listener(bound)) != NULL)
+		evconnlistener_set_error_cb(conn.lev_tcp, conn_accept_error);
 }
 
 void

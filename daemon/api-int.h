@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "daemon/auth.h"
 #include "proto/errors.h"
 
 struct api;
@@ -40,9 +41,7 @@ struct api_ctx {
 	struct evkeyvalq	 query;
 	const char		*body;	/* raw request body, NUL-ended */
 	size_t			 body_len;
-	uid_t			 uid;	/* peer credentials */
-	gid_t			 gid;
-	pid_t			 pid;
+	const struct caller	*caller; /* who asks (auth.h) */
 };
 
 /*
@@ -144,6 +143,8 @@ void api_stream_end(struct api_pending *p);
  */
 int api_conn_init(struct event_base *base, struct evhttp *http,
     struct evhttp_bound_socket *bound, int idle_ms, struct serr *err);
+/* Another listener (TCP), with the same back-off at the fd limit. */
+void api_conn_listener_add(struct evhttp_bound_socket *bound);
 /* Before the listener is freed. */
 void api_conn_free(void);
 
@@ -152,6 +153,8 @@ const struct looplag *api_looplag(const struct api *api);
 
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
+/* The same, and a 403 unless the caller owns it or is an admin. */
+struct job *api_job_mine(struct api_ctx *ctx, struct serr *err);
 
 /* Handlers. */
 int api_health(struct api_ctx *, json_t **, struct serr *);
@@ -172,6 +175,7 @@ int api_events(struct api_ctx *, json_t **, struct serr *);
 int api_reload(struct api_ctx *, json_t **, struct serr *);
 int api_job_processes(struct api_ctx *, json_t **, struct serr *);
 int api_cpus(struct api_ctx *, json_t **, struct serr *);
+int api_policy(struct api_ctx *, json_t **, struct serr *);
 
 /* Event streams (api-events.c). */
 void api_events_init(struct api *api, struct schedd *sd);

@@ -20,6 +20,7 @@
 
 #include "daemon/schedd.h"
 #include "daemon/api-int.h"
+#include "daemon/auth.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/supervisor.h"
@@ -233,6 +234,51 @@ out_usage(struct api_out *o, const struct job_usage *u)
 	api_out_raw(o, "}", 1);
 }
 
+/* {"uid": 1000, "user": "alice"}, with "at" when at_ms is not 0. */
+static void
+out_who(struct api_out *o, int64_t uid, int64_t at_ms)
+{
+	char name[AUTH_NAME_MAX];
+
+	api_out_raw(o, "{\"uid\":", 7);
+	api_out_int(o, uid);
+	OUT_KEY(o, "user");
+	out_str(o, auth_user_name((uid_t)uid, name, sizeof(name)));
+	if (at_ms != 0) {
+		OUT_KEY(o, "at");
+		out_time(o, at_ms);
+	}
+	api_out_raw(o, "}", 1);
+}
+
+/* What stands for a value the caller may not see. */
+#define REDACTED "<redacted>"
+
+/*
+ * The job's spec as the caller may see it: all of it for its owner and
+ * admins but the values of env_secret keys, which nobody sees; for
+ * anyone else no argv and no env value. NULL on out-of-memory.
+ */
+static json_t *
+spec_json(const struct job *job, int full)
+{
+	json_t *spec, *env, *v;
+	const char *k;
+
+	if ((spec = jobspec_to_json(&job->spec)) == NULL)
+		return (NULL);
+	if (full && job->spec.nsecret == 0)
+		return (spec);
+	if ((env = json_object_get(spec, "env")) != NULL)
+		json_object_foreach (env, k, v)
+			if (!full || jobspec_env_secret(&job->spec, k))
+				json_object_set_new(
+				    env, k, json_string(REDACTED));
+	if (!full)
+		json_object_set_new(spec, "argv", json_null());
+	return (spec);
+}
+
 /*
  * The job object: the members of spec (jobspec_to_json's tree of it,
  * stolen), then the job's own (none of which may repeat a spec key but
@@ -269,6 +315,13 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		out_str(o, cpus);
 	else
 		out_null(o);
+	OUT_KEY(o, "owner");
+	out_who(o, (int64_t)job->owner_uid, 0);
+	OUT_KEY(o, "last_actor");
+	if (job->actor_uid >= 0)
+		out_who(o, job->actor_uid, job->acted_ms);
+	else
+		out_null(o);
 	OUT_KEY(o, "restarts");
 	api_out_int(o, job->restarts);
 	if (job->reason[0] == '\0') {
@@ -300,16 +353,17 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 
 /*
  * Write job as the body of req's answer and return status, or return -1
- * and fill err if it cannot be encoded.
+ * and fill err if it cannot be encoded. full: the caller may see all of it
+ * (spec_json).
  */
 static int
 job_reply(struct evhttp_request *req, const struct job *job,
-    const struct job_usage *u, int status, struct serr *err)
+    const struct job_usage *u, int full, int status, struct serr *err)
 {
 	struct api_out o;
 	json_t *spec;
 
-	if ((spec = jobspec_to_json(&job->spec)) == NULL) {
+	if ((spec = spec_json(job, full)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "cannot encode job %s",
 		    job->name);
 		return (-1);
@@ -335,6 +389,37 @@ api_job_lookup(struct api_ctx *ctx, struct serr *err)
 	return (job);
 }
 
+struct job *
+api_job_mine(struct api_ctx *ctx, struct serr *err)
+{
+	struct job *job;
+
+	if ((job = api_job_lookup(ctx, err)) == NULL ||
+	    auth_job(ctx->caller, job->owner_uid, job->name, err) == -1)
+		return (NULL);
+	return (job);
+}
+
+/* The caller may see all of job. */
+static int
+full_view(struct api_ctx *ctx, const struct job *job)
+{
+	return (auth_owns(ctx->caller, job->owner_uid));
+}
+
+/* How many of uid's jobs are active (starting to stopping, or queued). */
+static int
+owner_active(struct supervisor *sup, uid_t uid)
+{
+	const struct job *job;
+	int n = 0;
+
+	TAILQ_FOREACH (job, supervisor_jobs(sup), entry)
+		if (job->owner_uid == uid && job_state_active(job->state))
+			n++;
+	return (n);
+}
+
 static const char *const no_params[] = {NULL};
 
 /* Deferred answers */
@@ -350,6 +435,7 @@ struct api_waiter {
 	struct job *job;
 	struct job_watch *watch;
 	enum api_wait kind;
+	int full; /* the caller may see all of the job */
 };
 
 static int
@@ -384,7 +470,7 @@ waiter_watch_cb(struct job *job, int gone, void *arg)
 
 	if (!waiter_done(w, job, gone))
 		return;
-	if (job_reply(req, job, NULL, 200, &err) == -1)
+	if (job_reply(req, job, NULL, w->full, 200, &err) == -1)
 		api_reply_error(req, &err);
 	else
 		api_reply_json(req, 200, NULL);
@@ -412,6 +498,7 @@ api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 	w = xcalloc(1, sizeof(*w));
 	w->job = job;
 	w->kind = kind;
+	w->full = full_view(ctx, job);
 	w->pending = api_pending_new(ctx->req, waiter_close_cb, w);
 	w->watch = supervisor_watch(job, waiter_watch_cb, w);
 	return (API_DEFERRED);
@@ -451,7 +538,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
-		if ((spec = jobspec_to_json(&job->spec)) == NULL)
+		if ((spec = spec_json(job, full_view(ctx, job))) == NULL)
 			continue;
 		if (n++ > 0)
 			api_out_raw(&o, ",", 1);
@@ -483,11 +570,17 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	jobspec_init(&spec);
 	if (jobspec_from_text(ctx->body, ctx->body_len, &spec, err) == -1)
 		return (-1);
+	if (auth_spec(ctx->caller, &spec,
+		spec.start ? owner_active(ctx->sd->sup, ctx->caller->uid) : -1,
+		err) == -1) {
+		jobspec_free(&spec);
+		return (-1);
+	}
 	rc = supervisor_job_create(ctx->sd->sup, &spec, "api", &job, err);
 	jobspec_free(&spec);
 	if (rc == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 201, err));
+	return (job_reply(ctx->req, job, NULL, 1, 201, err));
 }
 
 int
@@ -501,7 +594,7 @@ api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
 	supervisor_job_usage(ctx->sd->sup, job, &u);
-	return (job_reply(ctx->req, job, &u, 200, err));
+	return (job_reply(ctx->req, job, &u, full_view(ctx, job), 200, err));
 }
 
 static int
@@ -601,7 +694,7 @@ api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	if (api_query_check(ctx, params, err) == -1 ||
 	    (all = api_query_bool(ctx, "all", 0, err)) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL)
+	    (job = api_job_mine(ctx, err)) == NULL)
 		return (-1);
 	if (!all) {
 		pr = xcalloc(1, sizeof(*pr));
@@ -635,10 +728,10 @@ api_job_delete(struct api_ctx *ctx, json_t **out, struct serr *err)
 	(void)out;
 	if (api_query_check(ctx, params, err) == -1 ||
 	    (force = api_query_bool(ctx, "force", 0, err)) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL)
+	    (job = api_job_mine(ctx, err)) == NULL)
 		return (-1);
 	/* The answer is the job as it was: write it while it exists. */
-	if (job_reply(ctx->req, job, NULL, 200, err) == -1)
+	if (job_reply(ctx->req, job, NULL, 1, 200, err) == -1)
 		return (-1);
 	rc = supervisor_job_delete(ctx->sd->sup, job, force, err);
 	if (rc == 0)
@@ -656,10 +749,13 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
+	    (!job_state_active(job->state) &&
+		auth_start(ctx->caller,
+		    owner_active(ctx->sd->sup, ctx->caller->uid), err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 int
@@ -669,12 +765,12 @@ api_job_stop(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_stop(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 int
@@ -684,12 +780,15 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
+	    (!job_state_active(job->state) &&
+		auth_start(ctx->caller,
+		    owner_active(ctx->sd->sup, ctx->caller->uid), err) == -1) ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	if (!supervisor_job_settled(job))
 		return (api_defer(ctx, job, API_WAIT_RESTARTED));
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 /* The kill body: {"signal": "SIGUSR1"} or {"signal": 10}; default SIGTERM. */
@@ -759,10 +858,10 @@ api_job_kill(struct api_ctx *ctx, json_t **out, struct serr *err)
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    kill_signal(ctx, &sig, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_kill(ctx->sd->sup, job, sig, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 int
@@ -772,10 +871,10 @@ api_job_pause(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_pause(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 int
@@ -785,10 +884,10 @@ api_job_resume(struct api_ctx *ctx, json_t **out, struct serr *err)
 
 	(void)out;
 	if (api_query_check(ctx, no_params, err) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_resume(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, 1, 200, err));
 }
 
 int
@@ -802,7 +901,7 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	return (job_reply(ctx->req, job, NULL, 200, err));
+	return (job_reply(ctx->req, job, NULL, full_view(ctx, job), 200, err));
 }
 
 struct runs_out {

@@ -183,7 +183,7 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (api_query_check(ctx, params, err) == -1 ||
 	    api_query_int(ctx, "tail", 0, 1000000, -1, &tail, err) == -1 ||
 	    (follow = api_query_bool(ctx, "follow", 0, err)) == -1 ||
-	    (job = api_job_lookup(ctx, err)) == NULL ||
+	    (job = api_job_mine(ctx, err)) == NULL ||
 	    api_query_int(
 		ctx, "run", 1, INT64_MAX, job->run.number, &run, err) == -1)
 		return (-1);

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <netdb.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -36,10 +38,12 @@
 #include "daemon/schedd.h"
 #include "daemon/api.h"
 #include "daemon/api-int.h"
+#include "daemon/auth-token.h"
 #include "daemon/auth.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/looplag.h"
+#include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
@@ -77,7 +81,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/runs", api_job_runs, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/logs", api_job_logs, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/events", api_events, AUTH_READ },
-	{ EVHTTP_REQ_POST, "/v1/reload", api_reload, AUTH_WRITE },
+	{ EVHTTP_REQ_POST, "/v1/reload", api_reload, AUTH_ADMIN },
+	{ EVHTTP_REQ_GET, "/v1/policy", api_policy, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/processes", api_job_processes,
 	    AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/cpus", api_cpus, AUTH_READ },
@@ -96,9 +101,7 @@ struct api_call {
 	char			*query;		/* the raw query string, or NULL */
 	char			*body;
 	size_t			 body_len;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
+	struct caller		 caller;
 	struct api_pending	*pending;	/* notices the client leaving */
 	TAILQ_ENTRY(api_call)	 entry;
 };
@@ -115,6 +118,7 @@ struct api {
 	struct schedd		*sd;
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
+	struct evhttp_bound_socket *bound_tcp;	/* listen; NULL: none */
 	struct looplag		*lag;
 	struct api_calls	 calls;		/* changing requests, in order */
 	struct event		*calls_ev;	/* runs some of them */
@@ -159,6 +163,8 @@ status_reason(int status)
 		return ("No Content");
 	case 400:
 		return ("Bad Request");
+	case 401:
+		return ("Unauthorized");
 	case 403:
 		return ("Forbidden");
 	case 404:
@@ -678,27 +684,36 @@ content_type_ok(struct evhttp_request *req)
 	return (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
-static void
-api_peer(struct api_ctx *ctx)
+/*
+ * Who sent req: the peer credentials of a Unix socket, or the bearer token
+ * of a TCP connection. Returns 0, or -1 for a TCP request without a valid
+ * token (401).
+ */
+static int
+api_peer(struct evhttp_request *req, struct caller *c)
 {
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
-	struct ucred			 cred;
-	socklen_t			 len = sizeof(cred);
-	int				 fd;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof(ss);
+	int				 fd = -1;
 
-	ctx->uid = (uid_t)-1;
-	ctx->gid = (gid_t)-1;
-	ctx->pid = 0;
-	if ((evcon = evhttp_request_get_connection(ctx->req)) == NULL ||
-	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
-	    (fd = bufferevent_getfd(bev)) == -1)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		ctx->uid = cred.uid;
-		ctx->gid = cred.gid;
-		ctx->pid = cred.pid;
+	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
+		fd = bufferevent_getfd(bev);
+	memset(&ss, 0, sizeof(ss));
+	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    ss.ss_family == AF_UNIX) {
+		auth_from_socket(fd, c);
+		return (0);
 	}
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		len = 0;
+	return (auth_token_check(
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+		"Authorization"),
+	    (struct sockaddr *)&ss, len, c));
 }
 
 static void
@@ -706,6 +721,7 @@ api_gencb(struct evhttp_request *req, void *arg)
 {
 	struct api			*api = arg;
 	struct api_ctx			 ctx;
+	struct caller			 caller;
 	const struct evhttp_uri		*uri;
 	const struct api_route		*r = NULL;
 	struct evbuffer			*in;
@@ -724,8 +740,18 @@ api_gencb(struct evhttp_request *req, void *arg)
 	ctx.api = api;
 	ctx.sd = api->sd;
 	ctx.req = req;
+	ctx.caller = &caller;
 	serr_clear(&err);
 	method = evhttp_request_get_command(req);
+	/* Over TCP nothing is answered, not even a 404, without a token. */
+	if (api_peer(req, &caller) == -1) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer realm=\"schedd\"");
+		serr_set(&err, SERR_UNAUTHENTICATED, NULL,
+		    "a valid bearer token is required");
+		p = NULL;
+		goto fail;
+	}
 	uri = evhttp_request_get_evhttp_uri(req);
 	p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 
@@ -812,8 +838,7 @@ api_gencb(struct evhttp_request *req, void *arg)
 	ctx.body = body;
 	ctx.body_len = len;
 
-	api_peer(&ctx);
-	if (auth_check(ctx.uid, ctx.gid, r->flags & AUTH_MASK, &err) == -1)
+	if (auth_check(&caller, r->flags & AUTH_MASK, &err) == -1)
 		goto fail;
 	if (api->sd->shutting_down && method != EVHTTP_REQ_GET) {
 		serr_set(&err, SERR_UNAVAILABLE, NULL, "schedd is shutting down");
@@ -839,6 +864,30 @@ done:
 }
 
 /*
+ * The daemon log's line for each request that changes something: who
+ * (uid, name, pid or "tcp"), what, and the answer (0: answered later).
+ */
+static void
+api_log_change(struct api_ctx *ctx, const char *p, int status)
+{
+	const struct caller *c = ctx->caller;
+	char pid[32];
+
+	if (c->pid > 0)
+		snprintf(pid, sizeof(pid), "pid %d", (int)c->pid);
+	else
+		snprintf(pid, sizeof(pid), "%s", c->tcp ? "tcp" : "pid ?");
+	if (status == 0)
+		log_info("%s %s: uid %d (%s) %s%s", method_name(
+		    evhttp_request_get_command(ctx->req)), p, (int)c->uid,
+		    c->name, pid, c->admin ? " admin" : "");
+	else
+		log_info("%s %s: uid %d (%s) %s%s -> %d", method_name(
+		    evhttp_request_get_command(ctx->req)), p, (int)c->uid,
+		    c->name, pid, c->admin ? " admin" : "", status);
+}
+
+/*
  * Run the route's handler for ctx and answer (unless it deferred).
  * p names the path in the log.
  */
@@ -851,7 +900,19 @@ api_run(struct api_ctx *ctx, const char *p)
 	int status;
 
 	serr_clear(&err);
+	if (method != EVHTTP_REQ_GET)
+		supervisor_act_as(ctx->sd->sup, 1, ctx->caller->uid,
+		    ctx->caller->pid);
 	status = ctx->route->handler(ctx, &out, &err);
+	if (method != EVHTTP_REQ_GET) {
+		supervisor_act_as(ctx->sd->sup, 0, 0, 0);
+		api_log_change(ctx, p, status > 0 ? status
+			       : status == API_DEFERRED
+				   ? 0
+				   : serr_code_status(err.code != SERR_OK
+					   ? err.code
+					   : SERR_INTERNAL));
+	}
 	if (status == API_DEFERRED) {
 		log_debug("%s %s -> deferred", method_name(method), p);
 		return;
@@ -919,9 +980,7 @@ api_calls_cb(evutil_socket_t fd, short what, void *arg)
 		memcpy(ctx.ref, c->ref, sizeof(ctx.ref));
 		ctx.body = c->body;
 		ctx.body_len = c->body_len;
-		ctx.uid = c->uid;
-		ctx.gid = c->gid;
-		ctx.pid = c->pid;
+		ctx.caller = &c->caller;
 		if (c->query != NULL)
 			evhttp_parse_query_str(c->query, &ctx.query);
 		uri = evhttp_request_get_uri(c->req);
@@ -948,9 +1007,7 @@ api_call_queue(struct api *api, const struct api_ctx *ctx, const char *query,
 	c->query = query != NULL ? xstrdup(query) : NULL;
 	c->body = body;
 	c->body_len = len;
-	c->uid = ctx->uid;
-	c->gid = ctx->gid;
-	c->pid = ctx->pid;
+	c->caller = *ctx->caller;
 	c->pending = api_pending_new(ctx->req, api_call_closed, c);
 	TAILQ_INSERT_TAIL(&api->calls, c, entry);
 	if (!event_pending(api->calls_ev, EV_TIMEOUT, NULL))
@@ -1111,7 +1168,7 @@ api_socket_make(struct api *api, struct schedd *sd, struct serr *err)
 	}
 	umask(old);
 	util_strlcpy(api->path, sun.sun_path, sizeof(api->path));
-	if (chmod(sun.sun_path, 0660) == -1)
+	if (chmod(sun.sun_path, (mode_t)sd->conf->socket_mode) == -1)
 		log_warn("chmod %s", sun.sun_path);
 	if (sd->conf->socket_group[0] != '\0' &&
 	    (gr = getgrnam(sd->conf->socket_group)) != NULL &&
@@ -1129,13 +1186,73 @@ fail:
 	return (-1);
 }
 
+/*
+ * The TCP listener of conf's listen (HOST:PORT; [V6]:PORT), with the
+ * token file read first: no listener without tokens. Returns 0, or -1
+ * with err.
+ */
+static int
+api_listen_tcp(struct api *api, struct schedd *sd, struct serr *err)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 buf[128], *host, *port;
+	int		 fd = -1, one = 1, rc;
+
+	if (auth_tokens_load(sd->conf->token_file, err) == -1)
+		return (-1);
+	util_strlcpy(buf, sd->conf->listen, sizeof(buf));
+	/* config_apply saw a ':' in it. */
+	(void)util_split_hostport(buf, &host, &port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host[0] != '\0' && strcmp(host, "*") != 0
+				  ? host
+				  : NULL,
+		 port, &hints, &res)) != 0) {
+		serr_set(err, SERR_INVALID, "listen",
+		    "listen %s: %s (a numeric address, such as 127.0.0.1 "
+		    "or [::1])",
+		    sd->conf->listen, gai_strerror(rc));
+		return (-1);
+	}
+	if ((fd = socket(res->ai_family,
+		 res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+		-1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1) {
+		serr_set(err, SERR_INTERNAL, "listen", "listen %s: %s",
+		    sd->conf->listen, strerror(errno));
+		goto fail;
+	}
+	freeaddrinfo(res);
+	res = NULL;
+	if ((api->bound_tcp = evhttp_accept_socket_with_handle(api->http,
+	    fd)) == NULL) {
+		serr_set(err, SERR_INTERNAL, "listen", "evhttp_accept_socket");
+		goto fail;
+	}
+	api_conn_listener_add(api->bound_tcp);
+	log_info("listening on %s (TCP: bearer tokens only, %d of them; no "
+		 "TLS)",
+	    sd->conf->listen, auth_tokens_count());
+	return (0);
+fail:
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (fd != -1)
+		close(fd);
+	return (-1);
+}
+
 struct api *
 api_new(struct schedd *sd, struct serr *err)
 {
 	struct api		*api;
 	struct sockaddr_un	 sun;
 	socklen_t		 len;
-	struct group		*gr;
 	int			 fd = -1, activated;
 
 	api = xcalloc(1, sizeof(*api));
@@ -1158,10 +1275,7 @@ api_new(struct schedd *sd, struct serr *err)
 	activated = fd != -1;
 	if (!activated && (fd = api_socket_make(api, sd, err)) == -1)
 		goto fail;
-	/* socket_group may use the API either way (auth.c). */
-	if (sd->conf->socket_group[0] != '\0' &&
-	    (gr = getgrnam(sd->conf->socket_group)) != NULL)
-		auth_set_group(gr->gr_gid);
+	auth_init(sd->conf);
 	if ((api->http = evhttp_new(sd->base)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "evhttp_new");
 		goto fail;
@@ -1181,6 +1295,8 @@ api_new(struct schedd *sd, struct serr *err)
 	api->fd = fd;
 	if (api_conn_init(sd->base, api->http, api->bound,
 	    sd->conf->http_idle_timeout_ms, err) == -1)
+		goto fail;
+	if (sd->conf->listen[0] != '\0' && api_listen_tcp(api, sd, err) == -1)
 		goto fail;
 	if ((api->lag = looplag_new(sd->base, API_LAG_TICK_MS)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL,
@@ -1243,5 +1359,6 @@ api_free(struct api *api)
 		evhttp_free(api->http);
 	if (api->path[0] != '\0')
 		unlink(api->path);
+	auth_tokens_free();
 	free(api);
 }

@@ -14,6 +14,8 @@
 #include "daemon/log.h"
 #include "proto/util.h"
 
+static char *trim(char *);
+
 void
 config_defaults(struct config *conf)
 {
@@ -32,6 +34,161 @@ config_defaults(struct config *conf)
 	conf->rt_pool_us = 500000;
 	conf->rt_job_us = 50000;
 	conf->http_idle_timeout_ms = 60000;
+	conf->socket_mode = 0660;
+	conf->rules[0].kind = RULE_USERS;
+	config_policy_defaults(&conf->rules[0].pol);
+	conf->nrules = 1;
+}
+
+void
+config_policy_defaults(struct user_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->set = UPOL_JOBS_MAX | UPOL_RT_PRIORITY_MAX | UPOL_NICE_MIN |
+		   UPOL_DEADLINE | UPOL_EXCLUSIVE_CPUS_MAX | UPOL_PIDS_MAX |
+		   UPOL_MEMORY_MAX;
+	pol->jobs_max = 64;
+	pol->rt_priority_max = -1;
+	pol->nice_min = 0;
+	pol->deadline = 0;
+	pol->exclusive_cpus_max = 0;
+	pol->pids_max = 0;
+	pol->memory_max = 0;
+}
+
+static const struct {
+	unsigned key;
+	const char *name;
+} policy_keys[] = {
+    {UPOL_JOBS_MAX, "jobs_max"},
+    {UPOL_RT_PRIORITY_MAX, "rt_priority_max"},
+    {UPOL_NICE_MIN, "nice_min"},
+    {UPOL_DEADLINE, "deadline"},
+    {UPOL_EXCLUSIVE_CPUS_MAX, "exclusive_cpus_max"},
+    {UPOL_PIDS_MAX, "pids_max"},
+    {UPOL_MEMORY_MAX, "memory_max"},
+};
+
+const char *
+config_policy_key_name(unsigned key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_keys) / sizeof(policy_keys[0]); i++)
+		if (policy_keys[i].key == key)
+			return (policy_keys[i].name);
+	return ("?");
+}
+
+/* One key of a policy section. */
+static int
+config_policy_apply(
+    struct user_policy *pol, const char *key, const char *v, const char **why)
+{
+	const char *errstr;
+	unsigned k = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(policy_keys) / sizeof(policy_keys[0]); i++)
+		if (strcmp(policy_keys[i].name, key) == 0)
+			k = policy_keys[i].key;
+	*why = "unknown policy key";
+	if (k == 0)
+		return (-1);
+	switch (k) {
+	case UPOL_JOBS_MAX:
+		*why = "must be 0..100000";
+		pol->jobs_max = (int)util_strtonum(v, 0, 100000, &errstr);
+		break;
+	case UPOL_RT_PRIORITY_MAX:
+		*why = "must be rlimit or 0..99";
+		if (strcmp(v, "rlimit") == 0) {
+			pol->rt_priority_max = -1;
+			errstr = NULL;
+		} else
+			pol->rt_priority_max =
+			    (int)util_strtonum(v, 0, 99, &errstr);
+		break;
+	case UPOL_NICE_MIN:
+		*why = "must be -20..19";
+		pol->nice_min = (int)util_strtonum(v, -20, 19, &errstr);
+		break;
+	case UPOL_DEADLINE:
+		*why = "must be yes or no";
+		errstr = NULL;
+		if (strcmp(v, "yes") == 0)
+			pol->deadline = 1;
+		else if (strcmp(v, "no") == 0)
+			pol->deadline = 0;
+		else
+			errstr = "bad";
+		break;
+	case UPOL_EXCLUSIVE_CPUS_MAX:
+		*why = "must be 0..1024";
+		pol->exclusive_cpus_max =
+		    (int)util_strtonum(v, 0, 1024, &errstr);
+		break;
+	case UPOL_PIDS_MAX:
+		*why = "must be 0 (no cap) or 1..4194304";
+		pol->pids_max = util_strtonum(v, 0, 4194304, &errstr);
+		break;
+	default: /* UPOL_MEMORY_MAX */
+		*why = "must be 0 (no cap) or a size such as 512M";
+		errstr =
+		    util_parse_size(v, &pol->memory_max) == -1 ? "bad" : NULL;
+		break;
+	}
+	if (errstr != NULL)
+		return (-1);
+	pol->set |= k;
+	return (0);
+}
+
+/* A name as in a [user NAME] or [group NAME] header: no blanks, bounded. */
+static int
+config_name_ok(const char *s)
+{
+	return (s[0] != '\0' && strlen(s) < 64 && strpbrk(s, " \t[]") == NULL);
+}
+
+/*
+ * A section header "[users]", "[user NAME]" or "[group NAME]" (p has no
+ * comment and is trimmed). Returns the new rule or NULL with why.
+ */
+static struct config_rule *
+config_section(struct config *conf, char *p, int lineno, const char **why)
+{
+	struct config_rule *r;
+	char *e = p + strlen(p) - 1, *name;
+	enum config_rule_kind kind;
+
+	*why = "expected [users], [user NAME] or [group NAME]";
+	if (*e != ']')
+		return (NULL);
+	*e = '\0';
+	p = trim(p + 1);
+	if (strcmp(p, "users") == 0)
+		return (&conf->rules[0]);
+	if (strncmp(p, "user", 4) == 0 && (p[4] == ' ' || p[4] == '\t'))
+		kind = RULE_USER, name = trim(p + 5);
+	else if (strncmp(p, "group", 5) == 0 && (p[5] == ' ' || p[5] == '\t'))
+		kind = RULE_GROUP, name = trim(p + 6);
+	else
+		return (NULL);
+	if (!config_name_ok(name)) {
+		*why = "a user or group name without blanks, under 64 bytes";
+		return (NULL);
+	}
+	if (conf->nrules >= CONFIG_RULES_MAX) {
+		*why = "too many sections (256 at most)";
+		return (NULL);
+	}
+	r = &conf->rules[conf->nrules++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->line = lineno;
+	util_strlcpy(r->name, name, sizeof(r->name));
+	return (r);
 }
 
 static char *
@@ -146,6 +303,38 @@ config_apply(
 		    (int)util_strtonum(v, 100, 86400000, &errstr);
 		return (errstr != NULL ? -1 : 0);
 	}
+	if (strcmp(key, "admin_group") == 0) {
+		*why = "too long";
+		return (config_set_string(
+		    conf->admin_group, sizeof(conf->admin_group), v, 0));
+	}
+	if (strcmp(key, "socket_mode") == 0) {
+		*why = "must be 0600, 0660 or 0666";
+		if (strcmp(v, "0600") == 0)
+			conf->socket_mode = 0600;
+		else if (strcmp(v, "0660") == 0)
+			conf->socket_mode = 0660;
+		else if (strcmp(v, "0666") == 0)
+			conf->socket_mode = 0666;
+		else
+			return (-1);
+		return (0);
+	}
+	if (strcmp(key, "listen") == 0) {
+		*why =
+		    "must be HOST:PORT (127.0.0.1:7070, [::1]:7070), or empty";
+		if (v[0] != '\0' && (strrchr(v, ':') == NULL ||
+					util_strtonum(strrchr(v, ':') + 1, 1,
+					    65535, &errstr) == 0))
+			return (-1);
+		return (config_set_string(
+		    conf->listen, sizeof(conf->listen), v, 0));
+	}
+	if (strcmp(key, "token_file") == 0) {
+		*why = "must be an absolute path";
+		return (config_set_string(
+		    conf->token_file, sizeof(conf->token_file), v, 1));
+	}
 	*why = "unknown key";
 	return (-1);
 }
@@ -154,6 +343,7 @@ int
 config_load(
     struct config *conf, const char *path, int must_exist, struct serr *err)
 {
+	struct config_rule *rule = NULL;
 	FILE *f;
 	char line[4096], *p, *eq, *key, *val;
 	const char *why;
@@ -178,6 +368,15 @@ config_load(
 		p = trim(line);
 		if (*p == '\0')
 			continue;
+		if (*p == '[') {
+			if ((rule = config_section(conf, p, lineno, &why)) ==
+			    NULL) {
+				serr_set(err, SERR_INVALID, "config",
+				    "%s:%d: %s", path, lineno, why);
+				goto out;
+			}
+			continue;
+		}
 		if ((eq = strchr(p, '=')) == NULL) {
 			serr_set(err, SERR_INVALID, "config",
 			    "%s:%d: expected 'key = value'", path, lineno);
@@ -186,7 +385,9 @@ config_load(
 		*eq = '\0';
 		key = trim(p);
 		val = trim(eq + 1);
-		if (config_apply(conf, key, val, &why) == -1) {
+		if (rule != NULL
+			? config_policy_apply(&rule->pol, key, val, &why) == -1
+			: config_apply(conf, key, val, &why) == -1) {
 			serr_set(err, SERR_INVALID, "config", "%s:%d: %s: %s",
 			    path, lineno, key, why);
 			goto out;

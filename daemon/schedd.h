@@ -101,6 +101,9 @@ struct job {
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
+	uid_t		 owner_uid;	/* who created it; 0 for job files */
+	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
+	int64_t		 acted_ms;	/* when; 0: never */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */

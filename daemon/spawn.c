@@ -170,8 +170,6 @@ child_main(void *arg)
 	child_fds_cloexec();
 	if (c->nofile_set && setrlimit(RLIMIT_NOFILE, &c->nofile) == -1)
 		child_fail(c, STEP_NOFILE);
-	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
-		child_fail(c, STEP_CHDIR);
 	/*
 	 * Raw system calls: glibc's set*id() make every thread of the process
 	 * change too (the daemon has a worker thread), which a child sharing
@@ -188,6 +186,13 @@ child_main(void *arg)
 		    req->creds->uid) == -1)
 			child_fail(c, STEP_SETUID);
 	}
+	/*
+	 * As the job's user: a directory it may not search must not become
+	 * its working directory, from which relative paths would reach
+	 * below it (systemd's WorkingDirectory= does the same).
+	 */
+	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
+		child_fail(c, STEP_CHDIR);
 	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
 		child_fail(c, STEP_SIGMASK);
 	execve(req->path, req->argv, req->envp);

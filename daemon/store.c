@@ -277,7 +277,7 @@ store_job_next_id(struct store *st, struct serr *err)
 int
 store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
-    int64_t created_ms, struct serr *err)
+    int64_t created_ms, int64_t owner_uid, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_JOB_INSERT);
 	int rc = 0;
@@ -288,8 +288,25 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 	    bind_text(s, 4, spec_json) != SQLITE_OK ||
 	    bind_text(s, 5, state) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, created_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 7, owner_uid) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_insert");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_job_update_actor(
+    struct store *st, int64_t id, int64_t uid, int64_t at_ms, struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_ACTOR);
+	int rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, uid) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, at_ms) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_update_actor");
 	stmt_done(s);
 	return (rc);
 }
@@ -365,6 +382,9 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 		j.reason = (const char *)sqlite3_column_text(s, 8);
 		j.next_start_ms = col_opt(s, 9, 0);
 		j.retries = sqlite3_column_int(s, 10);
+		j.owner_uid = sqlite3_column_int64(s, 11);
+		j.actor_uid = col_opt(s, 12, -1);
+		j.acted_ms = col_opt(s, 13, 0);
 		if (j.name == NULL || j.source == NULL || j.spec == NULL ||
 		    j.state == NULL)
 			continue;

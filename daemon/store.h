@@ -38,6 +38,9 @@ struct store_job {
 	const char	*reason;	/* NULL: none */
 	int64_t		 next_start_ms;	/* 0: none */
 	int		 retries;	/* consecutive automatic restarts */
+	int64_t		 owner_uid;	/* who created it; 0 for job files */
+	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
+	int64_t		 acted_ms;	/* when; 0: never */
 };
 
 /*
@@ -58,7 +61,10 @@ void store_rollback(struct store *st);
 int64_t store_job_next_id(struct store *st, struct serr *err);
 int store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
-    int64_t created_ms, struct serr *err);
+    int64_t created_ms, int64_t owner_uid, struct serr *err);
+/* Who acted on job id last (a request that changed it), and when. */
+int store_job_update_actor(struct store *st, int64_t id, int64_t uid,
+    int64_t at_ms, struct serr *err);
 /* reason may be NULL; next_start_ms 0 means none. */
 int store_job_update_state(struct store *st, int64_t id, const char *state,
     int64_t restarts, int retries, int64_t updated_ms, const char *reason,

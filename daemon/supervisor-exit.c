@@ -600,6 +600,9 @@ sup_load_job(void *arg, const struct store_job *row)
 	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);
 	job->restarts = row->restarts;
 	job->retries = row->retries;
+	job->owner_uid = (uid_t)row->owner_uid;
+	job->actor_uid = row->actor_uid;
+	job->acted_ms = row->acted_ms;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
 	if (row->reason != NULL)

@@ -82,6 +82,11 @@ TAILQ_HEAD(sup_held_list, sup_held);
  */
 struct supervisor {
 	struct schedd *sd;
+	struct {
+		int set; /* a request is being served */
+		uid_t uid;
+		pid_t pid; /* 0: not known (TCP) */
+	} actor;           /* who asks for what is done now */
 	struct store *st;
 	struct job_list jobs;
 	size_t njobs;

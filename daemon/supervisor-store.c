@@ -55,6 +55,13 @@ sup_event_write_at(struct supervisor *sup, struct event_rec *ev,
 	ev->type = type;
 	if (data == NULL)
 		data = json_object();
+	if (sup->actor.set && json_object_get(data, "by") == NULL)
+		json_object_set_new(data, "by",
+		    sup->actor.pid > 0 ? json_pack("{s:I, s:i}", "uid",
+					     (json_int_t)sup->actor.uid, "pid",
+					     (int)sup->actor.pid)
+				       : json_pack("{s:I}", "uid",
+					     (json_int_t)sup->actor.uid));
 	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
@@ -166,6 +173,14 @@ sup_recovered(struct supervisor *sup)
 	sup_check_shutdown(sup);
 }
 
+void
+supervisor_act_as(struct supervisor *sup, int set, uid_t uid, pid_t pid)
+{
+	sup->actor.set = set;
+	sup->actor.uid = set ? uid : 0;
+	sup->actor.pid = set ? pid : 0;
+}
+
 int
 sup_refuse_degraded(struct supervisor *sup, struct serr *err)
 {
@@ -222,6 +237,9 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 		rec->restarts, rec->retries, now,
 		rec->reason[0] != '\0' ? rec->reason : NULL,
 		to == JOB_BACKOFF ? rec->next_start_ms : 0, err) == -1)
+		goto fail;
+	if (sup->actor.set && store_job_update_actor(sup->st, job->id,
+				  (int64_t)sup->actor.uid, now, err) == -1)
 		goto fail;
 	/* A run's end happened when it happened, even if stored later. */
 	if (sup_event_write_at(sup, ev, job, job->run.number, type,
@@ -291,6 +309,10 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 	}
 	sup_state_set(sup, job, to);
 	job->updated_ms = ev.time_ms;
+	if (sup->actor.set) {
+		job->actor_uid = (int64_t)sup->actor.uid;
+		job->acted_ms = job->updated_ms;
+	}
 	if (from != to)
 		log_info("%s: %s -> %s", job->name, job_state_name(from),
 		    job_state_name(to));

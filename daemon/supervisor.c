@@ -251,6 +251,7 @@ job_alloc(void)
 	jobspec_init(&job->spec);
 	job->pidfd = -1;
 	job->oom_fd = -1;
+	job->actor_uid = -1;
 	job->run.exit_code = -1;
 	job->run.user_cpu_ms = job->run.system_cpu_ms = -1;
 	job->run.max_rss_kb = -1;
@@ -458,6 +459,11 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	job->source = xstrdup(source);
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
+	/* Job files are root's, whoever asked for the reload. */
+	job->owner_uid =
+	    sup->actor.set && strcmp(source, "api") == 0 ? sup->actor.uid : 0;
+	job->actor_uid = sup->actor.set ? (int64_t)sup->actor.uid : -1;
+	job->acted_ms = sup->actor.set ? job->created_ms : 0;
 
 	if ((spec_json = jobspec_to_json(&job->spec)) != NULL)
 		text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
@@ -468,7 +474,10 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	}
 	if (store_begin(sup->st, err) == -1 ||
 	    store_job_insert(sup->st, job->id, job->name, job->source, text,
-		job_state_name(job->state), job->created_ms, err) == -1 ||
+		job_state_name(job->state), job->created_ms, job->owner_uid,
+		err) == -1 ||
+	    (sup->actor.set && store_job_update_actor(sup->st, job->id,
+				   job->actor_uid, job->acted_ms, err) == -1) ||
 	    sup_event_write(sup, &ev, job, 0, "created",
 		json_pack("{s:s}", "source", source), &etext, err) == -1 ||
 	    store_commit(sup->st, err) == -1) {

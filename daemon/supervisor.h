@@ -60,6 +60,16 @@ void supervisor_set_sink(struct supervisor *sup,
 int supervisor_pid_known(void *sup, pid_t pid);
 
 /*
+ * Who asks for what the supervisor does until the next call (set, or
+ * cleared with set 0): the API sets it around each request that changes
+ * something. A job created meanwhile is owned by uid; each change stored
+ * meanwhile records uid as the job's last actor, and each event says
+ * "by": {"uid", "pid"} in its data.
+ */
+void supervisor_act_as(struct supervisor *sup, int set, uid_t uid,
+    pid_t pid);
+
+/*
  * Create a job from spec (copied) with the given source ("api" or
  * "file:/path"), store it and, if spec->start, start it. Fails with
  * SERR_CONFLICT for a taken name and SERR_UNSATISFIABLE for what this

@@ -23,6 +23,7 @@ static const struct {
 } serr_table[SERR_NCODES] = {
     [SERR_OK] = {"ok", 200},
     [SERR_INVALID] = {"invalid_argument", 400},
+    [SERR_UNAUTHENTICATED] = {"unauthenticated", 401},
     [SERR_PERMISSION] = {"permission_denied", 403},
     [SERR_NOT_FOUND] = {"not_found", 404},
     [SERR_METHOD] = {"method_not_allowed", 405},

@@ -10,6 +10,7 @@
 enum serr_code {
 	SERR_OK = 0,		/* no error */
 	SERR_INVALID,		/* 400 invalid_argument */
+	SERR_UNAUTHENTICATED,	/* 401 unauthenticated */
 	SERR_PERMISSION,	/* 403 permission_denied */
 	SERR_NOT_FOUND,		/* 404 not_found */
 	SERR_METHOD,		/* 405 method_not_allowed */

@@ -785,8 +785,34 @@ js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 	return (0);
 }
 
+/* Is s a job name / a key of spec's env? (js_decode_strings checks) */
 static int
-js_decode_after(const json_t *v, struct job_spec *spec, struct serr *err)
+js_is_name(const struct job_spec *spec, const char *s)
+{
+	(void)spec;
+	return (jobspec_name_valid(s));
+}
+
+static int
+js_is_env_key(const struct job_spec *spec, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nenv; i++)
+		if (strcmp(spec->env_keys[i], s) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * An array under name of at most max distinct strings of at most len
+ * bytes, each passing ok (else "what each must be" in bad), into *out
+ * and *count. Absent or null: nothing.
+ */
+static int
+js_decode_strings(const json_t *v, const char *name, size_t max, size_t len,
+    int (*ok)(const struct job_spec *, const char *), const char *bad,
+    struct job_spec *spec, char ***out, size_t *count, struct serr *err)
 {
 	char field[SERR_FIELD_MAX];
 	const char *s;
@@ -795,31 +821,58 @@ js_decode_after(const json_t *v, struct job_spec *spec, struct serr *err)
 	if (js_absent(v))
 		return (0);
 	if (!json_is_array(v))
-		return (js_bad(err, "after", "must be an array of job names"));
+		return (js_bad(err, name, "must be an array of %ss", bad));
 	n = json_array_size(v);
-	if (n > JOBSPEC_AFTER_MAX)
-		return (js_bad(err, "after", "must have at most %d elements",
-		    JOBSPEC_AFTER_MAX));
+	if (n > max)
+		return (
+		    js_bad(err, name, "must have at most %zu elements", max));
 	if (n == 0)
 		return (0);
-	if ((spec->after = calloc(n, sizeof *spec->after)) == NULL)
+	if ((*out = calloc(n, sizeof **out)) == NULL)
 		return (js_nomem(err));
 	for (i = 0; i < n; i++) {
-		(void)snprintf(field, sizeof field, "after[%zu]", i);
-		if (js_string(json_array_get(v, i), field, JOBSPEC_STRING_MAX,
-			&s, NULL, err) == -1)
+		(void)snprintf(field, sizeof field, "%s[%zu]", name, i);
+		if (js_string(
+			json_array_get(v, i), field, len, &s, NULL, err) == -1)
 			return (-1);
-		if (!jobspec_name_valid(s))
-			return (js_bad(err, field, "must be a job name"));
-		for (j = 0; j < i; j++) {
-			if (strcmp(spec->after[j], s) == 0)
+		if (!ok(spec, s))
+			return (js_bad(err, field, "must be a %s", bad));
+		for (j = 0; j < i; j++)
+			if (strcmp((*out)[j], s) == 0)
 				return (js_bad(
-				    err, field, "duplicates after[%zu]", j));
-		}
-		if ((spec->after[i] = strdup(s)) == NULL)
+				    err, field, "duplicates %s[%zu]", name, j));
+		if (((*out)[i] = strdup(s)) == NULL)
 			return (js_nomem(err));
-		spec->nafter++;
+		(*count)++;
 	}
+	return (0);
+}
+
+static int
+js_decode_after(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	return (js_decode_strings(v, "after", JOBSPEC_AFTER_MAX,
+	    JOBSPEC_STRING_MAX, js_is_name, "job name", spec, &spec->after,
+	    &spec->nafter, err));
+}
+
+/* "env_secret": keys of env whose values the API never shows. */
+static int
+js_decode_secret(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	return (js_decode_strings(v, "env_secret", JOBSPEC_ENV_MAX,
+	    JS_ENV_KEY_MAX, js_is_env_key, "key of env", spec,
+	    &spec->env_secret, &spec->nsecret, err));
+}
+
+int
+jobspec_env_secret(const struct job_spec *spec, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nsecret; i++)
+		if (strcmp(spec->env_secret[i], key) == 0)
+			return (1);
 	return (0);
 }
 
@@ -842,11 +895,12 @@ int
 jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 {
 	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
-	json_t *sched, *limits, *restart, *stop, *after, *start;
+	json_t *sched, *limits, *restart, *stop, *after, *start, *secret;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
 	    {"env", &env},
+	    {"env_secret", &secret},
 	    {"cwd", &cwd},
 	    {"user", &user},
 	    {"group", &group},
@@ -872,6 +926,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	if (js_decode_name(name, spec, err) == -1 ||
 	    js_decode_argv(argv, spec, err) == -1 ||
 	    js_decode_env(env, spec, err) == -1 ||
+	    js_decode_secret(secret, spec, err) == -1 ||
 	    js_decode_cwd(cwd, spec, err) == -1 ||
 	    js_decode_ident(user, "user", &spec->user, err) == -1 ||
 	    js_decode_ident(group, "group", &spec->group, err) == -1 ||
@@ -1102,6 +1157,8 @@ jobspec_to_json(const struct job_spec *spec)
 	    js_set(o, "argv", js_strings_to_json(spec->argv, spec->argc)) ==
 		-1 ||
 	    js_set(o, "env", js_env_to_json(spec)) == -1 ||
+	    js_set(o, "env_secret",
+		js_strings_to_json(spec->env_secret, spec->nsecret)) == -1 ||
 	    js_set(o, "cwd", js_string_or_null(spec->cwd)) == -1 ||
 	    js_set(o, "user", js_string_or_null(spec->user)) == -1 ||
 	    js_set(o, "group", js_string_or_null(spec->group)) == -1 ||
@@ -1157,6 +1214,7 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 	/* Nothing in dst is owned yet: on failure free only what we copy. */
 	dst->name = dst->cwd = dst->user = dst->group = dst->cpus = NULL;
 	dst->argv = dst->env_keys = dst->env_values = dst->after = NULL;
+	dst->env_secret = NULL;
 	if (js_copy_string(&dst->name, src->name) == -1 ||
 	    js_copy_string(&dst->cwd, src->cwd) == -1 ||
 	    js_copy_string(&dst->user, src->user) == -1 ||
@@ -1167,6 +1225,8 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 		-1 ||
 	    js_copy_strings(&dst->env_values, src->env_values, src->nenv, 0) ==
 		-1 ||
+	    js_copy_strings(
+		&dst->env_secret, src->env_secret, src->nsecret, 0) == -1 ||
 	    js_copy_strings(&dst->after, src->after, src->nafter, 0) == -1) {
 		jobspec_free(dst);
 		return (-1);
@@ -1195,6 +1255,7 @@ jobspec_free(struct job_spec *spec)
 	js_free_strings(spec->argv, spec->argc);
 	js_free_strings(spec->env_keys, spec->nenv);
 	js_free_strings(spec->env_values, spec->nenv);
+	js_free_strings(spec->env_secret, spec->nsecret);
 	free(spec->cwd);
 	free(spec->user);
 	free(spec->group);

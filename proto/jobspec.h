@@ -82,6 +82,8 @@ struct job_spec {
 	char	       **env_keys;	/* nenv keys, sorted, unique */
 	char	       **env_values;	/* nenv values */
 	size_t		 nenv;
+	char	       **env_secret;	/* nsecret keys of env, never shown */
+	size_t		 nsecret;
 	char		*cwd;		/* NULL: "/" */
 	char		*user;		/* NULL: the daemon's user */
 	char		*group;		/* NULL: the user's primary group */
@@ -132,6 +134,9 @@ void jobspec_free(struct job_spec *spec);
 
 /* 1 if name matches [A-Za-z0-9][A-Za-z0-9._-]{0,63} and is not all digits. */
 int jobspec_name_valid(const char *name);
+
+/* 1 if key is one of spec's env_secret. */
+int jobspec_env_secret(const struct job_spec *spec, const char *key);
 
 /* "fifo" etc.; NULL for out of range. */
 const char *jobspec_policy_name(enum jobspec_policy policy);

@@ -489,3 +489,22 @@ util_strlcpy(char *dst, const char *src, size_t len)
 	}
 	return (n);
 }
+
+int
+util_split_hostport(char *s, char **host, char **port)
+{
+	char *colon = strrchr(s, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return (-1);
+	*colon = '\0';
+	*port = colon + 1;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s[n - 1] = '\0';
+		s++;
+	}
+	*host = s;
+	return (0);
+}

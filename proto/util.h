@@ -50,4 +50,11 @@ char *util_time_format(int64_t ms, char *buf, size_t len);
 /* Copy at most len-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t len);
 
+/*
+ * Split "HOST:PORT" or "[V6]:PORT" in place at its last ':' into *host
+ * (brackets removed; maybe "") and *port. Returns 0, or -1 when there is
+ * no ':'.
+ */
+int util_split_hostport(char *s, char **host, char **port);
+
 #endif

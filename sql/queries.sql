@@ -15,8 +15,12 @@ ROLLBACK;
 SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0) + 1;
 
 -- name: job_insert
-INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6);
+INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_at,
+	owner_uid)
+VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7);
+
+-- name: job_update_actor
+UPDATE jobs SET actor_uid = ?2, acted_at = ?3 WHERE id = ?1;
 
 -- name: job_update_state
 UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4, reason = ?5,
@@ -31,7 +35,7 @@ DELETE FROM jobs WHERE id = ?1;
 
 -- name: job_list
 SELECT id, name, source, spec, state, restarts, created_at, updated_at,
-	reason, next_start_at, retries
+	reason, next_start_at, retries, owner_uid, actor_uid, acted_at
 FROM jobs ORDER BY id;
 
 -- name: run_insert

@@ -91,10 +91,14 @@ for c in $(cat "$tmp/cmds"); do
 done
 
 # 4. schedd.conf(5): the keys of daemon/conf.c and etc/schedd.conf.
-sed -n 's/.*strcmp(key, "\([a-z_]*\)").*/\1/p' "$top/daemon/conf.c" |
-    sort -u >"$tmp/keys"
+# The daemon's keys (strcmp(key, ...)) and the access policy's
+# (policy_keys[]: {UPOL_X, "key"}) together.
+{
+	sed -n 's/.*strcmp(key, "\([a-z_]*\)").*/\1/p' "$top/daemon/conf.c"
+	sed -n 's/.*{UPOL_[A-Z_]*, "\([a-z_]*\)"}.*/\1/p' "$top/daemon/conf.c"
+} | sort -u >"$tmp/keys"
 [ -s "$tmp/keys" ] || fail "no keys found in daemon/conf.c"
-sed -n 's/^#\{0,1\}\([a-z_]*\) = .*/\1/p' "$top/etc/schedd.conf" |
+sed -n 's/^#\{0,1\}\([a-z_]*\) =.*/\1/p' "$top/etc/schedd.conf" |
     sort -u >"$tmp/etckeys"
 sed -n 's/^\.BI \([a-z_]*\) " = ".*/\1/p' "$tmp/schedd.conf.5" |
     sort -u >"$tmp/mankeys"

@@ -6,7 +6,8 @@
 # decoder (the js_member tables, with the path js_members() gives them) is a
 # ".B field" entry of its JOB SPEC; every key of daemon/conf.c's parser is a
 # ".B key" entry of its CONFIGURATION KEYS and a ".BI key \" = \"" entry of
-# schedd.conf(5). Whatever is missing, or documented but unknown to the
+# schedd.conf(5), and every key of its policy sections is one in its
+# ACCESS POLICY. Whatever is missing, or documented but unknown to the
 # code, is printed. Exit 0 pass, 1 fail, 99 hard error.
 set -u
 
@@ -95,8 +96,16 @@ sed -n 's/.*strcmp(key, "\([a-z_]*\)").*/\1/p' "$top/daemon/conf.c" |
     sort -u >"$tmp/keys.code"
 entries "CONFIGURATION KEYS" >"$tmp/keys.doc"
 compare "configuration keys (schedd-api.7)" "$tmp/keys.code" "$tmp/keys.doc"
-sed -n 's/^\.BI \([a-z_]*\) " = ".*/\1/p' "$conf5" | sort -u >"$tmp/keys.conf5"
+# The daemon's keys come before ACCESS POLICY; that section holds the
+# policy keys, which conf.c lists in its policy_keys[] table.
+awk '/^\.SH ACCESS POLICY/ { exit } { print }' "$conf5" |
+    sed -n 's/^\.BI \([a-z_]*\) " = ".*/\1/p' | sort -u >"$tmp/keys.conf5"
 compare "configuration keys (schedd.conf.5)" "$tmp/keys.code" "$tmp/keys.conf5"
+sed -n 's/.*{UPOL_[A-Z_]*, "\([a-z_]*\)"}.*/\1/p' "$top/daemon/conf.c" |
+    sort -u >"$tmp/pkeys.code"
+awk '/^\.SH ACCESS POLICY/ { on = 1; next } /^\.SH / { on = 0 } on' "$conf5" |
+    sed -n 's/^\.BI \([a-z_]*\) " = ".*/\1/p' | sort -u >"$tmp/pkeys.conf5"
+compare "access policy keys (schedd.conf.5)" "$tmp/pkeys.code" "$tmp/pkeys.conf5"
 
 [ $rc -eq 0 ] && echo "PASS: schedd-api(7) and schedd.conf(5) cover every route, job field and key"
 exit $rc

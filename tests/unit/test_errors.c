@@ -25,6 +25,7 @@ static const struct {
 	int status;
 } contract[] = {
     {SERR_INVALID, "invalid_argument", 400},
+    {SERR_UNAUTHENTICATED, "unauthenticated", 401},
     {SERR_PERMISSION, "permission_denied", 403},
     {SERR_NOT_FOUND, "not_found", 404},
     {SERR_METHOD, "method_not_allowed", 405},

@@ -88,7 +88,7 @@ add_job(struct store *st, int64_t id, const char *name)
 
 	assert_int_equal(store_begin(st, &err), 0);
 	assert_int_equal(store_job_insert(st, id, name, "api",
-			     "{\"argv\":[\"true\"]}", "created", 1000, &err),
+			     "{\"argv\":[\"true\"]}", "created", 1000, 1000, &err),
 	    0);
 	assert_int_equal(store_commit(st, &err), 0);
 }
@@ -98,7 +98,7 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 5);
 	assert_int_equal(
 	    query_int(f->path,
 		"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
@@ -115,6 +115,15 @@ count_cb(void *arg, const struct store_job *j)
 {
 	(*(int *)arg)++;
 	assert_non_null(j->name);
+	/* add_job's owner; b was acted on by uid 77 at 3000. */
+	assert_int_equal(j->owner_uid, 1000);
+	if (strcmp(j->name, "b") == 0) {
+		assert_int_equal(j->actor_uid, 77);
+		assert_int_equal(j->acted_ms, 3000);
+	} else {
+		assert_int_equal(j->actor_uid, -1);
+		assert_int_equal(j->acted_ms, 0);
+	}
 	return (0);
 }
 
@@ -131,6 +140,7 @@ store_job__insert_update_load__round_trip(void **state)
 	assert_int_equal(store_job_next_id(f->st, &err), 3);
 	assert_int_equal(
 	    store_job_update_state(f->st, 2, "running", 4, 1, 2000, "why", 0, &err), 0);
+	assert_int_equal(store_job_update_actor(f->st, 2, 77, 3000, &err), 0);
 	assert_int_equal(store_job_load(f->st, count_cb, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(
@@ -146,7 +156,7 @@ store_job__duplicate_name__fails(void **state)
 	add_job(f->st, 1, "a");
 	assert_int_equal(store_begin(f->st, &err), 0);
 	assert_int_equal(
-	    store_job_insert(f->st, 2, "a", "api", "{}", "created", 1, &err),
+	    store_job_insert(f->st, 2, "a", "api", "{}", "created", 1, 0, &err),
 	    -1);
 	assert_int_equal(err.code, SERR_INTERNAL);
 	store_rollback(f->st);
@@ -162,7 +172,7 @@ store_rollback__discards_everything(void **state)
 
 	assert_int_equal(store_begin(f->st, &err), 0);
 	assert_int_equal(
-	    store_job_insert(f->st, 1, "gone", "api", "{}", "created", 1, &err),
+	    store_job_insert(f->st, 1, "gone", "api", "{}", "created", 1, 0, &err),
 	    0);
 	ev.time_ms = 1;
 	ev.type = "created";

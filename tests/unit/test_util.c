@@ -429,6 +429,36 @@ util_strlcpy__fits_and_truncates__returns_source_length(void **state)
 	assert_int_equal(buf[0], 'q');
 }
 
+static void
+util_split_hostport__forms__host_and_port(void **state)
+{
+	static const struct {
+		const char *in, *host, *port; /* host NULL: -1 */
+	} cases[] = {
+	    {"127.0.0.1:7070", "127.0.0.1", "7070"},
+	    {"[::1]:7070", "::1", "7070"},
+	    {"host.example:80", "host.example", "80"},
+	    {":7070", "", "7070"},
+	    {"[::]:1", "::", "1"},
+	    {"nocolon", NULL, NULL},
+	};
+	char buf[64], *host, *port;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		if (cases[i].host == NULL) {
+			assert_int_equal(
+			    util_split_hostport(buf, &host, &port), -1);
+			continue;
+		}
+		assert_int_equal(util_split_hostport(buf, &host, &port), 0);
+		assert_string_equal(host, cases[i].host);
+		assert_string_equal(port, cases[i].port);
+	}
+}
+
 int
 main(void)
 {
@@ -447,6 +477,7 @@ main(void)
 	    cmocka_unit_test(util_signal_name__out_of_range__null),
 	    cmocka_unit_test(util_signal_name__every_signal__parses_back),
 	    cmocka_unit_test(util_time_format__instants__rfc3339_millis),
+	    cmocka_unit_test(util_split_hostport__forms__host_and_port),
 	    cmocka_unit_test(
 		util_time_format__exact_and_short_buffers__terminated),
 	    cmocka_unit_test(
