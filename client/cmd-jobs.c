@@ -187,11 +187,17 @@ cpus_text(const json_t *job, char *buf, size_t len)
 static int
 cmd_ps_exec(struct schedctl *ctl, struct args *args)
 {
+	/* STATUS (sd_notify's STATUS=) only when some job has one. */
 	static const char *const headers[] = {"ID", "NAME", "OWNER", "STATE",
-	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
+	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "STATUS", "COMMAND"};
 	static const int flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
+	    TABLE_RIGHT, TABLE_RIGHT, 0, TABLE_FLEX};
+	static const char *const headers_ns[] = {"ID", "NAME", "OWNER", "STATE",
+	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
+	static const int flags_ns[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
 	    TABLE_RIGHT, TABLE_RIGHT, TABLE_FLEX};
-	const char *cells[10], *state, *owner;
+	const char *cells[11], *state, *owner, *status;
+	int with_status = 0;
 	json_t *root = NULL, *jobs, *job, *run;
 	struct table *t;
 	char id[32], pid[32], cpus[64], policy[64], restarts[32], age[32];
@@ -215,7 +221,12 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 		return (rc);
 	}
 
-	t = table_new(10, headers, flags);
+	json_array_foreach (jobs, i, job)
+		if (fmt_str(job, "status_text") != NULL &&
+		    (all || fmt_state_active(fmt_str(job, "state"))))
+			with_status = 1;
+	t = with_status ? table_new(11, headers, flags)
+			: table_new(10, headers_ns, flags_ns);
 	json_array_foreach (jobs, i, job) {
 		state = fmt_str(job, "state");
 		if (!all && !fmt_state_active(state))
@@ -249,7 +260,12 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 		cells[6] = policy;
 		cells[7] = restarts;
 		cells[8] = age;
-		cells[9] = command;
+		status = fmt_str(job, "status_text");
+		if (with_status) {
+			cells[9] = status != NULL ? status : "-";
+			cells[10] = command;
+		} else
+			cells[9] = command;
 		table_add(t, cells);
 		free(command);
 	}

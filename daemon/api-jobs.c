@@ -309,8 +309,8 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		out_null(o);
 	OUT_KEY(o, "cpus_effective");
 	if (job->cpuset_valid &&
-	    (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
-		job->state == JOB_STOPPING) &&
+	    (job->state == JOB_STARTING || job->state == JOB_RUNNING ||
+		job->state == JOB_PAUSED || job->state == JOB_STOPPING) &&
 	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
 		out_str(o, cpus);
 	else
@@ -331,6 +331,22 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		OUT_KEY(o, "reason");
 		out_str(o, job->reason);
 	}
+	/* sd_notify: what the run says of itself, and when it was ready. */
+	OUT_KEY(o, "status_text");
+	if (job->status_text[0] != '\0' && str_ok(job->status_text))
+		out_str(o, job->status_text);
+	else
+		out_null(o);
+	if (job->notify_state[0] != '\0') {
+		OUT_KEY(o, "notify_state");
+		out_str(o, job->notify_state);
+	}
+	if (job->notify_mainpid != 0) {
+		OUT_KEY(o, "notify_main_pid");
+		api_out_int(o, job->notify_mainpid);
+	}
+	OUT_KEY(o, "ready_at");
+	out_time(o, job->ready_ms);
 	OUT_KEY(o, "next_start_at");
 	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms : 0);
 	OUT_KEY(o, "created_at");

@@ -23,10 +23,17 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_QUEUE] = ACT_SPAWN,
 		[JEV_RECONCILE] = ACT_REQUEUE,
 	},
+	/* In memory only while a spawn's outcome is stored; stored while a
+	 * run with a readiness setting waits to say it is ready. */
 	[JOB_STARTING] = {
+		[JEV_RESTART] = ACT_RESTART,
+		[JEV_STOP] = ACT_STOP,
+		[JEV_KILL] = ACT_SIGNAL,
 		[JEV_EXIT] = ACT_EXITED,
 		[JEV_STARTED] = ACT_RECORD,
 		[JEV_RECONCILE] = ACT_ADOPT,
+		[JEV_READY] = ACT_READY,
+		[JEV_UNHEALTHY] = ACT_FAIL,
 	},
 	[JOB_RUNNING] = {
 		[JEV_RESTART] = ACT_RESTART,
@@ -35,6 +42,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_PAUSE] = ACT_FREEZE,
 		[JEV_EXIT] = ACT_EXITED,
 		[JEV_RECONCILE] = ACT_ADOPT,
+		[JEV_UNHEALTHY] = ACT_FAIL,
 	},
 	[JOB_PAUSED] = {
 		[JEV_RESTART] = ACT_RESTART,
@@ -111,6 +119,8 @@ static const char *const job_event_names[JEV_NEVENTS] = {
 	[JEV_QUEUE] = "queue",
 	[JEV_POLICY] = "policy",
 	[JEV_RECONCILE] = "reconcile",
+	[JEV_READY] = "ready",
+	[JEV_UNHEALTHY] = "unhealthy",
 };
 
 enum job_action

@@ -33,6 +33,8 @@ enum job_event {
 	JEV_QUEUE,	/* the queue's kick: may it start now? */
 	JEV_POLICY,	/* apply the restart policy to the ended run */
 	JEV_RECONCILE,	/* start-up: a stored job meets the world */
+	JEV_READY,	/* the run said it is ready (sd_notify, s6 fd) */
+	JEV_UNHEALTHY,	/* not ready in time, or the watchdog starved */
 	JEV_NEVENTS
 };
 
@@ -59,6 +61,8 @@ enum job_action {
 	ACT_REARM,	/* start-up: the backoff timer again */
 	ACT_REQUEUE,	/* start-up: still queued, in order */
 	ACT_BEGIN,	/* start-up: a created job whose start a crash cut off */
+	ACT_READY,	/* starting -> running */
+	ACT_FAIL,	/* record why, signal the run, SIGKILL after the grace */
 	ACT_NACTIONS
 };
 

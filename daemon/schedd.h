@@ -101,6 +101,10 @@ struct job {
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
+	char		 status_text[256]; /* sd_notify STATUS=; "" none */
+	char		 notify_state[16]; /* "reloading", "stopping" or "" */
+	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
+	int64_t		 ready_ms;	/* when the run said it is ready; 0 */
 	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
@@ -127,6 +131,13 @@ struct job {
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */
 	struct event	*poll_ev;	/* drain or exit status, re-checked */
+	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
+	struct event	*ready_ev;
+	struct event	*health_timer;	/* ready timeout, watchdog, kill */
+	int		 health_killing; /* the run failed its check: killing */
+	int		 ready_recorded; /* the run's start is stored */
+	int		 ready_pending;	/* READY came before that */
+	char		 health_why[128]; /* for ACT_FAIL: why it failed */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */

@@ -168,6 +168,12 @@ child_main(void *arg)
 	if (dup2(req->stderr_fd, STDERR_FILENO) == -1)
 		child_fail(c, STEP_STDERR);
 	child_fds_cloexec();
+	/* A readiness pipe (s6's notification-fd), without close-on-exec. */
+	if (req->extra_fd >= 0 && req->extra_fd_num > 2 &&
+	    (req->extra_fd == req->extra_fd_num
+		    ? fcntl(req->extra_fd, F_SETFD, 0)
+		    : dup2(req->extra_fd, req->extra_fd_num)) == -1)
+		child_fail(c, STEP_STDOUT);
 	if (c->nofile_set && setrlimit(RLIMIT_NOFILE, &c->nofile) == -1)
 		child_fail(c, STEP_NOFILE);
 	/*
@@ -274,6 +280,17 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 		serr_set(err, SERR_INTERNAL, NULL, "/dev/null: %s",
 		    strerror(errno));
 		goto out;
+	}
+	/* The report pipe must outlive the readiness fd's dup2. */
+	if (req->extra_fd_num > 2 && pfd[1] == req->extra_fd_num) {
+		if ((c.pipe_w = fcntl(pfd[1], F_DUPFD_CLOEXEC,
+			 req->extra_fd_num + 1)) == -1) {
+			serr_set(err, SERR_INTERNAL, NULL, "fcntl: %s",
+			    strerror(errno));
+			goto out;
+		}
+		close(pfd[1]);
+		pfd[1] = c.pipe_w;
 	}
 	c.pipe_w = pfd[1];
 	/* Only ever lowered: the hard limit stays as it is. */

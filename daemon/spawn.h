@@ -40,6 +40,8 @@ struct spawn_req {
 	const void	*affinity;	/* cpu_set_t or NULL */
 	size_t		 affinity_size;
 	const struct policy_attr *sched; /* NULL: inherit the daemon's */
+	int		 extra_fd;	/* also given to the child, when */
+	int		 extra_fd_num;	/* this is 3..1023 (0: none) */
 };
 
 /*

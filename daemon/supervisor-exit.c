@@ -638,10 +638,13 @@ act_adopt(
 		    "%s: adopted running pid %d", job->name, (int)job->run.pid);
 		if (job->state == JOB_STOPPING)
 			sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
-		if (job->state == JOB_STARTING)
+		/* Starting without a readiness setting: a spawn whose
+		 * outcome the old daemon had no time to store. */
+		if (job->state == JOB_STARTING && !job->spec.ready.set)
 			return (sup_change(sup, job, JOB_RUNNING, NULL,
 			    RUN_NONE, "running",
 			    json_pack("{s:i}", "pid", (int)job->run.pid), err));
+		sup_ready_adopted(sup, job);
 		return (0);
 	}
 	if (job->run.exited_ms == 0)

@@ -82,6 +82,7 @@ TAILQ_HEAD(sup_held_list, sup_held);
  */
 struct supervisor {
 	struct schedd *sd;
+	struct jobnotify *jn; /* jobs' NOTIFY_SOCKETs */
 	struct {
 		int set; /* a request is being served */
 		uid_t uid;
@@ -193,6 +194,28 @@ void sup_notify(struct job *job, int gone);
 void sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms);
 void sup_check_shutdown(struct supervisor *sup);
 int sup_conflict(const struct job *job, enum job_event ev, struct serr *err);
+/* Signal the job's processes (its cgroup, else its group, else main). */
+int sup_signal(struct job *job, int sig);
+
+/* supervisor-ready.c: readiness and the watchdog. */
+int sup_ready_init(struct supervisor *sup, struct serr *err);
+void sup_ready_free(struct supervisor *sup);
+/* Before a spawn: NOTIFY_SOCKET/WATCHDOG_USEC into env (room for 2 more;
+ * *nenv grows), and the s6 pipe whose write end *child_fd the child gets
+ * (-1: none). Returns 0, or -1 with err. */
+int sup_ready_prepare(struct supervisor *sup, struct job *job, char **env,
+    int *nenv, int *child_fd, struct serr *err);
+/* After the spawn (run.pid 0: it failed): closes child_fd, watches. */
+void sup_ready_spawned(struct supervisor *sup, struct job *job, int child_fd);
+/* The run's start is stored as starting: arm its ready timeout. */
+void sup_ready_recorded(struct supervisor *sup, struct job *job);
+/* The job's state becomes to (sup_state_set): watchdog and timers. */
+void sup_ready_state(
+    struct supervisor *sup, struct job *job, enum job_state to);
+/* Start-up adopted job: its socket and timers again. */
+void sup_ready_adopted(struct supervisor *sup, struct job *job);
+/* The job is freed. */
+void sup_ready_release(struct supervisor *sup, struct job *job);
 
 /* supervisor-store.c */
 void sup_degrade(struct supervisor *sup, const struct serr *err);
@@ -215,6 +238,8 @@ int act_adopt(struct supervisor *, struct job *, const void *, struct serr *);
 int act_rearm(struct supervisor *, struct job *, const void *, struct serr *);
 int act_requeue(struct supervisor *, struct job *, const void *, struct serr *);
 int act_begin(struct supervisor *, struct job *, const void *, struct serr *);
+int act_ready(struct supervisor *, struct job *, const void *, struct serr *);
+int act_fail(struct supervisor *, struct job *, const void *, struct serr *);
 void sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms);
 void sup_watch_pidfd(struct supervisor *sup, struct job *job);
 void sup_oom_cb(evutil_socket_t fd, short what, void *arg);

@@ -375,8 +375,8 @@ dl_on_shared_pool(struct supervisor *sup)
 
 	TAILQ_FOREACH (job, &sup->jobs, entry)
 		if (sched_is_dl(&job->spec) &&
-		    (job->state == JOB_RUNNING || job->state == JOB_PAUSED ||
-			job->state == JOB_STOPPING))
+		    (job->state == JOB_STARTING || job->state == JOB_RUNNING ||
+			job->state == JOB_PAUSED || job->state == JOB_STOPPING))
 			return (1);
 	return (0);
 }
@@ -437,7 +437,8 @@ pinned_clash(struct supervisor *sup, const struct job *self,
 			if (j == self || j->spec.cpus == NULL ||
 			    !j->cpuset_valid ||
 			    !cpulist_isset(&j->cpuset, cpu) ||
-			    (j->state != JOB_RUNNING &&
+			    (j->state != JOB_STARTING &&
+				j->state != JOB_RUNNING &&
 				j->state != JOB_PAUSED &&
 				j->state != JOB_STOPPING))
 				continue;
@@ -461,8 +462,8 @@ pinned_cpus(struct supervisor *sup, struct cpulist *out)
 	cpulist_zero(out);
 	TAILQ_FOREACH (j, &sup->jobs, entry) {
 		if (j->spec.cpus == NULL || !j->cpuset_valid ||
-		    (j->state != JOB_RUNNING && j->state != JOB_PAUSED &&
-			j->state != JOB_STOPPING))
+		    (j->state != JOB_STARTING && j->state != JOB_RUNNING &&
+			j->state != JOB_PAUSED && j->state != JOB_STOPPING))
 			continue;
 		for (x = 0; x < CPULIST_MAX; x++)
 			if (cpulist_isset(&j->cpuset, x))
@@ -913,7 +914,10 @@ sup_res_reconcile(struct supervisor *sup)
 		live = 0;
 		if ((job = htab_get_int(&sup->by_id, ids[i])) != NULL) {
 			job->has_cgroup = 1;
-			live = job->state == JOB_RUNNING ||
+			/* Starting is stored only with a live run (one
+			 * that has yet to say it is ready). */
+			live = job->state == JOB_STARTING ||
+			       job->state == JOB_RUNNING ||
 			       job->state == JOB_PAUSED ||
 			       job->state == JOB_STOPPING;
 		}

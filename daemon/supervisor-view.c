@@ -473,7 +473,8 @@ again:
 	TAILQ_FOREACH (job, &sup->jobs, entry) {
 		if (job->id < r->track_next || !job->has_cgroup ||
 		    job->scan_out ||
-		    (job->state != JOB_RUNNING && job->state != JOB_STOPPING))
+		    (job->state != JOB_STARTING && job->state != JOB_RUNNING &&
+			job->state != JOB_STOPPING))
 			continue;
 		if (n == TRACK_JOBS_MAX) {
 			r->track_next = job->id;

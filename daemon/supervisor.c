@@ -182,6 +182,7 @@ sup_state_set(struct supervisor *sup, struct job *job, enum job_state to)
 		job->on_queue = 0;
 	}
 	job->state = to;
+	sup_ready_state(sup, job, to);
 }
 
 int
@@ -251,6 +252,7 @@ job_alloc(void)
 	jobspec_init(&job->spec);
 	job->pidfd = -1;
 	job->oom_fd = -1;
+	job->ready_fd = -1;
 	job->actor_uid = -1;
 	job->run.exit_code = -1;
 	job->run.user_cpu_ms = job->run.system_cpu_ms = -1;
@@ -303,6 +305,7 @@ job_release(struct supervisor *sup, struct job *job)
 	if (job->oom_fd != -1)
 		close(job->oom_fd);
 	job_close_pidfd(job);
+	sup_ready_release(sup, job);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->source);
@@ -519,7 +522,8 @@ sup_build_env(const struct job *job, const struct spawn_creds *creds,
 	size_t i, n = 0;
 	int has_path = 0, has_home = 0, has_user = 0, has_logname = 0;
 
-	envp = xcalloc(s->nenv + 5, sizeof(*envp));
+	/* PATH, HOME, USER, LOGNAME; NOTIFY_SOCKET, WATCHDOG_USEC; NULL. */
+	envp = xcalloc(s->nenv + 7, sizeof(*envp));
 	*search = default_path;
 	for (i = 0; i < s->nenv; i++) {
 		if (strcmp(s->env_keys[i], "PATH") == 0) {
@@ -578,6 +582,16 @@ act_record(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
 	(void)arg;
+	/* A run that will say when it is ready is stored as starting. */
+	if (job->run.pid != 0 && job->spec.ready.set) {
+		if (sup_change(sup, job, JOB_STARTING, NULL, RUN_BEGIN,
+			"starting",
+			json_pack("{s:i}", "pid", (int)job->run.pid),
+			err) == -1)
+			return (-1);
+		sup_ready_recorded(sup, job);
+		return (0);
+	}
 	if (job->run.pid != 0)
 		return (sup_change(sup, job, JOB_RUNNING, NULL, RUN_BEGIN,
 		    "running", json_pack("{s:i}", "pid", (int)job->run.pid),
@@ -621,7 +635,7 @@ act_spawn(
 	struct serr serr;
 	char path[PATH_MAX], **envp = NULL, why[RUN_ERROR_MAX];
 	const char *search;
-	int out_fd = -1, err_fd = -1, rc;
+	int out_fd = -1, err_fd = -1, ready_fd = -1, nenv, rc;
 	pid_t pid;
 
 	(void)arg;
@@ -671,6 +685,12 @@ act_spawn(
 		job->spec.user, job->spec.group, &creds, &serr) == -1)
 		goto failed;
 	envp = sup_build_env(job, &creds, sup->sd->conf->job_path, &search);
+	for (nenv = 0; envp[nenv] != NULL; nenv++)
+		;
+	rc = sup_ready_prepare(sup, job, envp, &nenv, &ready_fd, &serr);
+	envp[nenv] = NULL;
+	if (rc == -1)
+		goto failed;
 	if (spawn_resolve_path(job->spec.argv[0], search, path, sizeof(path)) ==
 	    -1) {
 		serr_set(&serr, SERR_UNSATISFIABLE, "argv", "%s: path too long",
@@ -693,6 +713,8 @@ act_spawn(
 	req.affinity = sr.has_affinity ? &sr.affinity : NULL;
 	req.affinity_size = sizeof(sr.affinity);
 	req.sched = sr.has_attr ? &sr.attr : NULL;
+	req.extra_fd = ready_fd;
+	req.extra_fd_num = ready_fd != -1 ? job->spec.ready.fd : 0;
 	if (spawn_start(&req, &pid, &serr) == -1)
 		goto failed;
 	sup_res_spawn_done(sup, job, &sr);
@@ -705,6 +727,7 @@ act_spawn(
 	if (procfs_stat(pid, &ps) == 0)
 		job->run.pid_start = ps.starttime;
 	job->adopted = 0;
+	sup_ready_spawned(sup, job, ready_fd);
 	pid_add(sup, pid, job);
 	session_add(sup, job);
 	/* Without a pidfd, the reaper's SIGCHLD path collects it. */
@@ -719,6 +742,7 @@ failed:
 		close(out_fd);
 	if (err_fd != -1)
 		close(err_fd);
+	sup_ready_spawned(sup, job, ready_fd);
 	sup_free_env(envp);
 	sup_res_spawn_done(sup, job, &sr);
 	sup_res_run_ended(sup, job);
@@ -757,7 +781,7 @@ act_retry(
  * while the main process is unreaped, so the group id cannot have been
  * reused.
  */
-static int
+int
 sup_signal(struct job *job, int sig)
 {
 	if (job->has_cgroup && sup_res_signal(job->sup, job, sig) > 0)
@@ -1078,7 +1102,7 @@ supervisor_start(struct supervisor *sup, struct serr *err)
 		sup->sd->conf->state_dir) >= (int)sizeof(sup->reserve_path))
 		sup->reserve_path[0] = '\0';
 	sup_reserve(sup);
-	if (sup_res_init(sup, err) == -1)
+	if (sup_res_init(sup, err) == -1 || sup_ready_init(sup, err) == -1)
 		return (-1);
 	ops.known = supervisor_pid_known;
 	ops.reaped = sup_reaped;
@@ -1121,6 +1145,7 @@ supervisor_free(struct supervisor *sup)
 		TAILQ_REMOVE(&sup->jobs, job, entry);
 		job_release(sup, job);
 	}
+	sup_ready_free(sup);
 	htab_clear(&sup->by_id);
 	htab_clear(&sup->by_name);
 	htab_clear(&sup->by_pid);
@@ -1211,6 +1236,11 @@ sup_check_shutdown(struct supervisor *sup)
 				evtimer_del(job->timer);
 			sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
+		case JOB_STARTING:
+			/* A stored start, waiting to be ready: as running. */
+			if (!job->ready_recorded)
+				goto held;
+			/* FALLTHROUGH */
 		case JOB_RUNNING:
 		case JOB_PAUSED:
 			if (!job_live(job))
@@ -1220,7 +1250,7 @@ sup_check_shutdown(struct supervisor *sup)
 			    !sup_has_running_dependents(sup, job))
 				sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
-		case JOB_STARTING:
+		held:
 			/* Its start is held for the store: stop it anyway. */
 			if (!job_live(job))
 				break;
@@ -1376,4 +1406,6 @@ static const sup_action sup_actions[ACT_NACTIONS] = {
     [ACT_REARM] = act_rearm,
     [ACT_REQUEUE] = act_requeue,
     [ACT_BEGIN] = act_begin,
+    [ACT_READY] = act_ready,
+    [ACT_FAIL] = act_fail,
 };

@@ -248,7 +248,7 @@ static int
 js_ms(const json_t *v, const char *field, long long min, uint32_t *out,
     struct serr *err)
 {
-	long long n;
+	long long n = 0;
 
 	if (js_absent(v))
 		return (0);
@@ -785,6 +785,48 @@ js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 	return (0);
 }
 
+/*
+ * "ready": {"notify": true} (sd_notify's READY=1 on NOTIFY_SOCKET) or
+ * {"fd": N} (s6: a newline on fd N), and how long to wait for it.
+ */
+static int
+js_decode_ready(const json_t *v, struct job_ready *rd, struct serr *err)
+{
+	json_t *notify, *fd, *timeout;
+	const struct js_member members[] = {
+	    {"notify", &notify},
+	    {"fd", &fd},
+	    {"timeout_ms", &timeout},
+	};
+	long long n;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "ready", "must be an object"));
+	if (js_members(v, "ready", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	if (!js_absent(notify) &&
+	    js_boolean(notify, "ready.notify", &rd->notify, err) == -1)
+		return (-1);
+	if (!js_absent(fd)) {
+		if (js_integer(fd, "ready.fd", JOBSPEC_READY_FD_MIN,
+			JOBSPEC_READY_FD_MAX, &n, err) == -1)
+			return (-1);
+		rd->fd = (int)n;
+	}
+	if (js_ms(timeout, "ready.timeout_ms", 1, &rd->timeout_ms, err) == -1)
+		return (-1);
+	if (rd->notify && rd->fd != 0)
+		return (js_bad(err, "ready.fd",
+		    "ready.notify and ready.fd are mutually exclusive"));
+	if (!rd->notify && rd->fd == 0)
+		return (js_bad(err, "ready",
+		    "must say how: {\"notify\": true} or {\"fd\": N}"));
+	rd->set = 1;
+	return (0);
+}
+
 /* Is s a job name / a key of spec's env? (js_decode_strings checks) */
 static int
 js_is_name(const struct job_spec *spec, const char *s)
@@ -889,6 +931,7 @@ jobspec_init(struct job_spec *spec)
 	spec->stop.signal = SIGTERM;
 	spec->stop.timeout_ms = 10000;
 	spec->start = 1;
+	spec->ready.timeout_ms = 90000;
 }
 
 int
@@ -896,6 +939,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 {
 	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
 	json_t *sched, *limits, *restart, *stop, *after, *start, *secret;
+	json_t *ready, *watchdog;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
@@ -912,6 +956,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"stop", &stop},
 	    {"after", &after},
 	    {"start", &start},
+	    {"ready", &ready},
+	    {"watchdog_ms", &watchdog},
 	};
 
 	jobspec_init(spec);
@@ -942,6 +988,14 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    js_boolean(start, "start", &spec->start, err) == -1)
 		goto fail;
 
+	if (js_decode_ready(ready, &spec->ready, err) == -1 ||
+	    js_ms(watchdog, "watchdog_ms", 0, &spec->watchdog_ms, err) == -1)
+		goto fail;
+	if (spec->watchdog_ms != 0 && !spec->ready.notify) {
+		js_fail(err, "watchdog_ms",
+		    "needs ready.notify: the job sends WATCHDOG=1 by sd_notify");
+		goto fail;
+	}
 	if (spec->cpus != NULL && spec->exclusive_cpus > 0) {
 		js_fail(err, "exclusive_cpus",
 		    "cpus and exclusive_cpus are mutually exclusive");
@@ -1112,6 +1166,16 @@ js_stop_to_json(const struct job_stop *st)
 }
 
 static json_t *
+js_ready_to_json(const struct job_ready *rd)
+{
+	if (!rd->set)
+		return (json_null());
+	return (json_pack("{s:b, s:o, s:i}", "notify", rd->notify, "fd",
+	    rd->fd != 0 ? json_integer(rd->fd) : json_null(), "timeout_ms",
+	    (int)rd->timeout_ms));
+}
+
+static json_t *
 js_strings_to_json(char *const *v, size_t n)
 {
 	json_t *a;
@@ -1171,7 +1235,9 @@ jobspec_to_json(const struct job_spec *spec)
 	    js_set(o, "stop", js_stop_to_json(&spec->stop)) == -1 ||
 	    js_set(o, "after", js_strings_to_json(spec->after, spec->nafter)) ==
 		-1 ||
-	    js_set(o, "start", json_boolean(spec->start)) == -1) {
+	    js_set(o, "start", json_boolean(spec->start)) == -1 ||
+	    js_set(o, "ready", js_ready_to_json(&spec->ready)) == -1 ||
+	    js_set(o, "watchdog_ms", js_int_or_null(spec->watchdog_ms)) == -1) {
 		json_decref(o);
 		return (NULL);
 	}

@@ -75,6 +75,16 @@ struct job_stop {
 	uint32_t	 timeout_ms;	/* default 10000 */
 };
 
+struct job_ready {
+	int		 set;		/* "ready" was present */
+	int		 notify;	/* NOTIFY_SOCKET, sd_notify READY=1 */
+	int		 fd;		/* s6 style: a line on this fd; 0 none */
+	uint32_t	 timeout_ms;	/* then fail; default 90000 */
+};
+
+#define JOBSPEC_READY_FD_MIN 3
+#define JOBSPEC_READY_FD_MAX 1023
+
 struct job_spec {
 	char		*name;		/* NULL: the daemon generates one */
 	char	       **argv;		/* argc elements plus NULL */
@@ -96,6 +106,8 @@ struct job_spec {
 	char	       **after;		/* nafter job names */
 	size_t		 nafter;
 	int		 start;		/* default 1 */
+	struct job_ready ready;
+	uint32_t	 watchdog_ms;	/* WATCHDOG=1 at least this often; 0 */
 };
 
 /* Set every field to its default (no allocation). */

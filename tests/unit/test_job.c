@@ -62,7 +62,8 @@ job_transition__exit__stopping_means_stopped(void **state)
 	assert_int_equal(job_transition(JOB_STOPPING, JEV_EXIT), ACT_STOP_EXIT);
 	assert_int_equal(
 	    job_transition(JOB_STOPPING, JEV_DRAINED), ACT_STOPPED);
-	assert_int_equal(job_transition(JOB_RUNNING, JEV_DRAINED), ACT_FORBIDDEN);
+	assert_int_equal(
+	    job_transition(JOB_RUNNING, JEV_DRAINED), ACT_FORBIDDEN);
 	assert_int_equal(job_transition(JOB_EXITED, JEV_EXIT), ACT_FORBIDDEN);
 }
 
@@ -83,14 +84,33 @@ job_transition__delete__never_while_active(void **state)
 }
 
 static void
+job_transition__ready__only_starting_becomes_running(void **state)
+{
+	int s;
+
+	(void)state;
+	for (s = 0; s < JOB_NSTATES; s++) {
+		assert_int_equal(job_transition(s, JEV_READY) == ACT_READY,
+		    s == JOB_STARTING);
+		/* Not ready in time, or the watchdog starved: only a run
+		 * that is starting or running can fail so. */
+		assert_int_equal(job_transition(s, JEV_UNHEALTHY) == ACT_FAIL,
+		    s == JOB_STARTING || s == JOB_RUNNING);
+	}
+	assert_string_equal(job_event_name(JEV_READY), "ready");
+	assert_string_equal(job_event_name(JEV_UNHEALTHY), "unhealthy");
+}
+
+static void
 job_transition__kill__only_with_a_process(void **state)
 {
 	int s;
 
 	(void)state;
 	for (s = 0; s < JOB_NSTATES; s++) {
-		int has_proc =
-		    s == JOB_RUNNING || s == JOB_PAUSED || s == JOB_STOPPING;
+		/* Starting (stored) has a run that has yet to be ready. */
+		int has_proc = s == JOB_STARTING || s == JOB_RUNNING ||
+			       s == JOB_PAUSED || s == JOB_STOPPING;
 
 		assert_int_equal(
 		    job_transition(s, JEV_KILL) == ACT_SIGNAL, has_proc);
@@ -143,6 +163,8 @@ main(void)
 	    cmocka_unit_test(job_transition__exit__stopping_means_stopped),
 	    cmocka_unit_test(job_transition__delete__never_while_active),
 	    cmocka_unit_test(job_transition__kill__only_with_a_process),
+	    cmocka_unit_test(
+		job_transition__ready__only_starting_becomes_running),
 	    cmocka_unit_test(job_transition__timeout__kills_only_when_stopping),
 	    cmocka_unit_test(job_transition__out_of_range__forbidden),
 	    cmocka_unit_test(job_state_name__round_trip__every_state),
