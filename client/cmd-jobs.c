@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -184,20 +185,42 @@ cpus_text(const json_t *job, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* ps lists active jobs, and scheduled ones (armed); -a lists all. */
+static int
+ps_listed(const json_t *job, int all)
+{
+	const json_t *sc = json_object_get(job, "schedule");
+
+	return (all || fmt_state_active(fmt_str(job, "state")) ||
+		(sc != NULL && !json_is_null(sc)));
+}
+
+/* Milliseconds since the epoch, now. */
+static int64_t
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 static int
 cmd_ps_exec(struct schedctl *ctl, struct args *args)
 {
-	/* STATUS (sd_notify's STATUS=) only when some job has one. */
-	static const char *const headers[] = {"ID", "NAME", "OWNER", "STATE",
-	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "STATUS", "COMMAND"};
-	static const int flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
-	    TABLE_RIGHT, TABLE_RIGHT, 0, TABLE_FLEX};
-	static const char *const headers_ns[] = {"ID", "NAME", "OWNER", "STATE",
-	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
-	static const int flags_ns[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
-	    TABLE_RIGHT, TABLE_RIGHT, TABLE_FLEX};
-	const char *cells[11], *state, *owner, *status;
-	int with_status = 0;
+	/*
+	 * STATUS (sd_notify's STATUS=) and NEXT (a schedule's next tick, a
+	 * restart's in backoff) only when some listed job has one.
+	 */
+	static const char *const all_headers[] = {"ID", "NAME", "OWNER",
+	    "STATE", "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "NEXT",
+	    "STATUS", "COMMAND"};
+	static const int all_flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
+	    TABLE_RIGHT, TABLE_RIGHT, TABLE_RIGHT, 0, TABLE_FLEX};
+	const char *headers[12], *cells[12], *state, *owner, *status, *next;
+	int flags[12], with_status = 0, with_next = 0, ncols, c;
+	char nextbuf[48];
+	int64_t due;
 	json_t *root = NULL, *jobs, *job, *run;
 	struct table *t;
 	char id[32], pid[32], cpus[64], policy[64], restarts[32], age[32];
@@ -221,15 +244,22 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 		return (rc);
 	}
 
-	json_array_foreach (jobs, i, job)
-		if (fmt_str(job, "status_text") != NULL &&
-		    (all || fmt_state_active(fmt_str(job, "state"))))
-			with_status = 1;
-	t = with_status ? table_new(11, headers, flags)
-			: table_new(10, headers_ns, flags_ns);
+	json_array_foreach (jobs, i, job) {
+		if (!ps_listed(job, all))
+			continue;
+		with_status |= fmt_str(job, "status_text") != NULL;
+		with_next |= fmt_str(job, "next_start_at") != NULL;
+	}
+	for (ncols = 0, c = 0; c < 12; c++) {
+		if ((c == 9 && !with_next) || (c == 10 && !with_status))
+			continue;
+		headers[ncols] = all_headers[c];
+		flags[ncols++] = all_flags[c];
+	}
+	t = table_new((size_t)ncols, headers, flags);
 	json_array_foreach (jobs, i, job) {
 		state = fmt_str(job, "state");
-		if (!all && !fmt_state_active(state))
+		if (!ps_listed(job, all))
 			continue;
 		snprintf(
 		    id, sizeof(id), "%lld", fmt_int(job, "id", &n) ? n : 0);
@@ -251,21 +281,33 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 			      ? xstrdup("(hidden)")
 			      : fmt_argv(json_object_get(job, "argv"));
 		owner = fmt_str(json_object_get(job, "owner"), "user");
-		cells[0] = id;
-		cells[1] = fmt_str(job, "name");
-		cells[2] = owner != NULL ? owner : "-";
-		cells[3] = state;
-		cells[4] = pid;
-		cells[5] = cpus;
-		cells[6] = policy;
-		cells[7] = restarts;
-		cells[8] = age;
 		status = fmt_str(job, "status_text");
-		if (with_status) {
-			cells[9] = status != NULL ? status : "-";
-			cells[10] = command;
-		} else
-			cells[9] = command;
+		next = "-";
+		if (fmt_str(job, "next_start_at") != NULL &&
+		    fmt_time_parse(fmt_str(job, "next_start_at"), &due) == 0) {
+			char d[32];
+
+			snprintf(nextbuf, sizeof(nextbuf), "in %s",
+			    fmt_duration(
+				due - ctl_now_ms() > 0 ? due - ctl_now_ms() : 0,
+				d, sizeof(d)));
+			next = nextbuf;
+		}
+		c = 0;
+		cells[c++] = id;
+		cells[c++] = fmt_str(job, "name");
+		cells[c++] = owner != NULL ? owner : "-";
+		cells[c++] = state;
+		cells[c++] = pid;
+		cells[c++] = cpus;
+		cells[c++] = policy;
+		cells[c++] = restarts;
+		cells[c++] = age;
+		if (with_next)
+			cells[c++] = next;
+		if (with_status)
+			cells[c++] = status != NULL ? status : "-";
+		cells[c++] = command;
 		table_add(t, cells);
 		free(command);
 	}

@@ -288,6 +288,9 @@ static void
 out_job(struct api_out *o, const struct job *job, json_t *spec,
     const struct job_usage *u)
 {
+	const char *hstate, *hlast;
+	int64_t hchecked;
+	int hfails;
 	char cpus[4096];
 
 	json_object_set_new(spec, "name", json_string(job->name));
@@ -347,8 +350,28 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	}
 	OUT_KEY(o, "ready_at");
 	out_time(o, job->ready_ms);
+	if ((hstate = sup_health_view(job, &hchecked, &hfails, &hlast)) !=
+	    NULL) {
+		OUT_KEY(o, "health_status");
+		out_str(o, hstate);
+		OUT_KEY(o, "health_checked_at");
+		out_time(o, hchecked);
+		OUT_KEY(o, "health_failures");
+		api_out_int(o, hfails);
+		OUT_KEY(o, "health_output");
+		if (hlast != NULL && str_ok(hlast))
+			out_str(o, hlast);
+		else
+			out_null(o);
+	}
+	/* A restart's in backoff, else a schedule's next tick. */
 	OUT_KEY(o, "next_start_at");
-	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms : 0);
+	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms
+					      : job->sched_next_ms);
+	if (job->spec.schedule.set) {
+		OUT_KEY(o, "schedule_skipped");
+		api_out_int(o, job->sched_skipped);
+	}
 	OUT_KEY(o, "created_at");
 	out_time(o, job->created_ms);
 	OUT_KEY(o, "updated_at");

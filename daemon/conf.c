@@ -330,6 +330,16 @@ config_apply(
 		return (config_set_string(
 		    conf->listen, sizeof(conf->listen), v, 0));
 	}
+	if (strcmp(key, "schedule_timezone") == 0) {
+		*why = "must be local or utc";
+		if (strcmp(v, "local") == 0)
+			conf->schedule_utc = 0;
+		else if (strcmp(v, "utc") == 0)
+			conf->schedule_utc = 1;
+		else
+			return (-1);
+		return (0);
+	}
 	if (strcmp(key, "token_file") == 0) {
 		*why = "must be an absolute path";
 		return (config_set_string(

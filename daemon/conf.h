@@ -89,6 +89,7 @@ struct config {
 	int socket_mode;            /* socket_mode: 0600, 0660 or 0666 */
 	char listen[128];           /* listen: HOST:PORT; "" = no TCP */
 	char token_file[PATH_MAX];  /* token_file: for listen */
+	int schedule_utc;           /* schedule_timezone = utc */
 	struct config_rule rules[CONFIG_RULES_MAX]; /* [users] is rules[0] */
 	int nrules;
 };

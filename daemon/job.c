@@ -16,12 +16,14 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
 		[JEV_RECONCILE] = ACT_BEGIN,
+		[JEV_TICK] = ACT_TICK,
 	},
 	[JOB_QUEUED] = {
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_STOP] = ACT_STOP_IDLE,
 		[JEV_QUEUE] = ACT_SPAWN,
 		[JEV_RECONCILE] = ACT_REQUEUE,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	/* In memory only while a spawn's outcome is stored; stored while a
 	 * run with a readiness setting waits to say it is ready. */
@@ -34,6 +36,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_RECONCILE] = ACT_ADOPT,
 		[JEV_READY] = ACT_READY,
 		[JEV_UNHEALTHY] = ACT_FAIL,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	[JOB_RUNNING] = {
 		[JEV_RESTART] = ACT_RESTART,
@@ -43,6 +46,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_EXIT] = ACT_EXITED,
 		[JEV_RECONCILE] = ACT_ADOPT,
 		[JEV_UNHEALTHY] = ACT_FAIL,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	[JOB_PAUSED] = {
 		[JEV_RESTART] = ACT_RESTART,
@@ -51,6 +55,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_RESUME] = ACT_THAW,
 		[JEV_EXIT] = ACT_EXITED,
 		[JEV_RECONCILE] = ACT_ADOPT,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	[JOB_STOPPING] = {
 		[JEV_RESTART] = ACT_JOIN_RESTART,
@@ -60,6 +65,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_DRAINED] = ACT_STOPPED,
 		[JEV_TIMEOUT] = ACT_KILL_TREE,
 		[JEV_RECONCILE] = ACT_ADOPT,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	[JOB_BACKOFF] = {
 		[JEV_START] = ACT_SPAWN,
@@ -67,6 +73,7 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		[JEV_STOP] = ACT_STOP_IDLE,
 		[JEV_RETRY] = ACT_RETRY,
 		[JEV_RECONCILE] = ACT_REARM,
+		[JEV_TICK] = ACT_SKIP,
 	},
 	[JOB_EXITED] = {
 		[JEV_START] = ACT_SPAWN,
@@ -76,17 +83,20 @@ static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 		/* A crash between a run's end and the policy's decision: it
 		 * is decided now (an exited job that should rest, rests). */
 		[JEV_RECONCILE] = ACT_POLICY,
+		[JEV_TICK] = ACT_TICK,
 	},
 	[JOB_STOPPED] = {
 		[JEV_START] = ACT_SPAWN,
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
+		[JEV_TICK] = ACT_TICK,
 	},
 	[JOB_FAILED] = {
 		[JEV_START] = ACT_SPAWN,
 		[JEV_RESTART] = ACT_SPAWN,
 		[JEV_DELETE] = ACT_REMOVE,
 		[JEV_POLICY] = ACT_POLICY,
+		[JEV_TICK] = ACT_TICK,
 	},
 };
 
@@ -121,6 +131,7 @@ static const char *const job_event_names[JEV_NEVENTS] = {
 	[JEV_RECONCILE] = "reconcile",
 	[JEV_READY] = "ready",
 	[JEV_UNHEALTHY] = "unhealthy",
+	[JEV_TICK] = "tick",
 };
 
 enum job_action

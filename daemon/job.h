@@ -35,6 +35,7 @@ enum job_event {
 	JEV_RECONCILE,	/* start-up: a stored job meets the world */
 	JEV_READY,	/* the run said it is ready (sd_notify, s6 fd) */
 	JEV_UNHEALTHY,	/* not ready in time, or the watchdog starved */
+	JEV_TICK,	/* the job's schedule says: start now */
 	JEV_NEVENTS
 };
 
@@ -63,6 +64,8 @@ enum job_action {
 	ACT_BEGIN,	/* start-up: a created job whose start a crash cut off */
 	ACT_READY,	/* starting -> running */
 	ACT_FAIL,	/* record why, signal the run, SIGKILL after the grace */
+	ACT_TICK,	/* a scheduled start: the next tick, then start */
+	ACT_SKIP,	/* a tick while a run is active: counted, skipped */
 	ACT_NACTIONS
 };
 

@@ -137,7 +137,12 @@ struct job {
 	int		 health_killing; /* the run failed its check: killing */
 	int		 ready_recorded; /* the run's start is stored */
 	int		 ready_pending;	/* READY came before that */
-	char		 health_why[128]; /* for ACT_FAIL: why it failed */
+	char		 health_why[256]; /* for ACT_FAIL: why it failed */
+	const char	*fail_type;	/* its event: "not_ready", "watchdog", ... */
+	struct sup_health *health;	/* health checks, when the spec has */
+	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */
+	int64_t		 sched_skipped;	/* ticks skipped */
+	struct event	*sched_timer;
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */

@@ -296,6 +296,22 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 }
 
 int
+store_job_update_schedule(struct store *st, int64_t id, int64_t next_ms,
+    int64_t skipped, struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_SCHEDULE);
+	int rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    bind_opt(s, 2, next_ms, 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, skipped) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "job_update_schedule");
+	stmt_done(s);
+	return (rc);
+}
+
+int
 store_job_update_actor(
     struct store *st, int64_t id, int64_t uid, int64_t at_ms, struct serr *err)
 {
@@ -385,6 +401,8 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 		j.owner_uid = sqlite3_column_int64(s, 11);
 		j.actor_uid = col_opt(s, 12, -1);
 		j.acted_ms = col_opt(s, 13, 0);
+		j.sched_next_ms = col_opt(s, 14, 0);
+		j.sched_skipped = sqlite3_column_int64(s, 15);
 		if (j.name == NULL || j.source == NULL || j.spec == NULL ||
 		    j.state == NULL)
 			continue;

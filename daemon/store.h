@@ -41,6 +41,8 @@ struct store_job {
 	int64_t		 owner_uid;	/* who created it; 0 for job files */
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
+	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */
+	int64_t		 sched_skipped;	/* ticks skipped */
 };
 
 /*
@@ -62,6 +64,9 @@ int64_t store_job_next_id(struct store *st, struct serr *err);
 int store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
     int64_t created_ms, int64_t owner_uid, struct serr *err);
+/* A scheduled job's next tick (0: none) and its count of skipped ones. */
+int store_job_update_schedule(struct store *st, int64_t id, int64_t next_ms,
+    int64_t skipped, struct serr *err);
 /* Who acted on job id last (a request that changed it), and when. */
 int store_job_update_actor(struct store *st, int64_t id, int64_t uid,
     int64_t at_ms, struct serr *err);

@@ -475,6 +475,8 @@ sup_reaped(void *arg, pid_t pid, int status, const struct rusage *ru,
 	struct sup_held *h;
 	struct job *job;
 
+	if (sup_health_reaped(sup, pid, status))
+		return;
 	if ((job = pid_find(sup, pid)) != NULL) {
 		run_set_exit(&job->run, status, ru);
 		sup_main_gone(sup, job);
@@ -603,6 +605,8 @@ sup_load_job(void *arg, const struct store_job *row)
 	job->owner_uid = (uid_t)row->owner_uid;
 	job->actor_uid = row->actor_uid;
 	job->acted_ms = row->acted_ms;
+	job->sched_next_ms = row->sched_next_ms;
+	job->sched_skipped = row->sched_skipped;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
 	if (row->reason != NULL)
@@ -708,7 +712,7 @@ int
 act_begin(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (!job->spec.start || job->run.number != 0)
+	if (!job->spec.start || job->spec.schedule.set || job->run.number != 0)
 		return (0);
 	log_info("%s: created but never started: starting it", job->name);
 	return (sup_dispatch(sup, job, JEV_START, arg, err));

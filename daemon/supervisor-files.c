@@ -218,6 +218,9 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	jobspec_free(&job->spec);
 	job->spec = spec;
 	job->updated_ms = now_ms();
+	/* A changed schedule counts from now. */
+	job->sched_next_ms = 0;
+	sup_sched_job(sup, job, 0);
 	log_info("%s: spec updated from %s (applies at the next start)",
 	    job->name, f->path);
 	sup_event_announce(sup, &ev);
@@ -309,8 +312,8 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 			report(
 			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
 		free(canon);
-		if (boot && job->spec.start && !job_state_active(job->state) &&
-		    !sup->shutting_down) {
+		if (boot && job->spec.start && !job->spec.schedule.set &&
+		    !job_state_active(job->state) && !sup->shutting_down) {
 			job->retries = 0;
 			serr_clear(&ferr);
 			if (sup_dispatch(sup, job, JEV_START, NULL, &ferr) ==

@@ -95,6 +95,7 @@ struct supervisor {
 	struct htab by_name;
 	struct htab by_pid;
 	struct htab by_session;
+	struct htab by_check; /* health check pid -> struct sup_health */
 	struct job_list queued;
 	void (*sink)(void *, const struct event_rec *);
 	void *sink_arg;
@@ -216,6 +217,27 @@ void sup_ready_state(
 void sup_ready_adopted(struct supervisor *sup, struct job *job);
 /* The job is freed. */
 void sup_ready_release(struct supervisor *sup, struct job *job);
+
+/* supervisor-schedule.c: scheduled starts. Arm (or drop) job's schedule;
+ * boot: at start-up, where ticks missed meanwhile are decided. */
+void sup_sched_job(struct supervisor *sup, struct job *job, int boot);
+void sup_sched_release(struct job *job);
+int act_tick(struct supervisor *, struct job *, const void *, struct serr *);
+int act_skip(struct supervisor *, struct job *, const void *, struct serr *);
+
+/* supervisor-health.c: health checks. */
+void sup_health_state(
+    struct supervisor *sup, struct job *job, enum job_state to);
+/* 1 if pid was a health check's (then it is handled). */
+int sup_health_reaped(struct supervisor *sup, pid_t pid, int status);
+void sup_health_release(struct supervisor *sup, struct job *job);
+
+/* The environment a job's processes get (PATH, HOME, ...); *search is
+ * the PATH to find argv[0] in. Room for 2 more entries. */
+struct spawn_creds;
+char **sup_build_env(const struct job *job, const struct spawn_creds *creds,
+    const char *default_path, const char **search);
+void sup_free_env(char **envp);
 
 /* supervisor-store.c */
 void sup_degrade(struct supervisor *sup, const struct serr *err);

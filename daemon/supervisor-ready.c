@@ -192,13 +192,16 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn("%s: SIGKILL", job->name);
 		return;
 	}
-	if (job->state == JOB_STARTING)
+	if (job->state == JOB_STARTING) {
 		snprintf(job->health_why, sizeof(job->health_why),
 		    "not ready within %u ms", job->spec.ready.timeout_ms);
-	else
+		job->fail_type = "not_ready";
+	} else {
 		snprintf(job->health_why, sizeof(job->health_why),
 		    "watchdog: no WATCHDOG=1 within %u ms",
 		    job->spec.watchdog_ms);
+		job->fail_type = "watchdog";
+	}
 	sup_fact(job->sup, job, JEV_UNHEALTHY);
 }
 
@@ -315,7 +318,7 @@ act_fail(
 	(void)arg;
 	if (job->health_killing)
 		return (0);
-	type = job->state == JOB_STARTING ? "not_ready" : "watchdog";
+	type = job->fail_type != NULL ? job->fail_type : "unhealthy";
 	util_strlcpy(job->run.error,
 	    job->health_why[0] != '\0' ? job->health_why : "unhealthy",
 	    sizeof(job->run.error));
@@ -399,6 +402,7 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 	    (job->state == JOB_RUNNING || job->state == JOB_STARTING)) {
 		snprintf(job->health_why, sizeof(job->health_why),
 		    "watchdog: the job sent WATCHDOG=trigger");
+		job->fail_type = "watchdog";
 		sup_fact(sup, job, JEV_UNHEALTHY);
 	} else if (ready && job->state == JOB_STARTING &&
 		   job->spec.ready.notify) {

@@ -183,12 +183,15 @@ sup_state_set(struct supervisor *sup, struct job *job, enum job_state to)
 	}
 	job->state = to;
 	sup_ready_state(sup, job, to);
+	sup_health_state(sup, job, to);
 }
 
 int
 supervisor_pid_known(void *arg, pid_t pid)
 {
-	return (pid_find(arg, pid) != NULL);
+	return (
+	    pid_find(arg, pid) != NULL ||
+	    htab_get_int(&((struct supervisor *)arg)->by_check, pid) != NULL);
 }
 
 /* Watches */
@@ -306,6 +309,8 @@ job_release(struct supervisor *sup, struct job *job)
 		close(job->oom_fd);
 	job_close_pidfd(job);
 	sup_ready_release(sup, job);
+	sup_health_release(sup, job);
+	sup_sched_release(job);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->source);
@@ -497,7 +502,10 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	sup_event_announce(sup, &ev);
 	free(etext);
 	*out = job;
-	if (job->spec.start) {
+	/* A scheduled job starts at its ticks. */
+	if (job->spec.schedule.set)
+		sup_sched_job(sup, job, 0);
+	else if (job->spec.start) {
 		serr_clear(&serr);
 		sup_dispatch(sup, job, JEV_START, NULL, &serr);
 	}
@@ -513,7 +521,7 @@ fail:
 
 /* Spawning */
 
-static char **
+char **
 sup_build_env(const struct job *job, const struct spawn_creds *creds,
     const char *default_path, const char **search)
 {
@@ -550,7 +558,7 @@ sup_build_env(const struct job *job, const struct spawn_creds *creds,
 	return (envp);
 }
 
-static void
+void
 sup_free_env(char **envp)
 {
 	size_t i;
@@ -1085,6 +1093,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	htab_init(&sup->by_name);
 	htab_init(&sup->by_pid);
 	htab_init(&sup->by_session);
+	htab_init(&sup->by_check);
 	if (store_job_load(sup->st, sup_load_job, sup, err) == -1) {
 		supervisor_free(sup);
 		return (NULL);
@@ -1096,6 +1105,7 @@ int
 supervisor_start(struct supervisor *sup, struct serr *err)
 {
 	struct reaper_ops ops;
+	struct job *job;
 
 	if (snprintf(sup->reserve_path, sizeof(sup->reserve_path),
 		"%s/schedd.reserve",
@@ -1114,6 +1124,8 @@ supervisor_start(struct supervisor *sup, struct serr *err)
 	}
 	sup_res_reconcile(sup);
 	sup_reconcile(sup);
+	TAILQ_FOREACH (job, &sup->jobs, entry)
+		sup_sched_job(sup, job, 1);
 	sup_view_start(sup);
 	/* Children that ended before the handler was in place. */
 	reaper_reap();
@@ -1150,6 +1162,7 @@ supervisor_free(struct supervisor *sup)
 	htab_clear(&sup->by_name);
 	htab_clear(&sup->by_pid);
 	htab_clear(&sup->by_session);
+	htab_clear(&sup->by_check);
 	sup_view_free(sup);
 	/* Every job is stopped by now: no job cgroup may stay behind. */
 	sup_res_free(sup);
@@ -1408,4 +1421,6 @@ static const sup_action sup_actions[ACT_NACTIONS] = {
     [ACT_BEGIN] = act_begin,
     [ACT_READY] = act_ready,
     [ACT_FAIL] = act_fail,
+    [ACT_TICK] = act_tick,
+    [ACT_SKIP] = act_skip,
 };

@@ -120,6 +120,14 @@ struct job_watch *supervisor_watch(struct job *job,
     void (*cb)(struct job *, int gone, void *), void *arg);
 void supervisor_unwatch(struct job *job, struct job_watch *w);
 
+/*
+ * The job's health ("healthy", "unhealthy", "unknown"), when it has a
+ * check (else NULL): when the last verdict came (0: none yet), failures
+ * in a row, and what the last check said (NULL: none; lent).
+ */
+const char *sup_health_view(const struct job *job, int64_t *checked_ms,
+    int *fails, const char **last);
+
 /* A job's resource use now; -1 in a field that cannot be known. */
 struct job_usage {
 	int64_t		 cpu_ms;		/* user + system, the whole tree */

@@ -676,12 +676,14 @@ static int
 js_decode_restart(const json_t *v, struct job_restart *rs, struct serr *err)
 {
 	json_t *policy, *retries, *backoff, *backoff_max, *reset_after;
+	json_t *unhealthy;
 	const struct js_member members[] = {
 	    {"policy", &policy},
 	    {"max_retries", &retries},
 	    {"backoff_ms", &backoff},
 	    {"backoff_max_ms", &backoff_max},
 	    {"reset_after_ms", &reset_after},
+	    {"on_unhealthy", &unhealthy},
 	};
 	const char *s;
 	long long n;
@@ -729,6 +731,10 @@ js_decode_restart(const json_t *v, struct job_restart *rs, struct serr *err)
 			    (unsigned int)rs->backoff_ms));
 	}
 	if (js_ms(reset_after, "restart.reset_after_ms", 0, &rs->reset_after_ms,
+		err) == -1)
+		return (-1);
+	if (!js_absent(unhealthy) &&
+	    js_boolean(unhealthy, "restart.on_unhealthy", &rs->on_unhealthy,
 		err) == -1)
 		return (-1);
 	return (0);
@@ -824,6 +830,202 @@ js_decode_ready(const json_t *v, struct job_ready *rd, struct serr *err)
 		return (js_bad(err, "ready",
 		    "must say how: {\"notify\": true} or {\"fd\": N}"));
 	rd->set = 1;
+	return (0);
+}
+
+int
+jobspec_url_parse(const char *url, struct jobspec_url *u, const char **why)
+{
+	const char *p, *host, *end, *colon, *errstr;
+	size_t n;
+	long long port = 80;
+
+	memset(u, 0, sizeof(*u));
+	*why = "must be http://127.0.0.1[:PORT]/PATH ([::1] and localhost "
+	       "too: loopback only)";
+	if (strncmp(url, "http://", 7) != 0)
+		return (-1);
+	host = url + 7;
+	if ((p = strchr(host, '/')) == NULL)
+		p = host + strlen(host);
+	if (*host == '[') {
+		if ((end = memchr(host, ']', (size_t)(p - host))) == NULL)
+			return (-1);
+		n = (size_t)(end - host - 1);
+		if (n >= sizeof(u->host))
+			return (-1);
+		memcpy(u->host, host + 1, n);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (!colon && end + 1 != p)
+			return (-1);
+	} else {
+		colon = memchr(host, ':', (size_t)(p - host));
+		n = (size_t)((colon != NULL ? colon : p) - host);
+		if (n == 0 || n >= sizeof(u->host))
+			return (-1);
+		memcpy(u->host, host, n);
+	}
+	if (colon != NULL) {
+		char num[8];
+
+		n = (size_t)(p - colon - 1);
+		if (n == 0 || n >= sizeof(num))
+			return (-1);
+		memcpy(num, colon + 1, n);
+		num[n] = '\0';
+		port = util_strtonum(num, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return (-1);
+	}
+	u->port = (int)port;
+	if (strcmp(u->host, "localhost") != 0 && strcmp(u->host, "::1") != 0 &&
+	    (strncmp(u->host, "127.", 4) != 0 ||
+		strspn(u->host, "0123456789.") != strlen(u->host)))
+		return (-1);
+	if (util_strlcpy(u->path, *p != '\0' ? p : "/", sizeof(u->path)) >=
+	    sizeof(u->path)) {
+		*why = "path too long";
+		return (-1);
+	}
+	return (0);
+}
+
+/* "health": an exec or http check, how often, how long, how many. */
+static int
+js_decode_health(const json_t *v, struct job_health *hc, struct serr *err)
+{
+	json_t *exec, *http, *sock, *interval, *timeout, *retries;
+	const struct js_member members[] = {
+	    {"exec", &exec},
+	    {"http", &http},
+	    {"unix_socket", &sock},
+	    {"interval_ms", &interval},
+	    {"timeout_ms", &timeout},
+	    {"retries", &retries},
+	};
+	struct jobspec_url u;
+	char field[SERR_FIELD_MAX];
+	const char *s, *why;
+	long long n;
+	size_t i;
+
+	hc->interval_ms = 30000;
+	hc->timeout_ms = 5000;
+	hc->retries = 3;
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "health", "must be an object"));
+	if (js_members(v, "health", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	if (!js_absent(exec)) {
+		if (!json_is_array(exec) || json_array_size(exec) == 0 ||
+		    json_array_size(exec) > 256)
+			return (js_bad(err, "health.exec",
+			    "must be an array of 1..256 strings"));
+		hc->nexec = json_array_size(exec);
+		if ((hc->exec = calloc(hc->nexec + 1, sizeof(char *))) == NULL)
+			return (js_nomem(err));
+		for (i = 0; i < hc->nexec; i++) {
+			(void)snprintf(
+			    field, sizeof field, "health.exec[%zu]", i);
+			if (js_strdup(json_array_get(exec, i), field,
+				JOBSPEC_STRING_MAX, &hc->exec[i], err) == -1)
+				return (-1);
+		}
+		if (hc->exec[0][0] == '\0')
+			return (
+			    js_bad(err, "health.exec[0]", "must not be empty"));
+	}
+	if (!js_absent(http)) {
+		if (js_string(http, "health.http", 2048, &s, NULL, err) == -1)
+			return (-1);
+		if (jobspec_url_parse(s, &u, &why) == -1)
+			return (js_bad(err, "health.http", "%s", why));
+		if ((hc->http = strdup(s)) == NULL)
+			return (js_nomem(err));
+	}
+	if (!js_absent(sock)) {
+		if (js_strdup(sock, "health.unix_socket", 107, &hc->unix_socket,
+			err) == -1)
+			return (-1);
+		if (hc->unix_socket[0] != '/')
+			return (js_bad(err, "health.unix_socket",
+			    "must be an absolute path"));
+		if (hc->http == NULL)
+			return (js_bad(err, "health.unix_socket",
+			    "goes with health.http (the request to send)"));
+	}
+	if ((hc->exec != NULL) == (hc->http != NULL))
+		return (js_bad(err, "health",
+		    "needs exactly one of health.exec and health.http"));
+	if (js_ms(interval, "health.interval_ms", 100, &hc->interval_ms, err) ==
+		-1 ||
+	    js_ms(timeout, "health.timeout_ms", 1, &hc->timeout_ms, err) == -1)
+		return (-1);
+	if (!js_absent(retries)) {
+		if (js_integer(retries, "health.retries", 1, 100, &n, err) ==
+		    -1)
+			return (-1);
+		hc->retries = (int)n;
+	}
+	hc->set = 1;
+	return (0);
+}
+
+/* "schedule": exactly one of cron, calendar and every_ms; catch_up. */
+static int
+js_decode_schedule(const json_t *v, struct job_schedule *sc, struct serr *err)
+{
+	json_t *cron, *calendar, *every, *catch_up;
+	const struct js_member members[] = {
+	    {"cron", &cron},
+	    {"calendar", &calendar},
+	    {"every_ms", &every},
+	    {"catch_up", &catch_up},
+	};
+	char why[256];
+	long long n;
+	int given;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "schedule", "must be an object"));
+	if (js_members(v, "schedule", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	given = !js_absent(cron) + !js_absent(calendar) + !js_absent(every);
+	if (given != 1)
+		return (js_bad(err, "schedule",
+		    "needs exactly one of cron, calendar and every_ms"));
+	if (!js_absent(cron)) {
+		if (js_strdup(cron, "schedule.cron", 256, &sc->cron, err) == -1)
+			return (-1);
+		if (schedule_parse_cron(
+			sc->cron, &sc->when, why, sizeof(why)) == -1)
+			return (js_bad(err, "schedule.cron", "%s", why));
+	}
+	if (!js_absent(calendar)) {
+		if (js_strdup(calendar, "schedule.calendar", 256, &sc->calendar,
+			err) == -1)
+			return (-1);
+		if (schedule_parse_calendar(
+			sc->calendar, &sc->when, why, sizeof(why)) == -1)
+			return (js_bad(err, "schedule.calendar", "%s", why));
+	}
+	if (!js_absent(every)) {
+		if (js_integer(every, "schedule.every_ms",
+			SCHEDULE_EVERY_MIN_MS, SCHEDULE_EVERY_MAX_MS, &n,
+			err) == -1)
+			return (-1);
+		sc->every_ms = n;
+		if (schedule_every(&sc->when, n, why, sizeof(why)) == -1)
+			return (js_bad(err, "schedule.every_ms", "%s", why));
+	}
+	if (!js_absent(catch_up) &&
+	    js_boolean(catch_up, "schedule.catch_up", &sc->catch_up, err) == -1)
+		return (-1);
+	sc->set = 1;
 	return (0);
 }
 
@@ -932,6 +1134,9 @@ jobspec_init(struct job_spec *spec)
 	spec->stop.timeout_ms = 10000;
 	spec->start = 1;
 	spec->ready.timeout_ms = 90000;
+	spec->health.interval_ms = 30000;
+	spec->health.timeout_ms = 5000;
+	spec->health.retries = 3;
 }
 
 int
@@ -939,7 +1144,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 {
 	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
 	json_t *sched, *limits, *restart, *stop, *after, *start, *secret;
-	json_t *ready, *watchdog;
+	json_t *ready, *watchdog, *health, *schedule;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
@@ -958,6 +1163,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"start", &start},
 	    {"ready", &ready},
 	    {"watchdog_ms", &watchdog},
+	    {"health", &health},
+	    {"schedule", &schedule},
 	};
 
 	jobspec_init(spec);
@@ -989,7 +1196,9 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 		goto fail;
 
 	if (js_decode_ready(ready, &spec->ready, err) == -1 ||
-	    js_ms(watchdog, "watchdog_ms", 0, &spec->watchdog_ms, err) == -1)
+	    js_ms(watchdog, "watchdog_ms", 0, &spec->watchdog_ms, err) == -1 ||
+	    js_decode_health(health, &spec->health, err) == -1 ||
+	    js_decode_schedule(schedule, &spec->schedule, err) == -1)
 		goto fail;
 	if (spec->watchdog_ms != 0 && !spec->ready.notify) {
 		js_fail(err, "watchdog_ms",
@@ -1140,7 +1349,8 @@ js_restart_to_json(const struct job_restart *rs)
 	    js_set(o, "backoff_max_ms", json_integer(rs->backoff_max_ms)) ==
 		-1 ||
 	    js_set(o, "reset_after_ms", json_integer(rs->reset_after_ms)) ==
-		-1) {
+		-1 ||
+	    js_set(o, "on_unhealthy", json_boolean(rs->on_unhealthy)) == -1) {
 		json_decref(o);
 		return (NULL);
 	}
@@ -1163,6 +1373,43 @@ js_stop_to_json(const struct job_stop *st)
 		return (NULL);
 	}
 	return (o);
+}
+
+static json_t *
+js_health_to_json(const struct job_health *hc)
+{
+	json_t *o, *exec;
+	size_t i;
+
+	if (!hc->set)
+		return (json_null());
+	exec = json_null();
+	if (hc->exec != NULL) {
+		exec = json_array();
+		for (i = 0; i < hc->nexec; i++)
+			json_array_append_new(exec, json_string(hc->exec[i]));
+	}
+	o = json_pack("{s:o, s:o, s:o, s:i, s:i, s:i}", "exec", exec, "http",
+	    hc->http != NULL ? json_string(hc->http) : json_null(),
+	    "unix_socket",
+	    hc->unix_socket != NULL ? json_string(hc->unix_socket)
+				    : json_null(),
+	    "interval_ms", (int)hc->interval_ms, "timeout_ms",
+	    (int)hc->timeout_ms, "retries", hc->retries);
+	return (o);
+}
+
+static json_t *
+js_schedule_to_json(const struct job_schedule *sc)
+{
+	if (!sc->set)
+		return (json_null());
+	return (json_pack("{s:o, s:o, s:o, s:b}", "cron",
+	    sc->cron != NULL ? json_string(sc->cron) : json_null(), "calendar",
+	    sc->calendar != NULL ? json_string(sc->calendar) : json_null(),
+	    "every_ms",
+	    sc->every_ms != 0 ? json_integer(sc->every_ms) : json_null(),
+	    "catch_up", sc->catch_up));
 }
 
 static json_t *
@@ -1237,7 +1484,9 @@ jobspec_to_json(const struct job_spec *spec)
 		-1 ||
 	    js_set(o, "start", json_boolean(spec->start)) == -1 ||
 	    js_set(o, "ready", js_ready_to_json(&spec->ready)) == -1 ||
-	    js_set(o, "watchdog_ms", js_int_or_null(spec->watchdog_ms)) == -1) {
+	    js_set(o, "watchdog_ms", js_int_or_null(spec->watchdog_ms)) == -1 ||
+	    js_set(o, "health", js_health_to_json(&spec->health)) == -1 ||
+	    js_set(o, "schedule", js_schedule_to_json(&spec->schedule)) == -1) {
 		json_decref(o);
 		return (NULL);
 	}
@@ -1281,6 +1530,9 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 	dst->name = dst->cwd = dst->user = dst->group = dst->cpus = NULL;
 	dst->argv = dst->env_keys = dst->env_values = dst->after = NULL;
 	dst->env_secret = NULL;
+	dst->health.exec = NULL;
+	dst->health.http = dst->health.unix_socket = NULL;
+	dst->schedule.cron = dst->schedule.calendar = NULL;
 	if (js_copy_string(&dst->name, src->name) == -1 ||
 	    js_copy_string(&dst->cwd, src->cwd) == -1 ||
 	    js_copy_string(&dst->user, src->user) == -1 ||
@@ -1293,7 +1545,15 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 		-1 ||
 	    js_copy_strings(
 		&dst->env_secret, src->env_secret, src->nsecret, 0) == -1 ||
-	    js_copy_strings(&dst->after, src->after, src->nafter, 0) == -1) {
+	    js_copy_strings(&dst->after, src->after, src->nafter, 0) == -1 ||
+	    js_copy_strings(&dst->health.exec, src->health.exec,
+		src->health.nexec, src->health.exec != NULL ? 1 : 0) == -1 ||
+	    js_copy_string(&dst->health.http, src->health.http) == -1 ||
+	    js_copy_string(&dst->health.unix_socket, src->health.unix_socket) ==
+		-1 ||
+	    js_copy_string(&dst->schedule.cron, src->schedule.cron) == -1 ||
+	    js_copy_string(&dst->schedule.calendar, src->schedule.calendar) ==
+		-1) {
 		jobspec_free(dst);
 		return (-1);
 	}
@@ -1327,6 +1587,11 @@ jobspec_free(struct job_spec *spec)
 	free(spec->group);
 	free(spec->cpus);
 	js_free_strings(spec->after, spec->nafter);
+	js_free_strings(spec->health.exec, spec->health.nexec);
+	free(spec->health.http);
+	free(spec->health.unix_socket);
+	free(spec->schedule.cron);
+	free(spec->schedule.calendar);
 	jobspec_init(spec);
 }
 

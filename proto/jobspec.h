@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "proto/errors.h"
+#include "proto/schedule.h"
 
 #define JOBSPEC_NAME_MAX     64	    /* name length, without NUL */
 #define JOBSPEC_ARGV_MAX     4096   /* argv elements */
@@ -68,6 +69,7 @@ struct job_restart {
 	uint32_t	 backoff_ms;	/* default 100 */
 	uint32_t	 backoff_max_ms; /* default 30000 */
 	uint32_t	 reset_after_ms; /* up this long: backoff resets; default 10000 */
+	int		 on_unhealthy;	/* restart when the health check fails */
 };
 
 struct job_stop {
@@ -80,6 +82,28 @@ struct job_ready {
 	int		 notify;	/* NOTIFY_SOCKET, sd_notify READY=1 */
 	int		 fd;		/* s6 style: a line on this fd; 0 none */
 	uint32_t	 timeout_ms;	/* then fail; default 90000 */
+};
+
+/* A health check: a command, or an HTTP GET on loopback or a socket. */
+struct job_health {
+	int		 set;		/* "health" was present */
+	char	       **exec;		/* nexec + NULL, or NULL */
+	size_t		 nexec;
+	char		*http;		/* http://LOOPBACK[:PORT]/PATH, or NULL */
+	char		*unix_socket;	/* the HTTP check's socket, or NULL */
+	uint32_t	 interval_ms;	/* default 30000 */
+	uint32_t	 timeout_ms;	/* default 5000 */
+	int		 retries;	/* failures in a row: unhealthy; 3 */
+};
+
+/* When the job starts by itself: a cron line, a calendar, an interval. */
+struct job_schedule {
+	int		 set;		/* "schedule" was present */
+	char		*cron;		/* the text given, or NULL */
+	char		*calendar;	/* the text given, or NULL */
+	int64_t		 every_ms;	/* or 0 */
+	int		 catch_up;	/* one run for ticks missed while down */
+	struct schedule	 when;		/* parsed */
 };
 
 #define JOBSPEC_READY_FD_MIN 3
@@ -108,7 +132,22 @@ struct job_spec {
 	int		 start;		/* default 1 */
 	struct job_ready ready;
 	uint32_t	 watchdog_ms;	/* WATCHDOG=1 at least this often; 0 */
+	struct job_health health;
+	struct job_schedule schedule;
 };
+
+/* An HTTP check's URL taken apart. */
+struct jobspec_url {
+	char host[64];	/* 127.0.0.1, ::1 (no brackets) or localhost */
+	int port;	/* default 80 */
+	char path[1024]; /* from the first '/', query included */
+};
+/*
+ * Parse "http://HOST[:PORT]/PATH" with HOST a loopback address (127/8,
+ * [::1]) or localhost. Returns 0, or -1 with why.
+ */
+int jobspec_url_parse(const char *url, struct jobspec_url *u,
+    const char **why);
 
 /* Set every field to its default (no allocation). */
 void jobspec_init(struct job_spec *spec);

@@ -7,4 +7,9 @@ ALTER TABLE jobs ADD COLUMN owner_uid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN actor_uid INTEGER;
 ALTER TABLE jobs ADD COLUMN acted_at INTEGER;
 
+-- A scheduled job's next tick, and how many ticks it skipped (a run was
+-- still active, or the daemon was down), so that a restart changes nothing.
+ALTER TABLE jobs ADD COLUMN sched_next_at INTEGER;
+ALTER TABLE jobs ADD COLUMN sched_skipped INTEGER NOT NULL DEFAULT 0;
+
 PRAGMA user_version = 5;

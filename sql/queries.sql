@@ -22,6 +22,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7);
 -- name: job_update_actor
 UPDATE jobs SET actor_uid = ?2, acted_at = ?3 WHERE id = ?1;
 
+-- name: job_update_schedule
+UPDATE jobs SET sched_next_at = ?2, sched_skipped = ?3 WHERE id = ?1;
+
 -- name: job_update_state
 UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4, reason = ?5,
 	next_start_at = ?6, retries = ?7
@@ -35,7 +38,8 @@ DELETE FROM jobs WHERE id = ?1;
 
 -- name: job_list
 SELECT id, name, source, spec, state, restarts, created_at, updated_at,
-	reason, next_start_at, retries, owner_uid, actor_uid, acted_at
+	reason, next_start_at, retries, owner_uid, actor_uid, acted_at,
+	sched_next_at, sched_skipped
 FROM jobs ORDER BY id;
 
 -- name: run_insert

@@ -509,6 +509,12 @@ cgroup_v1__tree_of_sleeps__frozen_thawed_killed_removed(void **state)
 	assert_int_equal(u.oom_kills, 0);
 
 	assert_int_equal(ops->freeze(1, 1, &err), 0);
+	/* FREEZING until every task has stopped, which nothing waits for
+	 * (a loaded machine can take a moment): the kernel finishes it. */
+	for (k = 0; k < 500 && strcmp(cgfile("freezer", 1, "freezer.state"),
+				   "FROZEN") != 0;
+	     k++)
+		usleep(10000);
 	assert_string_equal(cgfile("freezer", 1, "freezer.state"), "FROZEN");
 	/* v1 frozen tasks show as "D (disk sleep)" on this kernel. */
 	for (k = 0; k < n; k++)

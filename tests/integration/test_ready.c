@@ -275,6 +275,86 @@ H_TEST(ready__daemon_killed_while_starting__ready_after_restart)
 	assert_int_equal(json_array_size(events_of(h, "slow", "running")), 1);
 }
 
+H_TEST(health__exec_fails_3_times__unhealthy_and_restarted)
+{
+	const char *flag = h_fmt(h, "%s/healthy", h->dir);
+	json_t *j, *ev;
+
+	/* Healthy while the flag file exists; then three failures. */
+	h_put_file(h, flag, "yes\n");
+	j = h_job_create(h,
+	    json_pack("{s:s, s:[s,s], s:{s:[s,s,s], s:i, s:i}, s:{s:s, s:b, "
+		      "s:i, s:i}}",
+		"name", "checked", "argv", "/bin/sleep", "60", "health", "exec",
+		"/bin/sh", "-c",
+		h_fmt(h, "cat %s 2>/dev/null || { echo gone; exit 7; }", flag),
+		"interval_ms", 150, "retries", 3, "restart", "policy",
+		"on-failure", "on_unhealthy", 1, "max_retries", 1, "backoff_ms",
+		50));
+	h_learn_pid(h, (pid_t)h_int(j, "pid"));
+	/* First healthy, with what the check said. */
+	for (int i = 0; i < 200; i++) {
+		j = h_job_get(h, "checked");
+		if (json_is_string(h_at(j, "health_status")) &&
+		    strcmp(h_str(j, "health_status"), "healthy") == 0)
+			break;
+		h_sleep_ms(25);
+	}
+	h_assert_str(j, "health_status", "healthy");
+	h_assert_str(j, "health_output", "yes");
+	unlink(flag);
+	j = h_job_poll(h, "checked", "failed", 20000);
+	h_assert_int(j, "restarts", 1);
+	if (strstr(h_str(j, "last_run.error"), "health check failed 3 times") ==
+	    NULL)
+		h_fail(j, "the error does not say the check failed");
+	if (strstr(h_str(j, "last_run.error"), "exit code 7: gone") == NULL)
+		h_fail(j, "the error lacks the check's output");
+	/* healthy, then unhealthy, each run: events say every change. */
+	ev = events_of(h, "checked", "unhealthy");
+	assert_true(json_array_size(ev) >= 1);
+	if (strstr(h_str(json_array_get(ev, 0), "data"), "gone") == NULL)
+		h_fail(ev, "the event lacks the output");
+	assert_int_equal(
+	    json_array_size(events_of(h, "checked", "healthy")), 1);
+	assert_int_equal(
+	    json_array_size(events_of(h, "checked", "health_failed")), 2);
+}
+
+H_TEST(health__http_on_a_unix_socket__healthy_then_404_unhealthy)
+{
+	json_t *j;
+
+	/* The daemon's own socket serves HTTP: /v1/health is 200. */
+	j = h_job_create(h, json_pack("{s:s, s:[s,s], s:{s:s, s:s, s:i}}",
+				"name", "web", "argv", "/bin/sleep", "60",
+				"health", "http", "http://localhost/v1/health",
+				"unix_socket", h->sock, "interval_ms", 100));
+	h_learn_pid(h, (pid_t)h_int(j, "pid"));
+	j = h_job_create(
+	    h, json_pack("{s:s, s:[s,s], s:{s:s, s:s, s:i, s:i}}", "name",
+		   "web404", "argv", "/bin/sleep", "60", "health", "http",
+		   "http://localhost/no/such/route", "unix_socket", h->sock,
+		   "interval_ms", 100, "retries", 2));
+	h_learn_pid(h, (pid_t)h_int(j, "pid"));
+	for (int i = 0; i < 400; i++) {
+		j = h_job_get(h, "web404");
+		if (json_is_string(h_at(j, "health_status")) &&
+		    strcmp(h_str(j, "health_status"), "unhealthy") == 0)
+			break;
+		h_sleep_ms(25);
+	}
+	h_assert_str(j, "health_status", "unhealthy");
+	if (strstr(h_str(j, "health_output"), "404") == NULL)
+		h_fail(j, "the output is not the 404 status line");
+	/* Reported only: without on_unhealthy it keeps running. */
+	h_assert_str(j, "state", "running");
+	j = h_job_get(h, "web");
+	h_assert_str(j, "health_status", "healthy");
+	if (strstr(h_str(j, "health_output"), "200") == NULL)
+		h_fail(j, "the output is not a 200 status line");
+}
+
 H_TEST(ready__bad_specs__400_naming_the_field)
 {
 	static const struct {
@@ -303,7 +383,6 @@ H_TEST(ready__bad_specs__400_naming_the_field)
 			fail_msg("case %zu: %ld: %s", i, h->last_status,
 			    h->last_body);
 		h_assert_error(j, "invalid_argument", bad[i].field);
-		json_decref(j);
 	}
 }
 
@@ -319,6 +398,8 @@ main(int argc, char **argv)
 	    H_UNIT(watchdog__trigger__fails_at_once),
 	    H_UNIT(ready__message_from_outside_the_job__ignored),
 	    H_UNIT(ready__daemon_killed_while_starting__ready_after_restart),
+	    H_UNIT(health__exec_fails_3_times__unhealthy_and_restarted),
+	    H_UNIT(health__http_on_a_unix_socket__healthy_then_404_unhealthy),
 	    H_UNIT(ready__bad_specs__400_naming_the_field),
 	};
 

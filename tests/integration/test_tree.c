@@ -417,6 +417,11 @@ H_TEST(pause__whole_tree__frozen_then_thawed)
 
 	h_call(h, 200, "POST", NULL, "/v1/jobs/frosty/pause");
 	h_assert_str(h_job_get(h, "frosty"), "state", "paused");
+	/* FREEZING until every task has stopped: the kernel finishes it. */
+	end = h_now_ms() + 5000;
+	while (strcmp(h_cg_file(h, fz, "freezer.state"), "FROZEN") != 0 &&
+	       h_now_ms() < end)
+		h_sleep_ms(10);
 	assert_string_equal(h_cg_file(h, fz, "freezer.state"), "FROZEN");
 	n = h_cg_pids(h, fz, pids, MAXPIDS);
 	assert_true(n >= 4);
