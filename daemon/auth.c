@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -168,6 +169,42 @@ auth_rtprio(int fd, pid_t pid)
 	return (v);
 }
 
+/*
+ * The "Groups:" line of /proc/PID/status, at most AUTH_GROUPS_MAX, when
+ * the socket cannot say (a small file that never waits on the process).
+ * Returns how many.
+ */
+static int
+auth_proc_groups(pid_t pid, gid_t *groups)
+{
+	char path[64], buf[8192], *p, *end, *save;
+	const char *errstr;
+	ssize_t r;
+	long long v;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (pid <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return (0);
+	buf[r] = '\0';
+	if ((p = strstr(buf, "\nGroups:")) == NULL)
+		return (0);
+	p += 8;
+	if ((end = strchr(p, '\n')) != NULL)
+		*end = '\0';
+	for (p = strtok_r(p, " \t", &save); p != NULL && n < AUTH_GROUPS_MAX;
+	     p = strtok_r(NULL, " \t", &save)) {
+		v = util_strtonum(p, 0, 4294967294LL, &errstr);
+		if (errstr == NULL)
+			groups[n++] = (gid_t)v;
+	}
+	return (n);
+}
+
 void
 auth_from_socket(int fd, struct caller *c)
 {
@@ -190,8 +227,8 @@ auth_from_socket(int fd, struct caller *c)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
 		c->ngroups = (int)(len / sizeof(gid_t));
 	else
-		/* More than AUTH_GROUPS_MAX (ERANGE): the primary only. */
-		c->ngroups = 0;
+		/* Before Linux 4.13, or more than AUTH_GROUPS_MAX (ERANGE). */
+		c->ngroups = auth_proc_groups(c->pid, c->groups);
 	auth_user_name(c->uid, c->name, sizeof(c->name));
 	c->admin = auth_is_admin(c);
 	if (!c->admin && c->pid > 0)
