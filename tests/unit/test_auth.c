@@ -69,7 +69,8 @@ ordinary(struct caller *c, const gid_t *groups, int n)
 	c->pid = 1;
 	c->rtprio_rlimit = 0;
 	snprintf(c->name, sizeof(c->name), "54321");
-	memcpy(c->groups, groups, (size_t)n * sizeof(gid_t));
+	if (n > 0)
+		memcpy(c->groups, groups, (size_t)n * sizeof(gid_t));
 	c->ngroups = n;
 }
 
