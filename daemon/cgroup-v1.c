@@ -808,6 +808,8 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 
 	u->memory_current = u->memory_peak = u->cpu_usage_us = -1;
 	u->nprocs = u->oom_kills = -1;
+	u->nr_periods = u->nr_throttled = u->throttled_us = -1;
+	u->cpu_pressure_us = -1;
 	if (v1.nhier == 0 || job <= 0 ||
 	    v1_procs_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_read_pids(dir, &pids, &n) == -1)
@@ -827,6 +829,14 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 		u->cpu_usage_us = v / 1000;
 	else
 		u->cpu_usage_us = v1_cpu_from_proc(pids, n);
+	if (v1_dir(V1_CPU, job, dir, sizeof(dir)) == 0) {
+		if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
+			u->nr_periods = v;
+		if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
+			u->nr_throttled = v;
+		if (cgroup_read_key(dir, "cpu.stat", "throttled_time", &v) == 0)
+			u->throttled_us = v / 1000;
+	}
 	free(pids);
 	return (0);
 }

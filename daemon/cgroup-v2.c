@@ -429,6 +429,21 @@ fail:
 	return (-1);
 }
 
+/* The "some" line's total= of DIR/cpu.pressure, in us; -1 without. */
+static int64_t
+v2_pressure_total(const char *dir)
+{
+	char buf[512], *p;
+	long long v;
+
+	if (cgroup_read(dir, "cpu.pressure", buf, sizeof(buf)) == -1 ||
+	    strncmp(buf, "some ", 5) != 0 ||
+	    (p = strstr(buf, " total=")) == NULL ||
+	    sscanf(p + 7, "%lld", &v) != 1)
+		return (-1);
+	return ((int64_t)v);
+}
+
 static int
 v2_usage(int64_t job, struct cgroup_usage *u)
 {
@@ -439,6 +454,8 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 
 	u->memory_current = u->memory_peak = u->cpu_usage_us = -1;
 	u->nprocs = u->oom_kills = -1;
+	u->nr_periods = u->nr_throttled = u->throttled_us = -1;
+	u->cpu_pressure_us = -1;
 	if (!v2.ready || job <= 0 || v2_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_read_pids(dir, &pids, &n) == -1)
 		return (-1);
@@ -452,6 +469,13 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 		u->cpu_usage_us = v;
 	if (cgroup_read_key(dir, "memory.events", "oom_kill", &v) == 0)
 		u->oom_kills = v;
+	if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
+		u->nr_periods = v;
+	if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
+		u->nr_throttled = v;
+	if (cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
+		u->throttled_us = v;
+	u->cpu_pressure_us = v2_pressure_total(dir);
 	return (0);
 }
 

@@ -40,6 +40,14 @@ struct cgroup_usage {
 	int64_t		 cpu_usage_us;		/* user + system */
 	int64_t		 nprocs;
 	int64_t		 oom_kills;		/* memory oom_kill count */
+	/* cpu.stat: CFS bandwidth periods, those that ran out of quota, and
+	 * the time spent throttled (v1 throttled_time, v2 throttled_usec). */
+	int64_t		 nr_periods;
+	int64_t		 nr_throttled;
+	int64_t		 throttled_us;
+	/* cpu.pressure "some" total: time some member waited for a CPU
+	 * (v2 only; -1 on v1, where PSI is per machine). */
+	int64_t		 cpu_pressure_us;
 };
 
 struct cgroup_ops {

@@ -118,6 +118,15 @@ struct job_usage {
 	int64_t		 nprocs;
 	int64_t		 oom_kills;
 	int64_t		 runq_delay_us;		/* waiting on a run queue */
+	/* Summed over the live threads of its live processes (/proc/PID/
+	 * task/TID/sched): preempted, and moved to another CPU. */
+	int64_t		 involuntary_switches;
+	int64_t		 migrations;
+	/* The job's cpu cgroup (cpu.stat, cpu.pressure on v2). */
+	int64_t		 nr_periods;
+	int64_t		 nr_throttled;
+	int64_t		 throttled_us;
+	int64_t		 cpu_pressure_us;
 };
 void supervisor_job_usage(struct supervisor *sup, struct job *job,
     struct job_usage *u);
