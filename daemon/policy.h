@@ -95,4 +95,17 @@ void policy_release(struct policy_books *b, int64_t job);
 /* RT budget handed out now (for the subtree's cpu.rt_runtime_us). */
 int64_t policy_rt_used(const struct policy_books *b);
 
+/* The books' figures now, for a plan (DEADLINE bandwidth in parts per
+ * million of one CPU). */
+struct policy_figures {
+	int64_t		 rt_pool_us;	/* 0: RT jobs need no budget */
+	int64_t		 rt_used_us;
+	int64_t		 rt_job_us;
+	int64_t		 dl_used_ppm;	/* summed over admitted jobs */
+	int64_t		 dl_cpu_ppm;	/* one CPU's capacity, less the
+					   kernel's own reservation */
+	int		 dl_unlimited;	/* sched_rt_runtime_us is -1 */
+};
+void policy_figures(const struct policy_books *b, struct policy_figures *f);
+
 #endif

@@ -258,6 +258,26 @@ void sup_res_started(struct supervisor *sup, struct job *job,
 /* Release the run's CPUs and policy claim; returns 1 if anything was
  * released (queued jobs may fit now). */
 int sup_res_run_ended(struct supervisor *sup, struct job *job);
+/*
+ * A dry run of a start for spec as job id would be, from the books as
+ * they are now: the CPU step and admission of sup_res_prepare, undone
+ * before returning, so that nothing changes. 0 would run (p->cpus), 1
+ * would queue (p->why), -1 would fail (err). sup_res_check is the
+ * caller's.
+ */
+struct sup_res_plan {
+	int kind; /* 0 shared pool, 1 pinned list, 2 exclusive grant */
+	struct cpulist cpus;
+	int ncpus;
+	char why[RUN_ERROR_MAX]; /* queued: for what */
+	char order[256];         /* exclusive: how the CPUs were chosen */
+	struct policy_figures before, after;
+	int64_t rt_us;       /* the job's RT budget */
+	const char *backend; /* "v1", "v2" or NULL */
+	int rt_groups;
+};
+int sup_res_plan(struct supervisor *sup, const struct job_spec *spec,
+    int64_t id, struct sup_res_plan *p, struct serr *err);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
 /* Remember the cgroup's members (pid, start time) as a stop begins. */

@@ -173,6 +173,19 @@ int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
     int (*cb)(void *, const struct proc_entry *), void *arg,
     struct serr *err);
 
+/*
+ * What supervisor_job_create would do with spec now, done to nothing:
+ * *out (caller frees) says "would" (run, queue, create, fail or refuse),
+ * the state and status a create would answer, every refusal (code,
+ * status, field, message; the first is the one a create answers), the
+ * CPUs and how they were chosen, the queue position and its reason, RT
+ * budget and DEADLINE bandwidth before and after, and the cgroup
+ * settings. Returns 0, or -1 with err (SERR_INTERNAL) only when the answer
+ * cannot be built: a refusal is a plan, not an error.
+ */
+int supervisor_plan(struct supervisor *sup, const struct job_spec *spec,
+    json_t **out, struct serr *err);
+
 /* The CPU books (topology, grants) or NULL; lent. */
 const struct cpus *supervisor_cpus(struct supervisor *sup);
 
