@@ -52,6 +52,7 @@ enum {
 	OPT_STOP_SIGNAL,
 	OPT_STOP_TIMEOUT,
 	OPT_AFTER,
+	OPT_ON_DRIFT,
 };
 
 const struct option cmd_run_longopts[] = {
@@ -81,6 +82,7 @@ const struct option cmd_run_longopts[] = {
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"after", required_argument, NULL, OPT_AFTER},
+    {"on-drift", required_argument, NULL, OPT_ON_DRIFT},
     {"file", required_argument, NULL, 'f'},
     {"wait", no_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
@@ -398,6 +400,8 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 		    ctl, sub_object(spec, "stop"), "timeout_ms", opt, v));
 	case OPT_AFTER:
 		return (add_string(ctl, sub_array(spec, "after"), v));
+	case OPT_ON_DRIFT:
+		return (set_string(ctl, spec, "on_drift", v));
 	}
 	return (0);
 }

@@ -34,6 +34,9 @@
 	"  --backoff-max MS     longest restart delay\n"                            \
 	"  --stop-signal SIG    signal that stops the job (default SIGTERM)\n"      \
 	"  --stop-timeout MS    SIGKILL this long after the stop signal\n"          \
-	"  --after NAME         start only once job NAME runs (repeatable)\n"
+	"  --after NAME         start only once job NAME runs (repeatable)\n"       \
+	"  --on-drift WHAT      report (default) or restore: put a pinned or\n"     \
+	"                       exclusive job's threads back on their CPUs and\n"   \
+	"                       policy when they drift\n"
 
 #endif

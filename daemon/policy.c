@@ -139,6 +139,12 @@ policy_get(pid_t pid, struct policy_attr *a)
 	    syscall(SYS_sched_getattr, pid, a, sizeof(*a), 0) == -1 ? -1 : 0);
 }
 
+int
+policy_set(pid_t tid, const struct policy_attr *a)
+{
+	return (syscall(SYS_sched_setattr, tid, a, 0) == -1 ? -1 : 0);
+}
+
 const char *
 policy_kernel_name(uint32_t policy)
 {

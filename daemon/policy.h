@@ -45,6 +45,9 @@ int policy_apply(const struct policy_attr *a);
 /* Read back a process's attributes (sched_getattr) for tests and the
  * process tree. Returns 0 or -1 with errno. */
 int policy_get(pid_t pid, struct policy_attr *a);
+/* Put a thread of a job back on its policy (sched_setattr(tid, a)), for
+ * on_drift "restore". Returns 0 or -1 with errno. */
+int policy_set(pid_t tid, const struct policy_attr *a);
 /* "fifo" etc. for a kernel policy number; "unknown" otherwise. */
 const char *policy_kernel_name(uint32_t policy);
 

@@ -100,6 +100,7 @@ struct supervisor {
 	struct sup_res
 	    *res; /* cgroups, CPUs, policy books (supervisor-res.c) */
 	struct sup_view *view; /* process views, tracker (-view.c) */
+	struct sup_drift *drift; /* drift checks (-drift.c) */
 	/* The store's health (see sup_change). */
 	struct sup_held_list held;
 	size_t nheld;
@@ -309,6 +310,11 @@ int sup_res_usage(
     struct supervisor *sup, const struct job *job, struct cgroup_usage *u);
 /* 1 if jobs have cgroups whose members can be tracked. */
 int sup_res_tracked(struct supervisor *sup);
+
+/* supervisor-drift.c: the periodic drift check (timer and worker). */
+struct sup_drift;
+void sup_drift_start(struct supervisor *sup);
+void sup_drift_free(struct supervisor *sup);
 
 /* supervisor-view.c: usage, process trees, the tracker. */
 void sup_view_init(struct supervisor *sup);

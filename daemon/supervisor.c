@@ -1082,6 +1082,7 @@ supervisor_start(struct supervisor *sup, struct serr *err)
 	sup_res_reconcile(sup);
 	sup_reconcile(sup);
 	sup_view_start(sup);
+	sup_drift_start(sup);
 	/* Children that ended before the handler was in place. */
 	reaper_reap();
 	return (0);
@@ -1116,6 +1117,7 @@ supervisor_free(struct supervisor *sup)
 	htab_clear(&sup->by_name);
 	htab_clear(&sup->by_pid);
 	htab_clear(&sup->by_session);
+	sup_drift_free(sup);
 	sup_view_free(sup);
 	/* Every job is stopped by now: no job cgroup may stay behind. */
 	sup_res_free(sup);

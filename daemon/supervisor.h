@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "proto/errors.h"
 
 struct schedd;
@@ -185,6 +187,15 @@ int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
  */
 int supervisor_plan(struct supervisor *sup, const struct job_spec *spec,
     json_t **out, struct serr *err);
+
+/*
+ * The drift check's findings now (caller frees): "intruders" (threads
+ * outside the jobs on granted CPUs: pid, tid, comm, kind, cpu, the job
+ * holding it, since), "drift" (jobs' own threads off their spec: what,
+ * expected, found, since, times restored) and "drift_scan" (period, last
+ * scan, its cost). See supervisor-drift.c for what counts.
+ */
+json_t *supervisor_drift_json(struct supervisor *sup);
 
 /* The CPU books (topology, grants) or NULL; lent. */
 const struct cpus *supervisor_cpus(struct supervisor *sup);

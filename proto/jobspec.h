@@ -35,6 +35,14 @@ enum jobspec_policy {
 	POLICY_DEADLINE,	/* SCHED_DEADLINE, runtime <= deadline <= period */
 };
 
+/* What the daemon does when a pinned or exclusive job's processes drift
+ * from their spec (issue 17): report it (an event), or also restore them. */
+enum jobspec_drift {
+	DRIFT_UNSET = 0,	/* absent: as DRIFT_REPORT */
+	DRIFT_REPORT,		/* "report" */
+	DRIFT_RESTORE,		/* "restore": affinity and policy put back */
+};
+
 enum jobspec_restart {
 	RESTART_NO = 0,		/* never restart (default) */
 	RESTART_ON_FAILURE,	/* non-zero exit, signal, OOM */
@@ -94,6 +102,7 @@ struct job_spec {
 	char	       **after;		/* nafter job names */
 	size_t		 nafter;
 	int		 start;		/* default 1 */
+	int		 on_drift;	/* enum jobspec_drift; 0: absent */
 };
 
 /* Set every field to its default (no allocation). */

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -256,6 +257,211 @@ H_TEST(plan__schedctl__readable_and_json)
 	    0);
 }
 
+/* -------------------------------------------------------------- drift */
+
+/* A sleep of the test's own (not schedd's), killed by pid at teardown. */
+static void
+outsider_kill(void *arg)
+{
+	pid_t pid = (pid_t)(intptr_t)arg;
+
+	if (kill(pid, SIGKILL) == 0)
+		waitpid(pid, NULL, 0);
+}
+
+static pid_t
+outsider(struct h *h)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	h_defer(h, outsider_kill, (void *)(intptr_t)pid);
+	return (pid);
+}
+
+/* taskset(1) -p -c cpus pid: the machine's tool, not the daemon. */
+static void
+taskset(struct h *h, pid_t pid, const char *cpus)
+{
+	const char *argv[] = {"/usr/bin/taskset", "-p", "-c", cpus,
+	    h_fmt(h, "%d", (int)pid), NULL};
+	const char *out, *err;
+
+	if (h_run(h, argv, NULL, &out, &err, 5000) != 0)
+		fail_msg("taskset -p -c %s %d: %s", cpus, (int)pid, err);
+}
+
+/* Drift events about pid seen on s within ms (change "appeared" or
+ * "cleared", or any when change is NULL); the last in *last. */
+static int
+drift_events(
+    struct h_stream *s, pid_t pid, const char *change, int ms, json_t **last)
+{
+	int64_t end = h_now_ms() + ms;
+	json_t *ev;
+	int n = 0;
+
+	while (h_now_ms() < end) {
+		if ((ev = h_stream_event(s, (int)(end - h_now_ms()))) == NULL)
+			break;
+		if (strcmp(h_str(ev, "type"), "drift") != 0 ||
+		    h_int(ev, "data.pid") != pid ||
+		    (change != NULL &&
+			strcmp(h_str(ev, "data.change"), change) != 0))
+			continue;
+		n++;
+		if (last != NULL)
+			*last = ev;
+	}
+	return (n);
+}
+
+static json_t *
+intruder(struct h *h, pid_t pid)
+{
+	json_t *a = h_at(h_call(h, 200, "GET", NULL, "/v1/cpus"), "intruders");
+	json_t *e;
+	size_t i;
+
+	json_array_foreach (a, i, e)
+		if (h_int(e, "pid") == pid)
+			return (e);
+	return (NULL);
+}
+
+/*
+ * Someone pins a process of their own onto a granted CPU with taskset:
+ * exactly one drift event says so (not one a scan), GET /v1/cpus and
+ * schedctl cpus list it, the process is left as it was, and its end is one
+ * more event.
+ */
+H_TEST(drift__taskset_onto_granted_cpu__exactly_one_event)
+{
+	struct h_stream *s;
+	json_t *x, *ev = NULL, *i;
+	const char *cpu;
+	pid_t pid;
+
+	need_machine(h);
+	x = h_job_create(h, excl_spec("x"));
+	running_pid(x);
+	cpu = h_str(x, "cpus_effective");
+	pid = outsider(h);
+	s = h_stream_open(h, "/v1/events");
+	/* Nothing yet: an ordinary process may run anywhere. */
+	assert_int_equal(drift_events(s, pid, NULL, 1500, NULL), 0);
+	taskset(h, pid, cpu);
+	assert_string_equal(h_status_field(h, pid, "Cpus_allowed_list"), cpu);
+	if (drift_events(s, pid, "appeared", 3000, &ev) != 1)
+		h_fail(ev, "no drift event for pid %d within 3 s", (int)pid);
+	h_assert_str(ev, "job", "x");
+	h_assert_str(ev, "data.what", "intruder");
+	h_assert_str(ev, "data.kind", "pinned");
+	h_assert_str(ev, "data.comm", "sleep");
+	h_assert_str(ev, "data.cpus_allowed", cpu);
+	h_assert_int(ev, "data.cpu", atoi(cpu));
+	if (!h_is_time(h_str(ev, "data.since")))
+		h_fail(ev, "since is not a time");
+	/* Three more scans: still that one event. */
+	assert_int_equal(drift_events(s, pid, NULL, 3500, NULL), 0);
+	if ((i = intruder(h, pid)) == NULL)
+		h_fail(NULL, "GET /v1/cpus does not list pid %d", (int)pid);
+	h_assert_str(i, "kind", "pinned");
+	h_assert_str(i, "job", "x");
+	h_assert_ctl(h, 0, "cpus");
+	if (strstr(h->ctl_out, h_fmt(h, "%d", (int)pid)) == NULL ||
+	    strstr(h->ctl_out, "pinned") == NULL)
+		fail_msg("schedctl cpus does not list it:\n%s", h->ctl_out);
+	/* Reported, never touched. */
+	assert_string_equal(h_status_field(h, pid, "Cpus_allowed_list"), cpu);
+
+	outsider_kill((void *)(intptr_t)pid);
+	if (drift_events(s, pid, "cleared", 3000, NULL) != 1)
+		fail_msg("no cleared event once pid %d ended", (int)pid);
+	if (intruder(h, pid) != NULL)
+		fail_msg("pid %d is still listed after it ended", (int)pid);
+	h_stream_close(s);
+}
+
+/* on_drift "restore": an affinity changed inside the job is put back. */
+H_TEST(drift__restore__affinity_changed_inside_job_put_back)
+{
+	struct h_stream *s;
+	json_t *j, *ev = NULL;
+	const char *now = NULL;
+	int64_t end;
+	pid_t pid;
+
+	need_machine(h);
+	j = h_job_create(
+	    h, json_pack("{s:s, s:[s,s], s:s, s:s}", "name", "p", "argv",
+		   "/bin/sleep", "30", "cpus", "0-1", "on_drift", "restore"));
+	pid = running_pid(j);
+	h_assert_str(j, "on_drift", "restore");
+	s = h_stream_open(h, "/v1/events");
+	taskset(h, pid, "1");
+	end = h_now_ms() + 4000;
+	while (h_now_ms() < end &&
+	       strcmp(now = h_status_field(h, pid, "Cpus_allowed_list"),
+		   "0-1") != 0)
+		h_sleep_ms(50);
+	if (strcmp(now, "0-1") != 0)
+		fail_msg("affinity still %s after 4 s", now);
+	if (drift_events(s, pid, "appeared", 2000, &ev) != 1)
+		h_fail(ev, "no single drift event for pid %d", (int)pid);
+	h_assert_str(ev, "data.what", "affinity");
+	h_assert_str(ev, "data.expected", "0-1");
+	h_assert_str(ev, "data.found", "1");
+	if (!json_is_true(h_at(ev, "data.restored")))
+		h_fail(ev, "the event does not say it restored");
+	h_stream_close(s);
+}
+
+/* Without on_drift the daemon reports and leaves the thread alone. */
+H_TEST(drift__report_only__affinity_left_as_found)
+{
+	struct h_stream *s;
+	json_t *j, *ev = NULL, *cpus;
+
+	need_machine(h);
+	j = h_job_create(h, json_pack("{s:s, s:[s,s], s:s}", "name", "p",
+				"argv", "/bin/sleep", "30", "cpus", "0-1"));
+	s = h_stream_open(h, "/v1/events");
+	taskset(h, running_pid(j), "0");
+	if (drift_events(s, running_pid(j), "appeared", 3000, &ev) != 1)
+		h_fail(ev, "no single drift event");
+	if (h_at(ev, "data.restored") != NULL)
+		h_fail(ev, "a report-only job says it restored");
+	h_sleep_ms(1500);
+	assert_string_equal(
+	    h_status_field(h, running_pid(j), "Cpus_allowed_list"), "0");
+	cpus = h_call(h, 200, "GET", NULL, "/v1/cpus");
+	h_assert_str(cpus, "drift[0].what", "affinity");
+	h_assert_str(cpus, "drift[0].found", "0");
+	h_assert_int(cpus, "drift[0].restored", 0);
+	h_stream_close(s);
+}
+
+H_TEST(drift__on_drift_bad_value__400_naming_it)
+{
+	json_t *j;
+
+	need_machine(h);
+	j = h_call(h, 400, "POST",
+	    json_pack("{s:[s], s:s}", "argv", "/bin/true", "on_drift", "fix"),
+	    "/v1/jobs");
+	h_assert_error(j, "invalid_argument", "on_drift");
+	j = h_call(h, 400, "POST",
+	    json_pack("{s:[s], s:i}", "argv", "/bin/true", "on_drift", 1),
+	    "/v1/plan");
+	h_assert_error(j, "invalid_argument", "on_drift");
+}
+
 /* ------------------------------------------------------------ figures */
 
 /*
@@ -334,6 +540,10 @@ main(int argc, char **argv)
 	    H_UNIT(plan__deadline_refused__create_agrees),
 	    H_UNIT(plan__bad_spec__400_naming_the_field),
 	    H_UNIT(plan__schedctl__readable_and_json),
+	    H_UNIT(drift__taskset_onto_granted_cpu__exactly_one_event),
+	    H_UNIT(drift__restore__affinity_changed_inside_job_put_back),
+	    H_UNIT(drift__report_only__affinity_left_as_found),
+	    H_UNIT(drift__on_drift_bad_value__400_naming_it),
 	    H_UNIT(usage__cpu_quota_10__throttled),
 	    H_UNIT(usage__no_quota__not_throttled),
 	};
