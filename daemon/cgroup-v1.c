@@ -345,6 +345,24 @@ fail:
 }
 
 static int
+v1_get_cpus(int64_t job, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	if (v1.nhier == 0 || job <= 0 || (i = v1.ctl[V1_CPUSET]) < 0) {
+		errno = ENOENT;
+		return (-1);
+	}
+	/* With the shared cgroup, a pinned job's cpuset is its own dir. */
+	if ((v1.shared ? cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job)
+		       : v1_dir(V1_CPUSET, job, dir, sizeof(dir))) == -1 ||
+	    cgroup_read(dir, "cpuset.cpus", buf, len) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
 v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX], parent[1024];
@@ -947,6 +965,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .controllers = v1_controllers,
     .create = v1_create,
     .set_cpus = v1_set_cpus,
+    .get_cpus = v1_get_cpus,
     .set_shared = v1_set_shared,
     .set_limits = v1_set_limits,
     .set_rt_runtime = v1_set_rt_runtime,

@@ -229,6 +229,19 @@ v2_failed(const char *field, const char *dir, const char *file, const char *val,
 }
 
 static int
+v2_get_cpus(int64_t job, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (!v2.ready || job <= 0 || !v2.has[V2_CPUSET] ||
+	    v2_dir(job, dir, sizeof(dir)) == -1) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (cgroup_read(dir, "cpuset.cpus", buf, len) == -1 ? -1 : 0);
+}
+
+static int
 v2_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX];
@@ -548,6 +561,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .controllers = v2_controllers,
     .create = v2_create,
     .set_cpus = v2_set_cpus,
+    .get_cpus = v2_get_cpus,
     .set_shared = v2_set_shared,
     .set_limits = v2_set_limits,
     .set_rt_runtime = v2_set_rt_runtime,

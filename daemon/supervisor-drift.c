@@ -8,7 +8,10 @@
  * - A job's own threads must keep the affinity schedd gave them (its CPU
  *   list or grant; a narrower or different set is drift) and, when the
  *   spec sets sched, its policy and priority or nice (with reset_on_fork,
- *   the main thread only: its children are meant to differ).
+ *   the main thread only: its children are meant to differ). Its cgroup's
+ *   cpuset.cpus must still be its CPUs: a wider cpuset leaves the threads'
+ *   affinity as it was (the kernel keeps the affinity they were given) and
+ *   would go unseen otherwise.
  * - An intruder is a thread outside schedd's jobs on a granted CPU, of one
  *   of four kinds. On a machine where every process may run on every CPU
  *   (exclusive here means exclusive among schedd's jobs, as Kubernetes'
@@ -67,10 +70,11 @@ enum drift_what {
 	DRIFT_AFFINITY = 0, /* a job's thread: its CPUs */
 	DRIFT_POLICY,       /* a job's thread: its scheduling */
 	DRIFT_INTRUDER,     /* a thread outside the jobs */
+	DRIFT_CPUSET,       /* a job's cgroup: its cpuset.cpus */
 };
 
 static const char *const drift_what_names[] = {
-    "affinity", "policy", "intruder"};
+    "affinity", "policy", "intruder", "cpuset"};
 static const char *const drift_kind_names[] = {
     "member", "pinned", "moved", "ran", "kernel"};
 
@@ -92,14 +96,19 @@ struct drift_item {
 };
 TAILQ_HEAD(drift_items, drift_item);
 
+struct drift_member {
+	pid_t pid;
+	int64_t job;
+};
+
 struct sup_drift {
 	struct event *timer;
 	struct cpuscan *scan;
 	struct drift_items items;
 	size_t nitems;
-	/* The scan under way: its members' jobs (pid -> job id). */
-	pid_t *mpids;
-	int64_t *mjobs;
+	/* The scan under way: its members' jobs, sorted by pid. */
+	struct drift_member *members;
+	pid_t *mpids; /* the same pids, for the worker */
 	size_t nm;
 	cpu_set_t watch;
 	/* The last scan's figures. */
@@ -161,6 +170,15 @@ set_text(const cpu_set_t *set, char *buf, size_t len)
 	if (cpulist_format(&cl, buf, len) == -1)
 		snprintf(buf, len, "?");
 	return (buf);
+}
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct drift_member *)a)->pid;
+	pid_t y = ((const struct drift_member *)b)->pid;
+
+	return (x < y ? -1 : x > y);
 }
 
 static void
@@ -291,17 +309,19 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (d->nm + (size_t)n > cap) {
 			cap = (d->nm + (size_t)n) * 2;
+			d->members =
+			    xreallocarray(d->members, cap, sizeof(*d->members));
 			d->mpids =
 			    xreallocarray(d->mpids, cap, sizeof(*d->mpids));
-			d->mjobs =
-			    xreallocarray(d->mjobs, cap, sizeof(*d->mjobs));
 		}
 		for (i = 0; i < n; i++) {
 			d->mpids[d->nm] = pids[i];
-			d->mjobs[d->nm++] = job->id;
+			d->members[d->nm].pid = pids[i];
+			d->members[d->nm++].job = job->id;
 		}
 	}
 	free(pids);
+	qsort(d->members, d->nm, sizeof(*d->members), member_cmp);
 	if (!any) {
 		/* Nothing to guard: what was seen is history now. */
 		item_free_all(d);
@@ -334,12 +354,13 @@ static struct job *
 member_job(struct supervisor *sup, pid_t tgid)
 {
 	struct sup_drift *d = sup->drift;
-	size_t i;
+	struct drift_member key, *m;
 
-	for (i = 0; i < d->nm; i++)
-		if (d->mpids[i] == tgid)
-			return (htab_get_int(&sup->by_id, d->mjobs[i]));
-	return (NULL);
+	key.pid = tgid;
+	if ((m = bsearch(&key, d->members, d->nm, sizeof(*d->members),
+		 member_cmp)) == NULL)
+		return (NULL);
+	return (htab_get_int(&sup->by_id, m->job));
 }
 
 /* The job holding the task's CPU, or the first granted CPU it may use. */
@@ -388,6 +409,16 @@ restore(struct job *job, const struct drift_item *it, char *buf, size_t len)
 	struct policy_attr a;
 	cpu_set_t set;
 
+	if (it->what == DRIFT_CPUSET) {
+		struct serr err;
+
+		serr_clear(&err);
+		if (sup_res_cpuset_restore(job->sup, job, &err) == -1) {
+			snprintf(buf, len, "%.100s", err.message);
+			return (buf);
+		}
+		return (NULL);
+	}
 	/* The thread the scan saw, not one that took its id since. */
 	if (procfs_stat(it->tid, &ps) == -1 || ps.starttime != it->start)
 		return ("the thread is gone");
@@ -548,6 +579,27 @@ drift_done(void *arg, const struct cpuscan_result *r)
 			drift_found(sup, &want);
 		}
 	}
+	/* Each job's cpuset, as its cgroup has it now. */
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
+		struct cpulist now;
+
+		if (!job_checked(job) ||
+		    sup_res_cpuset_now(sup, job, &now) == -1 ||
+		    (cpulist_subset(&now, &job->cpuset) &&
+			cpulist_subset(&job->cpuset, &now)))
+			continue;
+		memset(&want, 0, sizeof(want));
+		want.what = DRIFT_CPUSET;
+		want.tid = want.tgid = job->run.pid;
+		want.start = job->run.pid_start;
+		want.job_id = job->id;
+		snprintf(want.comm, sizeof(want.comm), "%.31s", job->name);
+		if (cpulist_format(&job->cpuset, want.expected,
+			sizeof(want.expected)) == -1 ||
+		    cpulist_format(&now, want.found, sizeof(want.found)) == -1)
+			continue;
+		drift_found(sup, &want);
+	}
 	/* What is gone: said once, for what was said when it came. */
 	TAILQ_FOREACH_SAFE (it, &d->items, entry, tmp) {
 		if (it->seen)
@@ -585,7 +637,7 @@ sup_drift_free(struct supervisor *sup)
 	cpuscan_free(d->scan);
 	item_free_all(d);
 	free(d->mpids);
-	free(d->mjobs);
+	free(d->members);
 	free(d);
 	sup->drift = NULL;
 }

@@ -279,6 +279,13 @@ struct sup_res_plan {
 };
 int sup_res_plan(struct supervisor *sup, const struct job_spec *spec,
     int64_t id, struct sup_res_plan *p, struct serr *err);
+/* The cpuset a pinned or exclusive job's cgroup has now (the drift
+ * check): 0, or -1 when it has none of its own or it cannot be read. */
+int sup_res_cpuset_now(
+    struct supervisor *sup, const struct job *job, struct cpulist *out);
+/* Write the job's CPUs into its cpuset again (on_drift restore). */
+int sup_res_cpuset_restore(
+    struct supervisor *sup, struct job *job, struct serr *err);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
 /* Remember the cgroup's members (pid, start time) as a stop begins. */

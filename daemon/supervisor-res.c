@@ -1077,3 +1077,34 @@ sup_res_tracked(struct supervisor *sup)
 {
 	return (sup->res != NULL && sup->res->cg != NULL);
 }
+
+int
+sup_res_cpuset_now(
+    struct supervisor *sup, const struct job *job, struct cpulist *out)
+{
+	struct sup_res *r = sup->res;
+	char buf[4096];
+	const char *why;
+
+	if (r->cg == NULL || r->cg->get_cpus == NULL || !job->has_cgroup ||
+	    (job->spec.cpus == NULL && job->spec.exclusive_cpus == 0) ||
+	    r->cg->get_cpus(job->id, buf, sizeof(buf)) == -1 ||
+	    cpulist_parse(buf, out, 0, &why) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+sup_res_cpuset_restore(
+    struct supervisor *sup, struct job *job, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+	char buf[4096];
+
+	if (r->cg == NULL || !job->has_cgroup || !job->cpuset_valid ||
+	    cpulist_format(&job->cpuset, buf, sizeof(buf)) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "no cpuset to restore");
+		return (-1);
+	}
+	return (r->cg->set_cpus(job->id, buf, err));
+}

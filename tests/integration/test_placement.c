@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -447,6 +448,56 @@ H_TEST(drift__report_only__affinity_left_as_found)
 	h_stream_close(s);
 }
 
+/* A cgroup file written in place, as echo > FILE does. */
+static void
+cg_write(const char *path, const char *text)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		fail_msg("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/*
+ * Someone widens an exclusive job's cpuset: the threads keep the affinity
+ * they were given, so only the cgroup shows it. One event; with restore
+ * the cpuset is written back.
+ */
+H_TEST(drift__cpuset_widened__reported_and_restored)
+{
+	struct h_stream *s;
+	json_t *x, *ev = NULL;
+	const char *cs, *cpu, *now = NULL;
+	int64_t end;
+	pid_t pid;
+
+	need_machine(h);
+	x = h_job_create(h, json_pack("{s:s, s:[s,s], s:i, s:s}", "name", "x",
+				"argv", "/bin/sleep", "30", "exclusive_cpus", 1,
+				"on_drift", "restore"));
+	pid = running_pid(x);
+	cpu = h_str(x, "cpus_effective");
+	cs = h_job_cg(h, x, "cpuset");
+	s = h_stream_open(h, "/v1/events");
+	cg_write(h_fmt(h, "%s/cpuset.cpus", cs), "0-1");
+	if (drift_events(s, pid, "appeared", 3000, &ev) != 1)
+		h_fail(ev, "no single drift event for the cpuset");
+	h_assert_str(ev, "data.what", "cpuset");
+	h_assert_str(ev, "data.expected", cpu);
+	h_assert_str(ev, "data.found", "0-1");
+	h_assert_str(ev, "data.comm", "x");
+	if (!json_is_true(h_at(ev, "data.restored")))
+		h_fail(ev, "the event does not say it restored");
+	end = h_now_ms() + 2000;
+	while (h_now_ms() < end &&
+	       strcmp(now = h_cg_file(h, cs, "cpuset.cpus"), cpu) != 0)
+		h_sleep_ms(50);
+	assert_string_equal(now, cpu);
+	h_stream_close(s);
+}
+
 H_TEST(drift__on_drift_bad_value__400_naming_it)
 {
 	json_t *j;
@@ -543,6 +594,7 @@ main(int argc, char **argv)
 	    H_UNIT(drift__taskset_onto_granted_cpu__exactly_one_event),
 	    H_UNIT(drift__restore__affinity_changed_inside_job_put_back),
 	    H_UNIT(drift__report_only__affinity_left_as_found),
+	    H_UNIT(drift__cpuset_widened__reported_and_restored),
 	    H_UNIT(drift__on_drift_bad_value__400_naming_it),
 	    H_UNIT(usage__cpu_quota_10__throttled),
 	    H_UNIT(usage__no_quota__not_throttled),
