@@ -222,7 +222,7 @@ drift_fields(json_t *o, const struct drift_item *it)
 }
 
 /* One "drift" event of the job, stored then told; dropped (and logged)
- * when the store cannot take it: drift is reported again as it changes. */
+ * when the store cannot take it (GET /v1/cpus still lists the drift). */
 static void
 drift_event(struct supervisor *sup, struct drift_item *it, const char *change,
     const char *restore_err)
@@ -501,6 +501,17 @@ drift_found(struct supervisor *sup, const struct drift_item *want)
 	drift_event(sup, it, "appeared", why);
 }
 
+/* A comm is any bytes a process chose: printable ASCII for JSON. */
+static void
+comm_copy(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 static void
 drift_done(void *arg, const struct cpuscan_result *r)
 {
@@ -535,7 +546,7 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		want.start = t->starttime;
 		want.kind = t->kind;
 		want.cpu = t->cpu;
-		snprintf(want.comm, sizeof(want.comm), "%s", t->comm);
+		comm_copy(want.comm, sizeof(want.comm), t->comm);
 		if (t->kind != CPUSCAN_MEMBER) {
 			want.what = DRIFT_INTRUDER;
 			if ((want.job_id = holder(sup, t, &want.cpu)) == 0)
