@@ -321,7 +321,8 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	free(pids);
-	qsort(d->members, d->nm, sizeof(*d->members), member_cmp);
+	if (d->nm > 0)
+		qsort(d->members, d->nm, sizeof(*d->members), member_cmp);
 	if (!any) {
 		/* Nothing to guard: what was seen is history now. */
 		item_free_all(d);
@@ -357,8 +358,8 @@ member_job(struct supervisor *sup, pid_t tgid)
 	struct drift_member key, *m;
 
 	key.pid = tgid;
-	if ((m = bsearch(&key, d->members, d->nm, sizeof(*d->members),
-		 member_cmp)) == NULL)
+	if (d->nm == 0 || (m = bsearch(&key, d->members, d->nm,
+			       sizeof(*d->members), member_cmp)) == NULL)
 		return (NULL);
 	return (htab_get_int(&sup->by_id, m->job));
 }
