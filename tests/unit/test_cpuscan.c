@@ -121,6 +121,7 @@ sleeper(int cpu)
 {
 	cpu_set_t set;
 	pid_t pid;
+	int i;
 
 	if ((pid = fork()) == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -128,6 +129,21 @@ sleeper(int cpu)
 		_exit(127);
 	}
 	assert_true(pid > 0);
+	/* Until it has exec'd, it is a copy of this test under its name. */
+	for (i = 0; i < 400; i++) {
+		char path[64], comm[32] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		if ((f = fopen(path, "re")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strcmp(comm, "sleep\n") == 0)
+			break;
+		usleep(5000);
+	}
 	if (cpu >= 0) {
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
