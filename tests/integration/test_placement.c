@@ -68,8 +68,11 @@ books(struct h *h)
 	char *a, *b;
 	const char *s;
 
-	/* Intruders come and go with the machine, not with plans. */
+	/* The drift check's findings and figures come and go with the
+	 * machine and the clock, not with plans. */
 	json_object_del(cpus, "intruders");
+	json_object_del(cpus, "drift");
+	json_object_del(cpus, "drift_scan");
 	a = json_dumps(cpus, JSON_SORT_KEYS | JSON_COMPACT);
 	b = json_dumps(rows, JSON_SORT_KEYS | JSON_COMPACT);
 	s = h_fmt(h, "%s %s", a, b);
