@@ -255,6 +255,15 @@ H_TEST(plan__schedctl__readable_and_json)
 		fail_msg("schedctl --json plan is not JSON: %s", h->ctl_out);
 	h_assert_str(j, "would", "refuse");
 	h_assert_str(j, "refusals[0].field", "cpus");
+	/* A job file, as run -f posts it. */
+	h_put_file(h, h_fmt(h, "%s/job.json", h->dir),
+	    "{\"name\": \"f\", \"argv\": [\"/bin/sleep\", \"1\"], "
+	    "\"sched\": {\"policy\": \"deadline\", \"runtime_us\": 1000, "
+	    "\"deadline_us\": 10000, \"period_us\": 10000}}");
+	h_assert_ctl(h, 0, "plan", "-f", h_fmt(h, "%s/job.json", h->dir));
+	if (strstr(h->ctl_out, "would run") == NULL ||
+	    strstr(h->ctl_out, "DEADLINE bandwidth") == NULL)
+		fail_msg("schedctl plan -f says:\n%s", h->ctl_out);
 	/* Nothing was made. */
 	assert_int_equal(json_array_size(h_at(
 			     h_call(h, 200, "GET", NULL, "/v1/jobs"), "jobs")),
