@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "client/format.h"
+#include "client/runopts.h"
 #include "client/schedctl.h"
 #include "proto/util.h"
 
@@ -51,9 +52,10 @@ enum {
 	OPT_STOP_SIGNAL,
 	OPT_STOP_TIMEOUT,
 	OPT_AFTER,
+	OPT_ON_DRIFT,
 };
 
-static const struct option run_longopts[] = {
+const struct option cmd_run_longopts[] = {
     {"name", required_argument, NULL, OPT_NAME},
     {"env", required_argument, NULL, 'e'},
     {"cwd", required_argument, NULL, OPT_CWD},
@@ -80,6 +82,7 @@ static const struct option run_longopts[] = {
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"after", required_argument, NULL, OPT_AFTER},
+    {"on-drift", required_argument, NULL, OPT_ON_DRIFT},
     {"file", required_argument, NULL, 'f'},
     {"wait", no_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
@@ -92,43 +95,16 @@ const struct cmd_entry cmd_run_entry = {
     .usage = "[-w] [-e KEY=VALUE]... [options] [--] CMD [ARG ...]\n"
 	     "[-w] -f JOB.json",
     .summary = "create a job and start it (POST /v1/jobs)",
-    .help =
-	"  --name NAME          the job's name (default: CMD's basename-ID)\n"
-	"  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
-	"  --cwd DIR            working directory (default /)\n"
-	"  --user USER          run as this user\n"
-	"  --group GROUP        run with this group\n"
-	"  --no-start           create the job but do not start it\n"
-	"  --cpus LIST          pin to these CPUs, e.g. 0-3,8\n"
-	"  --exclusive-cpus N   N CPUs for this job alone, picked by the daemon\n"
-	"  --policy POLICY      other, batch, idle, fifo, rr or deadline\n"
-	"  --priority N         real-time priority 1..99 (fifo, rr)\n"
-	"  --nice N             nice value -20..19 (other, batch); alone, it\n"
-	"                       means --policy other, as nice(1) would\n"
-	"  --runtime T          deadline runtime; T takes us, ms or s (bare: us)\n"
-	"  --deadline T         deadline relative deadline\n"
-	"  --period T           deadline period\n"
-	"  --reset-on-fork      children do not inherit a real-time policy\n"
-	"  --memory-max SIZE    memory limit; SIZE takes K, M or G\n"
-	"  --pids-max N         process limit\n"
-	"  --cpu-quota PCT      CPU time limit in percent of one CPU\n"
-	"  --cpu-weight N       CPU weight 1..10000\n"
-	"  --restart POLICY     no, on-failure or always\n"
-	"  --max-retries N      give up after N restarts\n"
-	"  --backoff MS         first restart delay\n"
-	"  --backoff-max MS     longest restart delay\n"
-	"  --stop-signal SIG    signal that stops the job (default SIGTERM)\n"
-	"  --stop-timeout MS    SIGKILL this long after the stop signal\n"
-	"  --after NAME         start only once job NAME runs (repeatable)\n"
-	"  -f, --file JOB.json  post this job file as it is ('-': stdin);\n"
-	"                       no other job option may be given with it\n"
-	"  -w, --wait           wait for the run to end and exit with its status\n",
+    .help = RUN_JOB_OPTIONS_HELP
+    "  -f, --file JOB.json  post this job file as it is ('-': stdin);\n"
+    "                       no other job option may be given with it\n"
+    "  -w, --wait           wait for the run to end and exit with its status\n",
     .notes =
 	"MS values are milliseconds and also take us, ms or s suffixes. Prints\n"
 	"NAME (id N) STATE[, pid P]; exits 1 if the job could not start. With -w,\n"
 	"exits as wait does: the job's exit code, or 128+N for signal N.\n",
     .optstring = "e:f:w",
-    .longopts = run_longopts,
+    .longopts = cmd_run_longopts,
     .in_order = 1,
     .min_args = 0,
     .max_args = -1,
@@ -141,7 +117,7 @@ run_optname(int opt)
 {
 	const struct option *o;
 
-	for (o = run_longopts; o->name != NULL; o++)
+	for (o = cmd_run_longopts; o->name != NULL; o++)
 		if (o->val == opt)
 			return (o->name);
 	return ("?");
@@ -424,6 +400,8 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 		    ctl, sub_object(spec, "stop"), "timeout_ms", opt, v));
 	case OPT_AFTER:
 		return (add_string(ctl, sub_array(spec, "after"), v));
+	case OPT_ON_DRIFT:
+		return (set_string(ctl, spec, "on_drift", v));
 	}
 	return (0);
 }
@@ -597,5 +575,65 @@ out:
 	json_decref(argv);
 	json_decref(spec);
 	json_decref(job);
+	return (rc);
+}
+
+int
+cmd_run_request(
+    struct schedctl *ctl, struct args *args, const char *path, json_t **answer)
+{
+	const char *file = args_get(args, 'f');
+	json_t *spec = NULL, *argv = NULL, *sched;
+	char *body = NULL;
+	size_t body_len = 0;
+	int i, rc;
+
+	*answer = NULL;
+	if (file != NULL) {
+		for (i = 0; i < args->nopts; i++)
+			if (args->opts[i].opt != 'f')
+				return (ctl_usage_error(ctl,
+				    "-f cannot be combined with job options"));
+		if (args_has(args, 'f') > 1)
+			return (ctl_usage_error(ctl, "-f can be given once"));
+		if (args->argc > 0)
+			return (ctl_usage_error(
+			    ctl, "-f cannot be combined with a command"));
+		if (read_file(file, &body, &body_len) == -1)
+			return (CTL_EXIT_ERROR);
+		rc = ctl_call_raw(
+		    ctl, "POST", path, body, body_len, CTL_TIMEOUT_MS, answer);
+		free(body);
+		return (rc);
+	}
+	if (args->argc == 0)
+		return (ctl_usage_error(ctl, "missing command"));
+	rc = CTL_EXIT_USAGE;
+	if ((spec = json_object()) == NULL || (argv = json_array()) == NULL ||
+	    json_object_set(spec, "argv", argv) == -1) {
+		ctl_warnx("out of memory");
+		rc = CTL_EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < args->argc; i++)
+		if (add_string(ctl, argv, args->argv[i]) == -1)
+			goto out;
+	for (i = 0; i < args->nopts; i++)
+		if (run_option(ctl, spec, args->opts[i].opt,
+			args->opts[i].value) == -1)
+			goto out;
+	/* --nice alone is the nice(1) case: the default policy. */
+	sched = json_object_get(spec, "sched");
+	if (json_object_get(sched, "policy") == NULL &&
+	    json_object_get(sched, "nice") != NULL &&
+	    json_object_size(sched) == 1 &&
+	    set_value(sched, "policy", json_string("other")) == -1) {
+		rc = CTL_EXIT_ERROR;
+		goto out;
+	}
+	rc = ctl_call(ctl, "POST", path, spec, CTL_TIMEOUT_MS, answer);
+out:
+	json_decref(argv);
+	json_decref(spec);
 	return (rc);
 }

@@ -52,6 +52,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_logs_entry,
     &cmd_events_entry,
     &cmd_cpus_entry,
+    &cmd_plan_entry,
     &cmd_reload_entry,
     &cmd_health_entry,
     &cmd_policy_entry,

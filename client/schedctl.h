@@ -97,6 +97,17 @@ extern const struct cmd_entry cmd_events_entry;
 extern const struct cmd_entry cmd_cpus_entry;
 extern const struct cmd_entry cmd_reload_entry;
 extern const struct cmd_entry cmd_health_entry;
+extern const struct cmd_entry cmd_plan_entry;
+
+/* run's long options (plan takes the same). */
+extern const struct option cmd_run_longopts[];
+/*
+ * Build a job spec from run's options and operands (or read -f FILE as it
+ * is) and POST it to path. Returns the exit status; *answer (caller
+ * frees) is the daemon's JSON answer when it is CTL_EXIT_OK.
+ */
+int cmd_run_request(
+    struct schedctl *ctl, struct args *args, const char *path, json_t **answer);
 
 /* Allocation that cannot fail: out of memory prints and exits 1. */
 void *xmalloc(size_t size);

@@ -176,6 +176,8 @@ int api_reload(struct api_ctx *, json_t **, struct serr *);
 int api_job_processes(struct api_ctx *, json_t **, struct serr *);
 int api_cpus(struct api_ctx *, json_t **, struct serr *);
 int api_policy(struct api_ctx *, json_t **, struct serr *);
+/* api-plan.c */
+int api_plan(struct api_ctx *, json_t **, struct serr *);
 
 /* Event streams (api-events.c). */
 void api_events_init(struct api *api, struct schedd *sd);

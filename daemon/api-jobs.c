@@ -231,6 +231,18 @@ out_usage(struct api_out *o, const struct job_usage *u)
 	out_opt_int(o, u->oom_kills, -1);
 	OUT_KEY(o, "runq_delay_us");
 	out_opt_int(o, u->runq_delay_us, -1);
+	OUT_KEY(o, "involuntary_switches");
+	out_opt_int(o, u->involuntary_switches, -1);
+	OUT_KEY(o, "migrations");
+	out_opt_int(o, u->migrations, -1);
+	OUT_KEY(o, "nr_periods");
+	out_opt_int(o, u->nr_periods, -1);
+	OUT_KEY(o, "nr_throttled");
+	out_opt_int(o, u->nr_throttled, -1);
+	OUT_KEY(o, "throttled_us");
+	out_opt_int(o, u->throttled_us, -1);
+	OUT_KEY(o, "cpu_pressure_us");
+	out_opt_int(o, u->cpu_pressure_us, -1);
 	api_out_raw(o, "}", 1);
 }
 

@@ -121,7 +121,7 @@ api_cpus(struct api_ctx *ctx, json_t **out, struct serr *err)
 	const struct job_list *jobs;
 	const struct job *job, *holder;
 	struct cpu_info ci;
-	json_t *a, *q, *o;
+	json_t *a, *q, *o, *d;
 	char ref[32], usable[4096], shared[4096];
 	const char *state;
 	int i, n;
@@ -179,5 +179,10 @@ api_cpus(struct api_ctx *ctx, json_t **out, struct serr *err)
 	*out = json_pack("{s:o, s:s, s:s, s:i, s:o}", "cpus", a, "usable",
 	    usable, "shared", shared, "shared_cpus_min",
 	    ctx->sd->conf->shared_cpus_min, "queue", q);
+	/* Issue 17: intruders, drift and the scan's figures. */
+	if (*out != NULL && (d = supervisor_drift_json(ctx->sd->sup)) != NULL) {
+		json_object_update(*out, d);
+		json_decref(d);
+	}
 	return (200);
 }

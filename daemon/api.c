@@ -86,6 +86,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/jobs/{job}/processes", api_job_processes,
 	    AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/cpus", api_cpus, AUTH_READ },
+	{ EVHTTP_REQ_POST, "/v1/plan", api_plan, AUTH_READ | API_BODY },
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 

@@ -345,6 +345,24 @@ fail:
 }
 
 static int
+v1_get_cpus(int64_t job, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	if (v1.nhier == 0 || job <= 0 || (i = v1.ctl[V1_CPUSET]) < 0) {
+		errno = ENOENT;
+		return (-1);
+	}
+	/* With the shared cgroup, a pinned job's cpuset is its own dir. */
+	if ((v1.shared ? cgroup_job_dir(dir, sizeof(dir), v1.hier[i].sub, job)
+		       : v1_dir(V1_CPUSET, job, dir, sizeof(dir))) == -1 ||
+	    cgroup_read(dir, "cpuset.cpus", buf, len) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
 v1_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX], parent[1024];
@@ -808,6 +826,8 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 
 	u->memory_current = u->memory_peak = u->cpu_usage_us = -1;
 	u->nprocs = u->oom_kills = -1;
+	u->nr_periods = u->nr_throttled = u->throttled_us = -1;
+	u->cpu_pressure_us = -1;
 	if (v1.nhier == 0 || job <= 0 ||
 	    v1_procs_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_read_pids(dir, &pids, &n) == -1)
@@ -827,6 +847,14 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 		u->cpu_usage_us = v / 1000;
 	else
 		u->cpu_usage_us = v1_cpu_from_proc(pids, n);
+	if (v1_dir(V1_CPU, job, dir, sizeof(dir)) == 0) {
+		if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
+			u->nr_periods = v;
+		if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
+			u->nr_throttled = v;
+		if (cgroup_read_key(dir, "cpu.stat", "throttled_time", &v) == 0)
+			u->throttled_us = v / 1000;
+	}
 	free(pids);
 	return (0);
 }
@@ -937,6 +965,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .controllers = v1_controllers,
     .create = v1_create,
     .set_cpus = v1_set_cpus,
+    .get_cpus = v1_get_cpus,
     .set_shared = v1_set_shared,
     .set_limits = v1_set_limits,
     .set_rt_runtime = v1_set_rt_runtime,

@@ -229,6 +229,19 @@ v2_failed(const char *field, const char *dir, const char *file, const char *val,
 }
 
 static int
+v2_get_cpus(int64_t job, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (!v2.ready || job <= 0 || !v2.has[V2_CPUSET] ||
+	    v2_dir(job, dir, sizeof(dir)) == -1) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (cgroup_read(dir, "cpuset.cpus", buf, len) == -1 ? -1 : 0);
+}
+
+static int
 v2_set_cpus(int64_t job, const char *cpus, struct serr *err)
 {
 	char dir[PATH_MAX];
@@ -429,6 +442,21 @@ fail:
 	return (-1);
 }
 
+/* The "some" line's total= of DIR/cpu.pressure, in us; -1 without. */
+static int64_t
+v2_pressure_total(const char *dir)
+{
+	char buf[512], *p;
+	long long v;
+
+	if (cgroup_read(dir, "cpu.pressure", buf, sizeof(buf)) == -1 ||
+	    strncmp(buf, "some ", 5) != 0 ||
+	    (p = strstr(buf, " total=")) == NULL ||
+	    sscanf(p + 7, "%lld", &v) != 1)
+		return (-1);
+	return ((int64_t)v);
+}
+
 static int
 v2_usage(int64_t job, struct cgroup_usage *u)
 {
@@ -439,6 +467,8 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 
 	u->memory_current = u->memory_peak = u->cpu_usage_us = -1;
 	u->nprocs = u->oom_kills = -1;
+	u->nr_periods = u->nr_throttled = u->throttled_us = -1;
+	u->cpu_pressure_us = -1;
 	if (!v2.ready || job <= 0 || v2_dir(job, dir, sizeof(dir)) == -1 ||
 	    cgroup_read_pids(dir, &pids, &n) == -1)
 		return (-1);
@@ -452,6 +482,13 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 		u->cpu_usage_us = v;
 	if (cgroup_read_key(dir, "memory.events", "oom_kill", &v) == 0)
 		u->oom_kills = v;
+	if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
+		u->nr_periods = v;
+	if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
+		u->nr_throttled = v;
+	if (cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
+		u->throttled_us = v;
+	u->cpu_pressure_us = v2_pressure_total(dir);
 	return (0);
 }
 
@@ -524,6 +561,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .controllers = v2_controllers,
     .create = v2_create,
     .set_cpus = v2_set_cpus,
+    .get_cpus = v2_get_cpus,
     .set_shared = v2_set_shared,
     .set_limits = v2_set_limits,
     .set_rt_runtime = v2_set_rt_runtime,

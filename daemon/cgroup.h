@@ -40,6 +40,14 @@ struct cgroup_usage {
 	int64_t		 cpu_usage_us;		/* user + system */
 	int64_t		 nprocs;
 	int64_t		 oom_kills;		/* memory oom_kill count */
+	/* cpu.stat: CFS bandwidth periods, those that ran out of quota, and
+	 * the time spent throttled (v1 throttled_time, v2 throttled_usec). */
+	int64_t		 nr_periods;
+	int64_t		 nr_throttled;
+	int64_t		 throttled_us;
+	/* cpu.pressure "some" total: time some member waited for a CPU
+	 * (v2 only; -1 on v1, where PSI is per machine). */
+	int64_t		 cpu_pressure_us;
 };
 
 struct cgroup_ops {
@@ -58,6 +66,10 @@ struct cgroup_ops {
 	 * or "": the shared pool's, as the last set_shared gave them (v1:
 	 * the job joins SUBTREE/shared), or SUBTREE's before any. */
 	int	(*set_cpus)(int64_t job, const char *cpus, struct serr *err);
+	/* The cpuset.cpus of a job with CPUs of its own (pinned or
+	 * exclusive), as the kernel has it now, into buf: 0, or -1 with
+	 * errno (ENOENT: no cpuset of its own). For the drift check. */
+	int	(*get_cpus)(int64_t job, char *buf, size_t len);
 	/* The shared pool's CPUs, where the backend keeps every shared-pool
 	 * job in one cgroup: returns 1 (done), or 0 when each job's cpuset
 	 * must be set through set_cpus instead, or -1. */

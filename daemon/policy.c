@@ -139,6 +139,12 @@ policy_get(pid_t pid, struct policy_attr *a)
 	    syscall(SYS_sched_getattr, pid, a, sizeof(*a), 0) == -1 ? -1 : 0);
 }
 
+int
+policy_set(pid_t tid, const struct policy_attr *a)
+{
+	return (syscall(SYS_sched_setattr, tid, a, 0) == -1 ? -1 : 0);
+}
+
 const char *
 policy_kernel_name(uint32_t policy)
 {
@@ -385,4 +391,24 @@ int64_t
 policy_rt_used(const struct policy_books *b)
 {
 	return (b->rt_used_us);
+}
+
+static int64_t
+policy_bw_ppm(uint64_t bw)
+{
+	return (
+	    (int64_t)((bw * 1000000 + POLICY_BW_UNIT / 2) >> POLICY_BW_SHIFT));
+}
+
+void
+policy_figures(const struct policy_books *b, struct policy_figures *f)
+{
+	f->rt_pool_us = b->rt_pool_us;
+	f->rt_used_us = b->rt_used_us;
+	f->rt_job_us = b->rt_job_us;
+	f->dl_used_ppm = policy_bw_ppm(b->dl_used_bw);
+	f->dl_cpu_ppm = b->dl_cpu_bw > b->dl_reserved_bw
+			    ? policy_bw_ppm(b->dl_cpu_bw - b->dl_reserved_bw)
+			    : 0;
+	f->dl_unlimited = b->dl_unlimited;
 }

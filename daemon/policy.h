@@ -45,6 +45,9 @@ int policy_apply(const struct policy_attr *a);
 /* Read back a process's attributes (sched_getattr) for tests and the
  * process tree. Returns 0 or -1 with errno. */
 int policy_get(pid_t pid, struct policy_attr *a);
+/* Put a thread of a job back on its policy (sched_setattr(tid, a)), for
+ * on_drift "restore". Returns 0 or -1 with errno. */
+int policy_set(pid_t tid, const struct policy_attr *a);
 /* "fifo" etc. for a kernel policy number; "unknown" otherwise. */
 const char *policy_kernel_name(uint32_t policy);
 
@@ -94,5 +97,18 @@ int policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 void policy_release(struct policy_books *b, int64_t job);
 /* RT budget handed out now (for the subtree's cpu.rt_runtime_us). */
 int64_t policy_rt_used(const struct policy_books *b);
+
+/* The books' figures now, for a plan (DEADLINE bandwidth in parts per
+ * million of one CPU). */
+struct policy_figures {
+	int64_t		 rt_pool_us;	/* 0: RT jobs need no budget */
+	int64_t		 rt_used_us;
+	int64_t		 rt_job_us;
+	int64_t		 dl_used_ppm;	/* summed over admitted jobs */
+	int64_t		 dl_cpu_ppm;	/* one CPU's capacity, less the
+					   kernel's own reservation */
+	int		 dl_unlimited;	/* sched_rt_runtime_us is -1 */
+};
+void policy_figures(const struct policy_books *b, struct policy_figures *f);
 
 #endif

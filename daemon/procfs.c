@@ -205,6 +205,82 @@ procfs_runq_wait_ns(pid_t pid)
 	return (sum);
 }
 
+int64_t
+procfs_sched_field(const char *text, const char *key)
+{
+	const char *p = text, *v;
+	size_t n = strlen(key);
+	long long x;
+
+	while ((p = strstr(p, key)) != NULL) {
+		/* A whole key at the start of a line, then spaces and ':'. */
+		if ((p == text || p[-1] == '\n') &&
+		    (p[n] == ' ' || p[n] == ':')) {
+			v = p + n + strspn(p + n, " \t");
+			if (*v == ':' && sscanf(v + 1, "%lld", &x) == 1)
+				return ((int64_t)x);
+		}
+		p += n;
+	}
+	return (-1);
+}
+
+/* One thread's counters into sum. */
+static void
+sched_sum_task(pid_t pid, const char *tid, struct proc_sched_sum *sum)
+{
+	char path[96], buf[4096];
+	unsigned long long run, wait;
+	int64_t v, w;
+	int n;
+
+	n = snprintf(
+	    path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid, tid);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    read_small(path, buf, sizeof(buf)) < 0)
+		return;
+	if (sscanf(buf, "%llu %llu", &run, &wait) == 2)
+		sum->runq_wait_ns += (int64_t)wait;
+	sum->nthreads++;
+	snprintf(
+	    path, sizeof(path), "/proc/%d/task/%.16s/sched", (int)pid, tid);
+	if (read_small(path, buf, sizeof(buf)) >= 0 &&
+	    (v = procfs_sched_field(buf, "nr_involuntary_switches")) >= 0) {
+		sum->involuntary += v;
+		if ((w = procfs_sched_field(buf, "nr_voluntary_switches")) >= 0)
+			sum->voluntary += w;
+		if ((w = procfs_sched_field(buf, "se.nr_migrations")) >= 0)
+			sum->migrations += w;
+		return;
+	}
+	snprintf(
+	    path, sizeof(path), "/proc/%d/task/%.16s/status", (int)pid, tid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return;
+	/* status says "voluntary_ctxt_switches:\tN". */
+	if ((v = procfs_sched_field(buf, "nonvoluntary_ctxt_switches")) >= 0)
+		sum->involuntary += v;
+	if ((v = procfs_sched_field(buf, "voluntary_ctxt_switches")) >= 0)
+		sum->voluntary += v;
+}
+
+int
+procfs_sched_sum(pid_t pid, struct proc_sched_sum *sum)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			sched_sum_task(pid, de->d_name, sum);
+	closedir(d);
+	return (0);
+}
+
 long
 procfs_hz(void)
 {

@@ -45,6 +45,25 @@ int procfs_cpus_allowed(pid_t pid, char *buf, size_t len);
 /* Sum over the process's threads of /proc/PID/task/TID/schedstat's second
  * field (time spent waiting on a run queue), in ns; -1 if unreadable. */
 int64_t procfs_runq_wait_ns(pid_t pid);
+
+/* A process's scheduling counters, summed over its live threads. */
+struct proc_sched_sum {
+	int64_t		 runq_wait_ns;	/* schedstat: waiting on a run queue */
+	int64_t		 voluntary;	/* nr_voluntary_switches */
+	int64_t		 involuntary;	/* nr_involuntary_switches: preempted */
+	int64_t		 migrations;	/* se.nr_migrations: CPU changes */
+	int		 nthreads;	/* threads read */
+};
+/*
+ * Add the process's counters to *sum (the caller zeroes it once): for each
+ * thread, /proc/PID/task/TID/schedstat and /proc/PID/task/TID/sched (the
+ * latter needs CONFIG_SCHED_DEBUG; without it the switch counts come from
+ * .../status and migrations stay as they are). Neither file takes the
+ * process's memory lock. Returns 0, or -1 if the process is gone.
+ */
+int procfs_sched_sum(pid_t pid, struct proc_sched_sum *sum);
+/* One "key : value" line of a /proc/.../sched text; -1 if absent. */
+int64_t procfs_sched_field(const char *text, const char *key);
 /* Wall-clock ms of a process start time (clock ticks after boot). */
 int64_t procfs_start_ms(uint64_t starttime);
 /* Ticks per second and page size, for CPU times and RSS. */

@@ -107,6 +107,7 @@ struct supervisor {
 	struct sup_res
 	    *res; /* cgroups, CPUs, policy books (supervisor-res.c) */
 	struct sup_view *view; /* process views, tracker (-view.c) */
+	struct sup_drift *drift; /* drift checks (-drift.c) */
 	/* The store's health (see sup_change). */
 	struct sup_held_list held;
 	size_t nheld;
@@ -310,6 +311,33 @@ void sup_res_started(struct supervisor *sup, struct job *job,
 /* Release the run's CPUs and policy claim; returns 1 if anything was
  * released (queued jobs may fit now). */
 int sup_res_run_ended(struct supervisor *sup, struct job *job);
+/*
+ * A dry run of a start for spec as job id would be, from the books as
+ * they are now: the CPU step and admission of sup_res_prepare, undone
+ * before returning, so that nothing changes. 0 would run (p->cpus), 1
+ * would queue (p->why), -1 would fail (err). sup_res_check is the
+ * caller's.
+ */
+struct sup_res_plan {
+	int kind; /* 0 shared pool, 1 pinned list, 2 exclusive grant */
+	struct cpulist cpus;
+	int ncpus;
+	char why[RUN_ERROR_MAX]; /* queued: for what */
+	char order[256];         /* exclusive: how the CPUs were chosen */
+	struct policy_figures before, after;
+	int64_t rt_us;       /* the job's RT budget */
+	const char *backend; /* "v1", "v2" or NULL */
+	int rt_groups;
+};
+int sup_res_plan(struct supervisor *sup, const struct job_spec *spec,
+    int64_t id, struct sup_res_plan *p, struct serr *err);
+/* The cpuset a pinned or exclusive job's cgroup has now (the drift
+ * check): 0, or -1 when it has none of its own or it cannot be read. */
+int sup_res_cpuset_now(
+    struct supervisor *sup, const struct job *job, struct cpulist *out);
+/* Write the job's CPUs into its cpuset again (on_drift restore). */
+int sup_res_cpuset_restore(
+    struct supervisor *sup, struct job *job, struct serr *err);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
 /* Remember the cgroup's members (pid, start time) as a stop begins. */
@@ -341,6 +369,11 @@ int sup_res_usage(
     struct supervisor *sup, const struct job *job, struct cgroup_usage *u);
 /* 1 if jobs have cgroups whose members can be tracked. */
 int sup_res_tracked(struct supervisor *sup);
+
+/* supervisor-drift.c: the periodic drift check (timer and worker). */
+struct sup_drift;
+void sup_drift_start(struct supervisor *sup);
+void sup_drift_free(struct supervisor *sup);
 
 /* supervisor-view.c: usage, process trees, the tracker. */
 void sup_view_init(struct supervisor *sup);

@@ -616,6 +616,99 @@ fail:
 	return (-1);
 }
 
+int
+sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
+    struct sup_res_plan *p, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+	struct job self;
+	struct cpulist avoid;
+	const char *w;
+	int rc = 0, granted = 0;
+
+	memset(p, 0, sizeof(*p));
+	memset(&self, 0, sizeof(self));
+	self.spec = *spec; /* a shallow copy: read only */
+	self.id = id;
+	p->backend = r->cg != NULL ? r->cg->name : NULL;
+	p->rt_groups = r->rt_groups;
+	policy_figures(r->books, &p->before);
+	p->after = p->before;
+	if (spec->cpus != NULL) {
+		p->kind = 1;
+		if (cpulist_parse(spec->cpus, &p->cpus, 0, &w) == -1) {
+			serr_set(err, SERR_INVALID, "cpus", "%s", w);
+			return (-1);
+		}
+		if (r->cpus != NULL &&
+		    cpus_check_list(r->cpus, &p->cpus, err) == -1)
+			return (-1);
+		if (pinned_clash(sup, &self, &p->cpus, p->why, sizeof(p->why)))
+			return (1);
+	} else if (spec->exclusive_cpus > 0) {
+		p->kind = 2;
+		if (r->cpus == NULL) {
+			serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
+			    "the CPU topology could not be read");
+			return (-1);
+		}
+		if (cpus_grant_possible(r->cpus, spec->exclusive_cpus, err) ==
+		    -1)
+			return (-1);
+		if (dl_on_shared_pool(sup)) {
+			snprintf(p->why, sizeof(p->why),
+			    "waiting for %d exclusive CPUs: a DEADLINE job runs "
+			    "on the shared pool",
+			    spec->exclusive_cpus);
+			return (1);
+		}
+		pinned_cpus(sup, &avoid);
+		if (cpus_grant_avoid(r->cpus, id, spec->exclusive_cpus, &avoid,
+			&p->cpus, err) == -1) {
+			snprintf(p->why, sizeof(p->why),
+			    "waiting for %d exclusive CPUs: %.200s",
+			    spec->exclusive_cpus, err->message);
+			serr_clear(err);
+			return (1);
+		}
+		granted = 1;
+		if (pinned_clash(
+			sup, &self, &p->cpus, p->why, sizeof(p->why))) {
+			cpus_release(r->cpus, id);
+			return (1);
+		}
+		snprintf(p->order, sizeof(p->order),
+		    "topology order: whole packages, then whole cores (all "
+		    "SMT siblings), packed into one LLC, then one NUMA node, "
+		    "lowest ids first; CPUs pinned jobs use are avoided, and "
+		    "%d CPU%s stay%s shared",
+		    sup->sd->conf->shared_cpus_min,
+		    sup->sd->conf->shared_cpus_min == 1 ? "" : "s",
+		    sup->sd->conf->shared_cpus_min == 1 ? "s" : "");
+	} else if (r->cpus != NULL)
+		p->cpus = *cpus_shared(r->cpus);
+	else
+		cpulist_zero(&p->cpus);
+	p->ncpus = (int)cpulist_count(&p->cpus);
+	if (spec->sched.set) {
+		if (policy_admit(r->books, id, &spec->sched,
+			p->ncpus > 0 ? p->ncpus : 1, &p->rt_us, err) == -1)
+			rc = -1;
+		else {
+			policy_figures(r->books, &p->after);
+			policy_release(r->books, id);
+		}
+	}
+	if (rc == 0 && r->cg == NULL && spec->limits.set) {
+		serr_set(err, SERR_UNSATISFIABLE, "limits",
+		    "no cgroups: limits cannot be applied");
+		rc = -1;
+	}
+	if (granted)
+		cpus_release(r->cpus, id);
+	return (rc);
+}
+
 void
 sup_res_spawn_done(
     struct supervisor *sup, struct job *job, struct sup_spawn_res *sr)
@@ -987,4 +1080,35 @@ int
 sup_res_tracked(struct supervisor *sup)
 {
 	return (sup->res != NULL && sup->res->cg != NULL);
+}
+
+int
+sup_res_cpuset_now(
+    struct supervisor *sup, const struct job *job, struct cpulist *out)
+{
+	struct sup_res *r = sup->res;
+	char buf[4096];
+	const char *why;
+
+	if (r->cg == NULL || r->cg->get_cpus == NULL || !job->has_cgroup ||
+	    (job->spec.cpus == NULL && job->spec.exclusive_cpus == 0) ||
+	    r->cg->get_cpus(job->id, buf, sizeof(buf)) == -1 ||
+	    cpulist_parse(buf, out, 0, &why) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+sup_res_cpuset_restore(
+    struct supervisor *sup, struct job *job, struct serr *err)
+{
+	struct sup_res *r = sup->res;
+	char buf[4096];
+
+	if (r->cg == NULL || !job->has_cgroup || !job->cpuset_valid ||
+	    cpulist_format(&job->cpuset, buf, sizeof(buf)) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "no cpuset to restore");
+		return (-1);
+	}
+	return (r->cg->set_cpus(job->id, buf, err));
 }

@@ -119,12 +119,16 @@ usage_read(struct supervisor *sup, const struct job *job, struct job_usage *u)
 {
 	struct cgroup_usage cu;
 	struct proc_stat ps;
+	struct proc_sched_sum ss;
 	pid_t *pids;
-	int64_t w, ticks = 0;
+	int64_t ticks = 0;
 	int n, i;
 
 	u->cpu_ms = u->memory_current = u->memory_peak = -1;
 	u->nprocs = u->oom_kills = u->runq_delay_us = -1;
+	u->involuntary_switches = u->migrations = -1;
+	u->nr_periods = u->nr_throttled = u->throttled_us = -1;
+	u->cpu_pressure_us = -1;
 	if (sup_res_usage(sup, job, &cu) == 0) {
 		u->memory_current = cu.memory_current;
 		u->memory_peak = cu.memory_peak;
@@ -132,18 +136,24 @@ usage_read(struct supervisor *sup, const struct job *job, struct job_usage *u)
 		u->oom_kills = cu.oom_kills;
 		if (cu.cpu_usage_us >= 0)
 			u->cpu_ms = cu.cpu_usage_us / 1000;
+		u->nr_periods = cu.nr_periods;
+		u->nr_throttled = cu.nr_throttled;
+		u->throttled_us = cu.throttled_us;
+		u->cpu_pressure_us = cu.cpu_pressure_us;
 	}
 	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
 	if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) >= 0) {
 		if (u->nprocs < 0)
 			u->nprocs = n;
-		u->runq_delay_us = 0;
+		memset(&ss, 0, sizeof(ss));
 		for (i = 0; i < n; i++) {
-			if ((w = procfs_runq_wait_ns(pids[i])) > 0)
-				u->runq_delay_us += w / 1000;
+			procfs_sched_sum(pids[i], &ss);
 			if (u->cpu_ms < 0 && procfs_stat(pids[i], &ps) == 0)
 				ticks += (int64_t)(ps.utime + ps.stime);
 		}
+		u->runq_delay_us = ss.runq_wait_ns / 1000;
+		u->involuntary_switches = ss.involuntary;
+		u->migrations = ss.migrations;
 		if (u->cpu_ms < 0 && n > 0)
 			u->cpu_ms = ticks * 1000 / procfs_hz();
 	}

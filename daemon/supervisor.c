@@ -1127,6 +1127,7 @@ supervisor_start(struct supervisor *sup, struct serr *err)
 	TAILQ_FOREACH (job, &sup->jobs, entry)
 		sup_sched_job(sup, job, 1);
 	sup_view_start(sup);
+	sup_drift_start(sup);
 	/* Children that ended before the handler was in place. */
 	reaper_reap();
 	return (0);
@@ -1163,6 +1164,7 @@ supervisor_free(struct supervisor *sup)
 	htab_clear(&sup->by_pid);
 	htab_clear(&sup->by_session);
 	htab_clear(&sup->by_check);
+	sup_drift_free(sup);
 	sup_view_free(sup);
 	/* Every job is stopped by now: no job cgroup may stay behind. */
 	sup_res_free(sup);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "proto/errors.h"
 
 struct schedd;
@@ -136,6 +138,15 @@ struct job_usage {
 	int64_t		 nprocs;
 	int64_t		 oom_kills;
 	int64_t		 runq_delay_us;		/* waiting on a run queue */
+	/* Summed over the live threads of its live processes (/proc/PID/
+	 * task/TID/sched): preempted, and moved to another CPU. */
+	int64_t		 involuntary_switches;
+	int64_t		 migrations;
+	/* The job's cpu cgroup (cpu.stat, cpu.pressure on v2). */
+	int64_t		 nr_periods;
+	int64_t		 nr_throttled;
+	int64_t		 throttled_us;
+	int64_t		 cpu_pressure_us;
 };
 void supervisor_job_usage(struct supervisor *sup, struct job *job,
     struct job_usage *u);
@@ -181,6 +192,28 @@ void supervisor_query_cancel(struct supervisor *sup, struct sup_query *q);
 int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
     int (*cb)(void *, const struct proc_entry *), void *arg,
     struct serr *err);
+
+/*
+ * What supervisor_job_create would do with spec now, done to nothing:
+ * *out (caller frees) says "would" (run, queue, create, fail or refuse),
+ * the state and status a create would answer, every refusal (code,
+ * status, field, message; the first is the one a create answers), the
+ * CPUs and how they were chosen, the queue position and its reason, RT
+ * budget and DEADLINE bandwidth before and after, and the cgroup
+ * settings. Returns 0, or -1 with err (SERR_INTERNAL) only when the answer
+ * cannot be built: a refusal is a plan, not an error.
+ */
+int supervisor_plan(struct supervisor *sup, const struct job_spec *spec,
+    json_t **out, struct serr *err);
+
+/*
+ * The drift check's findings now (caller frees): "intruders" (threads
+ * outside the jobs on granted CPUs: pid, tid, comm, kind, cpu, the job
+ * holding it, since), "drift" (jobs' own threads off their spec: what,
+ * expected, found, since, times restored) and "drift_scan" (period, last
+ * scan, its cost). See supervisor-drift.c for what counts.
+ */
+json_t *supervisor_drift_json(struct supervisor *sup);
 
 /* The CPU books (topology, grants) or NULL; lent. */
 const struct cpus *supervisor_cpus(struct supervisor *sup);

@@ -449,6 +449,24 @@ js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
 }
 
 static int
+js_decode_on_drift(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	const char *s;
+
+	if (js_absent(v))
+		return (0);
+	if (js_string(v, "on_drift", 16, &s, NULL, err) == -1)
+		return (-1);
+	if (strcmp(s, "report") == 0)
+		spec->on_drift = DRIFT_REPORT;
+	else if (strcmp(s, "restore") == 0)
+		spec->on_drift = DRIFT_RESTORE;
+	else
+		return (js_bad(err, "on_drift", "must be report or restore"));
+	return (0);
+}
+
+static int
 js_decode_exclusive(const json_t *v, struct job_spec *spec, struct serr *err)
 {
 	long long n;
@@ -1145,6 +1163,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
 	json_t *sched, *limits, *restart, *stop, *after, *start, *secret;
 	json_t *ready, *watchdog, *health, *schedule;
+	json_t *on_drift;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
@@ -1165,6 +1184,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"watchdog_ms", &watchdog},
 	    {"health", &health},
 	    {"schedule", &schedule},
+	    {"on_drift", &on_drift},
 	};
 
 	jobspec_init(spec);
@@ -1193,6 +1213,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 		goto fail;
 	if (!js_absent(start) &&
 	    js_boolean(start, "start", &spec->start, err) == -1)
+		goto fail;
+	if (js_decode_on_drift(on_drift, spec, err) == -1)
 		goto fail;
 
 	if (js_decode_ready(ready, &spec->ready, err) == -1 ||
@@ -1486,7 +1508,13 @@ jobspec_to_json(const struct job_spec *spec)
 	    js_set(o, "ready", js_ready_to_json(&spec->ready)) == -1 ||
 	    js_set(o, "watchdog_ms", js_int_or_null(spec->watchdog_ms)) == -1 ||
 	    js_set(o, "health", js_health_to_json(&spec->health)) == -1 ||
-	    js_set(o, "schedule", js_schedule_to_json(&spec->schedule)) == -1) {
+	    js_set(o, "schedule", js_schedule_to_json(&spec->schedule)) == -1 ||
+	    /* Only when given: the specs of before it keep their shape. */
+	    (spec->on_drift != DRIFT_UNSET &&
+		js_set(o, "on_drift",
+		    json_string(spec->on_drift == DRIFT_RESTORE ? "restore"
+								: "report")) ==
+		    -1)) {
 		json_decref(o);
 		return (NULL);
 	}

@@ -36,6 +36,14 @@ enum jobspec_policy {
 	POLICY_DEADLINE,	/* SCHED_DEADLINE, runtime <= deadline <= period */
 };
 
+/* What the daemon does when a pinned or exclusive job's processes drift
+ * from their spec (issue 17): report it (an event), or also restore them. */
+enum jobspec_drift {
+	DRIFT_UNSET = 0,	/* absent: as DRIFT_REPORT */
+	DRIFT_REPORT,		/* "report" */
+	DRIFT_RESTORE,		/* "restore": affinity and policy put back */
+};
+
 enum jobspec_restart {
 	RESTART_NO = 0,		/* never restart (default) */
 	RESTART_ON_FAILURE,	/* non-zero exit, signal, OOM */
@@ -134,6 +142,7 @@ struct job_spec {
 	uint32_t	 watchdog_ms;	/* WATCHDOG=1 at least this often; 0 */
 	struct job_health health;
 	struct job_schedule schedule;
+	int		 on_drift;	/* enum jobspec_drift; 0: absent */
 };
 
 /* An HTTP check's URL taken apart. */

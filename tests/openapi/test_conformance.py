@@ -338,6 +338,19 @@ def exercise(d, c):
     call("GET", "/v1/policy", "/v1/policy?user=root", expect=200)
     call("GET", "/v1/policy", "/v1/policy?user=no-such-user-x", expect=404)
     call("GET", "/v1/policy", "/v1/policy?x=1", expect=400)
+    call("POST", "/v1/plan", body={"argv": ["sleep", "1"]}, expect=200)
+    call("POST", "/v1/plan", body={"name": "sleeper", "argv": ["true"],
+                                   "sched": {"policy": "fifo",
+                                             "priority": 5}}, expect=200)
+    call("POST", "/v1/plan", body={"argv": ["true"], "exclusive_cpus": 64},
+         expect=200)
+    call("POST", "/v1/plan", body={"argv": ["true"],
+                                   "sched": {"policy": "deadline",
+                                             "runtime_us": 1000,
+                                             "deadline_us": 10000,
+                                             "period_us": 10000}},
+         expect=200)
+    call("POST", "/v1/plan", body={"argv": []}, expect=400)
     call("POST", J + "/start", "/v1/jobs/sleeper/start", expect=409)
     call("POST", J + "/start", "/v1/jobs/idle/start", expect=200)
     call("POST", J + "/start", "/v1/jobs/idle/start", body={"x": 1},

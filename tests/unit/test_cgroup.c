@@ -205,7 +205,11 @@ v2_layout(struct fake *f, const char *offers)
 	    {"cpu.max", "max 100000"},
 	    {"cpu.weight", "100"},
 	    {"cpu.stat",
-		"usage_usec 12345\nuser_usec 10000\nsystem_usec 2345\n"},
+		"usage_usec 12345\nuser_usec 10000\nsystem_usec 2345\n"
+		"nr_periods 40\nnr_throttled 7\nthrottled_usec 5321\n"},
+	    {"cpu.pressure", "some avg10=1.50 avg60=0.20 avg300=0.05 "
+			     "total=987654\nfull avg10=0.00 avg60=0.00 "
+			     "avg300=0.00 total=1234\n"},
 	    {"cpuset.cpus", ""},
 	    {"cgroup.freeze", "0"},
 	    {"cgroup.events", "populated 0\nfrozen 0\n"},
@@ -756,6 +760,21 @@ cgroup_v2_set_limits__all_set__exact_values_written(void **state)
 	    fget(f, "unified/svc/schedd/job-7/cpu.max"), "250000 100000");
 }
 
+/* What the drift check reads back is what set_cpus wrote (issue 17). */
+static void
+cgroup_v2_get_cpus__after_set__same_list(void **state)
+{
+	struct fake *f = *state;
+	struct serr err;
+	char cpus[64];
+
+	v2_start(f, "cpuset cpu memory pids");
+	assert_int_equal(cgroup_v2_ops.set_cpus(7, "2-3", &err), 0);
+	assert_int_equal(cgroup_v2_ops.get_cpus(7, cpus, sizeof(cpus)), 0);
+	assert_string_equal(cpus, "2-3");
+	assert_int_equal(cgroup_v2_ops.get_cpus(8, cpus, sizeof(cpus)), -1);
+}
+
 static void
 cgroup_v2_set_limits__zeros__unlimited_written(void **state)
 {
@@ -900,6 +919,21 @@ cgroup_v2_usage__fake_files__parsed(void **state)
 	assert_int_equal(u.cpu_usage_us, 12345);
 	assert_int_equal(u.nprocs, 0);
 	assert_int_equal(u.oom_kills, 2);
+	/* Issue 17: throttling and pressure ("some", not "full"). */
+	assert_int_equal(u.nr_periods, 40);
+	assert_int_equal(u.nr_throttled, 7);
+	assert_int_equal(u.throttled_us, 5321);
+	assert_int_equal(u.cpu_pressure_us, 987654);
+	abs_path(
+	    f, "unified/svc/schedd/job-7/cpu.pressure", path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	/* No cpuset controller: no cpuset to check for drift. */
+	{
+		char cpus[64];
+
+		assert_int_equal(
+		    cgroup_v2_ops.get_cpus(7, cpus, sizeof(cpus)), -1);
+	}
 	/* memory.peak is newer than the rest (5.19): unknown without it. */
 	fput(f, "unified/svc/schedd/job-7/cgroup.procs", "4242\n4243\n");
 	abs_path(f, "unified/svc/schedd/job-7/memory.peak", path, sizeof(path));
@@ -907,6 +941,8 @@ cgroup_v2_usage__fake_files__parsed(void **state)
 	assert_int_equal(cgroup_v2_ops.usage(7, &u), 0);
 	assert_int_equal(u.memory_peak, -1);
 	assert_int_equal(u.nprocs, 2);
+	/* No cpu.pressure (no PSI): unknown. */
+	assert_int_equal(u.cpu_pressure_us, -1);
 	assert_int_equal(cgroup_v2_ops.usage(8, &u), -1);
 }
 
@@ -1101,6 +1137,7 @@ main(void)
 	    T(cgroup_v2_freeze__events_in_target_state__returns_and_writes),
 	    T(cgroup_v2_freeze__not_frozen_yet__asked_without_waiting),
 	    T(cgroup_v2_usage__fake_files__parsed),
+	    T(cgroup_v2_get_cpus__after_set__same_list),
 	    T(cgroup_v2_procs__list__pids_up_to_max),
 	    T(cgroup_v2_kill__sigterm__only_listed_children_signalled),
 	    T(cgroup_v2_kill__sigkill_with_cgroup_kill__kill_file_written),
