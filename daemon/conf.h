@@ -46,6 +46,11 @@ struct config {
 	int64_t rt_pool_us;         /* rt_pool_us */
 	int64_t rt_job_us;          /* rt_job_us */
 	int http_idle_timeout_ms;   /* http_idle_timeout_ms */
+	int64_t logs_max_bytes;     /* logs_max_bytes: per segment file */
+	int logs_keep;              /* logs_keep: segment files per job */
+	int64_t logs_max_total;     /* logs_max_total: all jobs' output */
+	int64_t logs_min_free;      /* logs_min_free: drop output below */
+	int runs_keep;              /* runs_keep: runs kept per job */
 };
 
 /* Fill in every default. */

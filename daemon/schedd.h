@@ -65,6 +65,7 @@ struct run {
 	int64_t		 user_cpu_ms;	/* -1: unknown */
 	int64_t		 system_cpu_ms;
 	int64_t		 max_rss_kb;
+	int64_t		 output_dropped; /* output bytes that could not be stored */
 	struct cpulist	 cpus;		/* the CPUs it was given */
 	int		 cpus_valid;
 };
@@ -79,6 +80,7 @@ struct proc_id {
 };
 
 struct job_usage;
+struct joblog;
 
 struct job {
 	int64_t		 id;
@@ -101,6 +103,7 @@ struct job {
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
+	struct joblog	*log;		/* its output (joblog.h) */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */

@@ -154,6 +154,10 @@ sup_job_link(struct supervisor *sup, struct job *job)
 	htab_put_int(&sup->by_id, job->id, job);
 	htab_put_str(&sup->by_name, job->name, job);
 	session_add(sup, job);
+	if (job->log == NULL)
+		job->log = joblog_new(job->id, &job->run.output_dropped);
+	joblog_set_limits(
+	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
 }
 
 /*
@@ -302,6 +306,7 @@ job_release(struct supervisor *sup, struct job *job)
 	if (job->oom_fd != -1)
 		close(job->oom_fd);
 	job_close_pidfd(job);
+	joblog_free(job->log);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->source);
@@ -668,8 +673,10 @@ act_spawn(
 		    job->spec.argv[0]);
 		goto failed;
 	}
-	if (joblog_open(job->id, job->run.number, &out_fd, &err_fd, &serr) ==
-	    -1)
+	joblog_set_limits(
+	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
+	if (joblog_run_begin(
+		job->log, job->run.number, &out_fd, &err_fd, &serr) == -1)
 		goto failed;
 	memset(&req, 0, sizeof(req));
 	req.path = path;
@@ -1026,7 +1033,7 @@ act_remove(
 	log_info("%s: deleted", job->name);
 	sup_event_announce(sup, &ev);
 	free(text);
-	joblog_remove_runs(job->id, job->run.number);
+	joblog_remove(job->log);
 	sup_res_remove(sup, job);
 	TAILQ_REMOVE(&sup->jobs, job, entry);
 	sup->njobs--;

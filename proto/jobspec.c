@@ -823,6 +823,57 @@ js_decode_after(const json_t *v, struct job_spec *spec, struct serr *err)
 	return (0);
 }
 
+/* logs: {"max_bytes": size, "keep": N}; absent or null members keep the
+ * config's defaults (0). */
+static int
+js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
+{
+	const char *f = "logs.max_bytes", *s;
+	json_t *max_bytes, *keep;
+	uint64_t bytes;
+	long long n;
+	const struct js_member members[] = {
+	    {"max_bytes", &max_bytes},
+	    {"keep", &keep},
+	};
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "logs", "must be an object"));
+	if (js_members(v, "logs", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	if (!js_absent(max_bytes)) {
+		if (json_is_string(max_bytes)) {
+			if (js_string(max_bytes, f, JOBSPEC_STRING_MAX, &s,
+				NULL, err) == -1)
+				return (-1);
+			if (util_parse_size(s, &bytes) == -1)
+				return (js_bad(err, f,
+				    "must be a size: bytes, or a number with "
+				    "K, M or G"));
+		} else if (json_is_integer(max_bytes) &&
+			   json_integer_value(max_bytes) >= 0)
+			bytes = (uint64_t)json_integer_value(max_bytes);
+		else
+			return (js_bad(err, f,
+			    "must be an integer of bytes or a string like "
+			    "\"10M\""));
+		if (bytes < JOBSPEC_LOG_BYTES_MIN ||
+		    bytes > JOBSPEC_LOG_BYTES_MAX)
+			return (js_bad(err, f, "must be 64K..%llu bytes",
+			    (unsigned long long)JOBSPEC_LOG_BYTES_MAX));
+		lg->max_bytes = bytes;
+	}
+	if (!js_absent(keep)) {
+		if (js_integer(keep, "logs.keep", 1, JOBSPEC_LOG_KEEP_MAX, &n,
+			err) == -1)
+			return (-1);
+		lg->keep = (int)n;
+	}
+	return (0);
+}
+
 void
 jobspec_init(struct job_spec *spec)
 {
@@ -843,6 +894,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 {
 	json_t *name, *argv, *env, *cwd, *user, *group, *cpus, *exclusive;
 	json_t *sched, *limits, *restart, *stop, *after, *start;
+	json_t *logs, *runs_keep;
+	long long n;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
@@ -858,6 +911,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"stop", &stop},
 	    {"after", &after},
 	    {"start", &start},
+	    {"logs", &logs},
+	    {"runs_keep", &runs_keep},
 	};
 
 	jobspec_init(spec);
@@ -881,8 +936,15 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    js_decode_limits(limits, &spec->limits, err) == -1 ||
 	    js_decode_restart(restart, &spec->restart, err) == -1 ||
 	    js_decode_stop(stop, &spec->stop, err) == -1 ||
-	    js_decode_after(after, spec, err) == -1)
+	    js_decode_after(after, spec, err) == -1 ||
+	    js_decode_logs(logs, &spec->logs, err) == -1)
 		goto fail;
+	if (!js_absent(runs_keep)) {
+		if (js_integer(runs_keep, "runs_keep", 1, JOBSPEC_RUNS_KEEP_MAX,
+			&n, err) == -1)
+			goto fail;
+		spec->runs_keep = (int)n;
+	}
 	if (!js_absent(start) &&
 	    js_boolean(start, "start", &spec->start, err) == -1)
 		goto fail;
@@ -1091,6 +1153,17 @@ js_env_to_json(const struct job_spec *spec)
 	return (o);
 }
 
+static json_t *
+js_logs_to_json(const struct job_logs *lg)
+{
+	if (lg->max_bytes == 0 && lg->keep == 0)
+		return (json_null());
+	return (json_pack("{s:o, s:o}", "max_bytes",
+	    lg->max_bytes > 0 ? json_integer((json_int_t)lg->max_bytes)
+			      : json_null(),
+	    "keep", js_int_or_null(lg->keep)));
+}
+
 json_t *
 jobspec_to_json(const struct job_spec *spec)
 {
@@ -1114,7 +1187,9 @@ jobspec_to_json(const struct job_spec *spec)
 	    js_set(o, "stop", js_stop_to_json(&spec->stop)) == -1 ||
 	    js_set(o, "after", js_strings_to_json(spec->after, spec->nafter)) ==
 		-1 ||
-	    js_set(o, "start", json_boolean(spec->start)) == -1) {
+	    js_set(o, "start", json_boolean(spec->start)) == -1 ||
+	    js_set(o, "logs", js_logs_to_json(&spec->logs)) == -1 ||
+	    js_set(o, "runs_keep", js_int_or_null(spec->runs_keep)) == -1) {
 		json_decref(o);
 		return (NULL);
 	}

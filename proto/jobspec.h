@@ -75,6 +75,16 @@ struct job_stop {
 	uint32_t	 timeout_ms;	/* default 10000 */
 };
 
+struct job_logs {
+	uint64_t	 max_bytes;	/* per segment file; 0 = the config's */
+	int		 keep;		/* segment files kept; 0 = the config's */
+};
+
+#define JOBSPEC_LOG_BYTES_MIN	(64 * 1024)
+#define JOBSPEC_LOG_BYTES_MAX	(1ULL << 40)
+#define JOBSPEC_LOG_KEEP_MAX	1000
+#define JOBSPEC_RUNS_KEEP_MAX	1000000
+
 struct job_spec {
 	char		*name;		/* NULL: the daemon generates one */
 	char	       **argv;		/* argc elements plus NULL */
@@ -94,6 +104,8 @@ struct job_spec {
 	char	       **after;		/* nafter job names */
 	size_t		 nafter;
 	int		 start;		/* default 1 */
+	struct job_logs	 logs;		/* output bounds */
+	int		 runs_keep;	/* runs kept in history; 0 = the config's */
 };
 
 /* Set every field to its default (no allocation). */

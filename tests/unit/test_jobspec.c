@@ -702,12 +702,12 @@ jobspec_to_json__hand_built__defaults_and_nulls(void **state)
 	out = jobspec_to_json(&spec);
 	want = json_pack("{s:n, s:[s], s:{}, s:n, s:n, s:n, s:n, s:n, s:n,"
 			 " s:n, s:{s:s, s:n, s:i, s:i, s:i}, s:{s:s, s:i},"
-			 " s:[], s:b}",
+			 " s:[], s:b, s:n, s:n}",
 	    "name", "argv", "/bin/true", "env", "cwd", "user", "group", "cpus",
 	    "exclusive_cpus", "sched", "limits", "restart", "policy", "no",
 	    "max_retries", "backoff_ms", 100, "backoff_max_ms", 30000,
 	    "reset_after_ms", 10000, "stop", "signal", "SIGTERM", "timeout_ms",
-	    10000, "after", "start", 1);
+	    10000, "after", "start", 1, "logs", "runs_keep");
 	assert_non_null(out);
 	assert_non_null(want);
 	if (!json_equal(out, want))
