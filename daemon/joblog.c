@@ -232,6 +232,23 @@ jl_scan(void)
 		qsort(jl_found, jl_nfound, sizeof(*jl_found), jl_found_cmp);
 }
 
+/* An older schedd kept emptied files in logs/.spare (at most 64). */
+static void
+jl_remove_spare(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int i;
+
+	if (jl_fmt(dir, sizeof(dir), "%s/.spare", jl_dir) == -1 ||
+	    (rmdir(dir) == -1 && errno != ENOTEMPTY && errno != EEXIST))
+		return;
+	for (i = 0; i < 64; i++)
+		if (jl_fmt(path, sizeof(path), "%s/%d", dir, i) == 0)
+			unlink(path);
+	if (rmdir(dir) == -1)
+		log_warn("rmdir %s", dir);
+}
+
 int
 joblog_init(const char *state_dir, struct event_base *base,
     const struct joblog_conf *conf, struct serr *err)
@@ -255,6 +272,7 @@ joblog_init(const char *state_dir, struct event_base *base,
 		jl_dir[0] = '\0';
 		return (-1);
 	}
+	jl_remove_spare();
 	jl_scan();
 	return (0);
 }
