@@ -34,8 +34,10 @@
 #include "daemon/loop.h"
 #include "daemon/xmalloc.h"
 
-#define JL_HDR        ((int64_t)sizeof(struct joblog_rec))
-#define JL_PIPE_BIG   (1024 * 1024) /* a busy pipe is enlarged to this */
+#define JL_HDR ((int64_t)sizeof(struct joblog_rec))
+/* A busy pipe is enlarged to this: 256 KiB moved 1 GiB faster than 1 MiB
+ * or 4 MiB on the development machine (bench/RESULTS.md). */
+#define JL_PIPE_BIG   (256 * 1024)
 #define JL_FREE_EVERY (1024 * 1024) /* bytes between free-space checks */
 #define JL_LOW_RETRY  250           /* ms between checks while short */
 
