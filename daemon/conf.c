@@ -77,6 +77,13 @@ config_apply_logs(
 		conf->logs_keep = (int)util_strtonum(v, 1, 1000, &errstr);
 		return (errstr != NULL ? -1 : 0);
 	}
+	if (strcmp(key, "logs_journal") == 0) {
+		*why = "must be yes or no";
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			return (-1);
+		conf->logs_journal = strcmp(v, "yes") == 0;
+		return (0);
+	}
 	if (strcmp(key, "runs_keep") == 0) {
 		*why = "must be 1..1000000";
 		conf->runs_keep = (int)util_strtonum(v, 1, 1000000, &errstr);

@@ -51,6 +51,7 @@ struct config {
 	int64_t logs_max_total;     /* logs_max_total: all jobs' output */
 	int64_t logs_min_free;      /* logs_min_free: drop output below */
 	int runs_keep;              /* runs_keep: runs kept per job */
+	int logs_journal;           /* logs_journal = yes: to the journal */
 };
 
 /* Fill in every default. */

@@ -105,6 +105,15 @@ int joblog_run_begin(
  * were found (0..2).
  */
 int joblog_adopt(struct joblog *jl, pid_t pid, int64_t run);
+/*
+ * The journal instead (systemd-journald's stream socket,
+ * /run/systemd/journal/stdout): two connections, each already told the
+ * identifier (ident, the job's name), its priority (stdout info, stderr
+ * err) and to take lines as they are. Returns 0 with both fds
+ * (close-on-exec; the caller closes them), or -1 when there is no journal
+ * (then files it is).
+ */
+int joblog_journal_open(const char *ident, int *out_fd, int *err_fd);
 /* A run ended: move what the pipes hold now (at most a pipe's size). */
 void joblog_drain(struct joblog *jl);
 /* Runs up to upto are gone from the store: drop segments holding only

@@ -602,6 +602,27 @@ sup_spawned(struct supervisor *sup, struct job *job, struct serr *err)
 }
 
 /*
+ * Output to the journal, when the job (or else the config) asks for it and
+ * there is one: 1 with the two fds; 0 for files.
+ */
+static int
+sup_journal_open(
+    struct supervisor *sup, const struct job *job, int *out_fd, int *err_fd)
+{
+	int want = job->spec.logs.journal == JOBSPEC_JOURNAL_DEFAULT
+		       ? sup->sd->conf->logs_journal
+		       : job->spec.logs.journal == JOBSPEC_JOURNAL_YES;
+
+	if (!want)
+		return (0);
+	if (joblog_journal_open(job->name, out_fd, err_fd) == 0)
+		return (1);
+	log_warnx("%s: no journal (%s): output goes to files", job->name,
+	    strerror(errno));
+	return (0);
+}
+
+/*
  * ACT_SPAWN: a new run, or the queue. Nothing is done while the store
  * cannot write. Ends running, queued, or failed with the reason.
  */
@@ -675,7 +696,8 @@ act_spawn(
 	}
 	joblog_set_limits(
 	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
-	if (joblog_run_begin(
+	if (!sup_journal_open(sup, job, &out_fd, &err_fd) &&
+	    joblog_run_begin(
 		job->log, job->run.number, &out_fd, &err_fd, &serr) == -1)
 		goto failed;
 	memset(&req, 0, sizeof(req));

@@ -829,12 +829,14 @@ static int
 js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
 {
 	const char *f = "logs.max_bytes", *s;
-	json_t *max_bytes, *keep;
+	json_t *max_bytes, *keep, *journal;
 	uint64_t bytes;
 	long long n;
+	int yes = 0;
 	const struct js_member members[] = {
 	    {"max_bytes", &max_bytes},
 	    {"keep", &keep},
+	    {"journal", &journal},
 	};
 
 	if (js_absent(v))
@@ -870,6 +872,11 @@ js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
 			err) == -1)
 			return (-1);
 		lg->keep = (int)n;
+	}
+	if (!js_absent(journal)) {
+		if (js_boolean(journal, "logs.journal", &yes, err) == -1)
+			return (-1);
+		lg->journal = yes ? JOBSPEC_JOURNAL_YES : JOBSPEC_JOURNAL_NO;
 	}
 	return (0);
 }
@@ -1156,12 +1163,16 @@ js_env_to_json(const struct job_spec *spec)
 static json_t *
 js_logs_to_json(const struct job_logs *lg)
 {
-	if (lg->max_bytes == 0 && lg->keep == 0)
+	if (lg->max_bytes == 0 && lg->keep == 0 &&
+	    lg->journal == JOBSPEC_JOURNAL_DEFAULT)
 		return (json_null());
-	return (json_pack("{s:o, s:o}", "max_bytes",
+	return (json_pack("{s:o, s:o, s:o}", "max_bytes",
 	    lg->max_bytes > 0 ? json_integer((json_int_t)lg->max_bytes)
 			      : json_null(),
-	    "keep", js_int_or_null(lg->keep)));
+	    "keep", js_int_or_null(lg->keep), "journal",
+	    lg->journal == JOBSPEC_JOURNAL_DEFAULT
+		? json_null()
+		: json_boolean(lg->journal == JOBSPEC_JOURNAL_YES)));
 }
 
 json_t *

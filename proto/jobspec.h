@@ -78,7 +78,12 @@ struct job_stop {
 struct job_logs {
 	uint64_t	 max_bytes;	/* per segment file; 0 = the config's */
 	int		 keep;		/* segment files kept; 0 = the config's */
+	int		 journal;	/* JOBSPEC_JOURNAL_* */
 };
+
+#define JOBSPEC_JOURNAL_DEFAULT	0	/* the config's logs_journal */
+#define JOBSPEC_JOURNAL_NO	1	/* false: files */
+#define JOBSPEC_JOURNAL_YES	2	/* true: the journal, when there is one */
 
 #define JOBSPEC_LOG_BYTES_MIN	(64 * 1024)
 #define JOBSPEC_LOG_BYTES_MAX	(1ULL << 40)

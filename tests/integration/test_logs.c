@@ -284,6 +284,19 @@ H_TEST(logs__stream_all__interleaved_in_write_order)
 	    "invalid_argument", "timestamps");
 }
 
+H_TEST(logs__journal_asked_without_journal__files)
+{
+	/* Under systemd the journal is proved by make check-vm (check j). */
+	if (access("/run/systemd/journal/stdout", F_OK) == 0)
+		h_skip(h, "this machine has a journal");
+	h_job_create(
+	    h, json_pack("{s:s, s:[s,s,s], s:{s:b}}", "name", "jr", "argv",
+		   "/bin/sh", "-c", "echo still here", "logs", "journal", 1));
+	h_job_wait(h, "jr");
+	assert_string_equal(h_job_logs(h, "jr", NULL), "still here\n");
+	assert_true(json_is_true(h_at(h_job_get(h, "jr"), "logs.journal")));
+}
+
 H_TEST(logs__schedd_killed__job_keeps_writing_output_caught_again)
 {
 	const char *text, *p;
@@ -374,6 +387,7 @@ main(int argc, char **argv)
 	    H_UNIT(logs__follow__run_one_restart_run_two_until_deleted),
 	    H_UNIT(logs__timestamps__increase_partial_line_whole),
 	    H_UNIT(logs__stream_all__interleaved_in_write_order),
+	    H_UNIT(logs__journal_asked_without_journal__files),
 	    H_UNIT(logs__schedd_killed__job_keeps_writing_output_caught_again),
 	    H_UNIT(logs__full_tmpfs__job_alive_drops_counted_db_writable),
 	};
