@@ -491,7 +491,11 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 		ls->last_run = job->run.number;
 	}
 	if (joblog_segments(job->log, &first, &last) > 0) {
-		ls->seq0 = ls->seq = first;
+		/* One run, or the last and on: no need to read the headers
+		 * of the segments before it. */
+		ls->seq0 = ls->seq = since == NULL && ls->lo > 0
+					 ? joblog_seek_run(job->log, ls->lo)
+					 : first;
 		ls->end_seq = last;
 		if ((fd = joblog_segment_open(job->log, last)) != -1) {
 			if (fstat(fd, &sb) == 0)

@@ -806,8 +806,8 @@ jl_journal_stream(const char *ident, int priority)
 		return (-1);
 	/* Identifier, unit (none), priority, no level prefix, not to
 	 * syslog, kmsg or the console. */
-	n = snprintf(hdr, sizeof(hdr), "%s\n\n%d\n0\n0\n0\n0\n", ident,
-	    priority);
+	n = snprintf(
+	    hdr, sizeof(hdr), "%s\n\n%d\n0\n0\n0\n0\n", ident, priority);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    shutdown(fd, SHUT_RD) == -1 || n < 0 || n >= (int)sizeof(hdr) ||
 	    write(fd, hdr, (size_t)n) != n) {
@@ -890,6 +890,19 @@ joblog_segments(const struct joblog *jl, int64_t *first, int64_t *last)
 	*first = jl->segs[0].seq;
 	*last = jl->segs[jl->nsegs - 1].seq;
 	return (jl->nsegs);
+}
+
+int64_t
+joblog_seek_run(const struct joblog *jl, int64_t run)
+{
+	int i;
+
+	if (jl->nsegs == 0)
+		return (0);
+	for (i = jl->nsegs - 1; i > 0; i--)
+		if (jl->segs[i].first_run > 0 && jl->segs[i].first_run < run)
+			break;
+	return (jl->segs[i].seq);
 }
 
 int

@@ -124,6 +124,10 @@ void joblog_prune_runs(struct joblog *jl, int64_t upto);
 
 /* The job's segments are first..last; 0 when there are none. */
 int joblog_segments(const struct joblog *jl, int64_t *first, int64_t *last);
+/* Where run's output can begin: the newest segment whose first record
+ * is of an earlier run (records come in run order), else the first. 0
+ * when there are none. */
+int64_t joblog_seek_run(const struct joblog *jl, int64_t run);
 /* Open segment seq for reading; -1 with errno when it is gone. */
 int joblog_segment_open(const struct joblog *jl, int64_t seq);
 /* Runs below this are pruned: readers skip their records. */

@@ -249,6 +249,10 @@ joblog_prune_runs__old_runs__their_segments_go(void **state)
 		close(e);
 	}
 	assert_int_equal(joblog_segments(jl, &first, &last), 3);
+	/* Run 6 begins in the last segment or the one before; run 1's
+	 * segments are gone: the first. */
+	assert_true(joblog_seek_run(jl, 6) >= last - 1);
+	assert_int_equal(joblog_seek_run(jl, 1), first);
 	joblog_prune_runs(jl, 4);
 	assert_int_equal(joblog_min_run(jl), 5);
 	/* Run 4 may share a segment with run 5 (readers skip it); run 3
