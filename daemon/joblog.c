@@ -658,12 +658,16 @@ static void
 jl_move(struct jl_stream *s, int64_t budget)
 {
 	char c;
-	int avail, sz;
+	int avail, sz, first = 1;
 	int64_t n, done;
 	ssize_t m;
 
-	while (budget > 0 && s->fd != -1) {
+	for (; budget > 0 && s->fd != -1; first = 0) {
 		if (ioctl(s->fd, FIONREAD, &avail) == -1)
+			return;
+		/* Emptied: done. Empty on the first look: the writers are
+		 * gone (EOF), or a spurious wake-up. */
+		if (avail == 0 && !first)
 			return;
 		if (avail == 0) {
 			m = read(s->fd, &c, 1);
