@@ -3,7 +3,7 @@
  * Job output: bounded, rotated, timestamped, and no file per run. A job's
  * stdout and stderr are two pipes that outlive its runs; the child holds
  * them opened read-write (so it never gets EPIPE or SIGPIPE while no
- * daemon reads) and the daemon splices what they hold into the job's
+ * daemon reads) and the daemon reads what they hold into the job's
  * current segment file, STATE/logs/JOBID.SEQ.log, in records:
  *
  *   struct joblog_rec (24 bytes: magic, length, read time in ms, run,
