@@ -10,6 +10,12 @@
 #                                replaces only the "Faults (issue 12)"
 #                                section of bench/RESULTS.md
 #        make bench-faults       (the same, through automake)
+#        bench/run.sh logs       the job output benchmark (issue 14):
+#                                bench/logs.py, 1 GiB through a job's
+#                                output against a plain file, and
+#                                create+wait of /bin/true before and after
+#                                (BENCH_LOGS_BEFORE=/path/to/old/schedd);
+#                                replaces only its RESULTS.md section
 #   e.g. BENCH_BUILDDIR=build bench/run.sh faults
 #        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (a ~1 min check)
 #   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
@@ -35,9 +41,10 @@ set -eu
 driver=bench.py
 case ${1:-} in
 faults) driver=faults.py ;;
+logs) driver=logs.py ;;
 "") ;;
 *)
-	echo "usage: bench/run.sh [faults]" >&2
+	echo "usage: bench/run.sh [faults | logs]" >&2
 	exit 2
 	;;
 esac

@@ -207,6 +207,8 @@ out_run(struct api_out *o, const struct run *run)
 	out_opt_int(o, run->system_cpu_ms, -1);
 	OUT_KEY(o, "max_rss_kb");
 	out_opt_int(o, run->max_rss_kb, -1);
+	OUT_KEY(o, "output_dropped");
+	out_opt_int(o, run->output_dropped, -1);
 	api_out_raw(o, "}", 1);
 }
 

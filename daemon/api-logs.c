@@ -1,28 +1,38 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * GET /v1/jobs/{job}/logs: a run's stdout or stderr as text, always as a
- * chunked answer that the client paces. The file is read in steps, each
- * only once the connection's backlog is under API_BACKLOG_MAX (the next
- * when the last chunk has been written), so that a reader who stops
- * reading costs at most that much memory and no file is ever read whole
- * into memory. With tail=N the start is first found by walking back from
- * the end, 1 MiB per loop turn. Without follow the answer ends at the size
- * the file had when the request came; with follow a 100 ms timer looks
- * for more until the run has ended and the file is drained. Files are read
- * by a path that joblog builds from ids (the flat layout, or the old
- * per-job directory for runs written before it), never from anything in
- * the request; the path is picked once, when the request comes, and the
- * stream keeps it.
+ * GET /v1/jobs/{job}/logs: a job's output as text, always as a chunked
+ * answer that the client paces. The job's segments (joblog.h) are read
+ * record by record, in the order the daemon stored them, which for
+ * stream=all is the order the two pipes were read in; records of other
+ * streams, runs or times are skipped by their headers. Every step reads at
+ * most LOGS_STEP bytes and LOGS_RECS records, and the next one runs only
+ * once the connection's backlog is under API_BACKLOG_MAX (when the last
+ * chunk has been written), so a reader who stops reading costs at most
+ * that much memory and never holds the loop. tail=N counts the selected
+ * lines first (the same bounded steps), then reads again from the start
+ * skipping all but the last N. Without follow the answer ends where the
+ * output ended when the request came; with follow a 100 ms timer looks for
+ * more until the job is deleted, or, with run=N, until that run has ended
+ * and its output is stored. Where the output moves on to another run, a
+ * line "--- run N ---" says so. timestamps=true starts every line with the
+ * time the daemon read it (RFC 3339, ms) and a space; bytes are passed on
+ * as they are (binary too), a line is what ends with '\n', and a line
+ * that the other stream cuts (stream=all) is ended there and goes on
+ * under its own time stamp later.
  */
 #include "config.h"
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -35,23 +45,48 @@
 #include "daemon/log.h"
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
+#include "proto/util.h"
 
-#define LOGS_TICK_MS   100
-#define LOGS_SCAN_STEP (1024 * 1024) /* tail: bytes looked at per turn */
+#define LOGS_TICK_MS 100
+#define LOGS_STEP    (256 * 1024) /* output bytes looked at per step */
+#define LOGS_RECS    4096         /* record headers looked at per step */
+#define LOGS_HDR     ((int64_t)sizeof(struct joblog_rec))
+#define LOGS_ALL     2 /* stream=all */
+#define LOGS_NO_RUN  (-1)
+
+enum logs_phase {
+	LOGS_COUNT, /* tail: counting the selected lines */
+	LOGS_EMIT,  /* sending (after skipping skip lines) */
+};
 
 struct logstream {
 	struct api_pending *pending;
 	struct evhttp_request *req;
 	struct schedd *sd;
 	struct event *ev; /* the next step, or the tick */
-	char path[PATH_MAX];
 	char job_ref[32]; /* the job's id */
-	int64_t run;
-	int64_t offset; /* the next byte to send */
-	int64_t end;    /* the file's size at first */
-	long tail;      /* > 0: still walking back */
-	long lines;     /* newlines met on the walk */
-	int follow;
+	int which;        /* enum joblog_stream, or LOGS_ALL */
+	int64_t lo, hi;   /* runs selected */
+	int64_t since_ms; /* 0: any time */
+	int follow, stamps, marks;
+	/* Where reading is. */
+	int64_t seq0; /* where it began (tail reads again from there) */
+	int64_t seq;
+	int fd;      /* segment seq, or -1 */
+	int64_t off; /* of the current record */
+	struct joblog_rec rec;
+	int64_t rem; /* of rec's bytes still to read; 0: at a header */
+	/* Without follow: where the output ended when the request came. */
+	int64_t end_seq, end_off;
+	enum logs_phase phase;
+	long tail;
+	int64_t lines; /* counted newlines */
+	int partial;   /* the last counted byte was not a newline */
+	int64_t skip;  /* newlines still to skip */
+	/* What was sent last. */
+	int bol;
+	int last_stream;
+	int64_t last_run;
 	TAILQ_ENTRY(logstream) entry;
 };
 TAILQ_HEAD(logstream_list, logstream);
@@ -65,6 +100,8 @@ logs_free(struct logstream *ls)
 {
 	TAILQ_REMOVE(&streams, ls, entry);
 	event_free(ls->ev);
+	if (ls->fd != -1)
+		close(ls->fd);
 	free(ls);
 }
 
@@ -84,16 +121,6 @@ logs_close_cb(struct api_pending *p, void *arg)
 	logs_free(arg);
 }
 
-static int
-logs_run_over(struct logstream *ls)
-{
-	struct job *job;
-
-	job = supervisor_job_find(ls->sd->sup, ls->job_ref);
-	return (job == NULL || job->run.number != ls->run ||
-		job->run.exited_ms != 0);
-}
-
 /* The last chunk is written: carry on. */
 static void
 logs_written(struct evhttp_connection *evcon, void *arg)
@@ -111,119 +138,373 @@ logs_step(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+logs_mark(struct logstream *ls, struct evbuffer *out, int64_t run)
+{
+	if (!ls->bol)
+		evbuffer_add(out, "\n", 1);
+	evbuffer_add_printf(out, "--- run %" PRId64 " ---\n", run);
+	ls->bol = 1;
+	ls->last_run = run;
+}
+
+/* Send n bytes of the current record. */
+static void
+logs_emit(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
+{
+	char stamp[40];
+	const char *nl;
+	size_t k;
+
+	if (ls->marks && ls->last_run != LOGS_NO_RUN &&
+	    (int64_t)ls->rec.run > ls->last_run)
+		logs_mark(ls, out, ls->rec.run);
+	ls->last_run = ls->rec.run;
+	if (ls->last_stream != -1 && ls->last_stream != ls->rec.stream &&
+	    !ls->bol) {
+		evbuffer_add(out, "\n", 1);
+		ls->bol = 1;
+	}
+	ls->last_stream = ls->rec.stream;
+	if (!ls->stamps) {
+		evbuffer_add(out, p, n);
+		ls->bol = p[n - 1] == '\n';
+		return;
+	}
+	util_time_format(ls->rec.time_ms, stamp, sizeof(stamp));
+	while (n > 0) {
+		if (ls->bol)
+			evbuffer_add_printf(out, "%s ", stamp);
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		evbuffer_add(out, p, k);
+		ls->bol = nl != NULL;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Count, skip or send n bytes of the current record. */
+static void
+logs_take(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
+{
+	const char *nl;
+
+	if (ls->phase == LOGS_COUNT) {
+		for (nl = p;
+		     (nl = memchr(nl, '\n', n - (size_t)(nl - p))) != NULL;
+		     nl++)
+			ls->lines++;
+		ls->partial = p[n - 1] != '\n';
+		return;
+	}
+	while (ls->skip > 0 && n > 0) {
+		nl = memchr(p, '\n', n);
+		if (nl == NULL)
+			return;
+		ls->skip--;
+		n -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+		if (ls->last_run != LOGS_NO_RUN || !ls->marks)
+			ls->last_run = ls->rec.run;
+	}
+	if (n > 0)
+		logs_emit(ls, p, n, out);
+}
+
+static int
+logs_selected(const struct logstream *ls, int64_t min_run)
+{
+	const struct joblog_rec *r = &ls->rec;
+
+	return ((ls->which == LOGS_ALL || r->stream == ls->which) &&
+		(int64_t)r->run >= ls->lo && (int64_t)r->run <= ls->hi &&
+		(int64_t)r->run >= min_run && r->time_ms >= ls->since_ms);
+}
+
+/*
+ * One bounded step of reading. Returns 1 when the step's budget is used
+ * (call again), 0 when caught up with what is stored, -1 when the end
+ * (without follow: of what there was at first; tail's count: of that) is
+ * reached.
+ */
+static int
+logs_read(struct logstream *ls, struct joblog *jl, struct evbuffer *out)
+{
+	char buf[65536];
+	struct stat sb;
+	int64_t first, last, bytes = 0, min_run = joblog_min_run(jl);
+	size_t want;
+	ssize_t n;
+	int recs = 0, bounded = !ls->follow || ls->phase == LOGS_COUNT;
+
+	for (;;) {
+		if (bounded && (ls->end_seq == 0 || ls->seq > ls->end_seq ||
+				   (ls->seq == ls->end_seq && ls->rem == 0 &&
+				       ls->off >= ls->end_off)))
+			return (-1);
+		if (bytes >= LOGS_STEP || recs >= LOGS_RECS)
+			return (1);
+		if (joblog_segments(jl, &first, &last) == 0 || ls->seq > last)
+			return (0);
+		if (ls->fd == -1) {
+			if (ls->seq < first) {
+				/* Rotated away under a slow reader. */
+				ls->seq = first;
+				ls->off = ls->rem = 0;
+			}
+			if ((ls->fd = joblog_segment_open(jl, ls->seq)) == -1) {
+				if (ls->seq >= last)
+					return (0);
+				ls->seq++;
+				ls->off = ls->rem = 0;
+				continue;
+			}
+		}
+		if (ls->rem == 0) {
+			recs++;
+			if (fstat(ls->fd, &sb) == -1 ||
+			    joblog_rec_read(
+				ls->fd, ls->off, sb.st_size, &ls->rec) == 0) {
+				/* The end of this segment (or a torn last
+				 * record of a daemon that was killed). */
+				if (ls->seq >= last)
+					return (0);
+				close(ls->fd);
+				ls->fd = -1;
+				ls->seq++;
+				ls->off = 0;
+				continue;
+			}
+			if (!logs_selected(ls, min_run) || ls->rec.len == 0) {
+				ls->off += LOGS_HDR + ls->rec.len;
+				continue;
+			}
+			ls->rem = ls->rec.len;
+		}
+		want = ls->rem < (int64_t)sizeof(buf) ? (size_t)ls->rem
+						      : sizeof(buf);
+		n = pread(ls->fd, buf, want,
+		    ls->off + LOGS_HDR + ls->rec.len - ls->rem);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			/* Cannot happen to a whole record: give it up. */
+			ls->off += LOGS_HDR + ls->rec.len;
+			ls->rem = 0;
+			continue;
+		}
+		logs_take(ls, buf, (size_t)n, out);
+		bytes += n;
+		ls->rem -= n;
+		if (ls->rem == 0)
+			ls->off += LOGS_HDR + ls->rec.len;
+	}
+}
+
+/* tail: the count is done; read again from the start. */
+static void
+logs_rewind(struct logstream *ls)
+{
+	int64_t total = ls->lines + (ls->partial ? 1 : 0);
+
+	ls->skip = total > ls->tail ? total - ls->tail : 0;
+	ls->phase = LOGS_EMIT;
+	if (ls->fd != -1)
+		close(ls->fd);
+	ls->fd = -1;
+	ls->seq = ls->seq0;
+	ls->off = ls->rem = 0;
+}
+
+/* Following and caught up: is there more to wait for? */
+static int
+logs_follow_over(struct logstream *ls, struct job *job, struct evbuffer *out)
+{
+	if (job == NULL || ls->sd->shutting_down)
+		return (1);
+	if (ls->marks && ls->last_run != LOGS_NO_RUN &&
+	    job->run.number > ls->last_run && job->run.number <= ls->hi &&
+	    ls->skip == 0)
+		logs_mark(ls, out, job->run.number);
+	return (job->run.number > ls->hi ||
+		(job->run.number == ls->hi && job->run.exited_ms != 0));
+}
+
+static void
 logs_pump(struct logstream *ls)
 {
 	struct timeval now = {0, 0}, tick = {0, LOGS_TICK_MS * 1000};
 	struct evbuffer *buf;
-	size_t want;
-	int sent = 0, over = 0, rc;
+	struct job *job;
+	int rc, over = 0;
 
-	if (ls->tail > 0) {
-		rc = joblog_tail_step(ls->path, ls->end, ls->tail, &ls->offset,
-		    &ls->lines, LOGS_SCAN_STEP);
-		if (rc == -1) {
-			logs_end(ls);
-			return;
-		}
-		if (rc == 0) {
-			/* Let the loop run before the next step. */
-			evtimer_add(ls->ev, &now);
-			return;
-		}
-		ls->tail = 0;
-	}
 	for (;;) {
 		/* A chunk with logs_written is on its way: it carries on. */
 		if (api_stream_full(ls->req))
 			return;
+		job = supervisor_job_find(ls->sd->sup, ls->job_ref);
+		if (job == NULL) {
+			logs_end(ls);
+			return;
+		}
 		/* Decide before reading, so that the last bytes are not
 		 * missed. */
-		if (ls->follow)
-			over = logs_run_over(ls);
-		want = API_BACKLOG_MAX - api_backlog(ls->req);
-		if (!ls->follow && (int64_t)want > ls->end - ls->offset)
-			want = (size_t)(ls->end - ls->offset);
-		if (want == 0)
-			break;
-		buf = evbuffer_new();
-		ls->offset = joblog_read_from(ls->path, ls->offset, want, buf);
-		if (evbuffer_get_length(buf) == 0) {
+		if (ls->follow && ls->phase == LOGS_EMIT) {
+			buf = evbuffer_new();
+			over = logs_follow_over(ls, job, buf);
+			if (evbuffer_get_length(buf) > 0)
+				evhttp_send_reply_chunk(ls->req, buf);
 			evbuffer_free(buf);
-			break;
 		}
-		evhttp_send_reply_chunk_with_cb(ls->req, buf, logs_written, ls);
+		buf = evbuffer_new();
+		rc = logs_read(ls, job->log, buf);
+		if (evbuffer_get_length(buf) > 0) {
+			evhttp_send_reply_chunk_with_cb(
+			    ls->req, buf, logs_written, ls);
+			evbuffer_free(buf);
+			if (rc == -1 && ls->phase == LOGS_COUNT)
+				logs_rewind(ls);
+			else if (rc == -1)
+				ls->follow = 0, ls->end_seq = 0;
+			return;
+		}
 		evbuffer_free(buf);
-		sent = 1;
-	}
-	/* Caught up. If anything was sent, logs_written looks again. */
-	if (sent)
+		if (rc == 1) {
+			/* Let the loop run before the next step. */
+			evtimer_add(ls->ev, &now);
+			return;
+		}
+		if (rc == -1 && ls->phase == LOGS_COUNT) {
+			logs_rewind(ls);
+			continue;
+		}
+		if (!ls->follow || over) {
+			logs_end(ls);
+			return;
+		}
+		evtimer_add(ls->ev, &tick);
 		return;
-	if (!ls->follow || over) {
-		logs_end(ls);
-		return;
 	}
-	evtimer_add(ls->ev, &tick);
+}
+
+/* RFC 3339 UTC ("2026-12-02T21:30:00Z", with .mmm or not) to Unix ms. */
+static int
+logs_parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	const char *p;
+	int frac = 0, digits = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return (-1);
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (*p - '0');
+		if (digits == 0)
+			return (-1);
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	if ((*p != 'Z' && *p != 'z') || p[1] != '\0')
+		return (-1);
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return (0);
 }
 
 int
 api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {
-	    "stream", "tail", "follow", "run", NULL};
+	    "stream", "tail", "follow", "run", "since", "timestamps", NULL};
 	struct job *job;
 	struct logstream *ls;
-	const char *stream;
-	char path[PATH_MAX];
-	enum joblog_stream which = JOBLOG_STDOUT;
+	const char *stream, *since;
+	int which = JOBLOG_STDOUT, follow, stamps;
 	long long tail, run;
-	int64_t size;
-	int follow;
+	int64_t since_ms = 0, first, last, min_run;
+	struct stat sb;
+	int fd;
 
 	(void)out;
 	if (api_query_check(ctx, params, err) == -1 ||
 	    api_query_int(ctx, "tail", 0, 1000000, -1, &tail, err) == -1 ||
 	    (follow = api_query_bool(ctx, "follow", 0, err)) == -1 ||
+	    (stamps = api_query_bool(ctx, "timestamps", 0, err)) == -1 ||
 	    (job = api_job_mine(ctx, err)) == NULL ||
-	    api_query_int(
-		ctx, "run", 1, INT64_MAX, job->run.number, &run, err) == -1)
+	    api_query_int(ctx, "run", 1, INT64_MAX, 0, &run, err) == -1)
 		return (-1);
 	if ((stream = api_query_get(ctx, "stream")) != NULL) {
 		if (strcmp(stream, "stdout") == 0)
 			which = JOBLOG_STDOUT;
 		else if (strcmp(stream, "stderr") == 0)
 			which = JOBLOG_STDERR;
+		else if (strcmp(stream, "all") == 0)
+			which = LOGS_ALL;
 		else {
 			serr_set(err, SERR_INVALID, "stream",
-			    "must be stdout or stderr");
+			    "must be stdout, stderr or all");
 			return (-1);
 		}
 	}
-	if (run > job->run.number) {
-		serr_set(err, SERR_NOT_FOUND, "run", "job %s has no run %lld",
-		    job->name, run);
+	if ((since = api_query_get(ctx, "since")) != NULL &&
+	    logs_parse_time(since, &since_ms) == -1) {
+		serr_set(err, SERR_INVALID, "since",
+		    "must be an RFC 3339 UTC time like 2026-12-02T21:30:00Z");
 		return (-1);
 	}
-	path[0] = '\0';
-	if (run > 0 &&
-	    joblog_path(job->id, run, which, path, sizeof(path)) == -1) {
-		serr_set(err, SERR_INTERNAL, NULL, "log path too long");
-		return (-1);
-	}
-	if ((size = path[0] != '\0' ? joblog_size(path) : 0) < 0) {
-		serr_set(err, SERR_INTERNAL, NULL, "cannot read the log");
+	min_run = joblog_min_run(job->log);
+	if (run > job->run.number || (run > 0 && run < min_run)) {
+		serr_set(err, SERR_NOT_FOUND, "run", "job %s has no run %lld%s",
+		    job->name, run,
+		    run > 0 && run < min_run ? " (pruned)" : "");
 		return (-1);
 	}
 	ls = xcalloc(1, sizeof(*ls));
 	ls->req = ctx->req;
 	ls->sd = ctx->sd;
-	ls->run = run;
-	ls->end = size;
-	ls->offset = tail >= 0 ? size : 0;
+	ls->fd = -1;
+	ls->which = which;
+	ls->since_ms = since_ms;
+	ls->stamps = stamps;
+	ls->follow = follow && !ctx->sd->shutting_down;
 	ls->tail = tail;
-	ls->follow = follow && run != 0 && run == job->run.number &&
-		     job->run.exited_ms == 0 && !ctx->sd->shutting_down;
+	ls->phase = tail >= 0 ? LOGS_COUNT : LOGS_EMIT;
+	ls->bol = 1;
+	ls->last_stream = -1;
+	if (run > 0) {
+		/* One run. */
+		ls->lo = ls->hi = run;
+		ls->last_run = run;
+	} else if (since != NULL) {
+		/* Everything since then, every run after, marked. */
+		ls->lo = 1;
+		ls->hi = INT64_MAX;
+		ls->marks = 1;
+		ls->last_run = LOGS_NO_RUN;
+	} else {
+		/* The last run; following, the runs after it too. */
+		ls->lo = job->run.number;
+		ls->hi = follow ? INT64_MAX : job->run.number;
+		ls->marks = follow;
+		ls->last_run = job->run.number;
+	}
+	if (joblog_segments(job->log, &first, &last) > 0) {
+		/* One run, or the last and on: no need to read the headers
+		 * of the segments before it. */
+		ls->seq0 = ls->seq = since == NULL && ls->lo > 0
+					 ? joblog_seek_run(job->log, ls->lo)
+					 : first;
+		ls->end_seq = last;
+		if ((fd = joblog_segment_open(job->log, last)) != -1) {
+			if (fstat(fd, &sb) == 0)
+				ls->end_off = sb.st_size;
+			close(fd);
+		}
+	} else
+		ls->seq0 = ls->seq = 1;
 	snprintf(ls->job_ref, sizeof(ls->job_ref), "%" PRId64, job->id);
-	memcpy(ls->path, path, sizeof(ls->path));
 	ls->ev = evtimer_new(ctx->sd->base, logs_step, ls);
 	TAILQ_INSERT_TAIL(&streams, ls, entry);
 	ls->pending = api_pending_new(ctx->req, logs_close_cb, ls);

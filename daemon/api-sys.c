@@ -14,6 +14,7 @@
 #include "daemon/api-int.h"
 #include "daemon/conf.h"
 #include "daemon/cpus.h"
+#include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/looplag.h"
 #include "daemon/supervisor.h"
@@ -24,6 +25,19 @@
  * meanwhile), else "ok". Another condition is one more status here and
  * one more member below.
  */
+/* Job output since start-up, and what it holds on disk now. */
+static json_t *
+api_health_output(void)
+{
+	struct joblog_stats st;
+
+	joblog_stats(&st);
+	return (json_pack("{s:I, s:I, s:I, s:I}", "written_bytes",
+	    (json_int_t)st.bytes_written, "dropped_bytes",
+	    (json_int_t)st.bytes_dropped, "stored_bytes",
+	    (json_int_t)st.total_bytes, "files", (json_int_t)st.files));
+}
+
 int
 api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
@@ -51,6 +65,7 @@ api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 	}
 	if (degraded != NULL)
 		json_object_set_new(o, "degraded", json_string(degraded));
+	json_object_set_new(o, "output", api_health_output());
 	*out = o;
 	return (200);
 }

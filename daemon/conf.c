@@ -34,6 +34,11 @@ config_defaults(struct config *conf)
 	conf->rt_pool_us = 500000;
 	conf->rt_job_us = 50000;
 	conf->http_idle_timeout_ms = 60000;
+	conf->logs_max_bytes = 10 * 1024 * 1024;
+	conf->logs_keep = 5;
+	conf->logs_max_total = 1024LL * 1024 * 1024;
+	conf->logs_min_free = 64 * 1024 * 1024;
+	conf->runs_keep = 100;
 	conf->socket_mode = 0660;
 	conf->rules[0].kind = RULE_USERS;
 	config_policy_defaults(&conf->rules[0].pol);
@@ -215,6 +220,54 @@ config_set_string(char *dst, size_t len, const char *v, int absolute)
 	return (0);
 }
 
+/* Job output and history (issue 14): 1 when key is none of theirs. */
+static int
+config_apply_logs(
+    struct config *conf, const char *key, const char *v, const char **why)
+{
+	const char *errstr = NULL;
+	uint64_t bytes = 0;
+	int size = 1;
+
+	if (strcmp(key, "logs_keep") == 0) {
+		*why = "must be 1..1000";
+		conf->logs_keep = (int)util_strtonum(v, 1, 1000, &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	if (strcmp(key, "logs_journal") == 0) {
+		*why = "must be yes or no";
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			return (-1);
+		conf->logs_journal = strcmp(v, "yes") == 0;
+		return (0);
+	}
+	if (strcmp(key, "runs_keep") == 0) {
+		*why = "must be 1..1000000";
+		conf->runs_keep = (int)util_strtonum(v, 1, 1000000, &errstr);
+		return (errstr != NULL ? -1 : 0);
+	}
+	if (strcmp(key, "logs_max_bytes") != 0 &&
+	    strcmp(key, "logs_max_total") != 0 &&
+	    strcmp(key, "logs_min_free") != 0)
+		return (1);
+	*why = "must be a size: bytes, or a number with K, M or G";
+	if (util_parse_size(v, &bytes) == -1 || bytes > (1ULL << 50))
+		return (-1);
+	if (strcmp(key, "logs_max_bytes") == 0) {
+		*why = "must be 64K or more";
+		if (bytes < 64 * 1024)
+			size = 0;
+		conf->logs_max_bytes = (int64_t)bytes;
+	} else if (strcmp(key, "logs_max_total") == 0) {
+		*why = "must be 1M or more";
+		if (bytes < 1024 * 1024)
+			size = 0;
+		conf->logs_max_total = (int64_t)bytes;
+	} else
+		conf->logs_min_free = (int64_t)bytes;
+	return (size ? 0 : -1);
+}
+
 static int
 config_apply(
     struct config *conf, const char *key, const char *v, const char **why)
@@ -345,6 +398,8 @@ config_apply(
 		return (config_set_string(
 		    conf->token_file, sizeof(conf->token_file), v, 1));
 	}
+	if ((lvl = config_apply_logs(conf, key, v, why)) != 1)
+		return (lvl);
 	*why = "unknown key";
 	return (-1);
 }

@@ -92,6 +92,12 @@ struct config {
 	int schedule_utc;           /* schedule_timezone = utc */
 	struct config_rule rules[CONFIG_RULES_MAX]; /* [users] is rules[0] */
 	int nrules;
+	int64_t logs_max_bytes;     /* logs_max_bytes: per segment file */
+	int logs_keep;              /* logs_keep: segment files per job */
+	int64_t logs_max_total;     /* logs_max_total: all jobs' output */
+	int64_t logs_min_free;      /* logs_min_free: drop output below */
+	int runs_keep;              /* runs_keep: runs kept per job */
+	int logs_journal;           /* logs_journal = yes: to the journal */
 };
 
 /* The built-in [users] rule, which a config's [users] section amends. */

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Per-run output files (flat names under STATE/logs, the layout in
- * joblog.h), removing them by name, and reading them back (tail, follow).
- * It never creates a directory per job, and never reads STATE/logs on the
- * way of a run or a delete. Reading is bounded by the caller's max_bytes,
- * step by step, so a huge log can neither balloon a reply nor hold the
- * loop.
+ * Job output (the layout is in joblog.h): the pipes a job writes into, the
+ * segment files the daemon copies them into, rotation, the per-job and
+ * daemon-wide bounds, dropping when the disk is short, and finding a
+ * restarted daemon's segments and pipes again. It knows job ids and run
+ * numbers, never jobs' states. Every move is bounded (JOBLOG_TURN_MAX per
+ * stream per callback); nothing here sleeps or waits for a child.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,34 +29,80 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
+#include <event2/event.h>
 
+#include "daemon/clock.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
-#include "proto/util.h"
+#include "daemon/loop.h"
+#include "daemon/xmalloc.h"
 
-static char joblog_dir[PATH_MAX]; /* "": no log directory */
+#define JL_HDR ((int64_t)sizeof(struct joblog_rec))
+/* A busy pipe is enlarged to this: with read() (below, jl_move) the job
+ * writes on while schedd writes the file, and 1 MiB moved 1 GiB faster
+ * than 256 KiB on the development machine (bench/RESULTS.md). */
+#define JL_PIPE_BIG   (1024 * 1024)
+#define JL_FREE_EVERY (1024 * 1024) /* bytes between free-space checks */
+#define JL_LOW_RETRY  250           /* ms between checks while short */
 
-/*
- * Spare inodes. On an ext4 without a journal (this project's development
- * machine) a new inode costs 100-200 us once many files have been deleted:
- * the allocator reads the inode table to skip recently deleted inodes. So
- * a deleted run's files are emptied and kept in STATE/logs/.spare, named
- * 0..JOBLOG_SPARE_MAX-1, and a new run renames one into place instead of
- * creating a file; more than that are unlinked as before.
- */
-#define JOBLOG_SPARE_MAX 64
-static char joblog_spare_dir[PATH_MAX];
-static int joblog_have[JOBLOG_SPARE_MAX]; /* names there, a stack */
-static int joblog_nhave;
-static int joblog_free[JOBLOG_SPARE_MAX]; /* names not there */
-static int joblog_nfree;
+/* One segment file, JOBID.SEQ.log. */
+struct jl_seg {
+	int64_t seq;
+	int64_t size;
+	int64_t first_run; /* of its first record; 0: none yet */
+	int64_t last_run;  /* no record of a later run is in it */
+	int64_t first_ms;  /* its first record's time: age for the cap */
+};
 
-static int joblog_fmt(char *buf, size_t len, const char *fmt, ...)
+struct jl_stream {
+	struct joblog *jl;
+	enum joblog_stream which;
+	int fd;  /* the pipe's read end (non-blocking); -1: none */
+	int big; /* enlarged already */
+	struct event *ev;
+};
+
+struct joblog {
+	int64_t job_id;
+	int64_t *dropped; /* the job's current run's counter */
+	int64_t run;      /* what output is counted as now */
+	int64_t min_run;  /* runs below are pruned */
+	int64_t max_bytes;
+	int keep;
+	struct jl_seg *segs; /* oldest first */
+	int nsegs, capsegs;
+	int seg_fd; /* the last segment, open for writing; -1 */
+	int legacy; /* has files of the old layout */
+	struct jl_stream s[2];
+	TAILQ_ENTRY(joblog) entry;
+};
+TAILQ_HEAD(joblog_list, joblog);
+
+/* What start-up found in STATE/logs. */
+struct jl_found {
+	int64_t job_id;
+	struct jl_seg seg; /* seq -1: the job has old-layout files */
+	int taken;
+};
+
+static char jl_dir[PATH_MAX]; /* "": no log directory */
+static struct event_base *jl_base;
+static struct joblog_conf jl_conf;
+static struct joblog_stats jl_st;
+static struct joblog_list jl_all = TAILQ_HEAD_INITIALIZER(jl_all);
+static struct jl_found *jl_found;
+static size_t jl_nfound;
+static int jl_null = -1;         /* /dev/null, where dropped output goes */
+static char jl_buf[1024 * 1024]; /* output on its way to a segment */
+static int64_t jl_since_check = JL_FREE_EVERY; /* bytes since statvfs */
+static int64_t jl_low_until; /* short of space: when to look again */
+static int jl_low;
+
+static int jl_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-joblog_fmt(char *buf, size_t len, const char *fmt, ...)
+jl_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -61,433 +113,833 @@ joblog_fmt(char *buf, size_t len, const char *fmt, ...)
 	return (n < 0 || (size_t)n >= len ? -1 : 0);
 }
 
-static const char *
-joblog_ext(enum joblog_stream s)
-{
-	return (s == JOBLOG_STDOUT ? "out" : "err");
-}
-
-/* STATE/logs/JOBID.RUN.out: where runs write. */
 static int
-joblog_flat(
-    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
+jl_seg_path(int64_t job_id, int64_t seq, char *buf, size_t len)
 {
-	return (joblog_fmt(buf, len, "%s/%" PRId64 ".%" PRId64 ".%s",
-	    joblog_dir, job_id, run, joblog_ext(s)));
+	return (jl_fmt(
+	    buf, len, "%s/%" PRId64 ".%" PRId64 ".log", jl_dir, job_id, seq));
 }
 
-/* STATE/logs/JOBID/RUN.out: the old layout, read and removed only. */
 static int
-joblog_old(
-    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
+jl_found_cmp(const void *a, const void *b)
 {
-	return (joblog_fmt(buf, len, "%s/%" PRId64 "/%" PRId64 ".%s",
-	    joblog_dir, job_id, run, joblog_ext(s)));
+	const struct jl_found *x = a, *y = b;
+
+	if (x->job_id != y->job_id)
+		return (x->job_id < y->job_id ? -1 : 1);
+	if (x->seg.seq != y->seg.seq)
+		return (x->seg.seq < y->seg.seq ? -1 : 1);
+	return (0);
 }
 
-/* "RUN.out" or "RUN.err", the tail of a run's file name; nothing else. */
+/* "JOB.SEQ.log" -> 1; "JOB.RUN.out", "JOB.RUN.err" or "JOB" -> 2. */
 static int
-joblog_is_run_name(const char *name)
+jl_parse_name(const char *name, int64_t *job, int64_t *seq)
 {
-	size_t n = strspn(name, "0123456789");
+	char *end;
 
-	return (n > 0 && (strcmp(name + n, ".out") == 0 ||
-			     strcmp(name + n, ".err") == 0));
+	if (name[0] < '0' || name[0] > '9')
+		return (0);
+	errno = 0;
+	*job = strtoll(name, &end, 10);
+	if (errno != 0 || *job <= 0)
+		return (0);
+	if (*end == '\0')
+		return (2);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return (0);
+	*seq = strtoll(end + 1, &end, 10);
+	if (errno != 0)
+		return (0);
+	if (strcmp(end, ".log") == 0)
+		return (*seq > 0 ? 1 : 0);
+	if (strcmp(end, ".out") == 0 || strcmp(end, ".err") == 0)
+		return (2);
+	return (0);
 }
 
-/* Whether an old-layout job directory is there with files in it: one
- * rmdir, which removes it if it is empty. */
-static int
-joblog_old_dir_full(const char *dir)
+int
+joblog_rec_read(int fd, int64_t off, int64_t size, struct joblog_rec *rec)
 {
-	return (rmdir(dir) == -1 && (errno == ENOTEMPTY || errno == EEXIST));
+	ssize_t n;
+
+	if (size - off < JL_HDR)
+		return (0);
+	do
+		n = pread(fd, rec, sizeof(*rec), off);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*rec) || rec->magic != JOBLOG_MAGIC ||
+	    rec->stream > JOBLOG_STDERR ||
+	    (int64_t)rec->len > size - off - JL_HDR)
+		return (0);
+	return (1);
 }
 
-/*
- * Remove an old-layout job directory. rmdir first: it is usually empty by
- * now; only if it is not are its entries read and unlinked.
- */
+/* What a found segment holds first. */
 static void
-joblog_old_dir_remove(const char *dir)
+jl_scan_seg(const char *path, struct jl_seg *seg)
+{
+	struct joblog_rec rec;
+	struct stat sb;
+	int fd;
+
+	seg->first_run = 0;
+	seg->last_run = INT64_MAX;
+	seg->first_ms = 0;
+	seg->size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (fstat(fd, &sb) == 0) {
+		seg->size = sb.st_size;
+		seg->first_ms = (int64_t)sb.st_mtime * 1000;
+		if (joblog_rec_read(fd, 0, sb.st_size, &rec) == 1) {
+			seg->first_run = rec.run;
+			seg->first_ms = rec.time_ms;
+		}
+	}
+	close(fd);
+}
+
+static void
+jl_scan(void)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
+	struct jl_found *f;
+	size_t cap = 0;
+	int64_t job, seq;
+	int kind;
 	DIR *d;
 
-	if (rmdir(dir) == 0 || errno == ENOENT)
-		return;
-	if (errno != ENOTEMPTY && errno != EEXIST) {
-		log_warn("rmdir %s", dir);
-		return;
-	}
-	if ((d = opendir(dir)) == NULL) {
-		log_warn("opendir %s", dir);
+	if ((d = opendir(jl_dir)) == NULL) {
+		log_warn("opendir %s", jl_dir);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if ((kind = jl_parse_name(de->d_name, &job, &seq)) == 0)
 			continue;
-		if (joblog_fmt(path, sizeof(path), "%s/%s", dir, de->d_name) ==
-			-1 ||
-		    unlink(path) == -1)
-			log_warn("unlink %s/%s", dir, de->d_name);
+		if (jl_nfound == cap) {
+			cap = cap != 0 ? cap * 2 : 64;
+			jl_found = xreallocarray(jl_found, cap, sizeof(*f));
+		}
+		f = &jl_found[jl_nfound++];
+		memset(f, 0, sizeof(*f));
+		f->job_id = job;
+		f->seg.seq = -1;
+		if (kind == 1 && jl_fmt(path, sizeof(path), "%s/%s", jl_dir,
+				     de->d_name) == 0) {
+			f->seg.seq = seq;
+			jl_scan_seg(path, &f->seg);
+			jl_st.total_bytes += f->seg.size;
+			jl_st.files++;
+		}
 	}
 	closedir(d);
+	if (jl_nfound > 0)
+		qsort(jl_found, jl_nfound, sizeof(*jl_found), jl_found_cmp);
+}
+
+/* An older schedd kept emptied files in logs/.spare (at most 64). */
+static void
+jl_remove_spare(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int i;
+
+	if (jl_fmt(dir, sizeof(dir), "%s/.spare", jl_dir) == -1 ||
+	    (rmdir(dir) == -1 && errno != ENOTEMPTY && errno != EEXIST))
+		return;
+	for (i = 0; i < 64; i++)
+		if (jl_fmt(path, sizeof(path), "%s/%d", dir, i) == 0)
+			unlink(path);
 	if (rmdir(dir) == -1)
 		log_warn("rmdir %s", dir);
 }
 
-static int
-joblog_spare_path(int n, char *buf, size_t len)
-{
-	return (joblog_fmt(buf, len, "%s/%d", joblog_spare_dir, n));
-}
-
-/* Find the spare files a previous daemon left; drop the pool on error. */
-static void
-joblog_spare_init(void)
-{
-	char path[PATH_MAX];
-	struct stat sb;
-	int n;
-
-	joblog_nhave = joblog_nfree = 0;
-	if (joblog_fmt(joblog_spare_dir, sizeof(joblog_spare_dir), "%s/.spare",
-		joblog_dir) == -1 ||
-	    (mkdir(joblog_spare_dir, 0750) == -1 && errno != EEXIST)) {
-		log_warn("%s/.spare", joblog_dir);
-		return;
-	}
-	for (n = 0; n < JOBLOG_SPARE_MAX; n++) {
-		if (joblog_spare_path(n, path, sizeof(path)) == -1)
-			return;
-		if (lstat(path, &sb) == -1)
-			joblog_free[joblog_nfree++] = n;
-		else if (S_ISREG(sb.st_mode))
-			joblog_have[joblog_nhave++] = n;
-	}
-}
-
-/* Rename a spare file to path (which must not exist). 0, or -1: none. */
-static int
-joblog_spare_take(const char *path)
-{
-	char spare[PATH_MAX];
-	int n;
-
-	while (joblog_nhave > 0) {
-		n = joblog_have[--joblog_nhave];
-		if (joblog_spare_path(n, spare, sizeof(spare)) == -1)
-			return (-1);
-		if (renameat2(AT_FDCWD, spare, AT_FDCWD, path,
-			RENAME_NOREPLACE) == 0) {
-			joblog_free[joblog_nfree++] = n;
-			return (0);
-		}
-		if (errno == EEXIST) {
-			joblog_have[joblog_nhave++] = n;
-			return (-1);
-		}
-		if (errno != ENOENT)
-			log_warn("rename %s", spare);
-		joblog_free[joblog_nfree++] = n;
-	}
-	return (-1);
-}
-
-/* Remove path: emptied into the pool while it has room, else unlinked.
- * Returns 0, or -1 with errno (ENOENT: there was no such file). */
-static int
-joblog_spare_give(const char *path)
-{
-	char spare[PATH_MAX];
-	int n;
-
-	if (joblog_nfree > 0 && truncate(path, 0) == 0) {
-		n = joblog_free[--joblog_nfree];
-		if (joblog_spare_path(n, spare, sizeof(spare)) == 0 &&
-		    renameat2(AT_FDCWD, path, AT_FDCWD, spare,
-			RENAME_NOREPLACE) == 0) {
-			joblog_have[joblog_nhave++] = n;
-			return (0);
-		}
-		joblog_free[joblog_nfree++] = n;
-	}
-	return (unlink(path));
-}
-
 int
-joblog_init(const char *state_dir, struct serr *err)
+joblog_init(const char *state_dir, struct event_base *base,
+    const struct joblog_conf *conf, struct serr *err)
 {
-	/* Leave room for "/JOBID.RUN.out" and "/JOBID/RUN.out" (2 x 19
-	 * digits each), so that building a path cannot fail later. */
-	if (joblog_fmt(joblog_dir, sizeof(joblog_dir) - 64, "%s/logs",
-		state_dir) == -1) {
-		joblog_dir[0] = '\0';
+	jl_base = base;
+	jl_conf = *conf;
+	memset(&jl_st, 0, sizeof(jl_st));
+	jl_low = 0;
+	jl_since_check = JL_FREE_EVERY;
+	if (jl_null == -1)
+		jl_null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	/* Leave room for "/JOBID.SEQ.log" (2 x 19 digits). */
+	if (jl_fmt(jl_dir, sizeof(jl_dir) - 64, "%s/logs", state_dir) == -1) {
+		jl_dir[0] = '\0';
 		serr_set(err, SERR_INVALID, "state_dir", "path too long");
 		return (-1);
 	}
-	if (mkdir(joblog_dir, 0750) == -1 && errno != EEXIST) {
-		serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", joblog_dir,
+	if (mkdir(jl_dir, 0750) == -1 && errno != EEXIST) {
+		serr_set(err, SERR_INTERNAL, NULL, "mkdir %s: %s", jl_dir,
 		    strerror(errno));
-		joblog_dir[0] = '\0';
+		jl_dir[0] = '\0';
 		return (-1);
 	}
-	joblog_spare_init();
+	jl_remove_spare();
+	jl_scan();
 	return (0);
 }
 
-int
-joblog_path(
-    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len)
+static void
+jl_seg_push(struct joblog *jl, const struct jl_seg *seg)
 {
-	char old[PATH_MAX];
-	struct stat sb;
-
-	if (joblog_dir[0] == '\0') {
-		if (len > 0)
-			buf[0] = '\0';
-		return (len > 0 ? 0 : -1);
+	if (jl->nsegs == jl->capsegs) {
+		jl->capsegs = jl->capsegs != 0 ? jl->capsegs * 2 : 4;
+		jl->segs =
+		    xreallocarray(jl->segs, (size_t)jl->capsegs, sizeof(*seg));
 	}
-	if (joblog_flat(job_id, run, s, buf, len) == -1)
-		return (-1);
-	if (lstat(buf, &sb) == 0 || errno != ENOENT)
-		return (0);
-	/* A run from before the flat layout (or one that never opened its
-	 * files: then neither exists and the flat name reads as empty). */
-	if (joblog_old(job_id, run, s, old, sizeof(old)) == 0 &&
-	    lstat(old, &sb) == 0 && util_strlcpy(buf, old, len) >= len)
-		return (-1);
-	return (0);
+	jl->segs[jl->nsegs++] = *seg;
 }
 
-int
-joblog_open(
-    int64_t job_id, int64_t run, int *out_fd, int *err_fd, struct serr *err)
+struct joblog *
+joblog_new(int64_t job_id, int64_t *dropped)
+{
+	struct joblog *jl;
+	size_t lo = 0, hi = jl_nfound, mid;
+	int i;
+
+	jl = xcalloc(1, sizeof(*jl));
+	jl->job_id = job_id;
+	jl->dropped = dropped;
+	jl->seg_fd = -1;
+	jl->max_bytes = jl_conf.max_bytes;
+	jl->keep = jl_conf.keep;
+	for (i = 0; i < 2; i++) {
+		jl->s[i].jl = jl;
+		jl->s[i].which = (enum joblog_stream)i;
+		jl->s[i].fd = -1;
+	}
+	/* The first found entry of this job, then all of them. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (jl_found[mid].job_id < job_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < jl_nfound && jl_found[lo].job_id == job_id; lo++) {
+		jl_found[lo].taken = 1;
+		if (jl_found[lo].seg.seq == -1) {
+			jl->legacy = 1;
+			continue;
+		}
+		/* Records come in run order: a segment holds no run later
+		 * than the next one's first. */
+		if (jl->nsegs > 0 && jl_found[lo].seg.first_run > 0)
+			jl->segs[jl->nsegs - 1].last_run =
+			    jl_found[lo].seg.first_run;
+		jl_seg_push(jl, &jl_found[lo].seg);
+	}
+	TAILQ_INSERT_TAIL(&jl_all, jl, entry);
+	return (jl);
+}
+
+void
+joblog_set_limits(struct joblog *jl, int64_t max_bytes, int keep)
+{
+	jl->max_bytes = max_bytes > 0 ? max_bytes : jl_conf.max_bytes;
+	jl->keep = keep > 0 ? keep : jl_conf.keep;
+}
+
+static void
+jl_stream_close(struct jl_stream *s)
+{
+	if (s->ev != NULL) {
+		event_free(s->ev);
+		s->ev = NULL;
+	}
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	s->big = 0;
+}
+
+void
+joblog_free(struct joblog *jl)
+{
+	if (jl == NULL)
+		return;
+	jl_stream_close(&jl->s[0]);
+	jl_stream_close(&jl->s[1]);
+	if (jl->seg_fd != -1)
+		close(jl->seg_fd);
+	TAILQ_REMOVE(&jl_all, jl, entry);
+	free(jl->segs);
+	free(jl);
+}
+
+/* Unlink the job's oldest segment. */
+static void
+jl_seg_drop_first(struct joblog *jl)
 {
 	char path[PATH_MAX];
-	int fds[2] = {-1, -1}, i;
 
-	/* No usable state directory (init mode carries on): discard. */
-	if (joblog_dir[0] == '\0') {
-		if ((fds[0] = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1 ||
-		    (fds[1] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) == -1) {
-			serr_set(err, SERR_INTERNAL, NULL, "/dev/null: %s",
-			    strerror(errno));
-			if (fds[0] != -1)
-				close(fds[0]);
-			return (-1);
+	if (jl->nsegs == 0)
+		return;
+	if (jl_seg_path(jl->job_id, jl->segs[0].seq, path, sizeof(path)) == 0 &&
+	    unlink(path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", path);
+	jl_st.total_bytes -= jl->segs[0].size;
+	jl_st.files--;
+	if (jl->nsegs == 1 && jl->seg_fd != -1) {
+		close(jl->seg_fd);
+		jl->seg_fd = -1;
+	}
+	memmove(&jl->segs[0], &jl->segs[1],
+	    (size_t)(jl->nsegs - 1) * sizeof(jl->segs[0]));
+	jl->nsegs--;
+}
+
+/* Old-layout files of the job: JOBID.RUN.out/.err and JOBID/RUN.out. */
+static void
+jl_remove_legacy(int64_t job_id)
+{
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de, *se;
+	int64_t job, seq;
+	DIR *d, *sd;
+
+	if ((d = opendir(jl_dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (jl_parse_name(de->d_name, &job, &seq) != 2 ||
+		    job != job_id ||
+		    jl_fmt(path, sizeof(path), "%s/%s", jl_dir, de->d_name) ==
+			-1)
+			continue;
+		if (unlink(path) == 0 || errno != EISDIR)
+			continue;
+		if ((sd = opendir(path)) == NULL)
+			continue;
+		while ((se = readdir(sd)) != NULL)
+			if (se->d_name[0] != '.' &&
+			    jl_fmt(sub, sizeof(sub), "%s/%s", path,
+				se->d_name) == 0)
+				unlink(sub);
+		closedir(sd);
+		if (rmdir(path) == -1)
+			log_warn("rmdir %s", path);
+	}
+	closedir(d);
+}
+
+void
+joblog_remove(struct joblog *jl)
+{
+	if (jl == NULL || jl_dir[0] == '\0')
+		return;
+	while (jl->nsegs > 0)
+		jl_seg_drop_first(jl);
+	if (jl->legacy)
+		jl_remove_legacy(jl->job_id);
+	jl->legacy = 0;
+}
+
+void
+joblog_load_done(void)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < jl_nfound; i++) {
+		if (jl_found[i].taken || jl_found[i].seg.seq == -1)
+			continue;
+		if (jl_seg_path(jl_found[i].job_id, jl_found[i].seg.seq, path,
+			sizeof(path)) == 0 &&
+		    unlink(path) == -1 && errno != ENOENT)
+			log_warn("unlink %s", path);
+		jl_st.total_bytes -= jl_found[i].seg.size;
+		jl_st.files--;
+	}
+	free(jl_found);
+	jl_found = NULL;
+	jl_nfound = 0;
+}
+
+/* The daemon-wide cap: the oldest segment anywhere goes, never the one
+ * that writer is writing (what it has just stored). */
+static void
+jl_enforce_cap(const struct joblog *writer)
+{
+	struct joblog *jl, *oldest;
+
+	while (jl_conf.max_total > 0 && jl_st.total_bytes > jl_conf.max_total) {
+		oldest = NULL;
+		TAILQ_FOREACH (jl, &jl_all, entry) {
+			if (jl->nsegs == 0 || (jl == writer && jl->nsegs == 1 &&
+						  jl->seg_fd != -1))
+				continue;
+			if (oldest == NULL ||
+			    jl->segs[0].first_ms < oldest->segs[0].first_ms)
+				oldest = jl;
 		}
+		if (oldest == NULL)
+			return;
+		jl_seg_drop_first(oldest);
+	}
+}
+
+/* Begin the next segment. 0, or -1 with errno. */
+static int
+jl_rotate(struct joblog *jl)
+{
+	char path[PATH_MAX];
+	struct jl_seg seg;
+	int fd;
+
+	memset(&seg, 0, sizeof(seg));
+	seg.seq = jl->nsegs > 0 ? jl->segs[jl->nsegs - 1].seq + 1 : 1;
+	seg.first_run = seg.last_run = jl->run;
+	seg.first_ms = now_ms();
+	if (jl_seg_path(jl->job_id, seg.seq, path, sizeof(path)) == -1) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path,
+		 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		 0640)) == -1)
+		return (-1);
+	if (jl->seg_fd != -1)
+		close(jl->seg_fd);
+	jl->seg_fd = fd;
+	if (jl->nsegs > 0 && jl->segs[jl->nsegs - 1].last_run > jl->run)
+		jl->segs[jl->nsegs - 1].last_run = jl->run;
+	jl_seg_push(jl, &seg);
+	jl_st.files++;
+	while (jl->nsegs > jl->keep)
+		jl_seg_drop_first(jl);
+	jl_enforce_cap(jl);
+	return (0);
+}
+
+/* Whether output must be dropped to leave the disk to the database. */
+static int
+jl_short_of_space(int64_t n)
+{
+	struct statvfs sv;
+	int64_t now;
+
+	if (jl_conf.min_free <= 0)
+		return (0);
+	if (jl_low) {
+		now = mono_ms();
+		if (now < jl_low_until)
+			return (1);
+		jl_since_check = JL_FREE_EVERY;
+	}
+	jl_since_check += n;
+	if (jl_since_check < JL_FREE_EVERY)
+		return (0);
+	jl_since_check = 0;
+	if (statvfs(jl_dir, &sv) == -1)
+		return (0);
+	jl_low =
+	    (int64_t)sv.f_bavail * (int64_t)sv.f_frsize < jl_conf.min_free + n;
+	if (jl_low)
+		jl_low_until = mono_ms() + JL_LOW_RETRY;
+	return (jl_low);
+}
+
+/*
+ * Store n bytes of the stream (read from its pipe) as a record in the
+ * job's segment, beginning the next segment first when this one is full.
+ * Returns how many were stored: fewer than n when the segment filled (the
+ * caller stores the rest in the next), 0 when they cannot be stored.
+ */
+static int64_t
+jl_store(struct jl_stream *s, int64_t n, const char *buf)
+{
+	struct joblog *jl = s->jl;
+	struct joblog_rec rec;
+	struct jl_seg *seg;
+	int64_t room, off, start;
+	ssize_t m;
+	struct iovec iov[2];
+
+	if (jl_dir[0] == '\0' || jl_short_of_space(n))
+		return (0);
+	if (jl->seg_fd == -1 ||
+	    jl->segs[jl->nsegs - 1].size + JL_HDR >= jl->max_bytes) {
+		if (jl_rotate(jl) == -1) {
+			if (errno != ENOSPC)
+				log_warn("job %" PRId64 ": new log segment",
+				    jl->job_id);
+			return (0);
+		}
+	}
+	seg = &jl->segs[jl->nsegs - 1];
+	room = jl->max_bytes - seg->size - JL_HDR;
+	if (n > room)
+		n = room;
+	memset(&rec, 0, sizeof(rec));
+	rec.magic = JOBLOG_MAGIC;
+	rec.len = (uint32_t)n;
+	rec.time_ms = now_ms();
+	rec.run = (uint32_t)jl->run;
+	rec.stream = (uint8_t)s->which;
+	start = seg->size;
+	/* Header and bytes in one write. */
+	iov[0].iov_base = &rec;
+	iov[0].iov_len = sizeof(rec);
+	iov[1].iov_base = (void *)(uintptr_t)buf;
+	iov[1].iov_len = (size_t)n;
+	m = pwritev(jl->seg_fd, iov, 2, start);
+	off = m > JL_HDR ? m - JL_HDR : 0;
+	if (off == 0)
+		goto undo;
+	if (off < n) {
+		rec.len = (uint32_t)off;
+		if (pwrite(jl->seg_fd, &rec, sizeof(rec), start) !=
+		    (ssize_t)sizeof(rec))
+			goto undo;
+	}
+	if (seg->first_run == 0)
+		seg->first_run = jl->run;
+	seg->last_run = jl->run;
+	seg->size += JL_HDR + off;
+	jl_st.total_bytes += JL_HDR + off;
+	jl_st.bytes_written += off;
+	if (jl_st.total_bytes > jl_conf.max_total && jl_conf.max_total > 0)
+		jl_enforce_cap(jl);
+	return (off);
+undo:
+	if (errno == ENOSPC) {
+		jl_low = 1;
+		jl_low_until = mono_ms() + JL_LOW_RETRY;
+	}
+	if (ftruncate(jl->seg_fd, start) == -1)
+		log_warn("job %" PRId64 ": truncate log segment", jl->job_id);
+	return (0);
+}
+
+/* Read and discard n bytes of the pipe, counted. */
+static void
+jl_drop(struct jl_stream *s, int64_t n)
+{
+	char buf[4096];
+	ssize_t m;
+
+	while (n > 0) {
+		m = splice(
+		    s->fd, NULL, jl_null, NULL, (size_t)n, SPLICE_F_NONBLOCK);
+		if (m == -1 && errno == EINVAL)
+			m = read(s->fd, buf,
+			    n < (int64_t)sizeof(buf) ? (size_t)n : sizeof(buf));
+		if (m == -1 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			break;
+		n -= m;
+		jl_st.bytes_dropped += m;
+		if (s->jl->dropped != NULL)
+			*s->jl->dropped += m;
+	}
+}
+
+/*
+ * Move up to budget bytes of the stream. An empty pipe that polls
+ * readable has no writer left: it is closed (the next run makes new
+ * ones).
+ */
+static void
+jl_move(struct jl_stream *s, int64_t budget)
+{
+	char c;
+	const char *p;
+	int avail, sz, first = 1;
+	int64_t n, done, left;
+	ssize_t m;
+
+	for (; budget > 0 && s->fd != -1; first = 0) {
+		if (ioctl(s->fd, FIONREAD, &avail) == -1)
+			return;
+		/* Emptied: done. Empty on the first look: the writers are
+		 * gone (EOF), or a spurious wake-up. */
+		if (avail == 0 && !first)
+			return;
+		if (avail == 0) {
+			m = read(s->fd, &c, 1);
+			if (m == 0) {
+				jl_stream_close(s);
+				return;
+			}
+			if (m == 1 && jl_store(s, 1, &c) == 0) {
+				jl_st.bytes_dropped++;
+				if (s->jl->dropped != NULL)
+					(*s->jl->dropped)++;
+			}
+			return;
+		}
+		/* A writer that fills the pipe gets a bigger one. */
+		if (!s->big && (sz = fcntl(s->fd, F_GETPIPE_SZ)) > 0 &&
+		    avail >= sz / 2) {
+			s->big = 1;
+			if (sz < JL_PIPE_BIG &&
+			    fcntl(s->fd, F_SETPIPE_SZ, JL_PIPE_BIG) == -1)
+				log_debug("F_SETPIPE_SZ: %s", strerror(errno));
+		}
+		n = avail < budget ? avail : budget;
+		if (n > (int64_t)sizeof(jl_buf))
+			n = (int64_t)sizeof(jl_buf);
+		if (jl_dir[0] == '\0' || jl_short_of_space(n)) {
+			jl_drop(s, n);
+			budget -= n;
+			continue;
+		}
+		/*
+		 * read(), then write the file: splice() would hold the
+		 * pipe's lock while it writes the file, and the job could
+		 * not write the pipe meanwhile (measured: half the speed).
+		 */
+		if ((m = read(s->fd, jl_buf, (size_t)n)) <= 0)
+			return;
+		/* Less than m: the segment was full, the rest goes to the
+		 * next one; nothing: it cannot be stored, it is dropped. */
+		for (p = jl_buf, left = m; left > 0; p += done, left -= done)
+			if ((done = jl_store(s, left, p)) == 0) {
+				jl_st.bytes_dropped += left;
+				if (s->jl->dropped != NULL)
+					*s->jl->dropped += left;
+				break;
+			}
+		budget -= m;
+	}
+}
+
+static void
+jl_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	jl_move(arg, JOBLOG_TURN_MAX);
+}
+
+static void
+jl_stream_watch(struct jl_stream *s)
+{
+	s->ev = event_new(jl_base, s->fd, EV_READ | EV_PERSIST, jl_readable, s);
+	event_priority_set(s->ev, SCHEDD_PRIO_WORK);
+	event_add(s->ev, NULL);
+}
+
+void
+joblog_drain(struct joblog *jl)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (jl->s[i].fd != -1)
+			jl_move(&jl->s[i], JL_PIPE_BIG);
+}
+
+/* An fd opened read-write on the pipe fd is an end of. */
+static int
+jl_reopen_rw(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return (open(path, O_RDWR | O_CLOEXEC));
+}
+
+int
+joblog_run_begin(
+    struct joblog *jl, int64_t run, int *out_fd, int *err_fd, struct serr *err)
+{
+	int fds[2] = {-1, -1}, p[2], i;
+	struct jl_stream *s;
+
+	if (jl_dir[0] == '\0') {
+		if ((fds[0] = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1 ||
+		    (fds[1] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) == -1)
+			goto fail;
 		*out_fd = fds[0];
 		*err_fd = fds[1];
 		return (0);
 	}
-
+	/* What is left belongs to the run before. */
+	joblog_drain(jl);
+	jl->run = run;
 	for (i = 0; i < 2; i++) {
-		if (joblog_flat(job_id, run, (enum joblog_stream)i, path,
-			sizeof(path)) == -1) {
-			errno = ENAMETOOLONG;
-			goto fail;
+		s = &jl->s[i];
+		if (s->fd == -1) {
+			if (pipe2(p, O_CLOEXEC) == -1)
+				goto fail;
+			if (fcntl(p[0], F_SETFL, O_NONBLOCK) == -1) {
+				close(p[0]);
+				close(p[1]);
+				goto fail;
+			}
+			/* Without /proc (an init without it mounted) the
+			 * child gets the write end: it works, but a job
+			 * whose schedd died would get EPIPE. */
+			if ((fds[i] = jl_reopen_rw(p[1])) == -1)
+				fds[i] = p[1];
+			else
+				close(p[1]);
+			s->fd = p[0];
+			jl_stream_watch(s);
+		} else if ((fds[i] = jl_reopen_rw(s->fd)) == -1) {
+			/* No way to the pipe's write end: a new pipe. */
+			jl_move(s, JL_PIPE_BIG);
+			jl_stream_close(s);
+			i--;
+			continue;
 		}
-		/* A spare file when there is one, else a new one. */
-		joblog_spare_take(path);
-		if ((fds[i] = open(path,
-			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-			 0640)) == -1)
-			goto fail;
 	}
 	*out_fd = fds[0];
 	*err_fd = fds[1];
 	return (0);
 fail:
 	serr_set(
-	    err, SERR_INTERNAL, NULL, "open %s: %s", path, strerror(errno));
+	    err, SERR_INTERNAL, NULL, "job output pipe: %s", strerror(errno));
 	if (fds[0] != -1)
 		close(fds[0]);
 	return (-1);
 }
 
-void
-joblog_remove_runs(int64_t job_id, int64_t last_run)
+#define JL_JOURNAL_STDOUT "/run/systemd/journal/stdout"
+
+/* One stream connection to journald, told who and how loud. */
+static int
+jl_journal_stream(const char *ident, int priority)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	enum { OLD_UNKNOWN, OLD_ABSENT, OLD_PRESENT } old = OLD_UNKNOWN;
-	int64_t run;
-	int i;
+	struct sockaddr_un sa;
+	char hdr[256];
+	int fd, n;
 
-	if (joblog_dir[0] == '\0')
-		return;
-	if (joblog_fmt(dir, sizeof(dir), "%s/%" PRId64, joblog_dir, job_id) ==
-	    -1)
-		return;
-	for (run = 1; run <= last_run; run++) {
-		for (i = 0; i < 2; i++) {
-			if (joblog_flat(job_id, run, (enum joblog_stream)i,
-				path, sizeof(path)) == -1)
-				continue;
-			if (joblog_spare_give(path) == 0)
-				continue;
-			if (errno != ENOENT) {
-				log_warn("unlink %s", path);
-				continue;
-			}
-			/* The run never opened its files, or it wrote the
-			 * old layout: find out once, with one rmdir. */
-			if (old == OLD_UNKNOWN)
-				old = joblog_old_dir_full(dir) ? OLD_PRESENT
-							       : OLD_ABSENT;
-			if (old == OLD_PRESENT &&
-			    joblog_old(job_id, run, (enum joblog_stream)i, path,
-				sizeof(path)) == 0 &&
-			    unlink(path) == -1 && errno != ENOENT)
-				log_warn("unlink %s", path);
-		}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", JL_JOURNAL_STDOUT);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	/* Identifier, unit (none), priority, no level prefix, not to
+	 * syslog, kmsg or the console. */
+	n = snprintf(
+	    hdr, sizeof(hdr), "%s\n\n%d\n0\n0\n0\n0\n", ident, priority);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    shutdown(fd, SHUT_RD) == -1 || n < 0 || n >= (int)sizeof(hdr) ||
+	    write(fd, hdr, (size_t)n) != n) {
+		close(fd);
+		return (-1);
 	}
-	if (old == OLD_PRESENT)
-		joblog_old_dir_remove(dir);
-}
-
-void
-joblog_remove_job(int64_t job_id)
-{
-	char prefix[32], path[PATH_MAX];
-	struct dirent *de;
-	size_t plen;
-	DIR *d;
-	int old = 0;
-
-	if (joblog_dir[0] == '\0' ||
-	    joblog_fmt(prefix, sizeof(prefix), "%" PRId64, job_id) == -1)
-		return;
-	if ((d = opendir(joblog_dir)) == NULL) {
-		log_warn("opendir %s", joblog_dir);
-		return;
-	}
-	plen = strlen(prefix);
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, plen) != 0)
-			continue;
-		/* "12" is job 12's old-layout directory; "123.1.out" is not
-		 * job 12's. */
-		if (de->d_name[plen] == '\0') {
-			old = 1;
-			continue;
-		}
-		if (de->d_name[plen] != '.' ||
-		    !joblog_is_run_name(de->d_name + plen + 1))
-			continue;
-		if (joblog_fmt(path, sizeof(path), "%s/%s", joblog_dir,
-			de->d_name) == -1 ||
-		    unlink(path) == -1)
-			log_warn("unlink %s/%s", joblog_dir, de->d_name);
-	}
-	closedir(d);
-	if (old &&
-	    joblog_fmt(path, sizeof(path), "%s/%s", joblog_dir, prefix) == 0)
-		joblog_old_dir_remove(path);
-}
-
-/* Bytes [off, end) into out; returns the offset reached. */
-static int64_t
-read_range(int fd, int64_t off, int64_t end, struct evbuffer *out)
-{
-	char buf[65536];
-	ssize_t n;
-	size_t want;
-
-	while (off < end) {
-		want = sizeof(buf);
-		if ((int64_t)want > end - off)
-			want = (size_t)(end - off);
-		n = pread(fd, buf, want, off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		evbuffer_add(out, buf, (size_t)n);
-		off += n;
-	}
-	return (off);
-}
-
-int64_t
-joblog_size(const char *path)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) == -1)
-		return (errno == ENOENT ? 0 : -1);
-	return ((int64_t)sb.st_size);
+	return (fd);
 }
 
 int
-joblog_tail_step(const char *path, int64_t end, long tail, int64_t *pos,
-    long *lines, size_t max_bytes)
+joblog_journal_open(const char *ident, int *out_fd, int *err_fd)
 {
-	char buf[65536];
-	int64_t chunk, stop;
-	ssize_t n, i;
-	int fd, rc = 0;
+	int o, e;
 
-	if (tail <= 0 || *pos <= 0) {
-		*pos = tail <= 0 ? end : 0;
-		return (1);
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((o = jl_journal_stream(ident, 6)) == -1)
 		return (-1);
-	stop = *pos - (int64_t)max_bytes;
-	while (rc == 0 && *pos > 0 && *pos > stop) {
-		chunk = *pos > (int64_t)sizeof(buf) ? (int64_t)sizeof(buf) : *pos;
-		n = pread(fd, buf, (size_t)chunk, *pos - chunk);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n != chunk) {
-			rc = -1; /* unreadable, or shorter than end now */
-			break;
-		}
-		for (i = n - 1; i >= 0; i--) {
-			/* A newline at end - 1 ends the last line; it does
-			 * not open one. */
-			if (buf[i] != '\n' || *pos - chunk + i == end - 1)
-				continue;
-			if (++*lines >= tail) {
-				rc = 1;
-				break;
-			}
-		}
-		*pos -= chunk;
-		if (rc == 1)
-			*pos += i + 1;
+	if ((e = jl_journal_stream(ident, 3)) == -1) {
+		close(o);
+		return (-1);
 	}
-	close(fd);
-	if (rc == 0 && *pos == 0)
-		rc = 1;
-	return (rc);
+	*out_fd = o;
+	*err_fd = e;
+	return (0);
+}
+
+int
+joblog_adopt(struct joblog *jl, pid_t pid, int64_t run)
+{
+	char path[64];
+	struct stat sb, first;
+	int i, fd, n = 0;
+
+	if (jl_dir[0] == '\0')
+		return (0);
+	jl->run = run;
+	memset(&first, 0, sizeof(first));
+	for (i = 0; i < 2; i++) {
+		if (jl->s[i].fd != -1) {
+			n++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, i + 1);
+		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+			continue;
+		/* Not a pipe (a file of the old layout), or stderr on the
+		 * same pipe as stdout: nothing more to read here. */
+		if (fstat(fd, &sb) == -1 || !S_ISFIFO(sb.st_mode) ||
+		    (i == 1 && sb.st_dev == first.st_dev &&
+			sb.st_ino == first.st_ino)) {
+			close(fd);
+			continue;
+		}
+		if (i == 0)
+			first = sb;
+		jl->s[i].fd = fd;
+		jl_stream_watch(&jl->s[i]);
+		n++;
+	}
+	return (n);
+}
+
+void
+joblog_prune_runs(struct joblog *jl, int64_t upto)
+{
+	if (upto < jl->min_run)
+		return;
+	jl->min_run = upto + 1;
+	while (jl->nsegs > 0 && jl->segs[0].last_run <= upto &&
+	       !(jl->nsegs == 1 && jl->seg_fd != -1))
+		jl_seg_drop_first(jl);
+}
+
+int
+joblog_segments(const struct joblog *jl, int64_t *first, int64_t *last)
+{
+	if (jl->nsegs == 0) {
+		*first = *last = 0;
+		return (0);
+	}
+	*first = jl->segs[0].seq;
+	*last = jl->segs[jl->nsegs - 1].seq;
+	return (jl->nsegs);
 }
 
 int64_t
-joblog_read_from(
-    const char *path, int64_t offset, size_t max_bytes, struct evbuffer *out)
+joblog_seek_run(const struct joblog *jl, int64_t run)
 {
-	struct stat sb;
-	int64_t r, end;
-	int fd;
+	int i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return (offset);
-	if (fstat(fd, &sb) == -1) {
-		close(fd);
-		return (offset);
+	if (jl->nsegs == 0)
+		return (0);
+	for (i = jl->nsegs - 1; i > 0; i--)
+		if (jl->segs[i].first_run > 0 && jl->segs[i].first_run < run)
+			break;
+	return (jl->segs[i].seq);
+}
+
+int
+joblog_segment_open(const struct joblog *jl, int64_t seq)
+{
+	char path[PATH_MAX];
+
+	if (jl_dir[0] == '\0' ||
+	    jl_seg_path(jl->job_id, seq, path, sizeof(path)) == -1) {
+		errno = ENOENT;
+		return (-1);
 	}
-	if (sb.st_size <= offset) {
-		/* Truncated under us: start again from its new end. */
-		close(fd);
-		return (sb.st_size < offset ? sb.st_size : offset);
-	}
-	end = sb.st_size;
-	if (end - offset > (int64_t)max_bytes)
-		end = offset + (int64_t)max_bytes;
-	r = read_range(fd, offset, end, out);
-	close(fd);
-	return (r);
+	return (open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+}
+
+int64_t
+joblog_min_run(const struct joblog *jl)
+{
+	return (jl->min_run);
+}
+
+void
+joblog_stats(struct joblog_stats *st)
+{
+	*st = jl_st;
 }

@@ -1,89 +1,144 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Job output files, one pair per run, flat in one directory:
- * STATE/logs/JOBID.RUN.out and STATE/logs/JOBID.RUN.err. They are opened
- * O_APPEND by the daemon and handed to the child, so output costs the daemon
- * nothing and survives a daemon restart. There is no per-job directory: each
- * new inode is dear on a journal-less ext4 (its allocator skips recently
- * deleted inodes), so a run makes two and deleting a job unlinks by name.
- * State directories written before that layout keep STATE/logs/JOBID/RUN.out
- * and .err; they are read and removed too, never written. Paths are built
- * from ids only: nothing from a request ever becomes part of a path.
+ * Job output: bounded, rotated, timestamped, and no file per run. A job's
+ * stdout and stderr are two pipes that outlive its runs; the child holds
+ * them opened read-write (so it never gets EPIPE or SIGPIPE while no
+ * daemon reads) and the daemon reads what they hold into the job's
+ * current segment file, STATE/logs/JOBID.SEQ.log, in records:
+ *
+ *   struct joblog_rec (24 bytes: magic, length, read time in ms, run,
+ *   stream) and then length bytes of output exactly as written.
+ *
+ * A segment grows to logs.max_bytes and then the next one is begun; a job
+ * keeps logs.keep of them, and all jobs together at most logs_max_total
+ * bytes (the oldest segment anywhere goes first). Output that cannot be
+ * written (a full disk, or less free than logs_min_free, which keeps room
+ * for the database) is read and dropped, and counted. A restarted daemon
+ * gets the pipes back from /proc/PID/fd/1 and 2 of the runs it adopts.
+ * Moving is bounded per loop turn (JOBLOG_TURN_MAX). Paths are built from
+ * ids only. Runs of versions before this layout wrote JOBID.RUN.out/.err
+ * (or JOBID/RUN.out): those are not read any more, only removed with their
+ * job.
  */
 #ifndef SCHEDD_JOBLOG_H
 #define SCHEDD_JOBLOG_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto/errors.h"
 
-struct evbuffer;
+struct event_base;
+struct joblog;
+
+#define JOBLOG_MAGIC    0x31474c53u   /* "SLG1" */
+#define JOBLOG_TURN_MAX (1024 * 1024) /* bytes moved per stream per turn */
 
 enum joblog_stream {
-	JOBLOG_STDOUT = 0, /* RUN.out */
-	JOBLOG_STDERR,     /* RUN.err */
+	JOBLOG_STDOUT = 0, /* fd 1 */
+	JOBLOG_STDERR,     /* fd 2 */
+};
+
+/* One record's header, as stored (host byte order). */
+struct joblog_rec {
+	uint32_t magic;  /* JOBLOG_MAGIC */
+	uint32_t len;    /* output bytes that follow */
+	int64_t time_ms; /* when the daemon read them (Unix ms) */
+	uint32_t run;    /* the job's run number then */
+	uint8_t stream;  /* enum joblog_stream */
+	uint8_t pad[3];
+};
+
+/* Daemon-wide settings (schedd.conf). */
+struct joblog_conf {
+	int64_t max_bytes; /* logs_max_bytes: default per segment */
+	int keep;          /* logs_keep: default segments per job */
+	int64_t max_total; /* logs_max_total: all jobs' segments */
+	int64_t min_free;  /* logs_min_free: below this, output is dropped */
+};
+
+/* Counters for /v1/health. */
+struct joblog_stats {
+	int64_t bytes_written; /* output stored since start-up */
+	int64_t bytes_dropped; /* output that could not be stored */
+	int64_t total_bytes;   /* all segments now */
+	int64_t files;         /* segments now */
 };
 
 /*
- * Remember the state directory and create STATE/logs. Returns 0, or -1
- * with err filled; then joblog_open() hands out /dev/null and the remove
- * functions do nothing, so that init mode carries on without a state
- * directory.
+ * Remember the state directory and the loop, create STATE/logs, and find
+ * the segments a previous daemon left (one readdir; each segment's first
+ * record is read). Returns 0, or -1 with err filled; then jobs' output goes
+ * to /dev/null (init mode carries on without a state directory).
  */
-int joblog_init(const char *state_dir, struct serr *err);
+int joblog_init(const char *state_dir, struct event_base *base,
+    const struct joblog_conf *conf, struct serr *err);
 /*
- * Open (create, append) both files of a run: two new inodes, nothing else.
- * Returns 0 with both fds (close-on-exec; the caller closes them), or -1
- * with err filled and no fd left open.
+ * The output of job job_id, with the segments found for it at start-up.
+ * *dropped is where dropped bytes are added up (the job's current run);
+ * it must outlive the joblog. Never fails.
  */
-int joblog_open(
-    int64_t job_id, int64_t run, int *out_fd, int *err_fd, struct serr *err);
+struct joblog *joblog_new(int64_t job_id, int64_t *dropped);
+/* Per-job limits from the spec; 0 takes the config's default. */
+void joblog_set_limits(struct joblog *jl, int64_t max_bytes, int keep);
+/* Close the pipes and forget the job; its files stay. Accepts NULL. */
+void joblog_free(struct joblog *jl);
+/* Remove every file of the job (segments, and the old layout's). */
+void joblog_remove(struct joblog *jl);
+/* Start-up is over: segments of jobs that do not exist are removed. */
+void joblog_load_done(void);
+
 /*
- * The path to read one stream of a run from, into buf: the flat file, or
- * the old layout's file when only that one exists (costs one lstat, plus
- * one when the flat file is missing). Without a log directory (see
- * joblog_init) buf is "": nothing to read. Returns 0, or -1 if buf is too
- * small.
+ * A run begins: what the pipes hold is moved first (it belongs to the
+ * last run), then output counts as run's. Hands back two fds opened
+ * read-write on the job's pipes (made now if the job has none),
+ * close-on-exec; the caller gives them to the child and closes them.
+ * Returns 0, or -1 with err filled and no fd left open.
  */
-int joblog_path(
-    int64_t job_id, int64_t run, enum joblog_stream s, char *buf, size_t len);
+int joblog_run_begin(
+    struct joblog *jl, int64_t run, int *out_fd, int *err_fd, struct serr *err);
 /*
- * Remove the files of runs 1..last_run by name, without reading the
- * directory. Only when a flat file is missing does it look for the old
- * layout's directory (one rmdir attempt) and, if that holds files, remove
- * them and it. Failures are logged; errno is not preserved.
+ * A run that a previous daemon started goes on: its pipes are found again
+ * as /proc/PID/fd/1 and 2 (when they are pipes). Returns how many streams
+ * were found (0..2).
  */
-void joblog_remove_runs(int64_t job_id, int64_t last_run);
+int joblog_adopt(struct joblog *jl, pid_t pid, int64_t run);
 /*
- * Remove every file of the job, flat or in the old layout, by reading all
- * of STATE/logs: its cost grows with every job's runs, so it is for when
- * the run count is unknown (start-up clean-up); deleting a job should use
- * joblog_remove_runs(). Failures are logged.
+ * The journal instead (systemd-journald's stream socket,
+ * /run/systemd/journal/stdout): two connections, each already told the
+ * identifier (ident, the job's name), its priority (stdout info, stderr
+ * err) and to take lines as they are. Returns 0 with both fds
+ * (close-on-exec; the caller closes them), or -1 when there is no journal
+ * (then files it is).
  */
-void joblog_remove_job(int64_t job_id);
+int joblog_journal_open(const char *ident, int *out_fd, int *err_fd);
+/* A run ended: move what the pipes hold now (at most a pipe's size). */
+void joblog_drain(struct joblog *jl);
+/* Runs up to upto are gone from the store: drop segments holding only
+ * them, and hide what is left of them from readers. */
+void joblog_prune_runs(struct joblog *jl, int64_t upto);
+
+/* Reading. */
+
+/* The job's segments are first..last; 0 when there are none. */
+int joblog_segments(const struct joblog *jl, int64_t *first, int64_t *last);
+/* Where run's output can begin: the newest segment whose first record
+ * is of an earlier run (records come in run order), else the first. 0
+ * when there are none. */
+int64_t joblog_seek_run(const struct joblog *jl, int64_t run);
+/* Open segment seq for reading; -1 with errno when it is gone. */
+int joblog_segment_open(const struct joblog *jl, int64_t seq);
+/* Runs below this are pruned: readers skip their records. */
+int64_t joblog_min_run(const struct joblog *jl);
 /*
- * Reading back, in bounded steps so that a reader of a huge file never
- * holds the loop or much memory. joblog_size: the file's size, 0 when it
- * is missing, -1 (errno set) when it cannot be read.
+ * The record header at off in fd. Returns 1 with rec filled when a whole
+ * record is there (header and its len bytes, the file being size bytes
+ * long), 0 at the end or on a torn or foreign header.
  */
-int64_t joblog_size(const char *path);
-/*
- * One step of finding where the last `tail` lines of a file that ends at
- * `end` begin. Start with *pos = end and *lines = 0; each call reads at
- * most max_bytes further back, in 64 KiB blocks. Returns 1 when found,
- * with *pos at the first byte of those lines (0 when the file has fewer;
- * end when tail is 0), 0 when the caller should call again, or -1 if the
- * file cannot be read or got shorter.
- */
-int joblog_tail_step(const char *path, int64_t end, long tail, int64_t *pos,
-    long *lines, size_t max_bytes);
-/*
- * Append bytes from offset up to EOF, at most max_bytes, to out; returns
- * the offset reached. A missing file reads as nothing; one now shorter
- * than offset (emptied) returns its size, for a follower to go on from.
- */
-int64_t joblog_read_from(
-    const char *path, int64_t offset, size_t max_bytes, struct evbuffer *out);
+int joblog_rec_read(int fd, int64_t off, int64_t size, struct joblog_rec *rec);
+
+void joblog_stats(struct joblog_stats *st);
 
 #endif

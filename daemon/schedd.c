@@ -214,6 +214,7 @@ main(int argc, char **argv)
 	struct schedd sd;
 	struct config conf;
 	struct serr err;
+	struct joblog_conf jlconf;
 	struct event *ev_term, *ev_int, *ev_hup;
 	struct event_config *evcfg;
 	const char *opt_socket = NULL, *opt_state = NULL;
@@ -378,7 +379,11 @@ main(int argc, char **argv)
 		if ((sd.store = store_open(":memory:", 0, &err)) == NULL)
 			fatalx("%s", err.message);
 	}
-	if (joblog_init(conf.state_dir, &err) == -1) {
+	jlconf.max_bytes = conf.logs_max_bytes;
+	jlconf.keep = conf.logs_keep;
+	jlconf.max_total = conf.logs_max_total;
+	jlconf.min_free = conf.logs_min_free;
+	if (joblog_init(conf.state_dir, sd.base, &jlconf, &err) == -1) {
 		if (!init_mode)
 			fatalx("%s", err.message);
 		log_warnx("%s: job output goes to /dev/null", err.message);
@@ -391,6 +396,8 @@ main(int argc, char **argv)
 	 */
 	if ((sd.sup = supervisor_new(&sd, &err)) == NULL)
 		fatalx("%s", err.message);
+	/* Every job is known now: output of jobs that are not goes. */
+	joblog_load_done();
 	if ((sd.api = api_new(&sd, &err)) == NULL) {
 		if (!init_mode) {
 			supervisor_free(sd.sup);

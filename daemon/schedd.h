@@ -65,6 +65,7 @@ struct run {
 	int64_t		 user_cpu_ms;	/* -1: unknown */
 	int64_t		 system_cpu_ms;
 	int64_t		 max_rss_kb;
+	int64_t		 output_dropped; /* output bytes that could not be stored */
 	struct cpulist	 cpus;		/* the CPUs it was given */
 	int		 cpus_valid;
 };
@@ -79,6 +80,7 @@ struct proc_id {
 };
 
 struct job_usage;
+struct joblog;
 
 struct job {
 	int64_t		 id;
@@ -108,6 +110,7 @@ struct job {
 	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
+	struct joblog	*log;		/* its output (joblog.h) */
 
 	/* Supervisor-private from here on. */
 	struct supervisor *sup;		/* owner */

@@ -461,8 +461,24 @@ store_run_end(struct store *st, const struct run *run, struct serr *err)
 	    bind_opt(s, 8, run->user_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 9, run->system_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 10, run->max_rss_kb, -1) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 11, run->output_dropped) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_update_end");
+	stmt_done(s);
+	return (rc);
+}
+
+int
+store_run_prune(
+    struct store *st, int64_t job_id, int64_t upto, struct serr *err)
+{
+	sqlite3_stmt *s = stmt_get(st, SQL_RUN_PRUNE);
+	int rc = 0;
+
+	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, upto) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE)
+		rc = store_fail(st, err, "run_prune");
 	stmt_done(s);
 	return (rc);
 }
@@ -501,6 +517,7 @@ store_run_list(struct store *st, int64_t job_id, int limit,
 		if ((e = (const char *)sqlite3_column_text(s, 14)) != NULL &&
 		    cpulist_parse(e, &r.cpus, 1, &why) == 0)
 			r.cpus_valid = 1;
+		r.output_dropped = sqlite3_column_int64(s, 15);
 		n++;
 		if (cb(arg, &r) == -1)
 			break;

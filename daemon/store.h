@@ -89,6 +89,10 @@ int store_run_insert(struct store *st, int64_t job_id, struct run *run,
     struct serr *err);
 /* Record the end of run: exit fields, error, rusage. */
 int store_run_end(struct store *st, const struct run *run, struct serr *err);
+/* Delete the job's runs numbered upto and below, with their processes
+ * (ON DELETE CASCADE). Returns 0 or -1. */
+int store_run_prune(
+    struct store *st, int64_t job_id, int64_t upto, struct serr *err);
 /* Call cb for the job's runs, newest first, at most limit. Returns the
  * number visited or -1. */
 int store_run_list(struct store *st, int64_t job_id, int limit,

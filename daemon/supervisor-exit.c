@@ -26,6 +26,7 @@
 
 #include "daemon/schedd.h"
 #include "daemon/job.h"
+#include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/procfs.h"
 #include "daemon/reaper.h"
@@ -637,6 +638,8 @@ act_adopt(
 	    (job->pidfd = sys_pidfd_open(job->run.pid)) != -1) {
 		job->adopted = 1;
 		pid_add(sup, job->run.pid, job);
+		/* Its output goes on where the last daemon left it. */
+		joblog_adopt(job->log, job->run.pid, job->run.number);
 		sup_watch_pidfd(sup, job);
 		log_info(
 		    "%s: adopted running pid %d", job->name, (int)job->run.pid);

@@ -27,6 +27,7 @@
 #include "daemon/schedd.h"
 #include "daemon/conf.h"
 #include "daemon/job.h"
+#include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
@@ -205,6 +206,14 @@ job_rec_get(const struct job *job, struct job_rec *rec)
 	rec->restarts = job->restarts;
 }
 
+/* The job's runs_keep, or the config's. */
+static int64_t
+sup_runs_keep(const struct supervisor *sup, const struct job *job)
+{
+	return (job->spec.runs_keep > 0 ? job->spec.runs_keep
+					: sup->sd->conf->runs_keep);
+}
+
 static int
 sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
     const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
@@ -217,6 +226,11 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 		goto fail;
 	if (op == RUN_BEGIN &&
 	    store_run_insert(sup->st, job->id, &job->run, err) == -1)
+		goto fail;
+	/* History is bounded: runs_keep runs, their processes with them. */
+	if (op == RUN_BEGIN && job->run.number > sup_runs_keep(sup, job) &&
+	    store_run_prune(sup->st, job->id,
+		job->run.number - sup_runs_keep(sup, job), err) == -1)
 		goto fail;
 	if (op == RUN_BEGIN && job->run.pid != 0) {
 		job_comm(job, comm, sizeof(comm));
@@ -281,6 +295,9 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 	}
 	if (data == NULL)
 		data = json_object();
+	/* The run's last output is its own, and its drop count final. */
+	if (op == RUN_END)
+		joblog_drain(job->log);
 	if (sup_change_txn(
 		sup, job, to, rec, op, type, data, &ev, &text, err) == -1 &&
 	    (!store_disk_full(sup->st) || store_reserve_release(sup->st) != 1 ||
@@ -300,6 +317,9 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		return (-1);
 	}
 	json_decref(data);
+	if (op == RUN_BEGIN && job->run.number > sup_runs_keep(sup, job))
+		joblog_prune_runs(
+		    job->log, job->run.number - sup_runs_keep(sup, job));
 	/* Committed: now memory, the stream and the watches. */
 	if (rec != &mine) {
 		util_strlcpy(job->reason, rec->reason, sizeof(job->reason));

@@ -154,6 +154,10 @@ sup_job_link(struct supervisor *sup, struct job *job)
 	htab_put_int(&sup->by_id, job->id, job);
 	htab_put_str(&sup->by_name, job->name, job);
 	session_add(sup, job);
+	if (job->log == NULL)
+		job->log = joblog_new(job->id, &job->run.output_dropped);
+	joblog_set_limits(
+	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
 }
 
 /*
@@ -311,6 +315,7 @@ job_release(struct supervisor *sup, struct job *job)
 	sup_ready_release(sup, job);
 	sup_health_release(sup, job);
 	sup_sched_release(job);
+	joblog_free(job->log);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->source);
@@ -628,6 +633,27 @@ sup_spawned(struct supervisor *sup, struct job *job, struct serr *err)
 }
 
 /*
+ * Output to the journal, when the job (or else the config) asks for it and
+ * there is one: 1 with the two fds; 0 for files.
+ */
+static int
+sup_journal_open(
+    struct supervisor *sup, const struct job *job, int *out_fd, int *err_fd)
+{
+	int want = job->spec.logs.journal == JOBSPEC_JOURNAL_DEFAULT
+		       ? sup->sd->conf->logs_journal
+		       : job->spec.logs.journal == JOBSPEC_JOURNAL_YES;
+
+	if (!want)
+		return (0);
+	if (joblog_journal_open(job->name, out_fd, err_fd) == 0)
+		return (1);
+	log_warnx("%s: no journal (%s): output goes to files", job->name,
+	    strerror(errno));
+	return (0);
+}
+
+/*
  * ACT_SPAWN: a new run, or the queue. Nothing is done while the store
  * cannot write. Ends running, queued, or failed with the reason.
  */
@@ -705,8 +731,11 @@ act_spawn(
 		    job->spec.argv[0]);
 		goto failed;
 	}
-	if (joblog_open(job->id, job->run.number, &out_fd, &err_fd, &serr) ==
-	    -1)
+	joblog_set_limits(
+	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
+	if (!sup_journal_open(sup, job, &out_fd, &err_fd) &&
+	    joblog_run_begin(
+		job->log, job->run.number, &out_fd, &err_fd, &serr) == -1)
 		goto failed;
 	memset(&req, 0, sizeof(req));
 	req.path = path;
@@ -1067,7 +1096,7 @@ act_remove(
 	log_info("%s: deleted", job->name);
 	sup_event_announce(sup, &ev);
 	free(text);
-	joblog_remove_runs(job->id, job->run.number);
+	joblog_remove(job->log);
 	sup_res_remove(sup, job);
 	TAILQ_REMOVE(&sup->jobs, job, entry);
 	sup->njobs--;

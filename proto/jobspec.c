@@ -1138,6 +1138,64 @@ jobspec_env_secret(const struct job_spec *spec, const char *key)
 	return (0);
 }
 
+/* logs: {"max_bytes": size, "keep": N}; absent or null members keep the
+ * config's defaults (0). */
+static int
+js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
+{
+	const char *f = "logs.max_bytes", *s;
+	json_t *max_bytes, *keep, *journal;
+	uint64_t bytes;
+	long long n;
+	int yes = 0;
+	const struct js_member members[] = {
+	    {"max_bytes", &max_bytes},
+	    {"keep", &keep},
+	    {"journal", &journal},
+	};
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "logs", "must be an object"));
+	if (js_members(v, "logs", members, JS_NITEMS(members), err) == -1)
+		return (-1);
+	if (!js_absent(max_bytes)) {
+		if (json_is_string(max_bytes)) {
+			if (js_string(max_bytes, f, JOBSPEC_STRING_MAX, &s,
+				NULL, err) == -1)
+				return (-1);
+			if (util_parse_size(s, &bytes) == -1)
+				return (js_bad(err, f,
+				    "must be a size: bytes, or a number with "
+				    "K, M or G"));
+		} else if (json_is_integer(max_bytes) &&
+			   json_integer_value(max_bytes) >= 0)
+			bytes = (uint64_t)json_integer_value(max_bytes);
+		else
+			return (js_bad(err, f,
+			    "must be an integer of bytes or a string like "
+			    "\"10M\""));
+		if (bytes < JOBSPEC_LOG_BYTES_MIN ||
+		    bytes > JOBSPEC_LOG_BYTES_MAX)
+			return (js_bad(err, f, "must be 64K..%llu bytes",
+			    (unsigned long long)JOBSPEC_LOG_BYTES_MAX));
+		lg->max_bytes = bytes;
+	}
+	if (!js_absent(keep)) {
+		if (js_integer(keep, "logs.keep", 1, JOBSPEC_LOG_KEEP_MAX, &n,
+			err) == -1)
+			return (-1);
+		lg->keep = (int)n;
+	}
+	if (!js_absent(journal)) {
+		if (js_boolean(journal, "logs.journal", &yes, err) == -1)
+			return (-1);
+		lg->journal = yes ? JOBSPEC_JOURNAL_YES : JOBSPEC_JOURNAL_NO;
+	}
+	return (0);
+}
+
 void
 jobspec_init(struct job_spec *spec)
 {
@@ -1164,6 +1222,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	json_t *sched, *limits, *restart, *stop, *after, *start, *secret;
 	json_t *ready, *watchdog, *health, *schedule;
 	json_t *on_drift;
+	json_t *logs, *runs_keep;
+	long long n;
 	const struct js_member members[] = {
 	    {"name", &name},
 	    {"argv", &argv},
@@ -1185,6 +1245,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"health", &health},
 	    {"schedule", &schedule},
 	    {"on_drift", &on_drift},
+	    {"logs", &logs},
+	    {"runs_keep", &runs_keep},
 	};
 
 	jobspec_init(spec);
@@ -1209,8 +1271,15 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    js_decode_limits(limits, &spec->limits, err) == -1 ||
 	    js_decode_restart(restart, &spec->restart, err) == -1 ||
 	    js_decode_stop(stop, &spec->stop, err) == -1 ||
-	    js_decode_after(after, spec, err) == -1)
+	    js_decode_after(after, spec, err) == -1 ||
+	    js_decode_logs(logs, &spec->logs, err) == -1)
 		goto fail;
+	if (!js_absent(runs_keep)) {
+		if (js_integer(runs_keep, "runs_keep", 1, JOBSPEC_RUNS_KEEP_MAX,
+			&n, err) == -1)
+			goto fail;
+		spec->runs_keep = (int)n;
+	}
 	if (!js_absent(start) &&
 	    js_boolean(start, "start", &spec->start, err) == -1)
 		goto fail;
@@ -1479,6 +1548,21 @@ js_env_to_json(const struct job_spec *spec)
 	return (o);
 }
 
+static json_t *
+js_logs_to_json(const struct job_logs *lg)
+{
+	if (lg->max_bytes == 0 && lg->keep == 0 &&
+	    lg->journal == JOBSPEC_JOURNAL_DEFAULT)
+		return (json_null());
+	return (json_pack("{s:o, s:o, s:o}", "max_bytes",
+	    lg->max_bytes > 0 ? json_integer((json_int_t)lg->max_bytes)
+			      : json_null(),
+	    "keep", js_int_or_null(lg->keep), "journal",
+	    lg->journal == JOBSPEC_JOURNAL_DEFAULT
+		? json_null()
+		: json_boolean(lg->journal == JOBSPEC_JOURNAL_YES)));
+}
+
 json_t *
 jobspec_to_json(const struct job_spec *spec)
 {
@@ -1514,7 +1598,9 @@ jobspec_to_json(const struct job_spec *spec)
 		js_set(o, "on_drift",
 		    json_string(spec->on_drift == DRIFT_RESTORE ? "restore"
 								: "report")) ==
-		    -1)) {
+		    -1) ||
+	    js_set(o, "logs", js_logs_to_json(&spec->logs)) == -1 ||
+	    js_set(o, "runs_keep", js_int_or_null(spec->runs_keep)) == -1) {
 		json_decref(o);
 		return (NULL);
 	}

@@ -116,6 +116,20 @@ struct job_schedule {
 
 #define JOBSPEC_READY_FD_MIN 3
 #define JOBSPEC_READY_FD_MAX 1023
+struct job_logs {
+	uint64_t	 max_bytes;	/* per segment file; 0 = the config's */
+	int		 keep;		/* segment files kept; 0 = the config's */
+	int		 journal;	/* JOBSPEC_JOURNAL_* */
+};
+
+#define JOBSPEC_JOURNAL_DEFAULT	0	/* the config's logs_journal */
+#define JOBSPEC_JOURNAL_NO	1	/* false: files */
+#define JOBSPEC_JOURNAL_YES	2	/* true: the journal, when there is one */
+
+#define JOBSPEC_LOG_BYTES_MIN	(64 * 1024)
+#define JOBSPEC_LOG_BYTES_MAX	(1ULL << 40)
+#define JOBSPEC_LOG_KEEP_MAX	1000
+#define JOBSPEC_RUNS_KEEP_MAX	1000000
 
 struct job_spec {
 	char		*name;		/* NULL: the daemon generates one */
@@ -143,6 +157,8 @@ struct job_spec {
 	struct job_health health;
 	struct job_schedule schedule;
 	int		 on_drift;	/* enum jobspec_drift; 0: absent */
+	struct job_logs	 logs;		/* output bounds */
+	int		 runs_keep;	/* runs kept in history; 0 = the config's */
 };
 
 /* An HTTP check's URL taken apart. */

@@ -50,14 +50,17 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
 -- name: run_update_end
 UPDATE runs SET exited_at = ?2, exit_code = ?3, signal = ?4, core_dumped = ?5,
 	oom_killed = ?6, error = ?7, user_cpu_ms = ?8, system_cpu_ms = ?9,
-	max_rss_kb = ?10
+	max_rss_kb = ?10, output_dropped = ?11
 WHERE id = ?1;
 
 -- name: run_list
 SELECT id, run, pid, pid_start, started_at, exited_at, exit_code, signal,
 	core_dumped, oom_killed, error, user_cpu_ms, system_cpu_ms, max_rss_kb,
-	cpus
+	cpus, output_dropped
 FROM runs WHERE job_id = ?1 ORDER BY run DESC LIMIT ?2;
+
+-- name: run_prune
+DELETE FROM runs WHERE job_id = ?1 AND run <= ?2;
 
 -- name: process_insert
 INSERT OR IGNORE INTO processes (run_id, pid, pid_start, ppid, comm, argv,

@@ -928,15 +928,16 @@ H_TEST(store__disk_full__503_degraded_and_held_exits_stored_in_order)
 	p5 = running_pid(j);
 	h_job_create(h, json_pack("{s:s, s:[s], s:b}", "name", "idle", "argv",
 			    "/bin/true", "start", 0));
-	/* Its stdout is a file in STATE/logs: it fills the disk, once its
-	 * start is stored. */
+	/* It fills the disk with a file of its own, once its start is
+	 * stored (its output could not: schedd drops output below
+	 * logs_min_free, test_logs.c). */
 	h_job_create(h, json_pack("{s:s, s:[s,s,s]}", "name", "writer", "argv",
 			    "/bin/sh", "-c",
 			    h_fmt(h,
 				"while [ ! -e %s ]; do sleep 0.05; done; "
-				"dd if=/dev/zero bs=64k 2>/dev/null; "
-				"exec sleep %s",
-				w, uniq(h, 1))));
+				"dd if=/dev/zero of=%s/filler bs=64k "
+				"2>/dev/null; exec sleep %s",
+				w, h->state, uniq(h, 1))));
 	touch(h, w);
 	end = h_now_ms() + 15000;
 	while (!disk_full(h->state)) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -558,15 +559,34 @@ H_TEST(jobs__env_and_cwd__applied)
 	    h_job_logs(h, "envy", NULL), h_fmt(h, "bar baz\n%s\n", dir));
 }
 
-H_TEST(jobs__spawn__stdin_null_stdout_file_no_leaked_fds)
+/* Whether the daemon holds an fd on the pipe named target. */
+static int
+daemon_holds(struct h *h, const char *target)
 {
-	char path[128], target[PATH_MAX], state[PATH_MAX];
+	char path[128], t[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(
+		    path, sizeof(path), "/proc/%d/fd/%d", (int)h->daemon, fd);
+		if ((n = readlink(path, t, sizeof(t) - 1)) <= 0)
+			continue;
+		t[n] = '\0';
+		if (strcmp(t, target) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+H_TEST(jobs__spawn__stdin_null_stdout_pipe_no_leaked_fds)
+{
+	char path[128], target[PATH_MAX], out[PATH_MAX];
 	json_t *j;
 	ssize_t n;
 	pid_t pid;
 	int fd;
 
-	assert_non_null(realpath(h->state, state));
 	j = h_job_create(h, sleep_spec("fds"));
 	pid = job_pid(j);
 	for (fd = 0; fd < 64; fd++) {
@@ -580,11 +600,20 @@ H_TEST(jobs__spawn__stdin_null_stdout_file_no_leaked_fds)
 		}
 		assert_true(n > 0);
 		target[n] = '\0';
-		if (fd == 0)
+		if (fd == 0) {
 			assert_string_equal(target, "/dev/null");
-		else if (strncmp(target, state, strlen(state)) != 0)
-			h_fail(NULL, "fd %d is %s, not under %s", fd, target,
-			    state);
+			continue;
+		}
+		/* stdout and stderr: two pipes that schedd reads. */
+		if (strncmp(target, "pipe:[", 6) != 0)
+			h_fail(NULL, "fd %d is %s, not a pipe", fd, target);
+		if (!daemon_holds(h, target))
+			h_fail(NULL, "fd %d is %s, which schedd does not read",
+			    fd, target);
+		if (fd == 1)
+			snprintf(out, sizeof(out), "%s", target);
+		else if (strcmp(out, target) == 0)
+			h_fail(NULL, "stdout and stderr share %s", target);
 	}
 }
 
@@ -625,7 +654,9 @@ H_TEST(jobs__logs_follow__lines_then_end_with_run)
 
 	h_job_create(h, sh_spec("ticker", "for i in 1 2 3 4 5; do echo tick$i; "
 					  "sleep 0.2; done"));
-	s = h_stream_open(h, "/v1/jobs/ticker/logs?follow=true");
+	/* Following one run (run=N) ends with it; without run=, the
+	 * follower stays for the next runs (test_logs.c). */
+	s = h_stream_open(h, "/v1/jobs/ticker/logs?follow=true&run=1");
 	assert_int_equal(h_stream_status(s), 200);
 	for (i = 1; i <= 5; i++) {
 		line = h_stream_line(s, 5000);
@@ -664,47 +695,43 @@ logs_entries(struct h *h)
 	return (n);
 }
 
-H_TEST(jobs__log_files__flat_per_run_old_layout_read_and_removed)
+H_TEST(jobs__log_files__one_segment_for_runs_old_layout_removed)
 {
 	const char *logs = h_fmt(h, "%s/logs", h->state);
 	const char *ext[] = {"out", "err"};
 	json_int_t id;
 	json_t *j;
-	int run, i;
+	int i;
 
 	j = h_job_create(h, sh_spec("layout", "echo out; echo err >&2"));
 	id = h_int(j, "id");
 	h_job_wait(h, "layout");
 	h_call(h, 200, "POST", NULL, "/v1/jobs/layout/start");
 	h_job_wait(h, "layout");
-	/* logs/ID.RUN.out and .err per run, and no directory per job. */
-	for (run = 1; run <= 2; run++)
-		for (i = 0; i < 2; i++)
-			if (access(h_fmt(h, "%s/%lld.%d.%s", logs,
-				       (long long)id, run, ext[i]),
-				F_OK) == -1)
-				h_fail(NULL, "no %s/%lld.%d.%s", logs,
-				    (long long)id, run, ext[i]);
-	assert_int_equal(logs_entries(h), 4);
-
-	/* Run 1 as a state directory from before the flat layout has it:
-	 * logs/ID/1.out. The API still reads it. */
-	assert_int_equal(h_daemon_stop(h, SIGTERM), 0);
-	assert_int_equal(
-	    mkdir(h_fmt(h, "%s/%lld", logs, (long long)id), 0750), 0);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(
-		    rename(
-			h_fmt(h, "%s/%lld.1.%s", logs, (long long)id, ext[i]),
-			h_fmt(h, "%s/%lld/1.%s", logs, (long long)id, ext[i])),
-		    0);
-	h_daemon_start(h);
+	/* Both runs, both streams: one file, logs/ID.1.log. */
+	if (access(h_fmt(h, "%s/%lld.1.log", logs, (long long)id), F_OK) == -1)
+		h_fail(NULL, "no %s/%lld.1.log", logs, (long long)id);
+	assert_int_equal(logs_entries(h), 1);
 	assert_string_equal(h_job_logs(h, "layout", "run=1"), "out\n");
 	assert_string_equal(
 	    h_job_logs(h, "layout", "run=1&stream=stderr"), "err\n");
 	assert_string_equal(h_job_logs(h, "layout", "run=2"), "out\n");
 
-	/* A delete removes every run's files, in either layout. */
+	/* Files of the layout before (logs/ID.RUN.out, logs/ID/RUN.out)
+	 * are not read any more, but a delete removes them too. */
+	assert_int_equal(h_daemon_stop(h, SIGTERM), 0);
+	assert_int_equal(
+	    mkdir(h_fmt(h, "%s/%lld", logs, (long long)id), 0750), 0);
+	for (i = 0; i < 2; i++) {
+		close(
+		    open(h_fmt(h, "%s/%lld/1.%s", logs, (long long)id, ext[i]),
+			O_WRONLY | O_CREAT, 0640));
+		close(
+		    open(h_fmt(h, "%s/%lld.2.%s", logs, (long long)id, ext[i]),
+			O_WRONLY | O_CREAT, 0640));
+	}
+	h_daemon_start(h);
+	assert_string_equal(h_job_logs(h, "layout", "run=2"), "out\n");
 	h_call(h, 200, "DELETE", NULL, "/v1/jobs/layout");
 	assert_int_equal(logs_entries(h), 0);
 }
@@ -855,10 +882,10 @@ main(int argc, char **argv)
 	    H_UNIT(jobs__wait__answers_when_run_ends),
 	    H_UNIT(jobs__runs__newest_first),
 	    H_UNIT(jobs__env_and_cwd__applied),
-	    H_UNIT(jobs__spawn__stdin_null_stdout_file_no_leaked_fds),
+	    H_UNIT(jobs__spawn__stdin_null_stdout_pipe_no_leaked_fds),
 	    H_UNIT(jobs__logs__tail_and_streams),
 	    H_UNIT(jobs__logs_follow__lines_then_end_with_run),
-	    H_UNIT(jobs__log_files__flat_per_run_old_layout_read_and_removed),
+	    H_UNIT(jobs__log_files__one_segment_for_runs_old_layout_removed),
 	    H_UNIT(jobs__object__has_contract_fields),
 	    H_UNIT(jobs__restart_on_failure__gives_up_after_max_retries),
 	    H_UNIT(jobs__restart_on_failure__success_not_restarted),

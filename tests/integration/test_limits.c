@@ -283,18 +283,23 @@ big_log_job(struct h *h, const char *name, long bytes)
 	const char *path;
 	int64_t deadline = h_now_ms() + 60000;
 
-	j = h_job_create(h,
-	    json_pack("{s:s, s:[s,s,s]}", "name", name, "argv", "/bin/sh", "-c",
-		h_fmt(h,
-		    "yes 0123456789abcdefghijklmnopqrstuvwxyz "
-		    "| head -c %ld; exec sleep 600",
-		    bytes)));
-	path = h_fmt(h, "%s/logs/%" JSON_INTEGER_FORMAT ".1.out", h->state,
-	    h_int(j, "id"));
-	while (file_size(path) < bytes) {
+	/* Its output is kept whole: files of 64M, two of them. */
+	j = h_job_create(h, json_pack("{s:s, s:[s,s,s], s:{s:s, s:i}}", "name",
+				name, "argv", "/bin/sh", "-c",
+				h_fmt(h,
+				    "yes 0123456789abcdefghijklmnopqrstuvwxyz "
+				    "| head -c %ld; exec sleep 600",
+				    bytes),
+				"logs", "max_bytes", "64M", "keep", 2));
+	/* Stored: schedd has moved it all from the job's pipe into
+	 * STATE/logs (one job writes here, so its count is the daemon's). */
+	path = h_fmt(h, "%s/logs", h->state);
+	(void)j;
+	while (h_int(h_call(h, 200, "GET", NULL, "/v1/health"),
+		   "output.written_bytes") < bytes) {
 		if (h_now_ms() > deadline)
-			fail_msg("%s: %ld of %ld bytes after 60 s", path,
-			    file_size(path), bytes);
+			fail_msg(
+			    "%s: not %ld bytes stored after 60 s", path, bytes);
 		h_sleep_ms(50);
 	}
 	return (path);

@@ -194,10 +194,22 @@ H_TEST(schedctl__logs__print_tail_stderr_follow)
 
 	h_assert_ctl(h, 0, "run", "--name", "tick", "--", "/bin/sh", "-c",
 	    "for i in 1 2 3; do echo t$i; sleep 0.2; done");
-	/* -f returns once the run ends, with everything it printed. */
-	h_assert_ctl(h, 0, "logs", "-f", "tick");
+	/* -f --run 1 returns once that run ends, with everything it
+	 * printed (-f alone follows the next runs too: test_logs). */
+	h_assert_ctl(h, 0, "logs", "-f", "--run", "1", "tick");
 	assert_string_equal(h->ctl_out, "t1\nt2\nt3\n");
 	h_assert_str(h_job_get(h, "tick"), "state", "exited");
+
+	/* -t --all: both streams, each line under its time. */
+	h_assert_ctl(h, 0, "logs", "-t", "--all", "talk");
+	assert_int_equal(
+	    strlen(h->ctl_out), 3 * 25 + strlen("one\ntwo\nthree\n"));
+	assert_non_null(strstr(h->ctl_out, "Z one\n"));
+	assert_non_null(strstr(h->ctl_out, "Z three\n"));
+	h_assert_ctl(h, 0, "logs", "--since", "1h", "--all", "talk");
+	assert_string_equal(h->ctl_out, "one\ntwo\nthree\n");
+	h_assert_ctl(h, 2, "logs", "--since", "yesterday", "talk");
+	h_assert_ctl(h, 2, "logs", "--stderr", "--all", "talk");
 }
 
 H_TEST(schedctl__kill_restart_start__act_on_the_job)

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * joblog on a temporary state directory: runs write flat files
- * (logs/JOBID.RUN.out|err) and no per-job directory; a delete by run count
- * removes exactly that job's files and looks for the old layout
- * (logs/JOBID/RUN.out) only when a flat file is missing; the scan removes
- * only names that are that job's; readers fall back to the old layout; and
- * without a usable state directory output goes to /dev/null.
+ * joblog on a temporary state directory, with real pipes: a run's two
+ * streams become records in one segment file (no file per run); a writer
+ * past max_bytes rotates and keeps `keep` segments, each within max_bytes,
+ * and the bytes that remain are the newest, in order, with nothing lost at
+ * a rotation boundary; runs are counted in the records and pruned runs'
+ * segments go; the daemon-wide cap takes the oldest segment anywhere; a
+ * restarted joblog finds its segments again and unknown jobs' files go.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -27,34 +27,45 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "daemon/joblog.h"
 
 struct fixture {
-	char dir[64];   /* the state directory */
-	char logs[80];  /* dir/logs */
-	char buf[4096]; /* the last listing */
+	char dir[64];
+	struct event_base *base;
+	struct joblog_conf conf;
 };
+
+static int
+fixture_init(struct fixture *f)
+{
+	struct serr err;
+
+	if (joblog_init(f->dir, f->base, &f->conf, &err) == -1) {
+		fprintf(stderr, "joblog_init: %s\n", err.message);
+		return (-1);
+	}
+	return (0);
+}
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct serr err;
 
 	if (f == NULL)
 		return (-1);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/schedd-test-joblog.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mkdtemp(f->dir) == NULL || (f->base = event_base_new()) == NULL)
 		return (-1);
-	snprintf(f->logs, sizeof(f->logs), "%s/logs", f->dir);
-	if (joblog_init(f->dir, &err) == -1) {
-		fprintf(stderr, "joblog_init: %s\n", err.message);
-		return (-1);
-	}
+	event_base_priority_init(f->base, 3);
+	f->conf.max_bytes = 64 * 1024;
+	f->conf.keep = 3;
+	f->conf.max_total = 1 << 30;
+	f->conf.min_free = 0;
 	*state = f;
-	return (0);
+	return (fixture_init(f));
 }
 
 static int
@@ -70,362 +81,271 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	joblog_load_done();
 	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	event_base_free(f->base);
 	free(f);
 	return (0);
 }
 
-/* Create logs/rel with text (and its directory, for the old layout). */
+/* Write text to fd, then let joblog move it. */
 static void
-put(struct fixture *f, const char *rel, const char *text)
+put(struct joblog *jl, int fd, const char *text, size_t len)
 {
-	char path[256], *slash;
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	joblog_drain(jl);
+}
+
+/* Every selected record's bytes, in order; *nrec counts records. */
+static char *
+read_all(struct joblog *jl, int stream, int64_t run, size_t *len, int *nrec)
+{
+	struct joblog_rec rec;
+	struct stat sb;
+	int64_t first, last, seq, off;
+	char *out = NULL;
+	size_t n = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", f->logs, rel);
-	if ((slash = strrchr(path, '/')) > path + strlen(f->logs)) {
-		*slash = '\0';
-		assert_true(mkdir(path, 0750) == 0 || errno == EEXIST);
-		*slash = '/';
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	*nrec = 0;
+	if (joblog_segments(jl, &first, &last) > 0)
+		for (seq = first; seq <= last; seq++) {
+			assert_true((fd = joblog_segment_open(jl, seq)) >= 0);
+			assert_int_equal(fstat(fd, &sb), 0);
+			for (off = 0;
+			     joblog_rec_read(fd, off, sb.st_size, &rec);
+			     off += (int64_t)sizeof(rec) + rec.len) {
+				if ((stream >= 0 && rec.stream != stream) ||
+				    (run > 0 && rec.run != run))
+					continue;
+				out = realloc(out, n + rec.len + 1);
+				assert_int_equal(
+				    pread(fd, out + n, rec.len,
+					off + (int64_t)sizeof(rec)),
+				    (ssize_t)rec.len);
+				n += rec.len;
+				(*nrec)++;
+			}
+			close(fd);
+		}
+	if (out == NULL)
+		out = calloc(1, 1);
+	out[n] = '\0';
+	*len = n;
+	return (out);
 }
 
-/* Open job/run's files through joblog and write text to its stdout. */
 static void
-run(int64_t job, int64_t nrun, const char *text)
+joblog_run__two_streams__records_in_one_segment(void **state)
 {
+	struct joblog *jl;
 	struct serr err;
-	int o = -1, e = -1;
+	int64_t dropped = 0, first, last;
+	int o, e, nrec;
+	size_t len;
+	char *s;
 
-	assert_int_equal(joblog_open(job, nrun, &o, &e, &err), 0);
-	assert_int_equal(write(o, text, strlen(text)), (ssize_t)strlen(text));
+	(void)state;
+	jl = joblog_new(7, &dropped);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	put(jl, o, "out1\n", 5);
+	put(jl, e, "err1\n", 5);
+	put(jl, o, "out2\n", 5);
+	assert_int_equal(joblog_segments(jl, &first, &last), 1);
+	s = read_all(jl, JOBLOG_STDOUT, 0, &len, &nrec);
+	assert_string_equal(s, "out1\nout2\n");
+	free(s);
+	s = read_all(jl, -1, 0, &len, &nrec);
+	assert_string_equal(s, "out1\nerr1\nout2\n");
+	assert_int_equal(nrec, 3);
+	free(s);
 	close(o);
 	close(e);
+	/* A second run: the same segment, its records say run 2. */
+	assert_int_equal(joblog_run_begin(jl, 2, &o, &e, &err), 0);
+	put(jl, o, "again\n", 6);
+	assert_int_equal(joblog_segments(jl, &first, &last), 1);
+	s = read_all(jl, -1, 2, &len, &nrec);
+	assert_string_equal(s, "again\n");
+	free(s);
+	close(o);
+	close(e);
+	assert_int_equal(dropped, 0);
+	joblog_remove(jl);
+	assert_int_equal(joblog_segments(jl, &first, &last), 0);
+	joblog_free(jl);
 }
 
-static int
-cmp_str(const void *a, const void *b)
+static void
+joblog_rotate__past_max_bytes__keep_segments_newest_intact(void **state)
 {
-	return (strcmp(a, b));
-}
-
-/* The sorted names in logs/ (directories with a trailing '/'), space
- * separated; .spare, the pool of emptied files, is left out. */
-static const char *
-listing(struct fixture *f)
-{
-	char names[64][NAME_MAX + 2];
-	struct dirent *de;
-	size_t n = 0, i, off = 0;
-	DIR *d;
-
-	assert_non_null(d = opendir(f->logs));
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, ".spare") == 0)
-			continue;
-		assert_true(n < 64);
-		snprintf(names[n++], sizeof(names[0]), "%s%s", de->d_name,
-		    de->d_type == DT_DIR ? "/" : "");
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), cmp_str);
-	f->buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		off += (size_t)snprintf(f->buf + off, sizeof(f->buf) - off,
-		    "%s%s", i > 0 ? " " : "", names[i]);
-		assert_true(off < sizeof(f->buf));
-	}
-	return (f->buf);
-}
-
-/* The number of files in logs/.spare. */
-static int
-spare_count(struct fixture *f)
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(dir, sizeof(dir), "%s/.spare", f->logs);
-	assert_non_null(d = opendir(dir));
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return (n);
-}
-
-static ino_t
-inode_of(int64_t job, int64_t nrun, enum joblog_stream s)
-{
-	char path[PATH_MAX];
+	struct fixture *f = *state;
+	struct joblog_stats st;
+	struct joblog *jl;
+	struct serr err;
 	struct stat sb;
-
-	assert_int_equal(joblog_path(job, nrun, s, path, sizeof(path)), 0);
-	assert_int_equal(stat(path, &sb), 0);
-	return (sb.st_ino);
-}
-
-/* What a reader gets for job/run/stream: joblog_path, then joblog_read_from. */
-static const char *
-read_back(struct fixture *f, int64_t job, int64_t nrun, enum joblog_stream s)
-{
-	char path[PATH_MAX];
-	struct evbuffer *b = evbuffer_new();
+	char line[64], path[128], *s, *p;
+	int64_t dropped = 0, first, last, seq;
+	int o, e, nrec, i, n, next;
 	size_t len;
 
-	assert_int_equal(joblog_path(job, nrun, s, path, sizeof(path)), 0);
-	assert_true(joblog_read_from(path, 0, 1 << 20, b) >= 0);
-	len = evbuffer_get_length(b);
-	assert_true(len < sizeof(f->buf));
-	evbuffer_remove(b, f->buf, len);
-	f->buf[len] = '\0';
-	evbuffer_free(b);
-	return (f->buf);
-}
-
-static void
-joblog_open__run__two_flat_files_no_directory(void **state)
-{
-	struct fixture *f = *state;
-	char path[PATH_MAX], want[PATH_MAX];
-
-	run(7, 1, "hello\n");
-	assert_string_equal(listing(f), "7.1.err 7.1.out");
-	assert_int_equal(
-	    joblog_path(7, 1, JOBLOG_STDOUT, path, sizeof(path)), 0);
-	snprintf(want, sizeof(want), "%s/7.1.out", f->logs);
-	assert_string_equal(path, want);
-	assert_string_equal(read_back(f, 7, 1, JOBLOG_STDOUT), "hello\n");
-	assert_string_equal(read_back(f, 7, 1, JOBLOG_STDERR), "");
-	/* The same run opened again (a restart of the daemon) appends. */
-	run(7, 1, "again\n");
-	assert_string_equal(
-	    read_back(f, 7, 1, JOBLOG_STDOUT), "hello\nagain\n");
-}
-
-static void
-joblog_remove_runs__three_runs__only_that_jobs_files_gone(void **state)
-{
-	struct fixture *f = *state;
-
-	run(1, 1, "a");
-	run(1, 2, "b");
-	run(1, 3, "c");
-	run(11, 1, "d");
-	run(12, 1, "e");
-	joblog_remove_runs(1, 3);
-	assert_string_equal(listing(f), "11.1.err 11.1.out 12.1.err 12.1.out");
-	/* Nothing left to remove: quietly nothing. */
-	joblog_remove_runs(1, 3);
-	joblog_remove_runs(2, 0);
-	assert_string_equal(listing(f), "11.1.err 11.1.out 12.1.err 12.1.out");
-}
-
-static void
-joblog_remove_runs__run_never_opened__the_others_removed(void **state)
-{
-	struct fixture *f = *state;
-
-	run(5, 1, "a");
-	run(5, 3, "c");
-	joblog_remove_runs(5, 3);
-	assert_string_equal(listing(f), "");
-}
-
-static void
-joblog_remove_runs__flat_files_all_there__old_layout_not_looked_up(void **state)
-{
-	struct fixture *f = *state;
-	char dir[128];
-
-	/* An empty directory named like job 3's old one would go at the
-	 * first rmdir attempt; that it stays shows there was none. */
-	snprintf(dir, sizeof(dir), "%s/3", f->logs);
-	assert_int_equal(mkdir(dir, 0750), 0);
-	run(3, 1, "a");
-	run(3, 2, "b");
-	joblog_remove_runs(3, 2);
-	assert_string_equal(listing(f), "3/");
-}
-
-static void
-joblog_path__old_layout_only__reads_old_file(void **state)
-{
-	struct fixture *f = *state;
-	char path[PATH_MAX], want[PATH_MAX];
-
-	put(f, "9/1.out", "old out\n");
-	put(f, "9/1.err", "old err\n");
-	assert_string_equal(read_back(f, 9, 1, JOBLOG_STDOUT), "old out\n");
-	assert_string_equal(read_back(f, 9, 1, JOBLOG_STDERR), "old err\n");
-	assert_int_equal(
-	    joblog_path(9, 1, JOBLOG_STDOUT, path, sizeof(path)), 0);
-	snprintf(want, sizeof(want), "%s/9/1.out", f->logs);
-	assert_string_equal(path, want);
-	/* In neither layout: the flat name, which reads as empty. */
-	assert_int_equal(
-	    joblog_path(9, 2, JOBLOG_STDOUT, path, sizeof(path)), 0);
-	snprintf(want, sizeof(want), "%s/9.2.out", f->logs);
-	assert_string_equal(path, want);
-	assert_string_equal(read_back(f, 9, 2, JOBLOG_STDOUT), "");
-	/* Too small a buffer for either is an error, not a cut path. */
-	assert_int_equal(joblog_path(9, 1, JOBLOG_STDOUT, path, 8), -1);
-}
-
-static void
-joblog_path__both_layouts__flat_file_wins(void **state)
-{
-	struct fixture *f = *state;
-
-	put(f, "9/1.out", "old\n");
-	run(9, 1, "new\n");
-	assert_string_equal(read_back(f, 9, 1, JOBLOG_STDOUT), "new\n");
-}
-
-static void
-joblog_remove_runs__old_and_flat_runs__all_gone(void **state)
-{
-	struct fixture *f = *state;
-
-	/* Runs 1-2 before the upgrade, run 3 after it. */
-	put(f, "9/1.out", "a");
-	put(f, "9/1.err", "");
-	put(f, "9/2.out", "b");
-	put(f, "9/2.err", "");
-	run(9, 3, "c");
-	put(f, "10/1.out", "other job");
-	joblog_remove_runs(9, 3);
-	assert_string_equal(listing(f), "10/");
-}
-
-static void
-joblog_remove_runs__old_dir_with_stray_file__directory_removed(void **state)
-{
-	struct fixture *f = *state;
-
-	put(f, "9/1.out", "a");
-	put(f, "9/core", "stray");
-	joblog_remove_runs(9, 1);
-	assert_string_equal(listing(f), "");
-}
-
-static void
-joblog_remove_job__scan__that_jobs_run_files_only(void **state)
-{
-	struct fixture *f = *state;
-
-	run(4, 1, "a");
-	run(4, 2, "b");
-	put(f, "4/1.out", "old");
-	run(40, 1, "c");
-	run(44, 1, "d");
-	put(f, "4.x.out", "not a run's");
-	put(f, "4.1.out.bak", "not a run's");
-	put(f, "4.1", "not a run's");
-	joblog_remove_job(4);
-	assert_string_equal(listing(f),
-	    "4.1 4.1.out.bak 4.x.out 40.1.err 40.1.out 44.1.err 44.1.out");
-}
-
-static void
-joblog_init__path_too_long__output_to_dev_null(void **state)
-{
-	struct fixture *f = *state;
-	char dir[PATH_MAX + 16], path[PATH_MAX];
-	struct stat sb, null;
-	struct serr err;
-	int o = -1, e = -1;
-
-	run(2, 1, "kept");
-	memset(dir, 'x', sizeof(dir) - 1);
-	dir[0] = '/';
-	dir[sizeof(dir) - 1] = '\0';
-	assert_int_equal(joblog_init(dir, &err), -1);
-	assert_int_equal(err.code, SERR_INVALID);
-
-	assert_int_equal(joblog_open(2, 1, &o, &e, &err), 0);
-	assert_int_equal(stat("/dev/null", &null), 0);
-	assert_int_equal(fstat(o, &sb), 0);
-	assert_true(sb.st_rdev == null.st_rdev && S_ISCHR(sb.st_mode));
-	assert_int_equal(fstat(e, &sb), 0);
-	assert_true(sb.st_rdev == null.st_rdev && S_ISCHR(sb.st_mode));
-	assert_true(fcntl(o, F_GETFD) & FD_CLOEXEC);
-	assert_true(fcntl(e, F_GETFD) & FD_CLOEXEC);
+	jl = joblog_new(3, &dropped);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	/* ~400 KiB of numbered lines, in odd-sized writes. */
+	for (i = 1; i <= 20000; i++) {
+		n = snprintf(line, sizeof(line), "line %08d\n", i);
+		assert_int_equal(write(o, line, (size_t)n), n);
+		if (i % 97 == 0)
+			joblog_drain(jl);
+	}
+	joblog_drain(jl);
+	assert_int_equal(joblog_segments(jl, &first, &last), 3);
+	assert_true(first > 1);
+	for (seq = first; seq <= last; seq++) {
+		snprintf(path, sizeof(path), "%s/logs/3.%lld.log", f->dir,
+		    (long long)seq);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_true(sb.st_size <= f->conf.max_bytes);
+	}
+	joblog_stats(&st);
+	assert_true(st.total_bytes <= 3 * f->conf.max_bytes);
+	s = read_all(jl, JOBLOG_STDOUT, 1, &len, &nrec);
+	/* Whatever is left starts somewhere in a line; from the first whole
+	 * line on, every number follows the one before, up to the last. */
+	p = strchr(s, '\n') + 1;
+	assert_int_equal(sscanf(p, "line %d", &next), 1);
+	for (; *p != '\0'; p = strchr(p, '\n') + 1) {
+		assert_int_equal(sscanf(p, "line %d", &n), 1);
+		assert_int_equal(n, next);
+		next++;
+	}
+	assert_int_equal(next, 20001);
+	assert_true(len > 2 * (size_t)f->conf.max_bytes);
+	free(s);
 	close(o);
 	close(e);
-	/* Nothing to read, and nothing anywhere is removed. */
-	assert_int_equal(
-	    joblog_path(2, 1, JOBLOG_STDOUT, path, sizeof(path)), 0);
-	assert_string_equal(path, "");
-	joblog_remove_runs(2, 1);
-	joblog_remove_job(2);
-	assert_string_equal(listing(f), "2.1.err 2.1.out");
+	joblog_remove(jl);
+	joblog_free(jl);
 }
 
-/*
- * A deleted run's files are emptied and kept (new inodes are dear on a
- * journal-less ext4); the next run takes them, with nothing of the old
- * output left, and a daemon started again finds them.
- */
 static void
-joblog_spare__deleted_run__its_inodes_reused_empty(void **state)
+joblog_prune_runs__old_runs__their_segments_go(void **state)
 {
-	struct fixture *f = *state;
+	struct joblog *jl;
 	struct serr err;
-	ino_t out, errf, a, b;
+	char buf[40000];
+	int64_t dropped = 0, first, last;
+	int o, e, r, nrec;
+	size_t len;
+	char *s;
 
-	run(3, 1, "first job's output\n");
-	out = inode_of(3, 1, JOBLOG_STDOUT);
-	errf = inode_of(3, 1, JOBLOG_STDERR);
-	joblog_remove_runs(3, 1);
-	assert_string_equal(listing(f), "");
-	assert_int_equal(spare_count(f), 2);
-
-	run(4, 1, "second\n");
-	assert_string_equal(listing(f), "4.1.err 4.1.out");
-	assert_string_equal(read_back(f, 4, 1, JOBLOG_STDOUT), "second\n");
-	assert_string_equal(read_back(f, 4, 1, JOBLOG_STDERR), "");
-	a = inode_of(4, 1, JOBLOG_STDOUT);
-	b = inode_of(4, 1, JOBLOG_STDERR);
-	assert_true((a == out && b == errf) || (a == errf && b == out));
-	assert_int_equal(spare_count(f), 0);
-
-	/* Kept across a restart of the daemon. */
-	joblog_remove_runs(4, 1);
-	assert_int_equal(spare_count(f), 2);
-	assert_int_equal(joblog_init(f->dir, &err), 0);
-	run(5, 1, "third\n");
-	assert_int_equal(spare_count(f), 0);
-	a = inode_of(5, 1, JOBLOG_STDOUT);
-	assert_true(a == out || a == errf);
-	assert_string_equal(read_back(f, 5, 1, JOBLOG_STDOUT), "third\n");
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	jl = joblog_new(5, &dropped);
+	for (r = 1; r <= 6; r++) {
+		assert_int_equal(joblog_run_begin(jl, r, &o, &e, &err), 0);
+		put(jl, o, buf, sizeof(buf));
+		close(o);
+		close(e);
+	}
+	assert_int_equal(joblog_segments(jl, &first, &last), 3);
+	/* Run 6 begins in the last segment or the one before; run 1's
+	 * segments are gone: the first. */
+	assert_true(joblog_seek_run(jl, 6) >= last - 1);
+	assert_int_equal(joblog_seek_run(jl, 1), first);
+	joblog_prune_runs(jl, 4);
+	assert_int_equal(joblog_min_run(jl), 5);
+	/* Run 4 may share a segment with run 5 (readers skip it); run 3
+	 * is gone with its segments. */
+	s = read_all(jl, -1, 3, &len, &nrec);
+	assert_int_equal(nrec, 0);
+	free(s);
+	s = read_all(jl, -1, 6, &len, &nrec);
+	assert_int_equal(len, sizeof(buf));
+	free(s);
+	joblog_remove(jl);
+	joblog_free(jl);
 }
 
-/* The pool is bounded: beyond 64 files, deleted ones are unlinked. */
 static void
-joblog_spare__many_deleted__pool_bounded_rest_unlinked(void **state)
+joblog_cap__over_max_total__oldest_segment_anywhere_goes(void **state)
 {
 	struct fixture *f = *state;
-	int64_t job;
+	struct joblog_stats st;
+	struct joblog *a, *b;
+	struct serr err;
+	char buf[60000];
+	int64_t da = 0, db = 0, first, last;
+	int o[2], e[2], i;
 
-	for (job = 1; job <= 40; job++)
-		run(job, 1, "x");
-	for (job = 1; job <= 40; job++)
-		joblog_remove_runs(job, 1);
-	assert_string_equal(listing(f), "");
-	assert_int_equal(spare_count(f), 64);
-	/* A run opened over an existing file appends to it, spare or not. */
-	run(41, 1, "a");
-	run(41, 1, "b");
-	assert_string_equal(read_back(f, 41, 1, JOBLOG_STDOUT), "ab");
-	assert_int_equal(spare_count(f), 62);
+	f->conf.max_total = 200 * 1024;
+	assert_int_equal(fixture_init(f), 0);
+	memset(buf, 'y', sizeof(buf));
+	a = joblog_new(1, &da);
+	b = joblog_new(2, &db);
+	assert_int_equal(joblog_run_begin(a, 1, &o[0], &e[0], &err), 0);
+	assert_int_equal(joblog_run_begin(b, 1, &o[1], &e[1], &err), 0);
+	for (i = 0; i < 3; i++)
+		put(a, o[0], buf, sizeof(buf));
+	for (i = 0; i < 3; i++)
+		put(b, o[1], buf, sizeof(buf));
+	joblog_stats(&st);
+	assert_true(st.total_bytes <= f->conf.max_total);
+	/* a's segments were the oldest: a lost them first, all of them. */
+	assert_int_equal(joblog_segments(a, &first, &last), 0);
+	assert_int_equal(joblog_segments(b, &first, &last), 3);
+	for (i = 0; i < 2; i++) {
+		close(o[i]);
+		close(e[i]);
+	}
+	joblog_remove(a);
+	joblog_remove(b);
+	joblog_free(a);
+	joblog_free(b);
+}
+
+static void
+joblog_init__restart__segments_found_unknown_jobs_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct joblog *jl;
+	struct serr err;
+	char path[128];
+	int64_t dropped = 0, first, last;
+	int o, e, nrec;
+	size_t len;
+	char *s;
+
+	jl = joblog_new(9, &dropped);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	put(jl, o, "before\n", 7);
+	close(o);
+	close(e);
+	joblog_free(jl);
+	jl = joblog_new(10, &dropped);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	put(jl, o, "orphan\n", 7);
+	close(o);
+	close(e);
+	joblog_free(jl);
+
+	assert_int_equal(fixture_init(f), 0);
+	jl = joblog_new(9, &dropped);
+	joblog_load_done();
+	snprintf(path, sizeof(path), "%s/logs/10.1.log", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(joblog_segments(jl, &first, &last), 1);
+	/* New output goes to a new segment after the old one. */
+	assert_int_equal(joblog_run_begin(jl, 2, &o, &e, &err), 0);
+	put(jl, o, "after\n", 6);
+	assert_int_equal(joblog_segments(jl, &first, &last), 2);
+	s = read_all(jl, JOBLOG_STDOUT, 0, &len, &nrec);
+	assert_string_equal(s, "before\nafter\n");
+	free(s);
+	close(o);
+	close(e);
+	joblog_remove(jl);
+	joblog_free(jl);
 }
 
 int
@@ -433,38 +353,20 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		joblog_open__run__two_flat_files_no_directory, setup, teardown),
+		joblog_run__two_streams__records_in_one_segment, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(
-		joblog_remove_runs__three_runs__only_that_jobs_files_gone,
+		joblog_rotate__past_max_bytes__keep_segments_newest_intact,
 		setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		joblog_remove_runs__run_never_opened__the_others_removed, setup,
+		joblog_prune_runs__old_runs__their_segments_go, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
-		joblog_remove_runs__flat_files_all_there__old_layout_not_looked_up,
+		joblog_cap__over_max_total__oldest_segment_anywhere_goes, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_init__restart__segments_found_unknown_jobs_removed,
 		setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_path__old_layout_only__reads_old_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_path__both_layouts__flat_file_wins, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_remove_runs__old_and_flat_runs__all_gone, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_remove_runs__old_dir_with_stray_file__directory_removed,
-		setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_remove_job__scan__that_jobs_run_files_only, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_spare__deleted_run__its_inodes_reused_empty, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_spare__many_deleted__pool_bounded_rest_unlinked, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(
-		joblog_init__path_too_long__output_to_dev_null, setup,
-		teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

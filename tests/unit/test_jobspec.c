@@ -702,13 +702,14 @@ jobspec_to_json__hand_built__defaults_and_nulls(void **state)
 	out = jobspec_to_json(&spec);
 	want = json_pack("{s:n, s:[s], s:{}, s:[], s:n, s:n, s:n, s:n, s:n,"
 			 " s:n, s:n, s:{s:s, s:n, s:i, s:i, s:i, s:b},"
-			 " s:{s:s, s:i}, s:[], s:b, s:n, s:n, s:n, s:n}",
+			 " s:{s:s, s:i}, s:[], s:b, s:n, s:n, s:n, s:n, s:n, s:n}",
 	    "name", "argv", "/bin/true", "env", "env_secret", "cwd", "user",
 	    "group", "cpus", "exclusive_cpus", "sched", "limits", "restart",
 	    "policy", "no", "max_retries", "backoff_ms", 100, "backoff_max_ms",
 	    30000, "reset_after_ms", 10000, "on_unhealthy", 0, "stop",
 	    "signal", "SIGTERM", "timeout_ms", 10000, "after", "start", 1,
-	    "ready", "watchdog_ms", "health", "schedule");
+	    "ready", "watchdog_ms", "health", "schedule", "logs",
+	    "runs_keep");
 	assert_non_null(out);
 	assert_non_null(want);
 	if (!json_equal(out, want))

@@ -98,7 +98,7 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 5);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 6);
 	assert_int_equal(
 	    query_int(f->path,
 		"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "

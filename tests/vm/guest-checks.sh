@@ -121,6 +121,27 @@ else
 fi
 result "$what" "$problem"
 
+# --- j: job output into the journal, one stream each, named after the job --
+what='j: a job with "logs": {"journal": true}: journalctl -t NAME has its lines, stderr at priority err'
+problem=
+token=tok$RANDOM$RANDOM
+api POST /v1/jobs '{"name":"journaled","argv":["sh","-c","echo out-'"$token"'; echo err-'"$token"' >&2"],"logs":{"journal":true}}'
+if [ "$code" != 201 ]; then
+	problem="POST /v1/jobs answered $code: $body"
+elif ! wait_until 10 state_is journaled exited; then
+	problem="state $(job_field journaled .state): $(job_field journaled .last_run.error)"
+elif ! wait_until 10 sh -c "journalctl -t journaled -o cat --no-pager | grep -q '^out-$token\$'"; then
+	problem="no out-$token under -t journaled: $(journalctl -t journaled -o cat --no-pager | tail -n 3 | tr '\n' ' ')"
+elif [ "$(journalctl -t journaled -p err -o cat --no-pager | grep -c "$token")" != 1 ] ||
+    ! journalctl -t journaled -p err -o cat --no-pager | grep -q "^err-$token\$"; then
+	problem="priority err has: $(journalctl -t journaled -p err -o cat --no-pager | tr '\n' ' ')"
+elif [ -n "$(schedctl logs journaled 2>&1)" ]; then
+	problem="its output is in schedd's files too: $(schedctl logs journaled 2>&1 | head -n 2)"
+fi
+note "journalctl -t journaled: $(journalctl -t journaled -o short-monotonic --no-pager | tail -n 2 | tr '\n' ' ')"
+result "$what" "$problem"
+api DELETE /v1/jobs/journaled
+
 # --- c: a crash of schedd does not take the job with it -------------------
 # The job waits for /tmp/go, then exits 7: that code must reach its run
 # although the daemon that started it is gone.
