@@ -31,6 +31,7 @@ struct http_request {
 	void *arg;            /* for on_data */
 	const char *host;     /* HOST:PORT: TCP instead of the socket; NULL */
 	const char *token;    /* bearer token for host; NULL: none */
+	int wake_fd; /* > 0: readable ends the request with HTTP_EWAKE */
 };
 
 struct http_response {
@@ -48,6 +49,7 @@ enum http_result {
 	HTTP_EIO = -2,      /* broken connection, timeout, early close */
 	HTTP_EPROTO = -3,   /* not HTTP, or over a size bound */
 	HTTP_EABORT = -4,   /* on_data asked to stop */
+	HTTP_EWAKE = -5,    /* wake_fd became readable (a signal came) */
 };
 
 /*

