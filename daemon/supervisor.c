@@ -695,6 +695,7 @@ act_spawn(
 	req.sched = sr.has_attr ? &sr.attr : NULL;
 	if (spawn_start(&req, &pid, &serr) == -1)
 		goto failed;
+	sup->counters.spawns++;
 	sup_res_spawn_done(sup, job, &sr);
 	close(out_fd);
 	close(err_fd);
@@ -724,6 +725,7 @@ failed:
 	sup_res_run_ended(sup, job);
 	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
 	job->run.exited_ms = now_ms();
+	sup->counters.spawn_failures++;
 	log_warnx("%s: cannot start: %s", job->name, serr.message);
 	return (sup_spawned(sup, job, err));
 }
@@ -738,8 +740,10 @@ act_retry(
 
 	job->retries++;
 	job->restarts++;
-	if (act_spawn(sup, job, arg, err) == 0)
+	if (act_spawn(sup, job, arg, err) == 0) {
+		sup->counters.restarts++;
 		return (0);
+	}
 	if (job->state == JOB_BACKOFF) {
 		/* Nothing was done: the counts stay as stored. */
 		job->retries = retries;
@@ -1377,3 +1381,9 @@ static const sup_action sup_actions[ACT_NACTIONS] = {
     [ACT_REQUEUE] = act_requeue,
     [ACT_BEGIN] = act_begin,
 };
+
+const struct sup_counters *
+supervisor_counters(struct supervisor *sup)
+{
+	return (&sup->counters);
+}

@@ -283,6 +283,176 @@ H_TEST(run_wait__attach_without_wait__usage)
 	h_assert_ctl(h, 2, "--json", "run", "-w", "-a", "--", "/bin/true");
 }
 
+/* ------------------------------------------------------------ /metrics */
+
+/* The value of the first sample whose line starts with prefix, or -1. */
+static double
+sample(const char *text, const char *prefix)
+{
+	const char *p = text, *sp;
+	size_t n = strlen(prefix);
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, prefix, n) == 0) {
+			sp = strchr(p, '\n');
+			while (sp != NULL && sp > p && sp[-1] != ' ')
+				sp--;
+			if (sp == NULL)
+				sp = strrchr(p, ' ') + 1;
+			return (strtod(sp, NULL));
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return (-1);
+}
+
+static const char *
+scrape(struct h *h)
+{
+	const char *body = h_call_raw(h, 200, "GET", NULL, "", "/metrics");
+
+	if (strncmp(h->last_ctype, "text/plain; version=0.0.4", 25) != 0)
+		h_fail(NULL, "Content-Type %s", h->last_ctype);
+	return (body);
+}
+
+/* promtool (Debian's prometheus package) is the judge of the format. */
+H_TEST(metrics__promtool_check_metrics__passes)
+{
+	const char *body, *file, *out, *err;
+	json_t *spec;
+	int rc;
+
+	if (access("/usr/bin/promtool", X_OK) == -1)
+		h_skip(h, "promtool is not installed (apt-get install "
+			  "prometheus): the format is not checked");
+	spec = json_pack(
+	    "{s:s, s:[s,s]}", "name", "sleeper", "argv", "/bin/sleep", "60");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "quick", "argv", "/bin/sh",
+	    "-c", "exit 2");
+	h_job_create(h, spec);
+	h_job_poll(h, "quick", "exited", 5000);
+	h_call(h, 404, "GET", NULL, "/v1/jobs/none");
+	h_call(h, 404, "GET", NULL, "/v1/nothing/here");
+	body = scrape(h);
+	file = h_fmt(h, "%s/metrics.txt", h->dir);
+	h_put_file(h, file, body);
+	rc = h_run(h,
+	    (const char *const[]){"/bin/sh", "-c",
+		h_fmt(h, "exec /usr/bin/promtool check metrics < %s", file),
+		NULL},
+	    NULL, &out, &err, 30000);
+	if (rc != 0 || strlen(err) > 0 || strlen(out) > 0)
+		h_fail(NULL, "promtool check metrics: %d\n%s%s\n---\n%s", rc,
+		    out, err, body);
+	/* Unknown paths are one series, not one per path. */
+	assert_null(strstr(body, "/v1/nothing"));
+	assert_true(sample(body, "schedd_api_requests_total{route=\"other\","
+				 "method=\"GET\",code=\"404\"}") >= 1);
+	assert_true(sample(body, "schedd_api_requests_total{route=\"/v1/jobs/"
+				 "{job}\",method=\"GET\",code=\"404\"}") >= 1);
+}
+
+/* Figures against the daemon's own answers and the kernel's. */
+H_TEST(metrics__figures__match_the_api_and_the_kernel)
+{
+	const char *body, *cg, *procs;
+	json_t *spec, *job;
+	double v, before;
+	int nprocs = 0;
+
+	body = scrape(h);
+	assert_true(sample(body, "schedd_up ") == 1);
+	before = sample(body, "schedd_spawns_total ");
+	assert_true(before >= 0);
+	assert_true(sample(body, "schedd_jobs{state=\"running\"} ") == 0);
+	assert_true(sample(body, "schedd_spawn_failures_total ") == 0);
+
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "three", "argv", "/bin/sh",
+	    "-c", "sleep 60 & sleep 60 & wait");
+	job = h_job_create(h, spec);
+	h_learn_pid(h, (pid_t)h_int(job, "pid"));
+	spec = json_pack(
+	    "{s:s, s:[s]}", "name", "noexec", "argv", "/nonexistent/binary");
+	h_job_create(h, spec);
+	/* Wait until the shell has both children. */
+	cg = h_job_cg(h, job, "pids");
+	for (int i = 0; i < 100 && nprocs != 3; i++) {
+		procs = h_cg_file(h, cg, "cgroup.procs");
+		nprocs = 0;
+		for (const char *p = procs; *p != '\0'; p++)
+			if (*p == '\n')
+				nprocs++;
+		nprocs += *procs != '\0';
+		h_sleep_ms(20);
+	}
+	assert_int_equal(nprocs, 3);
+	body = scrape(h);
+	assert_true(sample(body, "schedd_spawns_total ") == before + 1);
+	assert_true(sample(body, "schedd_spawn_failures_total ") == 1);
+	assert_true(sample(body, "schedd_jobs{state=\"running\"} ") == 1);
+	assert_true(sample(body, "schedd_jobs{state=\"failed\"} ") == 1);
+	v = sample(body, "schedd_job_processes{job_name=\"three\",");
+	if (v != 3)
+		h_fail(NULL, "processes %g, cgroup.procs 3:\n%s", v, body);
+	/* The memory cgroup's own figure, read just after: within 1 MiB. */
+	v = sample(body, "schedd_job_memory_bytes{job_name=\"three\",");
+	before = strtod(
+	    h_cg_file(h, h_job_cg(h, job, "memory"), "memory.usage_in_bytes"),
+	    NULL);
+	if (v <= 0 || v - before > 1048576 || before - v > 1048576)
+		h_fail(NULL, "memory %g, memory.usage_in_bytes %g", v, before);
+	assert_non_null(strstr(body, "schedd_job_info{job_name=\"three\","));
+	assert_non_null(strstr(body, ",state=\"running\",owner=\"root\"} 1"));
+}
+
+/* CPU seconds of an ended run: the kernel's cpuacct figure. */
+H_TEST(metrics__cpu_seconds__is_the_cgroup_figure)
+{
+	const char *body, *cg;
+	json_t *spec, *job;
+	double v, k;
+
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "burn", "argv", "/bin/sh",
+	    "-c",
+	    "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 60");
+	job = h_job_create(h, spec);
+	h_learn_pid(h, (pid_t)h_int(job, "pid"));
+	cg = h_job_cg(h, job, "cpuacct");
+	if (cg == NULL)
+		h_skip(h, "no cpuacct hierarchy");
+	/* Until the loop is over the figure moves. */
+	for (int i = 0; i < 500; i++) {
+		if (h_child_of((pid_t)h_int(job, "pid"), "sleep", 0) > 0)
+			break;
+		h_sleep_ms(20);
+	}
+	body = scrape(h);
+	k = strtod(h_cg_file(h, cg, "cpuacct.usage"), NULL) / 1e9;
+	v = sample(body, "schedd_job_cpu_seconds_total{job_name=\"burn\",");
+	if (k < 0.05 || v < k - 0.02 || v > k + 0.02)
+		h_fail(NULL, "cpu seconds %g, cpuacct.usage %g s", v, k);
+}
+
+/* Another user's argv and env never show, here nobody's do. */
+H_TEST(metrics__no_argv_no_env)
+{
+	const char *body;
+	json_t *spec;
+
+	spec = json_pack("{s:s, s:[s,s,s], s:{s:s}}", "name", "secretive",
+	    "argv", "/bin/sh", "-c", "sleep 60 # ARGV-MARK", "env", "MARK",
+	    "ENV-VALUE-MARK");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	body = scrape(h);
+	assert_non_null(strstr(body, "job_name=\"secretive\""));
+	assert_null(strstr(body, "ARGV-MARK"));
+	assert_null(strstr(body, "ENV-VALUE-MARK"));
+	assert_null(strstr(body, "MARK"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -295,6 +465,10 @@ main(int argc, char **argv)
 	    H_UNIT(run_wait__attach__streams_stdout_and_stderr_while_waiting),
 	    H_UNIT(run_wait__attach__output_arrives_before_the_end),
 	    H_UNIT(run_wait__attach_without_wait__usage),
+	    H_UNIT(metrics__promtool_check_metrics__passes),
+	    H_UNIT(metrics__figures__match_the_api_and_the_kernel),
+	    H_UNIT(metrics__cpu_seconds__is_the_cgroup_figure),
+	    H_UNIT(metrics__no_argv_no_env),
 	};
 
 	return (H_MAIN(tests));
