@@ -453,6 +453,99 @@ H_TEST(metrics__no_argv_no_env)
 	assert_null(strstr(body, "MARK"));
 }
 
+/* ------------------------------------------------------------- status */
+
+/* The job's pids as the kernel has them (its pids cgroup). */
+static int
+cg_pids(struct h *h, json_t *job, pid_t *out, int max)
+{
+	return (h_cg_pids(h, h_job_cg(h, job, "pids"), out, max));
+}
+
+H_TEST(status__running_job__tree_use_and_last_output)
+{
+	json_t *spec, *job, *st, *procs, *p;
+	pid_t pids[16];
+	int n = 0, i, found;
+	size_t k;
+
+	spec = json_pack("{s:s, s:[s,s,s], s:{s:s, s:i}}", "name", "talker",
+	    "argv", "/bin/sh", "-c",
+	    "i=1; while [ $i -le 20 ]; do echo line-$i; i=$((i+1)); done; "
+	    "echo oops >&2; sleep 60 & sleep 61 & wait",
+	    "limits", "memory_max", "64M", "pids_max", 32);
+	job = h_job_create(h, spec);
+	h_learn_pid(h, (pid_t)h_int(job, "pid"));
+	for (i = 0; i < 200 && n != 3; i++) {
+		n = cg_pids(h, job, pids, 16);
+		h_sleep_ms(20);
+	}
+	assert_int_equal(n, 3);
+
+	h_assert_ctl(h, 0, "--json", "status", "talker");
+	st = h_parse(h, h->ctl_out);
+	if (st == NULL)
+		h_fail(NULL, "not JSON: %s", h->ctl_out);
+	h_assert_str(st, "job.name", "talker");
+	h_assert_str(st, "job.state", "running");
+	h_assert_int(st, "job.pid", h_int(job, "pid"));
+	/* The tree is the kernel's: every pid of the cgroup, no other. */
+	procs = h_at(st, "processes");
+	assert_int_equal(json_array_size(procs), 3);
+	for (i = 0; i < n; i++) {
+		found = 0;
+		json_array_foreach (procs, k, p)
+			if (json_integer_value(json_object_get(p, "pid")) ==
+			    pids[i]) {
+				found = 1;
+				assert_true(json_is_number(
+				    json_object_get(p, "cpu_pct")));
+				assert_true(json_integer_value(
+						json_object_get(p, "rss_kb")) > 0);
+			}
+		if (!found)
+			h_fail(procs, "pid %d of the cgroup is not listed",
+			    (int)pids[i]);
+	}
+	/* The last 10 lines: 11..20 on stdout, and stderr apart. */
+	assert_int_equal(json_array_size(h_at(st, "output.stdout")), 10);
+	h_assert_str(st, "output.stdout[0]", "line-11");
+	h_assert_str(st, "output.stdout[9]", "line-20");
+	h_assert_str(st, "output.stderr[0]", "oops");
+	assert_true(h_int(st, "job.usage.nprocs") == 3);
+
+	h_assert_ctl(h, 0, "status", "talker");
+	if (strstr(h->ctl_out, "State: running since ") == NULL ||
+	    strstr(h->ctl_out, h_fmt(h, "PID: %d", (int)pids[0])) == NULL ||
+	    strstr(h->ctl_out, "max 64M") == NULL ||
+	    strstr(h->ctl_out, "Tasks: 3 (max 32)") == NULL ||
+	    strstr(h->ctl_out, "\\_ sleep 60") == NULL ||
+	    strstr(h->ctl_out, "  line-20\n") == NULL ||
+	    strstr(h->ctl_out, "  line-10\n") != NULL ||
+	    strstr(h->ctl_out, "Last output (stderr):\n  oops") == NULL)
+		h_fail(NULL, "status output:\n%s", h->ctl_out);
+}
+
+H_TEST(status__ended_job__says_how_and_no_tree)
+{
+	json_t *spec, *st;
+
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "done", "argv",
+	    "/bin/sh", "-c", "echo bye; exit 4");
+	h_job_create(h, spec);
+	h_job_poll(h, "done", "exited", 5000);
+	h_assert_ctl(h, 0, "status", "done");
+	if (strstr(h->ctl_out, "State: exited since ") == NULL ||
+	    strstr(h->ctl_out, "exited with code 4") == NULL ||
+	    strstr(h->ctl_out, "PID:") != NULL ||
+	    strstr(h->ctl_out, "  bye\n") == NULL)
+		h_fail(NULL, "status output:\n%s", h->ctl_out);
+	h_assert_ctl(h, 0, "--json", "status", "done");
+	st = h_parse(h, h->ctl_out);
+	assert_int_equal(json_array_size(h_at(st, "processes")), 0);
+	assert_true(json_is_null(h_at(st, "cpu_pct")));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -469,6 +562,8 @@ main(int argc, char **argv)
 	    H_UNIT(metrics__figures__match_the_api_and_the_kernel),
 	    H_UNIT(metrics__cpu_seconds__is_the_cgroup_figure),
 	    H_UNIT(metrics__no_argv_no_env),
+	    H_UNIT(status__running_job__tree_use_and_last_output),
+	    H_UNIT(status__ended_job__says_how_and_no_tree),
 	};
 
 	return (H_MAIN(tests));
