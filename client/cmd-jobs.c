@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The job commands of schedctl that map onto one route each: ps, show,
+ * The job commands of schedctl that map onto one route each: show,
  * start, stop, restart, pause, resume, rm, kill and wait. Each sends one
  * request and renders the answer; none keeps state or retries, and none
  * decides anything the daemon decides (what a state allows, what a signal
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,7 +20,6 @@
 #include "client/table.h"
 #include "proto/util.h"
 
-static int cmd_ps_exec(struct schedctl *, struct args *);
 static int cmd_show_exec(struct schedctl *, struct args *);
 static int cmd_action_exec(struct schedctl *, struct args *);
 static int cmd_rm_exec(struct schedctl *, struct args *);
@@ -34,24 +34,6 @@ static const struct option rm_longopts[] = {
 static const struct option kill_longopts[] = {
     {"signal", required_argument, NULL, 's'},
     {NULL, 0, NULL, 0},
-};
-
-static const struct option ps_longopts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {NULL, 0, NULL, 0},
-};
-
-const struct cmd_entry cmd_ps_entry = {
-    .name = "ps",
-    .usage = "[-a]",
-    .summary = "list active jobs, or all with -a (GET /v1/jobs)",
-    .help =
-	"  -a, --all            also list created, exited, stopped and failed jobs\n",
-    .optstring = "a",
-    .longopts = ps_longopts,
-    .min_args = 0,
-    .max_args = 0,
-    .exec = cmd_ps_exec,
 };
 
 const struct cmd_entry cmd_show_entry = {
@@ -151,113 +133,6 @@ const struct cmd_entry cmd_wait_entry = {
     .max_args = 1,
     .exec = cmd_wait_exec,
 };
-
-/* "fifo:50", "batch", "other" (no sched: the default). */
-static void
-policy_text(const json_t *job, char *buf, size_t len)
-{
-	const json_t *sched = json_object_get(job, "sched");
-	const char *policy = fmt_str(sched, "policy");
-	long long prio;
-
-	if (policy == NULL)
-		policy = "other";
-	if (fmt_int(sched, "priority", &prio) && prio != 0)
-		snprintf(buf, len, "%s:%lld", policy, prio);
-	else
-		snprintf(buf, len, "%s", policy);
-}
-
-/* The CPUs a job runs on, or may: effective, asked for, or a count. */
-static void
-cpus_text(const json_t *job, char *buf, size_t len)
-{
-	const char *cpus;
-	long long n;
-
-	if ((cpus = fmt_str(job, "cpus_effective")) != NULL ||
-	    (cpus = fmt_str(job, "cpus")) != NULL)
-		snprintf(buf, len, "%s", cpus);
-	else if (fmt_int(job, "exclusive_cpus", &n) && n > 0)
-		snprintf(buf, len, "%lld excl", n);
-	else
-		snprintf(buf, len, "-");
-}
-
-static int
-cmd_ps_exec(struct schedctl *ctl, struct args *args)
-{
-	static const char *const headers[] = {"ID", "NAME", "OWNER", "STATE",
-	    "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "COMMAND"};
-	static const int flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
-	    TABLE_RIGHT, TABLE_RIGHT, TABLE_FLEX};
-	const char *cells[10], *state, *owner;
-	json_t *root = NULL, *jobs, *job, *run;
-	struct table *t;
-	char id[32], pid[32], cpus[64], policy[64], restarts[32], age[32];
-	char *command;
-	long long n;
-	size_t i;
-	int rc, all = args_has(args, 'a') > 0;
-
-	if ((rc = ctl_call(ctl, "GET", "/v1/jobs", NULL, CTL_TIMEOUT_MS,
-		 &root)) != CTL_EXIT_OK)
-		return (rc);
-	jobs = json_object_get(root, "jobs");
-	if (!json_is_array(jobs)) {
-		ctl_warnx("the daemon's answer has no job list");
-		json_decref(root);
-		return (CTL_EXIT_ERROR);
-	}
-	if (ctl->json) {
-		rc = ctl_print_json(root);
-		json_decref(root);
-		return (rc);
-	}
-
-	t = table_new(10, headers, flags);
-	json_array_foreach (jobs, i, job) {
-		state = fmt_str(job, "state");
-		if (!all && !fmt_state_active(state))
-			continue;
-		snprintf(
-		    id, sizeof(id), "%lld", fmt_int(job, "id", &n) ? n : 0);
-		if (fmt_int(job, "pid", &n))
-			snprintf(pid, sizeof(pid), "%lld", n);
-		else
-			snprintf(pid, sizeof(pid), "-");
-		cpus_text(job, cpus, sizeof(cpus));
-		policy_text(job, policy, sizeof(policy));
-		snprintf(restarts, sizeof(restarts), "%lld",
-		    fmt_int(job, "restarts", &n) ? n : 0);
-		run = json_object_get(job, "last_run");
-		fmt_age(fmt_str(run, "started_at") != NULL
-			    ? fmt_str(run, "started_at")
-			    : fmt_str(job, "created_at"),
-		    age, sizeof(age));
-		/* Another user's job: its argv is not ours to see. */
-		command = json_is_null(json_object_get(job, "argv"))
-			      ? xstrdup("(hidden)")
-			      : fmt_argv(json_object_get(job, "argv"));
-		owner = fmt_str(json_object_get(job, "owner"), "user");
-		cells[0] = id;
-		cells[1] = fmt_str(job, "name");
-		cells[2] = owner != NULL ? owner : "-";
-		cells[3] = state;
-		cells[4] = pid;
-		cells[5] = cpus;
-		cells[6] = policy;
-		cells[7] = restarts;
-		cells[8] = age;
-		cells[9] = command;
-		table_add(t, cells);
-		free(command);
-	}
-	table_print(t, stdout, ctl_term_width());
-	table_free(t);
-	json_decref(root);
-	return (CTL_EXIT_OK);
-}
 
 /* Key/value lines of show, aligned on the widest key. */
 struct kv {
@@ -421,8 +296,12 @@ cmd_action_exec(struct schedctl *ctl, struct args *args)
 	snprintf(suffix, sizeof(suffix), "/%s", action);
 	if (ctl_job_path(ctl, path, sizeof(path), args->argv[0], suffix) == -1)
 		return (CTL_EXIT_USAGE);
-	if ((rc = ctl_call(ctl, "POST", path, NULL, timeout, &job)) !=
-	    CTL_EXIT_OK)
+	/* On a terminal a stop shows what it sent and counts down. */
+	if (strcmp(action, "stop") == 0 && !ctl->json && isatty(STDERR_FILENO))
+		rc = ctl_stop_progress(ctl, args->argv[0], &job);
+	else
+		rc = ctl_call(ctl, "POST", path, NULL, timeout, &job);
+	if (rc != CTL_EXIT_OK)
 		return (rc);
 	rc = report_state(ctl, job, args->argv[0]);
 	json_decref(job);

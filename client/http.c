@@ -115,9 +115,17 @@ conn_poll(struct conn *c, short events)
 		}
 		if (n == 0)
 			goto timedout;
-		/* The caller reads wake_fd; the request is over. */
-		if (nfds == 2 && pfd[1].revents != 0)
+		/* The caller reads wake_fd; the request is over, unless
+		 * on_wake (a progress tick) says to go on. */
+		if (nfds == 2 && pfd[1].revents != 0) {
+			if (c->req->on_wake != NULL &&
+			    c->req->on_wake(c->req->wake_arg) == 0) {
+				if (pfd[0].revents == 0)
+					continue;
+				return (pfd[0].revents);
+			}
 			return (conn_fail(c, HTTP_EWAKE, "interrupted"));
+		}
 		return (pfd[0].revents);
 	}
 timedout:

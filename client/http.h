@@ -32,6 +32,10 @@ struct http_request {
 	const char *host;     /* HOST:PORT: TCP instead of the socket; NULL */
 	const char *token;    /* bearer token for host; NULL: none */
 	int wake_fd; /* > 0: readable ends the request with HTTP_EWAKE */
+	/* Non-NULL: called when wake_fd is readable instead; it must drain
+	 * the fd and return 0 to go on waiting, -1 to end with HTTP_EWAKE. */
+	int (*on_wake)(void *arg);
+	void *wake_arg;
 };
 
 struct http_response {

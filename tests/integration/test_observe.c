@@ -546,6 +546,186 @@ H_TEST(status__ended_job__says_how_and_no_tree)
 	assert_true(json_is_null(h_at(st, "cpu_pct")));
 }
 
+/* ----------------------------------------------------------------- ps */
+
+/* The row of the table whose NAME column is name (columns split on runs
+ * of blanks). */
+static const char *
+row_of(struct h *h, const char *out, const char *name)
+{
+	const char *p = out, *e;
+	char *line;
+
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, '\n');
+		line = h_keep(h, strndup(p, e != NULL ? (size_t)(e - p)
+						       : strlen(p)));
+		if (strstr(line, h_fmt(h, " %s ", name)) != NULL)
+			return (line);
+		p = e != NULL ? e + 1 : NULL;
+	}
+	h_fail(NULL, "no row for %s in:\n%s", name, out);
+}
+
+H_TEST(ps__cpu_and_mem_columns__json_rows_are_the_table_rows)
+{
+	json_t *spec, *job, *rows, *row = NULL;
+	const char *line, *mem;
+	double memk, cgmem;
+	size_t i;
+	int seen = 0;
+
+	spec = json_pack("{s:s, s:[s,s]}", "name", "napper", "argv",
+	    "/bin/sleep", "60");
+	job = h_job_create(h, spec);
+	h_learn_pid(h, (pid_t)h_int(job, "pid"));
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "gone", "argv", "/bin/sh",
+	    "-c", "exit 0");
+	h_job_create(h, spec);
+	h_job_poll(h, "gone", "exited", 5000);
+
+	h_assert_ctl(h, 0, "ps");
+	if (strstr(h->ctl_out, "CPU%") == NULL ||
+	    strstr(h->ctl_out, "MEM") == NULL)
+		h_fail(NULL, "no CPU%% or MEM column:\n%s", h->ctl_out);
+	line = row_of(h, h->ctl_out, "napper");
+	assert_null(strstr(h->ctl_out, " gone "));
+	h_assert_ctl(h, 0, "--json", "ps");
+	rows = h_at(h_parse(h, h->ctl_out), "jobs");
+	/* Same rows: the active one, not the exited one. */
+	assert_int_equal(json_array_size(rows), 1);
+	json_array_foreach (rows, i, row) {
+		h_assert_str(row, "name", "napper");
+		h_assert_str(row, "state", "running");
+		h_assert_int(row, "pid", h_int(job, "pid"));
+		assert_true(json_is_number(json_object_get(row, "cpu")));
+		assert_true(json_is_array(json_object_get(row, "command")));
+		/* MEM is the memory cgroup's figure (within 256 KiB). */
+		cgmem = strtod(h_cg_file(h, h_job_cg(h, job, "memory"),
+				   "memory.usage_in_bytes"),
+		    NULL);
+		memk = (double)h_int(row, "mem");
+		if (memk <= 0 || memk - cgmem > 262144 || cgmem - memk > 262144)
+			h_fail(row, "mem %g, cgroup %g", memk, cgmem);
+		seen++;
+	}
+	assert_int_equal(seen, 1);
+	mem = json_string_value(json_object_get(row, "name"));
+	assert_non_null(strstr(line, mem));
+
+	/* -o picks and orders; the JSON follows. */
+	h_assert_ctl(h, 0, "ps", "-a", "-o", "name,state,restarts");
+	if (strncmp(h->ctl_out, "NAME", 4) != 0 ||
+	    strstr(h->ctl_out, "PID") != NULL ||
+	    strstr(h->ctl_out, "gone") == NULL)
+		h_fail(NULL, "ps -o:\n%s", h->ctl_out);
+	h_assert_ctl(h, 0, "--json", "ps", "-a", "-o", "name,state,restarts");
+	rows = h_at(h_parse(h, h->ctl_out), "jobs");
+	assert_int_equal(json_array_size(rows), 2);
+	assert_int_equal(json_object_size(json_array_get(rows, 0)), 3);
+	h_assert_ctl(h, 2, "ps", "-o", "name,bogus");
+	assert_non_null(strstr(h->ctl_err, "bogus"));
+}
+
+/* A command wider than the terminal ends in an ellipsis. */
+H_TEST(ps__narrow_terminal__ellipsis)
+{
+	const char *env[] = {"COLUMNS=60", "LC_ALL=C.UTF-8", NULL};
+	const char *out, *err, *argv[8];
+	json_t *spec;
+	int rc;
+
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "wide", "argv", "/bin/sh",
+	    "-c", "sleep 60; echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	/* ps sizes to a terminal only: give it one. */
+	argv[0] = "/usr/bin/script";
+	argv[1] = "-qec";
+	argv[2] = h_fmt(h, "stty cols 60; %s --socket %s ps -o name,command",
+	    getenv("SCHEDCTL"), h->sock);
+	argv[3] = "/dev/null";
+	argv[4] = NULL;
+	rc = h_run(h, argv, env, &out, &err, 20000);
+	assert_int_equal(rc, 0);
+	if (strstr(out, "\xe2\x80\xa6") == NULL ||
+	    strstr(out, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") != NULL)
+		h_fail(NULL, "no ellipsis at 60 columns:\n%s", out);
+}
+
+/* ------------------------------------------- exit codes and --json errors */
+
+H_TEST(cli__no_such_job__exit4_and_json_error_on_stdout)
+{
+	json_t *j;
+
+	h_assert_ctl(h, 4, "status", "nosuch");
+	assert_non_null(strstr(h->ctl_err, "nosuch"));
+	h_assert_ctl(h, 4, "stop", "nosuch");
+	h_assert_ctl(h, 4, "--json", "show", "nosuch");
+	j = h_parse(h, h->ctl_out);
+	if (j == NULL)
+		h_fail(NULL, "--json error is not JSON: '%s'", h->ctl_out);
+	h_assert_str(j, "error.code", "not_found");
+	h_assert_str(j, "error.field", "job");
+	/* Another error keeps 1, and is JSON as well. */
+	h_assert_ctl(h, 1, "--json", "run", "--name", "bad name", "--",
+	    "/bin/true");
+	h_assert_str(h_parse(h, h->ctl_out), "error.field", "name");
+}
+
+H_TEST(cli__unreachable__names_the_socket_and_how_to_start)
+{
+	const char *none = h_fmt(h, "%s/none.sock", h->dir), *out, *err;
+	const char *argv[] = {getenv("SCHEDCTL"), "--socket", none, "--json",
+	    "ps", NULL};
+	json_t *j;
+
+	assert_int_equal(h_run(h, argv, NULL, &out, &err, 20000), 3);
+	if (strstr(err, none) == NULL || strstr(err, "schedd --daemonize") ==
+					      NULL)
+		h_fail(NULL, "stderr: %s", err);
+	j = h_parse(h, out);
+	if (j == NULL)
+		h_fail(NULL, "--json: not JSON: %s", out);
+	h_assert_str(j, "error.code", "unreachable");
+}
+
+/* -------------------------------------------------------- stop progress */
+
+H_TEST(stop__on_a_terminal__countdown_and_sigkill_said)
+{
+	const char *out, *err, *argv[5];
+	json_t *spec;
+	int rc;
+
+	spec = json_pack("{s:s, s:[s,s,s], s:{s:i}}", "name", "deaf", "argv",
+	    "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done",
+	    "stop", "timeout_ms", 2500);
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	h_sleep_ms(200);
+	argv[0] = "/usr/bin/script";
+	argv[1] = "-qec";
+	argv[2] = h_fmt(h, "%s --socket %s stop deaf", getenv("SCHEDCTL"),
+	    h->sock);
+	argv[3] = "/dev/null";
+	argv[4] = NULL;
+	rc = h_run(h, argv, NULL, &out, &err, 20000);
+	assert_int_equal(rc, 0);
+	if (strstr(out, "stopping deaf: SIGTERM to pid") == NULL ||
+	    strstr(out, "SIGKILL after 2s") == NULL ||
+	    strstr(out, "SIGKILL in 2s") == NULL ||
+	    strstr(out, "SIGKILL in 1s") == NULL ||
+	    strstr(out, "SIGKILL was needed") == NULL ||
+	    strstr(out, "deaf: stopped") == NULL)
+		h_fail(NULL, "terminal output:\n%s", out);
+	/* Off a terminal: the one line as before. */
+	h_assert_ctl(h, 0, "start", "deaf");
+	h_learn_pid(h, (pid_t)h_int(h_job_get(h, "deaf"), "pid"));
+	h_assert_ctl(h, 0, "stop", "deaf");
+	assert_null(strstr(h->ctl_err, "SIGKILL"));
+	assert_non_null(strstr(h->ctl_out, "deaf: stopped"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -564,6 +744,11 @@ main(int argc, char **argv)
 	    H_UNIT(metrics__no_argv_no_env),
 	    H_UNIT(status__running_job__tree_use_and_last_output),
 	    H_UNIT(status__ended_job__says_how_and_no_tree),
+	    H_UNIT(ps__cpu_and_mem_columns__json_rows_are_the_table_rows),
+	    H_UNIT(ps__narrow_terminal__ellipsis),
+	    H_UNIT(cli__no_such_job__exit4_and_json_error_on_stdout),
+	    H_UNIT(cli__unreachable__names_the_socket_and_how_to_start),
+	    H_UNIT(stop__on_a_terminal__countdown_and_sigkill_said),
 	};
 
 	return (H_MAIN(tests));
