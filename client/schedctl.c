@@ -42,6 +42,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_ps_entry,
     &cmd_show_entry,
     &cmd_status_entry,
+    &cmd_top_entry,
     &cmd_tree_entry,
     &cmd_start_entry,
     &cmd_stop_entry,

@@ -90,6 +90,7 @@ extern const struct cmd_entry cmd_policy_entry;
 extern const struct cmd_entry cmd_ps_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_top_entry;
 extern const struct cmd_entry cmd_tree_entry;
 extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stop_entry;

@@ -726,6 +726,94 @@ H_TEST(stop__on_a_terminal__countdown_and_sigkill_said)
 	assert_non_null(strstr(h->ctl_out, "deaf: stopped"));
 }
 
+/* ---------------------------------------------------------------- top */
+
+/* Off a terminal: N frames of the table; with --json one object each, and
+ * CPU % over the interval tells a busy job from an idle one. The busy job
+ * is bounded (it ends by itself) and SCHED_OTHER. */
+H_TEST(top__json_frames__cpu_over_the_interval)
+{
+	json_t *spec, *frame, *rows, *row, *busy = NULL, *idle = NULL;
+	const char *p, *e;
+	size_t i;
+	int frames = 0;
+
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "busy", "argv",
+	    "/bin/sh", "-c", "end=$(($(date +%s)+8)); while [ $(date +%s) -lt "
+			     "$end ]; do :; done");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	spec = json_pack("{s:s, s:[s,s]}", "name", "idle", "argv",
+	    "/bin/sleep", "60");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+
+	h_assert_ctl(h, 0, "--json", "top", "-n", "3", "-d", "0.7");
+	for (p = h->ctl_out; *p != '\0'; p = e + 1) {
+		if ((e = strchr(p, '\n')) == NULL)
+			h_fail(NULL, "not one object a line: %s", h->ctl_out);
+		frame = h_parse(h, h_fmt(h, "%.*s", (int)(e - p), p));
+		if (frame == NULL || !h_is_time(h_fmt(h, "%.19s.000Z",
+					  h_str(frame, "time"))))
+			h_fail(NULL, "frame: %.*s", (int)(e - p), p);
+		frames++;
+		rows = h_at(frame, "jobs");
+		/* Sorted by CPU, largest first. */
+		row = json_array_get(rows, 0);
+		json_array_foreach (rows, i, row) {
+			if (strcmp(h_str(row, "name"), "busy") == 0)
+				busy = row;
+			else
+				idle = row;
+		}
+	}
+	assert_int_equal(frames, 3);
+	assert_non_null(busy);
+	assert_non_null(idle);
+	/* The last frame: the busy loop takes most of a CPU, sleep none. */
+	if (json_real_value(json_object_get(busy, "cpu")) < 40 ||
+	    json_real_value(json_object_get(idle, "cpu")) > 5)
+		h_fail(busy, "busy %g%%, idle %g%%",
+		    json_real_value(json_object_get(busy, "cpu")),
+		    json_real_value(json_object_get(idle, "cpu")));
+	assert_string_equal(h_str(json_array_get(rows, 0), "name"), "busy");
+
+	/* Plain text off a terminal: a header and the table, per frame. */
+	h_assert_ctl(h, 0, "top", "-n", "2", "-d", "0.2", "-s", "name");
+	if (strstr(h->ctl_out, "sorted by name") == NULL ||
+	    strstr(h->ctl_out, "\033[") != NULL ||
+	    strstr(strstr(h->ctl_out, "RUNQ") + 1, "RUNQ") == NULL ||
+	    strstr(h->ctl_out, "busy") > strstr(h->ctl_out, "idle"))
+		h_fail(NULL, "top off a terminal:\n%s", h->ctl_out);
+	h_assert_ctl(h, 2, "top", "-s", "bogus");
+}
+
+/* On a terminal: the alternate screen, the table, and q quits. */
+H_TEST(top__terminal__full_screen_and_q_quits)
+{
+	const char *out, *err, *argv[5];
+	json_t *spec;
+	int64_t t0;
+	int rc;
+
+	spec = json_pack("{s:s, s:[s,s]}", "name", "idle", "argv",
+	    "/bin/sleep", "60");
+	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
+	argv[0] = "/usr/bin/script";
+	argv[1] = "-qec";
+	argv[2] = h_fmt(h, "(sleep 1; printf q) | %s --socket %s top -d 0.3",
+	    getenv("SCHEDCTL"), h->sock);
+	argv[3] = "/dev/null";
+	argv[4] = NULL;
+	t0 = h_now_ms();
+	rc = h_run(h, argv, NULL, &out, &err, 20000);
+	assert_int_equal(rc, 0);
+	/* q, not a timeout, ended it. */
+	assert_true(h_now_ms() - t0 < 5000);
+	if (strstr(out, "\033[?1049h") == NULL ||
+	    strstr(out, "\033[?1049l") == NULL ||
+	    strstr(out, "q quits") == NULL || strstr(out, "idle") == NULL)
+		h_fail(NULL, "terminal output:\n%s", out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -749,6 +837,8 @@ main(int argc, char **argv)
 	    H_UNIT(cli__no_such_job__exit4_and_json_error_on_stdout),
 	    H_UNIT(cli__unreachable__names_the_socket_and_how_to_start),
 	    H_UNIT(stop__on_a_terminal__countdown_and_sigkill_said),
+	    H_UNIT(top__json_frames__cpu_over_the_interval),
+	    H_UNIT(top__terminal__full_screen_and_q_quits),
 	};
 
 	return (H_MAIN(tests));
