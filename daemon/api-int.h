@@ -166,6 +166,9 @@ struct job *api_job_mine(struct api_ctx *ctx, struct serr *err);
 /* Handlers. */
 int api_health(struct api_ctx *, json_t **, struct serr *);
 int api_metrics(struct api_ctx *, json_t **, struct serr *);
+int api_web_index(struct api_ctx *, json_t **, struct serr *);
+/* Send the status page (GET /) as req's answer (api-web.c). */
+void api_web_reply(struct evhttp_request *req);
 int api_jobs_list(struct api_ctx *, json_t **, struct serr *);
 int api_jobs_create(struct api_ctx *, json_t **, struct serr *);
 int api_job_get(struct api_ctx *, json_t **, struct serr *);

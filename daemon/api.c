@@ -88,6 +88,7 @@ static const struct api_route api_routes[] = {
 	    AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/cpus", api_cpus, AUTH_READ },
 	{ EVHTTP_REQ_GET, "/metrics", api_metrics, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/", api_web_index, AUTH_READ },
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -813,8 +814,17 @@ api_gencb(struct evhttp_request *req, void *arg)
 	method = evhttp_request_get_command(req);
 	evhttp_request_set_on_complete_cb(req, api_counted,
 	    (void *)(uintptr_t)API_NROUTES);
-	/* Over TCP nothing is answered, not even a 404, without a token. */
+	/* Over TCP nothing is answered, not even a 404, without a token, */
 	if (api_peer(req, &caller) == -1) {
+		/* but the status page, which holds no data and is where a
+		 * person types the token in. */
+		uri = evhttp_request_get_evhttp_uri(req);
+		p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+		if (method == EVHTTP_REQ_GET && p != NULL &&
+		    strcmp(p, "/") == 0 && evhttp_uri_get_query(uri) == NULL) {
+			api_web_reply(req);
+			goto done;
+		}
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer realm=\"schedd\"");
 		serr_set(&err, SERR_UNAUTHENTICATED, NULL,

@@ -10,8 +10,13 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -814,6 +819,165 @@ H_TEST(top__terminal__full_screen_and_q_quits)
 		h_fail(NULL, "terminal output:\n%s", out);
 }
 
+/* ------------------------------------------------------------- the page */
+
+#define WEB_TOKEN "web-t0ken-0123456789abcdef0123"
+
+/* A port nobody listens on now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
+		fail_msg("no free port: %s", strerror(errno));
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return (port);
+}
+
+/* The daemon again, with a TCP listener on a free port and an admin token. */
+static int
+web_listen(struct h *h)
+{
+	const char *tokens = h_fmt(h, "%s/tokens", h->dir);
+	int port = free_port();
+
+	h_put_file(h, tokens, WEB_TOKEN " admin\n");
+	if (chmod(tokens, 0600) == -1)
+		fail_msg("chmod: %s", strerror(errno));
+	h_daemon_stop(h, SIGTERM);
+	h_config(h, h_fmt(h, "listen = 127.0.0.1:%d\ntoken_file = %s\n", port,
+			tokens));
+	h_daemon_start(h);
+	return (port);
+}
+
+/* One GET over TCP, no token: the whole answer. */
+static const char *
+tcp_get(struct h *h, int port, const char *path)
+{
+	struct sockaddr_in sin;
+	char req[512], *buf;
+	size_t len = 0, cap = 1 << 20;
+	ssize_t n;
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail_msg("connect: %s", strerror(errno));
+	snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		fail_msg("write: %s", strerror(errno));
+	buf = h_keep(h, malloc(cap + 1));
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return (buf);
+}
+
+/* The page over the socket: HTML with its own script, nothing external. */
+H_TEST(web__page__self_contained_html)
+{
+	const char *body;
+
+	body = h_call_raw(h, 200, "GET", NULL, "", "/");
+	if (strncmp(h->last_ctype, "text/html", 9) != 0)
+		h_fail(NULL, "Content-Type %s", h->last_ctype);
+	assert_non_null(strstr(body, "<script>"));
+	assert_non_null(strstr(body, "/v1/jobs?usage=true"));
+	/* No CDN, no other origin: every URL in it is a path. */
+	assert_null(strstr(body, "src=\"http"));
+	assert_null(strstr(body, "href=\"http"));
+	assert_null(strstr(body, "//cdn"));
+	h_call(h, 400, "GET", NULL, "/?x=1");
+}
+
+/* Over TCP the page needs no token (it holds no data); nothing else does
+ * without one. */
+H_TEST(web__tcp__page_without_token_data_with_it)
+{
+	const char *ans;
+	int port = web_listen(h);
+
+	ans = tcp_get(h, port, "/");
+	if (strncmp(ans, "HTTP/1.1 200", 12) != 0 ||
+	    strstr(ans, "Content-Security-Policy: default-src 'none'") == NULL ||
+	    strstr(ans, "<!DOCTYPE html>") == NULL)
+		h_fail(NULL, "GET / over TCP:\n%.600s", ans);
+	ans = tcp_get(h, port, "/v1/jobs");
+	assert_int_equal(strncmp(ans, "HTTP/1.1 401", 12), 0);
+	ans = tcp_get(h, port, "/metrics");
+	assert_int_equal(strncmp(ans, "HTTP/1.1 401", 12), 0);
+	ans = tcp_get(h, port, "/?x");
+	assert_int_equal(strncmp(ans, "HTTP/1.1 401", 12), 0);
+}
+
+/*
+ * In a real browser: Debian's chromium, headless, through the DevTools
+ * protocol (tests/web/page.mjs). The page, loaded over the TCP listener,
+ * shows a job created through the API, and its stop button stops it. The
+ * screenshot stays in the build tree (tests/web/page.png).
+ */
+H_TEST(web__chromium__job_appears_and_stop_button_stops_it)
+{
+	const char *src = getenv("TOP_SRCDIR"), *out, *err, *argv[8];
+	const char *shot = "tests/web/page.png";
+	json_t *spec, *job;
+	pid_t pid;
+	int port, rc;
+
+	if (access("/usr/bin/chromium", X_OK) == -1)
+		h_skip(h, "chromium is not installed (apt-get install "
+			  "chromium): the page is not tried in a browser");
+	if (access("/usr/bin/node", X_OK) == -1)
+		h_skip(h, "node is not installed: the browser is not driven");
+	if (src == NULL)
+		fail_msg("$TOP_SRCDIR is not set");
+	port = web_listen(h);
+	spec = json_pack("{s:s, s:[s,s,s], s:{s:i}}", "name", "webjob", "argv",
+	    "/bin/sh", "-c", "echo hello-from-webjob; sleep 300", "stop",
+	    "timeout_ms", 3000);
+	job = h_job_create(h, spec);
+	pid = (pid_t)h_int(job, "pid");
+	h_learn_pid(h, pid);
+	mkdir("tests", 0755);
+	mkdir("tests/web", 0755);
+	unlink(shot);
+	argv[0] = "/usr/bin/node";
+	argv[1] = "--experimental-websocket";
+	argv[2] = "--no-warnings";
+	argv[3] = h_fmt(h, "%s/tests/web/page.mjs", src);
+	argv[4] = h_fmt(h, "http://127.0.0.1:%d/#token=%s", port, WEB_TOKEN);
+	argv[5] = "webjob";
+	argv[6] = shot;
+	argv[7] = NULL;
+	rc = h_run(h, argv, NULL, &out, &err, 90000);
+	if (rc == 77)
+		h_skip(h, err);
+	if (rc != 0)
+		h_fail(NULL, "page.mjs: %d\n%s%s", rc, out, err);
+	/* The click went through the API: the daemon stopped the job. */
+	job = h_job_get(h, "webjob");
+	h_assert_str(job, "state", "stopped");
+	assert_true(h_wait_gone(pid, 5000));
+	/* A PNG it is. */
+	assert_int_equal(strncmp(h_text(h, shot), "\x89PNG", 4), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -839,6 +1003,9 @@ main(int argc, char **argv)
 	    H_UNIT(stop__on_a_terminal__countdown_and_sigkill_said),
 	    H_UNIT(top__json_frames__cpu_over_the_interval),
 	    H_UNIT(top__terminal__full_screen_and_q_quits),
+	    H_UNIT(web__page__self_contained_html),
+	    H_UNIT(web__tcp__page_without_token_data_with_it),
+	    H_UNIT(web__chromium__job_appears_and_stop_button_stops_it),
 	};
 
 	return (H_MAIN(tests));

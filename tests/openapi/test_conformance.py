@@ -335,6 +335,8 @@ def exercise(d, c):
     call("GET", "/v1/cpus", expect=200)
     call("GET", "/v1/cpus", "/v1/cpus?x=1", expect=400)
     call("GET", "/metrics", expect=200)
+    call("GET", "/", expect=200)
+    call("GET", "/", "/?x=1", expect=400)
     call("GET", "/metrics", "/metrics?x=1", expect=400)
     call("GET", "/v1/policy", expect=200)
     call("GET", "/v1/policy", "/v1/policy?user=root", expect=200)
