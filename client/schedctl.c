@@ -232,18 +232,25 @@ usage_global(FILE *fp)
 	    fp);
 }
 
+static void json_error_out(
+    struct schedctl *, json_t *, const char *, const char *);
+
 int
 ctl_usage_error(struct schedctl *ctl, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* --json (when already seen): the error as JSON on stdout too. */
+	json_error_out(ctl, NULL, "usage", msg);
 	fflush(stdout);
 	fputs("schedctl: ", stderr);
 	if (ctl->cmd != NULL)
 		fprintf(stderr, "%s: ", ctl->cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	fputs(msg, stderr);
 	fputc('\n', stderr);
 	if (ctl->cmd != NULL) {
 		usage_lines(stderr, ctl->cmd);
@@ -308,16 +315,16 @@ warn_clean(const char *prefix, const char *msg, const char *suffix)
  * as the daemon sent it, or one of ours with the same shape.
  */
 static void
-json_error_out(struct schedctl *ctl, json_t *body, const char *code,
-    const char *msg)
+json_error_out(
+    struct schedctl *ctl, json_t *body, const char *code, const char *msg)
 {
 	json_t *o = body;
 
 	if (!ctl->json)
 		return;
 	if (!json_is_object(json_object_get(o, "error")))
-		o = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-		    msg);
+		o = json_pack(
+		    "{s:{s:s, s:s}}", "error", "code", code, "message", msg);
 	else
 		json_incref(o);
 	if (o != NULL)

@@ -505,8 +505,8 @@ H_TEST(status__running_job__tree_use_and_last_output)
 				found = 1;
 				assert_true(json_is_number(
 				    json_object_get(p, "cpu_pct")));
-				assert_true(json_integer_value(
-						json_object_get(p, "rss_kb")) > 0);
+				assert_true(json_integer_value(json_object_get(
+						p, "rss_kb")) > 0);
 			}
 		if (!found)
 			h_fail(procs, "pid %d of the cgroup is not listed",
@@ -535,8 +535,8 @@ H_TEST(status__ended_job__says_how_and_no_tree)
 {
 	json_t *spec, *st;
 
-	spec = json_pack("{s:s, s:[s,s,s]}", "name", "done", "argv",
-	    "/bin/sh", "-c", "echo bye; exit 4");
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "done", "argv", "/bin/sh",
+	    "-c", "echo bye; exit 4");
 	h_job_create(h, spec);
 	h_job_poll(h, "done", "exited", 5000);
 	h_assert_ctl(h, 0, "status", "done");
@@ -563,8 +563,8 @@ row_of(struct h *h, const char *out, const char *name)
 
 	while (p != NULL && *p != '\0') {
 		e = strchr(p, '\n');
-		line = h_keep(h, strndup(p, e != NULL ? (size_t)(e - p)
-						       : strlen(p)));
+		line = h_keep(
+		    h, strndup(p, e != NULL ? (size_t)(e - p) : strlen(p)));
 		if (strstr(line, h_fmt(h, " %s ", name)) != NULL)
 			return (line);
 		p = e != NULL ? e + 1 : NULL;
@@ -580,8 +580,8 @@ H_TEST(ps__cpu_and_mem_columns__json_rows_are_the_table_rows)
 	size_t i;
 	int seen = 0;
 
-	spec = json_pack("{s:s, s:[s,s]}", "name", "napper", "argv",
-	    "/bin/sleep", "60");
+	spec = json_pack(
+	    "{s:s, s:[s,s]}", "name", "napper", "argv", "/bin/sleep", "60");
 	job = h_job_create(h, spec);
 	h_learn_pid(h, (pid_t)h_int(job, "pid"));
 	spec = json_pack("{s:s, s:[s,s,s]}", "name", "gone", "argv", "/bin/sh",
@@ -673,21 +673,24 @@ H_TEST(cli__no_such_job__exit4_and_json_error_on_stdout)
 	h_assert_str(j, "error.code", "not_found");
 	h_assert_str(j, "error.field", "job");
 	/* Another error keeps 1, and is JSON as well. */
-	h_assert_ctl(h, 1, "--json", "run", "--name", "bad name", "--",
-	    "/bin/true");
+	h_assert_ctl(
+	    h, 1, "--json", "run", "--name", "bad name", "--", "/bin/true");
 	h_assert_str(h_parse(h, h->ctl_out), "error.field", "name");
+	/* A usage error too (exit 2). */
+	h_assert_ctl(h, 2, "--json", "ps", "-o", "bogus");
+	h_assert_str(h_parse(h, h->ctl_out), "error.code", "usage");
 }
 
 H_TEST(cli__unreachable__names_the_socket_and_how_to_start)
 {
 	const char *none = h_fmt(h, "%s/none.sock", h->dir), *out, *err;
-	const char *argv[] = {getenv("SCHEDCTL"), "--socket", none, "--json",
-	    "ps", NULL};
+	const char *argv[] = {
+	    getenv("SCHEDCTL"), "--socket", none, "--json", "ps", NULL};
 	json_t *j;
 
 	assert_int_equal(h_run(h, argv, NULL, &out, &err, 20000), 3);
-	if (strstr(err, none) == NULL || strstr(err, "schedd --daemonize") ==
-					      NULL)
+	if (strstr(err, none) == NULL ||
+	    strstr(err, "schedd --daemonize") == NULL)
 		h_fail(NULL, "stderr: %s", err);
 	j = h_parse(h, out);
 	if (j == NULL)
@@ -710,8 +713,8 @@ H_TEST(stop__on_a_terminal__countdown_and_sigkill_said)
 	h_sleep_ms(200);
 	argv[0] = "/usr/bin/script";
 	argv[1] = "-qec";
-	argv[2] = h_fmt(h, "%s --socket %s stop deaf", getenv("SCHEDCTL"),
-	    h->sock);
+	argv[2] =
+	    h_fmt(h, "%s --socket %s stop deaf", getenv("SCHEDCTL"), h->sock);
 	argv[3] = "/dev/null";
 	argv[4] = NULL;
 	rc = h_run(h, argv, NULL, &out, &err, 20000);
@@ -743,12 +746,13 @@ H_TEST(top__json_frames__cpu_over_the_interval)
 	size_t i;
 	int frames = 0;
 
-	spec = json_pack("{s:s, s:[s,s,s]}", "name", "busy", "argv",
-	    "/bin/sh", "-c", "end=$(($(date +%s)+8)); while [ $(date +%s) -lt "
-			     "$end ]; do :; done");
+	spec = json_pack("{s:s, s:[s,s,s]}", "name", "busy", "argv", "/bin/sh",
+	    "-c",
+	    "end=$(($(date +%s)+8)); while [ $(date +%s) -lt "
+	    "$end ]; do :; done");
 	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
-	spec = json_pack("{s:s, s:[s,s]}", "name", "idle", "argv",
-	    "/bin/sleep", "60");
+	spec = json_pack(
+	    "{s:s, s:[s,s]}", "name", "idle", "argv", "/bin/sleep", "60");
 	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
 
 	h_assert_ctl(h, 0, "--json", "top", "-n", "3", "-d", "0.7");
@@ -756,8 +760,8 @@ H_TEST(top__json_frames__cpu_over_the_interval)
 		if ((e = strchr(p, '\n')) == NULL)
 			h_fail(NULL, "not one object a line: %s", h->ctl_out);
 		frame = h_parse(h, h_fmt(h, "%.*s", (int)(e - p), p));
-		if (frame == NULL || !h_is_time(h_fmt(h, "%.19s.000Z",
-					  h_str(frame, "time"))))
+		if (frame == NULL ||
+		    !h_is_time(h_fmt(h, "%.19s.000Z", h_str(frame, "time"))))
 			h_fail(NULL, "frame: %.*s", (int)(e - p), p);
 		frames++;
 		rows = h_at(frame, "jobs");
@@ -799,8 +803,8 @@ H_TEST(top__terminal__full_screen_and_q_quits)
 	int64_t t0;
 	int rc;
 
-	spec = json_pack("{s:s, s:[s,s]}", "name", "idle", "argv",
-	    "/bin/sleep", "60");
+	spec = json_pack(
+	    "{s:s, s:[s,s]}", "name", "idle", "argv", "/bin/sleep", "60");
 	h_learn_pid(h, (pid_t)h_int(h_job_create(h, spec), "pid"));
 	argv[0] = "/usr/bin/script";
 	argv[1] = "-qec";
@@ -854,8 +858,8 @@ web_listen(struct h *h)
 	if (chmod(tokens, 0600) == -1)
 		fail_msg("chmod: %s", strerror(errno));
 	h_daemon_stop(h, SIGTERM);
-	h_config(h, h_fmt(h, "listen = 127.0.0.1:%d\ntoken_file = %s\n", port,
-			tokens));
+	h_config(h,
+	    h_fmt(h, "listen = 127.0.0.1:%d\ntoken_file = %s\n", port, tokens));
 	h_daemon_start(h);
 	return (port);
 }
@@ -915,7 +919,8 @@ H_TEST(web__tcp__page_without_token_data_with_it)
 
 	ans = tcp_get(h, port, "/");
 	if (strncmp(ans, "HTTP/1.1 200", 12) != 0 ||
-	    strstr(ans, "Content-Security-Policy: default-src 'none'") == NULL ||
+	    strstr(ans, "Content-Security-Policy: default-src 'none'") ==
+		NULL ||
 	    strstr(ans, "<!DOCTYPE html>") == NULL)
 		h_fail(NULL, "GET / over TCP:\n%.600s", ans);
 	ans = tcp_get(h, port, "/v1/jobs");
