@@ -833,5 +833,6 @@ main(int argc, char **argv)
 	if ((rc = cmd_parse(&ctl, argc, argv, &args)) == -1)
 		rc = ctl.cmd->exec(&ctl, &args);
 	free(args.opts);
+	free(ctl.token);
 	return (finish_stdout(rc));
 }
