@@ -77,6 +77,10 @@ count() {
 }
 
 check() { # check DIR
+	# Judges the tests use when they can (issue 15): promtool for
+	# /metrics, chromium and node for the status page; without them
+	# those tests SKIP and say so.
+	try_install observe-tests $OBSERVE_PACKAGES
 	say "make check in $1"
 	(cd "$1" && make -s -j"$JOBS" check) || {
 		cat "$1/test-suite.log" 2>/dev/null || true
@@ -88,6 +92,7 @@ check() { # check DIR
 # the Debian archive; otherwise say why it is skipped. It fails only for a
 # check that failed in a guest that booted (tests/vm/README.md).
 VM_PACKAGES="qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio xz-utils"
+OBSERVE_PACKAGES="prometheus chromium nodejs"
 DEB_PACKAGES="debhelper dpkg-dev devscripts lintian"
 # try_install WHAT PACKAGE...: install what is missing, if we can; the
 # check itself says why it skips when something is still missing.

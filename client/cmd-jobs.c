@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The job commands of schedctl that map onto one route each: ps, show,
+ * The job commands of schedctl that map onto one route each: show,
  * start, stop, restart, pause, resume, rm, kill and wait. Each sends one
  * request and renders the answer; none keeps state or retries, and none
  * decides anything the daemon decides (what a state allows, what a signal
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -20,7 +21,6 @@
 #include "client/table.h"
 #include "proto/util.h"
 
-static int cmd_ps_exec(struct schedctl *, struct args *);
 static int cmd_show_exec(struct schedctl *, struct args *);
 static int cmd_action_exec(struct schedctl *, struct args *);
 static int cmd_rm_exec(struct schedctl *, struct args *);
@@ -35,24 +35,6 @@ static const struct option rm_longopts[] = {
 static const struct option kill_longopts[] = {
     {"signal", required_argument, NULL, 's'},
     {NULL, 0, NULL, 0},
-};
-
-static const struct option ps_longopts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {NULL, 0, NULL, 0},
-};
-
-const struct cmd_entry cmd_ps_entry = {
-    .name = "ps",
-    .usage = "[-a]",
-    .summary = "list active jobs, or all with -a (GET /v1/jobs)",
-    .help =
-	"  -a, --all            also list created, exited, stopped and failed jobs\n",
-    .optstring = "a",
-    .longopts = ps_longopts,
-    .min_args = 0,
-    .max_args = 0,
-    .exec = cmd_ps_exec,
 };
 
 const struct cmd_entry cmd_show_entry = {
@@ -152,170 +134,6 @@ const struct cmd_entry cmd_wait_entry = {
     .max_args = 1,
     .exec = cmd_wait_exec,
 };
-
-/* "fifo:50", "batch", "other" (no sched: the default). */
-static void
-policy_text(const json_t *job, char *buf, size_t len)
-{
-	const json_t *sched = json_object_get(job, "sched");
-	const char *policy = fmt_str(sched, "policy");
-	long long prio;
-
-	if (policy == NULL)
-		policy = "other";
-	if (fmt_int(sched, "priority", &prio) && prio != 0)
-		snprintf(buf, len, "%s:%lld", policy, prio);
-	else
-		snprintf(buf, len, "%s", policy);
-}
-
-/* The CPUs a job runs on, or may: effective, asked for, or a count. */
-static void
-cpus_text(const json_t *job, char *buf, size_t len)
-{
-	const char *cpus;
-	long long n;
-
-	if ((cpus = fmt_str(job, "cpus_effective")) != NULL ||
-	    (cpus = fmt_str(job, "cpus")) != NULL)
-		snprintf(buf, len, "%s", cpus);
-	else if (fmt_int(job, "exclusive_cpus", &n) && n > 0)
-		snprintf(buf, len, "%lld excl", n);
-	else
-		snprintf(buf, len, "-");
-}
-
-/* ps lists active jobs, and scheduled ones (armed); -a lists all. */
-static int
-ps_listed(const json_t *job, int all)
-{
-	const json_t *sc = json_object_get(job, "schedule");
-
-	return (all || fmt_state_active(fmt_str(job, "state")) ||
-		(sc != NULL && !json_is_null(sc)));
-}
-
-/* Milliseconds since the epoch, now. */
-static int64_t
-ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
-static int
-cmd_ps_exec(struct schedctl *ctl, struct args *args)
-{
-	/*
-	 * STATUS (sd_notify's STATUS=) and NEXT (a schedule's next tick, a
-	 * restart's in backoff) only when some listed job has one.
-	 */
-	static const char *const all_headers[] = {"ID", "NAME", "OWNER",
-	    "STATE", "PID", "CPUS", "POLICY", "RESTARTS", "AGE", "NEXT",
-	    "STATUS", "COMMAND"};
-	static const int all_flags[] = {TABLE_RIGHT, 0, 0, 0, TABLE_RIGHT, 0, 0,
-	    TABLE_RIGHT, TABLE_RIGHT, TABLE_RIGHT, 0, TABLE_FLEX};
-	const char *headers[12], *cells[12], *state, *owner, *status, *next;
-	int flags[12], with_status = 0, with_next = 0, ncols, c;
-	char nextbuf[48];
-	int64_t due;
-	json_t *root = NULL, *jobs, *job, *run;
-	struct table *t;
-	char id[32], pid[32], cpus[64], policy[64], restarts[32], age[32];
-	char *command;
-	long long n;
-	size_t i;
-	int rc, all = args_has(args, 'a') > 0;
-
-	if ((rc = ctl_call(ctl, "GET", "/v1/jobs", NULL, CTL_TIMEOUT_MS,
-		 &root)) != CTL_EXIT_OK)
-		return (rc);
-	jobs = json_object_get(root, "jobs");
-	if (!json_is_array(jobs)) {
-		ctl_warnx("the daemon's answer has no job list");
-		json_decref(root);
-		return (CTL_EXIT_ERROR);
-	}
-	if (ctl->json) {
-		rc = ctl_print_json(root);
-		json_decref(root);
-		return (rc);
-	}
-
-	json_array_foreach (jobs, i, job) {
-		if (!ps_listed(job, all))
-			continue;
-		with_status |= fmt_str(job, "status_text") != NULL;
-		with_next |= fmt_str(job, "next_start_at") != NULL;
-	}
-	for (ncols = 0, c = 0; c < 12; c++) {
-		if ((c == 9 && !with_next) || (c == 10 && !with_status))
-			continue;
-		headers[ncols] = all_headers[c];
-		flags[ncols++] = all_flags[c];
-	}
-	t = table_new((size_t)ncols, headers, flags);
-	json_array_foreach (jobs, i, job) {
-		state = fmt_str(job, "state");
-		if (!ps_listed(job, all))
-			continue;
-		snprintf(
-		    id, sizeof(id), "%lld", fmt_int(job, "id", &n) ? n : 0);
-		if (fmt_int(job, "pid", &n))
-			snprintf(pid, sizeof(pid), "%lld", n);
-		else
-			snprintf(pid, sizeof(pid), "-");
-		cpus_text(job, cpus, sizeof(cpus));
-		policy_text(job, policy, sizeof(policy));
-		snprintf(restarts, sizeof(restarts), "%lld",
-		    fmt_int(job, "restarts", &n) ? n : 0);
-		run = json_object_get(job, "last_run");
-		fmt_age(fmt_str(run, "started_at") != NULL
-			    ? fmt_str(run, "started_at")
-			    : fmt_str(job, "created_at"),
-		    age, sizeof(age));
-		/* Another user's job: its argv is not ours to see. */
-		command = json_is_null(json_object_get(job, "argv"))
-			      ? xstrdup("(hidden)")
-			      : fmt_argv(json_object_get(job, "argv"));
-		owner = fmt_str(json_object_get(job, "owner"), "user");
-		status = fmt_str(job, "status_text");
-		next = "-";
-		if (fmt_str(job, "next_start_at") != NULL &&
-		    fmt_time_parse(fmt_str(job, "next_start_at"), &due) == 0) {
-			char d[32];
-
-			snprintf(nextbuf, sizeof(nextbuf), "in %s",
-			    fmt_duration(
-				due - ctl_now_ms() > 0 ? due - ctl_now_ms() : 0,
-				d, sizeof(d)));
-			next = nextbuf;
-		}
-		c = 0;
-		cells[c++] = id;
-		cells[c++] = fmt_str(job, "name");
-		cells[c++] = owner != NULL ? owner : "-";
-		cells[c++] = state;
-		cells[c++] = pid;
-		cells[c++] = cpus;
-		cells[c++] = policy;
-		cells[c++] = restarts;
-		cells[c++] = age;
-		if (with_next)
-			cells[c++] = next;
-		if (with_status)
-			cells[c++] = status != NULL ? status : "-";
-		cells[c++] = command;
-		table_add(t, cells);
-		free(command);
-	}
-	table_print(t, stdout, ctl_term_width());
-	table_free(t);
-	json_decref(root);
-	return (CTL_EXIT_OK);
-}
 
 /* Key/value lines of show, aligned on the widest key. */
 struct kv {
@@ -479,8 +297,12 @@ cmd_action_exec(struct schedctl *ctl, struct args *args)
 	snprintf(suffix, sizeof(suffix), "/%s", action);
 	if (ctl_job_path(ctl, path, sizeof(path), args->argv[0], suffix) == -1)
 		return (CTL_EXIT_USAGE);
-	if ((rc = ctl_call(ctl, "POST", path, NULL, timeout, &job)) !=
-	    CTL_EXIT_OK)
+	/* On a terminal a stop shows what it sent and counts down. */
+	if (strcmp(action, "stop") == 0 && !ctl->json && isatty(STDERR_FILENO))
+		rc = ctl_stop_progress(ctl, args->argv[0], &job);
+	else
+		rc = ctl_call(ctl, "POST", path, NULL, timeout, &job);
+	if (rc != CTL_EXIT_OK)
 		return (rc);
 	rc = report_state(ctl, job, args->argv[0]);
 	json_decref(job);

@@ -8,9 +8,13 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +89,7 @@ const struct option cmd_run_longopts[] = {
     {"on-drift", required_argument, NULL, OPT_ON_DRIFT},
     {"file", required_argument, NULL, 'f'},
     {"wait", no_argument, NULL, 'w'},
+    {"attach", no_argument, NULL, 'a'},
     {NULL, 0, NULL, 0},
 };
 
@@ -92,18 +97,25 @@ static int cmd_run_exec(struct schedctl *, struct args *);
 
 const struct cmd_entry cmd_run_entry = {
     .name = "run",
-    .usage = "[-w] [-e KEY=VALUE]... [options] [--] CMD [ARG ...]\n"
-	     "[-w] -f JOB.json",
+    .usage = "[-w [-a]] [-e KEY=VALUE]... [options] [--] CMD [ARG ...]\n"
+	     "[-w [-a]] -f JOB.json",
     .summary = "create a job and start it (POST /v1/jobs)",
     .help = RUN_JOB_OPTIONS_HELP
     "  -f, --file JOB.json  post this job file as it is ('-': stdin);\n"
     "                       no other job option may be given with it\n"
-    "  -w, --wait           wait for the run to end and exit with its status\n",
+    "  -w, --wait           wait for the run to end and exit with its status;\n"
+    "                       SIGINT and SIGTERM stop the job (its stop\n"
+    "                       signal and timeout; a second one kills it),\n"
+    "                       SIGHUP is passed on to it\n"
+    "  -a, --attach         with -w: print the job's stdout and stderr\n"
+    "                       while waiting\n",
     .notes =
 	"MS values are milliseconds and also take us, ms or s suffixes. Prints\n"
 	"NAME (id N) STATE[, pid P]; exits 1 if the job could not start. With -w,\n"
-	"exits as wait does: the job's exit code, or 128+N for signal N.\n",
-    .optstring = "e:f:w",
+	"exits as wait does: the job's exit code, or 128+N for signal N, also\n"
+	"when schedctl's own SIGTERM stopped it, so that schedctl -w can stand\n"
+	"in for the job under another supervisor or scheduler.\n",
+    .optstring = "ae:f:w",
     .longopts = cmd_run_longopts,
     .in_order = 1,
     .min_args = 0,
@@ -471,20 +483,253 @@ print_created(const json_t *job)
 	printf("\n");
 }
 
+/*
+ * run -w's signals. The handler only writes the signal's number into a
+ * pipe; the pending request polls the pipe's other end (ctl->wake_fd), so
+ * a signal that comes at any moment, even before the request starts,
+ * ends it and is handled in the ordinary flow.
+ */
+static int run_sigpipe[2] = {-1, -1};
+
+static void
+run_sighandler(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+
+	(void)write(run_sigpipe[1], &b, 1);
+	errno = saved;
+}
+
+static int
+run_signals_catch(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+	size_t i;
+	int fd;
+
+	if (pipe2(run_sigpipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		ctl_warnx("pipe: %s", strerror(errno));
+		return (-1);
+	}
+	/* ctl->wake_fd must be > 0 even when stdin was closed. */
+	if (run_sigpipe[0] < 3) {
+		if ((fd = fcntl(run_sigpipe[0], F_DUPFD_CLOEXEC, 3)) == -1) {
+			ctl_warnx("fcntl: %s", strerror(errno));
+			return (-1);
+		}
+		close(run_sigpipe[0]);
+		run_sigpipe[0] = fd;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_sighandler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1) {
+			ctl_warnx("sigaction: %s", strerror(errno));
+			return (-1);
+		}
+	return (0);
+}
+
+/* The next signal caught, or 0 when none is pending. */
+static int
+run_signal_next(void)
+{
+	unsigned char b;
+
+	if (read(run_sigpipe[0], &b, 1) == 1)
+		return (b);
+	return (0);
+}
+
+/*
+ * One follower of the run's stdout or stderr (-a), in a child process so
+ * that the wait and the signals stay simple. It ignores the terminal's
+ * signals: the parent decides what they mean, and the follow ends by
+ * itself once the run has ended and its output is drained.
+ */
+static int
+attach_write(const char *data, size_t len, void *arg)
+{
+	int fd = *(int *)arg;
+	ssize_t w;
+
+	if (fd == STDOUT_FILENO)
+		return (ctl_write_out(data, len));
+	while (len > 0) {
+		if ((w = write(fd, data, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return (0);
+}
+
+static pid_t
+attach_start(struct schedctl *ctl, const char *id, long long run, int fd)
+{
+	char path[CTL_PATH_MAX], suffix[128];
+	pid_t pid;
+
+	if (run > 0)
+		snprintf(suffix, sizeof(suffix),
+		    "/logs?stream=%s&run=%lld&follow=true",
+		    fd == STDOUT_FILENO ? "stdout" : "stderr", run);
+	else
+		snprintf(suffix, sizeof(suffix), "/logs?stream=%s&follow=true",
+		    fd == STDOUT_FILENO ? "stdout" : "stderr");
+	if (ctl_job_path(ctl, path, sizeof(path), id, suffix) == -1)
+		return (-1);
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		ctl_warnx("fork: %s", strerror(errno));
+		return (-1);
+	}
+	if (pid > 0)
+		return (pid);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ctl->wake_fd = 0;
+	_exit(ctl_stream(ctl, path, CTL_NO_TIMEOUT, attach_write, &fd));
+}
+
+/* POST kill, not to be cut short by the next signal (it stays queued). */
+static int
+run_kill(struct schedctl *ctl, const char *id, const char *sig)
+{
+	char path[CTL_PATH_MAX];
+	json_t *body;
+	int rc, wake = ctl->wake_fd;
+
+	if (ctl_job_path(ctl, path, sizeof(path), id, "/kill") == -1)
+		return (CTL_EXIT_USAGE);
+	if ((body = json_pack("{s:s}", "signal", sig)) == NULL) {
+		ctl_warnx("out of memory");
+		return (CTL_EXIT_ERROR);
+	}
+	ctl->wake_fd = 0;
+	rc = ctl_call(ctl, "POST", path, body, CTL_TIMEOUT_MS, NULL);
+	ctl->wake_fd = wake;
+	json_decref(body);
+	/* A job that has just ended answers 409: the wait tells how. */
+	return (rc == CTL_EXIT_UNREACHABLE ? rc : 0);
+}
+
+/* What a caught signal means for the job; returns an exit code or 0. */
+static int
+run_forward(struct schedctl *ctl, const char *id, int sig, int *stops)
+{
+	char path[CTL_PATH_MAX];
+	int rc;
+
+	if (sig == SIGHUP)
+		return (run_kill(ctl, id, "SIGHUP"));
+	if ((*stops)++ > 0) {
+		/* A second INT or TERM during the stop: no more waiting. */
+		ctl_warnx("%s again: killing job %s", strsignal(sig), id);
+		return (run_kill(ctl, id, "SIGKILL"));
+	}
+	if (isatty(STDERR_FILENO))
+		ctl_warnx(
+		    "%s: stopping job %s (its stop policy; again to kill)",
+		    strsignal(sig), id);
+	if (ctl_job_path(ctl, path, sizeof(path), id, "/stop") == -1)
+		return (CTL_EXIT_USAGE);
+	/* Stopping takes up to the job's stop timeout; another signal
+	 * ends this request and escalates. */
+	for (;;) {
+		rc = ctl_call(ctl, "POST", path, NULL, CTL_NO_TIMEOUT, NULL);
+		if (rc != CTL_WOKEN)
+			break;
+		while ((sig = run_signal_next()) != 0)
+			if ((rc = run_forward(ctl, id, sig, stops)) != 0)
+				return (rc);
+	}
+	/* A job that ended meanwhile answers 409: the wait tells how. */
+	return (rc == CTL_EXIT_UNREACHABLE ? rc : 0);
+}
+
+/*
+ * run -w: wait for the run, passing signals on, and return the job's own
+ * status. Followers (-a) are children that end with the run.
+ */
+static int
+run_wait(struct schedctl *ctl, const json_t *job, int attach)
+{
+	const json_t *last = json_object_get(job, "last_run");
+	pid_t out_pid = -1, err_pid = -1;
+	char idbuf[32];
+	long long id, run = 0;
+	int rc, sig, st, stops = 0;
+
+	/* By id: the name could pass to another job after an rm. */
+	if (!fmt_int(job, "id", &id)) {
+		ctl_warnx("the daemon's answer has no job id");
+		return (CTL_EXIT_ERROR);
+	}
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	if (!ctl->json)
+		print_created(job);
+	if (attach) {
+		(void)fmt_int(last, "run", &run);
+		fflush(stdout);
+		out_pid = attach_start(ctl, idbuf, run, STDOUT_FILENO);
+		err_pid = attach_start(ctl, idbuf, run, STDERR_FILENO);
+	}
+	for (;;) {
+		ctl->wake_fd = run_sigpipe[0];
+		rc = cmd_wait_job(ctl, idbuf);
+		ctl->wake_fd = 0;
+		if (rc != CTL_WOKEN)
+			break;
+		ctl->wake_fd = run_sigpipe[0];
+		while ((sig = run_signal_next()) != 0)
+			if ((rc = run_forward(ctl, idbuf, sig, &stops)) != 0)
+				break;
+		ctl->wake_fd = 0;
+		if (rc != 0 && rc != CTL_WOKEN)
+			break;
+	}
+	/* The followers end once the run's output is drained. */
+	if (out_pid > 0)
+		(void)waitpid(out_pid, &st, 0);
+	if (err_pid > 0)
+		(void)waitpid(err_pid, &st, 0);
+	return (rc);
+}
+
 static int
 cmd_run_exec(struct schedctl *ctl, struct args *args)
 {
 	const char *file = args_get(args, 'f');
 	json_t *spec = NULL, *argv = NULL, *job = NULL, *sched;
-	char *body = NULL, status[512], idbuf[32];
+	char *body = NULL, status[512];
 	size_t body_len = 0;
-	long long id;
 	int i, rc, ended, wait_run = args_has(args, 'w') > 0;
+	int attach = args_has(args, 'a') > 0;
+
+	if (attach && !wait_run)
+		return (ctl_usage_error(ctl, "-a needs -w"));
+	if (attach && ctl->json)
+		return (ctl_usage_error(ctl,
+		    "-a prints the job's output, which is not JSON: drop --json"));
+	/* Before the job exists, so that no signal can orphan it. */
+	if (wait_run && run_signals_catch() == -1)
+		return (CTL_EXIT_ERROR);
 
 	if (file != NULL) {
 		for (i = 0; i < args->nopts; i++)
 			if (args->opts[i].opt != 'f' &&
-			    args->opts[i].opt != 'w')
+			    args->opts[i].opt != 'w' &&
+			    args->opts[i].opt != 'a')
 				return (ctl_usage_error(ctl,
 				    "-f cannot be combined with job options"));
 		if (args_has(args, 'f') > 1)
@@ -515,7 +760,8 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 			if (add_string(ctl, argv, args->argv[i]) == -1)
 				goto out;
 		for (i = 0; i < args->nopts; i++) {
-			if (args->opts[i].opt == 'w')
+			if (args->opts[i].opt == 'w' ||
+			    args->opts[i].opt == 'a')
 				continue;
 			if (run_option(ctl, spec, args->opts[i].opt,
 				args->opts[i].value) == -1)
@@ -555,16 +801,7 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 		goto out;
 	}
 	if (wait_run) {
-		/* By id: the name could pass to another job after an rm. */
-		if (!fmt_int(job, "id", &id)) {
-			ctl_warnx("the daemon's answer has no job id");
-			rc = CTL_EXIT_ERROR;
-			goto out;
-		}
-		if (!ctl->json)
-			print_created(job);
-		snprintf(idbuf, sizeof(idbuf), "%lld", id);
-		rc = cmd_wait_job(ctl, idbuf);
+		rc = run_wait(ctl, job, attach);
 		goto out;
 	}
 	if (ctl->json)

@@ -84,9 +84,9 @@ conn_fail(struct conn *c, int code, const char *fmt, ...)
 static int
 conn_poll(struct conn *c, short events)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int64_t left;
-	int n, timeout;
+	int n, timeout, nfds;
 
 	for (;;) {
 		timeout = -1;
@@ -96,10 +96,17 @@ conn_poll(struct conn *c, short events)
 				goto timedout;
 			timeout = left > INT32_MAX ? INT32_MAX : (int)left;
 		}
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, timeout);
+		pfd[0].fd = c->fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		nfds = 1;
+		if (c->req->wake_fd > 0) {
+			pfd[1].fd = c->req->wake_fd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			nfds = 2;
+		}
+		n = poll(pfd, (nfds_t)nfds, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -108,7 +115,18 @@ conn_poll(struct conn *c, short events)
 		}
 		if (n == 0)
 			goto timedout;
-		return (pfd.revents);
+		/* The caller reads wake_fd; the request is over, unless
+		 * on_wake (a progress tick) says to go on. */
+		if (nfds == 2 && pfd[1].revents != 0) {
+			if (c->req->on_wake != NULL &&
+			    c->req->on_wake(c->req->wake_arg) == 0) {
+				if (pfd[0].revents == 0)
+					continue;
+				return (pfd[0].revents);
+			}
+			return (conn_fail(c, HTTP_EWAKE, "interrupted"));
+		}
+		return (pfd[0].revents);
 	}
 timedout:
 	if (c->timeout_ms % 1000 == 0)

@@ -31,6 +31,11 @@ struct http_request {
 	void *arg;            /* for on_data */
 	const char *host;     /* HOST:PORT: TCP instead of the socket; NULL */
 	const char *token;    /* bearer token for host; NULL: none */
+	int wake_fd; /* > 0: readable ends the request with HTTP_EWAKE */
+	/* Non-NULL: called when wake_fd is readable instead; it must drain
+	 * the fd and return 0 to go on waiting, -1 to end with HTTP_EWAKE. */
+	int (*on_wake)(void *arg);
+	void *wake_arg;
 };
 
 struct http_response {
@@ -48,6 +53,7 @@ enum http_result {
 	HTTP_EIO = -2,      /* broken connection, timeout, early close */
 	HTTP_EPROTO = -3,   /* not HTTP, or over a size bound */
 	HTTP_EABORT = -4,   /* on_data asked to stop */
+	HTTP_EWAKE = -5,    /* wake_fd became readable (a signal came) */
 };
 
 /*

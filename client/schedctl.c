@@ -3,8 +3,9 @@
  * schedctl's main: global options, the one table of commands, option and
  * operand parsing for every command, help, and the shared plumbing that
  * turns a daemon answer into output and an exit status (0 ok, 1 the daemon
- * answered an error, 2 usage, 3 unreachable). Commands live in cmd-*.c and
- * must never print a daemon error themselves: ctl_call() already has.
+ * answered an error, 2 usage, 3 unreachable, 4 no such job). Commands live
+ * in cmd-*.c and must never print a daemon error themselves: ctl_call()
+ * already has.
  */
 #include "config.h"
 
@@ -40,6 +41,8 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_run_entry,
     &cmd_ps_entry,
     &cmd_show_entry,
+    &cmd_status_entry,
+    &cmd_top_entry,
     &cmd_tree_entry,
     &cmd_start_entry,
     &cmd_stop_entry,
@@ -178,7 +181,7 @@ usage_cmd(FILE *fp, const struct cmd_entry *cmd)
 	    fp);
 	fputs(
 	    "\nExit status: 0 ok, 1 the daemon answered an error, 2 usage error,\n"
-	    "3 the daemon is unreachable.\n",
+	    "3 the daemon is unreachable, 4 no such job.\n",
 	    fp);
 	if (cmd->notes != NULL)
 		fprintf(fp, "\n%s", cmd->notes);
@@ -213,8 +216,8 @@ usage_global(FILE *fp)
 	    "                 network or behind a TLS tunnel\n"
 	    "  --token-file F the bearer token for --host: the first word of F\n"
 	    "                 (default: $SCHEDD_TOKEN_FILE)\n"
-	    "  --json         print the daemon's JSON answer (pretty) instead of text;\n"
-	    "                 every command also takes it after its name\n"
+	    "  --json         print JSON instead of text (errors too: {\"error\": ...}\n"
+	    "                 on stdout); every command also takes it after its name\n"
 	    "  -h, --help     show this help; schedctl COMMAND --help for one command\n"
 	    "  --version      print the version\n"
 	    "\n"
@@ -224,23 +227,31 @@ usage_global(FILE *fp)
 	    "     job could not start\n"
 	    "  2  usage error\n"
 	    "  3  the daemon could not be reached, or the connection broke\n"
+	    "  4  no such job\n"
 	    "  wait and run -w exit with the job's own status instead: its exit\n"
 	    "  code, 128+N when signal N ended it, 1 when it could not start.\n",
 	    fp);
 }
 
+static void json_error_out(
+    struct schedctl *, json_t *, const char *, const char *);
+
 int
 ctl_usage_error(struct schedctl *ctl, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* --json (when already seen): the error as JSON on stdout too. */
+	json_error_out(ctl, NULL, "usage", msg);
 	fflush(stdout);
 	fputs("schedctl: ", stderr);
 	if (ctl->cmd != NULL)
 		fprintf(stderr, "%s: ", ctl->cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	fputs(msg, stderr);
 	fputc('\n', stderr);
 	if (ctl->cmd != NULL) {
 		usage_lines(stderr, ctl->cmd);
@@ -300,14 +311,37 @@ warn_clean(const char *prefix, const char *msg, const char *suffix)
 	free(clean);
 }
 
+/*
+ * With --json, an error is JSON on stdout too: the contract's error body
+ * as the daemon sent it, or one of ours with the same shape.
+ */
+static void
+json_error_out(
+    struct schedctl *ctl, json_t *body, const char *code, const char *msg)
+{
+	json_t *o = body;
+
+	if (!ctl->json)
+		return;
+	if (!json_is_object(json_object_get(o, "error")))
+		o = json_pack(
+		    "{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+	else
+		json_incref(o);
+	if (o != NULL)
+		ctl_print_json(o);
+	json_decref(o);
+}
+
 /* An error answer: the contract's JSON error, or whatever libevent sent. */
 static int
-report_answer_error(const struct http_response *resp)
+report_answer_error(struct schedctl *ctl, const struct http_response *resp)
 {
 	json_t *root, *err;
 	const char *msg, *field;
 	char extra[256], *clean;
 	json_int_t oldest;
+	int rc = CTL_EXIT_ERROR;
 
 	root = json_loadb(
 	    resp->body != NULL ? resp->body : "", resp->body_len, 0, NULL);
@@ -316,9 +350,17 @@ report_answer_error(const struct http_response *resp)
 	if (msg == NULL) {
 		ctl_warnx("the daemon answered HTTP %d %s", resp->status,
 		    resp->reason);
+		snprintf(extra, sizeof(extra), "HTTP %d %s", resp->status,
+		    resp->reason);
+		json_error_out(ctl, NULL, "http", extra);
 		json_decref(root);
 		return (CTL_EXIT_ERROR);
 	}
+	json_error_out(ctl, root, NULL, NULL);
+	/* "No such job" has its own status, so scripts need not parse. */
+	field = json_string_value(json_object_get(err, "field"));
+	if (resp->status == 404 && field != NULL && strcmp(field, "job") == 0)
+		rc = CTL_EXIT_NOJOB;
 	extra[0] = '\0';
 	field = json_string_value(json_object_get(err, "field"));
 	if (field != NULL && *field != '\0' && strstr(msg, field) == NULL) {
@@ -333,22 +375,40 @@ report_answer_error(const struct http_response *resp)
 	}
 	warn_clean("", msg, extra);
 	json_decref(root);
-	return (CTL_EXIT_ERROR);
+	return (rc);
 }
 
 static int
-report_transport_error(int r, const struct http_response *resp)
+report_transport_error(
+    struct schedctl *ctl, int r, const struct http_response *resp)
 {
 	switch (r) {
+	case HTTP_EWAKE:
+		return (CTL_WOKEN);
 	case HTTP_EABORT:
 		/* The reader has said why already. */
 		return (CTL_EXIT_ERROR);
 	case HTTP_ECONNECT:
+		warn_clean("", resp->error, "");
+		json_error_out(ctl, NULL, "unreachable", resp->error);
+		/* Which daemon we looked for, and how to have one. */
+		if (ctl->host != NULL)
+			ctl_warnx("is schedd listening on %s (listen = in "
+				  "schedd.conf)?",
+			    ctl->host);
+		else
+			ctl_warnx("is schedd running? Start it with "
+				  "'schedd --daemonize' (as root, or under "
+				  "systemd: 'systemctl start schedd'), or give "
+				  "its socket with --socket or $SCHEDD_SOCKET");
+		return (CTL_EXIT_UNREACHABLE);
 	case HTTP_EIO:
 		warn_clean("", resp->error, "");
+		json_error_out(ctl, NULL, "unreachable", resp->error);
 		return (CTL_EXIT_UNREACHABLE);
 	default:
 		warn_clean("", resp->error, "");
+		json_error_out(ctl, NULL, "protocol", resp->error);
 		return (CTL_EXIT_ERROR);
 	}
 }
@@ -373,13 +433,16 @@ ctl_call_raw(struct schedctl *ctl, const char *method, const char *path,
 	req.timeout_ms = timeout_ms;
 	req.host = ctl->host;
 	req.token = ctl->token;
+	req.wake_fd = ctl->wake_fd;
+	req.on_wake = ctl->on_wake;
+	req.wake_arg = ctl->wake_arg;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK) {
-		rc = report_transport_error(r, &resp);
+		rc = report_transport_error(ctl, r, &resp);
 		goto out;
 	}
 	if (resp.status < 200 || resp.status > 299) {
-		rc = report_answer_error(&resp);
+		rc = report_answer_error(ctl, &resp);
 		goto out;
 	}
 	rc = CTL_EXIT_OK;
@@ -434,11 +497,14 @@ ctl_stream(struct schedctl *ctl, const char *path, int timeout_ms,
 	req.arg = arg;
 	req.host = ctl->host;
 	req.token = ctl->token;
+	req.wake_fd = ctl->wake_fd;
+	req.on_wake = ctl->on_wake;
+	req.wake_arg = ctl->wake_arg;
 	r = http_request(ctl->socket_path, &req, &resp);
 	if (r != HTTP_OK)
-		rc = report_transport_error(r, &resp);
+		rc = report_transport_error(ctl, r, &resp);
 	else if (resp.status < 200 || resp.status > 299)
-		rc = report_answer_error(&resp);
+		rc = report_answer_error(ctl, &resp);
 	else
 		rc = CTL_EXIT_OK;
 	http_response_free(&resp);
@@ -768,5 +834,6 @@ main(int argc, char **argv)
 	if ((rc = cmd_parse(&ctl, argc, argv, &args)) == -1)
 		rc = ctl.cmd->exec(&ctl, &args);
 	free(args.opts);
+	free(ctl.token);
 	return (finish_stdout(rc));
 }

@@ -20,6 +20,9 @@
 #define CTL_EXIT_ERROR       1 /* the daemon answered an error */
 #define CTL_EXIT_USAGE       2 /* bad command line */
 #define CTL_EXIT_UNREACHABLE 3 /* no daemon, or the connection broke */
+#define CTL_EXIT_NOJOB       4 /* the daemon has no such job */
+/* Not an exit code: a request ended because ctl->wake_fd became readable. */
+#define CTL_WOKEN (-1)
 
 /* The daemon's default socket: configure's runstatedir (Makefile.am). */
 #ifndef SCHEDD_RUNSTATEDIR
@@ -41,6 +44,9 @@ struct schedctl {
 	const char *host;            /* --host, $SCHEDD_HOST: TCP; NULL */
 	char *token;                 /* read from --token-file; NULL */
 	int json;                    /* --json: print the daemon's JSON */
+	int wake_fd;                 /* > 0: readable ends requests */
+	int (*on_wake)(void *);      /* or calls this (http.h) */
+	void *wake_arg;
 	const struct cmd_entry *cmd; /* the command being run */
 };
 
@@ -83,6 +89,8 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_policy_entry;
 extern const struct cmd_entry cmd_ps_entry;
 extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_top_entry;
 extern const struct cmd_entry cmd_tree_entry;
 extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stop_entry;
@@ -183,6 +191,13 @@ int ctl_write_out(const char *data, size_t len);
  * return the job's status for wait and run -w (cmd-jobs.c).
  */
 int cmd_wait_job(struct schedctl *ctl, const char *job);
+
+/*
+ * POST /v1/jobs/{job}/stop showing progress on stderr (a terminal): the
+ * signal sent, a countdown to SIGKILL, and whether SIGKILL was needed.
+ * Returns as ctl_call, with the job's answer in *out (caller decrefs).
+ */
+int ctl_stop_progress(struct schedctl *ctl, const char *job, json_t **out);
 
 /* Columns of the terminal on stdout, or 0 when stdout is not a terminal. */
 int ctl_term_width(void);

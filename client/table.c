@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -144,9 +145,26 @@ print_pad(FILE *fp, int n)
 static void
 print_cell(FILE *fp, const struct cell *c, int colw, int flags, int last)
 {
+	const char *ell;
 	size_t bytes;
 	int w;
 
+	/* Cut text ends in an ellipsis, so a cut is never taken for the
+	 * whole value ("." where the locale cannot show one). */
+	if (c->width > colw && colw >= 1) {
+		ell = strcmp(nl_langinfo(CODESET), "UTF-8") == 0
+			  ? "\xe2\x80\xa6"
+			  : ".";
+		bytes = fit_width(c->text, colw - 1, &w);
+		if (flags & TABLE_RIGHT)
+			print_pad(fp, colw - 1 - w);
+		fwrite(c->text, 1, bytes, fp);
+		fputs(ell, fp);
+		w++;
+		if (!(flags & TABLE_RIGHT) && !last)
+			print_pad(fp, colw - w);
+		return;
+	}
 	bytes = fit_width(c->text, colw, &w);
 	if (flags & TABLE_RIGHT)
 		print_pad(fp, colw - w);

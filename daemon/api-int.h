@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -151,6 +152,12 @@ void api_conn_free(void);
 /* The loop-lag gauge (api.c owns it). */
 const struct looplag *api_looplag(const struct api *api);
 
+/*
+ * The answers sent since start-up, for GET /metrics: cb once per (route
+ * pattern, method, status) seen, route NULL for requests no route took.
+ */
+void api_requests_each(void (*cb)(void *, const char *route,
+    const char *method, int status, uint64_t n), void *arg);
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
 /* The same, and a 403 unless the caller owns it or is an admin. */
@@ -158,6 +165,10 @@ struct job *api_job_mine(struct api_ctx *ctx, struct serr *err);
 
 /* Handlers. */
 int api_health(struct api_ctx *, json_t **, struct serr *);
+int api_metrics(struct api_ctx *, json_t **, struct serr *);
+int api_web_index(struct api_ctx *, json_t **, struct serr *);
+/* Send the status page (GET /) as req's answer (api-web.c). */
+void api_web_reply(struct evhttp_request *req);
 int api_jobs_list(struct api_ctx *, json_t **, struct serr *);
 int api_jobs_create(struct api_ctx *, json_t **, struct serr *);
 int api_job_get(struct api_ctx *, json_t **, struct serr *);

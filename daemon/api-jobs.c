@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,16 +563,18 @@ api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 int
 api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = {"state", NULL};
+	static const char *const params[] = {"state", "usage", NULL};
 	const struct job_list *jobs;
 	const struct job *job;
 	const char *want;
 	struct api_out o;
+	struct job_usage u;
 	json_t *spec;
-	int state = -1, n = 0;
+	int state = -1, n = 0, usage;
 
 	(void)out;
-	if (api_query_check(ctx, params, err) == -1)
+	if (api_query_check(ctx, params, err) == -1 ||
+	    (usage = api_query_bool(ctx, "usage", 0, err)) == -1)
 		return (-1);
 	if ((want = api_query_get(ctx, "state")) != NULL &&
 	    (state = job_state_parse(want)) == -1) {
@@ -595,7 +598,12 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 			continue;
 		if (n++ > 0)
 			api_out_raw(&o, ",", 1);
-		out_job(&o, job, spec, NULL);
+		/* ?usage=true (schedctl ps, top): what GET of each would
+		 * add; reading it may keep an ended run's figures. */
+		if (usage)
+			supervisor_job_usage(ctx->sd->sup,
+			    (struct job *)(uintptr_t)job, &u);
+		out_job(&o, job, spec, usage ? &u : NULL);
 	}
 	api_out_raw(&o, "]}\n", 3);
 	if (api_out_end(&o) == -1) {

@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,8 @@ static const struct api_route api_routes[] = {
 	    AUTH_READ },
 	{ EVHTTP_REQ_GET, "/v1/cpus", api_cpus, AUTH_READ },
 	{ EVHTTP_REQ_POST, "/v1/plan", api_plan, AUTH_READ | API_BODY },
+	{ EVHTTP_REQ_GET, "/metrics", api_metrics, AUTH_READ },
+	{ EVHTTP_REQ_GET, "/", api_web_index, AUTH_READ },
 };
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
@@ -126,6 +129,69 @@ struct api {
 	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int			 fd;
 };
+
+/*
+ * Answers by route, method and status for /metrics, counted once libevent
+ * has sent them (so deferred answers count with their real status). A
+ * bounded table: kinds past its end are not counted, and the log says so
+ * once.
+ */
+struct api_reqcount {
+	size_t			 route;	/* index in api_routes; NROUTES: none */
+	enum evhttp_cmd_type	 method;
+	int			 status;
+	uint64_t		 n;
+};
+#define API_REQCOUNT_MAX 256
+static struct api_reqcount api_reqcounts[API_REQCOUNT_MAX];
+static size_t api_nreqcounts;
+static int api_reqcounts_full;
+
+static const char *method_name(enum evhttp_cmd_type);
+
+static void
+api_counted(struct evhttp_request *req, void *arg)
+{
+	size_t			 route = (size_t)(uintptr_t)arg, i;
+	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
+	int			 status = evhttp_request_get_response_code(req);
+	struct api_reqcount	*c;
+
+	for (i = 0; i < api_nreqcounts; i++) {
+		c = &api_reqcounts[i];
+		if (c->route == route && c->method == method &&
+		    c->status == status) {
+			c->n++;
+			return;
+		}
+	}
+	if (api_nreqcounts == API_REQCOUNT_MAX) {
+		if (!api_reqcounts_full)
+			log_warnx("more than %d kinds of answer: the rest "
+			    "are not counted", API_REQCOUNT_MAX);
+		api_reqcounts_full = 1;
+		return;
+	}
+	c = &api_reqcounts[api_nreqcounts++];
+	c->route = route;
+	c->method = method;
+	c->status = status;
+	c->n = 1;
+}
+
+void
+api_requests_each(void (*cb)(void *, const char *, const char *, int,
+    uint64_t), void *arg)
+{
+	const struct api_reqcount	*c;
+	size_t				 i;
+
+	for (i = 0; i < api_nreqcounts; i++) {
+		c = &api_reqcounts[i];
+		cb(arg, c->route < API_NROUTES ? api_routes[c->route].path :
+		    NULL, method_name(c->method), c->status, c->n);
+	}
+}
 
 static const char *
 method_name(enum evhttp_cmd_type m)
@@ -451,8 +517,11 @@ api_reply_json(struct evhttp_request *req, int status, json_t *body)
 			reply_encode(buf, body);
 	}
 	json_decref(body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json; charset=utf-8");
+	/* A handler that wrote text (GET /metrics) has set its own. */
+	if (evhttp_find_header(evhttp_request_get_output_headers(req),
+	    "Content-Type") == NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json; charset=utf-8");
 	/*
 	 * An answer to HEAD has headers only (RFC 9110 9.3.2), but libevent
 	 * 2.1 sends whatever is in the buffer, without a Content-Length: a
@@ -744,8 +813,19 @@ api_gencb(struct evhttp_request *req, void *arg)
 	ctx.caller = &caller;
 	serr_clear(&err);
 	method = evhttp_request_get_command(req);
-	/* Over TCP nothing is answered, not even a 404, without a token. */
+	evhttp_request_set_on_complete_cb(req, api_counted,
+	    (void *)(uintptr_t)API_NROUTES);
+	/* Over TCP nothing is answered, not even a 404, without a token, */
 	if (api_peer(req, &caller) == -1) {
+		/* but the status page, which holds no data and is where a
+		 * person types the token in. */
+		uri = evhttp_request_get_evhttp_uri(req);
+		p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+		if (method == EVHTTP_REQ_GET && p != NULL &&
+		    strcmp(p, "/") == 0 && evhttp_uri_get_query(uri) == NULL) {
+			api_web_reply(req);
+			goto done;
+		}
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer realm=\"schedd\"");
 		serr_set(&err, SERR_UNAUTHENTICATED, NULL,
@@ -787,6 +867,8 @@ api_gencb(struct evhttp_request *req, void *arg)
 		path_hit = 1;
 		if (api_routes[i].method == method) {
 			r = &api_routes[i];
+			evhttp_request_set_on_complete_cb(req, api_counted,
+			    (void *)(uintptr_t)i);
 			break;
 		}
 		allow_add(allow, sizeof(allow), api_routes[i].method);

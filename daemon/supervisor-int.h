@@ -119,6 +119,7 @@ struct supervisor {
 	char degraded_why[SERR_MESSAGE_MAX];
 	char reserve_path[4096];
 	int flushing; /* inside sup_flush */
+	struct sup_counters counters; /* for /metrics */
 };
 
 enum run_op {

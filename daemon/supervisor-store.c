@@ -132,6 +132,7 @@ sup_degrade(struct supervisor *sup, const struct serr *err)
 {
 	struct timeval tv = {0, SUP_RETRY_MS * 1000};
 
+	sup->counters.store_errors++;
 	if (!sup->degraded || strcmp(sup->degraded_why, err->message) != 0)
 		log_warnx("%s; requests that change state get 503 until it "
 			  "can",

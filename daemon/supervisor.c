@@ -754,6 +754,7 @@ act_spawn(
 	req.extra_fd_num = ready_fd != -1 ? job->spec.ready.fd : 0;
 	if (spawn_start(&req, &pid, &serr) == -1)
 		goto failed;
+	sup->counters.spawns++;
 	sup_res_spawn_done(sup, job, &sr);
 	close(out_fd);
 	close(err_fd);
@@ -785,6 +786,7 @@ failed:
 	sup_res_run_ended(sup, job);
 	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
 	job->run.exited_ms = now_ms();
+	sup->counters.spawn_failures++;
 	log_warnx("%s: cannot start: %s", job->name, serr.message);
 	return (sup_spawned(sup, job, err));
 }
@@ -799,8 +801,10 @@ act_retry(
 
 	job->retries++;
 	job->restarts++;
-	if (act_spawn(sup, job, arg, err) == 0)
+	if (act_spawn(sup, job, arg, err) == 0) {
+		sup->counters.restarts++;
 		return (0);
+	}
 	if (job->state == JOB_BACKOFF) {
 		/* Nothing was done: the counts stay as stored. */
 		job->retries = retries;
@@ -1455,3 +1459,9 @@ static const sup_action sup_actions[ACT_NACTIONS] = {
     [ACT_TICK] = act_tick,
     [ACT_SKIP] = act_skip,
 };
+
+const struct sup_counters *
+supervisor_counters(struct supervisor *sup)
+{
+	return (&sup->counters);
+}

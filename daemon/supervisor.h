@@ -130,6 +130,16 @@ void supervisor_unwatch(struct job *job, struct job_watch *w);
 const char *sup_health_view(const struct job *job, int64_t *checked_ms,
     int *fails, const char **last);
 
+/* What the supervisor has done since the daemon started (GET /metrics). */
+struct sup_counters {
+	uint64_t	 spawns;		/* runs whose process started */
+	uint64_t	 spawn_failures;	/* runs that could not start */
+	uint64_t	 restarts;		/* automatic restarts begun */
+	uint64_t	 store_errors;		/* writes the store refused */
+};
+/* Lent; valid for the supervisor's life. */
+const struct sup_counters *supervisor_counters(struct supervisor *sup);
+
 /* A job's resource use now; -1 in a field that cannot be known. */
 struct job_usage {
 	int64_t		 cpu_ms;		/* user + system, the whole tree */

@@ -133,17 +133,20 @@ H_TEST(schedctl__run_show_ps_stop_rm__lifecycle)
 	h_assert_ctl(h, 0, "stop", "napper");
 	h_assert_str(h_job_get(h, "napper"), "state", "stopped");
 	assert_true(h_pid_gone(pid));
-	/* The table shows active jobs only, -a all; --json is the raw list. */
+	/* The table shows active jobs only, -a all; --json the same rows. */
 	h_assert_ctl(h, 0, "ps");
 	assert_null(strstr(h->ctl_out, "napper"));
+	h_assert_ctl(h, 0, "--json", "ps");
+	assert_false(has_job(out_json(h), "napper"));
 	h_assert_ctl(h, 0, "ps", "-a");
 	assert_non_null(strstr(h->ctl_out, "napper"));
-	h_assert_ctl(h, 0, "--json", "ps");
+	h_assert_ctl(h, 0, "--json", "ps", "-a");
 	assert_true(has_job(out_json(h), "napper"));
 
 	h_assert_ctl(h, 0, "rm", "napper");
 	h_call(h, 404, "GET", NULL, "/v1/jobs/napper");
-	h_assert_ctl(h, 1, "show", "napper");
+	/* No such job: its own exit status (4). */
+	h_assert_ctl(h, 4, "show", "napper");
 	assert_true(strlen(h->ctl_err) > 0);
 }
 
@@ -172,8 +175,8 @@ H_TEST(schedctl__daemon_errors__exit1_with_message)
 	assert_true(strlen(h->ctl_err) > 0);
 	h_assert_ctl(h, 1, "run", "--name", "idle", "--", "/bin/true");
 	assert_true(strlen(h->ctl_err) > 0);
-	h_assert_ctl(h, 1, "show", "nosuch");
-	h_assert_ctl(h, 1, "rm", "nosuch");
+	h_assert_ctl(h, 4, "show", "nosuch");
+	h_assert_ctl(h, 4, "rm", "nosuch");
 	h_assert_ctl(h, 1, "run", "--name", "bad name", "--", "/bin/true");
 	assert_true(strlen(h->ctl_err) > 0);
 }
