@@ -54,6 +54,10 @@ const struct cmd_entry cmd_logs_entry = {
 	"  --run N              run N instead of the last one\n"
 	"  --since TIME         output written since TIME, of every run:\n"
 	"                       2026-12-02T21:30:00Z, or an age: 90s, 10m, 2h, 1d\n",
+    .notes =
+	"With --json: one JSON object a line, {\"stream\", \"run\", \"time\",\n"
+	"\"text\"} (\"partial\": true when no newline ended it), as the\n"
+	"daemon sends them for logs?format=json.\n",
     .optstring = "fn:t",
     .longopts = logs_longopts,
     .min_args = 1,
@@ -145,7 +149,11 @@ cmd_logs_exec(struct schedctl *ctl, struct args *args)
 	    args_has(args, OPT_STDERR) ? "stderr"
 	    : args_has(args, OPT_ALL)  ? "all"
 				       : "stdout");
-	if (args_has(args, 't'))
+	/* --json: one object a line (stream, run, time, text), as sent. */
+	if (ctl->json)
+		n += (size_t)snprintf(
+		    suffix + n, sizeof(suffix) - n, "&format=json");
+	else if (args_has(args, 't'))
 		n += (size_t)snprintf(
 		    suffix + n, sizeof(suffix) - n, "&timestamps=true");
 	if (since[0] != '\0')

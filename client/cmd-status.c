@@ -36,7 +36,8 @@ const struct cmd_entry cmd_status_entry = {
 	"started, as ps shows it; schedctl top shows it over the last interval.\n"
 	"With --json: {\"job\": the job object, \"cpu_pct\", \"processes\": the\n"
 	"tree with \"cpu_pct\" added to each, \"output\": {\"stdout\": [lines],\n"
-	"\"stderr\": [lines]}}.\n",
+	"\"stderr\": [lines]}}, each line {\"time\", \"text\"}: the time schedd\n"
+	"read it.\n",
     .optstring = "",
     .min_args = 1,
     .max_args = 1,
@@ -111,18 +112,23 @@ log_collect(const char *data, size_t len, void *arg)
 	return (0);
 }
 
-/* The last lines of a stream as a JSON array of strings (bytes that are
- * not UTF-8 become '?'); NULL if the read failed. */
+/*
+ * The last lines of a stream as a JSON array of {"time", "text"}, read as
+ * the daemon's per-line records (logs?format=json): the time is when the
+ * daemon read the line. NULL if the read failed.
+ */
 static json_t *
 log_lines(struct schedctl *ctl, const char *job, const char *stream)
 {
-	char path[CTL_PATH_MAX], suffix[64];
+	char path[CTL_PATH_MAX], suffix[96];
 	struct logbuf b = {NULL, 0};
-	json_t *lines;
+	json_error_t jerr;
+	json_t *lines, *rec;
+	const char *text, *time_;
 	char *s, *e, *clean;
 
-	snprintf(suffix, sizeof(suffix), "/logs?stream=%s&tail=%d", stream,
-	    STATUS_LINES);
+	snprintf(suffix, sizeof(suffix), "/logs?stream=%s&tail=%d&format=json",
+	    stream, STATUS_LINES);
 	if (ctl_job_path(ctl, path, sizeof(path), job, suffix) == -1)
 		return (NULL);
 	b.p = xmalloc(STATUS_LOG_BYTES + 1);
@@ -137,9 +143,15 @@ log_lines(struct schedctl *ctl, const char *job, const char *stream)
 		if ((e = memchr(s, '\n', (size_t)(b.p + b.len - s))) == NULL)
 			e = b.p + b.len;
 		*e = '\0';
-		clean = table_sanitize(s, NULL);
-		json_array_append_new(lines, json_string(clean));
+		if ((rec = json_loads(s, 0, &jerr)) == NULL)
+			continue;
+		text = fmt_str(rec, "text");
+		time_ = fmt_str(rec, "time");
+		clean = table_sanitize(text != NULL ? text : "", NULL);
+		json_array_append_new(lines,
+		    json_pack("{s:s?, s:s}", "time", time_, "text", clean));
 		free(clean);
+		json_decref(rec);
 	}
 	free(b.p);
 	return (lines);
@@ -413,8 +425,15 @@ print_human(json_t *st)
 		if (!json_is_array(lines) || json_array_size(lines) == 0)
 			continue;
 		printf("\nLast output (%s):\n", streams[s]);
-		json_array_foreach (lines, i, v)
-			printf("  %s\n", json_string_value(v));
+		/* HH:MM:SS.mmm of the time the daemon read the line. */
+		json_array_foreach (lines, i, v) {
+			const char *t = fmt_str(v, "time");
+
+			printf("  %.12s %s\n",
+			    t != NULL && strlen(t) >= 23 ? t + 11 : "-",
+			    fmt_str(v, "text") != NULL ? fmt_str(v, "text")
+						       : "");
+		}
 	}
 }
 

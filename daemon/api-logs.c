@@ -18,7 +18,9 @@
  * time the daemon read it (RFC 3339, ms) and a space; bytes are passed on
  * as they are (binary too), a line is what ends with '\n', and a line
  * that the other stream cuts (stream=all) is ended there and goes on
- * under its own time stamp later.
+ * under its own time stamp later. format=json sends one JSON object a
+ * line instead: stream, run, time and text ("partial" when no newline
+ * ended it).
  */
 #include "config.h"
 
@@ -83,6 +85,12 @@ struct logstream {
 	int64_t lines; /* counted newlines */
 	int partial;   /* the last counted byte was not a newline */
 	int64_t skip;  /* newlines still to skip */
+	/* format=json: the line being gathered, one object per line. */
+	int json;
+	char *line;
+	size_t linelen;
+	int64_t line_ms, line_run;
+	int line_stream;
 	/* What was sent last. */
 	int bol;
 	int last_stream;
@@ -102,14 +110,106 @@ logs_free(struct logstream *ls)
 	event_free(ls->ev);
 	if (ls->fd != -1)
 		close(ls->fd);
+	free(ls->line);
 	free(ls);
+}
+
+#define LOGS_LINE_MAX 8192 /* format=json: longer lines go in pieces */
+
+/*
+ * format=json: the gathered line as one object and a newline: stream,
+ * run, the time its first byte was read, its text (without the newline;
+ * bytes that are not UTF-8 become U+FFFD), and "partial": true when no
+ * newline ended it (the other stream cut it, or the output ended there).
+ */
+static void
+logs_json_flush(struct logstream *ls, struct evbuffer *out, int partial)
+{
+	char stamp[40], *fixed = NULL;
+	json_t *o, *text;
+	size_t i, k;
+	char *dump;
+
+	if (ls->linelen == 0 && partial)
+		return;
+	if ((text = json_stringn(ls->line, ls->linelen)) == NULL) {
+		/* Not UTF-8: each byte that is not ASCII becomes U+FFFD. */
+		fixed = xmalloc(ls->linelen * 3 + 1);
+		for (i = k = 0; i < ls->linelen; i++) {
+			if ((unsigned char)ls->line[i] < 0x80)
+				fixed[k++] = ls->line[i];
+			else {
+				memcpy(fixed + k, "\xef\xbf\xbd", 3);
+				k += 3;
+			}
+		}
+		text = json_stringn(fixed, k);
+		free(fixed);
+	}
+	util_time_format(ls->line_ms, stamp, sizeof(stamp));
+	o = json_pack("{s:s, s:I, s:s, s:o}", "stream",
+	    ls->line_stream == JOBLOG_STDERR ? "stderr" : "stdout", "run",
+	    (json_int_t)ls->line_run, "time", stamp, "text",
+	    text != NULL ? text : json_string(""));
+	if (partial)
+		json_object_set_new(o, "partial", json_true());
+	if ((dump = json_dumps(o, JSON_COMPACT)) != NULL) {
+		evbuffer_add_printf(out, "%s\n", dump);
+		free(dump);
+	}
+	json_decref(o);
+	ls->linelen = 0;
+}
+
+/* format=json: n bytes of the current record into lines. */
+static void
+logs_json_take(
+    struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
+{
+	const char *nl;
+	size_t k;
+
+	if (ls->line == NULL)
+		ls->line = xmalloc(LOGS_LINE_MAX);
+	if (ls->linelen > 0 && (ls->line_stream != (int)ls->rec.stream ||
+				   ls->line_run != (int64_t)ls->rec.run))
+		logs_json_flush(ls, out, 1);
+	while (n > 0) {
+		if (ls->linelen == 0) {
+			ls->line_ms = ls->rec.time_ms;
+			ls->line_run = ls->rec.run;
+			ls->line_stream = ls->rec.stream;
+		}
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) : n;
+		if (k > LOGS_LINE_MAX - ls->linelen)
+			k = LOGS_LINE_MAX - ls->linelen;
+		memcpy(ls->line + ls->linelen, p, k);
+		ls->linelen += k;
+		p += k;
+		n -= k;
+		if (n > 0 && *p == '\n') {
+			logs_json_flush(ls, out, 0);
+			p++;
+			n--;
+		} else if (ls->linelen == LOGS_LINE_MAX)
+			logs_json_flush(ls, out, 1);
+	}
 }
 
 static void
 logs_end(struct logstream *ls)
 {
 	struct api_pending *p = ls->pending;
+	struct evbuffer *buf;
 
+	/* What no newline ended yet is sent as it is. */
+	if (ls->json && ls->linelen > 0 && ls->req != NULL) {
+		buf = evbuffer_new();
+		logs_json_flush(ls, buf, 1);
+		evhttp_send_reply_chunk(ls->req, buf);
+		evbuffer_free(buf);
+	}
 	logs_free(ls);
 	api_stream_end(p);
 }
@@ -140,6 +240,11 @@ logs_step(evutil_socket_t fd, short what, void *arg)
 static void
 logs_mark(struct logstream *ls, struct evbuffer *out, int64_t run)
 {
+	/* format=json: each line says its run. */
+	if (ls->json) {
+		ls->last_run = run;
+		return;
+	}
 	if (!ls->bol)
 		evbuffer_add(out, "\n", 1);
 	evbuffer_add_printf(out, "--- run %" PRId64 " ---\n", run);
@@ -155,6 +260,11 @@ logs_emit(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
 	const char *nl;
 	size_t k;
 
+	if (ls->json) {
+		ls->last_run = ls->rec.run;
+		logs_json_take(ls, p, n, out);
+		return;
+	}
 	if (ls->marks && ls->last_run != LOGS_NO_RUN &&
 	    (int64_t)ls->rec.run > ls->last_run)
 		logs_mark(ls, out, ls->rec.run);
@@ -416,12 +526,12 @@ logs_parse_time(const char *s, int64_t *ms)
 int
 api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
-	static const char *const params[] = {
-	    "stream", "tail", "follow", "run", "since", "timestamps", NULL};
+	static const char *const params[] = {"stream", "tail", "follow", "run",
+	    "since", "timestamps", "format", NULL};
 	struct job *job;
 	struct logstream *ls;
-	const char *stream, *since;
-	int which = JOBLOG_STDOUT, follow, stamps;
+	const char *stream, *since, *format;
+	int which = JOBLOG_STDOUT, follow, stamps, json = 0;
 	long long tail, run;
 	int64_t since_ms = 0, first, last, min_run;
 	struct stat sb;
@@ -448,6 +558,15 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 			return (-1);
 		}
 	}
+	if ((format = api_query_get(ctx, "format")) != NULL) {
+		if (strcmp(format, "json") == 0)
+			json = 1;
+		else if (strcmp(format, "text") != 0) {
+			serr_set(err, SERR_INVALID, "format",
+			    "must be text or json");
+			return (-1);
+		}
+	}
 	if ((since = api_query_get(ctx, "since")) != NULL &&
 	    logs_parse_time(since, &since_ms) == -1) {
 		serr_set(err, SERR_INVALID, "since",
@@ -468,6 +587,7 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 	ls->which = which;
 	ls->since_ms = since_ms;
 	ls->stamps = stamps;
+	ls->json = json;
 	ls->follow = follow && !ctx->sd->shutting_down;
 	ls->tail = tail;
 	ls->phase = tail >= 0 ? LOGS_COUNT : LOGS_EMIT;
@@ -508,7 +628,8 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 	ls->ev = evtimer_new(ctx->sd->base, logs_step, ls);
 	TAILQ_INSERT_TAIL(&streams, ls, entry);
 	ls->pending = api_pending_new(ctx->req, logs_close_cb, ls);
-	api_stream_start(ctx->req, "text/plain; charset=utf-8");
+	api_stream_start(ctx->req,
+	    json ? "application/x-ndjson" : "text/plain; charset=utf-8");
 	logs_pump(ls);
 	return (API_DEFERRED);
 }

@@ -514,9 +514,14 @@ H_TEST(status__running_job__tree_use_and_last_output)
 	}
 	/* The last 10 lines: 11..20 on stdout, and stderr apart. */
 	assert_int_equal(json_array_size(h_at(st, "output.stdout")), 10);
-	h_assert_str(st, "output.stdout[0]", "line-11");
-	h_assert_str(st, "output.stdout[9]", "line-20");
-	h_assert_str(st, "output.stderr[0]", "oops");
+	h_assert_str(st, "output.stdout[0].text", "line-11");
+	h_assert_str(st, "output.stdout[9].text", "line-20");
+	h_assert_str(st, "output.stderr[0].text", "oops");
+	/* Each with the time the daemon read it, in order. */
+	if (!h_is_time(h_str(st, "output.stdout[0].time")) ||
+	    strcmp(h_str(st, "output.stdout[0].time"),
+		h_str(st, "output.stdout[9].time")) > 0)
+		h_fail(st, "the output's times are missing or out of order");
 	assert_true(h_int(st, "job.usage.nprocs") == 3);
 
 	h_assert_ctl(h, 0, "status", "talker");
@@ -525,9 +530,10 @@ H_TEST(status__running_job__tree_use_and_last_output)
 	    strstr(h->ctl_out, "max 64M") == NULL ||
 	    strstr(h->ctl_out, "Tasks: 3 (max 32)") == NULL ||
 	    strstr(h->ctl_out, "\\_ sleep 60") == NULL ||
-	    strstr(h->ctl_out, "  line-20\n") == NULL ||
-	    strstr(h->ctl_out, "  line-10\n") != NULL ||
-	    strstr(h->ctl_out, "Last output (stderr):\n  oops") == NULL)
+	    strstr(h->ctl_out, " line-20\n") == NULL ||
+	    strstr(h->ctl_out, " line-10\n") != NULL ||
+	    strstr(h->ctl_out, "Last output (stderr):\n  ") == NULL ||
+	    strstr(h->ctl_out, " oops\n") == NULL)
 		h_fail(NULL, "status output:\n%s", h->ctl_out);
 }
 
@@ -543,7 +549,7 @@ H_TEST(status__ended_job__says_how_and_no_tree)
 	if (strstr(h->ctl_out, "State: exited since ") == NULL ||
 	    strstr(h->ctl_out, "exited with code 4") == NULL ||
 	    strstr(h->ctl_out, "PID:") != NULL ||
-	    strstr(h->ctl_out, "  bye\n") == NULL)
+	    strstr(h->ctl_out, " bye\n") == NULL)
 		h_fail(NULL, "status output:\n%s", h->ctl_out);
 	h_assert_ctl(h, 0, "--json", "status", "done");
 	st = h_parse(h, h->ctl_out);
@@ -983,6 +989,50 @@ H_TEST(web__chromium__job_appears_and_stop_button_stops_it)
 	assert_int_equal(strncmp(h_text(h, shot), "\x89PNG", 4), 0);
 }
 
+/* Issue 15: every command's --json is JSON, logs too: one object a line. */
+H_TEST(logs__json__one_object_a_line_with_stream_run_time_text)
+{
+	const char *body, *line, *next;
+	json_t *o[4];
+	int n = 0, st;
+
+	h_job_create(
+	    h, json_pack("{s:s, s:[s,s,s]}", "name", "lj", "argv", "/bin/sh",
+		   "-c", "echo a; sleep 0.1; echo c >&2; sleep 0.1; printf b"));
+	h_job_poll(h, "lj", "exited", 20000);
+	body = h_call_raw(h, 200, "GET", NULL, NULL,
+	    "/v1/jobs/lj/logs?stream=all&format=json");
+	if (strstr(h->last_ctype, "application/x-ndjson") == NULL)
+		fail_msg("Content-Type %s", h->last_ctype);
+	for (line = body; *line != '\0' && n < 4; line = next) {
+		next = strchr(line, '\n');
+		if (next == NULL)
+			fail_msg("a line without its newline: %s", line);
+		o[n++] = h_parse(h, h_fmt(h, "%.*s", (int)(next - line), line));
+		next++;
+	}
+	assert_int_equal(n, 3);
+	h_assert_str(o[0], "stream", "stdout");
+	h_assert_str(o[0], "text", "a");
+	h_assert_int(o[0], "run", 1);
+	if (!h_is_time(h_str(o[0], "time")))
+		h_fail(o[0], "no time");
+	h_assert_str(o[1], "stream", "stderr");
+	h_assert_str(o[1], "text", "c");
+	/* No newline ended it: partial. */
+	h_assert_str(o[2], "text", "b");
+	if (!json_is_true(h_at(o[2], "partial")))
+		h_fail(o[2], "not marked partial");
+	if (strcmp(h_str(o[0], "time"), h_str(o[2], "time")) > 0)
+		h_fail(o[0], "times out of order");
+	/* schedctl --json logs prints the same objects. */
+	st = h_ctl(h, "--json", "logs", "--all", "lj", (const char *)NULL);
+	assert_int_equal(st, 0);
+	if (strcmp(h->ctl_out, body) != 0)
+		fail_msg("schedctl --json logs:\n%s\nthe API:\n%s", h->ctl_out,
+		    body);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1011,6 +1061,7 @@ main(int argc, char **argv)
 	    H_UNIT(web__page__self_contained_html),
 	    H_UNIT(web__tcp__page_without_token_data_with_it),
 	    H_UNIT(web__chromium__job_appears_and_stop_button_stops_it),
+	    H_UNIT(logs__json__one_object_a_line_with_stream_run_time_text),
 	};
 
 	return (H_MAIN(tests));
