@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,102 @@ struct job_fig {
 	const struct job *job;
 	struct job_usage u;
 };
+
+/* One per-job family of a usage figure (-1: unknown, left out). */
+static void
+job_family(struct evbuffer *b, const struct job_fig *figs, size_t n,
+    const char *name, const char *type, const char *help, size_t off,
+    double scale)
+{
+	int64_t v;
+	size_t i;
+
+	family(b, name, type, help);
+	for (i = 0; i < n; i++) {
+		memcpy(&v, (const char *)&figs[i].u + off, sizeof(v));
+		if (v >= 0)
+			job_value(b, name, figs[i].job, (double)v * scale);
+	}
+}
+
+/*
+ * The scheduling figures (issue 17), health checks and schedules (issue
+ * 16) of each job.
+ */
+static void
+metrics_sched(struct evbuffer *b, const struct job_fig *figs, size_t n)
+{
+	const char *hs, *last;
+	int64_t checked;
+	int fails;
+	size_t i;
+
+	job_family(b, figs, n, "schedd_job_involuntary_switches", "gauge",
+	    "Times the job's live threads were preempted.",
+	    offsetof(struct job_usage, involuntary_switches), 1);
+	job_family(b, figs, n, "schedd_job_migrations", "gauge",
+	    "Times the job's live threads moved to another CPU.",
+	    offsetof(struct job_usage, migrations), 1);
+	job_family(b, figs, n, "schedd_job_cpu_periods_total", "counter",
+	    "CFS periods of the job's cpu cgroup (cpu.stat nr_periods).",
+	    offsetof(struct job_usage, nr_periods), 1);
+	job_family(b, figs, n, "schedd_job_cpu_throttled_periods_total",
+	    "counter",
+	    "Periods in which limits.cpu_quota_pct held the job back.",
+	    offsetof(struct job_usage, nr_throttled), 1);
+	job_family(b, figs, n, "schedd_job_cpu_throttled_seconds_total",
+	    "counter", "Time limits.cpu_quota_pct held the job back.",
+	    offsetof(struct job_usage, throttled_us), 1e-6);
+	job_family(b, figs, n, "schedd_job_cpu_pressure_seconds_total",
+	    "counter",
+	    "Time some of the job's tasks waited for a CPU (cgroup v2 "
+	    "cpu.pressure, some).",
+	    offsetof(struct job_usage, cpu_pressure_us), 1e-6);
+	family(b, "schedd_job_healthy", "gauge",
+	    "1 healthy, 0 unhealthy, by the job's health check (absent: no "
+	    "verdict yet).");
+	for (i = 0; i < n; i++)
+		if ((hs = sup_health_view(
+			 figs[i].job, &checked, &fails, &last)) != NULL &&
+		    strcmp(hs, "unknown") != 0)
+			job_value(b, "schedd_job_healthy", figs[i].job,
+			    strcmp(hs, "healthy") == 0 ? 1 : 0);
+	family(b, "schedd_job_schedule_skipped_total", "counter",
+	    "Ticks of the job's schedule that started nothing (a run was "
+	    "active, or schedd was down).");
+	for (i = 0; i < n; i++)
+		if (figs[i].job->spec.schedule.set)
+			job_value(b, "schedd_job_schedule_skipped_total",
+			    figs[i].job, (double)figs[i].job->sched_skipped);
+}
+
+/* Threads on granted CPUs that are not the grantee's (issue 17). */
+static void
+metrics_drift(struct evbuffer *b, struct supervisor *sup)
+{
+	json_t *d = supervisor_drift_json(sup), *a, *e;
+	const char *kind;
+	size_t i, placed = 0;
+
+	/* Only placements someone made count (pinned, moved): a thread
+	 * that merely ran there, or a per-CPU kernel thread, does not. */
+	a = json_object_get(d, "intruders");
+	json_array_foreach (a, i, e)
+		if ((kind = json_string_value(json_object_get(e, "kind"))) !=
+			NULL &&
+		    (strcmp(kind, "pinned") == 0 || strcmp(kind, "moved") == 0))
+			placed++;
+	family(b, "schedd_cpu_intruders", "gauge",
+	    "Threads outside a job placed on its exclusive or pinned CPUs "
+	    "(pinned or moved there).");
+	evbuffer_add_printf(b, "schedd_cpu_intruders %zu\n", placed);
+	family(b, "schedd_cpu_drift", "gauge",
+	    "Jobs' own threads or cpusets off their spec now.");
+	a = json_object_get(d, "drift");
+	evbuffer_add_printf(b, "schedd_cpu_drift %zu\n",
+	    json_is_array(a) ? json_array_size(a) : 0);
+	json_decref(d);
+}
 
 int
 api_metrics(struct api_ctx *ctx, json_t **out, struct serr *err)
@@ -245,6 +342,8 @@ api_metrics(struct api_ctx *ctx, json_t **out, struct serr *err)
 		if (figs[i].u.runq_delay_us >= 0)
 			job_value(b, "schedd_job_runqueue_delay_seconds",
 			    figs[i].job, (double)figs[i].u.runq_delay_us / 1e6);
+	metrics_sched(b, figs, n);
+	metrics_drift(b, sup);
 	free(figs);
 	evhttp_add_header(evhttp_request_get_output_headers(ctx->req),
 	    "Content-Type", METRICS_CTYPE);

@@ -989,6 +989,63 @@ H_TEST(web__chromium__job_appears_and_stop_button_stops_it)
 	assert_int_equal(strncmp(h_text(h, shot), "\x89PNG", 4), 0);
 }
 
+/* A sample's value in a /metrics body, or -1 when absent. */
+static double
+metric_of(const char *body, const char *name, const char *job)
+{
+	char want[256];
+	const char *p;
+
+	snprintf(want, sizeof(want), "%s{job_name=\"%s\",", name, job);
+	if ((p = strstr(body, want)) == NULL || (p = strchr(p, '}')) == NULL)
+		return (-1);
+	return (strtod(p + 1, NULL));
+}
+
+/* Issues 16 and 17 in the metrics: throttling, health, skipped ticks. */
+H_TEST(metrics__throttling_health_and_schedule__exported)
+{
+	const char *body = "";
+	json_t *j;
+	int64_t end;
+	double v = -1;
+
+	h_need_root(h);
+	if (h_cg_mount(h, "cpu") == NULL &&
+	    access("/sys/fs/cgroup/cgroup.controllers", R_OK) == -1)
+		h_skip(h, "no cpu controller");
+	j = h_job_create(
+	    h, json_pack("{s:s, s:[s,s,s,s,s], s:{s:i}, s:{s:[s], s:i}}",
+		   "name", "capped", "argv", "/usr/bin/timeout", "5", "/bin/sh",
+		   "-c", "while :; do :; done", "limits", "cpu_quota_pct", 10,
+		   "health", "exec", "/bin/true", "interval_ms", 100));
+	h_learn_pid(h, (pid_t)h_int(j, "pid"));
+	h_job_create(
+	    h, json_pack("{s:s, s:[s], s:{s:s}}", "name", "nightly", "argv",
+		   "/bin/true", "schedule", "cron", "0 3 * * *"));
+	/* Throttled within a few periods of 100 ms; healthy at once. */
+	end = h_now_ms() + 4000;
+	while (h_now_ms() < end) {
+		body = h_call_raw(h, 200, "GET", NULL, NULL, "/metrics");
+		v = metric_of(
+		    body, "schedd_job_cpu_throttled_periods_total", "capped");
+		if (v > 0 &&
+		    metric_of(body, "schedd_job_healthy", "capped") == 1)
+			break;
+		h_sleep_ms(100);
+	}
+	if (v <= 0 || metric_of(body, "schedd_job_healthy", "capped") != 1)
+		fail_msg("no throttling or health in:\n%s", body);
+	if (metric_of(
+		body, "schedd_job_cpu_throttled_seconds_total", "capped") <= 0)
+		fail_msg("no throttled seconds in:\n%s", body);
+	if (metric_of(body, "schedd_job_schedule_skipped_total", "nightly") !=
+	    0)
+		fail_msg("no skipped ticks for the scheduled job:\n%s", body);
+	if (strstr(body, "\nschedd_cpu_intruders 0\n") == NULL)
+		fail_msg("no intruder gauge:\n%s", body);
+}
+
 /* Issue 15: every command's --json is JSON, logs too: one object a line. */
 H_TEST(logs__json__one_object_a_line_with_stream_run_time_text)
 {
@@ -1062,6 +1119,7 @@ main(int argc, char **argv)
 	    H_UNIT(web__tcp__page_without_token_data_with_it),
 	    H_UNIT(web__chromium__job_appears_and_stop_button_stops_it),
 	    H_UNIT(logs__json__one_object_a_line_with_stream_run_time_text),
+	    H_UNIT(metrics__throttling_health_and_schedule__exported),
 	};
 
 	return (H_MAIN(tests));
