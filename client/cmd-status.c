@@ -374,17 +374,49 @@ print_human(json_t *st)
 	if (fmt_int(u, "runq_delay_us", &n))
 		line("Run queue", "%.1f ms waited by the live processes",
 		    (double)n / 1000.0);
-	/* Figures other issues add to usage (scheduling, throttling). */
+	/* The scheduling figures: preemptions, migrations, throttling. */
+	if (fmt_int(u, "involuntary_switches", &n) &&
+	    fmt_int(u, "migrations", &m))
+		line("Scheduling", "%lld involuntary switches, %lld migrations",
+		    n, m);
+	if (fmt_int(u, "nr_throttled", &n) && fmt_int(u, "nr_periods", &m)) {
+		long long us = 0;
+
+		(void)fmt_int(u, "throttled_us", &us);
+		line("Throttled", "%lld of %lld periods, %.1f ms", n, m,
+		    (double)us / 1000.0);
+	}
+	if (fmt_int(u, "oom_kills", &n) && n > 0)
+		line("OOM kills", "%lld", n);
+	if (fmt_int(u, "cpu_pressure_us", &n))
+		line("CPU pressure", "%.1f ms (some)", (double)n / 1000.0);
+	/* Figures this schedctl does not know yet, as they are. */
 	json_object_foreach (u, k, v) {
 		if (strcmp(k, "cpu_ms") == 0 ||
 		    strcmp(k, "memory_current") == 0 ||
 		    strcmp(k, "memory_peak") == 0 || strcmp(k, "nprocs") == 0 ||
-		    strcmp(k, "runq_delay_us") == 0)
+		    strcmp(k, "runq_delay_us") == 0 ||
+		    strcmp(k, "oom_kills") == 0 ||
+		    strcmp(k, "involuntary_switches") == 0 ||
+		    strcmp(k, "migrations") == 0 ||
+		    strcmp(k, "nr_throttled") == 0 ||
+		    strcmp(k, "nr_periods") == 0 ||
+		    strcmp(k, "throttled_us") == 0 ||
+		    strcmp(k, "cpu_pressure_us") == 0)
 			continue;
 		cmd = fmt_value(v);
 		line(k, "%s", cmd);
 		free(cmd);
 	}
+	/* What the job says of itself (sd_notify), and its health check. */
+	if (fmt_str(job, "status_text") != NULL)
+		line("Says", "%s", fmt_str(job, "status_text"));
+	if (fmt_str(job, "health_status") != NULL)
+		line("Health", "%s%s%s", fmt_str(job, "health_status"),
+		    fmt_str(job, "health_output") != NULL ? ": " : "",
+		    fmt_str(job, "health_output") != NULL
+			? fmt_str(job, "health_output")
+			: "");
 	m = fmt_int(json_object_get(job, "restart"), "max_retries", &m) ? m
 									: -1;
 	if (fmt_str(json_object_get(job, "restart"), "policy") != NULL)
