@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "client/format.h"
+#include "client/jobcols.h"
 #include "client/schedctl.h"
 #include "client/table.h"
 
@@ -43,32 +44,6 @@ const struct cmd_entry cmd_status_entry = {
     .max_args = 1,
     .exec = cmd_status_exec,
 };
-
-/* A size in bytes as 512B, 1.5K, 64M, 1.2G (".0" dropped). */
-static void
-bytes_text(long long b, char *buf, size_t len)
-{
-	static const char units[] = "KMGT";
-	double v = (double)b;
-	char *dot;
-	int u = -1;
-
-	if (b < 0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (b < 1024) {
-		snprintf(buf, len, "%lldB", b);
-		return;
-	}
-	while (v >= 1024.0 && u < 3) {
-		v /= 1024.0;
-		u++;
-	}
-	snprintf(buf, len, "%.1f%c", v, units[u]);
-	if ((dot = strstr(buf, ".0")) != NULL && dot[2] == units[u])
-		memmove(dot, dot + 2, strlen(dot + 2) + 1);
-}
 
 /* CPU ms over the time since the RFC 3339 time since; -1 if unknown. */
 static double
@@ -181,7 +156,7 @@ tree_rows(struct table *t, struct sproc *p, size_t n, size_t i, int depth)
 		snprintf(pct, sizeof(pct), "%.1f", v);
 	else
 		snprintf(pct, sizeof(pct), "-");
-	bytes_text(
+	jobcols_bytes(
 	    fmt_int(o, "rss_kb", &kb) ? kb * 1024 : -1, rss, sizeof(rss));
 	if (fmt_int(o, "user_cpu_ms", &u) && fmt_int(o, "system_cpu_ms", &s))
 		fmt_duration(u + s, time_, sizeof(time_));
@@ -343,10 +318,10 @@ print_human(json_t *st)
 		snprintf(pol + strlen(pol), sizeof(pol) - strlen(pol),
 		    " nice %lld", n);
 	line("CPUs", "%s, policy %s", a, pol);
-	bytes_text(fmt_int(u, "memory_current", &n) ? n : -1, a, sizeof(a));
-	bytes_text(fmt_int(u, "memory_peak", &n) ? n : -1, b, sizeof(b));
+	jobcols_bytes(fmt_int(u, "memory_current", &n) ? n : -1, a, sizeof(a));
+	jobcols_bytes(fmt_int(u, "memory_peak", &n) ? n : -1, b, sizeof(b));
 	if (fmt_int(lim, "memory_max", &m))
-		bytes_text(m, c, sizeof(c));
+		jobcols_bytes(m, c, sizeof(c));
 	else
 		snprintf(c, sizeof(c), "%s",
 		    fmt_str(lim, "memory_max") != NULL
