@@ -710,10 +710,9 @@ static int
 cmd_run_exec(struct schedctl *ctl, struct args *args)
 {
 	const char *file = args_get(args, 'f');
-	json_t *spec = NULL, *argv = NULL, *job = NULL, *sched;
-	char *body = NULL, status[512];
-	size_t body_len = 0;
-	int i, rc, ended, wait_run = args_has(args, 'w') > 0;
+	json_t *job = NULL;
+	char status[512];
+	int rc, ended, wait_run = args_has(args, 'w') > 0;
 	int attach = args_has(args, 'a') > 0;
 
 	if (attach && !wait_run)
@@ -725,60 +724,11 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 	if (wait_run && run_signals_catch() == -1)
 		return (CTL_EXIT_ERROR);
 
-	if (file != NULL) {
-		for (i = 0; i < args->nopts; i++)
-			if (args->opts[i].opt != 'f' &&
-			    args->opts[i].opt != 'w' &&
-			    args->opts[i].opt != 'a')
-				return (ctl_usage_error(ctl,
-				    "-f cannot be combined with job options"));
-		if (args_has(args, 'f') > 1)
-			return (ctl_usage_error(ctl, "-f can be given once"));
-		if (args->argc > 0)
-			return (ctl_usage_error(
-			    ctl, "-f cannot be combined with a command"));
-		if (read_file(file, &body, &body_len) == -1)
-			return (CTL_EXIT_ERROR);
-		rc = ctl_call_raw(ctl, "POST", "/v1/jobs", body, body_len,
-		    CTL_TIMEOUT_MS, &job);
-		free(body);
-	} else {
-		if (args->argc == 0)
-			return (ctl_usage_error(ctl, "missing command"));
-		if (wait_run && args_has(args, OPT_NO_START))
-			return (ctl_usage_error(ctl,
-			    "-w cannot wait for a job created with --no-start"));
-		rc = CTL_EXIT_USAGE;
-		if ((spec = json_object()) == NULL ||
-		    (argv = json_array()) == NULL ||
-		    json_object_set(spec, "argv", argv) == -1) {
-			ctl_warnx("out of memory");
-			rc = CTL_EXIT_ERROR;
-			goto out;
-		}
-		for (i = 0; i < args->argc; i++)
-			if (add_string(ctl, argv, args->argv[i]) == -1)
-				goto out;
-		for (i = 0; i < args->nopts; i++) {
-			if (args->opts[i].opt == 'w' ||
-			    args->opts[i].opt == 'a')
-				continue;
-			if (run_option(ctl, spec, args->opts[i].opt,
-				args->opts[i].value) == -1)
-				goto out;
-		}
-		/* --nice alone is the nice(1) case: the default policy. */
-		sched = json_object_get(spec, "sched");
-		if (json_object_get(sched, "policy") == NULL &&
-		    json_object_get(sched, "nice") != NULL &&
-		    json_object_size(sched) == 1 &&
-		    set_value(sched, "policy", json_string("other")) == -1) {
-			rc = CTL_EXIT_ERROR;
-			goto out;
-		}
-		rc = ctl_call(
-		    ctl, "POST", "/v1/jobs", spec, CTL_TIMEOUT_MS, &job);
-	}
+	if (file == NULL && args->argc > 0 && wait_run &&
+	    args_has(args, OPT_NO_START))
+		return (ctl_usage_error(
+		    ctl, "-w cannot wait for a job created with --no-start"));
+	rc = cmd_run_request(ctl, args, "/v1/jobs", &job);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (!json_is_object(job)) {
@@ -809,10 +759,15 @@ cmd_run_exec(struct schedctl *ctl, struct args *args)
 	else
 		print_created(job);
 out:
-	json_decref(argv);
-	json_decref(spec);
 	json_decref(job);
 	return (rc);
+}
+
+/* -f, -w and -a say what run (or plan) does, not what the job is. */
+static int
+not_job_option(int opt)
+{
+	return (opt == 'f' || opt == 'w' || opt == 'a');
 }
 
 int
@@ -828,7 +783,7 @@ cmd_run_request(
 	*answer = NULL;
 	if (file != NULL) {
 		for (i = 0; i < args->nopts; i++)
-			if (args->opts[i].opt != 'f')
+			if (!not_job_option(args->opts[i].opt))
 				return (ctl_usage_error(ctl,
 				    "-f cannot be combined with job options"));
 		if (args_has(args, 'f') > 1)
@@ -856,7 +811,8 @@ cmd_run_request(
 		if (add_string(ctl, argv, args->argv[i]) == -1)
 			goto out;
 	for (i = 0; i < args->nopts; i++)
-		if (run_option(ctl, spec, args->opts[i].opt,
+		if (!not_job_option(args->opts[i].opt) &&
+		    run_option(ctl, spec, args->opts[i].opt,
 			args->opts[i].value) == -1)
 			goto out;
 	/* --nice alone is the nice(1) case: the default policy. */

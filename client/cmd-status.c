@@ -142,8 +142,8 @@ struct sproc {
 static void
 tree_rows(struct table *t, struct sproc *p, size_t n, size_t i, int depth)
 {
-	const json_t *o = p[i].obj, *argv = json_object_get(o, "argv");
-	const char *cells[6], *comm;
+	const json_t *o = p[i].obj;
+	const char *cells[6];
 	char pid[32], pct[32], rss[32], time_[32], *cmd, *line;
 	long long kb, u, s;
 	double v;
@@ -162,14 +162,7 @@ tree_rows(struct table *t, struct sproc *p, size_t n, size_t i, int depth)
 		fmt_duration(u + s, time_, sizeof(time_));
 	else
 		snprintf(time_, sizeof(time_), "-");
-	if (json_is_array(argv) && json_array_size(argv) > 0)
-		cmd = fmt_argv(argv);
-	else {
-		comm = fmt_str(o, "comm");
-		len = (comm != NULL ? strlen(comm) : 1) + 3;
-		cmd = xmalloc(len);
-		snprintf(cmd, len, "[%s]", comm != NULL ? comm : "?");
-	}
+	cmd = fmt_proc_cmd(o);
 	len = strlen(cmd) + 2 * (size_t)depth + 4;
 	line = xmalloc(len);
 	snprintf(line, len, "%*s%s%s", depth > 0 ? 2 * (depth - 1) : 0, "",

@@ -62,8 +62,8 @@ size_text(long long kb, char *buf, size_t len)
 static void
 proc_row(struct table *t, const struct proc *p, int depth)
 {
-	const json_t *o = p->obj, *argv = json_object_get(o, "argv");
-	const char *cells[TREE_COLS], *policy, *comm;
+	const json_t *o = p->obj;
+	const char *cells[TREE_COLS], *policy;
 	char pid[32], ppid[32], pol[64], nice[16], rss[32], cpu[32];
 	char *cmd, *line;
 	long long n, u, s;
@@ -89,15 +89,7 @@ proc_row(struct table *t, const struct proc *p, int depth)
 	else
 		snprintf(cpu, sizeof(cpu), "-");
 
-	/* No argv (a zombie, a kernel thread): the kernel's name in []. */
-	if (json_is_array(argv) && json_array_size(argv) > 0)
-		cmd = fmt_argv(argv);
-	else {
-		comm = fmt_str(o, "comm");
-		len = (comm != NULL ? strlen(comm) : 1) + 3;
-		cmd = xmalloc(len);
-		snprintf(cmd, len, "[%s]", comm != NULL ? comm : "?");
-	}
+	cmd = fmt_proc_cmd(o);
 	indent = depth > 0 ? 2 * (depth - 1) + 3 : 0;
 	len = strlen(cmd) + (size_t)indent + 1;
 	line = xmalloc(len);

@@ -391,3 +391,20 @@ fmt_run_status(const json_t *job, char *buf, size_t len, int *ended)
 	    state != NULL ? state : "unknown state");
 	return (CTL_EXIT_ERROR);
 }
+
+char *
+fmt_proc_cmd(const json_t *proc)
+{
+	const json_t *argv = json_object_get(proc, "argv");
+	const char *comm;
+	size_t len;
+	char *cmd;
+
+	if (json_is_array(argv) && json_array_size(argv) > 0)
+		return (fmt_argv(argv));
+	comm = fmt_str(proc, "comm");
+	len = (comm != NULL ? strlen(comm) : 1) + 3;
+	cmd = xmalloc(len);
+	snprintf(cmd, len, "[%s]", comm != NULL ? comm : "?");
+	return (cmd);
+}

@@ -37,6 +37,11 @@ char *fmt_age(const char *s, char *buf, size_t len);
  * way a POSIX shell would need it. Caller frees; "-" if argv is not an
  * array.
  */
+/*
+ * A process entry's command: its argv (fmt_argv), or, without one (a
+ * zombie, a kernel thread), the kernel's name in brackets. Caller frees.
+ */
+char *fmt_proc_cmd(const json_t *proc);
 char *fmt_argv(const json_t *argv);
 
 /*

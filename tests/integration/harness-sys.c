@@ -9,6 +9,11 @@
 
 #include <sys/mount.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -315,4 +320,23 @@ h_sys_cleanup(struct h *h)
 			fprintf(stderr, "harness: umount %s: %s\n",
 			    h_mounts[h_nmounts], strerror(errno));
 	}
+}
+
+int
+h_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
+		fail_msg("no free port: %s", strerror(errno));
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return (port);
 }

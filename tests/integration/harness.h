@@ -300,6 +300,9 @@ json_t *h_keep_json(struct h *h, json_t *j);
 
 /* harness-sys.c: the system the daemon acts on. */
 
+/* A TCP port on 127.0.0.1 that nobody listens on now. */
+int h_free_port(void);
+
 /* A file's text without trailing white space; NULL if it is unreadable. */
 const char *h_try_text(struct h *h, const char *path);
 /* Write path whole (through a temporary file and rename, so that nobody

@@ -833,32 +833,12 @@ H_TEST(top__terminal__full_screen_and_q_quits)
 
 #define WEB_TOKEN "web-t0ken-0123456789abcdef0123"
 
-/* A port nobody listens on now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd, port;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
-		fail_msg("no free port: %s", strerror(errno));
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return (port);
-}
-
 /* The daemon again, with a TCP listener on a free port and an admin token. */
 static int
 web_listen(struct h *h)
 {
 	const char *tokens = h_fmt(h, "%s/tokens", h->dir);
-	int port = free_port();
+	int port = h_free_port();
 
 	h_put_file(h, tokens, WEB_TOKEN " admin\n");
 	if (chmod(tokens, 0600) == -1)

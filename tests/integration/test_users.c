@@ -635,32 +635,12 @@ H_TEST(users__schedctl_policy__as_the_user)
 #define TOKEN_ADMIN "adm1n-t0ken-0123456789abcdef"
 #define TOKEN_A     "user-a-t0ken-0123456789abcdef"
 
-/* A port nobody listens on now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd, port;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
-		fail_msg("no free port: %s", strerror(errno));
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return (port);
-}
-
 /* Write the token file (mode) and a config listening on a free port. */
 static int
 tcp_setup(struct h *h, mode_t mode, const char *extra)
 {
 	const char *tokens = h_fmt(h, "%s/tokens", h->dir);
-	int port = free_port();
+	int port = h_free_port();
 
 	/* Without the test users, the user token is a bare uid. */
 	h_put_file(h, tokens,
