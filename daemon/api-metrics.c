@@ -101,11 +101,12 @@ struct job_fig {
 	struct job_usage u;
 };
 
-/* One per-job family of a usage figure (-1: unknown, left out). */
+/* One per-job family of a usage figure, in its units per unit (1e3: ms
+ * to s); -1, unknown, is left out. */
 static void
 job_family(struct evbuffer *b, const struct job_fig *figs, size_t n,
     const char *name, const char *type, const char *help, size_t off,
-    double scale)
+    double unit)
 {
 	int64_t v;
 	size_t i;
@@ -114,7 +115,7 @@ job_family(struct evbuffer *b, const struct job_fig *figs, size_t n,
 	for (i = 0; i < n; i++) {
 		memcpy(&v, (const char *)&figs[i].u + off, sizeof(v));
 		if (v >= 0)
-			job_value(b, name, figs[i].job, (double)v * scale);
+			job_value(b, name, figs[i].job, (double)v / unit);
 	}
 }
 
@@ -145,12 +146,12 @@ metrics_sched(struct evbuffer *b, const struct job_fig *figs, size_t n)
 	    offsetof(struct job_usage, nr_throttled), 1);
 	job_family(b, figs, n, "schedd_job_cpu_throttled_seconds_total",
 	    "counter", "Time limits.cpu_quota_pct held the job back.",
-	    offsetof(struct job_usage, throttled_us), 1e-6);
+	    offsetof(struct job_usage, throttled_us), 1e6);
 	job_family(b, figs, n, "schedd_job_cpu_pressure_seconds_total",
 	    "counter",
 	    "Time some of the job's tasks waited for a CPU (cgroup v2 "
 	    "cpu.pressure, some).",
-	    offsetof(struct job_usage, cpu_pressure_us), 1e-6);
+	    offsetof(struct job_usage, cpu_pressure_us), 1e6);
 	family(b, "schedd_job_healthy", "gauge",
 	    "1 healthy, 0 unhealthy, by the job's health check (absent: no "
 	    "verdict yet).");
@@ -305,43 +306,25 @@ api_metrics(struct api_ctx *ctx, json_t **out, struct serr *err)
 	for (i = 0; i < n; i++)
 		job_value(b, "schedd_job_restarts_total", figs[i].job,
 		    (double)figs[i].job->restarts);
-	family(b, "schedd_job_cpu_seconds_total", "counter",
-	    "CPU time (user and system) of the job's current or last run.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.cpu_ms >= 0)
-			job_value(b, "schedd_job_cpu_seconds_total",
-			    figs[i].job, (double)figs[i].u.cpu_ms / 1000.0);
-	family(b, "schedd_job_memory_bytes", "gauge",
-	    "Memory charged to the job's cgroup now.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.memory_current >= 0)
-			job_value(b, "schedd_job_memory_bytes", figs[i].job,
-			    (double)figs[i].u.memory_current);
-	family(b, "schedd_job_memory_peak_bytes", "gauge",
-	    "The most memory the job's cgroup has been charged.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.memory_peak >= 0)
-			job_value(b, "schedd_job_memory_peak_bytes",
-			    figs[i].job, (double)figs[i].u.memory_peak);
-	family(
-	    b, "schedd_job_processes", "gauge", "Live processes of the job.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.nprocs >= 0)
-			job_value(b, "schedd_job_processes", figs[i].job,
-			    (double)figs[i].u.nprocs);
-	family(b, "schedd_job_oom_kills_total", "counter",
-	    "Processes of the job the kernel killed for want of memory.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.oom_kills >= 0)
-			job_value(b, "schedd_job_oom_kills_total", figs[i].job,
-			    (double)figs[i].u.oom_kills);
-	family(b, "schedd_job_runqueue_delay_seconds", "gauge",
+	job_family(b, figs, n, "schedd_job_cpu_seconds_total", "counter",
+	    "CPU time (user and system) of the job's current or last run.",
+	    offsetof(struct job_usage, cpu_ms), 1e3);
+	job_family(b, figs, n, "schedd_job_memory_bytes", "gauge",
+	    "Memory charged to the job's cgroup now.",
+	    offsetof(struct job_usage, memory_current), 1);
+	job_family(b, figs, n, "schedd_job_memory_peak_bytes", "gauge",
+	    "The most memory the job's cgroup has been charged.",
+	    offsetof(struct job_usage, memory_peak), 1);
+	job_family(b, figs, n, "schedd_job_processes", "gauge",
+	    "Live processes of the job.", offsetof(struct job_usage, nprocs),
+	    1);
+	job_family(b, figs, n, "schedd_job_oom_kills_total", "counter",
+	    "Processes of the job the kernel killed for want of memory.",
+	    offsetof(struct job_usage, oom_kills), 1);
+	job_family(b, figs, n, "schedd_job_runqueue_delay_seconds", "gauge",
 	    "Time the job's live processes have spent runnable but waiting "
-	    "for a CPU (schedstat); it falls when a process ends.");
-	for (i = 0; i < n; i++)
-		if (figs[i].u.runq_delay_us >= 0)
-			job_value(b, "schedd_job_runqueue_delay_seconds",
-			    figs[i].job, (double)figs[i].u.runq_delay_us / 1e6);
+	    "for a CPU (schedstat); it falls when a process ends.",
+	    offsetof(struct job_usage, runq_delay_us), 1e6);
 	metrics_sched(b, figs, n);
 	metrics_drift(b, sup);
 	free(figs);
