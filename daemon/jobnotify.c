@@ -27,6 +27,7 @@
 #include "daemon/jobnotify.h"
 #include "daemon/log.h"
 #include "daemon/loop.h"
+#include "daemon/procfs.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
@@ -82,31 +83,6 @@ jobnotify_free(struct jobnotify *jn)
 	while (!TAILQ_EMPTY(&jn->socks))
 		jn_sock_free(jn, TAILQ_FIRST(&jn->socks));
 	free(jn);
-}
-
-/* Is pid in job_id's cgroup (in any hierarchy)? */
-static int
-jn_pid_in_job(const struct jobnotify *jn, pid_t pid, int64_t job_id)
-{
-	char path[64], buf[8192], want[128], *p;
-	ssize_t n;
-	size_t wl;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
-	wl = (size_t)snprintf(
-	    want, sizeof(want), "/%s/job-%lld", jn->root, (long long)job_id);
-	for (p = buf; (p = strstr(p, want)) != NULL; p += wl)
-		if (p[wl] == '\n' || p[wl] == '/' || p[wl] == '\0')
-			return (1);
-	return (0);
 }
 
 static void
@@ -169,7 +145,8 @@ jn_read(evutil_socket_t fd, short what, void *arg)
 			log_warnx("job %lld: a notify message over %d bytes "
 				  "was dropped",
 			    (long long)s->job_id, JOBNOTIFY_MSG_MAX);
-		else if (pid <= 0 || !jn_pid_in_job(jn, pid, s->job_id))
+		else if (pid <= 0 ||
+			 !procfs_in_job_cgroup(pid, jn->root, s->job_id))
 			log_warnx("job %lld: notify message from pid %d, not "
 				  "of the job: dropped",
 			    (long long)s->job_id, (int)pid);

@@ -344,3 +344,27 @@ procfs_children(pid_t pid, pid_t *out, int max)
 	}
 	return (n);
 }
+
+int
+procfs_in_job_cgroup(pid_t pid, const char *root, int64_t job)
+{
+	char path[64], buf[8192], want[128], *p;
+	ssize_t n;
+	size_t wl;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	wl = (size_t)snprintf(
+	    want, sizeof(want), "/%s/job-%lld", root, (long long)job);
+	for (p = buf; (p = strstr(p, want)) != NULL; p += wl)
+		if (p[wl] == '\n' || p[wl] == '/' || p[wl] == '\0')
+			return (1);
+	return (0);
+}

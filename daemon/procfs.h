@@ -70,4 +70,11 @@ int64_t procfs_start_ms(uint64_t starttime);
 long procfs_hz(void);
 long procfs_pagesize(void);
 
+/*
+ * 1 if pid is in the cgroup ".../ROOT/job-JOB" (or below it) in any
+ * hierarchy, by /proc/PID/cgroup (a small file that never waits on the
+ * process); 0 if not or if pid is gone.
+ */
+int procfs_in_job_cgroup(pid_t pid, const char *root, int64_t job);
+
 #endif

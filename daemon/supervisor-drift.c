@@ -51,6 +51,7 @@
 
 #include "daemon/schedd.h"
 #include "daemon/clock.h"
+#include "daemon/conf.h"
 #include "daemon/cpus.h"
 #include "daemon/cpuscan.h"
 #include "daemon/log.h"
@@ -364,6 +365,32 @@ member_job(struct supervisor *sup, pid_t tgid)
 	return (htab_get_int(&sup->by_id, m->job));
 }
 
+/*
+ * Is the process tgid the job's own, though it was not in the member
+ * list the scan was given (forked after that list was read, or a job
+ * without cgroups, whose list is its main process alone)? Its cgroup
+ * says so; without cgroups, its parents up to the job's main process.
+ */
+static int
+job_owns(struct supervisor *sup, struct job *job, pid_t tgid)
+{
+	struct proc_stat ps;
+	pid_t p = tgid;
+	int depth;
+
+	if (job->has_cgroup)
+		return (procfs_in_job_cgroup(
+		    tgid, sup->sd->conf->cgroup_root, job->id));
+	for (depth = 0; depth < 32 && p > 1; depth++) {
+		if (p == job->run.pid || member_job(sup, p) == job)
+			return (1);
+		if (procfs_stat(p, &ps) == -1)
+			return (0);
+		p = ps.ppid;
+	}
+	return (0);
+}
+
 /* The job holding the task's CPU, or the first granted CPU it may use. */
 static int64_t
 holder(struct supervisor *sup, const struct cpuscan_task *t, int *cpu)
@@ -551,6 +578,11 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		if (t->kind != CPUSCAN_MEMBER) {
 			want.what = DRIFT_INTRUDER;
 			if ((want.job_id = holder(sup, t, &want.cpu)) == 0)
+				continue;
+			/* A child the member list did not have yet. */
+			if ((job = htab_get_int(&sup->by_id, want.job_id)) !=
+				NULL &&
+			    job_owns(sup, job, t->tgid))
 				continue;
 			set_text(
 			    &d->watch, want.expected, sizeof(want.expected));
