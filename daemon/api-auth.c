@@ -83,7 +83,6 @@ api_policy(struct api_ctx *ctx, json_t **out, struct serr *err)
 	const char *from[AUTH_POLICY_KEYS], *who;
 	struct user_policy pol;
 	struct caller other;
-	const struct job *job;
 	json_t *groups;
 	uid_t uid;
 	int i, active = 0;
@@ -103,10 +102,8 @@ api_policy(struct api_ctx *ctx, json_t **out, struct serr *err)
 		c = &other;
 	}
 	auth_policy(c, &pol, from);
-	TAILQ_FOREACH (job, supervisor_jobs(ctx->sd->sup), entry)
-		if (c->known && job->owner_uid == c->uid &&
-		    job_state_active(job->state))
-			active++;
+	if (c->known)
+		active = api_owner_active(ctx->sd->sup, c->uid);
 	groups = json_array();
 	for (i = 0; i < c->ngroups; i++)
 		json_array_append_new(groups, json_integer(c->groups[i]));

@@ -19,6 +19,7 @@
 #include "proto/errors.h"
 
 struct api;
+struct supervisor;
 struct schedd;
 struct job;
 struct event_rec;
@@ -160,6 +161,11 @@ void api_requests_each(void (*cb)(void *, const char *route,
     const char *method, int status, uint64_t n), void *arg);
 /* Resolve ctx->ref to a job or fill a 404. */
 struct job *api_job_lookup(struct api_ctx *ctx, struct serr *err);
+/*
+ * How many of uid's jobs count against jobs_max: the active ones (queued
+ * to stopping) and the scheduled ones, which start by themselves.
+ */
+int api_owner_active(struct supervisor *sup, uid_t uid);
 /* The same, and a 403 unless the caller owns it or is an admin. */
 struct job *api_job_mine(struct api_ctx *ctx, struct serr *err);
 

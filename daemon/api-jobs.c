@@ -461,15 +461,15 @@ full_view(struct api_ctx *ctx, const struct job *job)
 	return (auth_owns(ctx->caller, job->owner_uid));
 }
 
-/* How many of uid's jobs are active (starting to stopping, or queued). */
-static int
-owner_active(struct supervisor *sup, uid_t uid)
+int
+api_owner_active(struct supervisor *sup, uid_t uid)
 {
 	const struct job *job;
 	int n = 0;
 
 	TAILQ_FOREACH (job, supervisor_jobs(sup), entry)
-		if (job->owner_uid == uid && job_state_active(job->state))
+		if (job->owner_uid == uid &&
+		    (job_state_active(job->state) || job->spec.schedule.set))
 			n++;
 	return (n);
 }
@@ -601,8 +601,8 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 		/* ?usage=true (schedctl ps, top): what GET of each would
 		 * add; reading it may keep an ended run's figures. */
 		if (usage)
-			supervisor_job_usage(ctx->sd->sup,
-			    (struct job *)(uintptr_t)job, &u);
+			supervisor_job_usage(
+			    ctx->sd->sup, (struct job *)(uintptr_t)job, &u);
 		out_job(&o, job, spec, usage ? &u : NULL);
 	}
 	api_out_raw(&o, "]}\n", 3);
@@ -632,7 +632,9 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (jobspec_from_text(ctx->body, ctx->body_len, &spec, err) == -1)
 		return (-1);
 	if (auth_spec(ctx->caller, &spec,
-		spec.start ? owner_active(ctx->sd->sup, ctx->caller->uid) : -1,
+		spec.start || spec.schedule.set
+		    ? api_owner_active(ctx->sd->sup, ctx->caller->uid)
+		    : -1,
 		err) == -1) {
 		jobspec_free(&spec);
 		return (-1);
@@ -813,7 +815,9 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    owner_active(ctx->sd->sup, ctx->caller->uid), err) == -1) ||
+		    api_owner_active(ctx->sd->sup, ctx->caller->uid) -
+			job->spec.schedule.set,
+		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	return (job_reply(ctx->req, job, NULL, 1, 200, err));
@@ -844,7 +848,9 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    owner_active(ctx->sd->sup, ctx->caller->uid), err) == -1) ||
+		    api_owner_active(ctx->sd->sup, ctx->caller->uid) -
+			job->spec.schedule.set,
+		    err) == -1) ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);
 	if (!supervisor_job_settled(job))

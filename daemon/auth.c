@@ -126,18 +126,9 @@ auth_user_name(uid_t uid, char *buf, size_t len)
 static int
 auth_is_admin(const struct caller *c)
 {
-	int i;
-
-	if (c->uid == 0 || c->uid == geteuid())
-		return (1);
-	if (auth.admin_gid == (gid_t)-1)
-		return (0);
-	if (c->gid == auth.admin_gid)
-		return (1);
-	for (i = 0; i < c->ngroups; i++)
-		if (c->groups[i] == auth.admin_gid)
-			return (1);
-	return (0);
+	return (
+	    c->uid == 0 || c->uid == geteuid() ||
+	    (auth.admin_gid != (gid_t)-1 && auth_in_group(c, auth.admin_gid)));
 }
 
 /*
@@ -153,9 +144,11 @@ auth_rtprio(int fd, pid_t pid)
 	socklen_t len;
 	int pidfd = -1, alive, v;
 
+	/* Without a pidfd the pid may be another process's by now: the
+	 * limit stays unknown (0 for the policy). */
 	len = sizeof(pidfd);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1)
-		pidfd = -1;
+		return (-1);
 	if (prlimit(pid, RLIMIT_RTPRIO, NULL, &rl) == -1)
 		v = -1;
 	else
@@ -167,42 +160,6 @@ auth_rtprio(int fd, pid_t pid)
 			v = -1;
 	}
 	return (v);
-}
-
-/*
- * The "Groups:" line of /proc/PID/status, at most AUTH_GROUPS_MAX, when
- * the socket cannot say (a small file that never waits on the process).
- * Returns how many.
- */
-static int
-auth_proc_groups(pid_t pid, gid_t *groups)
-{
-	char path[64], buf[8192], *p, *end, *save;
-	const char *errstr;
-	ssize_t r;
-	long long v;
-	int fd, n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (pid <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (0);
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		return (0);
-	buf[r] = '\0';
-	if ((p = strstr(buf, "\nGroups:")) == NULL)
-		return (0);
-	p += 8;
-	if ((end = strchr(p, '\n')) != NULL)
-		*end = '\0';
-	for (p = strtok_r(p, " \t", &save); p != NULL && n < AUTH_GROUPS_MAX;
-	     p = strtok_r(NULL, " \t", &save)) {
-		v = util_strtonum(p, 0, 4294967294LL, &errstr);
-		if (errstr == NULL)
-			groups[n++] = (gid_t)v;
-	}
-	return (n);
 }
 
 void
@@ -227,8 +184,12 @@ auth_from_socket(int fd, struct caller *c)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
 		c->ngroups = (int)(len / sizeof(gid_t));
 	else
-		/* Before Linux 4.13, or more than AUTH_GROUPS_MAX (ERANGE). */
-		c->ngroups = auth_proc_groups(c->pid, c->groups);
+		/*
+		 * Before Linux 4.13, or more than AUTH_GROUPS_MAX (ERANGE):
+		 * the primary group only. Never /proc, whose pid may be
+		 * another process's by now; fewer groups grant less.
+		 */
+		c->ngroups = 0;
 	auth_user_name(c->uid, c->name, sizeof(c->name));
 	c->admin = auth_is_admin(c);
 	if (!c->admin && c->pid > 0)
@@ -524,6 +485,14 @@ auth_spec(
 			    err, "sched.nice", UPOL_NICE_MIN, from, what));
 		}
 		break;
+	}
+	/* schedd connects as root: a user may not name the socket. */
+	if (spec->health.unix_socket != NULL) {
+		serr_set(err, SERR_PERMISSION, "health.unix_socket",
+		    "only admins may have schedd connect to a Unix socket "
+		    "(it connects as root); use health.http on loopback, or "
+		    "health.exec");
+		return (-1);
 	}
 	if (spec->exclusive_cpus > pol.exclusive_cpus_max) {
 		snprintf(what, sizeof(what), "exclusive_cpus %d is over %d",

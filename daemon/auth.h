@@ -44,8 +44,8 @@ struct caller {
 
 /*
  * Resolve conf's admin_group and the policy sections' group names (a group
- * that does not exist is reported and its section ignored). Called at
- * start-up and again when the config is read again. Keeps conf.
+ * that does not exist is reported and its section ignored). Called once,
+ * at start-up (the config is read once). Keeps conf.
  */
 void auth_init(const struct config *conf);
 

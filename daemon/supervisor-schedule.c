@@ -90,19 +90,22 @@ sched_arm(struct supervisor *sup, struct job *job)
 	evtimer_add(job->sched_timer, &tv);
 }
 
-/* The tick that came (or was missed): the one after it, stored, armed. */
+/*
+ * The tick that came (or was missed): the next one in the future, stored,
+ * armed. An interval counts from its due time, and a late daemon goes on
+ * with the next one ahead (computed, never stepped through, however long
+ * it was down); a cron line or calendar simply from now.
+ */
 static void
 sched_advance(struct supervisor *sup, struct job *job)
 {
-	int64_t now = now_ms(), base = job->sched_next_ms;
+	int64_t now = now_ms(), due = job->sched_next_ms,
+		every = job->spec.schedule.every_ms;
 
-	/* An interval counts from its due time; a late daemon catches up
-	 * with the next one in the future, not with a burst. */
-	if (base == 0 || base > now)
-		base = now;
-	job->sched_next_ms = sched_next(sup, job, base);
-	while (job->sched_next_ms != 0 && job->sched_next_ms <= now)
-		job->sched_next_ms = sched_next(sup, job, job->sched_next_ms);
+	if (every > 0 && due > 0 && due <= now)
+		job->sched_next_ms = due + ((now - due) / every + 1) * every;
+	else
+		job->sched_next_ms = sched_next(sup, job, now);
 	sched_store(sup, job);
 	sched_arm(sup, job);
 }

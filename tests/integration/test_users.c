@@ -423,6 +423,12 @@ H_TEST(users__refusals__name_the_field_and_the_rule)
 			   "{\"argv\":[\"/bin/true\"],\"limits\":{"
 			   "\"memory_max\":\"1G\"}}"),
 	    "limits.memory_max", "memory_max");
+	/* schedd would connect to the socket as root: admins only. */
+	assert_refused(as_call(h, &A, 403, "POST", "/v1/jobs",
+			   "{\"argv\":[\"/bin/true\"],\"health\":{\"http\":"
+			   "\"http://localhost/\",\"unix_socket\":"
+			   "\"/run/docker.sock\"}}"),
+	    "health.unix_socket", "connects as root");
 	/* Reloading job files is an admin's. */
 	assert_refused(as_call(h, &A, 403, "POST", "/v1/reload", NULL), NULL,
 	    "admin_group");
@@ -505,6 +511,12 @@ H_TEST(users__jobs_max__counts_active_jobs_only)
 	    "{\"name\":\"two\",\"argv\":[\"/bin/sleep\",\"30\"],"
 	    "\"start\":false}");
 	assert_refused(as_call(h, &A, 403, "POST", "/v1/jobs/two/start", NULL),
+	    NULL, "jobs_max");
+	/* A schedule starts by itself: it counts too, start: false or not. */
+	assert_refused(
+	    as_call(h, &A, 403, "POST", "/v1/jobs",
+		"{\"name\":\"cronned\",\"argv\":[\"/bin/true\"],"
+		"\"start\":false,\"schedule\":{\"every_ms\":60000}}"),
 	    NULL, "jobs_max");
 	/* Another user's count is their own. */
 	as_call(h, &B, 201, "POST", "/v1/jobs",
