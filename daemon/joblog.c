@@ -549,7 +549,8 @@ jl_short_of_space(int64_t n)
  * Store n bytes of the stream (read from its pipe) as a record in the
  * job's segment, beginning the next segment first when this one is full.
  * Returns how many were stored: fewer than n when the segment filled (the
- * caller stores the rest in the next), 0 when they cannot be stored.
+ * caller stores the rest in the next), 0 when they cannot be stored. The
+ * caller has looked at the free space (jl_short_of_space), once.
  */
 static int64_t
 jl_store(struct jl_stream *s, int64_t n, const char *buf)
@@ -561,7 +562,7 @@ jl_store(struct jl_stream *s, int64_t n, const char *buf)
 	ssize_t m;
 	struct iovec iov[2];
 
-	if (jl_dir[0] == '\0' || jl_short_of_space(n))
+	if (jl_dir[0] == '\0')
 		return (0);
 	if (jl->seg_fd == -1 ||
 	    jl->segs[jl->nsegs - 1].size + JL_HDR >= jl->max_bytes) {
@@ -598,6 +599,7 @@ jl_store(struct jl_stream *s, int64_t n, const char *buf)
 		    (ssize_t)sizeof(rec))
 			goto undo;
 	}
+	/* An empty segment found at start-up has no run yet. */
 	if (seg->first_run == 0)
 		seg->first_run = jl->run;
 	seg->last_run = jl->run;
@@ -668,7 +670,9 @@ jl_move(struct jl_stream *s, int64_t budget)
 				jl_stream_close(s);
 				return;
 			}
-			if (m == 1 && jl_store(s, 1, &c) == 0) {
+			/* The room was looked at once, here. */
+			if (m == 1 &&
+			    (jl_short_of_space(1) || jl_store(s, 1, &c) == 0)) {
 				jl_st.bytes_dropped++;
 				if (s->jl->dropped != NULL)
 					(*s->jl->dropped)++;

@@ -617,6 +617,7 @@ sup_load_job(void *arg, const struct store_job *row)
 	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
 		log_warnx("%s: runs: %s", job->name, err.message);
 	sup_job_link(sup, job);
+	sup_prune_output(sup, job);
 	return (0);
 }
 

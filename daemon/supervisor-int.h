@@ -243,6 +243,12 @@ void sup_free_env(char **envp);
 
 /* supervisor-store.c */
 void sup_degrade(struct supervisor *sup, const struct serr *err);
+/*
+ * Hide from readers (and drop what is wholly theirs) the output of runs
+ * that runs_keep pruned: at each run's start, and at load, since the
+ * output's floor is kept in memory only.
+ */
+void sup_prune_output(struct supervisor *sup, struct job *job);
 void sup_reserve(struct supervisor *sup);
 /* -1 with SERR_UNAVAILABLE (the store's reason) while it cannot write:
  * an action checks it before it acts in the world. */

@@ -215,6 +215,14 @@ sup_runs_keep(const struct supervisor *sup, const struct job *job)
 					: sup->sd->conf->runs_keep);
 }
 
+void
+sup_prune_output(struct supervisor *sup, struct job *job)
+{
+	if (job->log != NULL && job->run.number > sup_runs_keep(sup, job))
+		joblog_prune_runs(
+		    job->log, job->run.number - sup_runs_keep(sup, job));
+}
+
 static int
 sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
     const struct job_rec *rec, enum run_op op, const char *type, json_t *data,
@@ -318,9 +326,8 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		return (-1);
 	}
 	json_decref(data);
-	if (op == RUN_BEGIN && job->run.number > sup_runs_keep(sup, job))
-		joblog_prune_runs(
-		    job->log, job->run.number - sup_runs_keep(sup, job));
+	if (op == RUN_BEGIN)
+		sup_prune_output(sup, job);
 	/* Committed: now memory, the stream and the watches. */
 	if (rec != &mine) {
 		util_strlcpy(job->reason, rec->reason, sizeof(job->reason));

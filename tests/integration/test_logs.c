@@ -178,6 +178,19 @@ H_TEST(logs__crash_loop_runs_keep_5__five_runs_one_file)
 		h_fail(NULL, "%d lines, %d marks:\n%s", lines, marks, text);
 	/* No file per run: all of it in one. */
 	assert_int_equal(seg_files(h, id, &total, &largest), 1);
+
+	/* A restarted daemon does not bring the pruned runs' output back. */
+	h_daemon_stop(h, SIGTERM);
+	h_daemon_start(h);
+	text = h_job_logs(h, "crashy", "since=2000-01-01T00:00:00Z");
+	for (lines = 0, p = text; *p != '\0'; p = strchr(p, '\n') + 1)
+		if (strncmp(p, "pid ", 4) == 0)
+			lines++;
+	if (lines < 1 || lines > 5)
+		h_fail(NULL, "after a restart, %d lines:\n%s", lines, text);
+	j = h_call(h, 404, "GET", NULL, "/v1/jobs/crashy/logs?run=%lld",
+	    (long long)lo - 1);
+	h_assert_error(j, "not_found", "run");
 }
 
 H_TEST(logs__follow__run_one_restart_run_two_until_deleted)
