@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Jobs' NOTIFY_SOCKETs. Each is an abstract SOCK_DGRAM socket with
+ * Jobs' NOTIFY_SOCKETs. Each is a SOCK_DGRAM socket DIR/ID, in a directory
+ * only the daemon may write (so nobody can take a job's name first), with
  * SO_PASSCRED; at most JN_BATCH datagrams are read per wake-up, so that a
  * chatty job cannot hold the loop. A datagram is believed only when the
  * kernel's credentials name a process in the job's cgroup; descriptors
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -45,24 +47,52 @@ struct jn_sock {
 struct jobnotify {
 	struct event_base *base;
 	char root[64];
+	char dir[JOBNOTIFY_NAME_MAX];
 	jobnotify_cb cb;
 	void *arg;
 	TAILQ_HEAD(, jn_sock) socks;
 };
 
 struct jobnotify *
-jobnotify_new(
-    struct event_base *base, const char *root, jobnotify_cb cb, void *arg)
+jobnotify_new(struct event_base *base, const char *dir, const char *root,
+    jobnotify_cb cb, void *arg)
 {
 	struct jobnotify *jn;
 
 	jn = xcalloc(1, sizeof(*jn));
 	jn->base = base;
 	util_strlcpy(jn->root, root, sizeof(jn->root));
+	util_strlcpy(jn->dir, dir, sizeof(jn->dir));
 	jn->cb = cb;
 	jn->arg = arg;
 	TAILQ_INIT(&jn->socks);
 	return (jn);
+}
+
+/*
+ * The directory, made 0711 when missing, and ours alone: nobody else may
+ * make or replace a name in it (an abstract name, or a shared directory,
+ * could be taken first by anyone). Returns 0, or -1 with err.
+ */
+static int
+jn_dir(const struct jobnotify *jn, struct serr *err)
+{
+	struct stat sb;
+
+	if ((mkdir(jn->dir, 0711) == -1 && errno != EEXIST) ||
+	    lstat(jn->dir, &sb) == -1) {
+		serr_set(err, SERR_UNSATISFIABLE, "ready.notify", "%s: %s",
+		    jn->dir, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 022) != 0) {
+		serr_set(err, SERR_UNSATISFIABLE, "ready.notify",
+		    "%s: not a directory of schedd's that only it may write",
+		    jn->dir);
+		return (-1);
+	}
+	return (0);
 }
 
 static void
@@ -161,8 +191,9 @@ jn_read(evutil_socket_t fd, short what, void *arg)
 static void
 jn_name(const struct jobnotify *jn, int64_t job_id, char *name, size_t len)
 {
-	snprintf(
-	    name, len, "@schedd/%s/notify/%lld", jn->root, (long long)job_id);
+	/* dir leaves room for the id (sup_ready_init checks its length). */
+	if (snprintf(name, len, "%s/%lld", jn->dir, (long long)job_id) < 0)
+		name[0] = '\0';
 }
 
 int
@@ -179,6 +210,8 @@ jobnotify_open(struct jobnotify *jn, int64_t job_id, char *name, size_t len,
 	TAILQ_FOREACH (s, &jn->socks, entry)
 		if (s->job_id == job_id)
 			return (0);
+	if (jn_dir(jn, err) == -1)
+		return (-1);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	n = strlen(name);
@@ -188,13 +221,16 @@ jobnotify_open(struct jobnotify *jn, int64_t job_id, char *name, size_t len,
 		    "long");
 		return (-1);
 	}
-	/* Abstract: a NUL, then the name without its '@'. */
-	memcpy(sun.sun_path + 1, name + 1, n - 1);
-	sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	memcpy(sun.sun_path, name, n + 1);
+	sl = (socklen_t)sizeof(sun);
+	/* The last daemon's socket of this job, if any, goes first. */
+	(void)unlink(name);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sun, sl) == -1) {
+	    bind(fd, (struct sockaddr *)&sun, sl) == -1 ||
+	    /* A job running as any user may send (its pid is checked). */
+	    chmod(name, 0666) == -1) {
 		serr_set(err, SERR_INTERNAL, "ready", "notify socket %s: %s",
 		    name, strerror(errno));
 		if (fd != -1)
@@ -223,9 +259,13 @@ jobnotify_close(struct jobnotify *jn, int64_t job_id)
 {
 	struct jn_sock *s;
 
+	char name[JOBNOTIFY_NAME_MAX];
+
 	TAILQ_FOREACH (s, &jn->socks, entry)
 		if (s->job_id == job_id) {
 			jn_sock_free(jn, s);
+			jn_name(jn, job_id, name, sizeof(name));
+			(void)unlink(name);
 			return;
 		}
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The sd_notify(3) protocol for jobs: one datagram socket per job in the
- * abstract namespace (so that a job running as any user can reach it, and
- * a restarted daemon binds the same name again), whose name the job gets
- * as NOTIFY_SOCKET. A message is taken only from a process whose cgroup is
- * the job's (SCM_CREDENTIALS, then /proc/PID/cgroup); its lines go to the
- * caller's callback. Knows nothing of jobs' states: it reports upward.
+ * The sd_notify(3) protocol for jobs: one datagram socket per job, DIR/ID
+ * in a directory only the daemon may write (mode 0711; the socket 0666, so
+ * that a job running as any user can reach it, and a restarted daemon
+ * binds the same name again), whose path the job gets as NOTIFY_SOCKET.
+ * A message is taken only from a process whose cgroup is the job's
+ * (SCM_CREDENTIALS, then /proc/PID/cgroup); its lines go to the caller's
+ * callback. Knows nothing of jobs' states: it reports upward.
  */
 #ifndef SCHEDD_JOBNOTIFY_H
 #define SCHEDD_JOBNOTIFY_H
@@ -31,11 +32,13 @@ typedef void (*jobnotify_cb)(
     void *arg, int64_t job_id, pid_t pid, const char *msg);
 
 /*
- * The notifier of the daemon whose cgroup subtree is named root (config
- * cgroup_root): sockets are "@schedd/ROOT/notify/ID". NULL on failure.
+ * The notifier with its sockets in dir (made 0711 at the first socket;
+ * refused unless it is ours and only we may write it), taking messages
+ * from the cgroups of the daemon whose subtree is named root (config
+ * cgroup_root).
  */
-struct jobnotify *jobnotify_new(
-    struct event_base *base, const char *root, jobnotify_cb cb, void *arg);
+struct jobnotify *jobnotify_new(struct event_base *base, const char *dir,
+    const char *root, jobnotify_cb cb, void *arg);
 void jobnotify_free(struct jobnotify *jn);
 
 /*

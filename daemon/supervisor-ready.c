@@ -41,11 +41,18 @@ static void sup_notify_msg(void *, int64_t, pid_t, const char *);
 int
 sup_ready_init(struct supervisor *sup, struct serr *err)
 {
-	if ((sup->jn = jobnotify_new(sup->sd->base, sup->sd->conf->cgroup_root,
-		 sup_notify_msg, sup)) == NULL) {
-		serr_set(err, SERR_INTERNAL, NULL, "cannot make the notifier");
+	char dir[JOBNOTIFY_NAME_MAX];
+
+	/* Beside the API socket, whose directory is the daemon's. */
+	if (snprintf(dir, sizeof(dir), "%s.notify",
+		sup->sd->conf->socket_path) >= (int)sizeof(dir) - 24) {
+		serr_set(err, SERR_INVALID, "socket",
+		    "%s: too long a path for the jobs' notify sockets",
+		    sup->sd->conf->socket_path);
 		return (-1);
 	}
+	sup->jn = jobnotify_new(sup->sd->base, dir, sup->sd->conf->cgroup_root,
+	    sup_notify_msg, sup);
 	return (0);
 }
 

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -196,13 +197,14 @@ send_foreign(const char *name, const char *msg)
 	size_t n = strlen(name);
 	int fd;
 
+	if (n >= sizeof(sun.sun_path))
+		fail_msg("%s: too long", name);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, name, n);
-	sun.sun_path[0] = '\0';
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
 	    sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun,
-		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) == -1)
+		sizeof(sun)) == -1)
 		fail_msg("send to %s: %m", name);
 	close(fd);
 }
@@ -229,6 +231,7 @@ notify_socket_of(struct h *h, pid_t pid)
 
 H_TEST(ready__message_from_outside_the_job__ignored)
 {
+	struct stat sb;
 	const char *name;
 	json_t *j;
 	pid_t pid;
@@ -239,8 +242,14 @@ H_TEST(ready__message_from_outside_the_job__ignored)
 	pid = (pid_t)h_int(j, "pid");
 	h_learn_pid(h, pid);
 	name = notify_socket_of(h, pid);
-	if (name[0] != '@')
-		fail_msg("NOTIFY_SOCKET %s is not abstract", name);
+	/* A socket in a directory of the daemon's that nobody else may
+	 * write: no one can bind a job's name before the daemon does. */
+	if (strcmp(name,
+		h_fmt(h, "%s.notify/%d", h->sock, (int)h_int(j, "id"))) != 0 ||
+	    stat(h_fmt(h, "%s.notify", h->sock), &sb) == -1 ||
+	    !S_ISDIR(sb.st_mode) || (sb.st_mode & 07777) != 0711)
+		fail_msg(
+		    "NOTIFY_SOCKET %s, or its directory, is not ours", name);
 	send_foreign(name, "READY=1\nSTATUS=forged");
 	/* Something the daemon surely read after the datagram: a request. */
 	h_sleep_ms(200);
