@@ -204,7 +204,7 @@ conn_connect_tcp(struct conn *c, const char *hostport)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char buf[256], *host, *port;
-	int rc, flags, soerr, one = 1;
+	int rc, soerr, one = 1;
 	socklen_t sl;
 
 	if (strlen(hostport) >= sizeof(buf) ||
@@ -253,11 +253,7 @@ conn_connect_tcp(struct conn *c, const char *hostport)
 		break;
 	}
 	freeaddrinfo(res);
-	if (rc == HTTP_OK &&
-	    ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
-		fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1))
-		rc = conn_fail(c, HTTP_ECONNECT, "cannot connect to %s: %s",
-		    hostport, strerror(errno));
+	/* Non-blocking already (SOCK_NONBLOCK), as conn_connect leaves it. */
 	return (rc);
 }
 

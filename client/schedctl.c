@@ -710,6 +710,7 @@ read_token(const char *path)
 	if (t == NULL || strlen(t) > 256 ||
 	    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		      "0123456789-._~+/=") != strlen(t)) {
+		explicit_bzero(line, sizeof(line));
 		ctl_warnx("--token-file %s: no token in it", path);
 		return (NULL);
 	}

@@ -45,6 +45,8 @@ struct token {
 
 static struct token *tokens;
 static int ntokens;
+/* Who each token is, resolved once at load: no NSS lookup per request. */
+static struct caller *callers;
 
 static struct peer {
 	unsigned char addr[16]; /* IPv4 as v4-mapped IPv6 */
@@ -91,7 +93,7 @@ auth_tokens_load(const char *path, struct serr *err)
 	struct stat st;
 	FILE *f = NULL;
 	char line[1024], *p, *tok, *who, *save;
-	int fd, lineno = 0, rc = -1;
+	int fd, i, lineno = 0, rc = -1;
 	size_t n;
 
 	auth_tokens_free();
@@ -181,6 +183,9 @@ auth_tokens_load(const char *path, struct serr *err)
 		serr_set(err, SERR_INVALID, "token_file", "%s: no token", path);
 		goto out;
 	}
+	callers = xcalloc((size_t)ntokens, sizeof(*callers));
+	for (i = 0; i < ntokens; i++)
+		auth_from_uid(tokens[i].uid, tokens[i].admin, &callers[i]);
 	rc = 0;
 out:
 	explicit_bzero(line, sizeof(line));
@@ -205,6 +210,8 @@ auth_tokens_free(void)
 	}
 	tokens = NULL;
 	ntokens = 0;
+	free(callers);
+	callers = NULL;
 	memset(peers, 0, sizeof(peers));
 }
 
@@ -331,6 +338,6 @@ auth_token_check(const char *header, const struct sockaddr *peer,
 			p->fails++;
 		return (-1);
 	}
-	auth_from_uid(tokens[match].uid, tokens[match].admin, c);
+	*c = callers[match];
 	return (0);
 }

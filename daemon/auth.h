@@ -54,7 +54,8 @@ void auth_init(const struct config *conf);
  * not known (it may then only read).
  */
 void auth_from_socket(int fd, struct caller *c);
-/* A caller as uid (from a token), or an admin when admin is set. */
+/* A caller as uid (from a token), or an admin when admin is set. Looks
+ * the user up (NSS): at token load, not per request. */
 void auth_from_uid(uid_t uid, int admin, struct caller *c);
 
 /* 0 if c may use a route with flags; -1 with a 403 in err. */

@@ -140,7 +140,6 @@ static void
 ready_pipe_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
-	struct serr err;
 	char buf[512];
 	ssize_t n;
 
@@ -156,12 +155,8 @@ ready_pipe_cb(evutil_socket_t fd, short what, void *arg)
 		    job->name, job->spec.ready.fd);
 		return;
 	}
-	if (!job->ready_recorded) {
-		job->ready_pending = 1;
-		return;
-	}
-	serr_clear(&err);
-	sup_dispatch(job->sup, job, JEV_READY, NULL, &err);
+	/* act_ready keeps it for later if the start is not stored yet. */
+	sup_fact(job->sup, job, JEV_READY);
 }
 
 void
@@ -362,7 +357,6 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 {
 	struct supervisor *sup = arg;
 	struct job *job;
-	struct serr err;
 	const char *line, *nl, *errstr;
 	size_t n;
 	long long v;
@@ -404,7 +398,6 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 	}
 	log_debug("%s: notify from pid %d: %s%s", job->name, (int)pid,
 	    ready ? "READY " : "", job->status_text);
-	serr_clear(&err);
 	if (trigger &&
 	    (job->state == JOB_RUNNING || job->state == JOB_STARTING)) {
 		snprintf(job->health_why, sizeof(job->health_why),
@@ -412,12 +405,8 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 		job->fail_type = "watchdog";
 		sup_fact(sup, job, JEV_UNHEALTHY);
 	} else if (ready && job->state == JOB_STARTING &&
-		   job->spec.ready.notify) {
-		if (!job->ready_recorded)
-			job->ready_pending = 1;
-		else
-			sup_fact(sup, job, JEV_READY);
-	}
+		   job->spec.ready.notify)
+		sup_fact(sup, job, JEV_READY);
 	/* STATUS= and the rest are shown at once. */
 	sup_notify(job, 0);
 }
