@@ -4,8 +4,8 @@
  * and since when, why, its process and owner, the CPUs and policy in
  * effect, its limits beside what it uses, restarts and the next start, the
  * live process tree with CPU % and RSS, and the last lines of its output.
- * Three reads (GET /v1/jobs/{job}, .../processes, .../logs?tail=10 for each
- * stream); --json prints the same data as one object. CPU % is what ps(1)
+ * Four reads (GET /v1/jobs/{job}, .../processes, and .../logs?tail=10 for
+ * each stream); --json prints the same data as one object. CPU % is what ps(1)
  * shows: CPU time over the time since the process (or run) started.
  */
 #include "config.h"
@@ -385,8 +385,6 @@ print_human(json_t *st)
 		    fmt_str(job, "health_output") != NULL
 			? fmt_str(job, "health_output")
 			: "");
-	m = fmt_int(json_object_get(job, "restart"), "max_retries", &m) ? m
-									: -1;
 	if (fmt_str(json_object_get(job, "restart"), "policy") != NULL)
 		line("Restarts", "%lld (policy %s)",
 		    fmt_int(job, "restarts", &n) ? n : 0,

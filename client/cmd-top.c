@@ -114,15 +114,6 @@ top_restore(void)
 	}
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static const struct seen *
 seen_find(const struct top *tp, long long id)
 {
@@ -188,7 +179,7 @@ term_lines(void)
 
 /* One frame: fetch, compute, print. Returns an exit code or -1 to go on. */
 static int
-top_frame(struct schedctl *ctl, struct top *tp, double delay)
+top_frame(struct schedctl *ctl, struct top *tp)
 {
 	json_t *root = NULL, *jobs, *job, *u, *out;
 	struct trow *rows;
@@ -208,11 +199,10 @@ top_frame(struct schedctl *ctl, struct top *tp, double delay)
 	char *text = NULL;
 	size_t textlen = 0;
 
-	(void)delay;
 	if ((rc = ctl_call(ctl, "GET", "/v1/jobs?usage=true", NULL,
 		 CTL_TIMEOUT_MS, &root)) != CTL_EXIT_OK)
 		return (rc);
-	t_ms = mono_ms();
+	t_ms = fmt_mono_ms();
 	el = tp->prev_ms > 0 ? t_ms - tp->prev_ms : 0;
 	jobs = json_object_get(root, "jobs");
 	rows = xcalloc(json_array_size(jobs) + 1, sizeof(*rows));
@@ -451,14 +441,14 @@ cmd_top_exec(struct schedctl *ctl, struct args *args)
 	}
 	keys = top_screen;
 	while (!top_quit) {
-		if ((r = top_frame(ctl, &tp, delay)) != -1) {
+		if ((r = top_frame(ctl, &tp)) != -1) {
 			rc = r;
 			break;
 		}
 		if (iters > 0 && ++done >= iters)
 			break;
-		next = mono_ms() + (int64_t)(delay * 1000.0);
-		while (!top_quit && (left = next - mono_ms()) > 0) {
+		next = fmt_mono_ms() + (int64_t)(delay * 1000.0);
+		while (!top_quit && (left = next - fmt_mono_ms()) > 0) {
 			pfd.fd = STDIN_FILENO;
 			pfd.events = POLLIN;
 			pfd.revents = 0;

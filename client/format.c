@@ -54,6 +54,15 @@ sbuf_take(struct sbuf *b)
 }
 
 int64_t
+fmt_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int64_t
 fmt_now_ms(void)
 {
 	struct timespec ts;

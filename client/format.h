@@ -16,6 +16,8 @@
 
 /* Wall-clock now, ms since the epoch. */
 int64_t fmt_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC: for intervals, not times. */
+int64_t fmt_mono_ms(void);
 
 /*
  * Parse an RFC 3339 time ("2026-11-21T19:01:15.123Z", or with a +hh:mm

@@ -33,15 +33,6 @@ struct stop_progress {
 	int shown;         /* a countdown line is on the screen */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 static int
 stop_tick(void *arg)
 {
@@ -51,7 +42,7 @@ stop_tick(void *arg)
 
 	if (read(sp->tfd, &n, sizeof(n)) == -1 && errno != EAGAIN)
 		return (-1);
-	left = sp->timeout - (mono_ms() - sp->t0);
+	left = sp->timeout - (fmt_mono_ms() - sp->t0);
 	if (left > 0)
 		fprintf(stderr,
 		    "\r\033[Kwaiting for %s to stop: SIGKILL in %llds",
@@ -126,7 +117,7 @@ ctl_stop_progress(struct schedctl *ctl, const char *jobarg, json_t **out)
 		ctl->on_wake = stop_tick;
 		ctl->wake_arg = &sp;
 	}
-	sp.t0 = mono_ms();
+	sp.t0 = fmt_mono_ms();
 	rc = ctl_call(ctl, "POST", path, NULL, CTL_NO_TIMEOUT, out);
 	ctl->wake_fd = 0;
 	ctl->on_wake = NULL;
@@ -137,7 +128,7 @@ ctl_stop_progress(struct schedctl *ctl, const char *jobarg, json_t **out)
 		fprintf(stderr, "\r\033[K");
 	if (rc == CTL_EXIT_OK) {
 		got = fmt_str(json_object_get(*out, "last_run"), "signal");
-		fmt_duration(mono_ms() - sp.t0, took, sizeof(took));
+		fmt_duration(fmt_mono_ms() - sp.t0, took, sizeof(took));
 		if (got != NULL && strcmp(got, "SIGKILL") == 0 &&
 		    strcmp(sig, "SIGKILL") != 0)
 			fprintf(stderr,

@@ -5,7 +5,8 @@
  * schedd_ prefix, base units (seconds, bytes), _total on counters, one
  * HELP and TYPE per family. It only reads what the supervisor and the
  * router already keep; per job it takes the usage path GET /v1/jobs/{job}
- * uses (a few cgroup files and one schedstat read per live process), so a
+ * uses (a few cgroup files, and the sched and schedstat files of every live
+ * thread), so a
  * scrape costs what N job reads cost. It never shows what the caller could
  * not see in GET /v1/jobs: no argv, no environment.
  */

@@ -19,12 +19,6 @@
 #include "daemon/looplag.h"
 #include "daemon/supervisor.h"
 
-/*
- * GET /v1/health. status is "stopping" during shutdown, "degraded" while
- * the store cannot write (and "degraded" says why: state changes get 503
- * meanwhile), else "ok". Another condition is one more status here and
- * one more member below.
- */
 /* Job output since start-up, and what it holds on disk now. */
 static json_t *
 api_health_output(void)
@@ -38,6 +32,12 @@ api_health_output(void)
 	    (json_int_t)st.total_bytes, "files", (json_int_t)st.files));
 }
 
+/*
+ * GET /v1/health. status is "stopping" during shutdown, "degraded" while
+ * the store cannot write (and "degraded" says why: state changes get 503
+ * meanwhile), else "ok". Another condition is one more status here and
+ * one more member below.
+ */
 int
 api_health(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
