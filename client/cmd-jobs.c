@@ -171,7 +171,7 @@ kv_member(struct kv *kv, const char *prefix, const char *key, const json_t *v)
 		text = fmt_value(v);
 	if (klen > 3 && strcmp(key + klen - 3, "_at") == 0 &&
 	    json_is_string(v) &&
-	    fmt_time_parse(json_string_value(v), &t) == 0) {
+	    util_time_parse(json_string_value(v), &t) == 0) {
 		fmt_age(json_string_value(v), age, sizeof(age));
 		n = strlen(text) + strlen(age) + 8;
 		line = xmalloc(n);

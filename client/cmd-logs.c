@@ -83,7 +83,7 @@ logs_since(const char *s, char *buf, size_t len)
 	size_t k = strlen(s);
 	char num[32];
 
-	if (fmt_time_parse(s, &ms) == 0) {
+	if (util_time_parse(s, &ms) == 0) {
 		util_time_format(ms, buf, len);
 		return (0);
 	}

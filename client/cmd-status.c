@@ -21,6 +21,7 @@
 #include "client/format.h"
 #include "client/jobcols.h"
 #include "client/schedctl.h"
+#include "proto/util.h"
 #include "client/table.h"
 
 #define STATUS_LINES     10    /* of each stream */
@@ -52,7 +53,7 @@ cpu_pct(long long cpu_ms, const char *since)
 	int64_t t;
 	int64_t el;
 
-	if (cpu_ms < 0 || since == NULL || fmt_time_parse(since, &t) == -1)
+	if (cpu_ms < 0 || since == NULL || util_time_parse(since, &t) == -1)
 		return (-1);
 	el = fmt_now_ms() - t;
 	if (el <= 0)
@@ -249,7 +250,7 @@ when_text(const char *t, char *buf, size_t len)
 	struct tm tm;
 	char stamp[64];
 
-	if (t == NULL || fmt_time_parse(t, &ms) == -1) {
+	if (t == NULL || util_time_parse(t, &ms) == -1) {
 		snprintf(buf, len, "-");
 		return;
 	}

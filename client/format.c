@@ -71,69 +71,6 @@ fmt_now_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* n decimal digits at s into *v; returns the end or NULL. */
-static const char *
-digits(const char *s, int n, int *v)
-{
-	*v = 0;
-	while (n-- > 0) {
-		if (*s < '0' || *s > '9')
-			return (NULL);
-		*v = *v * 10 + (*s++ - '0');
-	}
-	return (s);
-}
-
-int
-fmt_time_parse(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	int year, mon, day, hour, min, sec, frac = 0, scale = 1000, oh, om;
-	int64_t off = 0;
-	time_t t;
-
-	if ((s = digits(s, 4, &year)) == NULL || *s++ != '-' ||
-	    (s = digits(s, 2, &mon)) == NULL || *s++ != '-' ||
-	    (s = digits(s, 2, &day)) == NULL ||
-	    (*s != 'T' && *s != 't' && *s != ' ') ||
-	    (s = digits(s + 1, 2, &hour)) == NULL || *s++ != ':' ||
-	    (s = digits(s, 2, &min)) == NULL || *s++ != ':' ||
-	    (s = digits(s, 2, &sec)) == NULL)
-		return (-1);
-	if (*s == '.') {
-		for (s++; *s >= '0' && *s <= '9'; s++) {
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*s - '0') * scale;
-			}
-		}
-	}
-	if (*s == 'Z' || *s == 'z')
-		s++;
-	else if (*s == '+' || *s == '-') {
-		int sign = *s == '-' ? -1 : 1;
-
-		if ((s = digits(s + 1, 2, &oh)) == NULL || *s++ != ':' ||
-		    (s = digits(s, 2, &om)) == NULL)
-			return (-1);
-		off = sign * ((int64_t)oh * 3600 + om * 60);
-	} else
-		return (-1);
-	if (*s != '\0' || mon < 1 || mon > 12 || day < 1 || day > 31 ||
-	    hour > 23 || min > 59 || sec > 60)
-		return (-1);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	*ms = ((int64_t)t - off) * 1000 + frac;
-	return (0);
-}
-
 char *
 fmt_duration(int64_t ms, char *buf, size_t len)
 {
@@ -163,7 +100,7 @@ fmt_age(const char *s, char *buf, size_t len)
 {
 	int64_t t;
 
-	if (s == NULL || fmt_time_parse(s, &t) == -1) {
+	if (s == NULL || util_time_parse(s, &t) == -1) {
 		snprintf(buf, len, "-");
 		return (buf);
 	}

@@ -19,11 +19,6 @@ int64_t fmt_now_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC: for intervals, not times. */
 int64_t fmt_mono_ms(void);
 
-/*
- * Parse an RFC 3339 time ("2026-11-21T19:01:15.123Z", or with a +hh:mm
- * offset) into ms since the epoch. Returns 0, or -1 if malformed.
- */
-int fmt_time_parse(const char *s, int64_t *ms);
 
 /*
  * A duration as its two largest units: "350ms", "45s", "1m3s", "2h5m",

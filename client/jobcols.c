@@ -17,6 +17,7 @@
 #include "client/format.h"
 #include "client/jobcols.h"
 #include "client/schedctl.h"
+#include "proto/util.h"
 #include "client/table.h"
 
 const struct jobcol_def jobcol_defs[JC_NCOLS] = {
@@ -111,7 +112,7 @@ run_cpu_pct(const json_t *job)
 	if (!fmt_int(json_object_get(job, "usage"), "cpu_ms", &cpu) ||
 	    fmt_str(run, "exited_at") != NULL ||
 	    fmt_str(run, "started_at") == NULL ||
-	    fmt_time_parse(fmt_str(run, "started_at"), &t) == -1)
+	    util_time_parse(fmt_str(run, "started_at"), &t) == -1)
 		return (-1);
 	if ((el = fmt_now_ms() - t) <= 0)
 		return (-1);
@@ -214,14 +215,14 @@ jobcols_row(const json_t *job, const enum jobcol *cols, int n, double cpu_pct,
 			when = fmt_str(run, "started_at") != NULL
 				   ? fmt_str(run, "started_at")
 				   : fmt_str(job, "created_at");
-			if (when != NULL && fmt_time_parse(when, &t) == 0) {
+			if (when != NULL && util_time_parse(when, &t) == 0) {
 				fmt_age(when, buf, sizeof(buf));
 				jv = json_integer((fmt_now_ms() - t) / 1000);
 			}
 			break;
 		case JC_NEXT:
 			if ((when = fmt_str(job, "next_start_at")) != NULL &&
-			    fmt_time_parse(when, &t) == 0) {
+			    util_time_parse(when, &t) == 0) {
 				char d[48];
 
 				snprintf(buf, sizeof(buf), "in %s",

@@ -497,32 +497,6 @@ logs_pump(struct logstream *ls)
 	}
 }
 
-/* RFC 3339 UTC ("2026-12-02T21:30:00Z", with .mmm or not) to Unix ms. */
-static int
-logs_parse_time(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	const char *p;
-	int frac = 0, digits = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return (-1);
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				frac = frac * 10 + (*p - '0');
-		if (digits == 0)
-			return (-1);
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	if ((*p != 'Z' && *p != 'z') || p[1] != '\0')
-		return (-1);
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
-	return (0);
-}
-
 int
 api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
@@ -568,9 +542,9 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 		}
 	}
 	if ((since = api_query_get(ctx, "since")) != NULL &&
-	    logs_parse_time(since, &since_ms) == -1) {
+	    util_time_parse(since, &since_ms) == -1) {
 		serr_set(err, SERR_INVALID, "since",
-		    "must be an RFC 3339 UTC time like 2026-12-02T21:30:00Z");
+		    "must be an RFC 3339 time like 2026-12-02T21:30:00Z");
 		return (-1);
 	}
 	min_run = joblog_min_run(job->log);

@@ -47,6 +47,13 @@ const char *util_signal_name(int sig);
  */
 char *util_time_format(int64_t ms, char *buf, size_t len);
 
+/*
+ * Parse an RFC 3339 time ("2026-12-02T21:30:00.123Z", or with an offset
+ * "+01:00"; 'T' or a blank between date and time) into ms since the epoch.
+ * Returns 0, or -1 when s is not one.
+ */
+int util_time_parse(const char *s, int64_t *ms);
+
 /* Copy at most len-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t len);
 

@@ -459,6 +459,32 @@ util_split_hostport__forms__host_and_port(void **state)
 	}
 }
 
+static void
+util_time_parse__forms__ms_since_the_epoch(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(util_time_parse("2026-12-02T21:30:00Z", &ms), 0);
+	assert_int_equal(ms, INT64_C(1796247000000));
+	assert_int_equal(util_time_parse("2026-12-02T21:30:00.123Z", &ms), 0);
+	assert_int_equal(ms, INT64_C(1796247000123));
+	assert_int_equal(util_time_parse("2026-12-02T22:30:00+01:00", &ms), 0);
+	assert_int_equal(ms, INT64_C(1796247000000));
+	assert_int_equal(util_time_parse("2026-12-02 21:30:00z", &ms), 0);
+	assert_int_equal(util_time_parse("2026-12-02T21:30:00", &ms), -1);
+	assert_int_equal(util_time_parse("2026-13-02T21:30:00Z", &ms), -1);
+	assert_int_equal(util_time_parse("yesterday", &ms), -1);
+	/* What util_time_format writes reads back. */
+	{
+		char buf[32];
+
+		util_time_format(INT64_C(1796247000123), buf, sizeof(buf));
+		assert_int_equal(util_time_parse(buf, &ms), 0);
+		assert_int_equal(ms, INT64_C(1796247000123));
+	}
+}
+
 int
 main(void)
 {
@@ -478,6 +504,7 @@ main(void)
 	    cmocka_unit_test(util_signal_name__every_signal__parses_back),
 	    cmocka_unit_test(util_time_format__instants__rfc3339_millis),
 	    cmocka_unit_test(util_split_hostport__forms__host_and_port),
+	    cmocka_unit_test(util_time_parse__forms__ms_since_the_epoch),
 	    cmocka_unit_test(
 		util_time_format__exact_and_short_buffers__terminated),
 	    cmocka_unit_test(
