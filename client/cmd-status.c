@@ -348,7 +348,9 @@ print_human(json_t *st)
 	    fmt_int(u, "migrations", &m))
 		line("Scheduling", "%lld involuntary switches, %lld migrations",
 		    n, m);
-	if (fmt_int(u, "nr_throttled", &n) && fmt_int(u, "nr_periods", &m)) {
+	/* Periods count only under limits.cpu_quota_pct. */
+	if (fmt_int(u, "nr_throttled", &n) && fmt_int(u, "nr_periods", &m) &&
+	    m > 0) {
 		long long us = 0;
 
 		(void)fmt_int(u, "throttled_us", &us);
