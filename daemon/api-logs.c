@@ -4,7 +4,9 @@
  * answer that the client paces. The job's segments (joblog.h) are read
  * record by record, in the order the daemon stored them, which for
  * stream=all is the order the two pipes were read in; records of other
- * streams, runs or times are skipped by their headers. Every step reads at
+ * streams, runs or times are skipped by their headers; a reference record
+ * (logs.direct) is read as the bytes of the job's own file it names, less
+ * what is punched out (a line the hole cut is skipped). Every step reads at
  * most LOGS_STEP bytes and LOGS_RECS records, and the next one runs only
  * once the connection's backlog is under API_BACKLOG_MAX (when the last
  * chunk has been written), so a reader who stops reading costs at most
@@ -74,10 +76,15 @@ struct logstream {
 	/* Where reading is. */
 	int64_t seq0; /* where it began (tail reads again from there) */
 	int64_t seq;
-	int fd;      /* segment seq, or -1 */
-	int64_t off; /* of the current record */
-	struct joblog_rec rec;
-	int64_t rem; /* of rec's bytes still to read; 0: at a header */
+	int fd;                /* segment seq, or -1 */
+	int64_t off;           /* of the current record */
+	struct joblog_rec rec; /* a reference's as the bytes it names */
+	int64_t next;          /* the record after it */
+	int64_t rem;      /* of rec's bytes still to read; 0: at a header */
+	int data_fd;      /* where they are: fd, or raw_fd[stream] */
+	int64_t data_off; /* and at which offset */
+	int raw_fd[2];    /* the job's direct files (logs.direct), or -1 */
+	int cut;          /* a hole cut a line: skip to its end */
 	/* Without follow: where the output ended when the request came. */
 	int64_t end_seq, end_off;
 	enum logs_phase phase;
@@ -110,6 +117,10 @@ logs_free(struct logstream *ls)
 	event_free(ls->ev);
 	if (ls->fd != -1)
 		close(ls->fd);
+	if (ls->raw_fd[0] != -1)
+		close(ls->raw_fd[0]);
+	if (ls->raw_fd[1] != -1)
+		close(ls->raw_fd[1]);
 	free(ls->line);
 	free(ls);
 }
@@ -321,6 +332,39 @@ logs_take(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
 		logs_emit(ls, p, n, out);
 }
 
+/*
+ * The record at ls->off is a reference (logs.direct): make ls->rec the
+ * bytes it names, less what was punched out since. Returns the byte
+ * count (0: none left), with data_fd and data_off set; -1 when the file
+ * cannot be read.
+ */
+static int64_t
+logs_ref(struct logstream *ls, struct joblog *jl)
+{
+	struct joblog_ref ref;
+	int64_t head;
+	int st = ls->rec.stream - JOBLOG_REF;
+
+	if (pread(ls->fd, &ref, sizeof(ref), ls->off + LOGS_HDR) !=
+		(ssize_t)sizeof(ref) ||
+	    ref.off < 0 || ref.len < 0)
+		return (-1);
+	head = joblog_raw_head(jl, st);
+	if (ref.off < head) {
+		ref.len =
+		    ref.off + ref.len > head ? ref.off + ref.len - head : 0;
+		ref.off = head;
+		ls->cut = 1;
+	}
+	if (ls->raw_fd[st] == -1 &&
+	    (ls->raw_fd[st] = joblog_raw_open(jl, st)) == -1)
+		return (-1);
+	ls->rec.stream = (uint8_t)st;
+	ls->data_fd = ls->raw_fd[st];
+	ls->data_off = ref.off;
+	return (ref.len);
+}
+
 static int
 logs_selected(const struct logstream *ls, int64_t min_run)
 {
@@ -342,7 +386,8 @@ logs_read(struct logstream *ls, struct joblog *jl, struct evbuffer *out)
 {
 	char buf[65536];
 	struct stat sb;
-	int64_t first, last, bytes = 0, min_run = joblog_min_run(jl);
+	int64_t first, last, len, head, bytes = 0, min_run = joblog_min_run(jl);
+	const char *p;
 	size_t want;
 	ssize_t n;
 	int recs = 0, bounded = !ls->follow || ls->phase == LOGS_COUNT;
@@ -385,29 +430,57 @@ logs_read(struct logstream *ls, struct joblog *jl, struct evbuffer *out)
 				ls->off = 0;
 				continue;
 			}
-			if (!logs_selected(ls, min_run) || ls->rec.len == 0) {
-				ls->off += LOGS_HDR + ls->rec.len;
+			ls->next = ls->off + LOGS_HDR + ls->rec.len;
+			ls->data_fd = ls->fd;
+			ls->data_off = ls->off + LOGS_HDR;
+			ls->cut = 0;
+			len = ls->rec.len;
+			if (ls->rec.stream >= JOBLOG_REF &&
+			    (len = logs_ref(ls, jl)) == -1)
+				len = 0;
+			if (!logs_selected(ls, min_run) || len == 0) {
+				ls->off = ls->next;
 				continue;
 			}
-			ls->rem = ls->rec.len;
+			ls->rem = len;
+		}
+		if (ls->data_fd != ls->fd &&
+		    (head = joblog_raw_head(jl, ls->rec.stream)) >
+			ls->data_off) {
+			/* Punched out under a slow reader. */
+			ls->rem -= head - ls->data_off;
+			ls->data_off = head;
+			ls->cut = 1;
+			if (ls->rem <= 0) {
+				ls->rem = 0;
+				ls->off = ls->next;
+				continue;
+			}
 		}
 		want = ls->rem < (int64_t)sizeof(buf) ? (size_t)ls->rem
 						      : sizeof(buf);
-		n = pread(ls->fd, buf, want,
-		    ls->off + LOGS_HDR + ls->rec.len - ls->rem);
+		n = pread(ls->data_fd, buf, want, ls->data_off);
 		if (n <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			/* Cannot happen to a whole record: give it up. */
-			ls->off += LOGS_HDR + ls->rec.len;
+			ls->off = ls->next;
 			ls->rem = 0;
 			continue;
 		}
-		logs_take(ls, buf, (size_t)n, out);
 		bytes += n;
 		ls->rem -= n;
+		ls->data_off += n;
+		if (ls->cut && (p = memchr(buf, '\n', (size_t)n)) != NULL) {
+			/* The rest of a line whose start is punched out. */
+			ls->cut = 0;
+			if (p - buf + 1 < n)
+				logs_take(ls, p + 1,
+				    (size_t)(n - (p - buf + 1)), out);
+		} else if (!ls->cut)
+			logs_take(ls, buf, (size_t)n, out);
 		if (ls->rem == 0)
-			ls->off += LOGS_HDR + ls->rec.len;
+			ls->off = ls->next;
 	}
 }
 
@@ -557,7 +630,7 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 	ls = xcalloc(1, sizeof(*ls));
 	ls->req = ctx->req;
 	ls->sd = ctx->sd;
-	ls->fd = -1;
+	ls->fd = ls->raw_fd[0] = ls->raw_fd[1] = -1;
 	ls->which = which;
 	ls->since_ms = since_ms;
 	ls->stamps = stamps;

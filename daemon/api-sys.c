@@ -29,7 +29,8 @@ api_health_output(void)
 	return (json_pack("{s:I, s:I, s:I, s:I}", "written_bytes",
 	    (json_int_t)st.bytes_written, "dropped_bytes",
 	    (json_int_t)st.bytes_dropped, "stored_bytes",
-	    (json_int_t)st.total_bytes, "files", (json_int_t)st.files));
+	    (json_int_t)(st.total_bytes + st.direct_bytes), "files",
+	    (json_int_t)st.files));
 }
 
 /*

@@ -41,9 +41,13 @@
 /* A busy pipe is enlarged to this: with read() (below, jl_move) the job
  * writes on while schedd writes the file, and 1 MiB moved 1 GiB faster
  * than 256 KiB on the development machine (bench/RESULTS.md). */
-#define JL_PIPE_BIG   (1024 * 1024)
-#define JL_FREE_EVERY (1024 * 1024) /* bytes between free-space checks */
-#define JL_LOW_RETRY  250           /* ms between checks while short */
+#define JL_PIPE_BIG    (1024 * 1024)
+#define JL_FREE_EVERY  (1024 * 1024) /* bytes between free-space checks */
+#define JL_LOW_RETRY   250           /* ms between checks while short */
+#define JL_TICK_MS     250           /* direct files: looks while they grow */
+#define JL_TICK_MAX_MS 8000          /* and at least this often */
+#define JL_REF_MAX     (1LL << 30)   /* bytes one reference record names */
+#define JL_BLOCK       4096          /* holes are punched in whole blocks */
 
 /* One segment file, JOBID.SEQ.log. */
 struct jl_seg {
@@ -62,6 +66,14 @@ struct jl_stream {
 	struct event *ev;
 };
 
+/* A direct file, JOBID.stdout or JOBID.stderr (logs.direct). */
+struct jl_raw {
+	int fd;         /* open for appending (the child's too); -1: none */
+	int64_t head;   /* bytes below are punched out */
+	int64_t marked; /* bytes below are named by reference records */
+	int64_t size;   /* at the last look */
+};
+
 struct joblog {
 	int64_t job_id;
 	int64_t *dropped; /* the job's current run's counter */
@@ -74,6 +86,10 @@ struct joblog {
 	int seg_fd; /* the last segment, open for writing; -1 */
 	int legacy; /* has files of the old layout */
 	struct jl_stream s[2];
+	int direct;           /* the next run writes its own files */
+	struct jl_raw raw[2]; /* those files */
+	struct event *tick;   /* looks at them */
+	int tick_ms;
 	TAILQ_ENTRY(joblog) entry;
 };
 TAILQ_HEAD(joblog_list, joblog);
@@ -82,6 +98,7 @@ TAILQ_HEAD(joblog_list, joblog);
 struct jl_found {
 	int64_t job_id;
 	struct jl_seg seg; /* seq -1: the job has old-layout files */
+	int raw;           /* 1 + stream: a direct file (seq 0) */
 	int taken;
 };
 
@@ -98,6 +115,9 @@ static int64_t jl_since_check = JL_FREE_EVERY; /* bytes since statvfs */
 static int64_t jl_low_until; /* short of space: when to look again */
 static int jl_low;
 
+static void jl_raw_found(struct joblog *, int);
+static void jl_raw_resume(struct joblog *);
+static void jl_raw_close(struct joblog *, int);
 static int jl_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -121,6 +141,13 @@ jl_seg_path(int64_t job_id, int64_t seq, char *buf, size_t len)
 }
 
 static int
+jl_raw_path(int64_t job_id, int stream, char *buf, size_t len)
+{
+	return (jl_fmt(buf, len, "%s/%" PRId64 ".%s", jl_dir, job_id,
+	    stream == JOBLOG_STDERR ? "stderr" : "stdout"));
+}
+
+static int
 jl_found_cmp(const void *a, const void *b)
 {
 	const struct jl_found *x = a, *y = b;
@@ -132,7 +159,8 @@ jl_found_cmp(const void *a, const void *b)
 	return (0);
 }
 
-/* "JOB.SEQ.log" -> 1; "JOB.RUN.out", "JOB.RUN.err" or "JOB" -> 2. */
+/* "JOB.SEQ.log" -> 1; "JOB.RUN.out", "JOB.RUN.err" or "JOB" -> 2;
+ * "JOB.stdout" or "JOB.stderr" -> 3, with the stream in *seq. */
 static int
 jl_parse_name(const char *name, int64_t *job, int64_t *seq)
 {
@@ -146,6 +174,10 @@ jl_parse_name(const char *name, int64_t *job, int64_t *seq)
 		return (0);
 	if (*end == '\0')
 		return (2);
+	if (strcmp(end, ".stdout") == 0 || strcmp(end, ".stderr") == 0) {
+		*seq = end[4] == 'e' ? JOBLOG_STDERR : JOBLOG_STDOUT;
+		return (3);
+	}
 	if (*end != '.' || end[1] < '0' || end[1] > '9')
 		return (0);
 	*seq = strtoll(end + 1, &end, 10);
@@ -169,7 +201,9 @@ joblog_rec_read(int fd, int64_t off, int64_t size, struct joblog_rec *rec)
 		n = pread(fd, rec, sizeof(*rec), off);
 	while (n == -1 && errno == EINTR);
 	if (n != (ssize_t)sizeof(*rec) || rec->magic != JOBLOG_MAGIC ||
-	    rec->stream > JOBLOG_STDERR ||
+	    rec->stream > JOBLOG_STDERR + JOBLOG_REF ||
+	    (rec->stream >= JOBLOG_REF &&
+		rec->len != sizeof(struct joblog_ref)) ||
 	    (int64_t)rec->len > size - off - JL_HDR)
 		return (0);
 	return (1);
@@ -226,8 +260,11 @@ jl_scan(void)
 		memset(f, 0, sizeof(*f));
 		f->job_id = job;
 		f->seg.seq = -1;
-		if (kind == 1 && jl_fmt(path, sizeof(path), "%s/%s", jl_dir,
-				     de->d_name) == 0) {
+		if (kind == 3) {
+			f->seg.seq = 0;
+			f->raw = 1 + (int)seq;
+		} else if (kind == 1 && jl_fmt(path, sizeof(path), "%s/%s",
+					    jl_dir, de->d_name) == 0) {
 			f->seg.seq = seq;
 			jl_scan_seg(path, &f->seg);
 			jl_st.total_bytes += f->seg.size;
@@ -312,6 +349,7 @@ joblog_new(int64_t job_id, int64_t *dropped)
 		jl->s[i].jl = jl;
 		jl->s[i].which = (enum joblog_stream)i;
 		jl->s[i].fd = -1;
+		jl->raw[i].fd = -1;
 	}
 	/* The first found entry of this job, then all of them. */
 	while (lo < hi) {
@@ -323,6 +361,10 @@ joblog_new(int64_t job_id, int64_t *dropped)
 	}
 	for (; lo < jl_nfound && jl_found[lo].job_id == job_id; lo++) {
 		jl_found[lo].taken = 1;
+		if (jl_found[lo].raw > 0) {
+			jl_raw_found(jl, jl_found[lo].raw - 1);
+			continue;
+		}
 		if (jl_found[lo].seg.seq == -1) {
 			jl->legacy = 1;
 			continue;
@@ -334,6 +376,7 @@ joblog_new(int64_t job_id, int64_t *dropped)
 			    jl_found[lo].seg.first_run;
 		jl_seg_push(jl, &jl_found[lo].seg);
 	}
+	jl_raw_resume(jl);
 	TAILQ_INSERT_TAIL(&jl_all, jl, entry);
 	return (jl);
 }
@@ -366,6 +409,10 @@ joblog_free(struct joblog *jl)
 		return;
 	jl_stream_close(&jl->s[0]);
 	jl_stream_close(&jl->s[1]);
+	jl_raw_close(jl, 0);
+	jl_raw_close(jl, 1);
+	if (jl->tick != NULL)
+		event_free(jl->tick);
 	if (jl->seg_fd != -1)
 		close(jl->seg_fd);
 	TAILQ_REMOVE(&jl_all, jl, entry);
@@ -431,10 +478,20 @@ jl_remove_legacy(int64_t job_id)
 void
 joblog_remove(struct joblog *jl)
 {
+	char path[PATH_MAX];
+	int i;
+
 	if (jl == NULL || jl_dir[0] == '\0')
 		return;
+
 	while (jl->nsegs > 0)
 		jl_seg_drop_first(jl);
+	for (i = 0; i < 2; i++) {
+		jl_raw_close(jl, i);
+		if (jl_raw_path(jl->job_id, i, path, sizeof(path)) == 0 &&
+		    unlink(path) == -1 && errno != ENOENT)
+			log_warn("unlink %s", path);
+	}
 	if (jl->legacy)
 		jl_remove_legacy(jl->job_id);
 	jl->legacy = 0;
@@ -449,6 +506,13 @@ joblog_load_done(void)
 	for (i = 0; i < jl_nfound; i++) {
 		if (jl_found[i].taken || jl_found[i].seg.seq == -1)
 			continue;
+		if (jl_found[i].raw > 0) {
+			if (jl_raw_path(jl_found[i].job_id, jl_found[i].raw - 1,
+				path, sizeof(path)) == 0 &&
+			    unlink(path) == -1 && errno != ENOENT)
+				log_warn("unlink %s", path);
+			continue;
+		}
 		if (jl_seg_path(jl_found[i].job_id, jl_found[i].seg.seq, path,
 			sizeof(path)) == 0 &&
 		    unlink(path) == -1 && errno != ENOENT)
@@ -553,9 +617,8 @@ jl_short_of_space(int64_t n)
  * caller has looked at the free space (jl_short_of_space), once.
  */
 static int64_t
-jl_store(struct jl_stream *s, int64_t n, const char *buf)
+jl_store(struct joblog *jl, int stream, int64_t n, const char *buf)
 {
-	struct joblog *jl = s->jl;
 	struct joblog_rec rec;
 	struct jl_seg *seg;
 	int64_t room, off, start;
@@ -582,7 +645,7 @@ jl_store(struct jl_stream *s, int64_t n, const char *buf)
 	rec.len = (uint32_t)n;
 	rec.time_ms = now_ms();
 	rec.run = (uint32_t)jl->run;
-	rec.stream = (uint8_t)s->which;
+	rec.stream = (uint8_t)stream;
 	start = seg->size;
 	/* Header and bytes in one write. */
 	iov[0].iov_base = &rec;
@@ -591,7 +654,7 @@ jl_store(struct jl_stream *s, int64_t n, const char *buf)
 	iov[1].iov_len = (size_t)n;
 	m = pwritev(jl->seg_fd, iov, 2, start);
 	off = m > JL_HDR ? m - JL_HDR : 0;
-	if (off == 0)
+	if (off == 0 || (off < n && stream >= JOBLOG_REF))
 		goto undo;
 	if (off < n) {
 		rec.len = (uint32_t)off;
@@ -672,7 +735,8 @@ jl_move(struct jl_stream *s, int64_t budget)
 			}
 			/* The room was looked at once, here. */
 			if (m == 1 &&
-			    (jl_short_of_space(1) || jl_store(s, 1, &c) == 0)) {
+			    (jl_short_of_space(1) ||
+				jl_store(s->jl, s->which, 1, &c) == 0)) {
 				jl_st.bytes_dropped++;
 				if (s->jl->dropped != NULL)
 					(*s->jl->dropped)++;
@@ -705,7 +769,7 @@ jl_move(struct jl_stream *s, int64_t budget)
 		/* Less than m: the segment was full, the rest goes to the
 		 * next one; nothing: it cannot be stored, it is dropped. */
 		for (p = jl_buf, left = m; left > 0; p += done, left -= done)
-			if ((done = jl_store(s, left, p)) == 0) {
+			if ((done = jl_store(s->jl, s->which, left, p)) == 0) {
 				jl_st.bytes_dropped += left;
 				if (s->jl->dropped != NULL)
 					*s->jl->dropped += left;
@@ -731,6 +795,322 @@ jl_stream_watch(struct jl_stream *s)
 	event_add(s->ev, NULL);
 }
 
+/*
+ * Direct files (logs.direct). The child appends to them itself; the daemon
+ * only looks at their sizes, names what grew in reference records, and
+ * punches out what is older than the bound.
+ */
+
+/* Forget the stream's direct file (it stays on disk). */
+static void
+jl_raw_close(struct joblog *jl, int i)
+{
+	struct jl_raw *r = &jl->raw[i];
+
+	if (r->fd == -1)
+		return;
+	close(r->fd);
+	r->fd = -1;
+	jl_st.direct_bytes -= r->size - r->head;
+	r->size = r->head = r->marked = 0;
+}
+
+/*
+ * Open the stream's direct file (create: make it). Returns 0, or -1 with
+ * errno: EOPNOTSUPP where the file system cannot punch holes, which a new
+ * file is tried for, since without them it could not be bounded.
+ */
+static int
+jl_raw_open(struct joblog *jl, int i, int create)
+{
+	char path[PATH_MAX];
+	struct jl_raw *r = &jl->raw[i];
+	struct stat sb;
+	off_t data;
+	int fd, e;
+
+	if (jl_raw_path(jl->job_id, i, path, sizeof(path)) == -1) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path,
+		 O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+		     (create ? O_CREAT : 0),
+		 0640)) == -1)
+		return (-1);
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+		goto fail;
+	if (sb.st_size == 0 &&
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		JL_BLOCK) == -1) {
+		if (create)
+			unlink(path);
+		goto fail;
+	}
+	r->fd = fd;
+	r->size = sb.st_size;
+	/* What is left begins where the holes end. */
+	if ((data = lseek(fd, 0, SEEK_DATA)) == -1 || data > sb.st_size)
+		data = sb.st_size;
+	r->head = r->marked = data;
+	jl_st.direct_bytes += r->size - r->head;
+	return (0);
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return (-1);
+}
+
+/* Punch out what lies below to, in whole blocks. 0, or -1. */
+static int
+jl_raw_punch(struct joblog *jl, struct jl_raw *r, int64_t to)
+{
+	to -= to % JL_BLOCK;
+	if (to <= r->head)
+		return (0);
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		r->head, to - r->head) == -1) {
+		log_warn("job %" PRId64 ": punching out old direct output",
+		    jl->job_id);
+		return (-1);
+	}
+	jl_st.direct_bytes -= to - r->head;
+	r->head = to;
+	if (r->marked < to)
+		r->marked = to;
+	return (0);
+}
+
+/*
+ * Look at the stream's direct file: name what grew since the last look as
+ * the current run's (a run of 0, after a restart before the run is known,
+ * waits), and keep the file within max_bytes x keep. Returns how much it
+ * grew.
+ */
+static int64_t
+jl_raw_mark(struct joblog *jl, int i)
+{
+	struct jl_raw *r = &jl->raw[i];
+	struct joblog_ref ref;
+	struct stat sb;
+	int64_t grew, window;
+
+	if (r->fd == -1 || fstat(r->fd, &sb) == -1)
+		return (0);
+	if (sb.st_size < r->size) {
+		/* The job cut it short (ftruncate): go on from there. */
+		jl_st.direct_bytes -= r->size - r->head;
+		if (r->head > sb.st_size)
+			r->head = sb.st_size;
+		r->size = r->marked = sb.st_size;
+		jl_st.direct_bytes += r->size - r->head;
+		return (0);
+	}
+	grew = sb.st_size - r->size;
+	jl_st.direct_bytes += grew;
+	r->size = sb.st_size;
+	while (jl->run > 0 && r->marked < r->size) {
+		ref.off = r->marked;
+		ref.len = r->size - r->marked;
+		if (ref.len > JL_REF_MAX)
+			ref.len = JL_REF_MAX;
+		/* A record is never split: the next segment if need be. */
+		if (jl->seg_fd != -1 &&
+		    jl->segs[jl->nsegs - 1].size + JL_HDR +
+			    (int64_t)sizeof(ref) >
+			jl->max_bytes &&
+		    jl_rotate(jl) == -1)
+			break;
+		if (jl_store(jl, JOBLOG_REF + i, (int64_t)sizeof(ref),
+			(const char *)&ref) != (int64_t)sizeof(ref))
+			break;
+		/* jl_store counted the record; the output is what it names. */
+		jl_st.bytes_written += ref.len - (int64_t)sizeof(ref);
+		r->marked += ref.len;
+	}
+	window = jl->max_bytes * jl->keep;
+	if (r->size - r->head > window)
+		jl_raw_punch(jl, r, r->size - window);
+	return (grew);
+}
+
+/*
+ * Look at both direct files. Short of room for the database, what they
+ * hold goes at once and counts as dropped: the job keeps writing, and
+ * between two looks it may find the disk full (ENOSPC) itself.
+ */
+static int64_t
+jl_raw_look(struct joblog *jl)
+{
+	struct jl_raw *r;
+	int64_t grew = 0, head;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		grew += jl_raw_mark(jl, i);
+	if (grew == 0 ||
+	    !jl_short_of_space(grew < JL_FREE_EVERY ? grew : JL_FREE_EVERY))
+		return (grew);
+	for (i = 0; i < 2; i++) {
+		r = &jl->raw[i];
+		head = r->head;
+		if (r->fd == -1 || jl_raw_punch(jl, r, r->size) == -1)
+			continue;
+		jl_st.bytes_dropped += r->head - head;
+		if (jl->dropped != NULL)
+			*jl->dropped += r->head - head;
+	}
+	return (grew);
+}
+
+static void
+jl_tick_add(struct joblog *jl)
+{
+	struct timeval tv;
+
+	tv.tv_sec = jl->tick_ms / 1000;
+	tv.tv_usec = (jl->tick_ms % 1000) * 1000;
+	evtimer_add(jl->tick, &tv);
+}
+
+/* Often while the files grow, seldom while they do not. */
+static void
+jl_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct joblog *jl = arg;
+
+	(void)fd;
+	(void)what;
+	if (jl_raw_look(jl) > 0)
+		jl->tick_ms = JL_TICK_MS;
+	else if ((jl->tick_ms *= 2) > JL_TICK_MAX_MS)
+		jl->tick_ms = JL_TICK_MAX_MS;
+	jl_tick_add(jl);
+}
+
+static void
+jl_tick_start(struct joblog *jl)
+{
+	if (jl_base == NULL)
+		return;
+	if (jl->tick == NULL) {
+		jl->tick = evtimer_new(jl_base, jl_tick, jl);
+		event_priority_set(jl->tick, SCHEDD_PRIO_WORK);
+	}
+	jl->tick_ms = JL_TICK_MS;
+	jl_tick_add(jl);
+}
+
+/* A direct file found at start-up. */
+static void
+jl_raw_found(struct joblog *jl, int i)
+{
+	if (jl->raw[i].fd == -1 && jl_raw_open(jl, i, 0) == -1)
+		log_warn("job %" PRId64 ": direct output", jl->job_id);
+}
+
+/*
+ * After start-up found the job's segments: each direct file is named as
+ * far as the newest reference record of its stream says (what a killed
+ * daemon had not named yet is named at the next look).
+ */
+static void
+jl_raw_resume(struct joblog *jl)
+{
+	struct joblog_rec rec;
+	struct joblog_ref ref;
+	struct jl_raw *r;
+	struct stat sb;
+	int64_t off, end[2] = {-1, -1}, seg_end[2];
+	int i, k, fd, st;
+
+	if (jl->raw[0].fd == -1 && jl->raw[1].fd == -1)
+		return;
+	for (k = jl->nsegs - 1; k >= 0 && (end[0] == -1 || end[1] == -1); k--) {
+		if ((fd = joblog_segment_open(jl, jl->segs[k].seq)) == -1)
+			continue;
+		seg_end[0] = seg_end[1] = -1;
+		if (fstat(fd, &sb) == 0)
+			for (off = 0;
+			     joblog_rec_read(fd, off, sb.st_size, &rec) == 1;
+			     off += JL_HDR + rec.len) {
+				if (rec.stream < JOBLOG_REF)
+					continue;
+				st = rec.stream - JOBLOG_REF;
+				if (pread(fd, &ref, sizeof(ref),
+					off + JL_HDR) == (ssize_t)sizeof(ref))
+					seg_end[st] = ref.off + ref.len;
+			}
+		close(fd);
+		for (i = 0; i < 2; i++)
+			if (end[i] == -1)
+				end[i] = seg_end[i];
+	}
+	for (i = 0; i < 2; i++) {
+		r = &jl->raw[i];
+		if (r->fd != -1 && end[i] > r->marked)
+			r->marked = end[i] < r->size ? end[i] : r->size;
+	}
+	jl_tick_start(jl);
+}
+
+/*
+ * A run begins with logs.direct: the two files, made if need be. Returns
+ * 0 with the fds, or -1 (the pipes then).
+ */
+static int
+jl_raw_begin(struct joblog *jl, int64_t run, int *out_fd, int *err_fd)
+{
+	int fds[2] = {-1, -1}, i;
+
+	/* What is left belongs to the run before. */
+	joblog_drain(jl);
+	for (i = 0; i < 2; i++)
+		if (jl->raw[i].fd == -1 && jl_raw_open(jl, i, 1) == -1) {
+			log_warn("job %" PRId64 ": direct output, so pipes",
+			    jl->job_id);
+			return (-1);
+		}
+	for (i = 0; i < 2; i++)
+		if ((fds[i] = fcntl(jl->raw[i].fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+			log_warn("job %" PRId64 ": direct output", jl->job_id);
+			if (i == 1)
+				close(fds[0]);
+			return (-1);
+		}
+	jl->run = run;
+	jl_tick_start(jl);
+	*out_fd = fds[0];
+	*err_fd = fds[1];
+	return (0);
+}
+
+void
+joblog_set_direct(struct joblog *jl, int on)
+{
+	jl->direct = on;
+}
+
+int
+joblog_raw_open(const struct joblog *jl, int stream)
+{
+	char path[PATH_MAX];
+
+	if (jl_dir[0] == '\0' ||
+	    jl_raw_path(jl->job_id, stream, path, sizeof(path)) == -1) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+}
+
+int64_t
+joblog_raw_head(const struct joblog *jl, int stream)
+{
+	return (jl->raw[stream].fd != -1 ? jl->raw[stream].head : 0);
+}
+
 void
 joblog_drain(struct joblog *jl)
 {
@@ -739,6 +1119,7 @@ joblog_drain(struct joblog *jl)
 	for (i = 0; i < 2; i++)
 		if (jl->s[i].fd != -1)
 			jl_move(&jl->s[i], JL_PIPE_BIG);
+	jl_raw_look(jl);
 }
 
 /* An fd opened read-write on the pipe fd is an end of. */
@@ -766,6 +1147,8 @@ joblog_run_begin(
 		*err_fd = fds[1];
 		return (0);
 	}
+	if (jl->direct && jl_raw_begin(jl, run, out_fd, err_fd) == 0)
+		return (0);
 	/* What is left belongs to the run before. */
 	joblog_drain(jl);
 	jl->run = run;

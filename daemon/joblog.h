@@ -15,10 +15,21 @@
  * written (a full disk, or less free than logs_min_free, which keeps room
  * for the database) is read and dropped, and counted. A restarted daemon
  * gets the pipes back from /proc/PID/fd/1 and 2 of the runs it adopts.
- * Moving is bounded per loop turn (JOBLOG_TURN_MAX). Paths are built from
- * ids only. Runs of versions before this layout wrote JOBID.RUN.out/.err
- * (or JOBID/RUN.out): those are not read any more, only removed with their
- * job.
+ * Moving is bounded per loop turn (JOBLOG_TURN_MAX).
+ *
+ * logs.direct: the job writes STATE/logs/JOBID.stdout and JOBID.stderr
+ * itself (opened O_APPEND by the daemon, kept across runs), at the speed
+ * of a plain file. The daemon looks at their sizes (every 250 ms while
+ * they grow, less often while they do not, and when a run ends) and
+ * stores what grew as a reference record (stream JOBLOG_REF + the stream,
+ * then a struct joblog_ref) in the segments, so that readers find runs,
+ * the time of the look and stream=all order in the same records. It
+ * bounds each file to logs.max_bytes x logs.keep by punching out the
+ * oldest blocks (FALLOC_FL_PUNCH_HOLE): the size goes on growing, the disk
+ * use does not. Where the file system cannot punch holes, direct falls
+ * back to the pipes. Paths are built from ids only. Runs of versions before
+ * this layout wrote JOBID.RUN.out/.err (or JOBID/RUN.out): those are not read
+ * any more, only removed with their job.
  */
 #ifndef SCHEDD_JOBLOG_H
 #define SCHEDD_JOBLOG_H
@@ -41,13 +52,22 @@ enum joblog_stream {
 	JOBLOG_STDERR,     /* fd 2 */
 };
 
+/* stream + JOBLOG_REF: a reference record (logs.direct). */
+#define JOBLOG_REF 2
+
+/* A reference record's bytes: len bytes of the stream's file at off. */
+struct joblog_ref {
+	int64_t off;
+	int64_t len;
+};
+
 /* One record's header, as stored (host byte order). */
 struct joblog_rec {
 	uint32_t magic;  /* JOBLOG_MAGIC */
 	uint32_t len;    /* output bytes that follow */
 	int64_t time_ms; /* when the daemon read them (Unix ms) */
 	uint32_t run;    /* the job's run number then */
-	uint8_t stream;  /* enum joblog_stream */
+	uint8_t stream;  /* enum joblog_stream, + JOBLOG_REF */
 	uint8_t pad[3];
 };
 
@@ -65,6 +85,7 @@ struct joblog_stats {
 	int64_t bytes_dropped; /* output that could not be stored */
 	int64_t total_bytes;   /* all segments now */
 	int64_t files;         /* segments now */
+	int64_t direct_bytes;  /* held by direct files now (not holes) */
 };
 
 /*
@@ -83,6 +104,8 @@ int joblog_init(const char *state_dir, struct event_base *base,
 struct joblog *joblog_new(int64_t job_id, int64_t *dropped);
 /* Per-job limits from the spec; 0 takes the config's default. */
 void joblog_set_limits(struct joblog *jl, int64_t max_bytes, int keep);
+/* Whether the job's next run writes its own files (logs.direct). */
+void joblog_set_direct(struct joblog *jl, int on);
 /* Close the pipes and forget the job; its files stay. Accepts NULL. */
 void joblog_free(struct joblog *jl);
 /* Remove every file of the job (segments, and the old layout's). */
@@ -93,9 +116,10 @@ void joblog_load_done(void);
 /*
  * A run begins: what the pipes hold is moved first (it belongs to the
  * last run), then output counts as run's. Hands back two fds opened
- * read-write on the job's pipes (made now if the job has none),
- * close-on-exec; the caller gives them to the child and closes them.
- * Returns 0, or -1 with err filled and no fd left open.
+ * read-write on the job's pipes (made now if the job has none), or with
+ * logs.direct opened for appending on its files, close-on-exec; the caller
+ * gives them to the child and closes them. Returns 0, or -1 with err filled and
+ * no fd left open.
  */
 int joblog_run_begin(
     struct joblog *jl, int64_t run, int *out_fd, int *err_fd, struct serr *err);
@@ -130,6 +154,10 @@ int joblog_segments(const struct joblog *jl, int64_t *first, int64_t *last);
 int64_t joblog_seek_run(const struct joblog *jl, int64_t run);
 /* Open segment seq for reading; -1 with errno when it is gone. */
 int joblog_segment_open(const struct joblog *jl, int64_t seq);
+/* Open the job's direct file of stream for reading; -1 with errno. */
+int joblog_raw_open(const struct joblog *jl, int stream);
+/* Bytes of the stream's direct file below this are punched out. */
+int64_t joblog_raw_head(const struct joblog *jl, int stream);
 /* Runs below this are pruned: readers skip their records. */
 int64_t joblog_min_run(const struct joblog *jl);
 /*

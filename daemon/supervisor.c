@@ -158,6 +158,7 @@ sup_job_link(struct supervisor *sup, struct job *job)
 		job->log = joblog_new(job->id, &job->run.output_dropped);
 	joblog_set_limits(
 	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
+	joblog_set_direct(job->log, job->spec.logs.direct);
 }
 
 /*
@@ -733,6 +734,7 @@ act_spawn(
 	}
 	joblog_set_limits(
 	    job->log, (int64_t)job->spec.logs.max_bytes, job->spec.logs.keep);
+	joblog_set_direct(job->log, job->spec.logs.direct);
 	if (!sup_journal_open(sup, job, &out_fd, &err_fd) &&
 	    joblog_run_begin(
 		job->log, job->run.number, &out_fd, &err_fd, &serr) == -1)

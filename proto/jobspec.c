@@ -1138,13 +1138,13 @@ jobspec_env_secret(const struct job_spec *spec, const char *key)
 	return (0);
 }
 
-/* logs: {"max_bytes": size, "keep": N}; absent or null members keep the
- * config's defaults (0). */
+/* logs: {"max_bytes": size, "keep": N, "journal": bool, "direct": bool};
+ * absent or null members keep the config's defaults (0). */
 static int
 js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
 {
 	const char *f = "logs.max_bytes", *s;
-	json_t *max_bytes, *keep, *journal;
+	json_t *max_bytes, *keep, *journal, *direct;
 	uint64_t bytes;
 	long long n;
 	int yes = 0;
@@ -1152,6 +1152,7 @@ js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
 	    {"max_bytes", &max_bytes},
 	    {"keep", &keep},
 	    {"journal", &journal},
+	    {"direct", &direct},
 	};
 
 	if (js_absent(v))
@@ -1193,6 +1194,9 @@ js_decode_logs(const json_t *v, struct job_logs *lg, struct serr *err)
 			return (-1);
 		lg->journal = yes ? JOBSPEC_JOURNAL_YES : JOBSPEC_JOURNAL_NO;
 	}
+	if (!js_absent(direct) &&
+	    js_boolean(direct, "logs.direct", &lg->direct, err) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -1552,15 +1556,16 @@ static json_t *
 js_logs_to_json(const struct job_logs *lg)
 {
 	if (lg->max_bytes == 0 && lg->keep == 0 &&
-	    lg->journal == JOBSPEC_JOURNAL_DEFAULT)
+	    lg->journal == JOBSPEC_JOURNAL_DEFAULT && !lg->direct)
 		return (json_null());
-	return (json_pack("{s:o, s:o, s:o}", "max_bytes",
+	return (json_pack("{s:o, s:o, s:o, s:b}", "max_bytes",
 	    lg->max_bytes > 0 ? json_integer((json_int_t)lg->max_bytes)
 			      : json_null(),
 	    "keep", js_int_or_null(lg->keep), "journal",
 	    lg->journal == JOBSPEC_JOURNAL_DEFAULT
 		? json_null()
-		: json_boolean(lg->journal == JOBSPEC_JOURNAL_YES)));
+		: json_boolean(lg->journal == JOBSPEC_JOURNAL_YES),
+	    "direct", lg->direct));
 }
 
 json_t *

@@ -120,6 +120,7 @@ struct job_logs {
 	uint64_t	 max_bytes;	/* per segment file; 0 = the config's */
 	int		 keep;		/* segment files kept; 0 = the config's */
 	int		 journal;	/* JOBSPEC_JOURNAL_* */
+	int		 direct;	/* the child writes files itself */
 };
 
 #define JOBSPEC_JOURNAL_DEFAULT	0	/* the config's logs_journal */
