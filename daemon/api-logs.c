@@ -89,9 +89,10 @@ struct logstream {
 	int64_t end_seq, end_off;
 	enum logs_phase phase;
 	long tail;
-	int64_t lines; /* counted newlines */
-	int partial;   /* the last counted byte was not a newline */
-	int64_t skip;  /* newlines still to skip */
+	int64_t lines;   /* counted newlines */
+	int partial;     /* the last counted byte was not a newline */
+	int64_t skip;    /* lines still to skip */
+	int seen_stream; /* of the last byte counted or skipped; -1 */
 	/* format=json: the line being gathered, one object per line. */
 	int json;
 	char *line;
@@ -310,6 +311,18 @@ logs_take(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
 {
 	const char *nl;
 
+	/*
+	 * The other stream cuts a line (stream=all): sent, it is ended
+	 * there (logs_emit), so here it is a line too.
+	 */
+	if (ls->seen_stream != -1 && ls->seen_stream != ls->rec.stream &&
+	    ls->partial) {
+		if (ls->phase == LOGS_COUNT)
+			ls->lines++;
+		else if (ls->skip > 0)
+			ls->skip--;
+	}
+	ls->seen_stream = ls->rec.stream;
 	if (ls->phase == LOGS_COUNT) {
 		for (nl = p;
 		     (nl = memchr(nl, '\n', n - (size_t)(nl - p))) != NULL;
@@ -320,8 +333,11 @@ logs_take(struct logstream *ls, const char *p, size_t n, struct evbuffer *out)
 	}
 	while (ls->skip > 0 && n > 0) {
 		nl = memchr(p, '\n', n);
-		if (nl == NULL)
+		if (nl == NULL) {
+			ls->partial = 1;
 			return;
+		}
+		ls->partial = 0;
 		ls->skip--;
 		n -= (size_t)(nl - p) + 1;
 		p = nl + 1;
@@ -492,6 +508,8 @@ logs_rewind(struct logstream *ls)
 
 	ls->skip = total > ls->tail ? total - ls->tail : 0;
 	ls->phase = LOGS_EMIT;
+	ls->seen_stream = -1;
+	ls->partial = 0;
 	if (ls->fd != -1)
 		close(ls->fd);
 	ls->fd = -1;
@@ -631,6 +649,7 @@ api_job_logs(struct api_ctx *ctx, json_t **out, struct serr *err)
 	ls->req = ctx->req;
 	ls->sd = ctx->sd;
 	ls->fd = ls->raw_fd[0] = ls->raw_fd[1] = -1;
+	ls->seen_stream = -1;
 	ls->which = which;
 	ls->since_ms = since_ms;
 	ls->stamps = stamps;

@@ -289,6 +289,17 @@ H_TEST(logs__stream_all__interleaved_in_write_order)
 	assert_string_equal(h_job_logs(h, "both", "stream=stderr"), "e1\ne2\n");
 	assert_string_equal(
 	    h_job_logs(h, "both", "stream=all&tail=3"), "e1\no2\ne2\n");
+	/* A line the other stream cuts is a line for tail too. */
+	h_job_create(h, sh_job("cut", "printf abc; sleep 0.1; echo x >&2; "
+				      "sleep 0.1; echo def"));
+	h_job_wait(h, "cut");
+	assert_string_equal(
+	    h_job_logs(h, "cut", "stream=all"), "abc\nx\ndef\n");
+	assert_string_equal(
+	    h_job_logs(h, "cut", "stream=all&tail=2"), "x\ndef\n");
+	assert_string_equal(
+	    h_job_logs(h, "cut", "stream=all&tail=3"), "abc\nx\ndef\n");
+	assert_string_equal(h_job_logs(h, "cut", "stream=all&tail=1"), "def\n");
 	h_assert_error(
 	    h_call(h, 400, "GET", NULL, "/v1/jobs/both/logs?since=yesterday"),
 	    "invalid_argument", "since");
