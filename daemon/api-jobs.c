@@ -474,6 +474,19 @@ api_owner_active(struct supervisor *sup, uid_t uid)
 	return (n);
 }
 
+/*
+ * What jobs_max is held against: the caller's active jobs. Admins have no
+ * jobs_max, and counting walks every job (with 6,000 jobs it was a fifth
+ * of the daemon's time per POST).
+ */
+static int
+api_caller_active(struct api_ctx *ctx)
+{
+	if (ctx->caller->admin)
+		return (0);
+	return (api_owner_active(ctx->sd->sup, ctx->caller->uid));
+}
+
 static const char *const no_params[] = {NULL};
 
 /* Deferred answers */
@@ -632,9 +645,7 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (jobspec_from_text(ctx->body, ctx->body_len, &spec, err) == -1)
 		return (-1);
 	if (auth_spec(ctx->caller, &spec,
-		spec.start || spec.schedule.set
-		    ? api_owner_active(ctx->sd->sup, ctx->caller->uid)
-		    : -1,
+		spec.start || spec.schedule.set ? api_caller_active(ctx) : -1,
 		err) == -1) {
 		jobspec_free(&spec);
 		return (-1);
@@ -815,8 +826,7 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_owner_active(ctx->sd->sup, ctx->caller->uid) -
-			job->spec.schedule.set,
+		    api_caller_active(ctx) - job->spec.schedule.set,
 		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
@@ -848,8 +858,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_owner_active(ctx->sd->sup, ctx->caller->uid) -
-			job->spec.schedule.set,
+		    api_caller_active(ctx) - job->spec.schedule.set,
 		    err) == -1) ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);

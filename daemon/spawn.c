@@ -9,6 +9,14 @@
  * runtime dislikes CLONE_VM, it falls back to fork(). Jobs get the open
  * file limit the daemon was started with, not the one it raised for
  * itself.
+ *
+ * Nor does the cost grow with the daemon's fds (a pidfd per running job):
+ * the child shares the fd table (CLONE_FILES) and first takes a private
+ * copy of only the fds below spawn_low (close_range's CLOSE_RANGE_UNSHARE),
+ * where the fds it needs were dup'd into slots reserved at start-up.
+ * Otherwise clone copied all of them and execve closed them again: with
+ * 10,000 jobs running that was a third of the daemon's CPU per spawn
+ * (bench/RESULTS.md, 8d).
  */
 #include "config.h"
 
@@ -47,6 +55,15 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+
+/* Low fds the child's copies come from: /dev/null in each while unused. */
+#define SPAWN_SLOTS 16
+static int spawn_null = -1; /* /dev/null, read-only: stdin, and the filler */
+static int spawn_slot[SPAWN_SLOTS];
+static int spawn_low; /* fds below are all the child copies; 0: none */
 
 enum spawn_step {
 	STEP_SIGNALS = 1,	/* reset dispositions */
@@ -74,6 +91,7 @@ struct spawn_report {
 
 struct spawn_child {
 	const struct spawn_req	*req;
+	int unshare_below; /* CLONE_FILES: copy fds below */
 	int			 pipe_w;
 	int			 devnull;
 	sigset_t		 mask;	/* restored before execve */
@@ -138,6 +156,12 @@ child_main(void *arg)
 	struct sigaction		 sa;
 	int				 sig, i;
 
+	/* Our own fd table before any fd changes: the few fds we need. */
+	if (c->unshare_below > 0 &&
+	    syscall(SYS_close_range, (unsigned int)c->unshare_below, ~0U,
+		CLOSE_RANGE_UNSHARE) == -1 &&
+	    syscall(SYS_unshare, CLONE_FILES) == -1)
+		child_fail(c, STEP_FDS);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -259,6 +283,128 @@ spawn_describe(const struct spawn_req *req, const struct spawn_report *r,
 	}
 }
 
+void
+spawn_init(void)
+{
+	int i, fd;
+
+	if (spawn_low != 0)
+		return;
+	if ((spawn_null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	for (i = 0; i < SPAWN_SLOTS; i++) {
+		if ((fd = fcntl(spawn_null, F_DUPFD_CLOEXEC, 0)) == -1) {
+			while (i-- > 0)
+				close(spawn_slot[i]);
+			close(spawn_null);
+			spawn_null = -1;
+			return;
+		}
+		spawn_slot[i] = fd;
+	}
+	for (spawn_low = spawn_null + 1, i = 0; i < SPAWN_SLOTS; i++)
+		if (spawn_slot[i] >= spawn_low)
+			spawn_low = spawn_slot[i] + 1;
+}
+
+#ifndef SPAWN_USE_FORK
+/*
+ * The child's copy of fd: fd itself when it is low, else the next free
+ * slot, never the one numbered avoid. -1 when the slots are used up.
+ */
+static int
+spawn_low_fd(int fd, int avoid, int *nslot)
+{
+	while (*nslot < SPAWN_SLOTS && spawn_slot[*nslot] == avoid)
+		(*nslot)++;
+	if (fd < spawn_low && fd != avoid)
+		return (fd);
+	if (*nslot == SPAWN_SLOTS ||
+	    dup3(fd, spawn_slot[*nslot], O_CLOEXEC) == -1)
+		return (-1);
+	return (spawn_slot[(*nslot)++]);
+}
+
+/* The slots used get /dev/null back (the child has exec'd). */
+static void
+spawn_slots_free(int nslot)
+{
+	while (nslot-- > 0)
+		if (dup3(spawn_null, spawn_slot[nslot], O_CLOEXEC) == -1)
+			log_warn("spawn: slot %d", spawn_slot[nslot]);
+}
+
+/*
+ * Make req's fds low, in *low (cg: room for its cgroup fds). Returns the
+ * slots used, or -1 (then none): the child copies the whole table.
+ */
+static int
+spawn_lower(const struct spawn_req *req, struct spawn_child *c,
+    struct spawn_req *low, int *cg)
+{
+	int i, nslot = 0,
+	       avoid = req->extra_fd_num > 2 ? req->extra_fd_num : -1;
+
+	*low = *req;
+	if (spawn_low == 0 || req->ncgroup_fds > SPAWN_SLOTS)
+		return (-1);
+	/* The report pipe lives until execve: never where the readiness fd
+	 * goes. The others are done with by then. */
+	if ((c->pipe_w = spawn_low_fd(c->pipe_w, avoid, &nslot)) == -1 ||
+	    (low->stdout_fd = spawn_low_fd(req->stdout_fd, -1, &nslot)) == -1 ||
+	    (low->stderr_fd = spawn_low_fd(req->stderr_fd, -1, &nslot)) == -1)
+		goto fail;
+	if (req->extra_fd >= 0 &&
+	    (low->extra_fd = spawn_low_fd(req->extra_fd, -1, &nslot)) == -1)
+		goto fail;
+	for (i = 0; i < req->ncgroup_fds; i++)
+		if ((cg[i] = spawn_low_fd(req->cgroup_fds[i], -1, &nslot)) ==
+		    -1)
+			goto fail;
+	low->cgroup_fds = cg;
+	c->unshare_below = spawn_low;
+	return (nslot);
+fail:
+	spawn_slots_free(nslot);
+	*low = *req;
+	return (-1);
+}
+
+/* Clone the child; the daemon is suspended until it has exec'd or died. */
+static pid_t
+spawn_clone(const struct spawn_req *req, struct spawn_child *c)
+{
+	struct spawn_req low;
+	int cg[SPAWN_SLOTS], nslot, pipe_w = c->pipe_w, saved;
+	pid_t child;
+
+	if ((nslot = spawn_lower(req, c, &low, cg)) == -1)
+		return (clone(child_main, spawn_stack + sizeof(spawn_stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, c));
+	c->req = &low;
+	child = clone(child_main, spawn_stack + sizeof(spawn_stack),
+	    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, c);
+	saved = errno;
+	spawn_slots_free(nslot);
+	c->req = req;
+	c->pipe_w = pipe_w;
+	c->unshare_below = 0;
+	errno = saved;
+	return (child);
+}
+#else
+static pid_t
+spawn_clone(const struct spawn_req *req, struct spawn_child *c)
+{
+	pid_t child;
+
+	(void)req;
+	if ((child = fork()) == 0)
+		child_main(c);
+	return (child);
+}
+#endif
+
 int
 spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 {
@@ -272,11 +418,13 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.devnull = -1;
+	spawn_init();
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "pipe: %s", strerror(errno));
 		return (-1);
 	}
-	if ((c.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((c.devnull = spawn_null) == -1 &&
+	    (c.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "/dev/null: %s",
 		    strerror(errno));
 		goto out;
@@ -303,13 +451,7 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 	/* No handler may run in the child before it resets dispositions. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &c.mask);
-#ifdef SPAWN_USE_FORK
-	if ((child = fork()) == 0)
-		child_main(&c);
-#else
-	child = clone(child_main, spawn_stack + sizeof(spawn_stack),
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
-#endif
+	child = spawn_clone(req, &c);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &c.mask, NULL);
 	if (child == -1) {
@@ -338,7 +480,7 @@ out:
 		close(pfd[0]);
 	if (pfd[1] != -1)
 		close(pfd[1]);
-	if (c.devnull != -1)
+	if (c.devnull != -1 && c.devnull != spawn_null)
 		close(c.devnull);
 	errno = saved;
 	return (rc);

@@ -61,6 +61,14 @@ int spawn_resolve_path(const char *argv0, const char *search, char *buf,
     size_t len);
 
 /*
+ * Reserve the low fds the child's copies of its fds go in (a /dev/null
+ * and 16 slots), so that a spawn copies those and not every fd the
+ * daemon holds. Call early, while fds are few; spawn_start calls it when
+ * nobody did. Without it (or when it fails) a spawn copies every fd.
+ */
+void spawn_init(void);
+
+/*
  * Start the process. On success returns 0 and sets *pid; the child is in a
  * new session (its pid is its process group), stdin is /dev/null, and it has
  * exec'd (or, with the fork fallback, will exec). Before anything else the
