@@ -31,7 +31,6 @@
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
-#include "daemon/spawn.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "proto/util.h"
@@ -315,8 +314,6 @@ main(int argc, char **argv)
 	}
 
 	sanitize_fds();
-	/* Its low fds, before the database, sockets and pidfds take them. */
-	spawn_init();
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground && daemon(0, 0) == -1) {
 		fprintf(stderr, "schedd: daemon: %s\n", strerror(errno));

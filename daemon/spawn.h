@@ -64,7 +64,8 @@ int spawn_resolve_path(const char *argv0, const char *search, char *buf,
  * Reserve the low fds the child's copies of its fds go in (a /dev/null
  * and 16 slots), so that a spawn copies those and not every fd the
  * daemon holds. Call early, while fds are few; spawn_start calls it when
- * nobody did. Without it (or when it fails) a spawn copies every fd.
+ * nobody did (the supervisor does, before it adopts runs). Without it
+ * (or when it fails) a spawn copies every fd.
  */
 void spawn_init(void);
 

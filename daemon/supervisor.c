@@ -1116,6 +1116,8 @@ supervisor_new(struct schedd *sd, struct serr *err)
 {
 	struct supervisor *sup;
 
+	/* Spawn's low fds, before adopted runs' pidfds take fds. */
+	spawn_init();
 	sup = xcalloc(1, sizeof(*sup));
 	sup->sd = sd;
 	sup->st = sd->store;
