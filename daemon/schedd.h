@@ -87,6 +87,10 @@ struct job {
 	char		 name[JOBSPEC_NAME_MAX + 1];
 	char		*source;	/* "api" or "file:/path" */
 	struct job_spec	 spec;
+	/* The API's cache: spec's members as the full view sends them, made
+	 * at the first answer; whoever changes spec frees it (NULL). */
+	char		*spec_text;
+	size_t		 spec_text_len;
 	enum job_state	 state;
 	int64_t		 restarts;
 	int64_t		 created_ms;

@@ -217,6 +217,8 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	}
 	jobspec_free(&job->spec);
 	job->spec = spec;
+	free(job->spec_text);
+	job->spec_text = NULL;
 	job->updated_ms = now_ms();
 	/* A changed schedule counts from now. */
 	job->sched_next_ms = 0;

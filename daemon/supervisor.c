@@ -319,6 +319,7 @@ job_release(struct supervisor *sup, struct job *job)
 	joblog_free(job->log);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
+	free(job->spec_text);
 	free(job->source);
 	free(job);
 }
