@@ -333,11 +333,27 @@ spec_text(struct job *job, size_t *len)
 	return (job->spec_text);
 }
 
-/* The full view without secrets comes from spec_text. */
+/*
+ * The full view without secrets comes from spec_text, which costs about
+ * a kilobyte a job: made while there are at most API_SPEC_TEXT_JOBS jobs,
+ * so that 10,000 jobs do not hold 10 MB of it.
+ */
+#define API_SPEC_TEXT_JOBS 1000
+#define API_FULL_TEXT      2 /* full, and spec_text may be made */
 static int
 spec_cached(const struct job *job, int full)
 {
-	return (full && job->spec.nsecret == 0);
+	return (full != 0 && job->spec.nsecret == 0 &&
+		(job->spec_text != NULL || full == API_FULL_TEXT));
+}
+
+/* full (0 or 1) as job_reply and out_job take it. */
+static int
+api_full(struct api_ctx *ctx, int full)
+{
+	if (full && supervisor_job_count(ctx->sd->sup) <= API_SPEC_TEXT_JOBS)
+		return (API_FULL_TEXT);
+	return (full);
 }
 
 /*
@@ -622,7 +638,7 @@ api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 	w = xcalloc(1, sizeof(*w));
 	w->job = job;
 	w->kind = kind;
-	w->full = full_view(ctx, job);
+	w->full = api_full(ctx, full_view(ctx, job));
 	w->pending = api_pending_new(ctx->req, waiter_close_cb, w);
 	w->watch = supervisor_watch(job, waiter_watch_cb, w);
 	return (API_DEFERRED);
@@ -664,7 +680,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
-		full = full_view(ctx, job);
+		full = api_full(ctx, full_view(ctx, job));
 		spec = NULL;
 		if (!spec_cached(job, full) &&
 		    (spec = spec_json(job, full)) == NULL)
@@ -714,7 +730,7 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	jobspec_free(&spec);
 	if (rc == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 1, 201, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 201, err));
 }
 
 int
@@ -728,7 +744,8 @@ api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
 	supervisor_job_usage(ctx->sd->sup, job, &u);
-	return (job_reply(ctx->req, job, &u, full_view(ctx, job), 200, err));
+	return (job_reply(
+	    ctx->req, job, &u, api_full(ctx, full_view(ctx, job)), 200, err));
 }
 
 static int
@@ -865,7 +882,7 @@ api_job_delete(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL)
 		return (-1);
 	/* The answer is the job as it was: write it while it exists. */
-	if (job_reply(ctx->req, job, NULL, 1, 200, err) == -1)
+	if (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err) == -1)
 		return (-1);
 	rc = supervisor_job_delete(ctx->sd->sup, job, force, err);
 	if (rc == 0)
@@ -890,7 +907,7 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 int
@@ -905,7 +922,7 @@ api_job_stop(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 int
@@ -924,7 +941,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (!supervisor_job_settled(job))
 		return (api_defer(ctx, job, API_WAIT_RESTARTED));
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 /* The kill body: {"signal": "SIGUSR1"} or {"signal": 10}; default SIGTERM. */
@@ -997,7 +1014,7 @@ api_job_kill(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_kill(ctx->sd->sup, job, sig, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 int
@@ -1010,7 +1027,7 @@ api_job_pause(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_pause(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 int
@@ -1023,7 +1040,7 @@ api_job_resume(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_resume(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, 1, 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
 }
 
 int
@@ -1037,7 +1054,8 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	return (job_reply(ctx->req, job, NULL, full_view(ctx, job), 200, err));
+	return (job_reply(
+	    ctx->req, job, NULL, api_full(ctx, full_view(ctx, job)), 200, err));
 }
 
 struct runs_out {
