@@ -215,12 +215,20 @@ notify_socket_of(struct h *h, pid_t pid)
 {
 	char buf[65536];
 	FILE *f;
-	size_t n, off;
+	size_t n = 0, off;
+	int tries;
 
-	if ((f = fopen(h_fmt(h, "/proc/%d/environ", (int)pid), "r")) == NULL)
-		fail_msg("environ of %d: %m", (int)pid);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	/* Empty while the job is still in its execve (see proc_env of
+	 * test_supervision.c). */
+	for (tries = 0; n == 0 && tries < 100; tries++) {
+		if (tries > 0)
+			h_sleep_ms(10);
+		if ((f = fopen(h_fmt(h, "/proc/%d/environ", (int)pid), "r")) ==
+		    NULL)
+			fail_msg("environ of %d: %m", (int)pid);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
 	buf[n] = '\0';
 	for (off = 0; off < n; off += strlen(buf + off) + 1)
 		if (strncmp(buf + off, "NOTIFY_SOCKET=", 14) == 0)

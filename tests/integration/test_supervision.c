@@ -214,15 +214,22 @@ proc_env(struct h *h, pid_t pid, const char *var)
 	char path[64], buf[65536];
 	size_t vlen = strlen(var), off = 0;
 	ssize_t n;
-	int fd;
+	int fd, tries;
 
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		fail_msg("open %s: %s", path, strerror(errno));
-	while (off < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
-		off += (size_t)n;
-	close(fd);
+	/* Empty while the kernel is still in the job's execve: the daemon
+	 * (a vfork parent) resumes before the new image's environment is
+	 * set up. */
+	for (tries = 0; off == 0 && tries < 100; tries++) {
+		if (tries > 0)
+			h_sleep_ms(10);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			fail_msg("open %s: %s", path, strerror(errno));
+		while (off < sizeof(buf) - 1 &&
+		       (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+			off += (size_t)n;
+		close(fd);
+	}
 	buf[off] = '\0';
 	for (n = 0; (size_t)n < off; n += (ssize_t)strlen(buf + n) + 1) {
 		if (strncmp(buf + n, var, vlen) == 0 && buf[n + vlen] == '=')
