@@ -71,13 +71,14 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 	struct table *t;
 	size_t i;
 	int rc, n, c, k, all = args_has(args, 'a') > 0;
-	int with_next = 0, with_status = 0;
+	int with_next = 0, with_status = 0, with_labels = 0;
 
 	if ((n = jobcols_parse(list != NULL ? list : JOBCOLS_PS, cols, &bad)) ==
 	    -1)
 		return (ctl_usage_error(ctl,
 		    "-o: unknown column '%.*s' (id name owner state pid cpus "
-		    "policy cpu mem runq restarts age next status command)",
+		    "policy cpu mem runq restarts age next status labels "
+		    "command)",
 		    (int)strcspn(bad, ","), bad));
 	if ((rc = ctl_call(ctl, "GET",
 		 jobcols_need_usage(cols, n) ? "/v1/jobs?usage=true"
@@ -90,17 +91,21 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 		json_decref(root);
 		return (CTL_EXIT_ERROR);
 	}
-	/* Without -o, NEXT and STATUS only when some listed job has one. */
+	/* Without -o, NEXT, STATUS and LABELS only when some listed job
+	 * has one. */
 	if (list == NULL) {
 		json_array_foreach (jobs, i, job) {
 			if (!ps_listed(job, all))
 				continue;
 			with_next |= fmt_str(job, "next_start_at") != NULL;
 			with_status |= fmt_str(job, "status_text") != NULL;
+			with_labels |=
+			    json_object_size(json_object_get(job, "labels")) > 0;
 		}
 		for (c = k = 0; c < n; c++)
 			if ((cols[c] != JC_NEXT || with_next) &&
-			    (cols[c] != JC_STATUS || with_status))
+			    (cols[c] != JC_STATUS || with_status) &&
+			    (cols[c] != JC_LABELS || with_labels))
 				cols[k++] = cols[c];
 		n = k;
 	}

@@ -45,6 +45,7 @@ struct schedctl {
 	char *token;                 /* read from --token-file; NULL */
 	int json;                    /* --json: print the daemon's JSON */
 	int wake_fd;                 /* > 0: readable ends requests */
+	int quiet_unreachable;       /* say nothing of a lost daemon */
 	int (*on_wake)(void *);      /* or calls this (http.h) */
 	void *wake_arg;
 	const struct cmd_entry *cmd; /* the command being run */

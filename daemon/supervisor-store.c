@@ -63,6 +63,11 @@ sup_event_write_at(struct supervisor *sup, struct event_rec *ev,
 					     (int)sup->actor.pid)
 				       : json_pack("{s:I}", "uid",
 					     (json_int_t)sup->actor.uid));
+	/* A follower of the stream learns whose run it is (a Slurm job)
+	 * without asking for the job, which may be gone by then. */
+	if (job != NULL && job->spec.labels != NULL &&
+	    json_object_get(data, "labels") == NULL)
+		json_object_set(data, "labels", job->spec.labels);
 	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
