@@ -61,6 +61,7 @@ enum {
 	OPT_ON_DRIFT,
 	OPT_LABEL,
 	OPT_CPUS_WITHIN,
+	OPT_STOP_UNWAITED,
 };
 
 const struct option cmd_run_longopts[] = {
@@ -93,6 +94,7 @@ const struct option cmd_run_longopts[] = {
     {"on-drift", required_argument, NULL, OPT_ON_DRIFT},
     {"label", required_argument, NULL, OPT_LABEL},
     {"cpus-within", required_argument, NULL, OPT_CPUS_WITHIN},
+    {"stop-unwaited", required_argument, NULL, OPT_STOP_UNWAITED},
     {"file", required_argument, NULL, 'f'},
     {"wait", no_argument, NULL, 'w'},
     {"attach", no_argument, NULL, 'a'},
@@ -459,6 +461,9 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 	case OPT_STOP_TIMEOUT:
 		return (set_ms(
 		    ctl, sub_object(spec, "stop"), "timeout_ms", opt, v));
+	case OPT_STOP_UNWAITED:
+		return (set_ms(
+		    ctl, sub_object(spec, "stop"), "unwaited_ms", opt, v));
 	case OPT_AFTER:
 		return (add_string(ctl, sub_array(spec, "after"), v));
 	case OPT_ON_DRIFT:

@@ -353,6 +353,11 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		log_debug("%s: %s (%s)", job->name, job_state_name(to), type);
 	sup_event_announce(sup, &ev);
 	free(text);
+	/* A new run with stop.unwaited_ms: someone must wait for it. */
+	if (from != to && (to == JOB_STARTING || to == JOB_RUNNING) &&
+	    (job->unwaited_ev == NULL ||
+		!evtimer_pending(job->unwaited_ev, NULL)))
+		sup_unwaited_arm(sup, job);
 	sup_notify(job, 0);
 	/* A job that runs now, or one that no longer does, may be what queued
 	 * ones wait for (an "after" dependency, CPUs, DEADLINE bandwidth). */

@@ -861,10 +861,11 @@ js_decode_signal(const json_t *v, int *out, struct serr *err)
 static int
 js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 {
-	json_t *sig, *timeout;
+	json_t *sig, *timeout, *unwaited;
 	const struct js_member members[] = {
 	    {"signal", &sig},
 	    {"timeout_ms", &timeout},
+	    {"unwaited_ms", &unwaited},
 	};
 
 	if (js_absent(v))
@@ -877,6 +878,9 @@ js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 	if (js_decode_signal(sig, &st->signal, err) == -1)
 		return (-1);
 	if (js_ms(timeout, "stop.timeout_ms", 0, &st->timeout_ms, err) == -1)
+		return (-1);
+	if (js_ms(unwaited, "stop.unwaited_ms", 0, &st->unwaited_ms, err) ==
+	    -1)
 		return (-1);
 	return (0);
 }
@@ -1537,7 +1541,11 @@ js_stop_to_json(const struct job_stop *st)
 	if ((o = json_object()) == NULL)
 		return (NULL);
 	if (js_set(o, "signal", json_string(sname)) == -1 ||
-	    js_set(o, "timeout_ms", json_integer(st->timeout_ms)) == -1) {
+	    js_set(o, "timeout_ms", json_integer(st->timeout_ms)) == -1 ||
+	    /* Only when given: the specs of before it keep their shape. */
+	    (st->unwaited_ms != 0 &&
+		js_set(o, "unwaited_ms", json_integer(st->unwaited_ms)) ==
+		    -1)) {
 		json_decref(o);
 		return (NULL);
 	}

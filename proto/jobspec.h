@@ -86,6 +86,8 @@ struct job_restart {
 struct job_stop {
 	int		 signal;	/* default SIGTERM */
 	uint32_t	 timeout_ms;	/* default 10000 */
+	uint32_t	 unwaited_ms;	/* stop a run no wait has watched this
+					   long (its waiter died); 0: never */
 };
 
 struct job_ready {
