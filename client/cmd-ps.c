@@ -99,8 +99,8 @@ cmd_ps_exec(struct schedctl *ctl, struct args *args)
 				continue;
 			with_next |= fmt_str(job, "next_start_at") != NULL;
 			with_status |= fmt_str(job, "status_text") != NULL;
-			with_labels |=
-			    json_object_size(json_object_get(job, "labels")) > 0;
+			with_labels |= json_object_size(
+					   json_object_get(job, "labels")) > 0;
 		}
 		for (c = k = 0; c < n; c++)
 			if ((cols[c] != JC_NEXT || with_next) &&

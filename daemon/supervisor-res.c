@@ -270,8 +270,7 @@ cpus_and(struct cpulist *a, const struct cpulist *b)
 
 /* The grant may never leave cpus_within: refuse what cannot fit it. */
 static int
-within_check(
-    struct sup_res *r, const struct job_spec *spec, struct serr *err)
+within_check(struct sup_res *r, const struct job_spec *spec, struct serr *err)
 {
 	struct cpulist within, want, in;
 	char text[1024];
@@ -301,7 +300,8 @@ within_check(
 		    spec->cpus_within);
 		return (-1);
 	}
-	if (spec->exclusive_cpus > 0 && (unsigned int)spec->exclusive_cpus > n) {
+	if (spec->exclusive_cpus > 0 &&
+	    (unsigned int)spec->exclusive_cpus > n) {
 		serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
 		    "%d exclusive CPUs asked, cpus_within %s holds %u schedd "
 		    "may use (%s)",
@@ -436,8 +436,7 @@ sup_res_check(
  * it had rather than leave its bound (a cpuset cannot be empty).
  */
 static void
-repool_within(
-    struct sup_res *r, struct job *job, const struct cpulist *shared)
+repool_within(struct sup_res *r, struct job *job, const struct cpulist *shared)
 {
 	struct cpulist set = *shared, within;
 	struct serr e;

@@ -458,8 +458,7 @@ js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
 
 /* "cpus_within": every CPU the job is granted lies in this list. */
 static int
-js_decode_cpus_within(
-    const json_t *v, struct job_spec *spec, struct serr *err)
+js_decode_cpus_within(const json_t *v, struct job_spec *spec, struct serr *err)
 {
 	return (js_decode_cpulist(v, "cpus_within", &spec->cpus_within, err));
 }
@@ -879,8 +878,7 @@ js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 		return (-1);
 	if (js_ms(timeout, "stop.timeout_ms", 0, &st->timeout_ms, err) == -1)
 		return (-1);
-	if (js_ms(unwaited, "stop.unwaited_ms", 0, &st->unwaited_ms, err) ==
-	    -1)
+	if (js_ms(unwaited, "stop.unwaited_ms", 0, &st->unwaited_ms, err) == -1)
 		return (-1);
 	return (0);
 }
