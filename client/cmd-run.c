@@ -605,18 +605,53 @@ run_signal_next(void)
 	return (0);
 }
 
+#define RUN_RECONNECT_MS 30000 /* how long -w looks for a lost daemon */
+
+static long long
+run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 /*
  * One follower of the run's stdout or stderr (-a), in a child process so
  * that the wait and the signals stay simple. It ignores the terminal's
  * signals: the parent decides what they mean, and the follow ends by
- * itself once the run has ended and its output is drained.
+ * itself once the run has ended and its output is drained. When the
+ * daemon goes away it follows the run again from a restarted one,
+ * skipping the bytes it has copied already: the run's output is in files
+ * that outlive the daemon, and the replay is the same bytes in the same
+ * order.
  */
+struct attach {
+	int fd;
+	unsigned long long seen; /* bytes of this stream so far */
+	unsigned long long done; /* bytes copied, over every stream */
+};
+
 static int
 attach_write(const char *data, size_t len, void *arg)
 {
-	int fd = *(int *)arg;
+	struct attach *a = arg;
+	int fd = a->fd;
+	unsigned long long skip;
 	ssize_t w;
 
+	if (a->seen < a->done) {
+		skip = a->done - a->seen;
+		if (skip >= len) {
+			a->seen += len;
+			return (0);
+		}
+		a->seen += skip;
+		data += skip;
+		len -= (size_t)skip;
+	}
+	a->seen += len;
+	a->done = a->seen;
 	if (fd == STDOUT_FILENO)
 		return (ctl_write_out(data, len));
 	while (len > 0) {
@@ -634,8 +669,12 @@ attach_write(const char *data, size_t len, void *arg)
 static pid_t
 attach_start(struct schedctl *ctl, const char *id, long long run, int fd)
 {
+	struct timespec ts = {0, 200 * 1000 * 1000};
 	char path[CTL_PATH_MAX], suffix[128];
+	struct attach a;
+	long long lost = 0;
 	pid_t pid;
+	int rc;
 
 	if (run > 0)
 		snprintf(suffix, sizeof(suffix),
@@ -658,7 +697,22 @@ attach_start(struct schedctl *ctl, const char *id, long long run, int fd)
 	signal(SIGHUP, SIG_IGN);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	ctl->wake_fd = 0;
-	_exit(ctl_stream(ctl, path, CTL_NO_TIMEOUT, attach_write, &fd));
+	/* The parent says when the daemon is lost, once. */
+	ctl->quiet_unreachable = 1;
+	memset(&a, 0, sizeof(a));
+	a.fd = fd;
+	for (;;) {
+		a.seen = 0;
+		rc = ctl_stream(ctl, path, CTL_NO_TIMEOUT, attach_write, &a);
+		if (rc != CTL_EXIT_UNREACHABLE)
+			break;
+		if (a.seen > 0 || lost == 0)
+			lost = run_now_ms();
+		if (run_now_ms() - lost >= RUN_RECONNECT_MS)
+			break;
+		(void)nanosleep(&ts, NULL);
+	}
+	_exit(rc);
 }
 
 /* POST kill, not to be cut short by the next signal (it stays queued). */
@@ -715,17 +769,6 @@ run_forward(struct schedctl *ctl, const char *id, int sig, int *stops)
 	}
 	/* A job that ended meanwhile answers 409: the wait tells how. */
 	return (rc == CTL_EXIT_UNREACHABLE ? rc : 0);
-}
-
-#define RUN_RECONNECT_MS 30000 /* how long -w looks for a lost daemon */
-
-static long long
-run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /*
