@@ -33,14 +33,14 @@
 #include "client/http.h"
 
 #define FLEET_NODES_MAX 64
-#define FLEET_LINE_MAX	(1u << 20)
+#define FLEET_LINE_MAX  (1u << 20)
 
 struct node {
-	const char *name;   /* HOST:PORT, or a socket path */
-	long long since;    /* the last id printed (the cursor) */
-	int fd;		    /* the child's pipe, read end */
+	const char *name; /* HOST:PORT, or a socket path */
+	long long since;  /* the last id printed (the cursor) */
+	int fd;           /* the child's pipe, read end */
 	pid_t pid;
-	char *buf;	    /* a line being assembled */
+	char *buf; /* a line being assembled */
 	size_t len, cap;
 };
 
@@ -99,7 +99,7 @@ read_token(const char *path)
 /* --- the child: one node's stream ---------------------------------------- */
 
 struct child {
-	int out;	 /* the pipe to the parent */
+	int out;         /* the pipe to the parent */
 	long long since; /* the last id passed on */
 	char *buf;
 	size_t len, cap;
@@ -158,8 +158,8 @@ child_data(const char *data, size_t len, void *arg)
 			else {
 				if (c->len + n > c->cap) {
 					c->cap = c->len + n + 4096;
-					if ((c->buf = realloc(c->buf,
-						 c->cap)) == NULL)
+					if ((c->buf = realloc(
+						 c->buf, c->cap)) == NULL)
 						return (-1);
 				}
 				memcpy(c->buf + c->len, data, n);
@@ -207,8 +207,8 @@ child_run(struct node *n, int out)
 		}
 		c.len = 0;
 		c.skipping = 0;
-		r = http_request(n->name[0] == '/' ? n->name : NULL, &req,
-		    &resp);
+		r = http_request(
+		    n->name[0] == '/' ? n->name : NULL, &req, &resp);
 		if (r == HTTP_OK && resp.status == 410 && resp.body != NULL &&
 		    (body = json_loads(resp.body, 0, NULL)) != NULL) {
 			json_t *old = json_object_get(
@@ -226,7 +226,8 @@ child_run(struct node *n, int out)
 			http_response_free(&resp);
 			continue;
 		}
-		if (r == HTTP_OK && (resp.status == 401 || resp.status == 403)) {
+		if (r == HTTP_OK &&
+		    (resp.status == 401 || resp.status == 403)) {
 			warnx_("%s: %d %s (the token?)", n->name, resp.status,
 			    resp.reason);
 			http_response_free(&resp);
@@ -290,7 +291,8 @@ parent_line(struct node *n, const char *line, size_t len)
 
 	if ((ev = json_loadb(line, len, 0, NULL)) != NULL) {
 		if (json_is_integer(json_object_get(ev, "id")))
-			n->since = json_integer_value(json_object_get(ev, "id"));
+			n->since =
+			    json_integer_value(json_object_get(ev, "id"));
 		json_decref(ev);
 	}
 	printf("%s %.*s\n", n->name, (int)len, line);
@@ -418,8 +420,8 @@ main(int argc, char **argv)
 			nodes[i].len += (size_t)r;
 			p = nodes[i].buf;
 			while ((nl = memchr(p, '\n',
-				    nodes[i].len - (size_t)(p - nodes[i].buf))) !=
-			    NULL) {
+				    nodes[i].len -
+					(size_t)(p - nodes[i].buf))) != NULL) {
 				parent_line(&nodes[i], p, (size_t)(nl - p));
 				p = nl + 1;
 				changed = 1;
