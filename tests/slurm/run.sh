@@ -385,5 +385,14 @@ if [ -x "$B/schedd-fleet" ]; then
 		grep -q '^127.0.0.1:$((FPORT + 1)) ' '$W/fleet.out'"
 fi
 
+# An ASan build's daemons say what they found in their logs.
+if grep -l "AddressSanitizer\|runtime error" "$W"/n*/schedd.log >/dev/null 2>&1
+then
+	notok "no sanitizer report in the schedd logs"
+	grep -h -A20 "AddressSanitizer\|runtime error" "$W"/n*/schedd.log
+else
+	ok "no sanitizer report in the schedd logs"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
