@@ -185,7 +185,12 @@ export SLURM_CONF="$W/slurm.conf"
 for node in $NODES; do
 	start_schedd "$node" || { notok "schedd on $node starts"; exit 1; }
 done
-ok "a schedd per node, each on its own CPU"
+for node in $NODES; do
+	u=$(ctl $node cpus --json | python3 -c '
+import json, sys; print(json.load(sys.stdin)["usable"])')
+	check "$node: its schedd may use only CPU $(node_cpu $node) (usable $u)" \
+	    [ "$u" = "$(node_cpu $node)" ]
+done
 
 slurmctld -D -i -f "$W/slurm.conf" >"$W/ctld/out" 2>&1 &
 PIDS="$PIDS $!"
