@@ -888,6 +888,7 @@ static const char *const stop_reasons[] = {
     [SUP_STOP_RESTART] = "restart",
     [SUP_STOP_DELETE] = "delete",
     [SUP_STOP_SHUTDOWN] = "shutdown",
+    [SUP_STOP_UNWAITED] = "unwaited",
 };
 
 static enum sup_stop_reason
@@ -1371,6 +1372,7 @@ sup_unwaited_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
 	struct supervisor *sup = job->sup;
+	enum sup_stop_reason why = SUP_STOP_UNWAITED;
 	struct serr err;
 
 	(void)fd;
@@ -1381,7 +1383,7 @@ sup_unwaited_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_info("%s: no wait for %u ms (its waiter is gone): stopping",
 	    job->name, job->spec.stop.unwaited_ms);
-	if (supervisor_job_stop(sup, job, &err) == -1)
+	if (sup_request(sup, job, JEV_STOP, &why, &err) == -1)
 		log_warnx("%s: stop: %s", job->name, err.message);
 }
 

@@ -33,6 +33,7 @@ enum sup_stop_reason {
 	SUP_STOP_RESTART,	/* a restart */
 	SUP_STOP_DELETE,	/* a forced delete */
 	SUP_STOP_SHUTDOWN,	/* the daemon is shutting down */
+	SUP_STOP_UNWAITED,	/* stop.unwaited_ms: no wait watched it */
 };
 
 /*

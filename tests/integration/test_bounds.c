@@ -148,7 +148,9 @@ H_TEST(cpus_within__what_cannot_fit__422_naming_the_field)
 
 H_TEST(unwaited__no_wait__stopped_by_its_stop_policy)
 {
-	json_t *j;
+	struct h_stream *s;
+	json_t *j, *ev;
+	int seen = 0;
 	pid_t pid;
 	int64_t t0 = h_now_ms();
 
@@ -159,6 +161,15 @@ H_TEST(unwaited__no_wait__stopped_by_its_stop_policy)
 	j = h_job_poll(h, "u1", "stopped", 5000);
 	assert_true(h_now_ms() - t0 >= 300);
 	assert_true(h_wait_gone(pid, 2000));
+	/* The stopping event says why. */
+	s = h_stream_open(h, "/v1/events?since=0");
+	while ((ev = h_stream_event(s, 1000)) != NULL)
+		if (strcmp(h_str(ev, "type"), "stopping") == 0) {
+			h_assert_str(ev, "data.reason", "unwaited");
+			seen++;
+		}
+	h_stream_close(s);
+	assert_int_equal(seen, 1);
 }
 
 H_TEST(unwaited__while_waited__runs_then_stops_when_the_wait_goes)
