@@ -571,6 +571,39 @@ pinned_clash(struct supervisor *sup, const struct job *self,
 	return (0);
 }
 
+/*
+ * 1 if a running shared-pool job with cpus_within has no shared CPU left
+ * within its bound (a grant just took them): its cpuset cannot follow the
+ * pool, so the grant must wait rather than share its CPUs with it.
+ */
+static int
+within_starved(struct supervisor *sup, const struct job *self, int n,
+    char *why, size_t whylen)
+{
+	struct cpulist set, within;
+	struct job *j;
+
+	if (sup->res->cpus == NULL)
+		return (0);
+	TAILQ_FOREACH (j, &sup->jobs, entry) {
+		if (j == self || j->spec.cpus_within == NULL ||
+		    j->spec.cpus != NULL || j->spec.exclusive_cpus > 0 ||
+		    (j->state != JOB_STARTING && j->state != JOB_RUNNING &&
+			j->state != JOB_PAUSED && j->state != JOB_STOPPING))
+			continue;
+		set = *cpus_shared(sup->res->cpus);
+		within_cpus(&j->spec, &within);
+		if (cpus_and(&set, &within) > 0)
+			continue;
+		snprintf(why, whylen,
+		    "waiting for %d exclusive CPUs: job %s would have no CPU "
+		    "left within its cpus_within %s",
+		    n, j->name, j->spec.cpus_within);
+		return (1);
+	}
+	return (0);
+}
+
 /* The CPUs running pinned jobs use: grants keep away from them. */
 static void
 pinned_cpus(struct supervisor *sup, struct cpulist *out)
@@ -651,7 +684,9 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 				job->queued_for_cpus = 1;
 				return (1);
 			}
-			if (pinned_clash(sup, job, &set, why, whylen)) {
+			if (pinned_clash(sup, job, &set, why, whylen) ||
+			    within_starved(sup, job, job->spec.exclusive_cpus,
+				why, whylen)) {
 				cpus_release(r->cpus, job->id);
 				job->queued_for_cpus = 1;
 				return (1);
@@ -809,7 +844,9 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 		}
 		granted = 1;
 		if (pinned_clash(
-			sup, &self, &p->cpus, p->why, sizeof(p->why))) {
+			sup, &self, &p->cpus, p->why, sizeof(p->why)) ||
+		    within_starved(sup, &self, spec->exclusive_cpus, p->why,
+			sizeof(p->why))) {
 			cpus_release(r->cpus, id);
 			return (1);
 		}

@@ -125,6 +125,26 @@ H_TEST(cpus_within__exclusive_grant_taken_from_it)
 	assert_string_equal(affinity(h, (pid_t)h_int(j, "pid")), "1");
 }
 
+/* A grant never takes the last CPU a running bound job has: it waits. */
+H_TEST(cpus_within__grant_that_would_starve_a_bound_job__queues)
+{
+	json_t *j;
+
+	need_machine(h);
+	j = h_job_create(
+	    h, json_pack("{s:s, s:[s,s], s:s}", "name", "w", "argv",
+		   "/bin/sleep", "30", "cpus_within", "1"));
+	h_assert_str(j, "state", "running");
+	j = h_job_create(h,
+	    json_pack("{s:s, s:[s,s], s:i, s:s}", "name", "x", "argv",
+		"/bin/sleep", "30", "exclusive_cpus", 1, "cpus_within", "1"));
+	h_assert_str(j, "state", "queued");
+	h_call(h, 200, "POST", NULL, "/v1/jobs/w/stop");
+	j = h_job_poll(h, "x", "running", 5000);
+	h_assert_str(j, "cpus_effective", "1");
+	assert_string_equal(affinity(h, (pid_t)h_int(j, "pid")), "1");
+}
+
 H_TEST(cpus_within__what_cannot_fit__422_naming_the_field)
 {
 	json_t *j;
@@ -245,6 +265,7 @@ main(int argc, char **argv)
 	    H_UNIT(labels__bad_key__400_naming_it),
 	    H_UNIT(cpus_within__shared_pool_cut_to_it__kernel_affinity),
 	    H_UNIT(cpus_within__exclusive_grant_taken_from_it),
+	    H_UNIT(cpus_within__grant_that_would_starve_a_bound_job__queues),
 	    H_UNIT(cpus_within__what_cannot_fit__422_naming_the_field),
 	    H_UNIT(unwaited__no_wait__stopped_by_its_stop_policy),
 	    H_UNIT(unwaited__while_waited__runs_then_stops_when_the_wait_goes),
