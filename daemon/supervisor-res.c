@@ -577,8 +577,8 @@ pinned_clash(struct supervisor *sup, const struct job *self,
  * pool, so the grant must wait rather than share its CPUs with it.
  */
 static int
-within_starved(struct supervisor *sup, const struct job *self, int n,
-    char *why, size_t whylen)
+within_starved(struct supervisor *sup, const struct job *self, int n, char *why,
+    size_t whylen)
 {
 	struct cpulist set, within;
 	struct job *j;
