@@ -811,7 +811,7 @@ run_wait(struct schedctl *ctl, const json_t *job, int attach)
 	pid_t out_pid = -1, err_pid = -1;
 	char idbuf[32];
 	long long id, run = 0, lost = 0;
-	int rc, sig, st, stops = 0;
+	int rc, sig, st, stops = 0, gone;
 
 	/* By id: the name could pass to another job after an rm. */
 	if (!fmt_int(job, "id", &id)) {
@@ -829,9 +829,9 @@ run_wait(struct schedctl *ctl, const json_t *job, int attach)
 	}
 	for (;;) {
 		ctl->wake_fd = run_sigpipe[0];
-		rc = cmd_wait_job(ctl, idbuf);
+		rc = cmd_wait_job(ctl, idbuf, &gone);
 		ctl->wake_fd = 0;
-		if (rc == CTL_EXIT_UNREACHABLE) {
+		if (gone) {
 			if (run_lost(ctl, &lost) == -1)
 				break;
 			continue;
