@@ -192,6 +192,7 @@ import json, sys; print(json.load(sys.stdin)["usable"])')
 	    [ "$u" = "$(node_cpu $node)" ]
 done
 
+t0=$(date +%s%N)
 slurmctld -D -i -f "$W/slurm.conf" >"$W/ctld/out" 2>&1 &
 PIDS="$PIDS $!"
 for node in $NODES; do
@@ -209,6 +210,7 @@ if ! wait_for 30 idle; then
 	exit 1
 fi
 ok "slurmctld and two slurmd come up idle"
+log "the cluster was idle $((($(date +%s%N) - t0) / 1000000)) ms after slurmctld started"
 
 # What the steps run: the wrapper, finding its node's schedd.
 export SCHEDCTL SCHEDD_SLURM_SOCKET="$W/%n/schedd.sock"
