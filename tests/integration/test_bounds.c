@@ -87,6 +87,41 @@ H_TEST(labels__shown_with_the_job_and_in_its_events)
 	assert_int_equal(seen, 3);
 }
 
+/* schedctl ps -o label.KEY: one label's value, as a column and in JSON. */
+H_TEST(labels__ps_label_column)
+{
+	const char *argv[] = {getenv("SCHEDCTL"), "--socket", h->sock, "ps",
+	    "-o", "name,label.slurm.job_id", NULL, NULL};
+	const char *out, *err;
+	json_t *j, *jobs;
+
+	if (argv[0] == NULL)
+		h_skip(h, "needs $SCHEDCTL");
+	h_job_create(
+	    h, json_pack("{s:s, s:[s,s], s:{s:s}}", "name", "l1", "argv",
+		   "/bin/sleep", "30", "labels", "slurm.job_id", "42"));
+	h_job_create(h, json_pack("{s:s, s:[s,s]}", "name", "l2", "argv",
+			    "/bin/sleep", "30"));
+	assert_int_equal(h_run(h, argv, NULL, &out, &err, 5000), 0);
+	if (strstr(out, "SLURM.JOB_ID") == NULL || strstr(out, "42") == NULL)
+		h_fail(NULL, "ps -o label.slurm.job_id: %s", out);
+	argv[6] = "--json";
+	assert_int_equal(h_run(h, argv, NULL, &out, &err, 5000), 0);
+	j = h_parse(h, out);
+	jobs = json_object_get(j, "jobs");
+	h_assert_str(json_array_get(jobs, 0), "name", "l1");
+	/* Not h_assert_str: its paths take the dots for levels. */
+	if (!json_is_string(json_object_get(
+		json_array_get(jobs, 0), "label.slurm.job_id")) ||
+	    strcmp(json_string_value(json_object_get(
+		       json_array_get(jobs, 0), "label.slurm.job_id")),
+		"42") != 0)
+		h_fail(j, "label.slurm.job_id is not 42");
+	if (!json_is_null(
+		json_object_get(json_array_get(jobs, 1), "label.slurm.job_id")))
+		h_fail(j, "a job without the label: not null");
+}
+
 H_TEST(labels__bad_key__400_naming_it)
 {
 	json_t *j;
@@ -262,6 +297,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    H_UNIT(labels__shown_with_the_job_and_in_its_events),
+	    H_UNIT(labels__ps_label_column),
 	    H_UNIT(labels__bad_key__400_naming_it),
 	    H_UNIT(cpus_within__shared_pool_cut_to_it__kernel_affinity),
 	    H_UNIT(cpus_within__exclusive_grant_taken_from_it),
