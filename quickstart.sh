@@ -7,7 +7,11 @@
 #                           (plain build, then ASan+UBSan), make distcheck,
 #                           then make check-vm (schedd under systemd on
 #                           cgroup v2, in a QEMU guest) when QEMU can be
-#                           installed; SCHEDD_CHECK_VM=no leaves it out
+#                           installed; SCHEDD_CHECK_VM=no leaves it out;
+#                           then make check-slurm (a Slurm cluster in
+#                           network namespaces, a schedd per node) with
+#                           slurm-wlm and munge installed when missing;
+#                           SCHEDD_CHECK_SLURM=no leaves it out
 # .ci/run runs "sh quickstart.sh test".
 set -eu
 
@@ -138,6 +142,22 @@ check_vm() { # check_vm DIR
 	return ${vrc:-0}
 }
 
+# make check-slurm, with Debian's slurm-wlm and munge installed when they
+# are missing; it skips, saying why, only when they cannot be.
+SLURM_PACKAGES="slurm-wlm munge"
+check_slurm() { # check_slurm DIR
+	mkdir -p "$1/tests/slurm"
+	if [ "${SCHEDD_CHECK_SLURM:-yes}" = no ]; then
+		echo "SKIP: check-slurm (SCHEDD_CHECK_SLURM=no)" \
+		    >"$1/tests/slurm/check-slurm.log"
+		return 0
+	fi
+	say "make check-slurm in $1 (slurmctld and two slurmd in network" \
+	    "namespaces, a schedd per node)"
+	try_install check-slurm $SLURM_PACKAGES
+	(cd "$1" && make -s check-slurm)
+}
+
 # Add the VM checks' last line ("N passed, N failed" or "SKIP: why") to
 # the counts of count; no such line (make check-vm broke first) is one
 # failure.
@@ -165,11 +185,13 @@ cmd_test() {
 	(cd "$TOP/build" && make -s distcheck >distcheck.log 2>&1) || {
 		tail -50 "$TOP/build/distcheck.log"; rc=1; }
 	check_vm "$TOP/build" || rc=1
+	check_slurm "$TOP/build" || rc=1
 	set -- $(count "$TOP/build/tests" "$TOP/build-asan/tests")
 	set -- $(count_vm "$TOP/build/tests/vm/check-vm.log" "$@")
 	if [ "${SCHEDD_CHECK_VM:-yes}" != no ]; then
 		set -- $(count_vm "$TOP/build/tests/vm/check-vm-deb.log" "$@")
 	fi
+	set -- $(count_vm "$TOP/build/tests/slurm/check-slurm.log" "$@")
 	echo
 	if [ "$3" -gt 0 ]; then
 		echo "$1 passed, $2 failed, $3 skipped"

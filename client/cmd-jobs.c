@@ -374,7 +374,7 @@ cmd_kill_exec(struct schedctl *ctl, struct args *args)
 }
 
 int
-cmd_wait_job(struct schedctl *ctl, const char *jobarg)
+cmd_wait_job(struct schedctl *ctl, const char *jobarg, int *lost)
 {
 	char path[CTL_PATH_MAX], status[512], *clean;
 	const char *name;
@@ -384,8 +384,14 @@ cmd_wait_job(struct schedctl *ctl, const char *jobarg)
 	if (ctl_job_path(ctl, path, sizeof(path), jobarg, "/wait") == -1)
 		return (CTL_EXIT_USAGE);
 	if ((rc = ctl_call(ctl, "GET", path, NULL, CTL_NO_TIMEOUT, &job)) !=
-	    CTL_EXIT_OK)
+	    CTL_EXIT_OK) {
+		/* Not the job's own 3: the daemon went away. */
+		if (lost != NULL)
+			*lost = rc == CTL_EXIT_UNREACHABLE;
 		return (rc);
+	}
+	if (lost != NULL)
+		*lost = 0;
 	if (!json_is_object(job)) {
 		ctl_warnx("the daemon's answer is not a job");
 		json_decref(job);
@@ -410,5 +416,5 @@ cmd_wait_job(struct schedctl *ctl, const char *jobarg)
 static int
 cmd_wait_exec(struct schedctl *ctl, struct args *args)
 {
-	return (cmd_wait_job(ctl, args->argv[0]));
+	return (cmd_wait_job(ctl, args->argv[0], NULL));
 }

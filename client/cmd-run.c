@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <sched.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -57,6 +59,9 @@ enum {
 	OPT_STOP_TIMEOUT,
 	OPT_AFTER,
 	OPT_ON_DRIFT,
+	OPT_LABEL,
+	OPT_CPUS_WITHIN,
+	OPT_STOP_UNWAITED,
 };
 
 const struct option cmd_run_longopts[] = {
@@ -87,6 +92,9 @@ const struct option cmd_run_longopts[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"after", required_argument, NULL, OPT_AFTER},
     {"on-drift", required_argument, NULL, OPT_ON_DRIFT},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"cpus-within", required_argument, NULL, OPT_CPUS_WITHIN},
+    {"stop-unwaited", required_argument, NULL, OPT_STOP_UNWAITED},
     {"file", required_argument, NULL, 'f'},
     {"wait", no_argument, NULL, 'w'},
     {"attach", no_argument, NULL, 'a'},
@@ -108,7 +116,9 @@ const struct cmd_entry cmd_run_entry = {
     "                       signal and timeout; a second one kills it),\n"
     "                       SIGHUP is passed on to it\n"
     "  -a, --attach         with -w: print the job's stdout and stderr\n"
-    "                       while waiting\n",
+    "                       while waiting\n"
+    "                       (-w looks for a lost daemon for up to 30 s:\n"
+    "                       a restarted schedd adopts the run)\n",
     .notes =
 	"MS values are milliseconds and also take us, ms or s suffixes. Prints\n"
 	"NAME (id N) STATE[, pid P]; exits 1 if the job could not start. With -w,\n"
@@ -264,7 +274,7 @@ set_ms(struct schedctl *ctl, json_t *obj, const char *key, int opt,
 }
 
 static int
-add_env(struct schedctl *ctl, json_t *env, const char *kv)
+add_env(struct schedctl *ctl, json_t *env, const char *opt, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	json_t *v;
@@ -276,19 +286,19 @@ add_env(struct schedctl *ctl, json_t *env, const char *kv)
 		return (-1);
 	}
 	if (eq == NULL || eq == kv) {
-		ctl_usage_error(ctl, "--env: '%s' is not KEY=VALUE", kv);
+		ctl_usage_error(ctl, "%s: '%s' is not KEY=VALUE", opt, kv);
 		return (-1);
 	}
 	key = xmalloc((size_t)(eq - kv) + 1);
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
 	if ((v = json_string(eq + 1)) == NULL) {
-		ctl_usage_error(ctl, "--env: '%s' is not valid UTF-8", kv);
+		ctl_usage_error(ctl, "%s: '%s' is not valid UTF-8", opt, kv);
 		free(key);
 		return (-1);
 	}
 	if ((rc = set_new(env, key, v)) == -1)
-		ctl_usage_error(ctl, "--env: '%s' is not valid UTF-8", kv);
+		ctl_usage_error(ctl, "%s: '%s' is not valid UTF-8", opt, kv);
 	free(key);
 	return (rc);
 }
@@ -313,6 +323,47 @@ add_string(struct schedctl *ctl, json_t *array, const char *s)
 	return (0);
 }
 
+/*
+ * --cpus-within self: the CPUs schedctl itself may run on. Under an outer
+ * scheduler (a Slurm step) that is what it allotted, and the daemon then
+ * grants the job nothing outside it.
+ */
+static int
+set_cpus_self(struct schedctl *ctl, json_t *spec)
+{
+	cpu_set_t set;
+	char buf[4096];
+	size_t len = 0;
+	int i, lo = -1;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1) {
+		ctl_warnx("sched_getaffinity: %s", strerror(errno));
+		return (-1);
+	}
+	buf[0] = '\0';
+	for (i = 0; i <= CPU_SETSIZE; i++) {
+		if (i < CPU_SETSIZE && CPU_ISSET(i, &set)) {
+			if (lo == -1)
+				lo = i;
+			continue;
+		}
+		if (lo == -1)
+			continue;
+		if (lo == i - 1)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "%s%d", len > 0 ? "," : "", lo);
+		else
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "%s%d-%d", len > 0 ? "," : "", lo, i - 1);
+		lo = -1;
+		if (len >= sizeof(buf)) {
+			ctl_warnx("--cpus-within self: too many CPU ranges");
+			return (-1);
+		}
+	}
+	return (set_string(ctl, spec, "cpus_within", buf));
+}
+
 /* One option into the spec. */
 static int
 run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
@@ -326,7 +377,7 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 	case OPT_NAME:
 		return (set_string(ctl, spec, "name", v));
 	case 'e':
-		return (add_env(ctl, sub_object(spec, "env"), v));
+		return (add_env(ctl, sub_object(spec, "env"), "--env", v));
 	case OPT_CWD:
 		return (set_string(ctl, spec, "cwd", v));
 	case OPT_USER:
@@ -410,10 +461,19 @@ run_option(struct schedctl *ctl, json_t *spec, int opt, const char *v)
 	case OPT_STOP_TIMEOUT:
 		return (set_ms(
 		    ctl, sub_object(spec, "stop"), "timeout_ms", opt, v));
+	case OPT_STOP_UNWAITED:
+		return (set_ms(
+		    ctl, sub_object(spec, "stop"), "unwaited_ms", opt, v));
 	case OPT_AFTER:
 		return (add_string(ctl, sub_array(spec, "after"), v));
 	case OPT_ON_DRIFT:
 		return (set_string(ctl, spec, "on_drift", v));
+	case OPT_LABEL:
+		return (add_env(ctl, sub_object(spec, "labels"), "--label", v));
+	case OPT_CPUS_WITHIN:
+		if (strcmp(v, "self") == 0)
+			return (set_cpus_self(ctl, spec));
+		return (set_string(ctl, spec, "cpus_within", v));
 	}
 	return (0);
 }
@@ -545,18 +605,53 @@ run_signal_next(void)
 	return (0);
 }
 
+#define RUN_RECONNECT_MS 30000 /* how long -w looks for a lost daemon */
+
+static long long
+run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 /*
  * One follower of the run's stdout or stderr (-a), in a child process so
  * that the wait and the signals stay simple. It ignores the terminal's
  * signals: the parent decides what they mean, and the follow ends by
- * itself once the run has ended and its output is drained.
+ * itself once the run has ended and its output is drained. When the
+ * daemon goes away it follows the run again from a restarted one,
+ * skipping the bytes it has copied already: the run's output is in files
+ * that outlive the daemon, and the replay is the same bytes in the same
+ * order.
  */
+struct attach {
+	int fd;
+	unsigned long long seen; /* bytes of this stream so far */
+	unsigned long long done; /* bytes copied, over every stream */
+};
+
 static int
 attach_write(const char *data, size_t len, void *arg)
 {
-	int fd = *(int *)arg;
+	struct attach *a = arg;
+	int fd = a->fd;
+	unsigned long long skip;
 	ssize_t w;
 
+	if (a->seen < a->done) {
+		skip = a->done - a->seen;
+		if (skip >= len) {
+			a->seen += len;
+			return (0);
+		}
+		a->seen += skip;
+		data += skip;
+		len -= (size_t)skip;
+	}
+	a->seen += len;
+	a->done = a->seen;
 	if (fd == STDOUT_FILENO)
 		return (ctl_write_out(data, len));
 	while (len > 0) {
@@ -574,8 +669,12 @@ attach_write(const char *data, size_t len, void *arg)
 static pid_t
 attach_start(struct schedctl *ctl, const char *id, long long run, int fd)
 {
+	struct timespec ts = {0, 200 * 1000 * 1000};
 	char path[CTL_PATH_MAX], suffix[128];
+	struct attach a;
+	long long lost = 0;
 	pid_t pid;
+	int rc;
 
 	if (run > 0)
 		snprintf(suffix, sizeof(suffix),
@@ -598,7 +697,22 @@ attach_start(struct schedctl *ctl, const char *id, long long run, int fd)
 	signal(SIGHUP, SIG_IGN);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	ctl->wake_fd = 0;
-	_exit(ctl_stream(ctl, path, CTL_NO_TIMEOUT, attach_write, &fd));
+	/* The parent says when the daemon is lost, once. */
+	ctl->quiet_unreachable = 1;
+	memset(&a, 0, sizeof(a));
+	a.fd = fd;
+	for (;;) {
+		a.seen = 0;
+		rc = ctl_stream(ctl, path, CTL_NO_TIMEOUT, attach_write, &a);
+		if (rc != CTL_EXIT_UNREACHABLE)
+			break;
+		if (a.seen > 0 || lost == 0)
+			lost = run_now_ms();
+		if (run_now_ms() - lost >= RUN_RECONNECT_MS)
+			break;
+		(void)nanosleep(&ts, NULL);
+	}
+	_exit(rc);
 }
 
 /* POST kill, not to be cut short by the next signal (it stays queued). */
@@ -658,6 +772,35 @@ run_forward(struct schedctl *ctl, const char *id, int sig, int *stops)
 }
 
 /*
+ * The daemon went away (killed, restarting): keep looking for it for
+ * RUN_RECONNECT_MS, quietly, as a new schedd adopts the run and answers
+ * the same wait. Signals caught meanwhile stay in the pipe and are passed
+ * on once it answers. Returns 0 to try again, -1 to give up.
+ */
+static int
+run_lost(struct schedctl *ctl, long long *since)
+{
+	struct timespec ts = {0, 200 * 1000 * 1000};
+	long long now = run_now_ms();
+
+	if (*since == 0) {
+		*since = now;
+		ctl->quiet_unreachable = 1;
+		ctl_warnx("lost schedd; looking for it for up to %d s",
+		    RUN_RECONNECT_MS / 1000);
+	}
+	if (now - *since >= RUN_RECONNECT_MS) {
+		ctl->quiet_unreachable = 0;
+		ctl_warnx("schedd did not come back within %d s; the job may "
+			  "still run",
+		    RUN_RECONNECT_MS / 1000);
+		return (-1);
+	}
+	(void)nanosleep(&ts, NULL);
+	return (0);
+}
+
+/*
  * run -w: wait for the run, passing signals on, and return the job's own
  * status. Followers (-a) are children that end with the run.
  */
@@ -667,8 +810,8 @@ run_wait(struct schedctl *ctl, const json_t *job, int attach)
 	const json_t *last = json_object_get(job, "last_run");
 	pid_t out_pid = -1, err_pid = -1;
 	char idbuf[32];
-	long long id, run = 0;
-	int rc, sig, st, stops = 0;
+	long long id, run = 0, lost = 0;
+	int rc, sig, st, stops = 0, gone;
 
 	/* By id: the name could pass to another job after an rm. */
 	if (!fmt_int(job, "id", &id)) {
@@ -686,8 +829,18 @@ run_wait(struct schedctl *ctl, const json_t *job, int attach)
 	}
 	for (;;) {
 		ctl->wake_fd = run_sigpipe[0];
-		rc = cmd_wait_job(ctl, idbuf);
+		rc = cmd_wait_job(ctl, idbuf, &gone);
 		ctl->wake_fd = 0;
+		if (gone) {
+			if (run_lost(ctl, &lost) == -1)
+				break;
+			continue;
+		}
+		if (lost != 0) {
+			lost = 0;
+			ctl->quiet_unreachable = 0;
+			ctl_warnx("schedd is back; waiting on");
+		}
 		if (rc != CTL_WOKEN)
 			break;
 		ctl->wake_fd = run_sigpipe[0];
@@ -695,6 +848,15 @@ run_wait(struct schedctl *ctl, const json_t *job, int attach)
 			if ((rc = run_forward(ctl, idbuf, sig, &stops)) != 0)
 				break;
 		ctl->wake_fd = 0;
+		if (rc == CTL_EXIT_UNREACHABLE) {
+			/* Passed on once the daemon is back. */
+			run_sighandler(sig);
+			if (sig != SIGHUP && stops > 0)
+				stops--;
+			if (run_lost(ctl, &lost) == -1)
+				break;
+			continue;
+		}
 		if (rc != 0 && rc != CTL_WOKEN)
 			break;
 	}

@@ -35,6 +35,7 @@ const struct jobcol_def jobcol_defs[JC_NCOLS] = {
     [JC_AGE] = {"age", "AGE", TABLE_RIGHT, 0},
     [JC_NEXT] = {"next", "NEXT", TABLE_RIGHT, 0},
     [JC_STATUS] = {"status", "STATUS", 0, 0},
+    [JC_LABELS] = {"labels", "LABELS", 0, 0},
     [JC_COMMAND] = {"command", "COMMAND", TABLE_FLEX, 0},
 };
 
@@ -117,6 +118,40 @@ run_cpu_pct(const json_t *job)
 	if ((el = fmt_now_ms() - t) <= 0)
 		return (-1);
 	return ((double)cpu * 100.0 / (double)el);
+}
+
+/* "k=v,k=v" sorted by key (jansson keeps insertion order); the count. */
+static int
+labels_text(const json_t *labels, char *buf, size_t len)
+{
+	const char *keys[64], *key, *t;
+	json_t *v;
+	size_t n = 0, i, j, at = 0;
+	int w;
+
+	buf[0] = '\0';
+	if (!json_is_object(labels))
+		return (0);
+	json_object_foreach ((json_t *)labels, key, v) {
+		if (n == sizeof(keys) / sizeof(keys[0]))
+			break;
+		keys[n++] = key;
+	}
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+			t = keys[j];
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	for (i = 0; i < n && at < len; i++) {
+		t = fmt_str(labels, keys[i]);
+		w = snprintf(buf + at, len - at, "%s%s=%s", i > 0 ? "," : "",
+		    keys[i], t != NULL ? t : "");
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	return ((int)n);
 }
 
 void
@@ -237,6 +272,12 @@ jobcols_row(const json_t *job, const enum jobcol *cols, int n, double cpu_pct,
 				snprintf(buf, sizeof(buf), "%s", s);
 				jv = json_string(s);
 			}
+			break;
+		case JC_LABELS:
+			if (labels_text(json_object_get(job, "labels"), buf,
+				sizeof(buf)) > 0)
+				jv = json_deep_copy(
+				    json_object_get(job, "labels"));
 			break;
 		case JC_COMMAND:
 			/* Another user's job: its argv is not ours to see. */

@@ -27,6 +27,7 @@ enum jobcol {
 	JC_AGE,      /* since the last run (or the job) started */
 	JC_NEXT,     /* a schedule's next tick, or a restart's in backoff */
 	JC_STATUS,   /* what the job said with sd_notify's STATUS= */
+	JC_LABELS,   /* labels, KEY=VALUE,... sorted by key */
 	JC_COMMAND,  /* argv, "(hidden)" for another user's job */
 	JC_NCOLS
 };
@@ -40,10 +41,11 @@ struct jobcol_def {
 
 extern const struct jobcol_def jobcol_defs[JC_NCOLS];
 
-/* The default columns of ps (NEXT and STATUS join when a row has one). */
+/* The default columns of ps (NEXT, STATUS and LABELS join when a row has
+ * one). */
 #define JOBCOLS_PS                                                             \
 	"id,name,owner,state,pid,cpus,policy,cpu,mem,restarts,age,next,"       \
-	"status,command"
+	"status,labels,command"
 
 /*
  * Parse a comma-separated list of column names (case-insensitive) into

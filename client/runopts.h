@@ -34,9 +34,15 @@
 	"  --backoff-max MS     longest restart delay\n"                            \
 	"  --stop-signal SIG    signal that stops the job (default SIGTERM)\n"      \
 	"  --stop-timeout MS    SIGKILL this long after the stop signal\n"          \
+	"  --stop-unwaited MS   stop the run once no wait (run -w) has watched\n"   \
+	"                       it this long: its waiter died\n"                    \
 	"  --after NAME         start only once job NAME runs (repeatable)\n"       \
 	"  --on-drift WHAT      report (default) or restore: put a pinned or\n"     \
 	"                       exclusive job's threads back on their CPUs and\n"   \
-	"                       policy when they drift\n"
+	"                       policy when they drift\n"                           \
+	"  --label KEY=VALUE    a label shown with the job and in its events,\n"    \
+	"                       e.g. slurm.job_id=42 (repeatable)\n"                \
+	"  --cpus-within LIST   grant only CPUs in LIST; 'self': the CPUs\n"        \
+	"                       schedctl may run on (a Slurm step's)\n"
 
 #endif

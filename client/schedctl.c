@@ -389,6 +389,8 @@ report_transport_error(
 		/* The reader has said why already. */
 		return (CTL_EXIT_ERROR);
 	case HTTP_ECONNECT:
+		if (ctl->quiet_unreachable)
+			return (CTL_EXIT_UNREACHABLE);
 		warn_clean("", resp->error, "");
 		json_error_out(ctl, NULL, "unreachable", resp->error);
 		/* Which daemon we looked for, and how to have one. */
@@ -403,6 +405,8 @@ report_transport_error(
 				  "its socket with --socket or $SCHEDD_SOCKET");
 		return (CTL_EXIT_UNREACHABLE);
 	case HTTP_EIO:
+		if (ctl->quiet_unreachable)
+			return (CTL_EXIT_UNREACHABLE);
 		warn_clean("", resp->error, "");
 		json_error_out(ctl, NULL, "unreachable", resp->error);
 		return (CTL_EXIT_UNREACHABLE);

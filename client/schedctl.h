@@ -45,6 +45,7 @@ struct schedctl {
 	char *token;                 /* read from --token-file; NULL */
 	int json;                    /* --json: print the daemon's JSON */
 	int wake_fd;                 /* > 0: readable ends requests */
+	int quiet_unreachable;       /* say nothing of a lost daemon */
 	int (*on_wake)(void *);      /* or calls this (http.h) */
 	void *wake_arg;
 	const struct cmd_entry *cmd; /* the command being run */
@@ -188,9 +189,11 @@ int ctl_write_out(const char *data, size_t len);
 
 /*
  * GET /v1/jobs/{job}/wait without a timeout, report how the run ended, and
- * return the job's status for wait and run -w (cmd-jobs.c).
+ * return the job's status for wait and run -w (cmd-jobs.c). *lost (when
+ * lost is not NULL) says whether the daemon could not be reached or went
+ * away, which the status alone cannot: a job may exit 3 too.
  */
-int cmd_wait_job(struct schedctl *ctl, const char *job);
+int cmd_wait_job(struct schedctl *ctl, const char *job, int *lost);
 
 /*
  * POST /v1/jobs/{job}/stop showing progress on stderr (a terminal): the

@@ -575,7 +575,8 @@ struct api_waiter {
 	struct job *job;
 	struct job_watch *watch;
 	enum api_wait kind;
-	int full; /* the caller may see all of the job */
+	int full;    /* the caller may see all of the job */
+	int counted; /* a GET .../wait: in the job's nwaits */
 };
 
 static int
@@ -616,6 +617,8 @@ waiter_watch_cb(struct job *job, int gone, void *arg)
 		api_reply_json(req, 200, NULL);
 	api_pending_done(w->pending);
 	supervisor_unwatch(job, w->watch);
+	if (w->counted)
+		supervisor_job_wait_end(job->sup, job);
 	free(w);
 }
 
@@ -627,11 +630,13 @@ waiter_close_cb(struct api_pending *p, void *arg)
 	(void)p;
 	log_debug("%s: client left before the answer", w->job->name);
 	supervisor_unwatch(w->job, w->watch);
+	if (w->counted)
+		supervisor_job_wait_end(w->job->sup, w->job);
 	free(w);
 }
 
-static int
-api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
+static struct api_waiter *
+api_defer_waiter(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 {
 	struct api_waiter *w;
 
@@ -641,6 +646,13 @@ api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 	w->full = api_full(ctx, full_view(ctx, job));
 	w->pending = api_pending_new(ctx->req, waiter_close_cb, w);
 	w->watch = supervisor_watch(job, waiter_watch_cb, w);
+	return (w);
+}
+
+static int
+api_defer(struct api_ctx *ctx, struct job *job, enum api_wait kind)
+{
+	(void)api_defer_waiter(ctx, job, kind);
 	return (API_DEFERRED);
 }
 
@@ -1052,8 +1064,12 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (api_query_check(ctx, no_params, err) == -1 ||
 	    (job = api_job_lookup(ctx, err)) == NULL)
 		return (-1);
-	if (in_run(job->state))
-		return (api_defer(ctx, job, API_WAIT_RUN_END));
+	if (in_run(job->state)) {
+		/* Counted: a job with stop.unwaited_ms lives while waited. */
+		api_defer_waiter(ctx, job, API_WAIT_RUN_END)->counted = 1;
+		supervisor_job_wait_begin(ctx->sd->sup, job);
+		return (API_DEFERRED);
+	}
 	return (job_reply(
 	    ctx->req, job, NULL, api_full(ctx, full_view(ctx, job)), 200, err));
 }

@@ -150,6 +150,8 @@ struct job {
 	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */
 	int64_t		 sched_skipped;	/* ticks skipped */
 	struct event	*sched_timer;
+	int		 nwaits;	/* GET .../wait requests open */
+	struct event	*unwaited_ev;	/* stop.unwaited_ms: none for so long */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */

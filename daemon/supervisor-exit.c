@@ -644,6 +644,9 @@ act_adopt(
 		sup_watch_pidfd(sup, job);
 		log_info(
 		    "%s: adopted running pid %d", job->name, (int)job->run.pid);
+		/* Its waiter, if alive, finds the new daemon within its
+		 * retry window; if not, the run stops. */
+		sup_unwaited_arm(sup, job);
 		if (job->state == JOB_STOPPING)
 			sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
 		/* Starting without a readiness setting: a spawn whose

@@ -238,6 +238,97 @@ sched_is_dl(const struct job_spec *s)
 	return (s->sched.set && s->sched.policy == POLICY_DEADLINE);
 }
 
+/*
+ * A job's cpus_within as a set: every CPU when it has none. An outer
+ * scheduler (Slurm) allotted these; schedd grants nothing outside them.
+ */
+static void
+within_cpus(const struct job_spec *spec, struct cpulist *out)
+{
+	const char *why;
+	unsigned int x;
+
+	if (spec->cpus_within != NULL &&
+	    cpulist_parse(spec->cpus_within, out, 0, &why) == 0)
+		return;
+	cpulist_zero(out);
+	for (x = 0; x < CPULIST_MAX; x++)
+		cpulist_set(out, x);
+}
+
+/* a &= b; returns how many are left. */
+static unsigned int
+cpus_and(struct cpulist *a, const struct cpulist *b)
+{
+	unsigned int x;
+
+	for (x = 0; x < CPULIST_MAX; x++)
+		if (cpulist_isset(a, x) && !cpulist_isset(b, x))
+			cpulist_clear(a, x);
+	return (cpulist_count(a));
+}
+
+/* The grant may never leave cpus_within: refuse what cannot fit it. */
+static int
+within_check(struct sup_res *r, const struct job_spec *spec, struct serr *err)
+{
+	struct cpulist within, want, in;
+	char text[1024];
+	const char *why;
+	unsigned int n;
+
+	if (spec->cpus_within == NULL)
+		return (0);
+	within_cpus(spec, &within);
+	if (spec->cpus != NULL &&
+	    cpulist_parse(spec->cpus, &want, 0, &why) == 0 &&
+	    !cpulist_subset(&want, &within)) {
+		serr_set(err, SERR_UNSATISFIABLE, "cpus",
+		    "cpus %s is not within cpus_within %s", spec->cpus,
+		    spec->cpus_within);
+		return (-1);
+	}
+	if (r->cpus == NULL)
+		return (0);
+	in = *cpus_usable(r->cpus);
+	n = cpus_and(&in, &within);
+	if (cpulist_format(&in, text, sizeof(text)) == -1)
+		text[0] = '\0';
+	if (n == 0) {
+		serr_set(err, SERR_UNSATISFIABLE, "cpus_within",
+		    "none of cpus_within %s is a CPU schedd may use",
+		    spec->cpus_within);
+		return (-1);
+	}
+	if (spec->exclusive_cpus > 0 &&
+	    (unsigned int)spec->exclusive_cpus > n) {
+		serr_set(err, SERR_UNSATISFIABLE, "exclusive_cpus",
+		    "%d exclusive CPUs asked, cpus_within %s holds %u schedd "
+		    "may use (%s)",
+		    spec->exclusive_cpus, spec->cpus_within, n, text);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The CPUs a grant must keep away from: those pinned jobs use and, for a
+ * job with cpus_within, every CPU outside it.
+ */
+static void
+avoid_outside(const struct job_spec *spec, struct cpulist *avoid)
+{
+	struct cpulist within;
+	unsigned int x;
+
+	if (spec->cpus_within == NULL)
+		return;
+	within_cpus(spec, &within);
+	for (x = 0; x < CPULIST_MAX; x++)
+		if (!cpulist_isset(&within, x))
+			cpulist_set(avoid, x);
+}
+
 int
 sup_res_check(
     struct supervisor *sup, const struct job_spec *spec, struct serr *err)
@@ -289,6 +380,8 @@ sup_res_check(
 		if (cpus_check_list(r->cpus, &want, err) == -1)
 			return (-1);
 	}
+	if (within_check(r, spec, err) == -1)
+		return (-1);
 	if (spec->exclusive_cpus > 0 &&
 	    (r->cpus == NULL || cpus_grant_possible(r->cpus,
 				    spec->exclusive_cpus, err) == -1)) {
@@ -337,6 +430,28 @@ sup_res_check(
 	return (0);
 }
 
+/*
+ * A shared-pool job with cpus_within has a cpuset of its own: the pool
+ * within its bound. When the pool leaves it nothing there, it keeps what
+ * it had rather than leave its bound (a cpuset cannot be empty).
+ */
+static void
+repool_within(struct sup_res *r, struct job *job, const struct cpulist *shared)
+{
+	struct cpulist set = *shared, within;
+	struct serr e;
+	char buf[4096];
+
+	within_cpus(&job->spec, &within);
+	if (cpus_and(&set, &within) == 0 ||
+	    cpulist_format(&set, buf, sizeof(buf)) == -1)
+		return;
+	if (r->cg->set_cpus(job->id, buf, &e) == -1)
+		log_warnx("%s: cpuset %s: %s", job->name, buf, e.message);
+	job->cpuset = set;
+	job->cpuset_valid = 1;
+}
+
 /* Shared-pool jobs follow the pool: set their cpusets to it. */
 static void
 sup_res_repool(struct supervisor *sup)
@@ -359,6 +474,10 @@ sup_res_repool(struct supervisor *sup)
 		if (!job->has_cgroup || job->spec.cpus != NULL ||
 		    job->spec.exclusive_cpus > 0)
 			continue;
+		if (job->spec.cpus_within != NULL) {
+			repool_within(r, job, shared);
+			continue;
+		}
 		if (all == 0 && r->cg->set_cpus(job->id, buf, &e) == -1)
 			log_warnx(
 			    "%s: cpuset %s: %s", job->name, buf, e.message);
@@ -452,6 +571,39 @@ pinned_clash(struct supervisor *sup, const struct job *self,
 	return (0);
 }
 
+/*
+ * 1 if a running shared-pool job with cpus_within has no shared CPU left
+ * within its bound (a grant just took them): its cpuset cannot follow the
+ * pool, so the grant must wait rather than share its CPUs with it.
+ */
+static int
+within_starved(struct supervisor *sup, const struct job *self, int n, char *why,
+    size_t whylen)
+{
+	struct cpulist set, within;
+	struct job *j;
+
+	if (sup->res->cpus == NULL)
+		return (0);
+	TAILQ_FOREACH (j, &sup->jobs, entry) {
+		if (j == self || j->spec.cpus_within == NULL ||
+		    j->spec.cpus != NULL || j->spec.exclusive_cpus > 0 ||
+		    (j->state != JOB_STARTING && j->state != JOB_RUNNING &&
+			j->state != JOB_PAUSED && j->state != JOB_STOPPING))
+			continue;
+		set = *cpus_shared(sup->res->cpus);
+		within_cpus(&j->spec, &within);
+		if (cpus_and(&set, &within) > 0)
+			continue;
+		snprintf(why, whylen,
+		    "waiting for %d exclusive CPUs: job %s would have no CPU "
+		    "left within its cpus_within %s",
+		    n, j->name, j->spec.cpus_within);
+		return (1);
+	}
+	return (0);
+}
+
 /* The CPUs running pinned jobs use: grants keep away from them. */
 static void
 pinned_cpus(struct supervisor *sup, struct cpulist *out)
@@ -520,6 +672,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 				return (1);
 			}
 			pinned_cpus(sup, &avoid);
+			avoid_outside(&job->spec, &avoid);
 			if (cpus_grant_avoid(r->cpus, job->id,
 				job->spec.exclusive_cpus, &avoid, &set,
 				err) == -1) {
@@ -531,16 +684,32 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 				job->queued_for_cpus = 1;
 				return (1);
 			}
-			if (pinned_clash(sup, job, &set, why, whylen)) {
+			if (pinned_clash(sup, job, &set, why, whylen) ||
+			    within_starved(sup, job, job->spec.exclusive_cpus,
+				why, whylen)) {
 				cpus_release(r->cpus, job->id);
 				job->queued_for_cpus = 1;
 				return (1);
 			}
 			sup_res_repool(sup);
 		}
-	} else if (r->cpus != NULL)
+	} else if (r->cpus != NULL) {
 		set = *cpus_shared(r->cpus);
-	else
+		if (job->spec.cpus_within != NULL) {
+			struct cpulist within;
+
+			within_cpus(&job->spec, &within);
+			if (cpus_and(&set, &within) == 0) {
+				snprintf(why, whylen,
+				    "waiting for a shared CPU within "
+				    "cpus_within %s: all are granted "
+				    "exclusively",
+				    job->spec.cpus_within);
+				job->queued_for_cpus = 1;
+				return (1);
+			}
+		}
+	} else
 		cpulist_zero(&set);
 	ncpus = (int)cpulist_count(&set);
 	if (ncpus > 0) {
@@ -560,7 +729,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		sr->has_affinity =
 		    !sched_is_dl(&job->spec) &&
 		    (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0 ||
-			r->cg == NULL);
+			job->spec.cpus_within != NULL || r->cg == NULL);
 	}
 
 	/* Policy and admission. */
@@ -588,7 +757,8 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	job->has_cgroup = 1;
 	/* Empty: the shared pool, which set_shared keeps. */
 	buf[0] = '\0';
-	if (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0)
+	if (job->spec.cpus != NULL || job->spec.exclusive_cpus > 0 ||
+	    job->spec.cpus_within != NULL)
 		cpulist_format(&set, buf, sizeof(buf));
 	/* A new cgroup has every limit at its default already. */
 	if (r->cg->set_cpus(job->id, buf, err) == -1 ||
@@ -663,6 +833,7 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 			return (1);
 		}
 		pinned_cpus(sup, &avoid);
+		avoid_outside(spec, &avoid);
 		if (cpus_grant_avoid(r->cpus, id, spec->exclusive_cpus, &avoid,
 			&p->cpus, err) == -1) {
 			snprintf(p->why, sizeof(p->why),
@@ -673,7 +844,9 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 		}
 		granted = 1;
 		if (pinned_clash(
-			sup, &self, &p->cpus, p->why, sizeof(p->why))) {
+			sup, &self, &p->cpus, p->why, sizeof(p->why)) ||
+		    within_starved(sup, &self, spec->exclusive_cpus, p->why,
+			sizeof(p->why))) {
 			cpus_release(r->cpus, id);
 			return (1);
 		}
@@ -685,9 +858,19 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 		    sup->sd->conf->shared_cpus_min,
 		    sup->sd->conf->shared_cpus_min == 1 ? "" : "s",
 		    sup->sd->conf->shared_cpus_min == 1 ? "s" : "");
-	} else if (r->cpus != NULL)
+	} else if (r->cpus != NULL) {
+		struct cpulist within;
+
 		p->cpus = *cpus_shared(r->cpus);
-	else
+		within_cpus(spec, &within);
+		if (cpus_and(&p->cpus, &within) == 0) {
+			snprintf(p->why, sizeof(p->why),
+			    "waiting for a shared CPU within cpus_within %s: "
+			    "all are granted exclusively",
+			    spec->cpus_within);
+			return (1);
+		}
+	} else
 		cpulist_zero(&p->cpus);
 	p->ncpus = (int)cpulist_count(&p->cpus);
 	if (spec->sched.set) {

@@ -63,6 +63,11 @@ sup_event_write_at(struct supervisor *sup, struct event_rec *ev,
 					     (int)sup->actor.pid)
 				       : json_pack("{s:I}", "uid",
 					     (json_int_t)sup->actor.uid));
+	/* A follower of the stream learns whose run it is (a Slurm job)
+	 * without asking for the job, which may be gone by then. */
+	if (job != NULL && job->spec.labels != NULL &&
+	    json_object_get(data, "labels") == NULL)
+		json_object_set(data, "labels", job->spec.labels);
 	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
@@ -348,6 +353,11 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		log_debug("%s: %s (%s)", job->name, job_state_name(to), type);
 	sup_event_announce(sup, &ev);
 	free(text);
+	/* A new run with stop.unwaited_ms: someone must wait for it. */
+	if (from != to && (to == JOB_STARTING || to == JOB_RUNNING) &&
+	    (job->unwaited_ev == NULL ||
+		!evtimer_pending(job->unwaited_ev, NULL)))
+		sup_unwaited_arm(sup, job);
 	sup_notify(job, 0);
 	/* A job that runs now, or one that no longer does, may be what queued
 	 * ones wait for (an "after" dependency, CPUs, DEADLINE bandwidth). */

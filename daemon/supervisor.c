@@ -301,6 +301,8 @@ job_release(struct supervisor *sup, struct job *job)
 	}
 	if (job->timer != NULL)
 		event_free(job->timer);
+	if (job->unwaited_ev != NULL)
+		event_free(job->unwaited_ev);
 	if (job->tree_timer != NULL)
 		event_free(job->tree_timer);
 	if (job->poll_ev != NULL)
@@ -889,6 +891,7 @@ static const char *const stop_reasons[] = {
     [SUP_STOP_RESTART] = "restart",
     [SUP_STOP_DELETE] = "delete",
     [SUP_STOP_SHUTDOWN] = "shutdown",
+    [SUP_STOP_UNWAITED] = "unwaited",
 };
 
 static enum sup_stop_reason
@@ -1367,6 +1370,60 @@ supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
 		return (-1);
 	job->retries = 0;
 	return (sup_dispatch(sup, job, JEV_START, NULL, err));
+}
+
+static void
+sup_unwaited_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	struct supervisor *sup = job->sup;
+	enum sup_stop_reason why = SUP_STOP_UNWAITED;
+	struct serr err;
+
+	(void)fd;
+	(void)what;
+	if (job->nwaits > 0 ||
+	    (job->state != JOB_STARTING && job->state != JOB_RUNNING &&
+		job->state != JOB_PAUSED))
+		return;
+	log_info("%s: no wait for %u ms (its waiter is gone): stopping",
+	    job->name, job->spec.stop.unwaited_ms);
+	if (sup_request(sup, job, JEV_STOP, &why, &err) == -1)
+		log_warnx("%s: stop: %s", job->name, err.message);
+}
+
+void
+sup_unwaited_arm(struct supervisor *sup, struct job *job)
+{
+	struct timeval tv;
+
+	if (job->spec.stop.unwaited_ms == 0 || job->nwaits > 0 ||
+	    (job->state != JOB_STARTING && job->state != JOB_RUNNING &&
+		job->state != JOB_PAUSED))
+		return;
+	if (job->unwaited_ev == NULL)
+		job->unwaited_ev =
+		    evtimer_new(sup->sd->base, sup_unwaited_cb, job);
+	tv.tv_sec = job->spec.stop.unwaited_ms / 1000;
+	tv.tv_usec = (job->spec.stop.unwaited_ms % 1000) * 1000;
+	evtimer_add(job->unwaited_ev, &tv);
+}
+
+void
+supervisor_job_wait_begin(struct supervisor *sup, struct job *job)
+{
+	(void)sup;
+	job->nwaits++;
+	if (job->unwaited_ev != NULL)
+		evtimer_del(job->unwaited_ev);
+}
+
+void
+supervisor_job_wait_end(struct supervisor *sup, struct job *job)
+{
+	if (job->nwaits > 0)
+		job->nwaits--;
+	sup_unwaited_arm(sup, job);
 }
 
 int

@@ -33,6 +33,7 @@ enum sup_stop_reason {
 	SUP_STOP_RESTART,	/* a restart */
 	SUP_STOP_DELETE,	/* a forced delete */
 	SUP_STOP_SHUTDOWN,	/* the daemon is shutting down */
+	SUP_STOP_UNWAITED,	/* stop.unwaited_ms: no wait watched it */
 };
 
 /*
@@ -92,6 +93,16 @@ size_t supervisor_job_count(struct supervisor *sup);
 /* Start a new run now (synchronous spawn: running or failed after). */
 int supervisor_job_start(struct supervisor *sup, struct job *job,
     struct serr *err);
+/*
+ * A GET .../wait began or ended. A job with stop.unwaited_ms is stopped
+ * (its stop policy) once its run has had no wait open for that long: its
+ * waiter (schedctl run -w, a Slurm step) died without a word.
+ */
+void supervisor_job_wait_begin(struct supervisor *sup, struct job *job);
+void supervisor_job_wait_end(struct supervisor *sup, struct job *job);
+/* A run began or was adopted: with no wait open, the clock starts. */
+void sup_unwaited_arm(struct supervisor *sup, struct job *job);
+
 /* Begin a stop. Completion is seen through a watch (state not active). */
 int supervisor_job_stop(struct supervisor *sup, struct job *job,
     struct serr *err);

@@ -428,8 +428,10 @@ js_decode_ident(
 	return (0);
 }
 
+/* A CPU list member ("cpus", "cpus_within"), stored canonical. */
 static int
-js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
+js_decode_cpulist(
+    const json_t *v, const char *field, char **out, struct serr *err)
 {
 	char text[JS_CPUS_TEXT];
 	struct cpulist cl;
@@ -437,13 +439,82 @@ js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
 
 	if (js_absent(v))
 		return (0);
-	if (js_string(v, "cpus", JOBSPEC_CPUS_MAX, &s, NULL, err) == -1)
+	if (js_string(v, field, JOBSPEC_CPUS_MAX, &s, NULL, err) == -1)
 		return (-1);
 	if (cpulist_parse(s, &cl, 0, &why) == -1)
-		return (js_bad(err, "cpus", "is not a CPU list: %s", why));
+		return (js_bad(err, field, "is not a CPU list: %s", why));
 	if (cpulist_format(&cl, text, sizeof text) == -1)
-		return (js_bad(err, "cpus", "is too long"));
-	if ((spec->cpus = strdup(text)) == NULL)
+		return (js_bad(err, field, "is too long"));
+	if ((*out = strdup(text)) == NULL)
+		return (js_nomem(err));
+	return (0);
+}
+
+static int
+js_decode_cpus(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	return (js_decode_cpulist(v, "cpus", &spec->cpus, err));
+}
+
+/* "cpus_within": every CPU the job is granted lies in this list. */
+static int
+js_decode_cpus_within(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	return (js_decode_cpulist(v, "cpus_within", &spec->cpus_within, err));
+}
+
+/*
+ * "labels": who the job belongs to outside schedd (a Slurm job and step,
+ * say), shown with the job and carried in its events. Kept as the JSON
+ * object it is: nothing in schedd reads a label, so it needs no struct.
+ */
+static int
+js_label_key_valid(const char *key, size_t len)
+{
+	size_t i;
+	char c;
+
+	if (len == 0 || len > JOBSPEC_LABEL_KEY_MAX || strlen(key) != len)
+		return (0);
+	for (i = 0; i < len; i++) {
+		c = key[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (i == 0 || (c != '.' && c != '_' && c != '-' && c != '/'))
+			return (0);
+	}
+	return (1);
+}
+
+static int
+js_decode_labels(const json_t *v, struct job_spec *spec, struct serr *err)
+{
+	char field[SERR_FIELD_MAX];
+	const char *key, *s;
+	json_t *value;
+	size_t klen;
+
+	if (js_absent(v))
+		return (0);
+	if (!json_is_object(v))
+		return (js_bad(err, "labels", "must be an object of strings"));
+	if (json_object_size(v) > JOBSPEC_LABELS_MAX)
+		return (js_bad(err, "labels", "must have at most %d entries",
+		    JOBSPEC_LABELS_MAX));
+	json_object_foreach ((json_t *)v, key, value) {
+		js_path(field, sizeof field, "labels", key);
+		klen = json_object_iter_key_len(json_object_key_to_iter(key));
+		if (!js_label_key_valid(key, klen))
+			return (js_bad(err, field,
+			    "key must match [A-Za-z0-9][A-Za-z0-9._/-]{0,%d}",
+			    JOBSPEC_LABEL_KEY_MAX - 1));
+		if (js_string(value, field, JOBSPEC_LABEL_VALUE_MAX, &s, NULL,
+			err) == -1)
+			return (-1);
+	}
+	if (json_object_size(v) > 0 &&
+	    (spec->labels = json_deep_copy(v)) == NULL)
 		return (js_nomem(err));
 	return (0);
 }
@@ -789,10 +860,11 @@ js_decode_signal(const json_t *v, int *out, struct serr *err)
 static int
 js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 {
-	json_t *sig, *timeout;
+	json_t *sig, *timeout, *unwaited;
 	const struct js_member members[] = {
 	    {"signal", &sig},
 	    {"timeout_ms", &timeout},
+	    {"unwaited_ms", &unwaited},
 	};
 
 	if (js_absent(v))
@@ -805,6 +877,8 @@ js_decode_stop(const json_t *v, struct job_stop *st, struct serr *err)
 	if (js_decode_signal(sig, &st->signal, err) == -1)
 		return (-1);
 	if (js_ms(timeout, "stop.timeout_ms", 0, &st->timeout_ms, err) == -1)
+		return (-1);
+	if (js_ms(unwaited, "stop.unwaited_ms", 0, &st->unwaited_ms, err) == -1)
 		return (-1);
 	return (0);
 }
@@ -1227,6 +1301,7 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	json_t *ready, *watchdog, *health, *schedule;
 	json_t *on_drift;
 	json_t *logs, *runs_keep;
+	json_t *labels, *cpus_within;
 	long long n;
 	const struct js_member members[] = {
 	    {"name", &name},
@@ -1251,6 +1326,8 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    {"on_drift", &on_drift},
 	    {"logs", &logs},
 	    {"runs_keep", &runs_keep},
+	    {"labels", &labels},
+	    {"cpus_within", &cpus_within},
 	};
 
 	jobspec_init(spec);
@@ -1288,6 +1365,9 @@ jobspec_from_json(const json_t *root, struct job_spec *spec, struct serr *err)
 	    js_boolean(start, "start", &spec->start, err) == -1)
 		goto fail;
 	if (js_decode_on_drift(on_drift, spec, err) == -1)
+		goto fail;
+	if (js_decode_labels(labels, spec, err) == -1 ||
+	    js_decode_cpus_within(cpus_within, spec, err) == -1)
 		goto fail;
 
 	if (js_decode_ready(ready, &spec->ready, err) == -1 ||
@@ -1463,7 +1543,11 @@ js_stop_to_json(const struct job_stop *st)
 	if ((o = json_object()) == NULL)
 		return (NULL);
 	if (js_set(o, "signal", json_string(sname)) == -1 ||
-	    js_set(o, "timeout_ms", json_integer(st->timeout_ms)) == -1) {
+	    js_set(o, "timeout_ms", json_integer(st->timeout_ms)) == -1 ||
+	    /* Only when given: the specs of before it keep their shape. */
+	    (st->unwaited_ms != 0 &&
+		js_set(o, "unwaited_ms", json_integer(st->unwaited_ms)) ==
+		    -1)) {
 		json_decref(o);
 		return (NULL);
 	}
@@ -1605,7 +1689,13 @@ jobspec_to_json(const struct job_spec *spec)
 								: "report")) ==
 		    -1) ||
 	    js_set(o, "logs", js_logs_to_json(&spec->logs)) == -1 ||
-	    js_set(o, "runs_keep", js_int_or_null(spec->runs_keep)) == -1) {
+	    js_set(o, "runs_keep", js_int_or_null(spec->runs_keep)) == -1 ||
+	    /* Only when given, as on_drift. */
+	    (spec->labels != NULL &&
+		js_set(o, "labels", json_deep_copy(spec->labels)) == -1) ||
+	    (spec->cpus_within != NULL &&
+		js_set(o, "cpus_within", json_string(spec->cpus_within)) ==
+		    -1)) {
 		json_decref(o);
 		return (NULL);
 	}
@@ -1652,7 +1742,12 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 	dst->health.exec = NULL;
 	dst->health.http = dst->health.unix_socket = NULL;
 	dst->schedule.cron = dst->schedule.calendar = NULL;
+	dst->labels = NULL;
+	dst->cpus_within = NULL;
 	if (js_copy_string(&dst->name, src->name) == -1 ||
+	    js_copy_string(&dst->cpus_within, src->cpus_within) == -1 ||
+	    (src->labels != NULL &&
+		(dst->labels = json_deep_copy(src->labels)) == NULL) ||
 	    js_copy_string(&dst->cwd, src->cwd) == -1 ||
 	    js_copy_string(&dst->user, src->user) == -1 ||
 	    js_copy_string(&dst->group, src->group) == -1 ||
@@ -1711,6 +1806,8 @@ jobspec_free(struct job_spec *spec)
 	free(spec->health.unix_socket);
 	free(spec->schedule.cron);
 	free(spec->schedule.calendar);
+	json_decref(spec->labels);
+	free(spec->cpus_within);
 	jobspec_init(spec);
 }
 

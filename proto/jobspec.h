@@ -26,6 +26,9 @@
 #define JOBSPEC_USER_MAX     256    /* user and group names */
 #define JOBSPEC_CPUS_MAX     1024   /* cpus list text */
 #define JOBSPEC_TIMEOUT_MAX  86400000 /* stop.timeout_ms, backoff_*_ms: 1 day */
+#define JOBSPEC_LABELS_MAX   32     /* labels entries */
+#define JOBSPEC_LABEL_KEY_MAX 63    /* a label's key, bytes */
+#define JOBSPEC_LABEL_VALUE_MAX 256 /* a label's value, bytes */
 
 enum jobspec_policy {
 	POLICY_OTHER = 0,	/* SCHED_OTHER, with nice */
@@ -83,6 +86,8 @@ struct job_restart {
 struct job_stop {
 	int		 signal;	/* default SIGTERM */
 	uint32_t	 timeout_ms;	/* default 10000 */
+	uint32_t	 unwaited_ms;	/* stop a run no wait has watched this
+					   long (its waiter died); 0: never */
 };
 
 struct job_ready {
@@ -160,6 +165,9 @@ struct job_spec {
 	int		 on_drift;	/* enum jobspec_drift; 0: absent */
 	struct job_logs	 logs;		/* output bounds */
 	int		 runs_keep;	/* runs kept in history; 0 = the config's */
+	json_t		*labels;	/* object of strings, or NULL (none) */
+	char		*cpus_within;	/* canonical CPU list grants must lie
+					   in, or NULL (no bound) */
 };
 
 /* An HTTP check's URL taken apart. */

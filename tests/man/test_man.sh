@@ -23,7 +23,8 @@ rc=0
 fail() { echo "FAIL: $*"; rc=1; }
 
 # 1. Rendering.
-for page in schedd.8 schedctl.1 schedd.conf.5 schedd-api.7; do
+for page in schedd.8 schedctl.1 schedd.conf.5 schedd-api.7 schedd-slurm.1 \
+    schedd-fleet.1; do
 	src=$top/man/$page
 	[ -r "$src" ] || { fail "no $src"; continue; }
 	if ! groff -ww -z -man "$src" >"$tmp/groff" 2>&1 || [ -s "$tmp/groff" ]; then
