@@ -1567,12 +1567,13 @@ def write_report(t_total, load_start, load_end, commit, dirty):
     w("```")
     L.extend(log_lines)
     w("```")
-    # bench/rt-demo.sh and bench/faults.py keep their sections between
+    # bench/rt-demo.sh, bench/faults.py and bench/floor.py keep their
+    # sections between
     # markers: carry them over.
     try:
         with open(OUT) as f:
             old = f.read()
-        for tag in ("rt-demo", "faults"):
+        for tag in ("rt-demo", "faults", "floor"):
             a = old.find("<!-- %s begin -->" % tag)
             b = old.find("<!-- %s end -->" % tag)
             if 0 <= a < b:
