@@ -508,22 +508,18 @@ reply_job(struct evhttp_request *req, int code, const struct job *j)
 }
 
 static void
-on_exit_(evutil_socket_t fd, short what, void *arg)
+job_exited(struct job *j, const siginfo_t *si)
 {
-	struct job *j = arg;
 	struct waiter *w;
-	siginfo_t si;
 
-	(void)what;
-	memset(&si, 0, sizeof(si));
-	if (syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED, NULL) == -1)
-		return;
 	j->exited = 1;
-	j->code = si.si_code == CLD_EXITED ? si.si_status : -1;
-	j->sig = si.si_code == CLD_EXITED ? 0 : si.si_status;
-	event_free(j->ev);
+	j->code = si->si_code == CLD_EXITED ? si->si_status : -1;
+	j->sig = si->si_code == CLD_EXITED ? 0 : si->si_status;
+	if (j->ev != NULL)
+		event_free(j->ev);
 	j->ev = NULL;
-	close(j->pidfd);
+	if (j->pidfd != -1)
+		close(j->pidfd);
 	j->pidfd = -1;
 	sqlite3_bind_int(st_exit, 1, j->code);
 	sqlite3_bind_int(st_exit, 2, j->sig);
@@ -534,6 +530,42 @@ on_exit_(evutil_socket_t fd, short what, void *arg)
 		j->waiters = w->next;
 		reply_job(w->req, 200, j);
 		free(w);
+	}
+}
+
+static void
+on_exit_(evutil_socket_t fd, short what, void *arg)
+{
+	siginfo_t si;
+
+	(void)what;
+	memset(&si, 0, sizeof(si));
+	if (syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED, NULL) == -1)
+		return;
+	job_exited(arg, &si);
+}
+
+/* Without pidfds only: reap every exited child and find its job. */
+static void
+on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	siginfo_t si;
+	long i;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == -1 ||
+		    si.si_pid == 0)
+			return;
+		for (i = njobs; i >= 1; i--)
+			if (jobs[i] != NULL && !jobs[i]->exited &&
+			    jobs[i]->pid == si.si_pid) {
+				job_exited(jobs[i], &si);
+				break;
+			}
 	}
 }
 
@@ -593,10 +625,13 @@ post_job(struct evhttp_request *req)
 		reply(req, 422, "{\"error\":\"spawn\"}");
 		goto out;
 	}
-	if ((j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0)) == -1)
+	if ((j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0)) != -1) {
+		j->ev = event_new(base, j->pidfd, EV_READ, on_exit_, j);
+		event_add(j->ev, NULL);
+	} else if (errno != ENOSYS)
 		die("pidfd_open");
-	j->ev = event_new(base, j->pidfd, EV_READ, on_exit_, j);
-	event_add(j->ev, NULL);
+	/* else valgrind (no pidfd_open): on_sigchld reaps it, as schedd's
+	 * reaper does then. */
 	text = json_dumps(av, JSON_COMPACT);
 	sqlite3_bind_int64(st_insert, 1, id);
 	sqlite3_bind_text(st_insert, 2, text, -1, free);
@@ -689,7 +724,7 @@ int
 main(int argc, char **argv)
 {
 	struct evhttp *http;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sigchld;
 	struct sockaddr_un sun;
 	long i;
 	int fd;
@@ -725,6 +760,12 @@ main(int argc, char **argv)
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
+	/* SIGCHLD only where pidfd_open(2) is missing (under valgrind). */
+	sigchld = evsignal_new(base, SIGCHLD, on_sigchld, NULL);
+	if ((fd = (int)syscall(SYS_pidfd_open, getpid(), 0)) != -1)
+		close(fd);
+	else if (errno == ENOSYS)
+		evsignal_add(sigchld, NULL);
 	printf("ready\n");
 	fflush(stdout);
 	event_base_dispatch(base);
@@ -737,8 +778,10 @@ main(int argc, char **argv)
 		if (!jobs[i]->exited && jobs[i]->pid > 0) {
 			kill(jobs[i]->pid, SIGKILL);
 			waitpid(jobs[i]->pid, NULL, 0);
-			close(jobs[i]->pidfd);
-			event_free(jobs[i]->ev);
+			if (jobs[i]->pidfd != -1)
+				close(jobs[i]->pidfd);
+			if (jobs[i]->ev != NULL)
+				event_free(jobs[i]->ev);
 		}
 		cgroups_destroy(i);
 		free(jobs[i]);
@@ -747,6 +790,7 @@ main(int argc, char **argv)
 	cgroups_fini();
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sigchld);
 	evhttp_free(http);
 	event_base_free(base);
 	sqlite3_finalize(st_insert);

@@ -24,6 +24,11 @@
 #                                100 jobs against s6 and supervisord, RSS
 #                                and loop lag; replaces only its
 #                                RESULTS.md section
+#        bench/run.sh callgrind  where the instructions of a create+wait
+#                                job go, schedd and the floor under
+#                                valgrind's callgrind, by function group
+#                                (bench/callgrind.py, about 3 minutes;
+#                                needs valgrind); its own section
 #   e.g. BENCH_BUILDDIR=build bench/run.sh faults
 #        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (a ~1 min check)
 #   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
@@ -51,9 +56,10 @@ case ${1:-} in
 faults) driver=faults.py ;;
 logs) driver=logs.py ;;
 floor) driver=floor.py ;;
+callgrind) driver=callgrind.py ;;
 "") ;;
 *)
-	echo "usage: bench/run.sh [faults | logs | floor]" >&2
+	echo "usage: bench/run.sh [faults | logs | floor | callgrind]" >&2
 	exit 2
 	;;
 esac
