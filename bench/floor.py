@@ -25,6 +25,9 @@ bench/RESULTS.md) between <!-- floor begin --> and <!-- floor end -->,
 which a full run (bench/bench.py) keeps. Environment: BENCH_ROUNDS
 (default 5), BENCH_QUICK=1 (small counts, 2 rounds: a smoke run),
 BENCH_SCALE_N (10000), BENCH_ONLY=spawn,api,scale,peer,cold.
+BENCH_FLOOR_FROM=DUMP (a BENCH_DUMP of an earlier run) keeps its figures
+but those of the sections in BENCH_ONLY (BENCH_ONLY=none: the report
+again); BENCH_FLOOR_NOTES=FILE adds FILE's markdown after the tables.
 """
 import json
 import os
@@ -737,6 +740,9 @@ def report(t_total, commit, dirty):
     return "\n".join(L)
 
 
+T_BEFORE = [0.0]  # seconds of the run BENCH_FLOOR_FROM continues
+
+
 def main():
     signal.signal(signal.SIGINT, B.on_signal)
     signal.signal(signal.SIGTERM, B.on_signal)
@@ -763,6 +769,7 @@ def main():
             dst.update((k, v) for k, v in src.items()
                        if not k.startswith(again))
         B.log_lines.extend(d.get("log", []))
+        T_BEFORE[0] = d.get("t_total", 0)
         for sec, cmds in d.get("commands", {}).items():
             B.commands.setdefault(sec, []).extend(cmds)
     failures = []
@@ -780,12 +787,12 @@ def main():
                 failures.append(name)
     finally:
         B.cleanup()
-    t_total = time.monotonic() - B.T0
+    t_total = T_BEFORE[0] + time.monotonic() - B.T0
     log("done in %.0f s" % t_total)
     if os.environ.get("BENCH_DUMP"):
         with open(os.environ["BENCH_DUMP"], "w") as f:
             json.dump({"R": R, "POOL": POOL, "log": B.log_lines,
-                       "commands": B.commands}, f)
+                       "commands": B.commands, "t_total": t_total}, f)
     text = report(t_total, commit or "?", dirty)
     print(text)
     out = B.OUT
