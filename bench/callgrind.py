@@ -24,7 +24,9 @@ without valgrind, is shown beside.
 Prints a markdown section and puts it into BENCH_OUT (default
 bench/RESULTS.md) between <!-- callgrind begin --> and <!-- callgrind end
 -->, which a full run keeps. Environment: BENCH_BUILDDIR, BENCH_CG_N (300),
-BENCH_CG_WARM (50), BENCH_CG_KEEP=DIR (keep the callgrind.out files there).
+BENCH_CG_WARM (50), BENCH_CG_KEEP=DIR (keep the callgrind.out files there),
+BENCH_CG_LOAD=N (N jobs of sleep 3600 left running before the count: the
+cost of a job beside many; then the report goes only to stdout).
 """
 import json
 import os
@@ -47,6 +49,7 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(SRCDIR, "bench", "RESULTS.md"))
 N = int(os.environ.get("BENCH_CG_N", "300"))
 WARM = int(os.environ.get("BENCH_CG_WARM", "50"))
 KEEP = os.environ.get("BENCH_CG_KEEP", "")
+LOAD = int(os.environ.get("BENCH_CG_LOAD", "0"))  # sleep jobs running
 TICK = os.sysconf("SC_CLK_TCK")
 TRUE = "/bin/true"
 
@@ -338,6 +341,15 @@ def profile(who):
         dm = Daemon(who, True, d)
         log("%s: warm-up, %d jobs" % (who, WARM))
         jobs(dm.sock, WARM)
+        if LOAD:
+            log("%s: %d jobs of sleep 3600 left running" % (who, LOAD))
+            c = UConn(dm.sock)
+            for _ in range(LOAD):
+                st, j = call(c, "POST", "/v1/jobs",
+                             {"argv": ["/bin/sleep", "3600"]})
+                if st != 201:
+                    raise RuntimeError("POST: %d %s" % (st, j))
+            c.close()
         cg_control(dm.p.pid, "-z")
         log("%s: %d create+wait jobs under callgrind" % (who, N))
         ids = jobs(dm.sock, N)
@@ -435,6 +447,8 @@ def main():
     w("<!-- callgrind end -->")
     text = "\n".join(L)
     print(text)
+    if LOAD:
+        return 0
     old = open(OUT).read() if os.path.exists(OUT) else ""
     a = old.find("<!-- callgrind begin -->")
     b = old.find("<!-- callgrind end -->")
