@@ -609,12 +609,13 @@ def bench_scale():
     log("4/5. scale: %d concurrent jobs of sleep 3600" % N_SCALE)
     # schedd holds a pidfd per running job (an OOM eventfd only for a job
     # with a memory_max of its own; these have none) and about a hundred
-    # fds of its own: room for one per job and 1,024 besides.
-    need = N_SCALE + 1024
+    # fds of its own: room for four per job and 1,024 besides.
+    # Each job's output pipes are two more (issue 14): room for 4 per job.
+    need = 4 * N_SCALE + 1024
     nofile = nofile_cap(need)
     n = N_SCALE
     if nofile < need:
-        n = max(100, nofile - 1024)
+        n = max(100, (nofile - 1024) // 4)
         R["scale.note"] = ["RLIMIT_NOFILE hard limit %d < %d and it cannot "
                            "be raised: N lowered to %d" % (nofile, need, n)]
     try:
@@ -1567,12 +1568,13 @@ def write_report(t_total, load_start, load_end, commit, dirty):
     w("```")
     L.extend(log_lines)
     w("```")
-    # bench/rt-demo.sh and bench/faults.py keep their sections between
+    # bench/rt-demo.sh, bench/faults.py and bench/floor.py keep their
+    # sections between
     # markers: carry them over.
     try:
         with open(OUT) as f:
             old = f.read()
-        for tag in ("rt-demo", "faults"):
+        for tag in ("rt-demo", "faults", "floor", "callgrind"):
             a = old.find("<!-- %s begin -->" % tag)
             b = old.find("<!-- %s end -->" % tag)
             if 0 <= a < b:

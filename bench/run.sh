@@ -16,6 +16,19 @@
 #                                create+wait of /bin/true before and after
 #                                (BENCH_LOGS_BEFORE=/path/to/old/schedd);
 #                                replaces only its RESULTS.md section
+#        bench/run.sh floor      issue 18's targets (bench/floor.py, about
+#                                6 minutes): create+wait against the
+#                                floor reference (bench/floor.c), GET
+#                                against bare evhttp, 10,000 jobs, one-shot
+#                                jobs against supervisord, cold start of
+#                                100 jobs against s6 and supervisord, RSS
+#                                and loop lag; replaces only its
+#                                RESULTS.md section
+#        bench/run.sh callgrind  where the instructions of a create+wait
+#                                job go, schedd and the floor under
+#                                valgrind's callgrind, by function group
+#                                (bench/callgrind.py, about 3 minutes;
+#                                needs valgrind); its own section
 #   e.g. BENCH_BUILDDIR=build bench/run.sh faults
 #        BENCH_BUILDDIR=build BENCH_QUICK=1 bench/run.sh faults  (a ~1 min check)
 #   faults' own environment: BENCH_FAULTS=1,3 (only those faults),
@@ -42,9 +55,11 @@ driver=bench.py
 case ${1:-} in
 faults) driver=faults.py ;;
 logs) driver=logs.py ;;
+floor) driver=floor.py ;;
+callgrind) driver=callgrind.py ;;
 "") ;;
 *)
-	echo "usage: bench/run.sh [faults | logs]" >&2
+	echo "usage: bench/run.sh [faults | logs | floor | callgrind]" >&2
 	exit 2
 	;;
 esac
@@ -74,6 +89,11 @@ else
 	$cc $w -o "$bindir/loadgen" "$b/loadgen.c" "$b/bench.c"
 	$cc $w -o "$bindir/faultprobe" "$b/faultprobe.c" "$b/bench.c"
 	$cc $w -o "$bindir/forkbomb" "$b/forkbomb.c"
+	$cc $w -o "$bindir/upmark" "$b/upmark.c"
+	# shellcheck disable=SC2046
+	$cc $w $(pkg-config --cflags libevent jansson sqlite3) \
+	    -o "$bindir/floor" "$b/floor.c" \
+	    $(pkg-config --libs libevent jansson sqlite3)
 	$cc $w -pthread -o "$bindir/schedd-bench" "$b/schedd-bench.c" \
 	    "$b/bench.c"
 	# shellcheck disable=SC2046
@@ -88,7 +108,7 @@ fi
 # The peer: Debian's supervisor, if we can have it. policy-rc.d (or its
 # absence of an init) keeps the package's own service from starting; we
 # only ever run supervisord with our own config.
-if [ "$driver" = bench.py ] &&
+if { [ "$driver" = bench.py ] || [ "$driver" = floor.py ]; } &&
     ! command -v supervisord >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
     command -v apt-get >/dev/null 2>&1; then
 	echo "run.sh: installing supervisor (the peer benchmark)" >&2
@@ -96,6 +116,14 @@ if [ "$driver" = bench.py ] &&
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    supervisor; } >/dev/null 2>&1 ||
 		echo "run.sh: could not install supervisor; peer skipped" >&2
+fi
+# And s6, for the cold start of issue 18 (bench/floor.py).
+if [ "$driver" = floor.py ] && ! command -v s6-svscan >/dev/null 2>&1 &&
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "run.sh: installing s6 (the cold start benchmark)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq s6 \
+	    >/dev/null 2>&1 ||
+		echo "run.sh: could not install s6; s6 skipped" >&2
 fi
 
 # 10,000 running jobs hold 10,000 pidfds in schedd.

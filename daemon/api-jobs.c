@@ -555,7 +555,7 @@ api_owner_active(struct supervisor *sup, uid_t uid)
 static int
 api_caller_active(struct api_ctx *ctx)
 {
-	if (ctx->caller->admin)
+	if (ctx->caller->known && ctx->caller->admin)
 		return (0);
 	return (api_owner_active(ctx->sd->sup, ctx->caller->uid));
 }

@@ -109,6 +109,11 @@ int cgroup_read_i64(const char *dir, const char *file, int64_t *v);
  * memory.events, memory.oom_control). ENOENT if the key is missing. */
 int cgroup_read_key(
     const char *dir, const char *file, const char *key, int64_t *v);
+/* The same for n keys from one read of the file: vals[i] is set for each
+ * key found, and left as it was for one missing or not a number. Returns
+ * how many were set, or -1 if the file cannot be read. */
+int cgroup_read_keys(const char *dir, const char *file, const char *const *keys,
+    int64_t *vals, int n);
 /* 1 if dir/file exists, else 0. */
 int cgroup_exists(const char *dir, const char *file);
 

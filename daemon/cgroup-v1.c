@@ -848,12 +848,14 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 	else
 		u->cpu_usage_us = v1_cpu_from_proc(pids, n);
 	if (v1_dir(V1_CPU, job, dir, sizeof(dir)) == 0) {
-		if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
-			u->nr_periods = v;
-		if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
-			u->nr_throttled = v;
-		if (cgroup_read_key(dir, "cpu.stat", "throttled_time", &v) == 0)
-			u->throttled_us = v / 1000;
+		static const char *const keys[] = {
+		    "nr_periods", "nr_throttled", "throttled_time"};
+		int64_t vals[3] = {-1, -1, -1};
+
+		cgroup_read_keys(dir, "cpu.stat", keys, vals, 3);
+		u->nr_periods = vals[0];
+		u->nr_throttled = vals[1];
+		u->throttled_us = vals[2] >= 0 ? vals[2] / 1000 : -1;
 	}
 	free(pids);
 	return (0);

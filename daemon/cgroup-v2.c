@@ -460,6 +460,10 @@ v2_pressure_total(const char *dir)
 static int
 v2_usage(int64_t job, struct cgroup_usage *u)
 {
+	/* cpu.stat once for all four (cgroup_read_keys). */
+	static const char *const stat_keys[] = {
+	    "usage_usec", "nr_periods", "nr_throttled", "throttled_usec"};
+	int64_t stat[4] = {-1, -1, -1, -1};
 	char dir[PATH_MAX];
 	pid_t *pids;
 	size_t n;
@@ -478,16 +482,14 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 		u->memory_current = v;
 	if (cgroup_read_i64(dir, "memory.peak", &v) == 0)
 		u->memory_peak = v;
-	if (cgroup_read_key(dir, "cpu.stat", "usage_usec", &v) == 0)
-		u->cpu_usage_us = v;
+	if (cgroup_read_keys(dir, "cpu.stat", stat_keys, stat, 4) >= 0) {
+		u->cpu_usage_us = stat[0];
+		u->nr_periods = stat[1];
+		u->nr_throttled = stat[2];
+		u->throttled_us = stat[3];
+	}
 	if (cgroup_read_key(dir, "memory.events", "oom_kill", &v) == 0)
 		u->oom_kills = v;
-	if (cgroup_read_key(dir, "cpu.stat", "nr_periods", &v) == 0)
-		u->nr_periods = v;
-	if (cgroup_read_key(dir, "cpu.stat", "nr_throttled", &v) == 0)
-		u->nr_throttled = v;
-	if (cgroup_read_key(dir, "cpu.stat", "throttled_usec", &v) == 0)
-		u->throttled_us = v;
 	u->cpu_pressure_us = v2_pressure_total(dir);
 	return (0);
 }

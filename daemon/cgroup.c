@@ -578,32 +578,69 @@ cgroup_read_i64(const char *dir, const char *file, int64_t *v)
 	return (0);
 }
 
-int
-cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *v)
+/*
+ * The keys' values from buf, a flat keyed file's text (destroyed). Returns
+ * how many were set; *bad is set when a key's value was not a number.
+ */
+static int
+cgroup_parse_keys(
+    char *buf, const char *const *keys, int64_t *vals, int n, int *bad)
 {
-	char buf[4096], *line, *save, *sp;
+	char *line, *save, *sp;
 	const char *errstr;
 	int64_t x;
+	int i, set = 0;
 
-	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
-		return (-1);
+	*bad = 0;
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;
 		*sp = '\0';
-		if (strcmp(line, key) != 0)
+		for (i = 0; i < n && strcmp(line, keys[i]) != 0; i++)
+			;
+		if (i == n)
 			continue;
 		x = util_strtonum(sp + 1, INT64_MIN, INT64_MAX, &errstr);
 		if (errstr != NULL) {
-			errno = EINVAL;
-			return (-1);
+			*bad = 1;
+			continue;
 		}
-		*v = x;
-		return (0);
+		vals[i] = x;
+		set++;
 	}
-	errno = ENOENT;
+	return (set);
+}
+
+int
+cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *v)
+{
+	char buf[4096];
+	int bad;
+
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		return (-1);
+	if (cgroup_parse_keys(buf, &key, v, 1, &bad) == 1)
+		return (0);
+	errno = bad ? EINVAL : ENOENT;
 	return (-1);
+}
+
+/*
+ * One open and read for several keys of the same file: a job's usage
+ * wants three or four of cpu.stat's, and each read of a cgroup file is
+ * an open, a read and a close in the kernel.
+ */
+int
+cgroup_read_keys(const char *dir, const char *file, const char *const *keys,
+    int64_t *vals, int n)
+{
+	char buf[4096];
+	int bad;
+
+	if (cgroup_read(dir, file, buf, sizeof(buf)) == -1)
+		return (-1);
+	return (cgroup_parse_keys(buf, keys, vals, n, &bad));
 }
 
 int

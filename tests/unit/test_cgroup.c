@@ -946,6 +946,36 @@ cgroup_v2_usage__fake_files__parsed(void **state)
 	assert_int_equal(cgroup_v2_ops.usage(8, &u), -1);
 }
 
+/* One read for several keys: missing and malformed ones stay as given. */
+static void
+cgroup_read_keys__one_file__found_set_rest_untouched(void **state)
+{
+	static const char *const keys[] = {
+	    "nr_throttled", "absent", "bad", "nr_periods"};
+	struct fake *f = *state;
+	int64_t vals[4] = {-1, -1, -1, -1}, v;
+	char dir[PATH_MAX];
+
+	fput(f, "keys/cpu.stat",
+	    "nr_periods 40\nbad 12x\nnr_throttled 7\nthrottled_time 9\n");
+	abs_path(f, "keys", dir, sizeof(dir));
+	assert_int_equal(cgroup_read_keys(dir, "cpu.stat", keys, vals, 4), 2);
+	assert_int_equal(vals[0], 7);
+	assert_int_equal(vals[1], -1);
+	assert_int_equal(vals[2], -1);
+	assert_int_equal(vals[3], 40);
+	assert_int_equal(cgroup_read_keys(dir, "nothing", keys, vals, 4), -1);
+	/* The one-key form keeps its errors. */
+	assert_int_equal(cgroup_read_key(dir, "cpu.stat", "nr_periods", &v), 0);
+	assert_int_equal(v, 40);
+	errno = 0;
+	assert_int_equal(cgroup_read_key(dir, "cpu.stat", "absent", &v), -1);
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(cgroup_read_key(dir, "cpu.stat", "bad", &v), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
 static void
 cgroup_v2_procs__list__pids_up_to_max(void **state)
 {
@@ -1137,6 +1167,7 @@ main(void)
 	    T(cgroup_v2_freeze__events_in_target_state__returns_and_writes),
 	    T(cgroup_v2_freeze__not_frozen_yet__asked_without_waiting),
 	    T(cgroup_v2_usage__fake_files__parsed),
+	    T(cgroup_read_keys__one_file__found_set_rest_untouched),
 	    T(cgroup_v2_get_cpus__after_set__same_list),
 	    T(cgroup_v2_procs__list__pids_up_to_max),
 	    T(cgroup_v2_kill__sigterm__only_listed_children_signalled),

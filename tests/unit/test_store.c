@@ -98,7 +98,13 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 6);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 7);
+	/* 007: no index that only repeats a UNIQUE constraint's. */
+	assert_int_equal(
+	    query_int(f->path,
+		"SELECT count(*) FROM sqlite_master WHERE type='index' AND name "
+		"IN ('runs_job_run','processes_run')"),
+	    0);
 	assert_int_equal(
 	    query_int(f->path,
 		"SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
