@@ -129,6 +129,10 @@ fi
 # 10,000 running jobs hold 10,000 pidfds in schedd.
 ulimit -n "$(ulimit -H -n)" 2>/dev/null || true
 
+# The floor section ends with the analysis of its missed targets.
+[ "$driver" = floor.py ] &&
+    export BENCH_FLOOR_NOTES="${BENCH_FLOOR_NOTES:-$srcdir/bench/floor-notes.md}"
+
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 BENCH_SRCDIR=$srcdir BENCH_BUILDDIR=$builddir BENCH_BINDIR=$bindir \
