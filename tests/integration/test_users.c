@@ -217,7 +217,8 @@ as_user(struct h *h, const struct as *as, const char *method, const char *path,
 }
 
 /* RLIMIT_RTPRIO 0, as a login gives by default. */
-static const struct as A = {USER_A, 0}, B = {USER_B, 0}, C = {USER_C, 0};
+static const struct as A = {USER_A, 0}, B = {USER_B, 0}, C = {USER_C, 0},
+		       ROOT = {NULL, 0};
 
 /* as_user, failing unless the status is expect. */
 static json_t *
@@ -361,6 +362,7 @@ H_TEST(users__own_job__runs_as_the_caller_and_no_one_else_touches_it)
 H_TEST(users__refusals__name_the_field_and_the_rule)
 {
 	json_t *j;
+	int i;
 
 	users_setup(h, "[users]\npids_max = 100\nmemory_max = 64M\n"
 		       "[group " GROUP_X "]\nexclusive_cpus_max = 1\n"
@@ -432,6 +434,13 @@ H_TEST(users__refusals__name_the_field_and_the_rule)
 	/* Reloading job files is an admin's. */
 	assert_refused(as_call(h, &A, 403, "POST", "/v1/reload", NULL), NULL,
 	    "admin_group");
+	/* schedd keeps an admin's credentials per connection: a user's new
+	 * connection, likely on the fd root's closed one had, is not root's. */
+	for (i = 0; i < 5; i++) {
+		as_call(h, &ROOT, 200, "POST", "/v1/reload", NULL);
+		assert_refused(as_call(h, &A, 403, "POST", "/v1/reload", NULL),
+		    NULL, "admin_group");
+	}
 	/* None of it was created. */
 	j = h_call(h, 200, "GET", NULL, "/v1/jobs");
 	assert_int_equal(json_array_size(h_at(j, "jobs")), 1);
