@@ -189,6 +189,64 @@ H_TEST(run_wait__sigint__stop_timeout_kills_and_128_plus_9)
 	h_assert_str(job, "last_run.signal", "SIGKILL");
 }
 
+/*
+ * Slurm's time limit sends the step SIGTERM, SIGCONT and SIGTERM within a
+ * millisecond: that is one stop through the job's policy, not a stop and
+ * a kill. The job takes 300 ms to stop, time enough for a kill to win.
+ */
+H_TEST(run_wait__sigterm_cont_sigterm_at_once__one_stop_not_a_kill)
+{
+	struct bg *bg;
+	json_t *job;
+	pid_t pid;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "slurmtl",
+	    "--stop-timeout", "5000", "--", "/bin/sh", "-c",
+	    "trap 'sleep 0.3; exit 7' TERM; while :; do sleep 0.05; done",
+	    (const char *)NULL);
+	pid = job_running_pid(h, "slurmtl");
+	h_sleep_ms(200);
+	/* Apart enough to be two deliveries, not one pending SIGTERM. */
+	kill(bg->pid, SIGTERM);
+	h_sleep_ms(20);
+	kill(bg->pid, SIGCONT);
+	kill(bg->pid, SIGTERM);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 7);
+	assert_true(h_wait_gone(pid, 5000));
+	job = h_job_get(h, "slurmtl");
+	h_assert_str(job, "state", "stopped");
+	h_assert_int(job, "last_run.exit_code", 7);
+}
+
+/* A second TERM a second or more after the first is a second request:
+ * it kills the job at once, long before its stop timeout. */
+H_TEST(run_wait__second_sigterm_later__kills_before_stop_timeout)
+{
+	struct bg *bg;
+	json_t *job;
+	int64_t t0;
+	pid_t pid;
+	int rc;
+
+	bg = bg_start(h, "ctl", "run", "-w", "--name", "deaf2",
+	    "--stop-timeout", "20000", "--", "/bin/sh", "-c",
+	    "trap '' TERM; while :; do sleep 0.05; done", (const char *)NULL);
+	pid = job_running_pid(h, "deaf2");
+	h_sleep_ms(200);
+	t0 = h_now_ms();
+	kill(bg->pid, SIGTERM);
+	h_sleep_ms(1200);
+	kill(bg->pid, SIGTERM);
+	rc = bg_wait(h, bg, 10000);
+	assert_int_equal(rc, 128 + SIGKILL);
+	assert_true(h_now_ms() - t0 < 10000);
+	assert_true(h_wait_gone(pid, 5000));
+	job = h_job_get(h, "deaf2");
+	h_assert_str(job, "last_run.signal", "SIGKILL");
+}
+
 /* A job with restart=always is not restarted after schedctl's TERM. */
 H_TEST(run_wait__sigterm__restart_always_job_stays_stopped)
 {
@@ -1077,6 +1135,8 @@ main(int argc, char **argv)
 	    H_UNIT(
 		run_wait__sigterm__job_stopped_with_its_policy_and_code_returned),
 	    H_UNIT(run_wait__sigint__stop_timeout_kills_and_128_plus_9),
+	    H_UNIT(run_wait__sigterm_cont_sigterm_at_once__one_stop_not_a_kill),
+	    H_UNIT(run_wait__second_sigterm_later__kills_before_stop_timeout),
 	    H_UNIT(run_wait__sigterm__restart_always_job_stays_stopped),
 	    H_UNIT(run_wait__sighup__forwarded_to_the_job),
 	    H_UNIT(run_wait__attach__streams_stdout_and_stderr_while_waiting),

@@ -171,7 +171,9 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 MpiDefault=none
 MailProg=/bin/true
-KillWait=5
+KillWait=${KILLWAIT:-5}
+OverTimeLimit=0
+${EXTRA_CONF:-}
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 # Each node is one CPU of this machine: n1 CPU 0, n2 CPU 1. Its slurmd
@@ -215,6 +217,15 @@ log "the cluster was idle $((($(date +%s%N) - t0) / 1000000)) ms after slurmctld
 # What the steps run: the wrapper, finding its node's schedd.
 export SCHEDCTL SCHEDD_SLURM_SOCKET="$W/%n/schedd.sock"
 export SCHEDD_SLURM_UNWAITED=2s
+
+# MEASURE=1: measure what a time limit and a node going away send a step
+# (tests/slurm/measure.sh), in place of the checks below.
+if [ -n "${MEASURE:-}" ]; then
+	. "$HERE/measure.sh"
+	echo "$pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+fi
 
 # --- srun -N2: a task under schedd on both nodes --------------------------
 out=$W/two.%N.out
@@ -380,6 +391,44 @@ import json, sys; print(json.load(sys.stdin)["state"])')" = stopped ]; }
 	wait $spid
 else
 	notok "SIGKILLed wrapper: the job runs under n1's schedd"
+	kill $spid 2>/dev/null
+fi
+
+# --- the node set down while a step runs ------------------------------------
+# slurmctld has slurmd end the step: its processes get SIGCONT and SIGTERM
+# (tests/slurm/measure.sh has the times), and the wrapper stops the job
+# through its stop policy; srun says "Node failure".
+cat >"$W/down.sh" <<'EOF'
+#!/bin/sh
+trap 'echo "stopped by SIGINT"; exit 3' INT
+echo "down task up"
+while :; do sleep 0.2; done
+EOF
+chmod 755 "$W/down.sh"
+srun -N1 -w n2 --output="$W/down.out" "$WRAP" --name down \
+    --stop-signal SIGINT --stop-timeout 3s -- "$W/down.sh" \
+    2>"$W/down.err" &
+spid=$!
+dstate() { ctl n2 show --json down 2>/dev/null | python3 -c '
+import json, sys; j = json.load(sys.stdin)
+print(j["state"], (j.get("last_run") or {}).get("exit_code"))'; }
+downup() { [ "$(dstate)" = "running None" ]; }
+dstop() { [ "$(dstate)" = "stopped 3" ]; }
+if wait_for 20 downup; then
+	sleep 0.3 # the trap is set
+	scontrol update nodename=n2 state=down reason=check-slurm
+	check "node down: the schedd job is stopped with exit 3 ($(
+	    wait_for 5 dstop; dstate))" dstop
+	check "node down: through its stop policy (SIGINT)" \
+	    sh -c "'$SCHEDCTL' --socket '$W/n2/schedd.sock' logs down |
+		grep -q 'stopped by SIGINT'"
+	wait_for 10 sh -c "! kill -0 $spid 2>/dev/null"
+	check "node down: srun reports the node failure" \
+	    grep -q "Node failure on n2" "$W/down.err"
+	scontrol update nodename=n2 state=resume >/dev/null 2>&1
+	wait $spid
+else
+	notok "node down: the job runs under n2's schedd"
 	kill $spid 2>/dev/null
 fi
 
