@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -335,9 +334,7 @@ main(int argc, char **argv)
 		if (strlen(conf.state_dir) > sizeof(path) - 64)
 			fatalx("state directory path too long");
 		snprintf(path, sizeof(path), "%s/schedd.lock", conf.state_dir);
-		if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) ==
-			-1 ||
-		    flock(lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if ((lockfd = store_lock(path)) == -1) {
 			if (!init_mode)
 				fatal("%s: in use by another schedd?", path);
 			log_warn("%s", path);

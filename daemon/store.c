@@ -175,6 +175,26 @@ fail:
 	return (-1);
 }
 
+int
+store_lock(const char *path)
+{
+	struct flock fl;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return (-1);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == -1) {
+		saved = errno == EACCES ? EAGAIN : errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
+}
+
 struct store *
 store_open(const char *path, int sync_full, struct serr *err)
 {

@@ -46,6 +46,17 @@ struct store_job {
 };
 
 /*
+ * Take the state directory's lock, the file at path (created 0600): a
+ * POSIX record lock, which belongs to this process alone. flock(2) would
+ * belong to the open file, which a job's child shares from its clone to its
+ * execve: a daemon killed in that window would leave its lock to the child,
+ * and a schedd started at once would find its own directory "in use".
+ * Returns the fd (close-on-exec; closing it releases the lock), or -1 with
+ * errno (EAGAIN: another process holds it).
+ */
+int store_lock(const char *path);
+
+/*
  * Open (creating if needed) the database at path and bring its schema up
  * to date. sync_full: synchronous=FULL instead of NORMAL. Returns the store
  * (caller closes with store_close) or NULL with err filled.

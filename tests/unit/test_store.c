@@ -3,13 +3,18 @@
  * The store on a real SQLite database in a temporary directory: schema and
  * WAL mode, jobs, runs newest first, events strictly increasing and never
  * reused after pruning, transactions that roll back, cascade on delete,
- * persistence across reopen, and refusal of a newer schema.
+ * persistence across reopen, and refusal of a newer schema; the state
+ * directory's lock between real processes.
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -361,6 +366,104 @@ store_open__newer_schema__refused(void **state)
 	assert_non_null(strstr(err.message, "newer"));
 }
 
+/* Read one pid_t from fd; the test fails on EOF. */
+static pid_t
+read_pid(int fd)
+{
+	pid_t pid;
+
+	assert_int_equal(read(fd, &pid, sizeof(pid)), (ssize_t)sizeof(pid));
+	return (pid);
+}
+
+static void
+store_lock__held_by_another_process__eagain_then_free(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	int ready[2], go[2], fd, st;
+	pid_t a, pid;
+	char c;
+
+	snprintf(path, sizeof(path), "%s/schedd.lock", f->dir);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((a = fork()) == 0) {
+		close(go[1]);
+		pid = getpid();
+		if (store_lock(path) == -1)
+			_exit(1);
+		(void)!write(ready[1], &pid, sizeof(pid));
+		(void)!read(go[0], &c, 1);
+		_exit(0);
+	}
+	assert_true(a > 0);
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read_pid(ready[0]), a);
+	errno = 0;
+	assert_int_equal(store_lock(path), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(go[1]);
+	assert_int_equal(waitpid(a, &st, 0), a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true((fd = store_lock(path)) >= 0);
+	close(fd);
+	close(ready[0]);
+	unlink(path);
+}
+
+/*
+ * The daemon killed while a job's child has not exec'd yet (a cold cgroup
+ * attach takes milliseconds): the child's copies of the daemon's fds must
+ * not keep the lock, or the schedd started at once cannot start.
+ */
+static void
+store_lock__holder_killed_child_lives__free(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	int ready[2], go[2], fd, st;
+	pid_t a, b, pid;
+	char c;
+
+	snprintf(path, sizeof(path), "%s/schedd.lock", f->dir);
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((a = fork()) == 0) {
+		close(go[1]);
+		if (store_lock(path) == -1)
+			_exit(1);
+		if ((pid = fork()) == 0) {
+			/* The child: every fd of the holder, no exec. */
+			(void)!read(go[0], &c, 1);
+			_exit(0);
+		}
+		(void)!write(ready[1], &pid, sizeof(pid));
+		for (;;)
+			pause();
+	}
+	assert_true(a > 0);
+	close(ready[1]);
+	close(go[0]);
+	b = read_pid(ready[0]);
+	assert_true(b > 0);
+	assert_int_equal(kill(a, SIGKILL), 0);
+	assert_int_equal(waitpid(a, &st, 0), a);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(kill(b, 0), 0);
+	fd = store_lock(path);
+	/* b is ours now (subreaper): end it before any assertion fails. */
+	close(go[1]);
+	assert_int_equal(waitpid(b, &st, 0), b);
+	assert_true(fd >= 0);
+	close(fd);
+	close(ready[0]);
+	unlink(path);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int
 main(void)
 {
@@ -384,6 +487,11 @@ main(void)
 		store_open__reopen__data_persists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_open__newer_schema__refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_lock__held_by_another_process__eagain_then_free, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_lock__holder_killed_child_lives__free, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
