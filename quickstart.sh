@@ -182,8 +182,13 @@ cmd_test() {
 	build "$TOP/build-asan" --enable-sanitizers || exit 1
 	check "$TOP/build-asan" || rc=1
 	say "make distcheck"
+	# A failure leaves the tree; the logs of its failed tests are shown
+	# now, before a later `make dist` (check-vm-deb) removes it.
 	(cd "$TOP/build" && make -s distcheck >distcheck.log 2>&1) || {
-		tail -50 "$TOP/build/distcheck.log"; rc=1; }
+		tail -50 "$TOP/build/distcheck.log"
+		cat "$TOP"/build/schedd-*/_build/sub/test-suite.log \
+		    2>/dev/null || true
+		rc=1; }
 	check_vm "$TOP/build" || rc=1
 	check_slurm "$TOP/build" || rc=1
 	set -- $(count "$TOP/build/tests" "$TOP/build-asan/tests")

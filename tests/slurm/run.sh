@@ -64,6 +64,9 @@ ctl() { _n=$1; shift; "$SCHEDCTL" --socket "$W/$_n/schedd.sock" "$@"; }
 
 teardown() {
 	set +e
+	# The summary stays the log's last line (quickstart.sh counts it):
+	# no shell notice of a slurmd ended by the SIGKILL below after it.
+	exec 2>/dev/null
 	# Slurm first (its steps are schedctl processes), then each schedd
 	# with SIGTERM, which stops its jobs and removes its cgroups.
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
