@@ -56,13 +56,13 @@ def lim():
     resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
-def start(who, d):
+def start(who, d, binary=None):
     sock = d + "/sock"
     if who == "schedd":
         with open(d + "/conf", "w") as f:
             f.write("jobs_dir = %s/jobs\n" % d)
         os.mkdir(d + "/jobs")
-        p = subprocess.Popen([BD + "/schedd", "-f", "-s", sock, "-S",
+        p = subprocess.Popen([binary or BD + "/schedd", "-f", "-s", sock, "-S",
                               d + "/state", "-c", d + "/conf", "-l", "warn"],
                              preexec_fn=lim, stdin=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
