@@ -6,7 +6,7 @@ batches (BATCH samples, the order rotating every turn) so that whatever
 else the machine does falls on all four alike. NICE=-20 runs the daemons,
 their jobs and the probe at that nice value (other tenants' work then
 yields to them). DAEMONS=LABEL=schedd:BINARY,LABEL=floor,... sets the
-daemons instead (each once empty, once loaded). usage: N=6000 TURNS=20
+daemons instead (each once empty, once loaded; N=0: only empty). usage: N=6000 TURNS=20
 BATCH=20 BENCH_BUILDDIR=build p99-ab.py
 
 The first sample of each batch is counted apart (LABEL.TAG.first): after
@@ -41,8 +41,9 @@ def main():
         who, _, binary = kind.partition(":")
         kinds.append((label, who, binary or None))
     try:
+        tags = ("empty", "loaded") if P.N > 0 else ("empty",)
         for label, who, binary in kinds:
-            for tag in ("empty", "loaded"):
+            for tag in tags:
                 d = tempfile.mkdtemp(prefix="p99ab.%s." % who, dir="/var/tmp")
                 p, sock = P.start(who, d, binary)
                 ds.append((who, tag, d, p, sock, label))
@@ -69,14 +70,14 @@ def main():
                 res.setdefault("%s.%s" % (label, tag), []).extend(xs[1:])
         print("POST -> first instruction, us; N=%d, %d turns of %s, nice %d"
               % (P.N, TURNS, BATCH, NICE))
-        print("%-22s %7s %7s %7s %7s %5s" % ("", "p50", "p90", "p99", "max",
-                                          "n"))
+        print("%-22s %7s %7s %7s %7s %7s %7s %5s" % (
+            "", "p50", "p90", "p95", "p98", "p99", "max", "n"))
         for k in sorted(res):
             xs = res[k]
-            print("%-22s %7.0f %7.0f %7.0f %7.0f %5d" % (
-                k, P.pct(xs, .5), P.pct(xs, .9), P.pct(xs, .99), max(xs),
-                len(xs)))
-        for label, who, binary in kinds:
+            print("%-22s %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %5d" % (
+                k, P.pct(xs, .5), P.pct(xs, .9), P.pct(xs, .95),
+                P.pct(xs, .98), P.pct(xs, .99), max(xs), len(xs)))
+        for label, who, binary in kinds if P.N > 0 else ():
             e, lo = res[label + ".empty"], res[label + ".loaded"]
             print("%s loaded/empty: p50 x%.2f p99 x%.2f" % (
                 label, P.pct(lo, .5) / P.pct(e, .5),
