@@ -7,7 +7,8 @@ from the file the floor gives its jobs as stdout). Each round starts a fresh
 daemon of each kind, in an order that alternates between rounds.
 
 usage: BENCH_BUILDDIR=build p99.py   (env: N=6000, ROUNDS=2, LAT_N=200,
-WHO=schedd,floor, DUMP=FILE for the raw samples as JSON)
+WHO=schedd,floor or LABEL=schedd:BINARY,..., DUMP=FILE for the raw
+samples as JSON)
 """
 import json
 import os
@@ -94,9 +95,11 @@ def floor_cgroups_rm(pid):
                                                         "floor-"))]
 
 
-def one(who, res):
+def one(spec, res):
+    label, _, kind = spec.partition("=")
+    who, _, binary = (kind or label).partition(":")
     d = tempfile.mkdtemp(prefix="p99.%s." % who, dir="/var/tmp")
-    p, sock = start(who, d)
+    p, sock = start(who, d, binary or None)
     probe = [B + "/schedd-bench", "latency", "-s", sock, "-n", LAT_N]
     if who == "floor":
         probe += ["-o", d + "/stamps"]
@@ -112,17 +115,17 @@ def one(who, res):
                                  "--", "/usr/bin/sleep", "3600"],
                                 timeout=1200))
                 print("  %s: %d jobs created in %.1f s" % (
-                    who, out["created"][0], time.monotonic() - t),
+                    label, out["created"][0], time.monotonic() - t),
                     file=sys.stderr)
                 time.sleep(2)
             for _ in range(2):
                 v = parse(run(probe))
                 for k in ("create_to_running_resp_us", "create_to_exec_us"):
-                    res.setdefault("%s.%s.%s" % (who, tag, k),
+                    res.setdefault("%s.%s.%s" % (label, tag, k),
                                    []).append(v[k])
                 x = v["create_to_exec_us"]
                 print("  %s %s: exec p50 %.0f p99 %.0f" % (
-                    who, tag, pct(x, .5), pct(x, .99)), file=sys.stderr)
+                    label, tag, pct(x, .5), pct(x, .99)), file=sys.stderr)
     finally:
         p.terminate()
         p.wait(timeout=900)
