@@ -13,13 +13,17 @@
  *  - spawns with the vfork-style clone of daemon/spawn.c (CLONE_VM |
  *    CLONE_VFORK, signals blocked, dispositions reset in the child, a
  *    close-on-exec report pipe), the child joining the cgroups by writing
- *    to the cgroup.procs files opened by the parent;
+ *    to the cgroup.procs files opened by the parent; like schedd, the
+ *    child shares the fd table (CLONE_FILES) and unshares only the fds
+ *    below FLOOR_LOW, where everything but the jobs' pidfds lives, so a
+ *    spawn does not copy and close one fd per running job;
  *  - stores the job in one SQLite transaction (WAL, synchronous=NORMAL)
  *    once it runs, and its outcome in one more when it ends;
  *  - reaps through a pidfd watched by the loop and answers
  *    GET /v1/jobs/ID/wait with the exit status.
- * Job output goes to /dev/null: no logs, no environment, no users, no
- * limits, no events. It speaks just enough of schedd's API for
+ * Job output goes to /dev/null (stdout to FLOOR_STDOUT's file, opened once,
+ * when that is set: the latency probe's stamps): no logs, no environment, no
+ * users, no limits, no events. It speaks just enough of schedd's API for
  * bench/schedd-bench (POST /v1/jobs, GET /v1/jobs/ID[/wait], DELETE
  * /v1/jobs/ID) and bench/bench.py (GET /v1/health) to drive it unchanged.
  *
@@ -52,15 +56,24 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#ifdef HAVE_LINUX_CLOSE_RANGE_H
+#include <linux/close_range.h>
+#endif
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
 
 #define MAXHIER 8
+/* The jobs' pidfds are moved to FLOOR_LOW and above; the child copies only
+ * the fds below (RLIMIT_NOFILE must leave room above it). */
+#define FLOOR_LOW 1024
 
 struct waiter {
 	struct evhttp_request *req;
@@ -91,6 +104,8 @@ static int nhier;
 static char cpuset_shared[PATH_MAX];
 static char cpuset_sub[PATH_MAX];
 static char spawn_stack[64 * 1024] __attribute__((aligned(16)));
+static int out_fd = -1; /* FLOOR_STDOUT, or -1: /dev/null */
+static int share_fds;   /* CLONE_FILES (not under valgrind) */
 
 static void
 die(const char *what)
@@ -345,6 +360,12 @@ child_main(void *arg)
 	struct sigaction sa;
 	int sig, i;
 
+	/* Our own copy of the low fds, as daemon/spawn.c's child does. */
+	if (share_fds &&
+	    syscall(SYS_close_range, FLOOR_LOW, ~0U, CLOSE_RANGE_UNSHARE) ==
+		-1 &&
+	    syscall(SYS_unshare, CLONE_FILES) == -1)
+		child_fail(c);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
@@ -356,7 +377,8 @@ child_main(void *arg)
 	for (i = 0; i < c->nfds; i++)
 		if (write(c->fds[i], "0\n", 2) != 2)
 			child_fail(c);
-	if (dup2(c->devnull, 0) == -1 || dup2(c->devnull, 1) == -1 ||
+	if (dup2(c->devnull, 0) == -1 ||
+	    dup2(out_fd != -1 ? out_fd : c->devnull, 1) == -1 ||
 	    dup2(c->devnull, 2) == -1)
 		child_fail(c);
 	if (chdir("/") == -1)
@@ -391,7 +413,8 @@ spawn(char **argv, int *fds, int nfds)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &c.mask);
 	pid = clone(child_main, spawn_stack + sizeof(spawn_stack),
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	    CLONE_VM | CLONE_VFORK | (share_fds ? CLONE_FILES : 0) | SIGCHLD,
+	    &c);
 	sigprocmask(SIG_SETMASK, &c.mask, NULL);
 	close(pfd[1]);
 	close(c.devnull);
@@ -578,7 +601,7 @@ post_job(struct evhttp_request *req)
 	struct job *j;
 	char **argv = NULL, *text;
 	size_t len, i, n;
-	int fds[MAXHIER + 1], nfds;
+	int fds[MAXHIER + 1], nfds, fd;
 	long id;
 
 	len = evbuffer_get_length(in);
@@ -626,6 +649,13 @@ post_job(struct evhttp_request *req)
 		goto out;
 	}
 	if ((j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0)) != -1) {
+		/* Where RLIMIT_NOFILE leaves no room above FLOOR_LOW, the
+		 * pidfd stays low and children copy it. */
+		if (share_fds && j->pidfd < FLOOR_LOW &&
+		    (fd = fcntl(j->pidfd, F_DUPFD_CLOEXEC, FLOOR_LOW)) != -1) {
+			close(j->pidfd);
+			j->pidfd = fd;
+		}
 		j->ev = event_new(base, j->pidfd, EV_READ, on_exit_, j);
 		event_add(j->ev, NULL);
 	} else if (errno != ENOSYS)
@@ -747,6 +777,14 @@ main(int argc, char **argv)
 	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, 128) == -1)
 		die("socket");
+	/* Valgrind (its vgpreload_*.so preloaded) runs the CLONE_VM |
+	 * CLONE_VFORK clone as a fork but aborts on CLONE_FILES. */
+	share_fds = getenv("LD_PRELOAD") == NULL ||
+		    strstr(getenv("LD_PRELOAD"), "vgpreload") == NULL;
+	if (getenv("FLOOR_STDOUT") != NULL &&
+	    (out_fd = open(getenv("FLOOR_STDOUT"),
+		 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		die("FLOOR_STDOUT");
 	db_open(argv[2]);
 	cgroups_init();
 	base = event_base_new();

@@ -12,6 +12,10 @@
  *   latency -s SOCK -n N -- STAMP
  *	One job at a time, with /v1/events followed on a second connection.
  *	STAMP is bench/stamp-static, which logs when it ran and when it exits.
+ *   latency -s SOCK -n N -o FILE -- STAMP
+ *	The same for bench/floor, which has no events and no logs: it is
+ *	started with FLOOR_STDOUT=FILE, so the stamps are read from FILE, and
+ *	only POST -> answer and POST -> first instruction are measured.
  *   create  -s SOCK -n N -c C [-p PID] [-t SECONDS] -- ARGV
  *	Create N running jobs and leave them (the scale benchmark); with -t,
  *	stop early after SECONDS and say how many were created.
@@ -23,6 +27,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +43,7 @@ static int opt_pid = -1;
 static double opt_secs; /* create: time budget, 0 = none */
 static int64_t deadline_ns;
 static const char *opt_path = "/v1/jobs";
+static const char *opt_out; /* latency against the floor: its stamp file */
 static char job_body[4096];
 
 static long next_job; /* atomic: jobs handed out */
@@ -56,7 +62,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: schedd-bench spawn|create -s SOCK -n N -c C [-p PID] "
 	    "[-t SECONDS] -- ARGV\n"
-	    "       schedd-bench latency -s SOCK -n N -- STAMP\n"
+	    "       schedd-bench latency -s SOCK -n N [-o FILE] -- STAMP\n"
 	    "       schedd-bench get -s SOCK -n N -u PATH\n");
 	exit(2);
 }
@@ -367,7 +373,7 @@ static int
 cmd_latency(void)
 {
 	struct lat_state s;
-	struct bench_samples create, create_ev, exec, exit_ev, exit_wait;
+	struct bench_samples create, create_ev, exec, exit_ev, exit_wait, at;
 	char req[8192], path[128];
 	const char *p;
 	int64_t t0, st_ns, ex_ns, t_run, t_exit;
@@ -381,6 +387,7 @@ cmd_latency(void)
 	memset(&exec, 0, sizeof(exec));
 	memset(&exit_ev, 0, sizeof(exit_ev));
 	memset(&exit_wait, 0, sizeof(exit_wait));
+	memset(&at, 0, sizeof(at));
 	if (bench_connect(&s.ev, opt_sock, 0) == -1 ||
 	    bench_connect(&s.api, opt_sock, 0) == -1) {
 		perror("connect");
@@ -438,6 +445,7 @@ cmd_latency(void)
 		}
 		ex_ns = strtoll(p + 2, NULL, 10);
 		bench_samples_add(&exec, (double)(st_ns - t0) / 1e3);
+		bench_samples_add(&at, (double)t0 / 1e6);
 		bench_samples_add(&exit_ev, (double)(t_exit - ex_ns) / 1e3);
 		bench_samples_add(&exit_wait, (double)(s.t_resp - ex_ns) / 1e3);
 		snprintf(path, sizeof(path), "/v1/jobs/%ld", s.id);
@@ -452,6 +460,9 @@ cmd_latency(void)
 	bench_samples_print("create_to_exec_us", &exec);
 	bench_samples_print("exit_to_event_us", &exit_ev);
 	bench_samples_print("exit_to_wait_resp_us", &exit_wait);
+	/* When each POST was sent (CLOCK_MONOTONIC, ms), in the order of the
+	 * samples: outliers can be set against a trace of the daemon. */
+	bench_samples_print("post_at_ms", &at);
 	fprintf(stderr,
 	    "latency: create->running p50 %.0f us, exec p50 %.0f us, "
 	    "exit->event p50 %.0f p99 %.0f us\n",
@@ -462,10 +473,95 @@ cmd_latency(void)
 	bench_samples_free(&exec);
 	bench_samples_free(&exit_ev);
 	bench_samples_free(&exit_wait);
+	bench_samples_free(&at);
 	bench_resp_free(&s.r);
 	bench_resp_free(&s.evr);
 	bench_conn_close(&s.api);
 	bench_conn_close(&s.ev);
+	return (0);
+}
+
+/*
+ * The latency probe against bench/floor: POST, wait, then the job's "S <ns>"
+ * stamp from the file the floor gives its jobs as stdout (FLOOR_STDOUT).
+ */
+static int
+cmd_latency_file(void)
+{
+	struct bench_conn c;
+	struct bench_resp r;
+	struct bench_samples create, exec, at;
+	char path[128], buf[512], *p;
+	int64_t t0, t_resp, st_ns;
+	off_t off;
+	ssize_t n;
+	long i, id;
+	int fd;
+
+	memset(&r, 0, sizeof(r));
+	memset(&create, 0, sizeof(create));
+	memset(&exec, 0, sizeof(exec));
+	memset(&at, 0, sizeof(at));
+	if ((fd = open(opt_out, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (off = lseek(fd, 0, SEEK_END)) == -1) {
+		perror(opt_out);
+		return (1);
+	}
+	if (bench_connect(&c, opt_sock, 0) == -1) {
+		perror("connect");
+		return (1);
+	}
+	for (i = 0; i < opt_n; i++) {
+		t0 = bench_now_ns();
+		if (bench_request(&c, "POST", "/v1/jobs", job_body, &r) == -1 ||
+		    r.status != 201 ||
+		    strstr(r.body, "\"state\":\"running\"") == NULL) {
+			fail("POST /v1/jobs", &r);
+			return (1);
+		}
+		t_resp = bench_now_ns();
+		id = (long)bench_json_int(r.body, "id");
+		bench_samples_add(&create, (double)(t_resp - t0) / 1e3);
+		snprintf(path, sizeof(path), "/v1/jobs/%ld/wait", id);
+		if (bench_request(&c, "GET", path, NULL, &r) == -1 ||
+		    r.status != 200 ||
+		    strstr(r.body, "\"state\":\"exited\"") == NULL) {
+			fail("GET wait", &r);
+			return (1);
+		}
+		/* The job wrote "S <ns>\nE <ns>\n" before it exited. */
+		if ((n = pread(fd, buf, sizeof(buf) - 1, off)) <= 0) {
+			fprintf(
+			    stderr, "schedd-bench: %s: no stamp\n", opt_out);
+			return (1);
+		}
+		buf[n] = '\0';
+		if ((p = strstr(buf, "S ")) == NULL ||
+		    strstr(buf, "E ") == NULL) {
+			fprintf(
+			    stderr, "schedd-bench: %s: bad stamp\n", opt_out);
+			return (1);
+		}
+		off += n;
+		st_ns = strtoll(p + 2, NULL, 10);
+		bench_samples_add(&exec, (double)(st_ns - t0) / 1e3);
+		bench_samples_add(&at, (double)t0 / 1e6);
+		snprintf(path, sizeof(path), "/v1/jobs/%ld", id);
+		if (bench_request(&c, "DELETE", path, NULL, &r) == -1 ||
+		    r.status != 200) {
+			fail("DELETE", &r);
+			return (1);
+		}
+	}
+	bench_samples_print("create_to_running_resp_us", &create);
+	bench_samples_print("create_to_exec_us", &exec);
+	bench_samples_print("post_at_ms", &at);
+	bench_samples_free(&create);
+	bench_samples_free(&exec);
+	bench_samples_free(&at);
+	bench_resp_free(&r);
+	bench_conn_close(&c);
+	close(fd);
 	return (0);
 }
 
@@ -512,7 +608,7 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "s:n:c:p:u:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:p:u:t:o:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt_sock = optarg;
@@ -531,6 +627,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			opt_secs = atof(optarg);
+			break;
+		case 'o':
+			opt_out = optarg;
 			break;
 		default:
 			usage();
@@ -551,7 +650,7 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "create") == 0)
 		return (cmd_spawn(0));
 	if (strcmp(cmd, "latency") == 0)
-		return (cmd_latency());
+		return (opt_out != NULL ? cmd_latency_file() : cmd_latency());
 	usage();
 	return (2);
 }

@@ -19,6 +19,12 @@
 #include "proto/errors.h"
 
 #define STORE_BUSY_MS 2 /* longest wait for another process's lock */
+/* A commit that leaves the WAL at STORE_CKPT_FRAMES pages or more wakes the
+ * checkpoint thread (SQLite's own threshold); one that leaves it at
+ * STORE_WAL_MAX_FRAMES checkpoints itself, as SQLite would, so that the
+ * WAL stays bounded when the thread falls behind. */
+#define STORE_CKPT_FRAMES    1000
+#define STORE_WAL_MAX_FRAMES 8000
 
 struct store;
 struct run;
@@ -64,6 +70,15 @@ int store_lock(const char *path);
 struct store *store_open(const char *path, int sync_full, struct serr *err);
 /* Finalize statements and close. Accepts NULL. */
 void store_close(struct store *st);
+
+/* The WAL and its checkpoints, for tests and diagnostics. */
+struct store_wal {
+	int frames;                      /* after the last commit */
+	int thread;                      /* 1: a checkpoint thread runs */
+	unsigned int thread_checkpoints; /* made by the thread */
+	unsigned int inline_checkpoints; /* made in a commit */
+};
+void store_wal_stats(struct store *st, struct store_wal *w);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *st, struct serr *err);

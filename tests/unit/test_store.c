@@ -4,11 +4,13 @@
  * WAL mode, jobs, runs newest first, events strictly increasing and never
  * reused after pruning, transactions that roll back, cascade on delete,
  * persistence across reopen, and refusal of a newer schema; the state
- * directory's lock between real processes.
+ * directory's lock between real processes; the WAL checkpointed by the
+ * store's thread, not in a commit, and bounded under continuous commits.
  */
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -464,6 +467,108 @@ store_lock__holder_killed_child_lives__free(void **state)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return (stat(path, &sb) == 0 ? sb.st_size : 0);
+}
+
+/* Insert and delete jobs until the WAL has been past frames pages; the
+ * largest WAL file seen after a commit. */
+static off_t
+churn(struct fixture *f, int64_t *id, long frames)
+{
+	struct store_wal w;
+	struct serr err;
+	char name[32], wal[160];
+	long seen = 0;
+	off_t max = 0, sz;
+	int last = 0;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	while (seen < frames) {
+		snprintf(name, sizeof(name), "j%lld", (long long)*id);
+		add_job(f->st, *id, name);
+		if (*id % 2 == 0) {
+			assert_int_equal(store_begin(f->st, &err), 0);
+			assert_int_equal(store_job_delete(f->st, *id, &err), 0);
+			assert_int_equal(store_commit(f->st, &err), 0);
+		}
+		(*id)++;
+		store_wal_stats(f->st, &w);
+		seen += w.frames > last ? w.frames - last : w.frames;
+		last = w.frames;
+		if ((sz = file_size(wal)) > max)
+			max = sz;
+	}
+	return (max);
+}
+
+static void
+store_wal__past_threshold__checkpointed_by_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct store_wal w;
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	off_t db0;
+	int64_t id = 1;
+	int i;
+
+	unsigned int runs = 0;
+
+	store_wal_stats(f->st, &w);
+	assert_int_equal(w.thread, 1);
+	db0 = file_size(f->path);
+	/* Every commit at 1,000 pages or more wakes the thread: its last
+	 * checkpoint comes after the last commit and takes every page. */
+	while (w.frames < STORE_CKPT_FRAMES + 100) {
+		churn(f, &id, 1);
+		store_wal_stats(f->st, &w);
+	}
+	/* Wait until it has been quiet for 300 ms. */
+	for (i = 0; i < 500; i++) {
+		nanosleep(&ts, NULL);
+		store_wal_stats(f->st, &w);
+		if (w.thread_checkpoints > 0 && w.thread_checkpoints == runs &&
+		    i >= 30)
+			break;
+		if (w.thread_checkpoints != runs)
+			i = 0;
+		runs = w.thread_checkpoints;
+	}
+	assert_true(w.thread_checkpoints > 0);
+	/* No commit checkpointed: the WAL never reached the hard bound. */
+	assert_int_equal(w.inline_checkpoints, 0);
+	/* The pages reached the database file itself... */
+	assert_true(file_size(f->path) > db0);
+	/* ... and the next commit starts the WAL over. */
+	add_job(f->st, id, "after");
+	store_wal_stats(f->st, &w);
+	assert_true(w.frames < 100);
+	assert_int_equal(query_int(f->path,
+			     "SELECT count(*) FROM jobs WHERE name = 'after'"),
+	    1);
+}
+
+static void
+store_wal__continuous_commits__bounded(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = 1, page;
+	off_t max;
+
+	page = query_int(f->path, "PRAGMA page_size");
+	assert_true(page > 0);
+	max = churn(f, &id, 4L * STORE_WAL_MAX_FRAMES);
+	/* A WAL file is a 32-byte header and frames of a 24-byte header and
+	 * a page; a transaction here writes a few pages. */
+	assert_true(max <= 32 + (STORE_WAL_MAX_FRAMES + 64) * (page + 24));
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"),
+	    (id - 1) - (id - 1) / 2);
+}
+
 int
 main(void)
 {
@@ -492,6 +597,11 @@ main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_lock__holder_killed_child_lives__free, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_wal__past_threshold__checkpointed_by_thread, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_wal__continuous_commits__bounded, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
