@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,7 +304,8 @@ static void
 store_ck_start(struct store *st, const char *path, int sync_full)
 {
 	sqlite3_stmt *s;
-	int wal = 0;
+	sigset_t all, old;
+	int wal = 0, rc;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode;", -1, &s, NULL) ==
 	    SQLITE_OK) {
@@ -319,8 +321,12 @@ store_ck_start(struct store *st, const char *path, int sync_full)
 	pthread_mutex_init(&st->ck_mu, NULL);
 	pthread_mutex_init(&st->ck_run, NULL);
 	pthread_cond_init(&st->ck_cv, NULL);
-	if ((errno = pthread_create(&st->ck_thread, NULL, store_ck_main, st)) !=
-	    0) {
+	/* Signals are the loop's: the thread starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&st->ck_thread, NULL, store_ck_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if ((errno = rc) != 0) {
 		log_warnx("store: no checkpoint thread: %s", strerror(errno));
 		pthread_mutex_destroy(&st->ck_mu);
 		pthread_mutex_destroy(&st->ck_run);
@@ -328,6 +334,7 @@ store_ck_start(struct store *st, const char *path, int sync_full)
 		sqlite3_wal_hook(st->db, store_wal_hook, st);
 		return;
 	}
+	pthread_setname_np(st->ck_thread, "checkpoint");
 	st->ck_started = 1;
 	sqlite3_wal_hook(st->db, store_wal_hook, st);
 }
