@@ -188,6 +188,12 @@ conn_bev_new(struct event_base *base, void *arg)
 		bufferevent_free(bev);
 		bev = NULL;
 	}
+	/*
+	 * A new connection: whoever was known by this bufferevent's address
+	 * is not its caller. Without one, evhttp makes its own at an address
+	 * we never see, so every caller is forgotten.
+	 */
+	api_peer_forget(bev);
 	return (bev);
 }
 

@@ -25,6 +25,7 @@ struct job;
 struct event_rec;
 struct api_route;
 struct event_base;
+struct bufferevent;
 struct looplag;
 
 #define API_REF_MAX	256		/* a {job} path segment */
@@ -149,6 +150,14 @@ int api_conn_init(struct event_base *base, struct evhttp *http,
 void api_conn_listener_add(struct evhttp_bound_socket *bound);
 /* Before the listener is freed. */
 void api_conn_free(void);
+
+/*
+ * Forget the caller kept for the connection that had bev (api.c keeps
+ * admin callers of the Unix socket by their connection's bufferevent);
+ * every bufferevent of a new connection passes here first. NULL: forget
+ * them all.
+ */
+void api_peer_forget(const struct bufferevent *bev);
 
 /* The loop-lag gauge (api.c owns it). */
 const struct looplag *api_looplag(const struct api *api);

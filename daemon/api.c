@@ -755,20 +755,33 @@ content_type_ok(struct evhttp_request *req)
 }
 
 /*
- * Admin callers of the Unix socket, by fd. A Unix socket's peer
- * credentials are fixed when it connects, so reading them again for every
- * request of a keep-alive connection (three system calls) learns nothing;
- * the socket's inode tells a new connection on a reused fd from the old
- * one. Other callers are read each time: their RLIMIT_RTPRIO is believed
- * only while SO_PEERPIDFD says the process lives.
+ * Admin callers of the Unix socket, by fd, each with its connection's
+ * bufferevent. A Unix socket's peer credentials are fixed when it
+ * connects, so reading them again for every request of a keep-alive
+ * connection (three system calls) learns nothing. A new connection may
+ * reuse both the fd and the address of a freed bufferevent, but every new
+ * connection's bufferevent goes through api_peer_forget first
+ * (conn_bev_new), so an entry whose fd and bufferevent match was made on
+ * this very connection: no fstat per request to tell the socket from an
+ * older one. Other callers are read each time: their RLIMIT_RTPRIO is
+ * believed only while SO_PEERPIDFD says the process lives.
  */
-#define API_PEERS 64
+#define API_PEERS 256
 static struct api_peer_seen {
+	const struct bufferevent *bev; /* NULL: empty */
 	int fd;
-	dev_t dev;
-	ino_t ino; /* 0: empty */
 	struct caller c;
 } api_peers[API_PEERS];
+
+void
+api_peer_forget(const struct bufferevent *bev)
+{
+	size_t i;
+
+	for (i = 0; i < API_PEERS; i++)
+		if (bev == NULL || api_peers[i].bev == bev)
+			api_peers[i].bev = NULL;
+}
 
 /*
  * Who sent req: the peer credentials of a Unix socket, or the bearer token
@@ -778,21 +791,19 @@ static struct api_peer_seen {
 static int
 api_peer(struct evhttp_request *req, struct caller *c)
 {
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-	struct sockaddr_storage		 ss;
-	struct api_peer_seen		*seen = NULL;
-	struct stat			 sb;
-	socklen_t			 len = sizeof(ss);
-	int				 fd = -1;
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev = NULL;
+	struct sockaddr_storage ss;
+	struct api_peer_seen *seen = NULL;
+	socklen_t len = sizeof(ss);
+	int fd = -1;
 
 	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
 	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
 		fd = bufferevent_getfd(bev);
-	if (fd >= 0 && fstat(fd, &sb) == 0) {
+	if (fd >= 0) {
 		seen = &api_peers[fd % API_PEERS];
-		if (seen->ino != 0 && seen->fd == fd &&
-		    seen->ino == sb.st_ino && seen->dev == sb.st_dev) {
+		if (seen->bev == bev && seen->fd == fd) {
 			*c = seen->c;
 			return (0);
 		}
@@ -801,10 +812,9 @@ api_peer(struct evhttp_request *req, struct caller *c)
 	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    ss.ss_family == AF_UNIX) {
 		auth_from_socket(fd, c);
-		if (seen != NULL && c->known && c->admin && sb.st_ino != 0) {
+		if (seen != NULL && c->known && c->admin) {
+			seen->bev = bev;
 			seen->fd = fd;
-			seen->dev = sb.st_dev;
-			seen->ino = sb.st_ino;
 			seen->c = *c;
 		}
 		return (0);
