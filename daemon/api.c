@@ -646,47 +646,48 @@ path_split(char *path, char **parts)
 
 /*
  * Match a request path against a route template. On a match with a {job}
- * capture, the decoded segment goes into ref. Returns 1 on a match.
+ * capture, the decoded segment goes into ref. Returns 1 on a match. The
+ * template is walked in place: copying and splitting it again for every
+ * route tried was a twentieth of what a GET cost.
  */
 static int
 route_match(const char *tmpl, char *const *parts, int nparts, char *ref,
     size_t reflen, int *bad_ref)
 {
-	char	 t[64], *tparts[API_PARTS_MAX], *dec;
-	size_t	 declen;
-	int	 nt, i;
+	const char *t = tmpl;
+	char *dec;
+	size_t declen, n;
+	int i = 0, job = -1;
 
-	util_strlcpy(t, tmpl, sizeof(t));
-	/* Templates are well-formed: split on '/'. */
-	nt = 0;
-	{
-		char *s, *save;
-
-		for (s = strtok_r(t, "/", &save); s != NULL && nt <
-		    API_PARTS_MAX; s = strtok_r(NULL, "/", &save))
-			tparts[nt++] = s;
-	}
-	if (nt != nparts)
-		return (0);
-	for (i = 0; i < nt; i++) {
-		if (strcmp(tparts[i], "{job}") == 0)
-			continue;
-		if (strcmp(tparts[i], parts[i]) != 0)
+	/* Templates are well-formed: '/' and segments, none empty. */
+	for (;;) {
+		while (*t == '/')
+			t++;
+		if (*t == '\0')
+			break;
+		n = strcspn(t, "/");
+		if (i == nparts)
 			return (0);
+		if (n == 5 && strncmp(t, "{job}", 5) == 0)
+			job = i; /* one {job} at most */
+		else if (strncmp(t, parts[i], n) != 0 || parts[i][n] != '\0')
+			return (0);
+		t += n;
+		i++;
 	}
-	for (i = 0; i < nt; i++) {
-		if (strcmp(tparts[i], "{job}") != 0)
-			continue;
-		dec = evhttp_uridecode(parts[i], 0, &declen);
-		if (dec == NULL || declen == 0 || declen != strlen(dec) ||
-		    declen >= reflen) {
-			*bad_ref = 1;
-			free(dec);
-			return (1);
-		}
-		memcpy(ref, dec, declen + 1);
+	if (i != nparts)
+		return (0);
+	if (job == -1)
+		return (1);
+	dec = evhttp_uridecode(parts[job], 0, &declen);
+	if (dec == NULL || declen == 0 || declen != strlen(dec) ||
+	    declen >= reflen) {
+		*bad_ref = 1;
 		free(dec);
+		return (1);
 	}
+	memcpy(ref, dec, declen + 1);
+	free(dec);
 	return (1);
 }
 
