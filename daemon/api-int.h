@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -89,7 +90,21 @@ struct api_out {
 	char data[API_OUT_CHUNK];
 };
 void api_out_begin(struct api_out *o, struct evbuffer *buf);
-void api_out_raw(struct api_out *o, const char *s, size_t len);
+/* api_out_raw when s does not fit in what is left of data. */
+void api_out_spill(struct api_out *o, const char *s, size_t len);
+/*
+ * len bytes of s as they are. Inline: the keys of a job object are most
+ * of the calls, and with a constant length the copy is a move or two.
+ */
+static inline void
+api_out_raw(struct api_out *o, const char *s, size_t len)
+{
+	if (len <= sizeof(o->data) - o->len) {
+		memcpy(o->data + o->len, s, len);
+		o->len += len;
+	} else
+		api_out_spill(o, s, len);
+}
 /*
  * v as JSON text: the very bytes json_dumps(v, JSON_COMPACT |
  * JSON_ENCODE_ANY) gives, without its per-token callbacks, its per-node

@@ -279,15 +279,13 @@ out_flush(struct api_out *o)
 }
 
 void
-api_out_raw(struct api_out *o, const char *s, size_t len)
+api_out_spill(struct api_out *o, const char *s, size_t len)
 {
-	if (o->len + len > sizeof(o->data)) {
-		out_flush(o);
-		if (len > sizeof(o->data)) {
-			if (evbuffer_add(o->buf, s, len) == -1)
-				o->error = 1;
-			return;
-		}
+	out_flush(o);
+	if (len > sizeof(o->data)) {
+		if (evbuffer_add(o->buf, s, len) == -1)
+			o->error = 1;
+		return;
 	}
 	memcpy(o->data + o->len, s, len);
 	o->len += len;
