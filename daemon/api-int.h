@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -25,6 +26,7 @@ struct job;
 struct event_rec;
 struct api_route;
 struct event_base;
+struct bufferevent;
 struct looplag;
 
 #define API_REF_MAX	256		/* a {job} path segment */
@@ -88,7 +90,21 @@ struct api_out {
 	char data[API_OUT_CHUNK];
 };
 void api_out_begin(struct api_out *o, struct evbuffer *buf);
-void api_out_raw(struct api_out *o, const char *s, size_t len);
+/* api_out_raw when s does not fit in what is left of data. */
+void api_out_spill(struct api_out *o, const char *s, size_t len);
+/*
+ * len bytes of s as they are. Inline: the keys of a job object are most
+ * of the calls, and with a constant length the copy is a move or two.
+ */
+static inline void
+api_out_raw(struct api_out *o, const char *s, size_t len)
+{
+	if (len <= sizeof(o->data) - o->len) {
+		memcpy(o->data + o->len, s, len);
+		o->len += len;
+	} else
+		api_out_spill(o, s, len);
+}
 /*
  * v as JSON text: the very bytes json_dumps(v, JSON_COMPACT |
  * JSON_ENCODE_ANY) gives, without its per-token callbacks, its per-node
@@ -149,6 +165,14 @@ int api_conn_init(struct event_base *base, struct evhttp *http,
 void api_conn_listener_add(struct evhttp_bound_socket *bound);
 /* Before the listener is freed. */
 void api_conn_free(void);
+
+/*
+ * Forget the caller kept for the connection that had bev (api.c keeps
+ * admin callers of the Unix socket by their connection's bufferevent);
+ * every bufferevent of a new connection passes here first. NULL: forget
+ * them all.
+ */
+void api_peer_forget(const struct bufferevent *bev);
 
 /* The loop-lag gauge (api.c owns it). */
 const struct looplag *api_looplag(const struct api *api);

@@ -279,15 +279,13 @@ out_flush(struct api_out *o)
 }
 
 void
-api_out_raw(struct api_out *o, const char *s, size_t len)
+api_out_spill(struct api_out *o, const char *s, size_t len)
 {
-	if (o->len + len > sizeof(o->data)) {
-		out_flush(o);
-		if (len > sizeof(o->data)) {
-			if (evbuffer_add(o->buf, s, len) == -1)
-				o->error = 1;
-			return;
-		}
+	out_flush(o);
+	if (len > sizeof(o->data)) {
+		if (evbuffer_add(o->buf, s, len) == -1)
+			o->error = 1;
+		return;
 	}
 	memcpy(o->data + o->len, s, len);
 	o->len += len;
@@ -646,47 +644,48 @@ path_split(char *path, char **parts)
 
 /*
  * Match a request path against a route template. On a match with a {job}
- * capture, the decoded segment goes into ref. Returns 1 on a match.
+ * capture, the decoded segment goes into ref. Returns 1 on a match. The
+ * template is walked in place: copying and splitting it again for every
+ * route tried was a twentieth of what a GET cost.
  */
 static int
 route_match(const char *tmpl, char *const *parts, int nparts, char *ref,
     size_t reflen, int *bad_ref)
 {
-	char	 t[64], *tparts[API_PARTS_MAX], *dec;
-	size_t	 declen;
-	int	 nt, i;
+	const char *t = tmpl;
+	char *dec;
+	size_t declen, n;
+	int i = 0, job = -1;
 
-	util_strlcpy(t, tmpl, sizeof(t));
-	/* Templates are well-formed: split on '/'. */
-	nt = 0;
-	{
-		char *s, *save;
-
-		for (s = strtok_r(t, "/", &save); s != NULL && nt <
-		    API_PARTS_MAX; s = strtok_r(NULL, "/", &save))
-			tparts[nt++] = s;
-	}
-	if (nt != nparts)
-		return (0);
-	for (i = 0; i < nt; i++) {
-		if (strcmp(tparts[i], "{job}") == 0)
-			continue;
-		if (strcmp(tparts[i], parts[i]) != 0)
+	/* Templates are well-formed: '/' and segments, none empty. */
+	for (;;) {
+		while (*t == '/')
+			t++;
+		if (*t == '\0')
+			break;
+		n = strcspn(t, "/");
+		if (i == nparts)
 			return (0);
+		if (n == 5 && strncmp(t, "{job}", 5) == 0)
+			job = i; /* one {job} at most */
+		else if (strncmp(t, parts[i], n) != 0 || parts[i][n] != '\0')
+			return (0);
+		t += n;
+		i++;
 	}
-	for (i = 0; i < nt; i++) {
-		if (strcmp(tparts[i], "{job}") != 0)
-			continue;
-		dec = evhttp_uridecode(parts[i], 0, &declen);
-		if (dec == NULL || declen == 0 || declen != strlen(dec) ||
-		    declen >= reflen) {
-			*bad_ref = 1;
-			free(dec);
-			return (1);
-		}
-		memcpy(ref, dec, declen + 1);
+	if (i != nparts)
+		return (0);
+	if (job == -1)
+		return (1);
+	dec = evhttp_uridecode(parts[job], 0, &declen);
+	if (dec == NULL || declen == 0 || declen != strlen(dec) ||
+	    declen >= reflen) {
+		*bad_ref = 1;
 		free(dec);
+		return (1);
 	}
+	memcpy(ref, dec, declen + 1);
+	free(dec);
 	return (1);
 }
 
@@ -755,20 +754,33 @@ content_type_ok(struct evhttp_request *req)
 }
 
 /*
- * Admin callers of the Unix socket, by fd. A Unix socket's peer
- * credentials are fixed when it connects, so reading them again for every
- * request of a keep-alive connection (three system calls) learns nothing;
- * the socket's inode tells a new connection on a reused fd from the old
- * one. Other callers are read each time: their RLIMIT_RTPRIO is believed
- * only while SO_PEERPIDFD says the process lives.
+ * Admin callers of the Unix socket, by fd, each with its connection's
+ * bufferevent. A Unix socket's peer credentials are fixed when it
+ * connects, so reading them again for every request of a keep-alive
+ * connection (three system calls) learns nothing. A new connection may
+ * reuse both the fd and the address of a freed bufferevent, but every new
+ * connection's bufferevent goes through api_peer_forget first
+ * (conn_bev_new), so an entry whose fd and bufferevent match was made on
+ * this very connection: no fstat per request to tell the socket from an
+ * older one. Other callers are read each time: their RLIMIT_RTPRIO is
+ * believed only while SO_PEERPIDFD says the process lives.
  */
-#define API_PEERS 64
+#define API_PEERS 256
 static struct api_peer_seen {
+	const struct bufferevent *bev; /* NULL: empty */
 	int fd;
-	dev_t dev;
-	ino_t ino; /* 0: empty */
 	struct caller c;
 } api_peers[API_PEERS];
+
+void
+api_peer_forget(const struct bufferevent *bev)
+{
+	size_t i;
+
+	for (i = 0; i < API_PEERS; i++)
+		if (bev == NULL || api_peers[i].bev == bev)
+			api_peers[i].bev = NULL;
+}
 
 /*
  * Who sent req: the peer credentials of a Unix socket, or the bearer token
@@ -778,21 +790,19 @@ static struct api_peer_seen {
 static int
 api_peer(struct evhttp_request *req, struct caller *c)
 {
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-	struct sockaddr_storage		 ss;
-	struct api_peer_seen		*seen = NULL;
-	struct stat			 sb;
-	socklen_t			 len = sizeof(ss);
-	int				 fd = -1;
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev = NULL;
+	struct sockaddr_storage ss;
+	struct api_peer_seen *seen = NULL;
+	socklen_t len = sizeof(ss);
+	int fd = -1;
 
 	if ((evcon = evhttp_request_get_connection(req)) != NULL &&
 	    (bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
 		fd = bufferevent_getfd(bev);
-	if (fd >= 0 && fstat(fd, &sb) == 0) {
+	if (fd >= 0) {
 		seen = &api_peers[fd % API_PEERS];
-		if (seen->ino != 0 && seen->fd == fd &&
-		    seen->ino == sb.st_ino && seen->dev == sb.st_dev) {
+		if (seen->bev == bev && seen->fd == fd) {
 			*c = seen->c;
 			return (0);
 		}
@@ -801,10 +811,9 @@ api_peer(struct evhttp_request *req, struct caller *c)
 	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    ss.ss_family == AF_UNIX) {
 		auth_from_socket(fd, c);
-		if (seen != NULL && c->known && c->admin && sb.st_ino != 0) {
+		if (seen != NULL && c->known && c->admin) {
+			seen->bev = bev;
 			seen->fd = fd;
-			seen->dev = sb.st_dev;
-			seen->ino = sb.st_ino;
 			seen->c = *c;
 		}
 		return (0);

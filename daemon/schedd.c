@@ -362,7 +362,8 @@ main(int argc, char **argv)
 	 */
 	if ((evcfg = event_config_new()) == NULL ||
 	    event_config_set_flag(evcfg, EVENT_BASE_FLAG_PRECISE_TIMER) == -1 ||
-	    event_config_set_max_dispatch_interval(evcfg, NULL, 8, 0) == -1 ||
+	    event_config_set_max_dispatch_interval(
+		evcfg, NULL, 8, SCHEDD_PRIO_WORK) == -1 ||
 	    (sd.base = event_base_new_with_config(evcfg)) == NULL ||
 	    event_base_priority_init(sd.base, SCHEDD_NPRIO) == -1)
 		fatalx("event_base_new failed");

@@ -6,10 +6,12 @@
  * attempt, tells new clients 503, and serves again once connections close.
  * Readers of a big log that never read cost bounded memory, and a paused
  * answer resumes whole when read; an event reader that falls behind
- * catches up from the store without a gap. Idle keep-alive connections
- * are closed after http_idle_timeout_ms while long answers are not, a
- * reader that takes nothing for that long is dropped, and a client leaving
- * a held request is noticed at once. /v1/health reports the loop's lag.
+ * catches up from the store without a gap. A client that sends requests
+ * and reads no answers is stopped at the input bound, and answered in
+ * full once it reads. Idle keep-alive connections are closed after
+ * http_idle_timeout_ms while long answers are not, a reader that takes
+ * nothing for that long is dropped, and a client leaving a held request
+ * is noticed at once. /v1/health reports the loop's lag.
  * Nothing here measures time against a threshold a busy machine could
  * miss: waits are generous deadlines for something that must happen.
  */
@@ -576,6 +578,108 @@ H_TEST(limits__client_leaves_held_request__noticed_at_once)
 	h_assert_healthy(h);
 }
 
+/*
+ * How many times pat occurs in what recv hands over in pieces: each piece
+ * is searched behind the end of the one before it (shorter than pat, so
+ * nothing is counted twice).
+ */
+struct counter {
+	const char *pat;
+	char work[32 + 64 * 1024];
+	size_t keep; /* bytes of the last piece at the start of work */
+	size_t n;
+};
+
+static void
+counter_feed(struct counter *c, const char *buf, size_t len)
+{
+	size_t plen = strlen(c->pat), total, i;
+
+	if (len > sizeof(c->work) - c->keep)
+		fail_msg("counter_feed: piece too large");
+	memcpy(c->work + c->keep, buf, len);
+	total = c->keep + len;
+	for (i = 0; i + plen <= total; i++)
+		if (memcmp(c->work + i, c->pat, plen) == 0)
+			c->n++;
+	c->keep = total < plen - 1 ? total : plen - 1;
+	memmove(c->work, c->work + total - c->keep, c->keep);
+}
+
+/*
+ * A client that sends request after request and reads none of the
+ * answers: once the answers fill the socket, schedd stops reading from it
+ * when 2 MiB of requests wait (CONN_INPUT_MAX, and at most one read of 16
+ * KiB beyond it), so the client's writes block far short of the 16 MiB it
+ * tries to send; once it reads, every request it sent is answered.
+ */
+H_TEST(limits__client_not_reading__input_bounded_then_answered)
+{
+	static const char req[] = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	const size_t rlen = sizeof(req) - 1;
+	static struct counter ok = {.pat = "HTTP/1.1 200 "};
+	static struct counter any = {.pat = "HTTP/1.1 "};
+	static char buf[64 * 1024];
+	size_t chunk, pos = 0, sent = 0, nreq;
+	int64_t last_sent, deadline;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd;
+
+	for (chunk = 0; chunk + rlen <= sizeof(buf); chunk += rlen)
+		memcpy(buf + chunk, req, rlen);
+	fd = h_raw_connect(h);
+	last_sent = h_now_ms();
+	while (sent < (size_t)(16 * MiB) && h_now_ms() - last_sent < 1000) {
+		n = send(
+		    fd, buf + pos, chunk - pos, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			fail_msg("send: %s", strerror(errno));
+		if (n > 0) {
+			sent += (size_t)n;
+			pos = (pos + (size_t)n) % chunk;
+			last_sent = h_now_ms();
+		} else
+			h_sleep_ms(10);
+	}
+	if (sent >= (size_t)(4 * MiB))
+		fail_msg("schedd took %zu bytes from a client that reads "
+			 "nothing",
+		    sent);
+	assert_true(sent >= (size_t)(2 * MiB));
+	h_assert_healthy(h);
+
+	/* Now read, and finish the request cut in the middle. */
+	nreq = (sent + rlen - 1) / rlen;
+	deadline = h_now_ms() + 60000;
+	while (any.n < nreq && h_now_ms() < deadline) {
+		pfd.fd = fd;
+		pfd.events = POLLIN | (sent % rlen != 0 ? POLLOUT : 0);
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if (pfd.revents & POLLOUT) {
+			n = send(fd, req + sent % rlen, rlen - sent % rlen,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0)
+				break;
+			if (n > 0) {
+				counter_feed(&ok, buf, (size_t)n);
+				counter_feed(&any, buf, (size_t)n);
+			}
+		}
+	}
+	if (ok.n != nreq || any.n != nreq)
+		fail_msg("%zu requests, %zu answers, %zu of them 200", nreq,
+		    any.n, ok.n);
+	h_raw_close(h, fd);
+	h_assert_healthy(h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -587,6 +691,7 @@ main(int argc, char **argv)
 	    H_UNIT(limits__idle_connection__closed_after_timeout_streams_kept),
 	    H_UNIT(limits__reader_taking_nothing__dropped_after_timeout),
 	    H_UNIT(limits__client_leaves_held_request__noticed_at_once),
+	    H_UNIT(limits__client_not_reading__input_bounded_then_answered),
 	};
 
 	return (H_MAIN(tests));
