@@ -196,7 +196,7 @@ out_run(struct api_out *o, const struct run *run)
 	OUT_KEY(o, "core_dumped");
 	out_bool(o, run->core_dumped);
 	OUT_KEY(o, "error");
-	if (run->error[0] != '\0')
+	if (run->error != NULL && run->error[0] != '\0')
 		out_str(o, run->error);
 	else
 		out_null(o);
@@ -216,7 +216,8 @@ out_run(struct api_out *o, const struct run *run)
 static int
 run_ok(const struct run *run)
 {
-	return (run->error[0] == '\0' || str_ok(run->error));
+	return (
+	    run->error == NULL || run->error[0] == '\0' || str_ok(run->error));
 }
 
 static void
@@ -414,7 +415,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		out_null(o);
 	OUT_KEY(o, "restarts");
 	api_out_int(o, job->restarts);
-	if (job->reason[0] == '\0') {
+	if (job->reason == NULL) {
 		OUT_KEY(o, "reason");
 		out_null(o);
 	} else if (str_ok(job->reason)) {
@@ -423,11 +424,11 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	}
 	/* sd_notify: what the run says of itself, and when it was ready. */
 	OUT_KEY(o, "status_text");
-	if (job->status_text[0] != '\0' && str_ok(job->status_text))
+	if (job->status_text != NULL && str_ok(job->status_text))
 		out_str(o, job->status_text);
 	else
 		out_null(o);
-	if (job->notify_state[0] != '\0') {
+	if (job->notify_state != NULL) {
 		OUT_KEY(o, "notify_state");
 		out_str(o, job->notify_state);
 	}

@@ -49,7 +49,11 @@ enum job_state {
 
 #define RUN_ERROR_MAX 256
 
-/* One run of a job: a spawn attempt and, if it started, its process. */
+/*
+ * One run of a job: a spawn attempt and, if it started, its process. The
+ * job's own (job->run) owns its strings; a run handed to a callback lends
+ * them.
+ */
 struct run {
 	int64_t		 id;		/* runs.id; 0: no run yet */
 	int64_t		 number;	/* 1, 2, ... within the job */
@@ -61,13 +65,13 @@ struct run {
 	int		 signal;	/* 0: none */
 	int		 core_dumped;
 	int		 oom_killed;
-	char		 error[RUN_ERROR_MAX]; /* "": none */
+	char		*error;		/* job_text (job.h): NULL none */
 	int64_t		 user_cpu_ms;	/* -1: unknown */
 	int64_t		 system_cpu_ms;
 	int64_t		 max_rss_kb;
 	int64_t		 output_dropped; /* output bytes that could not be stored */
-	struct cpulist	 cpus;		/* the CPUs it was given */
-	int		 cpus_valid;
+	char		*cpus;		/* the CPUs it was given, as a
+					   canonical list; NULL: unknown */
 };
 
 struct job_watch;
@@ -96,7 +100,7 @@ struct job {
 	int64_t		 created_ms;
 	int64_t		 updated_ms;
 	struct run	 run;		/* the last run */
-	char		 reason[RUN_ERROR_MAX]; /* why this state ("": none) */
+	char		*reason;	/* why this state; job_text: NULL none */
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
 	int		 retries;	/* consecutive automatic restarts */
 	struct cpulist	 cpuset;	/* CPUs of the current run */
@@ -107,8 +111,8 @@ struct job {
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
-	char		 status_text[256]; /* sd_notify STATUS=; "" none */
-	char		 notify_state[16]; /* "reloading", "stopping" or "" */
+	char		*status_text;	/* sd_notify STATUS=; job_text */
+	const char	*notify_state;	/* "reloading", "stopping" or NULL */
 	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
 	int64_t		 ready_ms;	/* when the run said it is ready; 0 */
 	uid_t		 owner_uid;	/* who created it; 0 for job files */
@@ -144,7 +148,7 @@ struct job {
 	int		 health_killing; /* the run failed its check: killing */
 	int		 ready_recorded; /* the run's start is stored */
 	int		 ready_pending;	/* READY came before that */
-	char		 health_why[256]; /* for ACT_FAIL: why it failed */
+	char		*health_why;	/* for ACT_FAIL: why it failed; job_text */
 	const char	*fail_type;	/* its event: "not_ready", "watchdog", ... */
 	struct sup_health *health;	/* health checks, when the spec has */
 	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */

@@ -174,7 +174,7 @@ hc_result(struct sup_health *hc, int ok, const char *what)
 	}
 	if (hc->state == HC_UNHEALTHY && job->spec.restart.on_unhealthy &&
 	    job->state == JOB_RUNNING && !job->health_killing) {
-		snprintf(job->health_why, sizeof(job->health_why),
+		job_text_setf(&job->health_why,
 		    "health check failed %d times: %.180s", hc->fails, what);
 		job->fail_type = "health_failed";
 		sup_fact(sup, job, JEV_UNHEALTHY);

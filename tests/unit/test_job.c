@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The job transition table: what each state allows, that forbidden pairs
- * stay forbidden, and the names both ways.
+ * stay forbidden, the names both ways, and the job texts that cost
+ * nothing while empty.
  */
 #include "config.h"
 
@@ -154,6 +155,66 @@ job_state_name__round_trip__every_state(void **state)
 	assert_int_equal(job_state_parse(""), -1);
 }
 
+/* Unset reads as "", and "" or NULL never allocates. */
+static void
+job_text__empty__null_reads_as_empty(void **state)
+{
+	char *t = NULL;
+
+	(void)state;
+	assert_string_equal(job_text(t), "");
+	job_text_set(&t, "");
+	assert_null(t);
+	job_text_set(&t, NULL);
+	assert_null(t);
+	job_text_setf(&t, "%s", "");
+	assert_null(t);
+	job_text_set(&t, "queued");
+	assert_non_null(t);
+	job_text_set(&t, "");
+	assert_null(t);
+	assert_string_equal(job_text(t), "");
+}
+
+/* What the 256-byte buffers held: at most 255 bytes, NUL-ended. */
+static void
+job_text_set__long__truncated_as_the_buffers_were(void **state)
+{
+	char long_s[1000], *t = NULL;
+
+	(void)state;
+	memset(long_s, 'x', sizeof(long_s) - 1);
+	long_s[sizeof(long_s) - 1] = '\0';
+	job_text_set(&t, long_s);
+	assert_int_equal(strlen(t), JOB_TEXT_MAX - 1);
+	assert_memory_equal(t, long_s, JOB_TEXT_MAX - 1);
+	job_text_setf(&t, "%s!", long_s);
+	assert_int_equal(strlen(job_text(t)), JOB_TEXT_MAX - 1);
+	job_text_setf(&t, "exit code %d", 3);
+	assert_string_equal(t, "exit code 3");
+	job_text_clear(&t);
+	assert_null(t);
+	job_text_clear(&t); /* twice: still nothing */
+	assert_null(t);
+}
+
+/* Setting a text from itself (or a part of it) reads the old one first. */
+static void
+job_text_set__from_itself__copied_before_freed(void **state)
+{
+	char *t = NULL;
+
+	(void)state;
+	job_text_set(&t, "health check failed");
+	job_text_set(&t, t);
+	assert_string_equal(t, "health check failed");
+	job_text_set(&t, t + 7);
+	assert_string_equal(t, "check failed");
+	job_text_setf(&t, "%s twice", t);
+	assert_string_equal(t, "check failed twice");
+	job_text_clear(&t);
+}
+
 int
 main(void)
 {
@@ -168,6 +229,9 @@ main(void)
 	    cmocka_unit_test(job_transition__timeout__kills_only_when_stopping),
 	    cmocka_unit_test(job_transition__out_of_range__forbidden),
 	    cmocka_unit_test(job_state_name__round_trip__every_state),
+	    cmocka_unit_test(job_text__empty__null_reads_as_empty),
+	    cmocka_unit_test(job_text_set__long__truncated_as_the_buffers_were),
+	    cmocka_unit_test(job_text_set__from_itself__copied_before_freed),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
