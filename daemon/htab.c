@@ -19,7 +19,10 @@
 #include "daemon/htab.h"
 #include "daemon/xmalloc.h"
 
-#define HTAB_MIN_CAP 16
+/* Small: every job has a table of the processes seen in its run, most
+ * with one or two members, so a first allocation of 16 slots (384 bytes)
+ * per job was most of what a running job cost; 4 hold 3 entries. */
+#define HTAB_MIN_CAP 4
 
 struct htab_ent {
 	uint64_t hash;
