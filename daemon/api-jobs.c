@@ -402,7 +402,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	if (job->cpuset_valid &&
 	    (job->state == JOB_STARTING || job->state == JOB_RUNNING ||
 		job->state == JOB_PAUSED || job->state == JOB_STOPPING) &&
-	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
+	    cpulist_format(job->cpuset, cpus, sizeof(cpus)) == 0)
 		out_str(o, cpus);
 	else
 		out_null(o);

@@ -229,7 +229,7 @@ api_metrics(struct api_ctx *ctx, json_t **out, struct serr *err)
 			queued++;
 		if (job->spec.exclusive_cpus > 0 && job->cpuset_valid &&
 		    job_state_active(job->state))
-			granted += cpulist_count(&job->cpuset);
+			granted += cpulist_count(job->cpuset);
 		figs[n].job = job;
 		supervisor_job_usage(sup, job, &figs[n].u);
 		n++;

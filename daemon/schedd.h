@@ -103,7 +103,8 @@ struct job {
 	char		*reason;	/* why this state; job_text: NULL none */
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
 	int		 retries;	/* consecutive automatic restarts */
-	struct cpulist	 cpuset;	/* CPUs of the current run */
+	const struct cpulist *cpuset;	/* CPUs of the current run, shared
+					   (sup_cpuset_set); never NULL */
 	int		 cpuset_valid;	/* cpuset is known */
 	int		 has_cgroup;	/* its cgroups exist */
 	int		 queued_for_cpus; /* queued: waiting for a grant */

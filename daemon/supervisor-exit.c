@@ -563,6 +563,7 @@ static int
 sup_load_run(void *arg, const struct run *run)
 {
 	struct job *job = arg;
+	struct cpulist cl;
 	const char *why;
 
 	/* The row lends its strings: the job's run keeps copies. */
@@ -571,8 +572,9 @@ sup_load_run(void *arg, const struct run *run)
 	job_text_set(&job->run.error, run->error);
 	job->run.cpus = run->cpus != NULL ? xstrdup(run->cpus) : NULL;
 	job->cpuset_valid =
-	    run->cpus != NULL &&
-	    cpulist_parse(run->cpus, &job->cpuset, 1, &why) == 0;
+	    run->cpus != NULL && cpulist_parse(run->cpus, &cl, 1, &why) == 0;
+	if (job->cpuset_valid)
+		sup_cpuset_set(job, &cl);
 	return (-1);
 }
 

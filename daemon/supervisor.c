@@ -267,6 +267,7 @@ job_alloc(void)
 	job->run.max_rss_kb = -1;
 	htab_init(&job->seen);
 	TAILQ_INIT(&job->watches);
+	sup_cpuset_drop(job); /* the empty set, shared */
 	return (job);
 }
 
@@ -314,6 +315,7 @@ job_release(struct supervisor *sup, struct job *job)
 	job_text_clear(&job->health_why);
 	job_text_clear(&job->run.error);
 	free(job->run.cpus);
+	sup_cpuset_drop(job);
 	htab_clear(&job->seen);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
@@ -717,7 +719,7 @@ act_spawn(
 	session_del(sup, job);
 	run_reset(&job->run, job->run.number + 1);
 	if (rc == 0 && job->cpuset_valid &&
-	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
+	    cpulist_format(job->cpuset, cpus, sizeof(cpus)) == 0)
 		job->run.cpus = xstrdup(cpus);
 	job_text_clear(&job->reason);
 	job->next_start_ms = 0;
