@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The job transition table: what each state allows, that forbidden pairs
- * stay forbidden, the names both ways, and the job texts that cost
- * nothing while empty.
+ * stay forbidden, the names both ways, the job texts that cost nothing
+ * while empty, and the cpusets jobs share.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "daemon/job.h"
+#include "daemon/supervisor-int.h"
 
 static void
 job_transition__start__allowed_only_when_idle(void **state)
@@ -215,6 +216,47 @@ job_text_set__from_itself__copied_before_freed(void **state)
 	job_text_clear(&t);
 }
 
+/* Jobs of the same CPUs share one copy; each keeps its own when they
+ * differ, and the last drop frees it (ASan's leak check sees to that). */
+static void
+sup_cpuset_set__same_cpus__one_copy(void **state)
+{
+	struct job a, b, c;
+	struct cpulist pool, one;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	sup_cpuset_drop(&a); /* as job_alloc leaves it: empty, not NULL */
+	assert_non_null(a.cpuset);
+	assert_int_equal(cpulist_count(a.cpuset), 0);
+	cpulist_zero(&pool);
+	cpulist_set(&pool, 0);
+	cpulist_set(&pool, 1);
+	cpulist_zero(&one);
+	cpulist_set(&one, 1);
+	sup_cpuset_set(&a, &pool);
+	sup_cpuset_set(&b, &pool);
+	sup_cpuset_set(&c, &one);
+	assert_ptr_equal(a.cpuset, b.cpuset);
+	assert_ptr_not_equal(a.cpuset, c.cpuset);
+	assert_int_equal(cpulist_count(a.cpuset), 2);
+	assert_true(cpulist_isset(c.cpuset, 1));
+	assert_false(cpulist_isset(c.cpuset, 0));
+	/* From its own copy, the last holder of it: still the same CPUs. */
+	sup_cpuset_set(&c, c.cpuset);
+	assert_int_equal(cpulist_count(c.cpuset), 1);
+	/* b moves to c's set; a keeps the pool. */
+	sup_cpuset_set(&b, &one);
+	assert_ptr_equal(b.cpuset, c.cpuset);
+	assert_int_equal(cpulist_count(a.cpuset), 2);
+	sup_cpuset_drop(&a);
+	sup_cpuset_drop(&b);
+	sup_cpuset_drop(&c);
+	assert_int_equal(cpulist_count(c.cpuset), 0);
+}
+
 int
 main(void)
 {
@@ -232,6 +274,7 @@ main(void)
 	    cmocka_unit_test(job_text__empty__null_reads_as_empty),
 	    cmocka_unit_test(job_text_set__long__truncated_as_the_buffers_were),
 	    cmocka_unit_test(job_text_set__from_itself__copied_before_freed),
+	    cmocka_unit_test(sup_cpuset_set__same_cpus__one_copy),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
