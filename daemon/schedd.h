@@ -89,41 +89,43 @@ struct joblog;
 struct job {
 	int64_t		 id;
 	char		 name[JOBSPEC_NAME_MAX + 1];
+	/* The ints are in pairs, the name's tail with one of them: every
+	 * running job has a struct job, and holes in it add up. */
+	enum job_state	 state;
 	char		*source;	/* "api" or "file:/path" */
 	struct job_spec	 spec;
 	/* The API's cache: spec's members as the full view sends them, made
 	 * at the first answer; whoever changes spec frees it (NULL). */
 	char		*spec_text;
 	size_t		 spec_text_len;
-	enum job_state	 state;
 	int64_t		 restarts;
 	int64_t		 created_ms;
 	int64_t		 updated_ms;
 	struct run	 run;		/* the last run */
 	char		*reason;	/* why this state; job_text: NULL none */
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
-	int		 retries;	/* consecutive automatic restarts */
 	const struct cpulist *cpuset;	/* CPUs of the current run, shared
 					   (sup_cpuset_set); never NULL */
+	int		 retries;	/* consecutive automatic restarts */
 	int		 cpuset_valid;	/* cpuset is known */
 	int		 has_cgroup;	/* its cgroups exist */
 	int		 queued_for_cpus; /* queued: waiting for a grant */
 	int		 oom_fd;	/* readable on an OOM kill; -1 */
+	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
 	char		*status_text;	/* sd_notify STATUS=; job_text */
 	const char	*notify_state;	/* "reloading", "stopping" or NULL */
-	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
 	int64_t		 ready_ms;	/* when the run said it is ready; 0 */
-	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
 	struct joblog	*log;		/* its output (joblog.h) */
+	uid_t		 owner_uid;	/* who created it; 0 for job files */
 
 	/* Supervisor-private from here on. */
-	struct supervisor *sup;		/* owner */
 	int		 notifying;	/* inside watch callbacks */
+	struct supervisor *sup;		/* owner */
 	int		 pidfd;		/* of run.pid while alive; -1 */
 	int		 adopted;	/* not our child: watched by pidfd */
 	struct proc_id	*stop_procs;	/* what a stop signalled (to see gone) */
@@ -136,16 +138,16 @@ struct job {
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;
+	int		 scan_out;	/* a scan of them is under way */
 	struct htab	 seen;		/* members the tracker has recorded */
 	int64_t		 scan_run;	/* the run they belong to */
-	int		 scan_out;	/* a scan of them is under way */
 	struct event	*timer;		/* stop timeout or backoff */
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */
 	struct event	*poll_ev;	/* drain or exit status, re-checked */
-	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
 	struct event	*ready_ev;
 	struct event	*health_timer;	/* ready timeout, watchdog, kill */
+	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
 	int		 health_killing; /* the run failed its check: killing */
 	int		 ready_recorded; /* the run's start is stored */
 	int		 ready_pending;	/* READY came before that */
@@ -155,12 +157,12 @@ struct job {
 	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */
 	int64_t		 sched_skipped;	/* ticks skipped */
 	struct event	*sched_timer;
-	int		 nwaits;	/* GET .../wait requests open */
 	struct event	*unwaited_ev;	/* stop.unwaited_ms: none for so long */
+	int		 nwaits;	/* GET .../wait requests open */
+	int		 on_queue;	/* linked by qentry */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */
-	int		 on_queue;	/* linked by qentry */
 };
 TAILQ_HEAD(job_list, job);
 
