@@ -456,7 +456,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	OUT_KEY(o, "next_start_at");
 	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms
 					      : job->sched_next_ms);
-	if (job->spec.schedule.set) {
+	if (job->spec.schedule != NULL) {
 		OUT_KEY(o, "schedule_skipped");
 		api_out_int(o, job->sched_skipped);
 	}
@@ -542,8 +542,8 @@ api_owner_active(struct supervisor *sup, uid_t uid)
 	int n = 0;
 
 	TAILQ_FOREACH (job, supervisor_jobs(sup), entry)
-		if (job->owner_uid == uid &&
-		    (job_state_active(job->state) || job->spec.schedule.set))
+		if (job->owner_uid == uid && (job_state_active(job->state) ||
+						 job->spec.schedule != NULL))
 			n++;
 	return (n);
 }
@@ -734,7 +734,8 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (jobspec_from_text(ctx->body, ctx->body_len, &spec, err) == -1)
 		return (-1);
 	if (auth_spec(ctx->caller, &spec,
-		spec.start || spec.schedule.set ? api_caller_active(ctx) : -1,
+		spec.start || spec.schedule != NULL ? api_caller_active(ctx)
+						    : -1,
 		err) == -1) {
 		jobspec_free(&spec);
 		return (-1);
@@ -916,7 +917,7 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_caller_active(ctx) - job->spec.schedule.set,
+		    api_caller_active(ctx) - (job->spec.schedule != NULL),
 		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
@@ -948,7 +949,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_caller_active(ctx) - job->spec.schedule.set,
+		    api_caller_active(ctx) - (job->spec.schedule != NULL),
 		    err) == -1) ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);

@@ -166,7 +166,7 @@ metrics_sched(struct evbuffer *b, const struct job_fig *figs, size_t n)
 	    "Ticks of the job's schedule that started nothing (a run was "
 	    "active, or schedd was down).");
 	for (i = 0; i < n; i++)
-		if (figs[i].job->spec.schedule.set)
+		if (figs[i].job->spec.schedule != NULL)
 			job_value(b, "schedd_job_schedule_skipped_total",
 			    figs[i].job, (double)figs[i].job->sched_skipped);
 }

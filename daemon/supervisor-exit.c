@@ -724,7 +724,8 @@ int
 act_begin(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (!job->spec.start || job->spec.schedule.set || job->run.number != 0)
+	if (!job->spec.start || job->spec.schedule != NULL ||
+	    job->run.number != 0)
 		return (0);
 	log_info("%s: created but never started: starting it", job->name);
 	return (sup_dispatch(sup, job, JEV_START, arg, err));

@@ -314,7 +314,7 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 			report(
 			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
 		free(canon);
-		if (boot && job->spec.start && !job->spec.schedule.set &&
+		if (boot && job->spec.start && job->spec.schedule == NULL &&
 		    !job_state_active(job->state) && !sup->shutting_down) {
 			job->retries = 0;
 			serr_clear(&ferr);

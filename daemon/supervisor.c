@@ -519,7 +519,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	free(etext);
 	*out = job;
 	/* A scheduled job starts at its ticks. */
-	if (job->spec.schedule.set)
+	if (job->spec.schedule != NULL)
 		sup_sched_job(sup, job, 0);
 	else if (job->spec.start) {
 		serr_clear(&serr);

@@ -97,9 +97,9 @@ struct job_ready {
 	uint32_t	 timeout_ms;	/* then fail; default 90000 */
 };
 
-/* A health check: a command, or an HTTP GET on loopback or a socket. */
+/* A health check: a command, or an HTTP GET on loopback or a socket.
+ * Made only when "health" is given (job_spec's health: NULL otherwise). */
 struct job_health {
-	int		 set;		/* "health" was present */
 	char	       **exec;		/* nexec + NULL, or NULL */
 	size_t		 nexec;
 	char		*http;		/* http://LOOPBACK[:PORT]/PATH, or NULL */
@@ -109,9 +109,9 @@ struct job_health {
 	int		 retries;	/* failures in a row: unhealthy; 3 */
 };
 
-/* When the job starts by itself: a cron line, a calendar, an interval. */
+/* When the job starts by itself: a cron line, a calendar, an interval.
+ * Made only when "schedule" is given (job_spec's schedule: NULL otherwise). */
 struct job_schedule {
-	int		 set;		/* "schedule" was present */
 	char		*cron;		/* the text given, or NULL */
 	char		*calendar;	/* the text given, or NULL */
 	int64_t		 every_ms;	/* or 0 */
@@ -160,8 +160,10 @@ struct job_spec {
 	int		 start;		/* default 1 */
 	struct job_ready ready;
 	uint32_t	 watchdog_ms;	/* WATCHDOG=1 at least this often; 0 */
-	struct job_health health;
-	struct job_schedule schedule;
+	/* Rarely given, and every job's spec stays in memory while the job
+	 * exists: out of line, NULL when absent. */
+	struct job_health *health;	/* NULL: no "health" */
+	struct job_schedule *schedule;	/* NULL: no "schedule" */
 	int		 on_drift;	/* enum jobspec_drift; 0: absent */
 	struct job_logs	 logs;		/* output bounds */
 	int		 runs_keep;	/* runs kept in history; 0 = the config's */
