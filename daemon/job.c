@@ -232,3 +232,20 @@ job_text(const char *text)
 {
 	return (text != NULL ? text : "");
 }
+
+static const char job_source_api[] = "api";
+
+const char *
+job_source_dup(const char *source)
+{
+	if (strcmp(source, job_source_api) == 0)
+		return (job_source_api);
+	return (xstrdup(source));
+}
+
+void
+job_source_free(const char *source)
+{
+	if (source != job_source_api)
+		free((char *)source);
+}

@@ -97,4 +97,12 @@ void job_text_setf(char **text, const char *fmt, ...)
 void job_text_clear(char **text);
 const char *job_text(const char *text);
 
+/*
+ * A job's source: "api" for nearly every job, which all share one static
+ * copy; any other ("file:/path") is the job's own. job_source_dup never
+ * fails (xmalloc); job_source_free frees what it made.
+ */
+const char *job_source_dup(const char *source);
+void job_source_free(const char *source);
+
 #endif

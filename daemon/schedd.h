@@ -92,7 +92,7 @@ struct job {
 	/* The ints are in pairs, the name's tail with one of them: every
 	 * running job has a struct job, and holes in it add up. */
 	enum job_state	 state;
-	char		*source;	/* "api" or "file:/path" */
+	const char	*source;	/* "api" or "file:/path": job_source_dup */
 	struct job_spec	 spec;
 	/* The API's cache: spec's members as the full view sends them, made
 	 * at the first answer; whoever changes spec frees it (NULL). */

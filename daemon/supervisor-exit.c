@@ -603,7 +603,7 @@ sup_load_job(void *arg, const struct store_job *row)
 	}
 	job->id = row->id;
 	util_strlcpy(job->name, row->name, sizeof(job->name));
-	job->source = xstrdup(row->source);
+	job->source = job_source_dup(row->source);
 	state = job_state_parse(row->state);
 	sup_state_set(
 	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);

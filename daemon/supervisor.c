@@ -329,7 +329,7 @@ job_release(struct supervisor *sup, struct job *job)
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->spec_text);
-	free(job->source);
+	job_source_free(job->source);
 	free(job);
 }
 
@@ -480,7 +480,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		    sup, spec->argv[0], id, job->name, sizeof(job->name));
 		job->spec.name = xstrdup(job->name);
 	}
-	job->source = xstrdup(source);
+	job->source = job_source_dup(source);
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
 	/* Job files are root's, whoever asked for the reload. */

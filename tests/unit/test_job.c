@@ -218,6 +218,40 @@ job_text_set__from_itself__copied_before_freed(void **state)
 
 /* Jobs of the same CPUs share one copy; each keeps its own when they
  * differ, and the last drop frees it (ASan's leak check sees to that). */
+/* "api" is one shared static copy for every job; other sources are the
+ * job's own, equal in text, and freeing either kind is safe. */
+static void
+job_source_dup__api_shared__others_copied(void **state)
+{
+	char file[] = "file:/etc/schedd/jobs/web.json";
+	char api[] = "api";
+	const char *a, *b, *f;
+
+	(void)state;
+	a = job_source_dup("api");
+	b = job_source_dup(api);
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(b, api);
+	assert_string_equal(a, "api");
+	f = job_source_dup(file);
+	assert_ptr_not_equal(f, file);
+	assert_string_equal(f, file);
+	file[0] = 'X'; /* the copy is the job's own */
+	assert_string_equal(f, "file:/etc/schedd/jobs/web.json");
+	/* "apis" and "" are not "api". */
+	b = job_source_dup("apis");
+	assert_string_equal(b, "apis");
+	assert_ptr_not_equal(b, a);
+	job_source_free(b);
+	b = job_source_dup("");
+	assert_string_equal(b, "");
+	job_source_free(b);
+	job_source_free(f);
+	job_source_free(a);
+	job_source_free(a); /* the shared one: never freed, so twice is fine */
+	assert_string_equal(job_source_dup("api"), "api");
+}
+
 static void
 sup_cpuset_set__same_cpus__one_copy(void **state)
 {
@@ -274,6 +308,7 @@ main(void)
 	    cmocka_unit_test(job_text__empty__null_reads_as_empty),
 	    cmocka_unit_test(job_text_set__long__truncated_as_the_buffers_were),
 	    cmocka_unit_test(job_text_set__from_itself__copied_before_freed),
+	    cmocka_unit_test(job_source_dup__api_shared__others_copied),
 	    cmocka_unit_test(sup_cpuset_set__same_cpus__one_copy),
 	};
 
