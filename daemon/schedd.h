@@ -88,10 +88,9 @@ struct joblog;
 
 struct job {
 	int64_t		 id;
-	char		 name[JOBSPEC_NAME_MAX + 1];
-	/* The ints are in pairs, the name's tail with one of them: every
-	 * running job has a struct job, and holes in it add up. */
-	enum job_state	 state;
+	/* Its spec's name (spec.name), owned by the spec: never NULL, ""
+	 * until set. The indexes borrow it (htab by_name). */
+	const char	*name;
 	const char	*source;	/* "api" or "file:/path": job_source_dup */
 	struct job_spec	 spec;
 	/* The API's cache: spec's members as the full view sends them, made
@@ -106,6 +105,9 @@ struct job {
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
 	const struct cpulist *cpuset;	/* CPUs of the current run, shared
 					   (sup_cpuset_set); never NULL */
+	/* The ints are in pairs: every running job has a struct job, and
+	 * holes in it add up. */
+	enum job_state	 state;
 	int		 retries;	/* consecutive automatic restarts */
 	int		 cpuset_valid;	/* cpuset is known */
 	int		 has_cgroup;	/* its cgroups exist */

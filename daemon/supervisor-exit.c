@@ -602,7 +602,12 @@ sup_load_job(void *arg, const struct store_job *row)
 		job->spec.name = xstrdup(row->name);
 	}
 	job->id = row->id;
-	util_strlcpy(job->name, row->name, sizeof(job->name));
+	/* The job's name is its spec's: the row's, should they differ. */
+	if (job->spec.name == NULL || strcmp(job->spec.name, row->name) != 0) {
+		free(job->spec.name);
+		job->spec.name = xstrdup(row->name);
+	}
+	job->name = job->spec.name;
 	job->source = job_source_dup(row->source);
 	state = job_state_parse(row->state);
 	sup_state_set(

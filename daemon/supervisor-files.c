@@ -215,6 +215,11 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 		free(etext);
 		goto fail;
 	}
+	/* The same name (the file's was looked up): keep the job's string,
+	 * which job->name and the by-name index point at. */
+	free(spec.name);
+	spec.name = job->spec.name;
+	job->spec.name = NULL;
 	jobspec_free(&job->spec);
 	job->spec = spec;
 	free(job->spec_text);

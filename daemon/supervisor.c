@@ -258,6 +258,7 @@ job_alloc(void)
 
 	job = xcalloc(1, sizeof(*job));
 	jobspec_init(&job->spec);
+	job->name = "";
 	job->pidfd = -1;
 	job->oom_fd = -1;
 	job->ready_fd = -1;
@@ -446,6 +447,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	struct serr serr;
 	json_t *spec_json;
 	char *text = NULL, *etext = NULL;
+	char name[JOBSPEC_NAME_MAX + 1];
 	int64_t id;
 
 	if (sup->shutting_down) {
@@ -473,13 +475,11 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		return (-1);
 	}
 	job->id = id;
-	if (spec->name != NULL)
-		util_strlcpy(job->name, spec->name, sizeof(job->name));
-	else {
-		sup_name_generate(
-		    sup, spec->argv[0], id, job->name, sizeof(job->name));
-		job->spec.name = xstrdup(job->name);
+	if (job->spec.name == NULL) {
+		sup_name_generate(sup, spec->argv[0], id, name, sizeof(name));
+		job->spec.name = xstrdup(name);
 	}
+	job->name = job->spec.name;
 	job->source = job_source_dup(source);
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
