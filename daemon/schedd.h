@@ -114,6 +114,7 @@ struct job {
 	int		 queued_for_cpus; /* queued: waiting for a grant */
 	int		 oom_fd;	/* readable on an OOM kill; -1 */
 	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
+	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
@@ -123,20 +124,24 @@ struct job {
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
 	struct joblog	*log;		/* its output (joblog.h) */
-	uid_t		 owner_uid;	/* who created it; 0 for job files */
 
 	/* Supervisor-private from here on. */
 	int		 notifying;	/* inside watch callbacks */
+	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
 	struct supervisor *sup;		/* owner */
 	int		 pidfd;		/* of run.pid while alive; -1 */
 	int		 adopted;	/* not our child: watched by pidfd */
 	struct proc_id	*stop_procs;	/* what a stop signalled (to see gone) */
 	int		 nstop_procs;
-	int		 delete_pending; /* remove once stopped */
-	int		 restart_pending; /* start again once stopped */
-	int		 draining;	/* stopping, main gone, tree not yet */
-	int		 killing;	/* the stop timed out: SIGKILL rounds */
-	int		 stop_unrecorded; /* stopped at shutdown, unstored */
+	/* One bit each: they are only ever set to 1 and back to 0. */
+	unsigned int	 delete_pending:1; /* remove once stopped */
+	unsigned int	 restart_pending:1; /* start again once stopped */
+	unsigned int	 draining:1;	/* stopping, main gone, tree not yet */
+	unsigned int	 killing:1;	/* the stop timed out: SIGKILL rounds */
+	unsigned int	 stop_unrecorded:1; /* stopped at shutdown, unstored */
+	unsigned int	 health_killing:1; /* the run failed its check: killing */
+	unsigned int	 ready_recorded:1; /* the run's start is stored */
+	unsigned int	 ready_pending:1; /* READY came before that */
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;
@@ -149,10 +154,6 @@ struct job {
 	struct event	*poll_ev;	/* drain or exit status, re-checked */
 	struct event	*ready_ev;
 	struct event	*health_timer;	/* ready timeout, watchdog, kill */
-	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
-	int		 health_killing; /* the run failed its check: killing */
-	int		 ready_recorded; /* the run's start is stored */
-	int		 ready_pending;	/* READY came before that */
 	char		*health_why;	/* for ACT_FAIL: why it failed; job_text */
 	const char	*fail_type;	/* its event: "not_ready", "watchdog", ... */
 	struct sup_health *health;	/* health checks, when the spec has */
