@@ -234,7 +234,7 @@ out_run(struct api_out *o, const struct run *run)
 	OUT_KEY(o, "core_dumped");
 	out_bool(o, run->core_dumped);
 	OUT_KEY(o, "error");
-	if (run->error[0] != '\0')
+	if (run->error != NULL && run->error[0] != '\0')
 		out_str(o, run->error);
 	else
 		out_null(o);
@@ -254,7 +254,8 @@ out_run(struct api_out *o, const struct run *run)
 static int
 run_ok(const struct run *run)
 {
-	return (run->error[0] == '\0' || str_ok(run->error));
+	return (
+	    run->error == NULL || run->error[0] == '\0' || str_ok(run->error));
 }
 
 static void
@@ -439,7 +440,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	if (job->cpuset_valid &&
 	    (job->state == JOB_STARTING || job->state == JOB_RUNNING ||
 		job->state == JOB_PAUSED || job->state == JOB_STOPPING) &&
-	    cpulist_format(&job->cpuset, cpus, sizeof(cpus)) == 0)
+	    cpulist_format(job->cpuset, cpus, sizeof(cpus)) == 0)
 		out_str(o, cpus);
 	else
 		out_null(o);
@@ -452,7 +453,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		out_null(o);
 	OUT_KEY(o, "restarts");
 	api_out_int(o, job->restarts);
-	if (job->reason[0] == '\0') {
+	if (job->reason == NULL) {
 		OUT_KEY(o, "reason");
 		out_null(o);
 	} else if (str_ok(job->reason)) {
@@ -461,11 +462,11 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	}
 	/* sd_notify: what the run says of itself, and when it was ready. */
 	OUT_KEY(o, "status_text");
-	if (job->status_text[0] != '\0' && str_ok(job->status_text))
+	if (job->status_text != NULL && str_ok(job->status_text))
 		out_str(o, job->status_text);
 	else
 		out_null(o);
-	if (job->notify_state[0] != '\0') {
+	if (job->notify_state != NULL) {
 		OUT_KEY(o, "notify_state");
 		out_str(o, job->notify_state);
 	}
@@ -493,7 +494,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	OUT_KEY(o, "next_start_at");
 	out_time(o, job->state == JOB_BACKOFF ? job->next_start_ms
 					      : job->sched_next_ms);
-	if (job->spec.schedule.set) {
+	if (job->spec.schedule != NULL) {
 		OUT_KEY(o, "schedule_skipped");
 		api_out_int(o, job->sched_skipped);
 	}
@@ -579,8 +580,8 @@ api_owner_active(struct supervisor *sup, uid_t uid)
 	int n = 0;
 
 	TAILQ_FOREACH (job, supervisor_jobs(sup), entry)
-		if (job->owner_uid == uid &&
-		    (job_state_active(job->state) || job->spec.schedule.set))
+		if (job->owner_uid == uid && (job_state_active(job->state) ||
+						 job->spec.schedule != NULL))
 			n++;
 	return (n);
 }
@@ -771,7 +772,8 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	if (jobspec_from_text(ctx->body, ctx->body_len, &spec, err) == -1)
 		return (-1);
 	if (auth_spec(ctx->caller, &spec,
-		spec.start || spec.schedule.set ? api_caller_active(ctx) : -1,
+		spec.start || spec.schedule != NULL ? api_caller_active(ctx)
+						    : -1,
 		err) == -1) {
 		jobspec_free(&spec);
 		return (-1);
@@ -953,7 +955,7 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_caller_active(ctx) - job->spec.schedule.set,
+		    api_caller_active(ctx) - (job->spec.schedule != NULL),
 		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
@@ -985,7 +987,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    (!job_state_active(job->state) &&
 		auth_start(ctx->caller,
-		    api_caller_active(ctx) - job->spec.schedule.set,
+		    api_caller_active(ctx) - (job->spec.schedule != NULL),
 		    err) == -1) ||
 	    supervisor_job_restart(ctx->sd->sup, job, err) == -1)
 		return (-1);

@@ -166,7 +166,7 @@ metrics_sched(struct evbuffer *b, const struct job_fig *figs, size_t n)
 	    "Ticks of the job's schedule that started nothing (a run was "
 	    "active, or schedd was down).");
 	for (i = 0; i < n; i++)
-		if (figs[i].job->spec.schedule.set)
+		if (figs[i].job->spec.schedule != NULL)
 			job_value(b, "schedd_job_schedule_skipped_total",
 			    figs[i].job, (double)figs[i].job->sched_skipped);
 }
@@ -229,7 +229,7 @@ api_metrics(struct api_ctx *ctx, json_t **out, struct serr *err)
 			queued++;
 		if (job->spec.exclusive_cpus > 0 && job->cpuset_valid &&
 		    job_state_active(job->state))
-			granted += cpulist_count(&job->cpuset);
+			granted += cpulist_count(job->cpuset);
 		figs[n].job = job;
 		supervisor_job_usage(sup, job, &figs[n].u);
 		n++;

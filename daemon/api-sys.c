@@ -14,6 +14,7 @@
 #include "daemon/api-int.h"
 #include "daemon/conf.h"
 #include "daemon/cpus.h"
+#include "daemon/job.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/looplag.h"
@@ -187,7 +188,8 @@ api_cpus(struct api_ctx *ctx, json_t **out, struct serr *err)
 		json_array_append_new(
 		    q, json_pack("{s:s, s:I, s:i, s:s}", "job", job->name,
 			   "job_id", (json_int_t)job->id, "exclusive_cpus",
-			   job->spec.exclusive_cpus, "reason", job->reason));
+			   job->spec.exclusive_cpus, "reason",
+			   job_text(job->reason)));
 	}
 	if (cpulist_format(cpus_usable(c), usable, sizeof(usable)) == -1 ||
 	    cpulist_format(cpus_shared(c), shared, sizeof(shared)) == -1)

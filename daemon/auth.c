@@ -487,7 +487,7 @@ auth_spec(
 		break;
 	}
 	/* schedd connects as root: a user may not name the socket. */
-	if (spec->health.unix_socket != NULL) {
+	if (spec->health != NULL && spec->health->unix_socket != NULL) {
 		serr_set(err, SERR_PERMISSION, "health.unix_socket",
 		    "only admins may have schedd connect to a Unix socket "
 		    "(it connects as root); use health.http on loopback, or "

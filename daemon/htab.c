@@ -19,10 +19,19 @@
 #include "daemon/htab.h"
 #include "daemon/xmalloc.h"
 
-#define HTAB_MIN_CAP 16
+/* Small: every job has a table of the processes seen in its run, most
+ * with one or two members, so a first allocation of 16 slots (384 bytes)
+ * per job was most of what a running job cost; 4 hold 3 entries. */
+#define HTAB_MIN_CAP 4
 
+/*
+ * 16 bytes: no cached hash. The job indexes hold a slot or two per job,
+ * and a third word in each was a tenth of what a running job costs. A
+ * probe compares keys instead (an int, or strcmp, which mostly stops at
+ * the first byte), and a resize or a deletion's shift hashes the keys
+ * again: the callers' typed entry points say which kind they are.
+ */
 struct htab_ent {
-	uint64_t hash;
 	union {
 		int64_t i;
 		const char *s;
@@ -102,11 +111,18 @@ htab_len(const struct htab *h)
 	return (h->len);
 }
 
-/* Place an entry known to be absent (rehash, or put after a miss). */
-static void
-htab_place(struct htab *h, const struct htab_ent *e)
+/* An entry's hash, from its key: str says which member the key is. */
+static uint64_t
+htab_ent_hash(const struct htab_ent *e, int str)
 {
-	size_t mask = h->cap - 1, i = (size_t)e->hash & mask;
+	return (str ? hash_str(e->key.s) : hash_int(e->key.i));
+}
+
+/* Place an entry known to be absent (rehash). */
+static void
+htab_place(struct htab *h, const struct htab_ent *e, int str)
+{
+	size_t mask = h->cap - 1, i = (size_t)htab_ent_hash(e, str) & mask;
 
 	while (h->ents[i].val != NULL)
 		i = (i + 1) & mask;
@@ -115,7 +131,7 @@ htab_place(struct htab *h, const struct htab_ent *e)
 }
 
 static void
-htab_resize(struct htab *h, size_t cap)
+htab_resize(struct htab *h, size_t cap, int str)
 {
 	struct htab_ent *old = h->ents;
 	size_t i, oldcap = h->cap;
@@ -125,7 +141,7 @@ htab_resize(struct htab *h, size_t cap)
 	h->len = 0;
 	for (i = 0; i < oldcap; i++)
 		if (old[i].val != NULL)
-			htab_place(h, &old[i]);
+			htab_place(h, &old[i], str);
 	free(old);
 }
 
@@ -140,8 +156,6 @@ htab_slot(const struct htab *h, uint64_t hash, int64_t ikey, const char *skey)
 		e = &h->ents[i];
 		if (e->val == NULL)
 			return (i);
-		if (e->hash != hash)
-			continue;
 		if (skey != NULL ? strcmp(e->key.s, skey) == 0
 				 : e->key.i == ikey)
 			return (i);
@@ -165,7 +179,8 @@ htab_put(
 	void *old;
 
 	if (h->cap == 0 || (h->len + 1) * 4 > h->cap * 3)
-		htab_resize(h, h->cap == 0 ? HTAB_MIN_CAP : h->cap * 2);
+		htab_resize(
+		    h, h->cap == 0 ? HTAB_MIN_CAP : h->cap * 2, skey != NULL);
 	i = htab_slot(h, hash, ikey, skey);
 	if ((old = h->ents[i].val) != NULL) {
 		h->ents[i].val = val;
@@ -175,7 +190,6 @@ htab_put(
 		return (old);
 	}
 	memset(&e, 0, sizeof(e));
-	e.hash = hash;
 	if (skey != NULL)
 		e.key.s = skey;
 	else
@@ -206,7 +220,7 @@ htab_del(struct htab *h, uint64_t hash, int64_t ikey, const char *skey)
 	h->ents[i].val = NULL;
 	h->len--;
 	for (j = (i + 1) & mask; h->ents[j].val != NULL; j = (j + 1) & mask) {
-		k = (size_t)h->ents[j].hash & mask;
+		k = (size_t)htab_ent_hash(&h->ents[j], skey != NULL) & mask;
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		h->ents[i] = h->ents[j];
@@ -216,7 +230,7 @@ htab_del(struct htab *h, uint64_t hash, int64_t ikey, const char *skey)
 	if (h->len == 0)
 		htab_clear(h);
 	else if (h->cap > HTAB_MIN_CAP && h->len * 8 < h->cap)
-		htab_resize(h, h->cap / 2);
+		htab_resize(h, h->cap / 2, skey != NULL);
 	return (val);
 }
 

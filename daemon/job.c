@@ -6,9 +6,13 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/job.h"
+#include "daemon/xmalloc.h"
 
 static const enum job_action job_fsm[JOB_NSTATES][JEV_NEVENTS] = {
 	[JOB_CREATED] = {
@@ -184,4 +188,64 @@ job_state_active(enum job_state state)
 	default:
 		return (0);
 	}
+}
+
+void
+job_text_set(char **text, const char *s)
+{
+	char *old = *text;
+	size_t len;
+
+	if (s == NULL || *s == '\0')
+		*text = NULL;
+	else {
+		/* Copied before the old one goes: s may be it. */
+		len = strnlen(s, JOB_TEXT_MAX - 1);
+		*text = xmalloc(len + 1);
+		memcpy(*text, s, len);
+		(*text)[len] = '\0';
+	}
+	free(old);
+}
+
+void
+job_text_setf(char **text, const char *fmt, ...)
+{
+	char buf[JOB_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	job_text_set(text, buf);
+}
+
+void
+job_text_clear(char **text)
+{
+	free(*text);
+	*text = NULL;
+}
+
+const char *
+job_text(const char *text)
+{
+	return (text != NULL ? text : "");
+}
+
+static const char job_source_api[] = "api";
+
+const char *
+job_source_dup(const char *source)
+{
+	if (strcmp(source, job_source_api) == 0)
+		return (job_source_api);
+	return (xstrdup(source));
+}
+
+void
+job_source_free(const char *source)
+{
+	if (source != job_source_api)
+		free((char *)source);
 }

@@ -3,7 +3,8 @@
  * The job state machine as data: state and event names, and one table
  * transitions[state][event] -> action. A pair with no action is forbidden,
  * which the supervisor answers with 409 conflict by construction (s6).
- * Pure: the actions themselves live in the supervisor.
+ * Pure: the actions themselves live in the supervisor. Beside it, the
+ * helpers that own a job's optional texts.
  */
 #ifndef SCHEDD_JOB_H
 #define SCHEDD_JOB_H
@@ -80,5 +81,28 @@ int job_state_parse(const char *name);
 const char *job_event_name(enum job_event ev);
 /* 1 for states with a live (or starting) process or a pending start. */
 int job_state_active(enum job_state state);
+
+/*
+ * A job's texts that are empty for most jobs (reason, run.error,
+ * status_text, health_why) live on the heap only while set, so an empty
+ * one costs a pointer: NULL is "", and a set one is never "". Setting
+ * copies at most JOB_TEXT_MAX - 1 bytes of s (what the fixed buffers held
+ * before), frees the old text, and clears on NULL or ""; s may be the
+ * old text itself. job_text_clear frees; job_text reads, "" for none.
+ */
+#define JOB_TEXT_MAX 256
+void job_text_set(char **text, const char *s);
+void job_text_setf(char **text, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void job_text_clear(char **text);
+const char *job_text(const char *text);
+
+/*
+ * A job's source: "api" for nearly every job, which all share one static
+ * copy; any other ("file:/path") is the job's own. job_source_dup never
+ * fails (xmalloc); job_source_free frees what it made.
+ */
+const char *job_source_dup(const char *source);
+void job_source_free(const char *source);
 
 #endif

@@ -74,22 +74,29 @@ struct jl_raw {
 	int64_t size;   /* at the last look */
 };
 
+/* The direct files' state: made when one is first opened (jl_direct),
+ * so that the many jobs without logs.direct carry a pointer instead. */
+struct jl_direct {
+	struct jl_raw raw[2]; /* the two files */
+	struct event *tick;   /* looks at them */
+	int tick_ms;
+};
+
+/* Every job has one: the ints in pairs, no holes. */
 struct joblog {
 	int64_t job_id;
 	int64_t *dropped; /* the job's current run's counter */
 	int64_t run;      /* what output is counted as now */
 	int64_t min_run;  /* runs below are pruned */
 	int64_t max_bytes;
-	int keep;
 	struct jl_seg *segs; /* oldest first */
+	int keep;
 	int nsegs, capsegs;
 	int seg_fd; /* the last segment, open for writing; -1 */
 	int legacy; /* has files of the old layout */
+	int direct; /* the next run writes its own files */
 	struct jl_stream s[2];
-	int direct;           /* the next run writes its own files */
-	struct jl_raw raw[2]; /* those files */
-	struct event *tick;   /* looks at them */
-	int tick_ms;
+	struct jl_direct *d; /* its files' state; NULL: none opened yet */
 	TAILQ_ENTRY(joblog) entry;
 };
 TAILQ_HEAD(joblog_list, joblog);
@@ -349,7 +356,6 @@ joblog_new(int64_t job_id, int64_t *dropped)
 		jl->s[i].jl = jl;
 		jl->s[i].which = (enum joblog_stream)i;
 		jl->s[i].fd = -1;
-		jl->raw[i].fd = -1;
 	}
 	/* The first found entry of this job, then all of them. */
 	while (lo < hi) {
@@ -411,8 +417,9 @@ joblog_free(struct joblog *jl)
 	jl_stream_close(&jl->s[1]);
 	jl_raw_close(jl, 0);
 	jl_raw_close(jl, 1);
-	if (jl->tick != NULL)
-		event_free(jl->tick);
+	if (jl->d != NULL && jl->d->tick != NULL)
+		event_free(jl->d->tick);
+	free(jl->d);
 	if (jl->seg_fd != -1)
 		close(jl->seg_fd);
 	TAILQ_REMOVE(&jl_all, jl, entry);
@@ -801,13 +808,24 @@ jl_stream_watch(struct jl_stream *s)
  * punches out what is older than the bound.
  */
 
+/* The direct files' state, made (both closed) at the first call. */
+static struct jl_direct *
+jl_direct(struct joblog *jl)
+{
+	if (jl->d == NULL) {
+		jl->d = xcalloc(1, sizeof(*jl->d));
+		jl->d->raw[0].fd = jl->d->raw[1].fd = -1;
+	}
+	return (jl->d);
+}
+
 /* Forget the stream's direct file (it stays on disk). */
 static void
 jl_raw_close(struct joblog *jl, int i)
 {
-	struct jl_raw *r = &jl->raw[i];
+	struct jl_raw *r;
 
-	if (r->fd == -1)
+	if (jl->d == NULL || (r = &jl->d->raw[i])->fd == -1)
 		return;
 	close(r->fd);
 	r->fd = -1;
@@ -824,7 +842,7 @@ static int
 jl_raw_open(struct joblog *jl, int i, int create)
 {
 	char path[PATH_MAX];
-	struct jl_raw *r = &jl->raw[i];
+	struct jl_raw *r = &jl_direct(jl)->raw[i];
 	struct stat sb;
 	off_t data;
 	int fd, e;
@@ -891,12 +909,13 @@ jl_raw_punch(struct joblog *jl, struct jl_raw *r, int64_t to)
 static int64_t
 jl_raw_mark(struct joblog *jl, int i)
 {
-	struct jl_raw *r = &jl->raw[i];
+	struct jl_raw *r;
 	struct joblog_ref ref;
 	struct stat sb;
 	int64_t grew, window;
 
-	if (r->fd == -1 || fstat(r->fd, &sb) == -1)
+	if (jl->d == NULL || (r = &jl->d->raw[i])->fd == -1 ||
+	    fstat(r->fd, &sb) == -1)
 		return (0);
 	if (sb.st_size < r->size) {
 		/* The job cut it short (ftruncate): go on from there. */
@@ -953,7 +972,7 @@ jl_raw_look(struct joblog *jl)
 	    !jl_short_of_space(grew < JL_FREE_EVERY ? grew : JL_FREE_EVERY))
 		return (grew);
 	for (i = 0; i < 2; i++) {
-		r = &jl->raw[i];
+		r = &jl->d->raw[i]; /* it grew: there is a file */
 		head = r->head;
 		if (r->fd == -1 || jl_raw_punch(jl, r, r->size) == -1)
 			continue;
@@ -969,9 +988,9 @@ jl_tick_add(struct joblog *jl)
 {
 	struct timeval tv;
 
-	tv.tv_sec = jl->tick_ms / 1000;
-	tv.tv_usec = (jl->tick_ms % 1000) * 1000;
-	evtimer_add(jl->tick, &tv);
+	tv.tv_sec = jl->d->tick_ms / 1000;
+	tv.tv_usec = (jl->d->tick_ms % 1000) * 1000;
+	evtimer_add(jl->d->tick, &tv);
 }
 
 /* Often while the files grow, seldom while they do not. */
@@ -983,22 +1002,25 @@ jl_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (jl_raw_look(jl) > 0)
-		jl->tick_ms = JL_TICK_MS;
-	else if ((jl->tick_ms *= 2) > JL_TICK_MAX_MS)
-		jl->tick_ms = JL_TICK_MAX_MS;
+		jl->d->tick_ms = JL_TICK_MS;
+	else if ((jl->d->tick_ms *= 2) > JL_TICK_MAX_MS)
+		jl->d->tick_ms = JL_TICK_MAX_MS;
 	jl_tick_add(jl);
 }
 
 static void
 jl_tick_start(struct joblog *jl)
 {
+	struct jl_direct *d;
+
 	if (jl_base == NULL)
 		return;
-	if (jl->tick == NULL) {
-		jl->tick = evtimer_new(jl_base, jl_tick, jl);
-		event_priority_set(jl->tick, SCHEDD_PRIO_WORK);
+	d = jl_direct(jl);
+	if (d->tick == NULL) {
+		d->tick = evtimer_new(jl_base, jl_tick, jl);
+		event_priority_set(d->tick, SCHEDD_PRIO_WORK);
 	}
-	jl->tick_ms = JL_TICK_MS;
+	d->tick_ms = JL_TICK_MS;
 	jl_tick_add(jl);
 }
 
@@ -1006,7 +1028,7 @@ jl_tick_start(struct joblog *jl)
 static void
 jl_raw_found(struct joblog *jl, int i)
 {
-	if (jl->raw[i].fd == -1 && jl_raw_open(jl, i, 0) == -1)
+	if (jl_direct(jl)->raw[i].fd == -1 && jl_raw_open(jl, i, 0) == -1)
 		log_warn("job %" PRId64 ": direct output", jl->job_id);
 }
 
@@ -1025,7 +1047,7 @@ jl_raw_resume(struct joblog *jl)
 	int64_t off, end[2] = {-1, -1}, seg_end[2];
 	int i, k, fd, st;
 
-	if (jl->raw[0].fd == -1 && jl->raw[1].fd == -1)
+	if (jl->d == NULL || (jl->d->raw[0].fd == -1 && jl->d->raw[1].fd == -1))
 		return;
 	for (k = jl->nsegs - 1; k >= 0 && (end[0] == -1 || end[1] == -1); k--) {
 		if ((fd = joblog_segment_open(jl, jl->segs[k].seq)) == -1)
@@ -1048,7 +1070,7 @@ jl_raw_resume(struct joblog *jl)
 				end[i] = seg_end[i];
 	}
 	for (i = 0; i < 2; i++) {
-		r = &jl->raw[i];
+		r = &jl->d->raw[i];
 		if (r->fd != -1 && end[i] > r->marked)
 			r->marked = end[i] < r->size ? end[i] : r->size;
 	}
@@ -1067,13 +1089,15 @@ jl_raw_begin(struct joblog *jl, int64_t run, int *out_fd, int *err_fd)
 	/* What is left belongs to the run before. */
 	joblog_drain(jl);
 	for (i = 0; i < 2; i++)
-		if (jl->raw[i].fd == -1 && jl_raw_open(jl, i, 1) == -1) {
+		if (jl_direct(jl)->raw[i].fd == -1 &&
+		    jl_raw_open(jl, i, 1) == -1) {
 			log_warn("job %" PRId64 ": direct output, so pipes",
 			    jl->job_id);
 			return (-1);
 		}
 	for (i = 0; i < 2; i++)
-		if ((fds[i] = fcntl(jl->raw[i].fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		if ((fds[i] = fcntl(jl->d->raw[i].fd, F_DUPFD_CLOEXEC, 3)) ==
+		    -1) {
 			log_warn("job %" PRId64 ": direct output", jl->job_id);
 			if (i == 1)
 				close(fds[0]);
@@ -1108,7 +1132,9 @@ joblog_raw_open(const struct joblog *jl, int stream)
 int64_t
 joblog_raw_head(const struct joblog *jl, int stream)
 {
-	return (jl->raw[stream].fd != -1 ? jl->raw[stream].head : 0);
+	return (jl->d != NULL && jl->d->raw[stream].fd != -1
+		    ? jl->d->raw[stream].head
+		    : 0);
 }
 
 void

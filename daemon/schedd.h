@@ -49,7 +49,11 @@ enum job_state {
 
 #define RUN_ERROR_MAX 256
 
-/* One run of a job: a spawn attempt and, if it started, its process. */
+/*
+ * One run of a job: a spawn attempt and, if it started, its process. The
+ * job's own (job->run) owns its strings; a run handed to a callback lends
+ * them.
+ */
 struct run {
 	int64_t		 id;		/* runs.id; 0: no run yet */
 	int64_t		 number;	/* 1, 2, ... within the job */
@@ -61,13 +65,13 @@ struct run {
 	int		 signal;	/* 0: none */
 	int		 core_dumped;
 	int		 oom_killed;
-	char		 error[RUN_ERROR_MAX]; /* "": none */
+	char		*error;		/* job_text (job.h): NULL none */
 	int64_t		 user_cpu_ms;	/* -1: unknown */
 	int64_t		 system_cpu_ms;
 	int64_t		 max_rss_kb;
 	int64_t		 output_dropped; /* output bytes that could not be stored */
-	struct cpulist	 cpus;		/* the CPUs it was given */
-	int		 cpus_valid;
+	char		*cpus;		/* the CPUs it was given, as a
+					   canonical list; NULL: unknown */
 };
 
 struct job_watch;
@@ -84,78 +88,84 @@ struct joblog;
 
 struct job {
 	int64_t		 id;
-	char		 name[JOBSPEC_NAME_MAX + 1];
-	char		*source;	/* "api" or "file:/path" */
+	/* Its spec's name (spec.name), owned by the spec: never NULL, ""
+	 * until set. The indexes borrow it (htab by_name). */
+	const char	*name;
+	const char	*source;	/* "api" or "file:/path": job_source_dup */
 	struct job_spec	 spec;
 	/* The API's cache: spec's members as the full view sends them, made
 	 * at the first answer; whoever changes spec frees it (NULL). */
 	char		*spec_text;
 	size_t		 spec_text_len;
-	enum job_state	 state;
 	int64_t		 restarts;
 	int64_t		 created_ms;
 	int64_t		 updated_ms;
 	struct run	 run;		/* the last run */
-	char		 reason[RUN_ERROR_MAX]; /* why this state ("": none) */
+	char		*reason;	/* why this state; job_text: NULL none */
 	int64_t		 next_start_ms;	/* backoff: when; 0: none */
+	const struct cpulist *cpuset;	/* CPUs of the current run, shared
+					   (sup_cpuset_set); never NULL */
+	/* The ints are in pairs: every running job has a struct job, and
+	 * holes in it add up. */
+	enum job_state	 state;
 	int		 retries;	/* consecutive automatic restarts */
-	struct cpulist	 cpuset;	/* CPUs of the current run */
 	int		 cpuset_valid;	/* cpuset is known */
 	int		 has_cgroup;	/* its cgroups exist */
 	int		 queued_for_cpus; /* queued: waiting for a grant */
 	int		 oom_fd;	/* readable on an OOM kill; -1 */
+	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
+	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	struct event	*oom_ev;
 	int64_t		 oom_base;	/* oom_kill count at the run's start */
 	struct job_usage *usage_end;	/* the ended run's usage, once read */
-	char		 status_text[256]; /* sd_notify STATUS=; "" none */
-	char		 notify_state[16]; /* "reloading", "stopping" or "" */
-	pid_t		 notify_mainpid; /* sd_notify MAINPID=; 0 none */
+	char		*status_text;	/* sd_notify STATUS=; job_text */
+	const char	*notify_state;	/* "reloading", "stopping" or NULL */
 	int64_t		 ready_ms;	/* when the run said it is ready; 0 */
-	uid_t		 owner_uid;	/* who created it; 0 for job files */
 	int64_t		 actor_uid;	/* who last acted on it; -1: nobody */
 	int64_t		 acted_ms;	/* when; 0: never */
 	struct joblog	*log;		/* its output (joblog.h) */
 
 	/* Supervisor-private from here on. */
-	struct supervisor *sup;		/* owner */
 	int		 notifying;	/* inside watch callbacks */
+	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
+	struct supervisor *sup;		/* owner */
 	int		 pidfd;		/* of run.pid while alive; -1 */
 	int		 adopted;	/* not our child: watched by pidfd */
 	struct proc_id	*stop_procs;	/* what a stop signalled (to see gone) */
 	int		 nstop_procs;
-	int		 delete_pending; /* remove once stopped */
-	int		 restart_pending; /* start again once stopped */
-	int		 draining;	/* stopping, main gone, tree not yet */
-	int		 killing;	/* the stop timed out: SIGKILL rounds */
-	int		 stop_unrecorded; /* stopped at shutdown, unstored */
+	/* One bit each: they are only ever set to 1 and back to 0. */
+	unsigned int	 delete_pending:1; /* remove once stopped */
+	unsigned int	 restart_pending:1; /* start again once stopped */
+	unsigned int	 draining:1;	/* stopping, main gone, tree not yet */
+	unsigned int	 killing:1;	/* the stop timed out: SIGKILL rounds */
+	unsigned int	 stop_unrecorded:1; /* stopped at shutdown, unstored */
+	unsigned int	 health_killing:1; /* the run failed its check: killing */
+	unsigned int	 ready_recorded:1; /* the run's start is stored */
+	unsigned int	 ready_pending:1; /* READY came before that */
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;
+	int		 scan_out;	/* a scan of them is under way */
 	struct htab	 seen;		/* members the tracker has recorded */
 	int64_t		 scan_run;	/* the run they belong to */
-	int		 scan_out;	/* a scan of them is under way */
 	struct event	*timer;		/* stop timeout or backoff */
 	struct event	*tree_timer;	/* SIGKILL what outlived the run */
 	struct event	*pidfd_ev;	/* main process exit (pidfd readable) */
 	struct event	*poll_ev;	/* drain or exit status, re-checked */
-	int		 ready_fd;	/* s6 readiness pipe's read end; -1 */
 	struct event	*ready_ev;
 	struct event	*health_timer;	/* ready timeout, watchdog, kill */
-	int		 health_killing; /* the run failed its check: killing */
-	int		 ready_recorded; /* the run's start is stored */
-	int		 ready_pending;	/* READY came before that */
-	char		 health_why[256]; /* for ACT_FAIL: why it failed */
+	char		*health_why;	/* for ACT_FAIL: why it failed; job_text */
 	const char	*fail_type;	/* its event: "not_ready", "watchdog", ... */
 	struct sup_health *health;	/* health checks, when the spec has */
 	int64_t		 sched_next_ms;	/* a schedule's next tick; 0: none */
 	int64_t		 sched_skipped;	/* ticks skipped */
 	struct event	*sched_timer;
-	int		 nwaits;	/* GET .../wait requests open */
 	struct event	*unwaited_ev;	/* stop.unwaited_ms: none for so long */
+	int		 nwaits;	/* GET .../wait requests open */
+	int		 on_queue;	/* linked by qentry */
 	struct job_watches watches;
 	TAILQ_ENTRY(job) entry;
 	TAILQ_ENTRY(job) qentry;	/* on the supervisor's queued list */
-	int		 on_queue;	/* linked by qentry */
 };
 TAILQ_HEAD(job_list, job);
 

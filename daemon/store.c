@@ -122,6 +122,13 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 	return (sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT));
 }
 
+/* A run's text as bound: NULL for none, whether NULL or "". */
+static const char *
+run_text(const char *v)
+{
+	return (v != NULL && *v != '\0' ? v : NULL);
+}
+
 /* Bind an integer, or NULL when v equals the "none" value. */
 static int
 bind_opt(sqlite3_stmt *s, int i, int64_t v, int64_t none)
@@ -611,7 +618,6 @@ store_run_insert(
     struct store *st, int64_t job_id, struct run *run, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_RUN_INSERT);
-	char cpus[4096];
 	int rc = 0;
 
 	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
@@ -620,13 +626,8 @@ store_run_insert(
 	    bind_opt(s, 4, (int64_t)run->pid_start, 0) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 5, run->started_ms) != SQLITE_OK ||
 	    bind_opt(s, 6, run->exited_ms, 0) != SQLITE_OK ||
-	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
-		SQLITE_OK ||
-	    bind_text(s, 8,
-		run->cpus_valid &&
-			cpulist_format(&run->cpus, cpus, sizeof(cpus)) == 0
-		    ? cpus
-		    : NULL) != SQLITE_OK ||
+	    bind_text(s, 7, run_text(run->error)) != SQLITE_OK ||
+	    bind_text(s, 8, run_text(run->cpus)) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_insert");
 	else
@@ -647,8 +648,7 @@ store_run_end(struct store *st, const struct run *run, struct serr *err)
 	    bind_opt(s, 4, run->signal, 0) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 5, run->core_dumped) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 6, run->oom_killed) != SQLITE_OK ||
-	    bind_text(s, 7, run->error[0] != '\0' ? run->error : NULL) !=
-		SQLITE_OK ||
+	    bind_text(s, 7, run_text(run->error)) != SQLITE_OK ||
 	    bind_opt(s, 8, run->user_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 9, run->system_cpu_ms, -1) != SQLITE_OK ||
 	    bind_opt(s, 10, run->max_rss_kb, -1) != SQLITE_OK ||
@@ -680,6 +680,7 @@ store_run_list(struct store *st, int64_t job_id, int limit,
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_RUN_LIST);
 	struct run r;
+	struct cpulist cl;
 	const char *e, *why;
 	int rc, n = 0;
 
@@ -700,14 +701,16 @@ store_run_list(struct store *st, int64_t job_id, int limit,
 		r.signal = (int)col_opt(s, 7, 0);
 		r.core_dumped = sqlite3_column_int(s, 8);
 		r.oom_killed = sqlite3_column_int(s, 9);
-		if ((e = (const char *)sqlite3_column_text(s, 10)) != NULL)
-			util_strlcpy(r.error, e, sizeof(r.error));
+		/* Lent: the column's text, until the next step. */
+		if ((e = (const char *)sqlite3_column_text(s, 10)) != NULL &&
+		    *e != '\0')
+			r.error = (char *)e;
 		r.user_cpu_ms = col_opt(s, 11, -1);
 		r.system_cpu_ms = col_opt(s, 12, -1);
 		r.max_rss_kb = col_opt(s, 13, -1);
 		if ((e = (const char *)sqlite3_column_text(s, 14)) != NULL &&
-		    cpulist_parse(e, &r.cpus, 1, &why) == 0)
-			r.cpus_valid = 1;
+		    cpulist_parse(e, &cl, 1, &why) == 0)
+			r.cpus = (char *)e;
 		r.output_dropped = sqlite3_column_int64(s, 15);
 		n++;
 		if (cb(arg, &r) == -1)

@@ -301,7 +301,7 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		any = 1;
 		if (job->spec.exclusive_cpus > 0) {
-			set_from_list(&job->cpuset, &js);
+			set_from_list(job->cpuset, &js);
 			CPU_OR(&d->watch, &d->watch, &js);
 		}
 		if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
@@ -451,7 +451,7 @@ restore(struct job *job, const struct drift_item *it, char *buf, size_t len)
 	if (procfs_stat(it->tid, &ps) == -1 || ps.starttime != it->start)
 		return ("the thread is gone");
 	if (it->what == DRIFT_AFFINITY) {
-		set_from_list(&job->cpuset, &set);
+		set_from_list(job->cpuset, &set);
 		if (sched_setaffinity(it->tid, sizeof(set), &set) == -1) {
 			snprintf(
 			    buf, len, "sched_setaffinity: %s", strerror(errno));
@@ -594,7 +594,7 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		    !job_checked(job))
 			continue;
 		want.job_id = job->id;
-		set_from_list(&job->cpuset, &exp);
+		set_from_list(job->cpuset, &exp);
 		if (!CPU_EQUAL(&exp, &t->allowed)) {
 			want.what = DRIFT_AFFINITY;
 			set_text(&exp, want.expected, sizeof(want.expected));
@@ -629,8 +629,8 @@ drift_done(void *arg, const struct cpuscan_result *r)
 
 		if (!job_checked(job) ||
 		    sup_res_cpuset_now(sup, job, &now) == -1 ||
-		    (cpulist_subset(&now, &job->cpuset) &&
-			cpulist_subset(&job->cpuset, &now)))
+		    (cpulist_subset(&now, job->cpuset) &&
+			cpulist_subset(job->cpuset, &now)))
 			continue;
 		memset(&want, 0, sizeof(want));
 		want.what = DRIFT_CPUSET;
@@ -638,7 +638,7 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		want.start = job->run.pid_start;
 		want.job_id = job->id;
 		snprintf(want.comm, sizeof(want.comm), "%.31s", job->name);
-		if (cpulist_format(&job->cpuset, want.expected,
+		if (cpulist_format(job->cpuset, want.expected,
 			sizeof(want.expected)) == -1 ||
 		    cpulist_format(&now, want.found, sizeof(want.found)) == -1)
 			continue;

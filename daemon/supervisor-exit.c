@@ -73,14 +73,14 @@ run_exit_data(const struct run *run)
 		    run->core_dumped));
 	if (run->exit_code >= 0)
 		return (json_pack("{s:i}", "exit_code", run->exit_code));
-	return (json_pack("{s:s}", "error", run->error));
+	return (json_pack("{s:s}", "error", job_text(run->error)));
 }
 
 /* A short description of how the last run ended, for reasons. */
 static void
 run_describe(const struct run *run, char *buf, size_t len)
 {
-	if (run->error[0] != '\0')
+	if (run->error != NULL)
 		snprintf(buf, len, "%.150s", run->error);
 	else if (run->signal != 0)
 		snprintf(
@@ -113,7 +113,7 @@ act_policy(
 	(void)arg;
 	if (sup->shutting_down || job->delete_pending || job->restart_pending)
 		return (0);
-	failed = job->run.error[0] != '\0' || job->run.signal != 0 ||
+	failed = job->run.error != NULL || job->run.signal != 0 ||
 		 job->run.exit_code != 0 || job->run.oom_killed;
 	if (!(r->policy == RESTART_ALWAYS ||
 		(r->policy == RESTART_ON_FAILURE && failed)))
@@ -349,10 +349,9 @@ sup_poll_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		job->run.exited_ms = now_ms();
-		util_strlcpy(job->run.error,
+		job_text_set(&job->run.error,
 		    "exit status unknown: the process was adopted after a "
-		    "schedd restart and nobody reaped it",
-		    sizeof(job->run.error));
+		    "schedd restart and nobody reaped it");
 		sup_main_gone(sup, job);
 		return;
 	default:
@@ -539,8 +538,7 @@ sup_pidfd_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	}
 	job->run.exited_ms = now_ms();
-	util_strlcpy(job->run.error, "exit status unknown: reaped elsewhere",
-	    sizeof(job->run.error));
+	job_text_set(&job->run.error, "exit status unknown: reaped elsewhere");
 	sup_main_gone(sup, job);
 }
 
@@ -565,10 +563,18 @@ static int
 sup_load_run(void *arg, const struct run *run)
 {
 	struct job *job = arg;
+	struct cpulist cl;
+	const char *why;
 
+	/* The row lends its strings: the job's run keeps copies. */
 	job->run = *run;
-	job->cpuset = run->cpus;
-	job->cpuset_valid = run->cpus_valid;
+	job->run.error = NULL;
+	job_text_set(&job->run.error, run->error);
+	job->run.cpus = run->cpus != NULL ? xstrdup(run->cpus) : NULL;
+	job->cpuset_valid =
+	    run->cpus != NULL && cpulist_parse(run->cpus, &cl, 1, &why) == 0;
+	if (job->cpuset_valid)
+		sup_cpuset_set(job, &cl);
 	return (-1);
 }
 
@@ -596,8 +602,13 @@ sup_load_job(void *arg, const struct store_job *row)
 		job->spec.name = xstrdup(row->name);
 	}
 	job->id = row->id;
-	util_strlcpy(job->name, row->name, sizeof(job->name));
-	job->source = xstrdup(row->source);
+	/* The job's name is its spec's: the row's, should they differ. */
+	if (job->spec.name == NULL || strcmp(job->spec.name, row->name) != 0) {
+		free(job->spec.name);
+		job->spec.name = xstrdup(row->name);
+	}
+	job->name = job->spec.name;
+	job->source = job_source_dup(row->source);
 	state = job_state_parse(row->state);
 	sup_state_set(
 	    sup, job, state == -1 ? JOB_FAILED : (enum job_state)state);
@@ -610,8 +621,7 @@ sup_load_job(void *arg, const struct store_job *row)
 	job->sched_skipped = row->sched_skipped;
 	job->created_ms = row->created_ms;
 	job->updated_ms = row->updated_ms;
-	if (row->reason != NULL)
-		util_strlcpy(job->reason, row->reason, sizeof(job->reason));
+	job_text_set(&job->reason, row->reason);
 	job->next_start_ms = row->next_start_ms;
 	serr_clear(&err);
 	if (store_run_list(sup->st, job->id, 1, sup_load_run, job, &err) == -1)
@@ -660,19 +670,19 @@ act_adopt(
 	}
 	if (job->run.exited_ms == 0)
 		job->run.exited_ms = now_ms();
-	if (job->run.error[0] == '\0' && job->run.exit_code < 0 &&
+	if (job->run.error == NULL && job->run.exit_code < 0 &&
 	    job->run.signal == 0)
-		util_strlcpy(job->run.error,
+		job_text_set(&job->run.error,
 		    "exit status unknown: the process ended while schedd was "
-		    "not running",
-		    sizeof(job->run.error));
+		    "not running");
 	log_info("%s: pid %d ended while schedd was not running", job->name,
 	    (int)job->run.pid);
 	if (job->run.id == 0) {
 		/* No run was ever stored: nothing ran. */
 		return (
 		    sup_change(sup, job, JOB_FAILED, NULL, RUN_NONE, "failed",
-			json_pack("{s:s}", "error", job->run.error), err));
+			json_pack("{s:s}", "error", job_text(job->run.error)),
+			err));
 	}
 	/* A stop under way: what is left of the tree gets its timeout (it
 	 * had the stop signal already), then SIGKILL. */
@@ -719,7 +729,8 @@ int
 act_begin(
     struct supervisor *sup, struct job *job, const void *arg, struct serr *err)
 {
-	if (!job->spec.start || job->spec.schedule.set || job->run.number != 0)
+	if (!job->spec.start || job->spec.schedule != NULL ||
+	    job->run.number != 0)
 		return (0);
 	log_info("%s: created but never started: starting it", job->name);
 	return (sup_dispatch(sup, job, JEV_START, arg, err));

@@ -215,6 +215,11 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 		free(etext);
 		goto fail;
 	}
+	/* The same name (the file's was looked up): keep the job's string,
+	 * which job->name and the by-name index point at. */
+	free(spec.name);
+	spec.name = job->spec.name;
+	job->spec.name = NULL;
 	jobspec_free(&job->spec);
 	job->spec = spec;
 	free(job->spec_text);
@@ -314,7 +319,7 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 			report(
 			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
 		free(canon);
-		if (boot && job->spec.start && !job->spec.schedule.set &&
+		if (boot && job->spec.start && job->spec.schedule == NULL &&
 		    !job_state_active(job->state) && !sup->shutting_down) {
 			job->retries = 0;
 			serr_clear(&ferr);

@@ -155,7 +155,7 @@ hc_result(struct sup_health *hc, int ok, const char *what)
 	hc->fails = ok ? 0 : hc->fails + 1;
 	if (ok)
 		hc->state = HC_HEALTHY;
-	else if (hc->fails >= job->spec.health.retries)
+	else if (hc->fails >= job->spec.health->retries)
 		hc->state = HC_UNHEALTHY;
 	log_debug("%s: health check %s (%d in a row): %s", job->name,
 	    ok ? "passed" : "failed", ok ? 1 : hc->fails, what);
@@ -174,14 +174,14 @@ hc_result(struct sup_health *hc, int ok, const char *what)
 	}
 	if (hc->state == HC_UNHEALTHY && job->spec.restart.on_unhealthy &&
 	    job->state == JOB_RUNNING && !job->health_killing) {
-		snprintf(job->health_why, sizeof(job->health_why),
+		job_text_setf(&job->health_why,
 		    "health check failed %d times: %.180s", hc->fails, what);
 		job->fail_type = "health_failed";
 		sup_fact(sup, job, JEV_UNHEALTHY);
 		return;
 	}
 	if (job->state == JOB_RUNNING)
-		hc_arm(hc, hc->tick, job->spec.health.interval_ms);
+		hc_arm(hc, hc->tick, job->spec.health->interval_ms);
 }
 
 static void
@@ -193,7 +193,7 @@ hc_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snprintf(why, sizeof(why), "timed out after %u ms",
-	    hc->job->spec.health.timeout_ms);
+	    hc->job->spec.health->timeout_ms);
 	hc_result(hc, 0, why);
 }
 
@@ -241,7 +241,7 @@ hc_exec(struct sup_health *hc, char *why, size_t len)
 	}
 	envp = sup_build_env(job, &creds, hc->sup->sd->conf->job_path, &search);
 	spawn_resolve_path(
-	    job->spec.health.exec[0], search, path, sizeof(path));
+	    job->spec.health->exec[0], search, path, sizeof(path));
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		sup_free_env(envp);
 		snprintf(why, len, "pipe: %s", strerror(errno));
@@ -249,7 +249,7 @@ hc_exec(struct sup_health *hc, char *why, size_t len)
 	}
 	memset(&req, 0, sizeof(req));
 	req.path = path;
-	req.argv = job->spec.health.exec;
+	req.argv = job->spec.health->exec;
 	req.envp = envp;
 	req.cwd = job->spec.cwd;
 	req.creds = &creds;
@@ -357,7 +357,7 @@ hc_http_event(struct bufferevent *bev, short what, void *arg)
 static int
 hc_http(struct sup_health *hc, char *why, size_t len)
 {
-	const struct job_health *h = &hc->job->spec.health;
+	const struct job_health *h = hc->job->spec.health;
 	struct sockaddr_storage ss;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
@@ -425,13 +425,13 @@ hc_start(evutil_socket_t fd, short what, void *arg)
 	hc->busy = 1;
 	hc->outlen = 0;
 	why[0] = '\0';
-	rc = hc->job->spec.health.exec != NULL ? hc_exec(hc, why, sizeof(why))
-					       : hc_http(hc, why, sizeof(why));
+	rc = hc->job->spec.health->exec != NULL ? hc_exec(hc, why, sizeof(why))
+						: hc_http(hc, why, sizeof(why));
 	if (rc == -1) {
 		hc_result(hc, 0, why);
 		return;
 	}
-	hc_arm(hc, hc->deadline, hc->job->spec.health.timeout_ms);
+	hc_arm(hc, hc->deadline, hc->job->spec.health->timeout_ms);
 }
 
 void
@@ -439,7 +439,7 @@ sup_health_state(struct supervisor *sup, struct job *job, enum job_state to)
 {
 	struct sup_health *hc = job->health;
 
-	if (!job->spec.health.set)
+	if (job->spec.health == NULL)
 		return;
 	if (hc == NULL) {
 		if (to != JOB_RUNNING)
@@ -455,7 +455,7 @@ sup_health_state(struct supervisor *sup, struct job *job, enum job_state to)
 	}
 	if (to == JOB_RUNNING) {
 		if (!evtimer_pending(hc->tick, NULL) && !hc->busy)
-			hc_arm(hc, hc->tick, job->spec.health.interval_ms);
+			hc_arm(hc, hc->tick, job->spec.health->interval_ms);
 		return;
 	}
 	/* Paused, stopping, ended: no checks; a new run starts afresh. */
@@ -488,7 +488,7 @@ sup_health_view(
 {
 	const struct sup_health *hc = job->health;
 
-	if (!job->spec.health.set)
+	if (job->spec.health == NULL)
 		return (NULL);
 	*checked_ms = hc != NULL ? hc->checked_ms : 0;
 	*fails = hc != NULL ? hc->fails : 0;

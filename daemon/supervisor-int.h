@@ -189,6 +189,13 @@ void pid_del(struct supervisor *sup, pid_t pid);
 void session_add(struct supervisor *sup, struct job *job);
 void session_del(struct supervisor *sup, struct job *job);
 struct job *job_alloc(void);
+/*
+ * A job's cpuset is shared with every job of the same CPUs: set points it
+ * at the shared copy of cl (cl may be the job's own), drop gives it back
+ * and points it at an empty set. supervisor-res.c.
+ */
+void sup_cpuset_set(struct job *job, const struct cpulist *cl);
+void sup_cpuset_drop(struct job *job);
 void job_close_pidfd(struct job *job);
 void sup_job_link(struct supervisor *sup, struct job *job);
 /* The in-memory state: sup_change() and loading only. */

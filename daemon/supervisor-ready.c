@@ -110,8 +110,9 @@ sup_ready_prepare(struct supervisor *sup, struct job *job, char **env,
 	job->ready_ms = 0;
 	job->ready_recorded = job->ready_pending = 0;
 	job->health_killing = 0;
-	job->health_why[0] = '\0';
-	job->status_text[0] = job->notify_state[0] = '\0';
+	job_text_clear(&job->health_why);
+	job_text_clear(&job->status_text);
+	job->notify_state = NULL;
 	job->notify_mainpid = 0;
 	if (job->spec.ready.notify) {
 		if (ready_socket(sup, job, name, sizeof(name), err) == -1)
@@ -195,11 +196,11 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (job->state == JOB_STARTING) {
-		snprintf(job->health_why, sizeof(job->health_why),
-		    "not ready within %u ms", job->spec.ready.timeout_ms);
+		job_text_setf(&job->health_why, "not ready within %u ms",
+		    job->spec.ready.timeout_ms);
 		job->fail_type = "not_ready";
 	} else {
-		snprintf(job->health_why, sizeof(job->health_why),
+		job_text_setf(&job->health_why,
 		    "watchdog: no WATCHDOG=1 within %u ms",
 		    job->spec.watchdog_ms);
 		job->fail_type = "watchdog";
@@ -321,17 +322,16 @@ act_fail(
 	if (job->health_killing)
 		return (0);
 	type = job->fail_type != NULL ? job->fail_type : "unhealthy";
-	util_strlcpy(job->run.error,
-	    job->health_why[0] != '\0' ? job->health_why : "unhealthy",
-	    sizeof(job->run.error));
+	job_text_set(&job->run.error,
+	    job->health_why != NULL ? job->health_why : "unhealthy");
 	if (sup_change(sup, job, job->state, NULL, RUN_NONE, type,
-		json_pack("{s:s, s:i}", "reason", job->run.error, "pid",
-		    (int)job->run.pid),
+		json_pack("{s:s, s:i}", "reason", job_text(job->run.error),
+		    "pid", (int)job->run.pid),
 		err) == -1) {
-		job->run.error[0] = '\0';
+		job_text_clear(&job->run.error);
 		return (-1);
 	}
-	log_warnx("%s: %s: sending %s", job->name, job->run.error,
+	log_warnx("%s: %s: sending %s", job->name, job_text(job->run.error),
 	    util_signal_name(job->spec.stop.signal));
 	job->health_killing = 1;
 	if (sup_signal(job, job->spec.stop.signal) == -1 && errno != ESRCH)
@@ -358,6 +358,7 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 	struct supervisor *sup = arg;
 	struct job *job;
 	const char *line, *nl, *errstr;
+	char status[JOB_TEXT_MAX];
 	size_t n;
 	long long v;
 	int ready = 0, trigger = 0;
@@ -369,11 +370,11 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 		n = nl != NULL ? (size_t)(nl - line) : strlen(line);
 		if (n == 7 && strncmp(line, "READY=1", 7) == 0) {
 			ready = 1;
-			job->notify_state[0] = '\0';
-		} else if (n > 7 && strncmp(line, "STATUS=", 7) == 0)
-			copy_printable(job->status_text,
-			    sizeof(job->status_text), line + 7, n - 7);
-		else if (n == 10 && strncmp(line, "WATCHDOG=1", 10) == 0) {
+			job->notify_state = NULL;
+		} else if (n > 7 && strncmp(line, "STATUS=", 7) == 0) {
+			copy_printable(status, sizeof(status), line + 7, n - 7);
+			job_text_set(&job->status_text, status);
+		} else if (n == 10 && strncmp(line, "WATCHDOG=1", 10) == 0) {
 			if (job->state == JOB_RUNNING &&
 			    job->spec.watchdog_ms != 0 && !job->health_killing)
 				health_arm(sup, job, job->spec.watchdog_ms);
@@ -381,11 +382,9 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 			   strncmp(line, "WATCHDOG=trigger", 16) == 0)
 			trigger = 1;
 		else if (n == 11 && strncmp(line, "RELOADING=1", 11) == 0)
-			util_strlcpy(job->notify_state, "reloading",
-			    sizeof(job->notify_state));
+			job->notify_state = "reloading";
 		else if (n == 10 && strncmp(line, "STOPPING=1", 10) == 0)
-			util_strlcpy(job->notify_state, "stopping",
-			    sizeof(job->notify_state));
+			job->notify_state = "stopping";
 		else if (n > 8 && n < 20 && strncmp(line, "MAINPID=", 8) == 0) {
 			char num[16];
 
@@ -397,10 +396,10 @@ sup_notify_msg(void *arg, int64_t job_id, pid_t pid, const char *msg)
 		}
 	}
 	log_debug("%s: notify from pid %d: %s%s", job->name, (int)pid,
-	    ready ? "READY " : "", job->status_text);
+	    ready ? "READY " : "", job_text(job->status_text));
 	if (trigger &&
 	    (job->state == JOB_RUNNING || job->state == JOB_STARTING)) {
-		snprintf(job->health_why, sizeof(job->health_why),
+		job_text_set(&job->health_why,
 		    "watchdog: the job sent WATCHDOG=trigger");
 		job->fail_type = "watchdog";
 		sup_fact(sup, job, JEV_UNHEALTHY);

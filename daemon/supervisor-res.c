@@ -55,8 +55,58 @@ has_ctl(const struct cgroup_ops *cg, const char *ctl)
 	return (0);
 }
 
+/*
+ * Jobs' cpusets, shared: nearly every running job has the shared pool's
+ * CPUs, and a 128-byte bitmap in each was a twentieth of what a running
+ * job cost. One entry per distinct set in use, counted by the jobs that
+ * hold it; there are few (the pool, the exclusive grants), so a list,
+ * the last one used first.
+ */
+struct sup_cpuset {
+	struct cpulist cl; /* first: a job's cpuset points at it */
+	size_t refs;
+	LIST_ENTRY(sup_cpuset) entry;
+};
+static LIST_HEAD(, sup_cpuset) sup_cpusets = LIST_HEAD_INITIALIZER(sup_cpusets);
+static const struct cpulist sup_cpuset_none;
+
 static void grave_add(struct supervisor *, int64_t);
 static void grave_forget(struct supervisor *, int64_t);
+
+void
+sup_cpuset_set(struct job *job, const struct cpulist *cl)
+{
+	struct sup_cpuset *c;
+
+	LIST_FOREACH (c, &sup_cpusets, entry)
+		if (memcmp(&c->cl, cl, sizeof(c->cl)) == 0)
+			break;
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->cl = *cl; /* before the drop: cl may be the job's own */
+	} else
+		LIST_REMOVE(c, entry);
+	/* The last one used first: a repool sets every job to the same. */
+	LIST_INSERT_HEAD(&sup_cpusets, c, entry);
+	c->refs++;
+	sup_cpuset_drop(job);
+	job->cpuset = &c->cl;
+}
+
+void
+sup_cpuset_drop(struct job *job)
+{
+	struct sup_cpuset *c;
+
+	if (job->cpuset != NULL && job->cpuset != &sup_cpuset_none) {
+		c = (struct sup_cpuset *)(uintptr_t)job->cpuset;
+		if (--c->refs == 0) {
+			LIST_REMOVE(c, entry);
+			free(c);
+		}
+	}
+	job->cpuset = &sup_cpuset_none;
+}
 
 #define GRAVE_PERIOD_MS 50  /* a removed job's cgroup, tried again */
 #define GRAVE_TRIES     400 /* for 20 s */
@@ -448,7 +498,7 @@ repool_within(struct sup_res *r, struct job *job, const struct cpulist *shared)
 		return;
 	if (r->cg->set_cpus(job->id, buf, &e) == -1)
 		log_warnx("%s: cpuset %s: %s", job->name, buf, e.message);
-	job->cpuset = set;
+	sup_cpuset_set(job, &set);
 	job->cpuset_valid = 1;
 }
 
@@ -481,7 +531,7 @@ sup_res_repool(struct supervisor *sup)
 		if (all == 0 && r->cg->set_cpus(job->id, buf, &e) == -1)
 			log_warnx(
 			    "%s: cpuset %s: %s", job->name, buf, e.message);
-		job->cpuset = *shared;
+		sup_cpuset_set(job, shared);
 		job->cpuset_valid = 1;
 	}
 }
@@ -555,7 +605,7 @@ pinned_clash(struct supervisor *sup, const struct job *self,
 		TAILQ_FOREACH (j, &sup->jobs, entry) {
 			if (j == self || j->spec.cpus == NULL ||
 			    !j->cpuset_valid ||
-			    !cpulist_isset(&j->cpuset, cpu) ||
+			    !cpulist_isset(j->cpuset, cpu) ||
 			    (j->state != JOB_STARTING &&
 				j->state != JOB_RUNNING &&
 				j->state != JOB_PAUSED &&
@@ -618,7 +668,7 @@ pinned_cpus(struct supervisor *sup, struct cpulist *out)
 			j->state != JOB_PAUSED && j->state != JOB_STOPPING))
 			continue;
 		for (x = 0; x < CPULIST_MAX; x++)
-			if (cpulist_isset(&j->cpuset, x))
+			if (cpulist_isset(j->cpuset, x))
 				cpulist_set(out, x);
 	}
 }
@@ -713,7 +763,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		cpulist_zero(&set);
 	ncpus = (int)cpulist_count(&set);
 	if (ncpus > 0) {
-		job->cpuset = set;
+		sup_cpuset_set(job, &set);
 		job->cpuset_valid = 1;
 		CPU_ZERO(&sr->affinity);
 		for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
@@ -1166,7 +1216,7 @@ reapply(struct supervisor *sup, struct job *job)
 	buf[0] = '\0';
 	if ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
 	    job->cpuset_valid)
-		cpulist_format(&job->cpuset, buf, sizeof(buf));
+		cpulist_format(job->cpuset, buf, sizeof(buf));
 	if (r->cg->set_cpus(job->id, buf, &e) == -1 ||
 	    (limits_set(&job->spec.limits) &&
 		r->cg->set_limits(job->id, &job->spec.limits, &e) == -1))
@@ -1199,13 +1249,13 @@ sup_res_reconcile(struct supervisor *sup)
 		}
 		if (live && job->spec.exclusive_cpus > 0 && job->cpuset_valid &&
 		    r->cpus != NULL &&
-		    cpus_grant_exact(r->cpus, job->id, &job->cpuset, &e) == -1)
+		    cpus_grant_exact(r->cpus, job->id, job->cpuset, &e) == -1)
 			log_warnx("%s: grant: %s", job->name, e.message);
 		if (live && job->spec.sched.set) {
 			int64_t rt;
 
 			policy_admit(r->books, job->id, &job->spec.sched,
-			    job->cpuset_valid ? (int)cpulist_count(&job->cpuset)
+			    job->cpuset_valid ? (int)cpulist_count(job->cpuset)
 					      : 1,
 			    &rt, &e);
 		}
@@ -1289,7 +1339,7 @@ sup_res_cpuset_restore(
 	char buf[4096];
 
 	if (r->cg == NULL || !job->has_cgroup || !job->cpuset_valid ||
-	    cpulist_format(&job->cpuset, buf, sizeof(buf)) == -1) {
+	    cpulist_format(job->cpuset, buf, sizeof(buf)) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "no cpuset to restore");
 		return (-1);
 	}

@@ -45,7 +45,7 @@ static int64_t
 sched_next(struct supervisor *sup, const struct job *job, int64_t after_ms)
 {
 	int64_t t = schedule_next(
-	    &job->spec.schedule.when, after_ms, sup->sd->conf->schedule_utc);
+	    &job->spec.schedule->when, after_ms, sup->sd->conf->schedule_utc);
 
 	return (t > 0 ? t : 0);
 }
@@ -100,7 +100,7 @@ static void
 sched_advance(struct supervisor *sup, struct job *job)
 {
 	int64_t now = now_ms(), due = job->sched_next_ms,
-		every = job->spec.schedule.every_ms;
+		every = job->spec.schedule->every_ms;
 
 	if (every > 0 && due > 0 && due <= now)
 		job->sched_next_ms = due + ((now - due) / every + 1) * every;
@@ -125,7 +125,7 @@ sup_sched_job(struct supervisor *sup, struct job *job, int boot)
 	struct serr err;
 	int64_t now = now_ms();
 
-	if (!job->spec.schedule.set) {
+	if (job->spec.schedule == NULL) {
 		if (job->sched_next_ms != 0) {
 			job->sched_next_ms = 0;
 			sched_store(sup, job);
@@ -138,7 +138,7 @@ sup_sched_job(struct supervisor *sup, struct job *job, int boot)
 		sched_store(sup, job);
 	} else if (boot && job->sched_next_ms <= now) {
 		/* Missed while no daemon ran. */
-		if (job->spec.schedule.catch_up) {
+		if (job->spec.schedule->catch_up) {
 			log_info("%s: a tick was missed while schedd was "
 				 "down: caught up now",
 			    job->name);

@@ -206,7 +206,7 @@ supervisor_degraded(struct supervisor *sup)
 void
 job_rec_get(const struct job *job, struct job_rec *rec)
 {
-	util_strlcpy(rec->reason, job->reason, sizeof(rec->reason));
+	util_strlcpy(rec->reason, job_text(job->reason), sizeof(rec->reason));
 	rec->next_start_ms = job->next_start_ms;
 	rec->retries = job->retries;
 	rec->restarts = job->restarts;
@@ -335,7 +335,7 @@ sup_change(struct supervisor *sup, struct job *job, enum job_state to,
 		sup_prune_output(sup, job);
 	/* Committed: now memory, the stream and the watches. */
 	if (rec != &mine) {
-		util_strlcpy(job->reason, rec->reason, sizeof(job->reason));
+		job_text_set(&job->reason, rec->reason);
 		job->next_start_ms = rec->next_start_ms;
 		job->retries = rec->retries;
 		job->restarts = rec->restarts;

@@ -258,6 +258,7 @@ job_alloc(void)
 
 	job = xcalloc(1, sizeof(*job));
 	jobspec_init(&job->spec);
+	job->name = "";
 	job->pidfd = -1;
 	job->oom_fd = -1;
 	job->ready_fd = -1;
@@ -267,6 +268,7 @@ job_alloc(void)
 	job->run.max_rss_kb = -1;
 	htab_init(&job->seen);
 	TAILQ_INIT(&job->watches);
+	sup_cpuset_drop(job); /* the empty set, shared */
 	return (job);
 }
 
@@ -309,6 +311,12 @@ job_release(struct supervisor *sup, struct job *job)
 		event_free(job->poll_ev);
 	free(job->stop_procs);
 	free(job->usage_end);
+	job_text_clear(&job->reason);
+	job_text_clear(&job->status_text);
+	job_text_clear(&job->health_why);
+	job_text_clear(&job->run.error);
+	free(job->run.cpus);
+	sup_cpuset_drop(job);
 	htab_clear(&job->seen);
 	if (job->oom_ev != NULL)
 		event_free(job->oom_ev);
@@ -322,7 +330,7 @@ job_release(struct supervisor *sup, struct job *job)
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
 	free(job->spec_text);
-	free(job->source);
+	job_source_free(job->source);
 	free(job);
 }
 
@@ -439,6 +447,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	struct serr serr;
 	json_t *spec_json;
 	char *text = NULL, *etext = NULL;
+	char name[JOBSPEC_NAME_MAX + 1];
 	int64_t id;
 
 	if (sup->shutting_down) {
@@ -466,14 +475,12 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 		return (-1);
 	}
 	job->id = id;
-	if (spec->name != NULL)
-		util_strlcpy(job->name, spec->name, sizeof(job->name));
-	else {
-		sup_name_generate(
-		    sup, spec->argv[0], id, job->name, sizeof(job->name));
-		job->spec.name = xstrdup(job->name);
+	if (job->spec.name == NULL) {
+		sup_name_generate(sup, spec->argv[0], id, name, sizeof(name));
+		job->spec.name = xstrdup(name);
 	}
-	job->source = xstrdup(source);
+	job->name = job->spec.name;
+	job->source = job_source_dup(source);
 	job->state = JOB_CREATED;
 	job->created_ms = job->updated_ms = now_ms();
 	/* Job files are root's, whoever asked for the reload. */
@@ -512,7 +519,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	free(etext);
 	*out = job;
 	/* A scheduled job starts at its ticks. */
-	if (job->spec.schedule.set)
+	if (job->spec.schedule != NULL)
 		sup_sched_job(sup, job, 0);
 	else if (job->spec.start) {
 		serr_clear(&serr);
@@ -582,6 +589,8 @@ sup_free_env(char **envp)
 static void
 run_reset(struct run *run, int64_t number)
 {
+	job_text_clear(&run->error);
+	free(run->cpus);
 	memset(run, 0, sizeof(*run));
 	run->number = number;
 	run->started_ms = now_ms();
@@ -614,7 +623,8 @@ act_record(
 		    "running", json_pack("{s:i}", "pid", (int)job->run.pid),
 		    err));
 	if (sup_change(sup, job, JOB_FAILED, NULL, RUN_BEGIN, "failed",
-		json_pack("{s:s}", "error", job->run.error), err) == -1)
+		json_pack("{s:s}", "error", job_text(job->run.error)),
+		err) == -1)
 		return (-1);
 	sup_fact(sup, job, JEV_POLICY);
 	return (0);
@@ -671,7 +681,7 @@ act_spawn(
 	struct proc_stat ps;
 	struct job_rec rec;
 	struct serr serr;
-	char path[PATH_MAX], **envp = NULL, why[RUN_ERROR_MAX];
+	char path[PATH_MAX], **envp = NULL, why[RUN_ERROR_MAX], cpus[4096];
 	const char *search;
 	int out_fd = -1, err_fd = -1, ready_fd = -1, nenv, rc;
 	pid_t pid;
@@ -692,7 +702,8 @@ act_spawn(
 		 ? sup_res_prepare(sup, job, &sr, why, sizeof(why), &serr)
 		 : 1;
 	if (rc == 1) {
-		if (job->state == JOB_QUEUED && strcmp(why, job->reason) == 0)
+		if (job->state == JOB_QUEUED &&
+		    strcmp(why, job_text(job->reason)) == 0)
 			return (0);
 		job_rec_get(job, &rec);
 		util_strlcpy(rec.reason, why, sizeof(rec.reason));
@@ -707,9 +718,10 @@ act_spawn(
 	/* The last run's session id no longer names this job's orphans. */
 	session_del(sup, job);
 	run_reset(&job->run, job->run.number + 1);
-	job->run.cpus = job->cpuset;
-	job->run.cpus_valid = rc == 0 && job->cpuset_valid;
-	job->reason[0] = '\0';
+	if (rc == 0 && job->cpuset_valid &&
+	    cpulist_format(job->cpuset, cpus, sizeof(cpus)) == 0)
+		job->run.cpus = xstrdup(cpus);
+	job_text_clear(&job->reason);
 	job->next_start_ms = 0;
 	job->draining = job->killing = job->stop_unrecorded = 0;
 	/* In memory only: the outcome is what gets stored. */
@@ -789,7 +801,7 @@ failed:
 	sup_free_env(envp);
 	sup_res_spawn_done(sup, job, &sr);
 	sup_res_run_ended(sup, job);
-	util_strlcpy(job->run.error, serr.message, sizeof(job->run.error));
+	job_text_set(&job->run.error, serr.message);
 	job->run.exited_ms = now_ms();
 	sup->counters.spawn_failures++;
 	log_warnx("%s: cannot start: %s", job->name, serr.message);

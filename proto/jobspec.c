@@ -984,9 +984,10 @@ jobspec_url_parse(const char *url, struct jobspec_url *u, const char **why)
 
 /* "health": an exec or http check, how often, how long, how many. */
 static int
-js_decode_health(const json_t *v, struct job_health *hc, struct serr *err)
+js_decode_health(const json_t *v, struct job_health **hcp, struct serr *err)
 {
 	json_t *exec, *http, *sock, *interval, *timeout, *retries;
+	struct job_health *hc;
 	const struct js_member members[] = {
 	    {"exec", &exec},
 	    {"http", &http},
@@ -1001,15 +1002,19 @@ js_decode_health(const json_t *v, struct job_health *hc, struct serr *err)
 	long long n;
 	size_t i;
 
-	hc->interval_ms = 30000;
-	hc->timeout_ms = 5000;
-	hc->retries = 3;
 	if (js_absent(v))
 		return (0);
 	if (!json_is_object(v))
 		return (js_bad(err, "health", "must be an object"));
 	if (js_members(v, "health", members, JS_NITEMS(members), err) == -1)
 		return (-1);
+	/* The spec owns it from here: a failure below frees it with the
+	 * spec. */
+	if ((hc = *hcp = calloc(1, sizeof *hc)) == NULL)
+		return (js_nomem(err));
+	hc->interval_ms = 30000;
+	hc->timeout_ms = 5000;
+	hc->retries = 3;
 	if (!js_absent(exec)) {
 		if (!json_is_array(exec) || json_array_size(exec) == 0 ||
 		    json_array_size(exec) > 256)
@@ -1061,15 +1066,15 @@ js_decode_health(const json_t *v, struct job_health *hc, struct serr *err)
 			return (-1);
 		hc->retries = (int)n;
 	}
-	hc->set = 1;
 	return (0);
 }
 
 /* "schedule": exactly one of cron, calendar and every_ms; catch_up. */
 static int
-js_decode_schedule(const json_t *v, struct job_schedule *sc, struct serr *err)
+js_decode_schedule(const json_t *v, struct job_schedule **scp, struct serr *err)
 {
 	json_t *cron, *calendar, *every, *catch_up;
+	struct job_schedule *sc;
 	const struct js_member members[] = {
 	    {"cron", &cron},
 	    {"calendar", &calendar},
@@ -1090,6 +1095,9 @@ js_decode_schedule(const json_t *v, struct job_schedule *sc, struct serr *err)
 	if (given != 1)
 		return (js_bad(err, "schedule",
 		    "needs exactly one of cron, calendar and every_ms"));
+	/* Owned by the spec from here, as health's. */
+	if ((sc = *scp = calloc(1, sizeof *sc)) == NULL)
+		return (js_nomem(err));
 	if (!js_absent(cron)) {
 		if (js_strdup(cron, "schedule.cron", 256, &sc->cron, err) == -1)
 			return (-1);
@@ -1117,7 +1125,6 @@ js_decode_schedule(const json_t *v, struct job_schedule *sc, struct serr *err)
 	if (!js_absent(catch_up) &&
 	    js_boolean(catch_up, "schedule.catch_up", &sc->catch_up, err) == -1)
 		return (-1);
-	sc->set = 1;
 	return (0);
 }
 
@@ -1288,9 +1295,6 @@ jobspec_init(struct job_spec *spec)
 	spec->stop.timeout_ms = 10000;
 	spec->start = 1;
 	spec->ready.timeout_ms = 90000;
-	spec->health.interval_ms = 30000;
-	spec->health.timeout_ms = 5000;
-	spec->health.retries = 3;
 }
 
 int
@@ -1560,7 +1564,7 @@ js_health_to_json(const struct job_health *hc)
 	json_t *o, *exec;
 	size_t i;
 
-	if (!hc->set)
+	if (hc == NULL)
 		return (json_null());
 	exec = json_null();
 	if (hc->exec != NULL) {
@@ -1581,7 +1585,7 @@ js_health_to_json(const struct job_health *hc)
 static json_t *
 js_schedule_to_json(const struct job_schedule *sc)
 {
-	if (!sc->set)
+	if (sc == NULL)
 		return (json_null());
 	return (json_pack("{s:o, s:o, s:o, s:b}", "cron",
 	    sc->cron != NULL ? json_string(sc->cron) : json_null(), "calendar",
@@ -1680,8 +1684,8 @@ jobspec_to_json(const struct job_spec *spec)
 	    js_set(o, "start", json_boolean(spec->start)) == -1 ||
 	    js_set(o, "ready", js_ready_to_json(&spec->ready)) == -1 ||
 	    js_set(o, "watchdog_ms", js_int_or_null(spec->watchdog_ms)) == -1 ||
-	    js_set(o, "health", js_health_to_json(&spec->health)) == -1 ||
-	    js_set(o, "schedule", js_schedule_to_json(&spec->schedule)) == -1 ||
+	    js_set(o, "health", js_health_to_json(spec->health)) == -1 ||
+	    js_set(o, "schedule", js_schedule_to_json(spec->schedule)) == -1 ||
 	    /* Only when given: the specs of before it keep their shape. */
 	    (spec->on_drift != DRIFT_UNSET &&
 		js_set(o, "on_drift",
@@ -1731,6 +1735,46 @@ js_copy_strings(char ***dst, char *const *src, size_t n, size_t extra)
 	return (0);
 }
 
+/* Deep copies of the out-of-line parts; *dst is NULL on entry and owned
+ * by the destination spec as soon as it is set, so a failure halfway is
+ * freed with it. */
+static int
+js_copy_health(struct job_health **dst, const struct job_health *src)
+{
+	struct job_health *hc;
+
+	if (src == NULL)
+		return (0);
+	if ((hc = *dst = malloc(sizeof *hc)) == NULL)
+		return (-1);
+	*hc = *src;
+	hc->exec = NULL;
+	hc->http = hc->unix_socket = NULL;
+	if (js_copy_strings(&hc->exec, src->exec, src->nexec,
+		src->exec != NULL ? 1 : 0) == -1 ||
+	    js_copy_string(&hc->http, src->http) == -1 ||
+	    js_copy_string(&hc->unix_socket, src->unix_socket) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+js_copy_schedule(struct job_schedule **dst, const struct job_schedule *src)
+{
+	struct job_schedule *sc;
+
+	if (src == NULL)
+		return (0);
+	if ((sc = *dst = malloc(sizeof *sc)) == NULL)
+		return (-1);
+	*sc = *src;
+	sc->cron = sc->calendar = NULL;
+	if (js_copy_string(&sc->cron, src->cron) == -1 ||
+	    js_copy_string(&sc->calendar, src->calendar) == -1)
+		return (-1);
+	return (0);
+}
+
 int
 jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 {
@@ -1739,9 +1783,8 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 	dst->name = dst->cwd = dst->user = dst->group = dst->cpus = NULL;
 	dst->argv = dst->env_keys = dst->env_values = dst->after = NULL;
 	dst->env_secret = NULL;
-	dst->health.exec = NULL;
-	dst->health.http = dst->health.unix_socket = NULL;
-	dst->schedule.cron = dst->schedule.calendar = NULL;
+	dst->health = NULL;
+	dst->schedule = NULL;
 	dst->labels = NULL;
 	dst->cpus_within = NULL;
 	if (js_copy_string(&dst->name, src->name) == -1 ||
@@ -1760,14 +1803,8 @@ jobspec_copy(struct job_spec *dst, const struct job_spec *src)
 	    js_copy_strings(
 		&dst->env_secret, src->env_secret, src->nsecret, 0) == -1 ||
 	    js_copy_strings(&dst->after, src->after, src->nafter, 0) == -1 ||
-	    js_copy_strings(&dst->health.exec, src->health.exec,
-		src->health.nexec, src->health.exec != NULL ? 1 : 0) == -1 ||
-	    js_copy_string(&dst->health.http, src->health.http) == -1 ||
-	    js_copy_string(&dst->health.unix_socket, src->health.unix_socket) ==
-		-1 ||
-	    js_copy_string(&dst->schedule.cron, src->schedule.cron) == -1 ||
-	    js_copy_string(&dst->schedule.calendar, src->schedule.calendar) ==
-		-1) {
+	    js_copy_health(&dst->health, src->health) == -1 ||
+	    js_copy_schedule(&dst->schedule, src->schedule) == -1) {
 		jobspec_free(dst);
 		return (-1);
 	}
@@ -1801,11 +1838,17 @@ jobspec_free(struct job_spec *spec)
 	free(spec->group);
 	free(spec->cpus);
 	js_free_strings(spec->after, spec->nafter);
-	js_free_strings(spec->health.exec, spec->health.nexec);
-	free(spec->health.http);
-	free(spec->health.unix_socket);
-	free(spec->schedule.cron);
-	free(spec->schedule.calendar);
+	if (spec->health != NULL) {
+		js_free_strings(spec->health->exec, spec->health->nexec);
+		free(spec->health->http);
+		free(spec->health->unix_socket);
+		free(spec->health);
+	}
+	if (spec->schedule != NULL) {
+		free(spec->schedule->cron);
+		free(spec->schedule->calendar);
+		free(spec->schedule);
+	}
 	json_decref(spec->labels);
 	free(spec->cpus_within);
 	jobspec_init(spec);

@@ -53,16 +53,18 @@ enum jobspec_restart {
 	RESTART_ALWAYS,		/* any end not requested by a stop */
 };
 
+/* Here and in job_spec the 4-byte members sit in pairs: every job's spec
+ * stays in memory while the job exists, and holes add up. */
 struct job_sched {
 	int		 set;		/* "sched" was present */
 	enum jobspec_policy policy;
 	int		 priority;	/* fifo/rr: 1..99, else 0 */
 	int		 nice;		/* other/batch: -20..19 */
 	int		 has_nice;
+	int		 reset_on_fork;
 	uint64_t	 runtime_us;	/* deadline only */
 	uint64_t	 deadline_us;
 	uint64_t	 period_us;
-	int		 reset_on_fork;
 };
 
 struct job_limits {
@@ -97,9 +99,9 @@ struct job_ready {
 	uint32_t	 timeout_ms;	/* then fail; default 90000 */
 };
 
-/* A health check: a command, or an HTTP GET on loopback or a socket. */
+/* A health check: a command, or an HTTP GET on loopback or a socket.
+ * Made only when "health" is given (job_spec's health: NULL otherwise). */
 struct job_health {
-	int		 set;		/* "health" was present */
 	char	       **exec;		/* nexec + NULL, or NULL */
 	size_t		 nexec;
 	char		*http;		/* http://LOOPBACK[:PORT]/PATH, or NULL */
@@ -109,9 +111,9 @@ struct job_health {
 	int		 retries;	/* failures in a row: unhealthy; 3 */
 };
 
-/* When the job starts by itself: a cron line, a calendar, an interval. */
+/* When the job starts by itself: a cron line, a calendar, an interval.
+ * Made only when "schedule" is given (job_spec's schedule: NULL otherwise). */
 struct job_schedule {
-	int		 set;		/* "schedule" was present */
 	char		*cron;		/* the text given, or NULL */
 	char		*calendar;	/* the text given, or NULL */
 	int64_t		 every_ms;	/* or 0 */
@@ -150,7 +152,6 @@ struct job_spec {
 	char		*user;		/* NULL: the daemon's user */
 	char		*group;		/* NULL: the user's primary group */
 	char		*cpus;		/* canonical CPU list or NULL */
-	int		 exclusive_cpus; /* 0 = none, else 1..CPULIST_MAX */
 	struct job_sched sched;
 	struct job_limits limits;
 	struct job_restart restart;
@@ -160,10 +161,13 @@ struct job_spec {
 	int		 start;		/* default 1 */
 	struct job_ready ready;
 	uint32_t	 watchdog_ms;	/* WATCHDOG=1 at least this often; 0 */
-	struct job_health health;
-	struct job_schedule schedule;
-	int		 on_drift;	/* enum jobspec_drift; 0: absent */
+	/* Rarely given, and every job's spec stays in memory while the job
+	 * exists: out of line, NULL when absent. */
+	struct job_health *health;	/* NULL: no "health" */
+	struct job_schedule *schedule;	/* NULL: no "schedule" */
 	struct job_logs	 logs;		/* output bounds */
+	int		 exclusive_cpus; /* 0 = none, else 1..CPULIST_MAX */
+	int		 on_drift;	/* enum jobspec_drift; 0: absent */
 	int		 runs_keep;	/* runs kept in history; 0 = the config's */
 	json_t		*labels;	/* object of strings, or NULL (none) */
 	char		*cpus_within;	/* canonical CPU list grants must lie

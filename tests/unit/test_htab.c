@@ -222,6 +222,38 @@ htab_int__grow_then_drain__all_found(void **state)
 	htab_clear(&h);
 }
 
+/* The same with string keys: the slots keep no hash, so every resize and
+ * every deletion's shift hashes the names again, and must find them. */
+static void
+htab_str__grow_then_drain__all_found(void **state)
+{
+	static char names[5000][16];
+	static int vals[5000];
+	struct htab h;
+	int i;
+
+	(void)state;
+	htab_init(&h);
+	for (i = 0; i < 5000; i++) {
+		snprintf(names[i], sizeof(names[i]), "job-%d", i);
+		assert_null(htab_put_str(&h, names[i], &vals[i]));
+	}
+	assert_int_equal(htab_len(&h), 5000);
+	for (i = 0; i < 5000; i++)
+		assert_ptr_equal(htab_get_str(&h, names[i]), &vals[i]);
+	assert_null(htab_get_str(&h, "job-5000"));
+	for (i = 0; i < 5000; i += 2)
+		assert_ptr_equal(htab_del_str(&h, names[i]), &vals[i]);
+	for (i = 0; i < 5000; i++)
+		assert_ptr_equal(
+		    htab_get_str(&h, names[i]), i % 2 == 0 ? NULL : &vals[i]);
+	for (i = 1; i < 5000; i += 2)
+		assert_ptr_equal(htab_del_str(&h, names[i]), &vals[i]);
+	assert_int_equal(htab_len(&h), 0);
+	assert_null(htab_get_str(&h, "job-1"));
+	htab_clear(&h);
+}
+
 int
 main(void)
 {
@@ -235,6 +267,7 @@ main(void)
 	    cmocka_unit_test(
 		htab_str__equal_key_other_pointer__found_and_rebound),
 	    cmocka_unit_test(htab_int__grow_then_drain__all_found),
+	    cmocka_unit_test(htab_str__grow_then_drain__all_found),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -348,6 +348,77 @@ joblog_init__restart__segments_found_unknown_jobs_removed(void **state)
 	joblog_free(jl);
 }
 
+/* Is fd a FIFO (a pipe) or a regular file? */
+static int
+is_fifo(int fd)
+{
+	struct stat sb;
+
+	assert_int_equal(fstat(fd, &sb), 0);
+	return (S_ISFIFO(sb.st_mode));
+}
+
+/*
+ * The direct files' state is made only when a file is opened: a job
+ * without logs.direct has pipes and no direct file; one with them gets
+ * its files, named by reference records; after a restart the files are
+ * found again, and removing the job removes them.
+ */
+static void
+joblog_direct__only_when_on__files_found_after_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct joblog *jl;
+	struct serr err;
+	char path[128];
+	int64_t dropped = 0;
+	int o, e, nrec;
+	size_t len;
+	char *s;
+
+	jl = joblog_new(11, &dropped);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	assert_true(is_fifo(o) && is_fifo(e));
+	assert_int_equal(joblog_raw_head(jl, JOBLOG_STDOUT), 0);
+	assert_int_equal(joblog_raw_head(jl, JOBLOG_STDERR), 0);
+	snprintf(path, sizeof(path), "%s/logs/11.stdout", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	close(o);
+	close(e);
+
+	joblog_set_direct(jl, 1);
+	assert_int_equal(joblog_run_begin(jl, 2, &o, &e, &err), 0);
+	assert_false(is_fifo(o) || is_fifo(e));
+	assert_int_equal(access(path, F_OK), 0);
+	put(jl, o, "direct\n", 7);
+	s = read_all(jl, JOBLOG_REF + JOBLOG_STDOUT, 2, &len, &nrec);
+	assert_int_equal(nrec, 1);
+	free(s);
+	assert_int_equal(joblog_raw_head(jl, JOBLOG_STDOUT), 0);
+	close(o);
+	close(e);
+	joblog_free(jl);
+
+	/* A restart: the file is found, and named no second time. */
+	assert_int_equal(fixture_init(f), 0);
+	jl = joblog_new(11, &dropped);
+	joblog_load_done();
+	assert_int_equal(access(path, F_OK), 0);
+	joblog_drain(jl);
+	s = read_all(jl, JOBLOG_REF + JOBLOG_STDOUT, 0, &len, &nrec);
+	assert_int_equal(nrec, 1);
+	free(s);
+	/* Off again: pipes, the file stays until the job goes. */
+	assert_int_equal(joblog_run_begin(jl, 3, &o, &e, &err), 0);
+	assert_true(is_fifo(o) && is_fifo(e));
+	close(o);
+	close(e);
+	assert_int_equal(access(path, F_OK), 0);
+	joblog_remove(jl);
+	assert_int_equal(access(path, F_OK), -1);
+	joblog_free(jl);
+}
+
 int
 main(void)
 {
@@ -367,6 +438,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		joblog_init__restart__segments_found_unknown_jobs_removed,
 		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_direct__only_when_on__files_found_after_restart, setup,
+		teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -800,6 +800,66 @@ jobspec_copy__full__deep_and_independent(void **state)
 	json_decref(body);
 }
 
+/* health and schedule are out of line: NULL when absent, a copy of their
+ * own in a copied spec, and freed with the spec when a later field fails. */
+static void
+jobspec_copy__health_and_schedule__deep_and_independent(void **state)
+{
+	struct job_spec spec, copy;
+	struct serr err;
+	json_t *body, *a, *b;
+
+	(void)state;
+	body = json_pack("{s:[s]}", "argv", "a");
+	assert_int_equal(jobspec_from_json(body, &spec, &err), 0);
+	assert_null(spec.health);
+	assert_null(spec.schedule);
+	assert_int_equal(jobspec_copy(&copy, &spec), 0);
+	assert_null(copy.health);
+	assert_null(copy.schedule);
+	jobspec_free(&copy);
+	jobspec_free(&spec);
+	json_decref(body);
+
+	body = json_pack("{s:[s], s:{s:[ss], s:i}, s:{s:s, s:b}}", "argv", "a",
+	    "health", "exec", "/bin/check", "-q", "retries", 5, "schedule",
+	    "cron", "*/5 * * * *", "catch_up", 1);
+	assert_int_equal(jobspec_from_json(body, &spec, &err), 0);
+	assert_non_null(spec.health);
+	assert_int_equal(spec.health->nexec, 2);
+	assert_int_equal(spec.health->retries, 5);
+	assert_int_equal(spec.health->interval_ms, 30000);
+	assert_int_equal(spec.health->timeout_ms, 5000);
+	assert_non_null(spec.schedule);
+	assert_string_equal(spec.schedule->cron, "*/5 * * * *");
+	assert_true(spec.schedule->catch_up);
+	assert_int_equal(jobspec_copy(&copy, &spec), 0);
+	assert_ptr_not_equal(copy.health, spec.health);
+	assert_ptr_not_equal(copy.health->exec, spec.health->exec);
+	assert_ptr_not_equal(copy.health->exec[0], spec.health->exec[0]);
+	assert_null(copy.health->exec[copy.health->nexec]);
+	assert_ptr_not_equal(copy.schedule, spec.schedule);
+	assert_ptr_not_equal(copy.schedule->cron, spec.schedule->cron);
+	assert_null(copy.schedule->calendar);
+	a = jobspec_to_json(&spec);
+	jobspec_free(&spec);
+	assert_spec_pristine(&spec);
+	b = jobspec_to_json(&copy);
+	assert_true(json_equal(a, b));
+	jobspec_free(&copy);
+	json_decref(a);
+	json_decref(b);
+	json_decref(body);
+
+	/* Both made, then the schedule fails: nothing leaks (ASan). */
+	body = json_pack("{s:[s], s:{s:s}, s:{s:s}}", "argv", "a", "health",
+	    "http", "http://127.0.0.1:8/", "schedule", "cron", "61 * * * *");
+	assert_int_equal(jobspec_from_json(body, &spec, &err), -1);
+	assert_string_equal(err.field, "schedule.cron");
+	assert_spec_pristine(&spec);
+	json_decref(body);
+}
+
 static void
 jobspec_free__null_and_twice__safe(void **state)
 {
@@ -1012,6 +1072,8 @@ main(void)
 		jobspec_to_json__limits_partly_set__unset_members_null),
 	    cmocka_unit_test(jobspec_to_json__bad_enum__null),
 	    cmocka_unit_test(jobspec_copy__full__deep_and_independent),
+	    cmocka_unit_test(
+		jobspec_copy__health_and_schedule__deep_and_independent),
 	    cmocka_unit_test(jobspec_free__null_and_twice__safe),
 	    cmocka_unit_test(jobspec_name_valid__table__expected),
 	    cmocka_unit_test(jobspec_policy_name__all__names_and_null),
