@@ -148,6 +148,25 @@ cpulist_parse(
 	return (0);
 }
 
+/* The first CPU at or after from that is set (want 1) or clear (want 0);
+ * CPULIST_MAX if none: a word at a time, not a bit. */
+static unsigned int
+cpulist_next(const struct cpulist *cl, unsigned int from, int want)
+{
+	unsigned int w;
+	uint64_t b;
+
+	while (from < CPULIST_MAX) {
+		w = from / 64;
+		b = want ? cl->bits[w] : ~cl->bits[w];
+		b &= ~UINT64_C(0) << (from % 64);
+		if (b != 0)
+			return (w * 64 + (unsigned int)__builtin_ctzll(b));
+		from = (w + 1) * 64;
+	}
+	return (CPULIST_MAX);
+}
+
 int
 cpulist_format(const struct cpulist *cl, char *buf, size_t len)
 {
@@ -158,14 +177,9 @@ cpulist_format(const struct cpulist *cl, char *buf, size_t len)
 	if (len == 0)
 		return (-1);
 	buf[0] = '\0';
-	for (lo = 0; lo < CPULIST_MAX; lo = hi + 1) {
-		if (!cpulist_isset(cl, lo)) {
-			hi = lo;
-			continue;
-		}
-		for (hi = lo; hi + 1 < CPULIST_MAX && cpulist_isset(cl, hi + 1);
-		     hi++)
-			;
+	for (lo = cpulist_next(cl, 0, 1); lo < CPULIST_MAX;
+	     lo = cpulist_next(cl, hi + 1, 1)) {
+		hi = cpulist_next(cl, lo, 0) - 1;
 		if (lo == hi)
 			n = snprintf(buf + off, len - off, "%s%u",
 			    off == 0 ? "" : ",", lo);

@@ -168,6 +168,26 @@ cpulist_parse__edges__cpu0_and_cpu1023(void **state)
 	assert_int_equal(cpulist_parse("1023-1024", &cl, 0, &why), -1);
 }
 
+/* The canonical text, a CPU at a time: what cpulist_format must write. */
+static void
+naive_format(const struct cpulist *cl, char *buf, size_t len)
+{
+	unsigned int lo, hi;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (lo = 0; lo < CPULIST_MAX; lo++) {
+		if (!cpulist_isset(cl, lo))
+			continue;
+		for (hi = lo; hi + 1 < CPULIST_MAX && cpulist_isset(cl, hi + 1);
+		     hi++)
+			;
+		off += (size_t)snprintf(buf + off, len - off,
+		    lo == hi ? "%s%u" : "%s%u-%u", off == 0 ? "" : ",", lo, hi);
+		lo = hi;
+	}
+}
+
 static void
 cpulist_format__patterns__round_trip(void **state)
 {
@@ -213,6 +233,8 @@ cpulist_format__patterns__round_trip(void **state)
 			}
 		}
 		assert_int_equal(cpulist_format(&a, buf, sizeof buf), 0);
+		naive_format(&a, buf2, sizeof buf2);
+		assert_string_equal(buf, buf2);
 		assert_int_equal(cpulist_parse(buf, &b, 1, &why), 0);
 		assert_memory_equal(&a, &b, sizeof a);
 		assert_int_equal(cpulist_format(&b, buf2, sizeof buf2), 0);
