@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,44 @@ h_job_logs(struct h *h, const char *job, const char *query)
 {
 	return (h_call_raw(h, 200, "GET", NULL, NULL, "/v1/jobs/%s/logs%s%s",
 	    job, query && *query ? "?" : "", query ? query : ""));
+}
+
+void
+h_assert_counted_lines(struct h *h, const char *job, int min)
+{
+	const char *text = h_job_logs(h, job, NULL), *p;
+	int n, next = 1;
+
+	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1, next++)
+		if (strchr(p, '\n') == NULL || sscanf(p, "n %d", &n) != 1 ||
+		    n != next)
+			h_fail(NULL, "%s: line %d missing:\n%s", job, next, text);
+	if (next - 1 < min)
+		h_fail(NULL, "%s: only %d lines, %d expected:\n%s", job,
+		    next - 1, min, text);
+}
+
+void
+h_restart_on_tmpfs(struct h *h, const char *size, const char *conf)
+{
+	h_need_root(h);
+	if (h_daemon_stop(h, SIGTERM) != 0)
+		h_fail(NULL, "schedd did not exit 0 on SIGTERM");
+	h_mount_tmpfs(h, h->state, size);
+	h_config(h, conf);
+	h_daemon_start(h);
+}
+
+void
+h_assert_db_writable(struct h *h, const char *name)
+{
+	json_t *rows;
+
+	h_job_create(h, json_pack("{s:s, s:[s], s:b}", "name", name, "argv",
+			    "/bin/true", "start", 0));
+	rows = h_db_query(
+	    h, "SELECT count(*) AS n FROM jobs WHERE name = ?1", name);
+	h_assert_int(rows, "[0].n", 1);
 }
 
 /* ------------------------------------------------------------- streams */

@@ -193,6 +193,18 @@ json_t *h_job_poll_(const char *file, int line, struct h *h, const char *job,
     const char *state, int timeout_ms);
 /* The job's logs (GET .../logs?query), status 200 required. */
 const char *h_job_logs(struct h *h, const char *job, const char *query);
+/* The job's logs are the lines "n 1", "n 2", ... with none missing and
+ * at least min of them (a counting job's output after a fault). */
+void h_assert_counted_lines(struct h *h, const char *job, int min);
+/*
+ * Stop the daemon (SIGTERM), put its state directory on a tmpfs of size,
+ * add conf to its configuration and start it again: a disk that fills.
+ * Skips without root.
+ */
+void h_restart_on_tmpfs(struct h *h, const char *size, const char *conf);
+/* The database takes writes: a job called name is created (not started)
+ * through the API and its row is in the jobs table. */
+void h_assert_db_writable(struct h *h, const char *name);
 
 /* JSON access by path: "a.b", "runs[1].run". NULL when absent. */
 json_t *h_at(json_t *root, const char *path);

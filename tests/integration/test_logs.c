@@ -323,10 +323,9 @@ H_TEST(logs__journal_asked_without_journal__files)
 
 H_TEST(logs__schedd_killed__job_keeps_writing_output_caught_again)
 {
-	const char *text, *p;
 	json_t *j;
 	pid_t pid;
-	int st, n, next = 1;
+	int st;
 
 	/* A write error (EPIPE) would end it with 7. */
 	j = h_job_create(
@@ -344,13 +343,8 @@ H_TEST(logs__schedd_killed__job_keeps_writing_output_caught_again)
 	j = h_job_get(h, "steady");
 	h_assert_str(j, "state", "running");
 	h_assert_int(j, "last_run.pid", pid);
-	text = h_job_logs(h, "steady", NULL);
-	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1, next++)
-		if (sscanf(p, "n %d", &n) != 1 || n != next)
-			h_fail(NULL, "line %d missing:\n%s", next, text);
-	/* 1.1 s at one line per 20 ms (and sh's time): more than 25. */
-	if (next < 25)
-		h_fail(NULL, "only %d lines:\n%s", next - 1, text);
+	/* 1.1 s at one line per 20 ms (and sh's time): more than 24. */
+	h_assert_counted_lines(h, "steady", 24);
 }
 
 H_TEST(logs__full_tmpfs__job_alive_drops_counted_db_writable)
@@ -360,12 +354,8 @@ H_TEST(logs__full_tmpfs__job_alive_drops_counted_db_writable)
 	int64_t end;
 	pid_t pid;
 
-	h_need_root(h);
-	assert_int_equal(h_daemon_stop(h, SIGTERM), 0);
-	h_mount_tmpfs(h, h->state, "40m");
 	/* 5 x 10M would fill it: 8M are kept free for the database. */
-	h_config(h, "logs_min_free = 8M\n");
-	h_daemon_start(h);
+	h_restart_on_tmpfs(h, "40m", "logs_min_free = 8M\n");
 
 	j = h_job_create(h,
 	    json_pack("{s:s, s:[s,s], s:{s:s, s:i}}", "name", "flood", "argv",
@@ -386,12 +376,7 @@ H_TEST(logs__full_tmpfs__job_alive_drops_counted_db_writable)
 	if (h_int(j, "last_run.output_dropped") <= 0)
 		h_fail(j, "no drop counted on the run");
 	h_assert_str(h_call(h, 200, "GET", NULL, "/v1/health"), "status", "ok");
-	/* The database is writable: a job is created and stored. */
-	h_job_create(h, json_pack("{s:s, s:[s], s:b}", "name", "later", "argv",
-			    "/bin/true", "start", 0));
-	rows = h_db_query(
-	    h, "SELECT count(*) AS n FROM jobs WHERE name = ?1", "later");
-	h_assert_int(rows, "[0].n", 1);
+	h_assert_db_writable(h, "later");
 	/* Stopped, its run's row keeps the count. */
 	h_call(h, 200, "POST", NULL, "/v1/jobs/flood/stop");
 	rows = h_db_query(h,

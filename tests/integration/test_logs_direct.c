@@ -149,10 +149,9 @@ H_TEST(direct__runs__told_apart_followed_times_go_up)
 
 H_TEST(direct__schedd_killed__job_writes_on_nothing_lost)
 {
-	const char *text, *p;
 	json_t *j;
 	pid_t pid;
-	int st, n, next = 1;
+	int st;
 
 	j = h_job_create(
 	    h, direct_job("steady",
@@ -171,24 +170,15 @@ H_TEST(direct__schedd_killed__job_writes_on_nothing_lost)
 	j = h_job_get(h, "steady");
 	h_assert_str(j, "state", "running");
 	h_assert_int(j, "last_run.pid", pid);
-	text = h_job_logs(h, "steady", NULL);
-	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1, next++)
-		if (sscanf(p, "n %d", &n) != 1 || n != next)
-			h_fail(NULL, "line %d missing:\n%s", next, text);
-	if (next < 25)
-		h_fail(NULL, "only %d lines:\n%s", next - 1, text);
+	h_assert_counted_lines(h, "steady", 24);
 }
 
 H_TEST(direct__full_tmpfs__room_given_back_drop_counted_db_writable)
 {
-	json_t *j, *rows;
+	json_t *j;
 	int64_t end;
 
-	h_need_root(h);
-	assert_int_equal(h_daemon_stop(h, SIGTERM), 0);
-	h_mount_tmpfs(h, h->state, "40m");
-	h_config(h, "logs_min_free = 8M\n");
-	h_daemon_start(h);
+	h_restart_on_tmpfs(h, "40m", "logs_min_free = 8M\n");
 
 	/* 50M kept would fill it. The writer itself meets ENOSPC at times
 	 * (between two looks) and goes on. */
@@ -208,11 +198,7 @@ H_TEST(direct__full_tmpfs__room_given_back_drop_counted_db_writable)
 	if (h_int(h_call(h, 200, "GET", NULL, "/v1/health"),
 		"output.dropped_bytes") <= 0)
 		h_fail(NULL, "no drop in /v1/health");
-	h_job_create(h, json_pack("{s:s, s:[s], s:b}", "name", "later", "argv",
-			    "/bin/true", "start", 0));
-	rows = h_db_query(
-	    h, "SELECT count(*) AS n FROM jobs WHERE name = ?1", "later");
-	h_assert_int(rows, "[0].n", 1);
+	h_assert_db_writable(h, "later");
 	h_call(h, 200, "POST", NULL, "/v1/jobs/flood/stop");
 }
 
