@@ -15,7 +15,6 @@ gone idle, and the first cgroup.procs write waits for a whole RCU grace
 period (synchronize_rcu in percpu_down_write), so it would put one sample
 in BATCH at the grace period's length, whatever the daemon does."""
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -86,10 +85,7 @@ def main():
         for who, tag, d, p, sock, label in ds:
             p.terminate()
         for who, tag, d, p, sock, label in ds:
-            p.wait(timeout=900)
-            if who == "floor":
-                P.floor_cgroups_rm(p.pid)
-            shutil.rmtree(d, ignore_errors=True)
+            P.stop(who, p, d)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ jobs anywhere, then N jobs under the loader, which is then stopped.
 usage: N=6000 CYCLES=3 TURNS=10 BATCH=20 BENCH_BUILDDIR=build p99-global.py
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -82,10 +81,7 @@ def main():
                 time.sleep(2)
                 probe(ds, res, "elsewhere")
             finally:
-                lp.terminate()
-                lp.wait(timeout=900)
-                P.floor_cgroups_rm(lp.pid)
-                shutil.rmtree(d, ignore_errors=True)
+                P.stop("floor", lp, d)
             time.sleep(2)
         print("POST -> first instruction on empty daemons, us; %d jobs "
               "elsewhere or none, %d cycles" % (P.N, CYCLES))
@@ -102,11 +98,7 @@ def main():
                 len(xs)))
     finally:
         for who, d, p, sock in ds:
-            p.terminate()
-            p.wait(timeout=900)
-            if who == "floor":
-                P.floor_cgroups_rm(p.pid)
-            shutil.rmtree(d, ignore_errors=True)
+            P.stop(who, p, d)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ event). Usage: WHO=schedd N=6000 BENCH_BUILDDIR=build p99-trace.py
 """
 import collections
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -206,11 +205,7 @@ def main():
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             perf.wait()
-        p.terminate()
-        p.wait(timeout=900)
-        if WHO == "floor":
-            P.floor_cgroups_rm(p.pid)
-        shutil.rmtree(d, ignore_errors=True)
+        P.stop(WHO, p, d)
 
 
 if __name__ == "__main__":

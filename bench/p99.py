@@ -95,6 +95,15 @@ def floor_cgroups_rm(pid):
                                                         "floor-"))]
 
 
+def stop(who, p, d):
+    """End a daemon start() made (by its pid), its cgroups and its folder."""
+    p.terminate()
+    p.wait(timeout=900)
+    if who == "floor":
+        floor_cgroups_rm(p.pid)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def one(spec, res):
     label, _, kind = spec.partition("=")
     who, _, binary = (kind or label).partition(":")
@@ -127,11 +136,7 @@ def one(spec, res):
                 print("  %s %s: exec p50 %.0f p99 %.0f" % (
                     label, tag, pct(x, .5), pct(x, .99)), file=sys.stderr)
     finally:
-        p.terminate()
-        p.wait(timeout=900)
-        if who == "floor":
-            floor_cgroups_rm(p.pid)
-        shutil.rmtree(d, ignore_errors=True)
+        stop(who, p, d)
 
 
 def main():
