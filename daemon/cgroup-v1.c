@@ -861,6 +861,17 @@ v1_usage(int64_t job, struct cgroup_usage *u)
 	return (0);
 }
 
+static int
+v1_oom_kills(int64_t job, int64_t *n)
+{
+	char dir[PATH_MAX];
+
+	if (v1.nhier == 0 || job <= 0 ||
+	    v1_dir(V1_MEMORY, job, dir, sizeof(dir)) == -1)
+		return (-1);
+	return (cgroup_read_key(dir, "memory.oom_control", "oom_kill", n));
+}
+
 /*
  * An eventfd the kernel signals on an OOM in the job's memory cgroup
  * (and also when the cgroup is removed): read it, then compare usage's
@@ -976,6 +987,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .freeze = v1_freeze,
     .kill = v1_kill,
     .usage = v1_usage,
+    .oom_kills = v1_oom_kills,
     .oom_fd = v1_oom_fd,
     .destroy = v1_destroy,
     .list = v1_list,

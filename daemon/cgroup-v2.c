@@ -494,6 +494,16 @@ v2_usage(int64_t job, struct cgroup_usage *u)
 	return (0);
 }
 
+static int
+v2_oom_kills(int64_t job, int64_t *n)
+{
+	char dir[PATH_MAX];
+
+	if (!v2.ready || job <= 0 || v2_dir(job, dir, sizeof(dir)) == -1)
+		return (-1);
+	return (cgroup_read_key(dir, "memory.events", "oom_kill", n));
+}
+
 /*
  * An inotify fd that turns readable whenever memory.events changes (the
  * kernel's file notification; a plain fd on memory.events would always
@@ -572,6 +582,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .freeze = v2_freeze,
     .kill = v2_kill,
     .usage = v2_usage,
+    .oom_kills = v2_oom_kills,
     .oom_fd = v2_oom_fd,
     .destroy = v2_destroy,
     .list = v2_list,

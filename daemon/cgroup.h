@@ -105,6 +105,9 @@ struct cgroup_ops {
 	int	(*kill)(int64_t job, int sig, struct serr *err);
 	/* Fill usage. */
 	int	(*usage)(int64_t job, struct cgroup_usage *u);
+	/* The OOM kills in the job's cgroup so far (one file, where usage
+	 * reads six): 0, or -1 if the machine cannot tell. */
+	int	(*oom_kills)(int64_t job, int64_t *n);
 	/* An fd that becomes readable when the job is OOM-killed (v1:
 	 * eventfd on memory.oom_control; v2: memory.events, POLLPRI), or -1
 	 * if the machine cannot tell. */

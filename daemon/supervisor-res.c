@@ -553,16 +553,15 @@ dl_on_shared_pool(struct supervisor *sup)
 int
 sup_res_oom_poll(struct supervisor *sup, struct job *job)
 {
-	struct cgroup_usage u;
+	int64_t n;
 
 	if (sup->res->cg == NULL || !job->has_cgroup ||
-	    sup->res->cg->usage(job->id, &u) == -1 ||
-	    u.oom_kills <= job->oom_base)
+	    sup->res->cg->oom_kills(job->id, &n) == -1 || n <= job->oom_base)
 		return (0);
-	job->oom_base = u.oom_kills;
+	job->oom_base = n;
 	job->run.oom_killed = 1;
-	log_warnx("%s: OOM kill in its cgroup (%" PRId64 " so far)", job->name,
-	    u.oom_kills);
+	log_warnx(
+	    "%s: OOM kill in its cgroup (%" PRId64 " so far)", job->name, n);
 	return (1);
 }
 
@@ -679,7 +678,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 {
 	struct sup_res *r = sup->res;
 	struct cpulist set, avoid;
-	struct cgroup_usage u;
+	int64_t oom;
 	const char *w;
 	char buf[4096];
 	int ncpus, i, fresh, dirfd = -1;
@@ -826,9 +825,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	if (dirfd != -1)
 		close(dirfd);
 	job->oom_base =
-	    !fresh && r->cg->usage(job->id, &u) == 0 && u.oom_kills > 0
-		? u.oom_kills
-		: 0;
+	    !fresh && r->cg->oom_kills(job->id, &oom) == 0 && oom > 0 ? oom : 0;
 	return (0);
 fail:
 	sup_res_spawn_done(sup, job, sr);

@@ -647,6 +647,7 @@ cgroup_v1__memory_hog__oom_killed_and_reported(void **state)
 	struct cgroup_usage u;
 	struct pollfd pfd;
 	uint64_t cnt;
+	int64_t n;
 	pid_t pid;
 	int fd, status;
 
@@ -667,6 +668,9 @@ cgroup_v1__memory_hog__oom_killed_and_reported(void **state)
 	assert_true(cnt >= 1);
 	assert_int_equal(ops->usage(5, &u), 0);
 	assert_true(u.oom_kills >= 1);
+	/* The exit's read (memory.oom_control alone) says the same. */
+	assert_int_equal(ops->oom_kills(5, &n), 0);
+	assert_int_equal(n, u.oom_kills);
 	assert_true(u.memory_peak >= (60 << 20));
 	assert_int_equal(u.nprocs, 0);
 	assert_int_equal(ops->destroy(5, &err), 0);

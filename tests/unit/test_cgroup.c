@@ -911,6 +911,7 @@ cgroup_v2_usage__fake_files__parsed(void **state)
 	struct fake *f = *state;
 	struct cgroup_usage u;
 	char path[PATH_MAX];
+	int64_t n;
 
 	v2_start(f, "cpu memory pids");
 	assert_int_equal(cgroup_v2_ops.usage(7, &u), 0);
@@ -919,6 +920,10 @@ cgroup_v2_usage__fake_files__parsed(void **state)
 	assert_int_equal(u.cpu_usage_us, 12345);
 	assert_int_equal(u.nprocs, 0);
 	assert_int_equal(u.oom_kills, 2);
+	/* The exit's read: memory.events alone. */
+	n = -1;
+	assert_int_equal(cgroup_v2_ops.oom_kills(7, &n), 0);
+	assert_int_equal(n, 2);
 	/* Issue 17: throttling and pressure ("some", not "full"). */
 	assert_int_equal(u.nr_periods, 40);
 	assert_int_equal(u.nr_throttled, 7);

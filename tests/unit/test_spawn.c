@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,6 +146,58 @@ spawn_start__runs__output_env_cwd_session(void **state)
 	child_done(&ch);
 }
 
+/* A handler the test installs; the child must not keep it. */
+static void
+on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Dispositions the daemon inherited (SIG_IGN survives execve) or set are
+ * the default again in the child: the scanned ones, and SIGPIPE, which
+ * is reset even when ignored after the scan.
+ */
+static void
+spawn_start__signals__default_in_child(void **state)
+{
+	static char *const argv[] = {
+	    (char *)"cat", (char *)"/proc/self/status", NULL};
+	struct child ch;
+	struct serr err;
+	char buf[4096], *line;
+	unsigned long long ign = ~0ULL, cgt = ~0ULL;
+	pid_t pid;
+	ssize_t n;
+	int st;
+
+	(void)state;
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGUSR2, on_usr2);
+	spawn_signals_scan();
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(
+	    spawn_run("/bin/cat", argv, NULL, &ch, &pid, &err), 0);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	spawn_signals_scan();
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	n = pread(ch.fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	if ((line = strstr(buf, "\nSigIgn:")) != NULL)
+		sscanf(line + 1, "SigIgn: %llx", &ign);
+	if ((line = strstr(buf, "\nSigCgt:")) != NULL)
+		sscanf(line + 1, "SigCgt: %llx", &cgt);
+	assert_int_equal(ign, 0);
+	assert_int_equal(cgt, 0);
+	child_done(&ch);
+}
+
 static void
 spawn_start__missing_binary__execve_enoent(void **state)
 {
@@ -213,6 +266,7 @@ main(void)
 	    cmocka_unit_test(spawn_creds_resolve__names_and_ids),
 	    cmocka_unit_test(spawn_creds_resolve__unknown__names_field),
 	    cmocka_unit_test(spawn_start__runs__output_env_cwd_session),
+	    cmocka_unit_test(spawn_start__signals__default_in_child),
 	    cmocka_unit_test(spawn_start__missing_binary__execve_enoent),
 	    cmocka_unit_test(spawn_start__bad_cwd__chdir_enoent),
 	    cmocka_unit_test(spawn_start__not_executable__execve_eacces),
