@@ -70,6 +70,14 @@ int spawn_resolve_path(const char *argv0, const char *search, char *buf,
 void spawn_init(void);
 
 /*
+ * Note which signals' dispositions are not the default now: children set
+ * these (and SIGCHLD, SIGPIPE, SIGTERM, SIGINT and SIGHUP, always) back
+ * to SIG_DFL. The first spawn calls it; call it again after installing a
+ * handler for any other signal.
+ */
+void spawn_signals_scan(void);
+
+/*
  * Start the process. On success returns 0 and sets *pid; the child is in a
  * new session (its pid is its process group), stdin is /dev/null, and it has
  * exec'd (or, with the fork fallback, will exec). Before anything else the

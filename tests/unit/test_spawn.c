@@ -177,8 +177,7 @@ spawn_start__signals__default_in_child(void **state)
 	signal(SIGUSR2, on_usr2);
 	spawn_signals_scan();
 	signal(SIGPIPE, SIG_IGN);
-	assert_int_equal(
-	    spawn_run("/bin/cat", argv, NULL, &ch, &pid, &err), 0);
+	assert_int_equal(spawn_run("/bin/cat", argv, NULL, &ch, &pid, &err), 0);
 	signal(SIGUSR1, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	signal(SIGUSR2, SIG_DFL);
