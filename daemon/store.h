@@ -20,11 +20,13 @@
 
 #define STORE_BUSY_MS 2 /* longest wait for another process's lock */
 /* A commit that leaves the WAL at STORE_CKPT_FRAMES pages or more wakes the
- * checkpoint thread (SQLite's own threshold); one that leaves it at
- * STORE_WAL_MAX_FRAMES checkpoints itself, as SQLite would, so that the
- * WAL stays bounded when the thread falls behind. */
-#define STORE_CKPT_FRAMES    1000
-#define STORE_WAL_MAX_FRAMES 8000
+ * checkpoint thread; one that leaves it at STORE_WAL_MAX_FRAMES checkpoints
+ * itself, as SQLite would, so that the WAL stays bounded when the thread
+ * falls behind. At SQLite's own 1,000 a job created and waited for every
+ * 0.9 ms woke it every 60 jobs, and its copies and two fdatasyncs took
+ * 14 % of schedd's CPU; at 4,000, 5 % (a WAL of 16 MiB where it was 4). */
+#define STORE_CKPT_FRAMES    4000
+#define STORE_WAL_MAX_FRAMES 16000
 
 struct store;
 struct run;

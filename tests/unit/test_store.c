@@ -521,7 +521,7 @@ store_wal__past_threshold__checkpointed_by_thread(void **state)
 	store_wal_stats(f->st, &w);
 	assert_int_equal(w.thread, 1);
 	db0 = file_size(f->path);
-	/* Every commit at 1,000 pages or more wakes the thread: its last
+	/* Every commit at 4,000 pages or more wakes the thread: its last
 	 * checkpoint comes after the last commit and takes every page. */
 	while (w.frames < STORE_CKPT_FRAMES + 100) {
 		churn(f, &id, 1);
