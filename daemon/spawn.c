@@ -31,9 +31,11 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_LINUX_CLOSE_RANGE_H
 #include <linux/close_range.h>
@@ -446,9 +448,34 @@ spawn_clone(const struct spawn_req *req, struct spawn_child *c)
 }
 #endif
 
+/* Clock ticks of a CLOCK_BOOTTIME time, as the kernel's nsec_to_clock_t
+ * makes them for /proc (where a tick divides a second evenly). */
+static uint64_t
+spawn_ticks(const struct timespec *ts)
+{
+	static long hz;
+
+	if (hz == 0 && ((hz = sysconf(_SC_CLK_TCK)) <= 0 ||
+			   1000000000L % hz != 0))
+		hz = -1;
+	if (hz < 0)
+		return (0);
+	return (((uint64_t)ts->tv_sec * 1000000000ULL +
+		    (uint64_t)ts->tv_nsec) /
+		(uint64_t)(1000000000L / hz));
+}
+
 int
 spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 {
+	return (spawn_start_at(req, pid, NULL, err));
+}
+
+int
+spawn_start_at(const struct spawn_req *req, pid_t *pid, uint64_t *starttime,
+    struct serr *err)
+{
+	struct timespec		t0, t1;
 	struct spawn_child	c;
 	struct spawn_report	r;
 	sigset_t		all;
@@ -494,8 +521,12 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 	/* No handler may run in the child before it resets dispositions. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &c.mask);
+	if (clock_gettime(CLOCK_BOOTTIME, &t0) == -1)
+		t0.tv_sec = -1;
 	child = spawn_clone(req, &c);
 	saved = errno;
+	if (clock_gettime(CLOCK_BOOTTIME, &t1) == -1)
+		t1.tv_sec = -2;
 	sigprocmask(SIG_SETMASK, &c.mask, NULL);
 	if (child == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "clone: %s",
@@ -516,6 +547,11 @@ spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err)
 		goto out;
 	}
 	*pid = child;
+	if (starttime != NULL)
+		*starttime = t0.tv_sec >= 0 && t1.tv_sec >= 0 &&
+				     spawn_ticks(&t0) == spawn_ticks(&t1)
+				 ? spawn_ticks(&t0)
+				 : 0;
 	rc = 0;
 out:
 	saved = errno;

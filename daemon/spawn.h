@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include "proto/errors.h"
 
 #define SPAWN_GROUPS_MAX 256
@@ -88,5 +90,15 @@ void spawn_signals_scan(void);
  * failed child already reaped.
  */
 int spawn_start(const struct spawn_req *req, pid_t *pid, struct serr *err);
+
+/*
+ * spawn_start, and the child's start time as field 22 of /proc/PID/stat
+ * gives it (clock ticks after boot) in *starttime, without reading /proc:
+ * fork stamps the child with CLOCK_BOOTTIME, which is read before and
+ * after the clone. 0 when a tick began in between (about one clone in a
+ * hundred): then only /proc can tell.
+ */
+int spawn_start_at(const struct spawn_req *req, pid_t *pid,
+    uint64_t *starttime, struct serr *err);
 
 #endif

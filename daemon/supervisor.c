@@ -685,6 +685,7 @@ act_spawn(
 	const char *search;
 	int out_fd = -1, err_fd = -1, ready_fd = -1, nenv, rc;
 	pid_t pid;
+	uint64_t start = 0;
 
 	(void)arg;
 	if (sup->shutting_down) {
@@ -769,7 +770,7 @@ act_spawn(
 	req.sched = sr.has_attr ? &sr.attr : NULL;
 	req.extra_fd = ready_fd;
 	req.extra_fd_num = ready_fd != -1 ? job->spec.ready.fd : 0;
-	if (spawn_start(&req, &pid, &serr) == -1)
+	if (spawn_start_at(&req, &pid, &start, &serr) == -1)
 		goto failed;
 	sup->counters.spawns++;
 	sup_res_spawn_done(sup, job, &sr);
@@ -779,7 +780,9 @@ act_spawn(
 	sup_res_started(sup, job, sup_oom_cb);
 
 	job->run.pid = pid;
-	if (procfs_stat(pid, &ps) == 0)
+	/* Its identity: (pid, starttime), from the clock when it can be. */
+	job->run.pid_start = start;
+	if (start == 0 && procfs_stat(pid, &ps) == 0)
 		job->run.pid_start = ps.starttime;
 	job->adopted = 0;
 	sup_ready_spawned(sup, job, ready_fd);

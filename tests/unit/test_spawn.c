@@ -197,6 +197,73 @@ spawn_start__signals__default_in_child(void **state)
 	child_done(&ch);
 }
 
+/* Field 22 of /proc/PID/stat, or 0. */
+static unsigned long long
+proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	/* After the comm's ')': state is field 3, starttime field 22. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return (0);
+	for (i = 2; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		sscanf(p + 1, "%llu", &v);
+	return (v);
+}
+
+/*
+ * The start time spawn_start_at tells without /proc is the one /proc
+ * gives, read while the child (a zombie until reaped) still exists.
+ */
+static void
+spawn_start_at__starttime__as_proc_says(void **state)
+{
+	static char *const argv[] = {(char *)"true", NULL};
+	static char *const envp[] = {NULL};
+	struct spawn_req req;
+	struct serr err;
+	uint64_t start;
+	pid_t pid;
+	int i, known = 0;
+	siginfo_t si;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	req.path = "/bin/true";
+	req.argv = argv;
+	req.envp = envp;
+	req.stdout_fd = req.stderr_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(req.stdout_fd != -1);
+	for (i = 0; i < 50; i++) {
+		start = 1;
+		assert_int_equal(spawn_start_at(&req, &pid, &start, &err), 0);
+		memset(&si, 0, sizeof(si));
+		assert_int_equal(
+		    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+		if (start != 0) {
+			assert_int_equal(start, proc_starttime(pid));
+			known++;
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+	}
+	close(req.stdout_fd);
+	/* A tick (10 ms) begins within a clone now and then, not often. */
+	assert_true(known >= 40);
+}
+
 static void
 spawn_start__missing_binary__execve_enoent(void **state)
 {
@@ -266,6 +333,7 @@ main(void)
 	    cmocka_unit_test(spawn_creds_resolve__unknown__names_field),
 	    cmocka_unit_test(spawn_start__runs__output_env_cwd_session),
 	    cmocka_unit_test(spawn_start__signals__default_in_child),
+	    cmocka_unit_test(spawn_start_at__starttime__as_proc_says),
 	    cmocka_unit_test(spawn_start__missing_binary__execve_enoent),
 	    cmocka_unit_test(spawn_start__bad_cwd__chdir_enoent),
 	    cmocka_unit_test(spawn_start__not_executable__execve_eacces),
