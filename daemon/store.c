@@ -59,6 +59,9 @@ struct store {
 	unsigned int ck_runs;   /* atomic: checkpoints the thread made */
 	unsigned int ck_inline; /* checkpoints made in a commit */
 	int wal_frames;         /* the WAL's frames after the last commit */
+	/* The next job id, once read: a job's insert takes it, a rollback
+	 * forgets it (the insert may have been undone). 0: read it. */
+	int64_t next_job_id;
 };
 
 /*
@@ -453,6 +456,7 @@ store_commit(struct store *st, struct serr *err)
 void
 store_rollback(struct store *st)
 {
+	st->next_job_id = 0;
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	store_exec_simple(st, SQL_ROLLBACK, NULL);
@@ -461,9 +465,12 @@ store_rollback(struct store *st)
 int64_t
 store_job_next_id(struct store *st, struct serr *err)
 {
-	sqlite3_stmt *s = stmt_get(st, SQL_JOB_NEXT_ID);
+	sqlite3_stmt *s;
 	int64_t id = -1;
 
+	if (st->next_job_id > 0)
+		return (st->next_job_id);
+	s = stmt_get(st, SQL_JOB_NEXT_ID);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	else
@@ -490,6 +497,8 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_insert");
 	stmt_done(s);
+	/* AUTOINCREMENT: the next is past the highest ever given. */
+	st->next_job_id = rc == 0 && id >= st->next_job_id ? id + 1 : 0;
 	return (rc);
 }
 

@@ -337,6 +337,36 @@ store_event__since_prune__increasing_never_reused(void **state)
 	assert_int_equal(oldest, 11);
 }
 
+/* The next id is kept in memory: an insert rolled back gives it back. */
+static void
+store_job_next_id__insert_rolled_back__given_again(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+
+	assert_int_equal(store_job_next_id(f->st, &err), 1);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_job_insert(f->st, 1, "gone", "api",
+			     "{\"argv\":[\"true\"]}", "created", 1000, 0, &err),
+	    0);
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+	store_rollback(f->st);
+	assert_int_equal(store_job_next_id(f->st, &err), 1);
+	add_job(f->st, 1, "kept");
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+	/* A name taken: the insert fails and the id stays free. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_job_insert(f->st, 2, "kept", "api",
+			     "{\"argv\":[\"true\"]}", "created", 1000, 0, &err),
+	    -1);
+	store_rollback(f->st);
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+	assert_int_equal(
+	    query_int(f->path, "SELECT seq FROM sqlite_sequence WHERE name = "
+			       "'jobs'"),
+	    1);
+}
+
 static void
 store_open__reopen__data_persists(void **state)
 {
@@ -587,6 +617,9 @@ main(void)
 		store_job_delete__cascades_runs_keeps_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_event__since_prune__increasing_never_reused, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_job_next_id__insert_rolled_back__given_again, setup,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_open__reopen__data_persists, setup, teardown),
