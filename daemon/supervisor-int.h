@@ -82,6 +82,7 @@ TAILQ_HEAD(sup_held_list, sup_held);
  */
 struct supervisor {
 	struct schedd *sd;
+	pid_t self; /* our pid: every main process's parent */
 	struct jobnotify *jn; /* jobs' NOTIFY_SOCKETs */
 	struct {
 		int set; /* a request is being served */

@@ -250,7 +250,7 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 		job_comm(job, comm, sizeof(comm));
 		argv_text = job_argv_json(job);
 		if (store_process_insert(sup->st, job->run.id, job->run.pid,
-			job->run.pid_start, getpid(), comm, argv_text,
+			job->run.pid_start, sup->self, comm, argv_text,
 			job->run.started_ms, err) == -1)
 			goto fail;
 	}

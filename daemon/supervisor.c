@@ -1139,6 +1139,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	spawn_init();
 	sup = xcalloc(1, sizeof(*sup));
 	sup->sd = sd;
+	sup->self = getpid();
 	sup->st = sd->store;
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
