@@ -8,9 +8,13 @@
  *    which collects exactly that child with reaper_reap_pid() (wait4 on one
  *    pid is O(1) since Linux 5.14).
  *  - SIGCHLD names the child it is about (si_pid). libevent's evsignal
- *    drops siginfo, so our handler only records si_pid in a small array
- *    and wakes the loop through an eventfd; everything else runs in the
- *    loop. Each named child is peeked at (WNOWAIT, by pid) and collected.
+ *    drops siginfo, so SIGCHLD is blocked in the loop's thread (every
+ *    other thread blocks all signals) and read from a signalfd, whose
+ *    records carry it: a delivered signal cost a signal frame, the
+ *    handler's eventfd write, sigreturn and the loop's read and two
+ *    sigprocmask calls. Without a signalfd, a handler records si_pid in
+ *    a small array and wakes the loop through an eventfd. Each named
+ *    child is peeked at (WNOWAIT, by pid) and collected.
  *  - A standard signal does not queue: a SIGCHLD that is pending absorbs
  *    the next ones, so a child may exit unnamed. When a named child was
  *    not a job's main process (an orphan reparented to us, or anything in
@@ -32,6 +36,7 @@
 #include <sys/types.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -54,9 +59,12 @@
 
 static struct reaper_ops reaper_ops;
 static struct event *reaper_ev;       /* the eventfd: SIGCHLDs arrived */
+static struct event *reaper_sfd_ev;   /* the signalfd: SIGCHLDs pending */
 static struct event *reaper_sweep_ev; /* the delayed scan */
 static int reaper_efd = -1;
+static int reaper_sfd = -1;
 static int reaper_installed;
+static int reaper_blocked; /* SIGCHLD blocked here by reaper_init */
 static struct sigaction reaper_oldsa;
 
 /*
@@ -190,12 +198,59 @@ reaper_sweep(evutil_socket_t fd, short what, void *arg)
 	reaper_reap();
 }
 
+/* After the named children: scan now, or within REAPER_SWEEP_MS. */
+static void
+reaper_named_all(const pid_t *pids, int n, int scan)
+{
+	struct timeval tv = {
+	    REAPER_SWEEP_MS / 1000, (REAPER_SWEEP_MS % 1000) * 1000};
+	int i;
+
+	for (i = 0; i < n; i++)
+		scan |= reaper_named(pids[i]);
+	if (scan)
+		reaper_reap();
+	else if (n > 0 && !evtimer_pending(reaper_sweep_ev, NULL))
+		evtimer_add(reaper_sweep_ev, &tv);
+}
+
+/* The signalfd: every pending SIGCHLD's record, then as below. */
+static void
+reaper_sfd_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct signalfd_siginfo si[8];
+	pid_t pids[REAPER_PIDS];
+	ssize_t got;
+	size_t i;
+	int n = 0, scan = 0;
+
+	(void)what;
+	(void)arg;
+	for (;;) {
+		got = read(fd, si, sizeof(si));
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (i = 0; i < (size_t)got / sizeof(si[0]); i++) {
+			if ((si[i].ssi_code == CLD_EXITED ||
+				si[i].ssi_code == CLD_KILLED ||
+				si[i].ssi_code == CLD_DUMPED) &&
+			    n < REAPER_PIDS)
+				pids[n++] = (pid_t)si[i].ssi_pid;
+			else
+				scan = 1;
+		}
+		if ((size_t)got < sizeof(si))
+			break;
+	}
+	reaper_named_all(pids, n, scan);
+}
+
 static void
 reaper_wakeup(evutil_socket_t fd, short what, void *arg)
 {
 	pid_t pids[REAPER_PIDS];
-	struct timeval tv = {
-	    REAPER_SWEEP_MS / 1000, (REAPER_SWEEP_MS % 1000) * 1000};
 	sigset_t chld, old;
 	uint64_t count;
 	int i, n, scan;
@@ -214,13 +269,37 @@ reaper_wakeup(evutil_socket_t fd, short what, void *arg)
 	reaper_npids = 0;
 	reaper_unnamed = 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	reaper_named_all(pids, n, scan);
+}
 
-	for (i = 0; i < n; i++)
-		scan |= reaper_named(pids[i]);
-	if (scan)
-		reaper_reap();
-	else if (n > 0 && !evtimer_pending(reaper_sweep_ev, NULL))
-		evtimer_add(reaper_sweep_ev, &tv);
+/*
+ * SIGCHLD blocked in this thread and read from a signalfd. The handler
+ * stays: it runs only where SIGCHLD is not blocked (no thread of ours).
+ * Without a signalfd, the handler's way. Children get SIGCHLD unblocked
+ * again (daemon/spawn.c).
+ */
+static void
+reaper_sfd_open(struct event_base *base)
+{
+	sigset_t chld, old;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &old) == -1)
+		return;
+	if ((reaper_sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) ==
+		-1 ||
+	    (reaper_sfd_ev = event_new(base, reaper_sfd, EV_READ | EV_PERSIST,
+		 reaper_sfd_read, NULL)) == NULL) {
+		if (reaper_sfd != -1)
+			close(reaper_sfd);
+		reaper_sfd = -1;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	event_priority_set(reaper_sfd_ev, SCHEDD_PRIO_WORK);
+	event_add(reaper_sfd_ev, NULL);
+	reaper_blocked = !sigismember(&old, SIGCHLD);
 }
 
 int
@@ -253,6 +332,7 @@ reaper_init(struct event_base *base, const struct reaper_ops *ops)
 		return (-1);
 	}
 	reaper_installed = 1;
+	reaper_sfd_open(base);
 	return (0);
 }
 
@@ -261,6 +341,22 @@ reaper_free(void)
 {
 	int saved = errno;
 
+	if (reaper_sfd_ev != NULL) {
+		event_free(reaper_sfd_ev);
+		reaper_sfd_ev = NULL;
+	}
+	if (reaper_sfd != -1) {
+		close(reaper_sfd);
+		reaper_sfd = -1;
+	}
+	if (reaper_blocked) {
+		sigset_t chld;
+
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+		reaper_blocked = 0;
+	}
 	if (reaper_installed) {
 		sigaction(SIGCHLD, &reaper_oldsa, NULL);
 		reaper_installed = 0;

@@ -96,7 +96,8 @@ struct spawn_child {
 	int unshare_below; /* CLONE_FILES: copy fds below */
 	int			 pipe_w;
 	int			 devnull;
-	sigset_t		 mask;	/* restored before execve */
+	sigset_t		 mask;	/* the parent's, restored after */
+	sigset_t		 child_mask; /* the child's before execve */
 	int			 nofile_set; /* lower the soft limit to: */
 	struct rlimit		 nofile;
 };
@@ -260,7 +261,7 @@ child_main(void *arg)
 	 */
 	if (chdir(req->cwd != NULL ? req->cwd : "/") == -1)
 		child_fail(c, STEP_CHDIR);
-	if (sigprocmask(SIG_SETMASK, &c->mask, NULL) == -1)
+	if (sigprocmask(SIG_SETMASK, &c->child_mask, NULL) == -1)
 		child_fail(c, STEP_SIGMASK);
 	execve(req->path, req->argv, req->envp);
 	child_fail(c, STEP_EXECVE);
@@ -521,6 +522,10 @@ spawn_start_at(const struct spawn_req *req, pid_t *pid, uint64_t *starttime,
 	/* No handler may run in the child before it resets dispositions. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &c.mask);
+	/* The loop reads SIGCHLD from a signalfd (daemon/reaper.c): the job
+	 * gets it unblocked, as every other signal it was given. */
+	c.child_mask = c.mask;
+	sigdelset(&c.child_mask, SIGCHLD);
 	if (clock_gettime(CLOCK_BOOTTIME, &t0) == -1)
 		t0.tv_sec = -1;
 	child = spawn_clone(req, &c);

@@ -68,6 +68,26 @@ catches(pid_t pid, int sig)
 	return (rc);
 }
 
+/* A signal mask line of /proc/PID/status ("SigBlk:", "SigIgn:"), or ~0. */
+static unsigned long long
+sigmask_of(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	unsigned long long mask = ~0ULL;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (mask);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, n) == 0 &&
+		    sscanf(line + n, " %llx", &mask) != 1)
+			mask = ~0ULL;
+	fclose(f);
+	return (mask);
+}
+
 /* The "Uid:" or "Gid:" line of /proc/PID/status, e.g. "0\t0\t0\t0". */
 static void
 status_line(pid_t pid, const char *key, char *out, size_t outlen)
@@ -128,6 +148,24 @@ H_TEST(jobs__killed_by_signal__signal_named)
 	h_assert_str(j, "last_run.signal", "SIGKILL");
 	h_assert_null(j, "last_run.exit_code");
 	assert_true(json_is_false(h_at(j, "last_run.core_dumped")));
+}
+
+/*
+ * schedd blocks SIGCHLD in its loop (it reads it from a signalfd) and
+ * ignores SIGPIPE: a job starts with no signal blocked or ignored.
+ */
+H_TEST(jobs__signal_mask__nothing_blocked_or_ignored)
+{
+	json_t *j;
+	pid_t pid;
+
+	j = h_job_create(h, json_pack("{s:s, s:[s, s]}", "name", "masks",
+				"argv", "/bin/sleep", "100"));
+	pid = job_pid(j);
+	assert_true(pid > 0);
+	assert_int_equal(sigmask_of(pid, "SigBlk:"), 0);
+	assert_int_equal(sigmask_of(pid, "SigIgn:"), 0);
+	h_call(h, 200, "POST", NULL, "/v1/jobs/masks/stop");
 }
 
 H_TEST(jobs__exec_failure__created_and_failed)
@@ -864,6 +902,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    H_UNIT(jobs__exit_code__state_exited_with_code),
 	    H_UNIT(jobs__killed_by_signal__signal_named),
+	    H_UNIT(jobs__signal_mask__nothing_blocked_or_ignored),
 	    H_UNIT(jobs__exec_failure__created_and_failed),
 	    H_UNIT(jobs__bad_cwd__failed_naming_it),
 	    H_UNIT(jobs__unknown_user__failed_naming_it),
