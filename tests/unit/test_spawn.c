@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/procfs.h"
 #include "daemon/spawn.h"
 
 static void
@@ -197,33 +198,6 @@ spawn_start__signals__default_in_child(void **state)
 	child_done(&ch);
 }
 
-/* Field 22 of /proc/PID/stat, or 0. */
-static unsigned long long
-proc_starttime(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return (0);
-	buf[n] = '\0';
-	/* After the comm's ')': state is field 3, starttime field 22. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return (0);
-	for (i = 2; i < 22 && p != NULL; i++)
-		p = strchr(p + 1, ' ');
-	if (p != NULL)
-		sscanf(p + 1, "%llu", &v);
-	return (v);
-}
-
 /*
  * The start time spawn_start_at tells without /proc is the one /proc
  * gives, read while the child (a zombie until reaped) still exists.
@@ -234,6 +208,7 @@ spawn_start_at__starttime__as_proc_says(void **state)
 	static char *const argv[] = {(char *)"true", NULL};
 	static char *const envp[] = {NULL};
 	struct spawn_req req;
+	struct proc_stat ps;
 	struct serr err;
 	uint64_t start;
 	pid_t pid;
@@ -254,7 +229,8 @@ spawn_start_at__starttime__as_proc_says(void **state)
 		assert_int_equal(
 		    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
 		if (start != 0) {
-			assert_int_equal(start, proc_starttime(pid));
+			assert_int_equal(procfs_stat(pid, &ps), 0);
+			assert_int_equal(start, ps.starttime);
 			known++;
 		}
 		assert_int_equal(waitpid(pid, NULL, 0), pid);
