@@ -30,7 +30,6 @@
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
-#include "daemon/spawn.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "proto/util.h"
@@ -422,7 +421,6 @@ main(int argc, char **argv)
 	    evsignal_add(ev_int, NULL) == -1 ||
 	    evsignal_add(ev_hup, NULL) == -1)
 		fatalx("cannot install signal handlers");
-	spawn_signals_scan();
 
 	notify_init(sd.base);
 	notify_ready(supervisor_job_count(sd.sup));

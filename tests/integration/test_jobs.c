@@ -156,15 +156,21 @@ H_TEST(jobs__killed_by_signal__signal_named)
  */
 H_TEST(jobs__signal_mask__nothing_blocked_or_ignored)
 {
+	unsigned long long glibc = 0;
 	json_t *j;
 	pid_t pid;
+	int sig;
 
+	/* glibc's own signals (32, 33) are not schedd's to set: whatever
+	 * its parent left there, a job gets (CI ignores them). */
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		glibc |= 1ULL << (sig - 1);
 	j = h_job_create(h, json_pack("{s:s, s:[s, s]}", "name", "masks",
 				"argv", "/bin/sleep", "100"));
 	pid = job_pid(j);
 	assert_true(pid > 0);
-	assert_int_equal(sigmask_of(pid, "SigBlk:"), 0);
-	assert_int_equal(sigmask_of(pid, "SigIgn:"), 0);
+	assert_int_equal(sigmask_of(pid, "SigBlk:") & ~glibc, 0);
+	assert_int_equal(sigmask_of(pid, "SigIgn:") & ~glibc, 0);
 	h_call(h, 200, "POST", NULL, "/v1/jobs/masks/stop");
 }
 

@@ -170,7 +170,7 @@ spawn_start__signals__default_in_child(void **state)
 	unsigned long long ign = ~0ULL, cgt = ~0ULL;
 	pid_t pid;
 	ssize_t n;
-	int st;
+	int st, sig;
 
 	(void)state;
 	signal(SIGUSR1, SIG_IGN);
@@ -193,6 +193,10 @@ spawn_start__signals__default_in_child(void **state)
 		sscanf(line + 1, "SigIgn: %llx", &ign);
 	if ((line = strstr(buf, "\nSigCgt:")) != NULL)
 		sscanf(line + 1, "SigCgt: %llx", &cgt);
+	/* glibc's own signals (32, 33) are not ours to set: whatever the
+	 * test's parent left there, the child gets (CI ignores them). */
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		ign &= ~(1ULL << (sig - 1));
 	assert_int_equal(ign, 0);
 	assert_int_equal(cgt, 0);
 	child_done(&ch);
