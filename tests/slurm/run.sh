@@ -80,6 +80,14 @@ teardown() {
 		sleep 0.2; i=$((i + 1))
 	done
 	for p in $PIDS $REAPERS; do kill -KILL "$p" 2>/dev/null; done
+	# What slurmd leaves behind: the step of a node set down keeps its
+	# slurmstepd, reparented to init. Every process in a node's network
+	# namespace is one this script started.
+	for node in $NODES; do
+		for p in $(ip netns pids "$(ns $node)" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+	done
 	for node in $NODES; do
 		ip netns del "$(ns $node)" 2>/dev/null
 	done
