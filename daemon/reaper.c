@@ -96,6 +96,14 @@ reaper_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* The set of SIGCHLD alone, which the loop blocks and reads. */
+static void
+reaper_chld_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+}
+
 /*
  * pid is an exited child (peeked with WNOWAIT): read what an unknown one
  * leaves in /proc, collect it, report it. Returns 1 if known() claimed it,
@@ -259,8 +267,7 @@ reaper_wakeup(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	while (read(fd, &count, sizeof(count)) == -1 && errno == EINTR)
 		;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
+	reaper_chld_set(&chld);
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	n = reaper_npids;
 	for (i = 0; i < n; i++)
@@ -283,8 +290,7 @@ reaper_sfd_open(struct event_base *base)
 {
 	sigset_t chld, old;
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
+	reaper_chld_set(&chld);
 	if (sigprocmask(SIG_BLOCK, &chld, &old) == -1)
 		return;
 	if ((reaper_sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) ==
@@ -352,8 +358,7 @@ reaper_free(void)
 	if (reaper_blocked) {
 		sigset_t chld;
 
-		sigemptyset(&chld);
-		sigaddset(&chld, SIGCHLD);
+		reaper_chld_set(&chld);
 		sigprocmask(SIG_UNBLOCK, &chld, NULL);
 		reaper_blocked = 0;
 	}

@@ -110,6 +110,25 @@ assert_spec_pristine(const struct job_spec *spec)
 	assert_memory_equal(spec, &fresh, sizeof fresh);
 }
 
+/*
+ * The copy says what the original said, with the original freed first:
+ * it shares nothing with it. Both are freed.
+ */
+static void
+assert_copy_outlives(struct job_spec *spec, struct job_spec *copy)
+{
+	json_t *a, *b;
+
+	a = jobspec_to_json(spec);
+	jobspec_free(spec);
+	assert_spec_pristine(spec);
+	b = jobspec_to_json(copy);
+	assert_true(json_equal(a, b));
+	jobspec_free(copy);
+	json_decref(a);
+	json_decref(b);
+}
+
 /* Decode, check against canonical/, round-trip, copy: all must agree. */
 static void
 jobspec_valid_case(void **state)
@@ -774,7 +793,7 @@ jobspec_copy__full__deep_and_independent(void **state)
 {
 	struct job_spec spec, copy;
 	struct serr err;
-	json_t *body, *a, *b;
+	json_t *body;
 
 	(void)state;
 	body = json_pack("{s:s, s:[ss], s:{s:s}, s:s, s:s, s:s, s:s, s:[s]}",
@@ -790,13 +809,7 @@ jobspec_copy__full__deep_and_independent(void **state)
 	assert_ptr_not_equal(copy.env_values[0], spec.env_values[0]);
 	assert_ptr_not_equal(copy.after[0], spec.after[0]);
 	assert_ptr_not_equal(copy.cpus, spec.cpus);
-	a = jobspec_to_json(&spec);
-	jobspec_free(&spec);
-	b = jobspec_to_json(&copy);
-	assert_true(json_equal(a, b));
-	jobspec_free(&copy);
-	json_decref(a);
-	json_decref(b);
+	assert_copy_outlives(&spec, &copy);
 	json_decref(body);
 }
 
@@ -807,7 +820,7 @@ jobspec_copy__health_and_schedule__deep_and_independent(void **state)
 {
 	struct job_spec spec, copy;
 	struct serr err;
-	json_t *body, *a, *b;
+	json_t *body;
 
 	(void)state;
 	body = json_pack("{s:[s]}", "argv", "a");
@@ -841,14 +854,7 @@ jobspec_copy__health_and_schedule__deep_and_independent(void **state)
 	assert_ptr_not_equal(copy.schedule, spec.schedule);
 	assert_ptr_not_equal(copy.schedule->cron, spec.schedule->cron);
 	assert_null(copy.schedule->calendar);
-	a = jobspec_to_json(&spec);
-	jobspec_free(&spec);
-	assert_spec_pristine(&spec);
-	b = jobspec_to_json(&copy);
-	assert_true(json_equal(a, b));
-	jobspec_free(&copy);
-	json_decref(a);
-	json_decref(b);
+	assert_copy_outlives(&spec, &copy);
 	json_decref(body);
 
 	/* Both made, then the schedule fails: nothing leaks (ASan). */
