@@ -24,7 +24,7 @@
  * itself, as SQLite would, so that the WAL stays bounded when the thread
  * falls behind. At SQLite's own 1,000 a job created and waited for every
  * 0.9 ms woke it every 60 jobs, and its copies and two fdatasyncs took
- * 14 % of schedd's CPU; at 4,000, 5 % (a WAL of 16 MiB where it was 4). */
+ * 14 % of schedd's CPU; at 4,000, 5 % (a WAL of about 16 MB where it was 4). */
 #define STORE_CKPT_FRAMES    4000
 #define STORE_WAL_MAX_FRAMES 16000
 
