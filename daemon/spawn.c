@@ -449,20 +449,20 @@ spawn_clone(const struct spawn_req *req, struct spawn_child *c)
 }
 #endif
 
-/* Clock ticks of a CLOCK_BOOTTIME time, as the kernel's nsec_to_clock_t
- * makes them for /proc (where a tick divides a second evenly). */
+/* CLOCK_BOOTTIME now in clock ticks, as the kernel's nsec_to_clock_t
+ * makes them for /proc (where a tick divides a second evenly); 0: none. */
 static uint64_t
-spawn_ticks(const struct timespec *ts)
+spawn_ticks_now(void)
 {
 	static long hz;
+	struct timespec ts;
 
 	if (hz == 0 && ((hz = sysconf(_SC_CLK_TCK)) <= 0 ||
 			   1000000000L % hz != 0))
 		hz = -1;
-	if (hz < 0)
+	if (hz < 0 || clock_gettime(CLOCK_BOOTTIME, &ts) == -1)
 		return (0);
-	return (((uint64_t)ts->tv_sec * 1000000000ULL +
-		    (uint64_t)ts->tv_nsec) /
+	return (((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) /
 		(uint64_t)(1000000000L / hz));
 }
 
@@ -476,7 +476,7 @@ int
 spawn_start_at(const struct spawn_req *req, pid_t *pid, uint64_t *starttime,
     struct serr *err)
 {
-	struct timespec		t0, t1;
+	uint64_t		t0, t1;
 	struct spawn_child	c;
 	struct spawn_report	r;
 	sigset_t		all;
@@ -526,12 +526,10 @@ spawn_start_at(const struct spawn_req *req, pid_t *pid, uint64_t *starttime,
 	 * gets it unblocked, as every other signal it was given. */
 	c.child_mask = c.mask;
 	sigdelset(&c.child_mask, SIGCHLD);
-	if (clock_gettime(CLOCK_BOOTTIME, &t0) == -1)
-		t0.tv_sec = -1;
+	t0 = spawn_ticks_now();
 	child = spawn_clone(req, &c);
 	saved = errno;
-	if (clock_gettime(CLOCK_BOOTTIME, &t1) == -1)
-		t1.tv_sec = -2;
+	t1 = spawn_ticks_now();
 	sigprocmask(SIG_SETMASK, &c.mask, NULL);
 	if (child == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "clone: %s",
@@ -552,11 +550,9 @@ spawn_start_at(const struct spawn_req *req, pid_t *pid, uint64_t *starttime,
 		goto out;
 	}
 	*pid = child;
+	/* Both in one tick: the tick fork stamped the child with. */
 	if (starttime != NULL)
-		*starttime = t0.tv_sec >= 0 && t1.tv_sec >= 0 &&
-				     spawn_ticks(&t0) == spawn_ticks(&t1)
-				 ? spawn_ticks(&t0)
-				 : 0;
+		*starttime = t0 == t1 ? t0 : 0;
 	rc = 0;
 out:
 	saved = errno;
