@@ -222,7 +222,7 @@ reaper_named_all(const pid_t *pids, int n, int scan)
 		evtimer_add(reaper_sweep_ev, &tv);
 }
 
-/* The signalfd: every pending SIGCHLD's record, then as below. */
+/* The signalfd: every pending SIGCHLD's record, then reaper_named_all. */
 static void
 reaper_sfd_read(evutil_socket_t fd, short what, void *arg)
 {
