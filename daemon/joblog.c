@@ -66,9 +66,17 @@ struct jl_stream {
 	struct event *ev;
 };
 
-/* A direct file, JOBID.stdout or JOBID.stderr (logs.direct). */
+/*
+ * A direct file, JOBID.stdout or JOBID.stderr (logs.direct). The daemon
+ * holds no fd on it: each look opens it by path, so that a job costs the
+ * daemon no fd while it runs (10,000 jobs, one pidfd each). A file found
+ * replaced (another inode) is taken as new; one that took the old one's
+ * inode number, as the old one cut short.
+ */
 struct jl_raw {
-	int fd;         /* open for appending (the child's too); -1: none */
+	int known; /* the fields below describe the file */
+	dev_t dev; /* which file that is */
+	ino_t ino;
 	int64_t head;   /* bytes below are punched out */
 	int64_t marked; /* bytes below are named by reference records */
 	int64_t size;   /* at the last look */
@@ -92,8 +100,10 @@ struct joblog {
 	struct jl_seg *segs; /* oldest first */
 	int keep;
 	int nsegs, capsegs;
-	int seg_fd; /* the last segment, open for writing; -1 */
-	int legacy; /* has files of the old layout */
+	int seg_live; /* the last segment is written by this daemon */
+	int seg_fd;   /* it, open for writing (jl_seg_fd); -1: closed */
+	int seg_slot; /* where in jl_seg_open; -1 */
+	int legacy;   /* has files of the old layout */
 	int direct; /* the next run writes its own files */
 	struct jl_stream s[2];
 	struct jl_direct *d; /* its files' state; NULL: none opened yet */
@@ -117,6 +127,11 @@ static struct joblog_list jl_all = TAILQ_HEAD_INITIALIZER(jl_all);
 static struct jl_found *jl_found;
 static size_t jl_nfound;
 static int jl_null = -1;         /* /dev/null, where dropped output goes */
+/* The joblogs whose segment is open for writing, in the order they opened
+ * it: the oldest is closed for the next (reopened when written again), so
+ * that 10,000 jobs do not hold 10,000 fds. */
+static struct joblog *jl_seg_open[JOBLOG_SEG_OPEN];
+static int jl_seg_next;
 static char jl_buf[1024 * 1024]; /* output on its way to a segment */
 static int64_t jl_since_check = JL_FREE_EVERY; /* bytes since statvfs */
 static int64_t jl_low_until; /* short of space: when to look again */
@@ -125,6 +140,7 @@ static int jl_low;
 static void jl_raw_found(struct joblog *, int);
 static void jl_raw_resume(struct joblog *);
 static void jl_raw_close(struct joblog *, int);
+static void jl_seg_close(struct joblog *);
 static int jl_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -349,7 +365,7 @@ joblog_new(int64_t job_id, int64_t *dropped)
 	jl = xcalloc(1, sizeof(*jl));
 	jl->job_id = job_id;
 	jl->dropped = dropped;
-	jl->seg_fd = -1;
+	jl->seg_fd = jl->seg_slot = -1;
 	jl->max_bytes = jl_conf.max_bytes;
 	jl->keep = jl_conf.keep;
 	for (i = 0; i < 2; i++) {
@@ -420,11 +436,56 @@ joblog_free(struct joblog *jl)
 	if (jl->d != NULL && jl->d->tick != NULL)
 		event_free(jl->d->tick);
 	free(jl->d);
-	if (jl->seg_fd != -1)
-		close(jl->seg_fd);
+	jl_seg_close(jl);
 	TAILQ_REMOVE(&jl_all, jl, entry);
 	free(jl->segs);
 	free(jl);
+}
+
+/* Close the job's segment fd; the segment stays its current one. */
+static void
+jl_seg_close(struct joblog *jl)
+{
+	if (jl->seg_fd == -1)
+		return;
+	close(jl->seg_fd);
+	jl->seg_fd = -1;
+	jl_seg_open[jl->seg_slot] = NULL;
+	jl->seg_slot = -1;
+}
+
+/* fd is the job's segment, open for writing: the oldest other goes. */
+static void
+jl_seg_opened(struct joblog *jl, int fd)
+{
+	struct joblog *old = jl_seg_open[jl_seg_next];
+
+	if (old != NULL)
+		jl_seg_close(old);
+	jl->seg_fd = fd;
+	jl->seg_slot = jl_seg_next;
+	jl_seg_open[jl_seg_next] = jl;
+	jl_seg_next = (jl_seg_next + 1) % JOBLOG_SEG_OPEN;
+}
+
+/* The current segment, open for writing (again). -1 with errno. */
+static int
+jl_seg_fd(struct joblog *jl)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (jl->seg_fd != -1)
+		return (jl->seg_fd);
+	if (jl_seg_path(jl->job_id, jl->segs[jl->nsegs - 1].seq, path,
+		sizeof(path)) == -1) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return (-1);
+	jl_seg_opened(jl, fd);
+	return (fd);
 }
 
 /* Unlink the job's oldest segment. */
@@ -440,9 +501,9 @@ jl_seg_drop_first(struct joblog *jl)
 		log_warn("unlink %s", path);
 	jl_st.total_bytes -= jl->segs[0].size;
 	jl_st.files--;
-	if (jl->nsegs == 1 && jl->seg_fd != -1) {
-		close(jl->seg_fd);
-		jl->seg_fd = -1;
+	if (jl->nsegs == 1) {
+		jl_seg_close(jl);
+		jl->seg_live = 0;
 	}
 	memmove(&jl->segs[0], &jl->segs[1],
 	    (size_t)(jl->nsegs - 1) * sizeof(jl->segs[0]));
@@ -542,8 +603,8 @@ jl_enforce_cap(const struct joblog *writer)
 	while (jl_conf.max_total > 0 && jl_st.total_bytes > jl_conf.max_total) {
 		oldest = NULL;
 		TAILQ_FOREACH (jl, &jl_all, entry) {
-			if (jl->nsegs == 0 || (jl == writer && jl->nsegs == 1 &&
-						  jl->seg_fd != -1))
+			if (jl->nsegs == 0 ||
+			    (jl == writer && jl->nsegs == 1 && jl->seg_live))
 				continue;
 			if (oldest == NULL ||
 			    jl->segs[0].first_ms < oldest->segs[0].first_ms)
@@ -575,9 +636,9 @@ jl_rotate(struct joblog *jl)
 		 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		 0640)) == -1)
 		return (-1);
-	if (jl->seg_fd != -1)
-		close(jl->seg_fd);
-	jl->seg_fd = fd;
+	jl_seg_close(jl);
+	jl_seg_opened(jl, fd);
+	jl->seg_live = 1;
 	if (jl->nsegs > 0 && jl->segs[jl->nsegs - 1].last_run > jl->run)
 		jl->segs[jl->nsegs - 1].last_run = jl->run;
 	jl_seg_push(jl, &seg);
@@ -634,7 +695,7 @@ jl_store(struct joblog *jl, int stream, int64_t n, const char *buf)
 
 	if (jl_dir[0] == '\0')
 		return (0);
-	if (jl->seg_fd == -1 ||
+	if (!jl->seg_live ||
 	    jl->segs[jl->nsegs - 1].size + JL_HDR >= jl->max_bytes) {
 		if (jl_rotate(jl) == -1) {
 			if (errno != ENOSPC)
@@ -642,6 +703,9 @@ jl_store(struct joblog *jl, int stream, int64_t n, const char *buf)
 				    jl->job_id);
 			return (0);
 		}
+	} else if (jl_seg_fd(jl) == -1) {
+		log_warn("job %" PRId64 ": log segment", jl->job_id);
+		return (0);
 	}
 	seg = &jl->segs[jl->nsegs - 1];
 	room = jl->max_bytes - seg->size - JL_HDR;
@@ -812,10 +876,8 @@ jl_stream_watch(struct jl_stream *s)
 static struct jl_direct *
 jl_direct(struct joblog *jl)
 {
-	if (jl->d == NULL) {
+	if (jl->d == NULL)
 		jl->d = xcalloc(1, sizeof(*jl->d));
-		jl->d->raw[0].fd = jl->d->raw[1].fd = -1;
-	}
 	return (jl->d);
 }
 
@@ -825,25 +887,26 @@ jl_raw_close(struct joblog *jl, int i)
 {
 	struct jl_raw *r;
 
-	if (jl->d == NULL || (r = &jl->d->raw[i])->fd == -1)
+	if (jl->d == NULL || !(r = &jl->d->raw[i])->known)
 		return;
-	close(r->fd);
-	r->fd = -1;
+	r->known = 0;
 	jl_st.direct_bytes -= r->size - r->head;
 	r->size = r->head = r->marked = 0;
 }
 
 /*
- * Open the stream's direct file (create: make it). Returns 0, or -1 with
- * errno: EOPNOTSUPP where the file system cannot punch holes, which a new
- * file is tried for, since without them it could not be bounded.
+ * Open the stream's direct file for appending, close-on-exec (create:
+ * make it), and fill *sb. A file not known yet, or another than the one
+ * known, is taken as it is. Returns the fd, or -1 with errno: EOPNOTSUPP
+ * where the file system cannot punch holes, which a new file is tried
+ * for, since without them it could not be bounded; a known file that is
+ * gone is forgotten.
  */
 static int
-jl_raw_open(struct joblog *jl, int i, int create)
+jl_raw_open(struct joblog *jl, int i, int create, struct stat *sb)
 {
 	char path[PATH_MAX];
 	struct jl_raw *r = &jl_direct(jl)->raw[i];
-	struct stat sb;
 	off_t data;
 	int fd, e;
 
@@ -854,25 +917,33 @@ jl_raw_open(struct joblog *jl, int i, int create)
 	if ((fd = open(path,
 		 O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
 		     (create ? O_CREAT : 0),
-		 0640)) == -1)
+		 0640)) == -1) {
+		if (errno == ENOENT)
+			jl_raw_close(jl, i);
 		return (-1);
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+	}
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode))
 		goto fail;
-	if (sb.st_size == 0 &&
+	if (r->known && r->dev == sb->st_dev && r->ino == sb->st_ino)
+		return (fd);
+	if (sb->st_size == 0 &&
 	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
 		JL_BLOCK) == -1) {
 		if (create)
 			unlink(path);
 		goto fail;
 	}
-	r->fd = fd;
-	r->size = sb.st_size;
+	jl_raw_close(jl, i);
+	r->known = 1;
+	r->dev = sb->st_dev;
+	r->ino = sb->st_ino;
+	r->size = sb->st_size;
 	/* What is left begins where the holes end. */
-	if ((data = lseek(fd, 0, SEEK_DATA)) == -1 || data > sb.st_size)
-		data = sb.st_size;
+	if ((data = lseek(fd, 0, SEEK_DATA)) == -1 || data > sb->st_size)
+		data = sb->st_size;
 	r->head = r->marked = data;
 	jl_st.direct_bytes += r->size - r->head;
-	return (0);
+	return (fd);
 fail:
 	e = errno;
 	close(fd);
@@ -880,15 +951,15 @@ fail:
 	return (-1);
 }
 
-/* Punch out what lies below to, in whole blocks. 0, or -1. */
+/* Punch out what lies below to, in whole blocks, through fd. 0, or -1. */
 static int
-jl_raw_punch(struct joblog *jl, struct jl_raw *r, int64_t to)
+jl_raw_punch(struct joblog *jl, struct jl_raw *r, int fd, int64_t to)
 {
 	to -= to % JL_BLOCK;
 	if (to <= r->head)
 		return (0);
-	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		r->head, to - r->head) == -1) {
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r->head,
+		to - r->head) == -1) {
 		log_warn("job %" PRId64 ": punching out old direct output",
 		    jl->job_id);
 		return (-1);
@@ -903,20 +974,23 @@ jl_raw_punch(struct joblog *jl, struct jl_raw *r, int64_t to)
 /*
  * Look at the stream's direct file: name what grew since the last look as
  * the current run's (a run of 0, after a restart before the run is known,
- * waits), and keep the file within max_bytes x keep. Returns how much it
- * grew.
+ * waits), and keep the file within max_bytes x keep; short of room for
+ * the database (drop), punch out all of it, counted as dropped. Returns
+ * how much it grew.
  */
 static int64_t
-jl_raw_mark(struct joblog *jl, int i)
+jl_raw_mark(struct joblog *jl, int i, int drop)
 {
 	struct jl_raw *r;
 	struct joblog_ref ref;
 	struct stat sb;
-	int64_t grew, window;
+	int64_t grew, window, head;
+	int fd;
 
-	if (jl->d == NULL || (r = &jl->d->raw[i])->fd == -1 ||
-	    fstat(r->fd, &sb) == -1)
+	if (jl->d == NULL || !(r = &jl->d->raw[i])->known ||
+	    (fd = jl_raw_open(jl, i, 0, &sb)) == -1)
 		return (0);
+	grew = 0;
 	if (sb.st_size < r->size) {
 		/* The job cut it short (ftruncate): go on from there. */
 		jl_st.direct_bytes -= r->size - r->head;
@@ -924,7 +998,7 @@ jl_raw_mark(struct joblog *jl, int i)
 			r->head = sb.st_size;
 		r->size = r->marked = sb.st_size;
 		jl_st.direct_bytes += r->size - r->head;
-		return (0);
+		goto out;
 	}
 	grew = sb.st_size - r->size;
 	jl_st.direct_bytes += grew;
@@ -935,7 +1009,7 @@ jl_raw_mark(struct joblog *jl, int i)
 		if (ref.len > JL_REF_MAX)
 			ref.len = JL_REF_MAX;
 		/* A record is never split: the next segment if need be. */
-		if (jl->seg_fd != -1 &&
+		if (jl->seg_live &&
 		    jl->segs[jl->nsegs - 1].size + JL_HDR +
 			    (int64_t)sizeof(ref) >
 			jl->max_bytes &&
@@ -950,7 +1024,15 @@ jl_raw_mark(struct joblog *jl, int i)
 	}
 	window = jl->max_bytes * jl->keep;
 	if (r->size - r->head > window)
-		jl_raw_punch(jl, r, r->size - window);
+		jl_raw_punch(jl, r, fd, r->size - window);
+	head = r->head;
+	if (drop && jl_raw_punch(jl, r, fd, r->size) == 0) {
+		jl_st.bytes_dropped += r->head - head;
+		if (jl->dropped != NULL)
+			*jl->dropped += r->head - head;
+	}
+out:
+	close(fd);
 	return (grew);
 }
 
@@ -962,24 +1044,16 @@ jl_raw_mark(struct joblog *jl, int i)
 static int64_t
 jl_raw_look(struct joblog *jl)
 {
-	struct jl_raw *r;
-	int64_t grew = 0, head;
+	int64_t grew = 0;
 	int i;
 
 	for (i = 0; i < 2; i++)
-		grew += jl_raw_mark(jl, i);
+		grew += jl_raw_mark(jl, i, 0);
 	if (grew == 0 ||
 	    !jl_short_of_space(grew < JL_FREE_EVERY ? grew : JL_FREE_EVERY))
 		return (grew);
-	for (i = 0; i < 2; i++) {
-		r = &jl->d->raw[i]; /* it grew: there is a file */
-		head = r->head;
-		if (r->fd == -1 || jl_raw_punch(jl, r, r->size) == -1)
-			continue;
-		jl_st.bytes_dropped += r->head - head;
-		if (jl->dropped != NULL)
-			*jl->dropped += r->head - head;
-	}
+	for (i = 0; i < 2; i++)
+		jl_raw_mark(jl, i, 1);
 	return (grew);
 }
 
@@ -1028,8 +1102,13 @@ jl_tick_start(struct joblog *jl)
 static void
 jl_raw_found(struct joblog *jl, int i)
 {
-	if (jl_direct(jl)->raw[i].fd == -1 && jl_raw_open(jl, i, 0) == -1)
+	struct stat sb;
+	int fd;
+
+	if ((fd = jl_raw_open(jl, i, 0, &sb)) == -1)
 		log_warn("job %" PRId64 ": direct output", jl->job_id);
+	else
+		close(fd);
 }
 
 /*
@@ -1047,7 +1126,7 @@ jl_raw_resume(struct joblog *jl)
 	int64_t off, end[2] = {-1, -1}, seg_end[2];
 	int i, k, fd, st;
 
-	if (jl->d == NULL || (jl->d->raw[0].fd == -1 && jl->d->raw[1].fd == -1))
+	if (jl->d == NULL || (!jl->d->raw[0].known && !jl->d->raw[1].known))
 		return;
 	for (k = jl->nsegs - 1; k >= 0 && (end[0] == -1 || end[1] == -1); k--) {
 		if ((fd = joblog_segment_open(jl, jl->segs[k].seq)) == -1)
@@ -1071,7 +1150,7 @@ jl_raw_resume(struct joblog *jl)
 	}
 	for (i = 0; i < 2; i++) {
 		r = &jl->d->raw[i];
-		if (r->fd != -1 && end[i] > r->marked)
+		if (r->known && end[i] > r->marked)
 			r->marked = end[i] < r->size ? end[i] : r->size;
 	}
 	jl_tick_start(jl);
@@ -1084,21 +1163,15 @@ jl_raw_resume(struct joblog *jl)
 static int
 jl_raw_begin(struct joblog *jl, int64_t run, int *out_fd, int *err_fd)
 {
+	struct stat sb;
 	int fds[2] = {-1, -1}, i;
 
 	/* What is left belongs to the run before. */
 	joblog_drain(jl);
 	for (i = 0; i < 2; i++)
-		if (jl_direct(jl)->raw[i].fd == -1 &&
-		    jl_raw_open(jl, i, 1) == -1) {
+		if ((fds[i] = jl_raw_open(jl, i, 1, &sb)) == -1) {
 			log_warn("job %" PRId64 ": direct output, so pipes",
 			    jl->job_id);
-			return (-1);
-		}
-	for (i = 0; i < 2; i++)
-		if ((fds[i] = fcntl(jl->d->raw[i].fd, F_DUPFD_CLOEXEC, 3)) ==
-		    -1) {
-			log_warn("job %" PRId64 ": direct output", jl->job_id);
 			if (i == 1)
 				close(fds[0]);
 			return (-1);
@@ -1132,7 +1205,7 @@ joblog_raw_open(const struct joblog *jl, int stream)
 int64_t
 joblog_raw_head(const struct joblog *jl, int stream)
 {
-	return (jl->d != NULL && jl->d->raw[stream].fd != -1
+	return (jl->d != NULL && jl->d->raw[stream].known
 		    ? jl->d->raw[stream].head
 		    : 0);
 }
@@ -1303,7 +1376,7 @@ joblog_prune_runs(struct joblog *jl, int64_t upto)
 		return;
 	jl->min_run = upto + 1;
 	while (jl->nsegs > 0 && jl->segs[0].last_run <= upto &&
-	       !(jl->nsegs == 1 && jl->seg_fd != -1))
+	       !(jl->nsegs == 1 && jl->seg_live))
 		jl_seg_drop_first(jl);
 }
 

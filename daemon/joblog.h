@@ -18,11 +18,13 @@
  * Moving is bounded per loop turn (JOBLOG_TURN_MAX).
  *
  * logs.direct: the job writes STATE/logs/JOBID.stdout and JOBID.stderr
- * itself (opened O_APPEND by the daemon, kept across runs), at the speed
- * of a plain file. The daemon looks at their sizes (every 250 ms while
- * they grow, less often while they do not, and when a run ends) and
- * stores what grew as a reference record (stream JOBLOG_REF + the stream,
- * then a struct joblog_ref) in the segments, so that readers find runs,
+ * itself (opened O_APPEND by the daemon for each run, kept across runs), at
+ * the speed of a plain file. The daemon holds no fd on them (it opens them
+ * by name for each look), and at most JOBLOG_SEG_OPEN segments of all jobs
+ * are open for writing: a running job costs it no fd. It looks at their sizes
+ * (every 250 ms while they grow, less often while they do not, and when a run
+ * ends) and stores what grew as a reference record (stream JOBLOG_REF + the
+ * stream, then a struct joblog_ref) in the segments, so that readers find runs,
  * the time of the look and stream=all order in the same records. It
  * bounds each file to logs.max_bytes x logs.keep by punching out the
  * oldest blocks (FALLOC_FL_PUNCH_HOLE): the size goes on growing, the disk
@@ -46,6 +48,7 @@ struct joblog;
 
 #define JOBLOG_MAGIC    0x31474c53u   /* "SLG1" */
 #define JOBLOG_TURN_MAX (1024 * 1024) /* bytes moved per stream per turn */
+#define JOBLOG_SEG_OPEN 256           /* segments open for writing at most */
 
 enum joblog_stream {
 	JOBLOG_STDOUT = 0, /* fd 1 */

@@ -419,6 +419,154 @@ joblog_direct__only_when_on__files_found_after_restart(void **state)
 	joblog_free(jl);
 }
 
+/* How many of our fds are open on files whose paths begin with dir and
+ * end in sfx (not " (deleted)"). */
+static int
+fds_in(const char *dir, const char *sfx)
+{
+	char link[64], to[PATH_MAX];
+	size_t dl = strlen(dir), sl = strlen(sfx);
+	ssize_t n;
+	int fd, count = 0;
+
+	for (fd = 0; fd < 4096; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, to, sizeof(to) - 1)) < 0)
+			continue;
+		to[n] = '\0';
+		count += (size_t)n >= dl && (size_t)n >= sl &&
+			 strncmp(to, dir, dl) == 0 &&
+			 strcmp(to + n - sl, sfx) == 0;
+	}
+	return (count);
+}
+
+/* The last reference record of stream in run: what it names. */
+static struct joblog_ref
+last_ref(struct joblog *jl, int stream, int64_t run)
+{
+	struct joblog_ref ref;
+	size_t len;
+	int nrec;
+	char *s;
+
+	s = read_all(jl, JOBLOG_REF + stream, run, &len, &nrec);
+	assert_true(nrec > 0);
+	assert_int_equal(len, nrec * sizeof(ref));
+	memcpy(&ref, s + len - sizeof(ref), sizeof(ref));
+	free(s);
+	return (ref);
+}
+
+/*
+ * The daemon holds no fd on a job's direct files, so that a running job
+ * costs it none: only the child's fds are open on them. A file replaced under
+ * the same name is taken as new (its bytes named from its start); a file
+ * removed is forgotten, and the next run makes it again.
+ */
+static void
+joblog_direct__no_fd_held__replaced_taken_anew(void **state)
+{
+	struct fixture *f = *state;
+	struct joblog *jl;
+	struct joblog_ref ref;
+	struct serr err;
+	char path[128], real[PATH_MAX];
+	int64_t dropped = 0;
+	int o, e, fd;
+
+	jl = joblog_new(12, &dropped);
+	joblog_set_direct(jl, 1);
+	assert_int_equal(joblog_run_begin(jl, 1, &o, &e, &err), 0);
+	snprintf(path, sizeof(path), "%s/logs/12.stdout", f->dir);
+	assert_non_null(realpath(path, real));
+	assert_int_equal(fds_in(real, ".stdout"), 1);
+	put(jl, o, "0123456789", 10);
+	assert_int_equal(fds_in(real, ".stdout"), 1);
+	ref = last_ref(jl, JOBLOG_STDOUT, 1);
+	assert_int_equal(ref.off, 0);
+	assert_int_equal(ref.len, 10);
+
+	/* Replaced while the job still writes the old one (so that its
+	 * inode is not reused): 4 bytes in the new file are named from 0. */
+	assert_int_equal(unlink(path), 0);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) >= 0);
+	assert_int_equal(write(fd, "new\n", 4), 4);
+	close(fd);
+	joblog_drain(jl);
+	ref = last_ref(jl, JOBLOG_STDOUT, 1);
+	assert_int_equal(ref.off, 0);
+	assert_int_equal(ref.len, 4);
+	assert_int_equal(fds_in(real, ".stdout"), 0);
+	close(o);
+	close(e);
+
+	/* Removed: forgotten, and made again by the next run. */
+	assert_int_equal(unlink(path), 0);
+	joblog_drain(jl);
+	assert_int_equal(joblog_raw_head(jl, JOBLOG_STDOUT), 0);
+	assert_int_equal(joblog_run_begin(jl, 2, &o, &e, &err), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	put(jl, o, "ab", 2);
+	ref = last_ref(jl, JOBLOG_STDOUT, 2);
+	assert_int_equal(ref.off, 0);
+	assert_int_equal(ref.len, 2);
+	close(o);
+	close(e);
+	assert_int_equal(fds_in(real, ".stdout"), 0);
+	joblog_remove(jl);
+	joblog_free(jl);
+}
+
+/*
+ * Segments open for writing are bounded (JOBLOG_SEG_OPEN): the oldest is
+ * closed for the next, and written again it is reopened, the same segment
+ * (not a new one per reopening).
+ */
+static void
+joblog_segments__many_jobs__open_fds_bounded_same_segment(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = JOBLOG_SEG_OPEN + 40 };
+	struct joblog *jl[N];
+	struct serr err;
+	char real[PATH_MAX];
+	int64_t dropped = 0, first, last;
+	size_t len;
+	int i, o, e, nrec;
+	char *s;
+
+	assert_non_null(realpath(f->dir, real));
+	for (i = 0; i < N; i++) {
+		jl[i] = joblog_new(100 + i, &dropped);
+		joblog_set_direct(jl[i], 1);
+		assert_int_equal(joblog_run_begin(jl[i], 1, &o, &e, &err), 0);
+		put(jl[i], o, "x\n", 2);
+		close(o);
+		close(e);
+		assert_true(fds_in(real, ".log") <= JOBLOG_SEG_OPEN);
+	}
+	assert_int_equal(fds_in(real, ".log"), JOBLOG_SEG_OPEN);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(joblog_run_begin(jl[0], 2, &o, &e, &err), 0);
+		put(jl[0], o, "y\n", 2);
+		close(o);
+		close(e);
+	}
+	assert_int_equal(joblog_segments(jl[0], &first, &last), 1);
+	assert_int_equal(first, 1);
+	assert_int_equal(last, 1);
+	s = read_all(jl[0], -1, 0, &len, &nrec);
+	assert_int_equal(nrec, 3);
+	free(s);
+	assert_true(fds_in(real, ".log") <= JOBLOG_SEG_OPEN);
+	for (i = 0; i < N; i++) {
+		joblog_remove(jl[i]);
+		joblog_free(jl[i]);
+	}
+	assert_int_equal(fds_in(real, ".log"), 0);
+}
+
 int
 main(void)
 {
@@ -441,6 +589,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		joblog_direct__only_when_on__files_found_after_restart, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_direct__no_fd_held__replaced_taken_anew, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		joblog_segments__many_jobs__open_fds_bounded_same_segment,
+		setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
