@@ -105,6 +105,12 @@ struct drift_member {
 struct sup_drift {
 	struct event *timer;
 	struct cpuscan *scan;
+	/* The jobs that may be checked (placed, their cpuset known), by id:
+	 * the ticks walk these, not every job. All jobs are walked again only
+	 * when a job has been placed since (rescan). */
+	int64_t *cand;
+	size_t ncand, capcand;
+	int rescan;
 	struct drift_items items;
 	size_t nitems;
 	/* The scan under way: its members' jobs, sorted by pid. */
@@ -145,6 +151,55 @@ job_checked(const struct job *job)
 	return ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
 		job->cpuset_valid &&
 		(job->state == JOB_RUNNING || job->state == JOB_PAUSED));
+}
+
+/* A job that job_checked may take, whatever its state. */
+static int
+job_placed(const struct job *job)
+{
+	return ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
+		job->cpuset_valid);
+}
+
+void
+sup_drift_placed(struct supervisor *sup)
+{
+	if (sup->drift != NULL)
+		sup->drift->rescan = 1;
+}
+
+/*
+ * Bring the candidates up to date: every job walked after a placement,
+ * else those that are gone or no longer placed dropped. Bounded by the
+ * placed jobs, not by all jobs (10,000 sleeping jobs cost a tick nothing).
+ */
+static void
+drift_cands(struct supervisor *sup)
+{
+	struct sup_drift *d = sup->drift;
+	struct job *job;
+	size_t i, k;
+
+	if (d->rescan) {
+		d->rescan = 0;
+		d->ncand = 0;
+		TAILQ_FOREACH (job, &sup->jobs, entry) {
+			if (!job_placed(job))
+				continue;
+			if (d->ncand == d->capcand) {
+				d->capcand = d->capcand ? d->capcand * 2 : 16;
+				d->cand = xreallocarray(
+				    d->cand, d->capcand, sizeof(*d->cand));
+			}
+			d->cand[d->ncand++] = job->id;
+		}
+		return;
+	}
+	for (i = k = 0; i < d->ncand; i++)
+		if ((job = htab_get_int(&sup->by_id, d->cand[i])) != NULL &&
+		    job_placed(job))
+			d->cand[k++] = d->cand[i];
+	d->ncand = k;
 }
 
 static void
@@ -284,7 +339,7 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 	struct job *job;
 	cpu_set_t online, js;
 	pid_t *pids;
-	size_t cap = 0;
+	size_t cap = 0, k;
 	int n, i, any = 0;
 
 	(void)fd;
@@ -295,9 +350,11 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	CPU_ZERO(&d->watch);
 	d->nm = 0;
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	TAILQ_FOREACH (job, &sup->jobs, entry) {
-		if (!job_checked(job))
+	drift_cands(sup);
+	pids = d->ncand > 0 ? xcalloc(JOB_PIDS_MAX, sizeof(*pids)) : NULL;
+	for (k = 0; k < d->ncand; k++) {
+		if ((job = htab_get_int(&sup->by_id, d->cand[k])) == NULL ||
+		    !job_checked(job))
 			continue;
 		any = 1;
 		if (job->spec.exclusive_cpus > 0) {
@@ -551,7 +608,7 @@ drift_done(void *arg, const struct cpuscan_result *r)
 	struct job *job;
 	cpu_set_t exp;
 	char e[64];
-	size_t i;
+	size_t i, c;
 	int check;
 
 	d->last_ms = now_ms();
@@ -624,10 +681,11 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		}
 	}
 	/* Each job's cpuset, as its cgroup has it now. */
-	TAILQ_FOREACH (job, &sup->jobs, entry) {
+	for (c = 0; c < d->ncand; c++) {
 		struct cpulist now;
 
-		if (!job_checked(job) ||
+		if ((job = htab_get_int(&sup->by_id, d->cand[c])) == NULL ||
+		    !job_checked(job) ||
 		    sup_res_cpuset_now(sup, job, &now) == -1 ||
 		    (cpulist_subset(&now, job->cpuset) &&
 			cpulist_subset(job->cpuset, &now)))
@@ -664,6 +722,7 @@ sup_drift_start(struct supervisor *sup)
 
 	d = sup->drift = xcalloc(1, sizeof(*d));
 	TAILQ_INIT(&d->items);
+	d->rescan = 1;
 	d->timer = evtimer_new(sup->sd->base, drift_tick, sup);
 	event_priority_set(d->timer, SCHEDD_PRIO_WORK);
 	drift_arm(sup);
@@ -680,6 +739,7 @@ sup_drift_free(struct supervisor *sup)
 		event_free(d->timer);
 	cpuscan_free(d->scan);
 	item_free_all(d);
+	free(d->cand);
 	free(d->mpids);
 	free(d->members);
 	free(d);

@@ -225,6 +225,8 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	free(job->spec_text);
 	job->spec_text = NULL;
 	job->updated_ms = now_ms();
+	/* A placement added to a running job is checked from now on. */
+	sup_drift_placed(sup);
 	/* A changed schedule counts from now. */
 	job->sched_next_ms = 0;
 	sup_sched_job(sup, job, 0);

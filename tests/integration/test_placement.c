@@ -401,7 +401,11 @@ H_TEST(drift__taskset_onto_granted_cpu__exactly_one_event)
 	h_stream_close(s);
 }
 
-/* on_drift "restore": an affinity changed inside the job is put back. */
+/*
+ * on_drift "restore": an affinity changed inside the job is put back. The
+ * job is placed after two drift ticks found nothing to check: the ticks
+ * walk only the placed jobs, and a placement makes them look again.
+ */
 H_TEST(drift__restore__affinity_changed_inside_job_put_back)
 {
 	struct h_stream *s;
@@ -411,6 +415,7 @@ H_TEST(drift__restore__affinity_changed_inside_job_put_back)
 	pid_t pid;
 
 	need_machine(h);
+	h_sleep_ms(2200);
 	j = h_job_create(
 	    h, json_pack("{s:s, s:[s,s], s:s, s:s}", "name", "p", "argv",
 		   "/bin/sleep", "30", "cpus", "0-1", "on_drift", "restore"));
