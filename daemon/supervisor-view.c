@@ -479,8 +479,13 @@ sup_res_track(evutil_socket_t fd, short what, void *arg)
 	if (sup->degraded || r->scan == NULL)
 		return; /* nothing could be recorded */
 	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
+	/* Where the last tick stopped, found by id (the list is in id
+	 * order), not by walking past the jobs before it: else the head. */
+	if (r->track_next == 0 ||
+	    (job = htab_get_int(&sup->by_id, r->track_next)) == NULL)
+		job = TAILQ_FIRST(&sup->jobs);
 again:
-	TAILQ_FOREACH (job, &sup->jobs, entry) {
+	for (; job != NULL; job = TAILQ_NEXT(job, entry)) {
 		if (job->id < r->track_next || !job->has_cgroup ||
 		    job->scan_out ||
 		    (job->state != JOB_STARTING && job->state != JOB_RUNNING &&
@@ -517,6 +522,7 @@ again:
 	r->track_next = 0;
 	if (!wrapped && n < TRACK_JOBS_MAX && n > 0) {
 		wrapped = 1;
+		job = TAILQ_FIRST(&sup->jobs);
 		goto again;
 	}
 out:
