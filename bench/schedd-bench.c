@@ -44,6 +44,7 @@ static double opt_secs; /* create: time budget, 0 = none */
 static int64_t deadline_ns;
 static const char *opt_path = "/v1/jobs";
 static const char *opt_out; /* latency against the floor: its stamp file */
+static const char *opt_json; /* more members of the job's spec */
 static char job_body[4096];
 
 static long next_job; /* atomic: jobs handed out */
@@ -61,7 +62,9 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: schedd-bench spawn|create -s SOCK -n N -c C [-p PID] "
-	    "[-t SECONDS] -- ARGV\n"
+	    "[-t SECONDS] [-j MEMBERS] -- ARGV\n"
+	    "       (-j '\"logs\":{\"direct\":true}': members added to "
+	    "the spec)\n"
 	    "       schedd-bench latency -s SOCK -n N [-o FILE] -- STAMP\n"
 	    "       schedd-bench get -s SOCK -n N -u PATH\n");
 	exit(2);
@@ -86,12 +89,13 @@ make_body(char **argv)
 			goto long_;
 		len += (size_t)n;
 	}
-	if (len + 3 > sizeof(job_body))
+	n = snprintf(job_body + len, sizeof(job_body) - len, "]%s%s}",
+	    opt_json != NULL ? "," : "", opt_json != NULL ? opt_json : "");
+	if (n < 0 || (size_t)n >= sizeof(job_body) - len)
 		goto long_;
-	memcpy(job_body + len, "]}", 3);
 	return;
 long_:
-	fprintf(stderr, "schedd-bench: argv too long\n");
+	fprintf(stderr, "schedd-bench: argv and -j too long\n");
 	exit(2);
 }
 
@@ -608,7 +612,7 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "s:n:c:p:u:t:o:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:c:p:u:t:o:j:")) != -1) {
 		switch (ch) {
 		case 's':
 			opt_sock = optarg;
@@ -630,6 +634,9 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			opt_out = optarg;
+			break;
+		case 'j':
+			opt_json = optarg;
 			break;
 		default:
 			usage();
