@@ -38,6 +38,9 @@
 #include "proto/util.h"
 #include "sql/sql-gen.h"
 
+/* The tables whose ids are counted in memory (store->next_id). */
+enum { STORE_ID_JOB, STORE_ID_RUN, STORE_ID_EVENT, STORE_NIDS };
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQL_NSTMTS];
@@ -61,7 +64,10 @@ struct store {
 	int wal_frames;         /* the WAL's frames after the last commit */
 	/* The next job id, once read: a job's insert takes it, a rollback
 	 * forgets it (the insert may have been undone). 0: read it. */
-	int64_t next_job_id;
+	/* The next ids of jobs, runs and events (STORE_ID_*): one past the
+	 * highest ever given (sql/008_ids.sql), read once and then counted
+	 * here; 0: read it again (after a rollback). */
+	int64_t next_id[STORE_NIDS];
 };
 
 /*
@@ -162,6 +168,18 @@ store_exec_simple(struct store *st, enum sql_stmt which, struct serr *err)
 	return (0);
 }
 
+/* PRAGMA foreign_key_check's rows: any is a reference left dangling. */
+static int
+store_fk_bad(void *arg, int n, char **val, char **col)
+{
+	(void)arg;
+	(void)col;
+	log_warnx("migration: a row of %s refers to a missing row of %s",
+	    n > 0 && val[0] != NULL ? val[0] : "?",
+	    n > 2 && val[2] != NULL ? val[2] : "?");
+	return (1); /* sqlite3_exec fails: SQLITE_ABORT */
+}
+
 static int
 store_migrate(struct store *st, struct serr *err)
 {
@@ -188,8 +206,17 @@ store_migrate(struct store *st, struct serr *err)
 	}
 	if (version == latest)
 		return (0);
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
-	    SQLITE_OK)
+	/*
+	 * A migration may rebuild a table (create the new one, copy, drop
+	 * the old, rename): with foreign keys on, dropping jobs would delete
+	 * every run through ON DELETE CASCADE. They are off meanwhile (the
+	 * pragma does nothing inside a transaction) and checked before the
+	 * commit.
+	 */
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys=OFF", NULL, NULL, &msg) !=
+		SQLITE_OK ||
+	    sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+		SQLITE_OK)
 		goto fail;
 	for (i = 0; i < sql_nmigrations; i++) {
 		if (sql_migrations[i].version <= version)
@@ -200,7 +227,11 @@ store_migrate(struct store *st, struct serr *err)
 			&msg) != SQLITE_OK)
 			goto fail;
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(st->db, "PRAGMA foreign_key_check", store_fk_bad, NULL,
+		&msg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA foreign_keys=ON", NULL, NULL, &msg) !=
+		SQLITE_OK)
 		goto fail;
 	return (0);
 fail:
@@ -208,6 +239,7 @@ fail:
 	    msg != NULL ? msg : sqlite3_errmsg(st->db));
 	sqlite3_free(msg);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(st->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
 	return (-1);
 }
 
@@ -456,27 +488,43 @@ store_commit(struct store *st, struct serr *err)
 void
 store_rollback(struct store *st)
 {
-	st->next_job_id = 0;
+	memset(st->next_id, 0, sizeof(st->next_id));
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	store_exec_simple(st, SQL_ROLLBACK, NULL);
 }
 
+/* The next id of a table (STORE_ID_*): read once, then counted. */
+static int64_t
+store_next_id(struct store *st, int which, struct serr *err)
+{
+	static const int stmt[] = {
+	    SQL_JOB_NEXT_ID, SQL_RUN_NEXT_ID, SQL_EVENT_NEXT_ID};
+	sqlite3_stmt *s;
+
+	if (st->next_id[which] > 0)
+		return (st->next_id[which]);
+	s = stmt_get(st, stmt[which]);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		st->next_id[which] = sqlite3_column_int64(s, 0);
+	else
+		store_fail(st, err, sql_statement_names[stmt[which]]);
+	stmt_done(s);
+	return (st->next_id[which] > 0 ? st->next_id[which] : -1);
+}
+
+/* An insert of id ended (rc): the next is past it; after a failure it is
+ * read again. */
+static void
+store_id_used(struct store *st, int which, int64_t id, int rc)
+{
+	st->next_id[which] = rc == 0 && id >= st->next_id[which] ? id + 1 : 0;
+}
+
 int64_t
 store_job_next_id(struct store *st, struct serr *err)
 {
-	sqlite3_stmt *s;
-	int64_t id = -1;
-
-	if (st->next_job_id > 0)
-		return (st->next_job_id);
-	s = stmt_get(st, SQL_JOB_NEXT_ID);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	else
-		store_fail(st, err, "job_next_id");
-	stmt_done(s);
-	return (id);
+	return (store_next_id(st, STORE_ID_JOB, err));
 }
 
 int
@@ -497,8 +545,7 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_insert");
 	stmt_done(s);
-	/* AUTOINCREMENT: the next is past the highest ever given. */
-	st->next_job_id = rc == 0 && id >= st->next_job_id ? id + 1 : 0;
+	store_id_used(st, STORE_ID_JOB, id, rc);
 	return (rc);
 }
 
@@ -626,10 +673,15 @@ int
 store_run_insert(
     struct store *st, int64_t job_id, struct run *run, struct serr *err)
 {
-	sqlite3_stmt *s = stmt_get(st, SQL_RUN_INSERT);
+	sqlite3_stmt *s;
+	int64_t id;
 	int rc = 0;
 
-	if (sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
+	if ((id = store_next_id(st, STORE_ID_RUN, err)) == -1)
+		return (-1);
+	s = stmt_get(st, SQL_RUN_INSERT);
+	if (sqlite3_bind_int64(s, 9, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, job_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, run->number) != SQLITE_OK ||
 	    bind_opt(s, 3, run->pid, 0) != SQLITE_OK ||
 	    bind_opt(s, 4, (int64_t)run->pid_start, 0) != SQLITE_OK ||
@@ -640,8 +692,9 @@ store_run_insert(
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_insert");
 	else
-		run->id = sqlite3_last_insert_rowid(st->db);
+		run->id = id;
 	stmt_done(s);
+	store_id_used(st, STORE_ID_RUN, id, rc);
 	return (rc);
 }
 
@@ -810,10 +863,15 @@ store_process_list(struct store *st, int64_t job_id, int limit,
 int
 store_event_insert(struct store *st, struct event_rec *ev, struct serr *err)
 {
-	sqlite3_stmt *s = stmt_get(st, SQL_EVENT_INSERT);
+	sqlite3_stmt *s;
+	int64_t id;
 	int rc = 0;
 
-	if (sqlite3_bind_int64(s, 1, ev->time_ms) != SQLITE_OK ||
+	if ((id = store_next_id(st, STORE_ID_EVENT, err)) == -1)
+		return (-1);
+	s = stmt_get(st, SQL_EVENT_INSERT);
+	if (sqlite3_bind_int64(s, 7, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 1, ev->time_ms) != SQLITE_OK ||
 	    bind_opt(s, 2, ev->job_id, 0) != SQLITE_OK ||
 	    bind_text(s, 3, ev->job) != SQLITE_OK ||
 	    bind_opt(s, 4, ev->run, 0) != SQLITE_OK ||
@@ -822,8 +880,9 @@ store_event_insert(struct store *st, struct event_rec *ev, struct serr *err)
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "event_insert");
 	else
-		ev->id = sqlite3_last_insert_rowid(st->db);
+		ev->id = id;
 	stmt_done(s);
+	store_id_used(st, STORE_ID_EVENT, id, rc);
 	return (rc);
 }
 

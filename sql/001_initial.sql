@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: ISC
 -- Initial schema. Times are milliseconds since the epoch (UTC).
--- Ids use AUTOINCREMENT so that they are never reused, even after deletes:
--- event ids are the cursor of /v1/events and job ids are public.
+-- Ids are never reused, even after deletes (AUTOINCREMENT here; 008 keeps
+-- that with a table of floors instead): event ids are the cursor of
+-- /v1/events and job ids are public.
 
 CREATE TABLE jobs (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,

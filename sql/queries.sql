@@ -12,7 +12,8 @@ COMMIT;
 ROLLBACK;
 
 -- name: job_next_id
-SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0) + 1;
+SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0),
+	COALESCE((SELECT seq FROM id_floor WHERE name = 'jobs'), 0)) + 1;
 
 -- name: job_insert
 INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_at,
@@ -42,10 +43,14 @@ SELECT id, name, source, spec, state, restarts, created_at, updated_at,
 	sched_next_at, sched_skipped
 FROM jobs ORDER BY id;
 
+-- name: run_next_id
+SELECT MAX(COALESCE((SELECT MAX(id) FROM runs), 0),
+	COALESCE((SELECT seq FROM id_floor WHERE name = 'runs'), 0)) + 1;
+
 -- name: run_insert
-INSERT INTO runs (job_id, run, pid, pid_start, started_at, exited_at, error,
-	cpus)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
+INSERT INTO runs (id, job_id, run, pid, pid_start, started_at, exited_at,
+	error, cpus)
+VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
 
 -- name: run_update_end
 UPDATE runs SET exited_at = ?2, exit_code = ?3, signal = ?4, core_dumped = ?5,
@@ -71,9 +76,13 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7);
 UPDATE processes SET exited_at = ?4, exit_code = ?5, signal = ?6
 WHERE run_id = ?1 AND pid = ?2 AND pid_start = ?3;
 
+-- name: event_next_id
+SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0),
+	COALESCE((SELECT seq FROM id_floor WHERE name = 'events'), 0)) + 1;
+
 -- name: event_insert
-INSERT INTO events (time, job_id, job, run, type, data)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6);
+INSERT INTO events (id, time, job_id, job, run, type, data)
+VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6);
 
 -- name: event_since
 SELECT id, time, job_id, job, run, type, data
@@ -81,7 +90,8 @@ FROM events WHERE id > ?1 ORDER BY id LIMIT ?2;
 
 -- name: event_bounds
 SELECT (SELECT MIN(id) FROM events),
-	COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0);
+	MAX(COALESCE((SELECT MAX(id) FROM events), 0),
+	COALESCE((SELECT seq FROM id_floor WHERE name = 'events'), 0));
 
 -- name: event_prune
 DELETE FROM events WHERE id <= ?1;

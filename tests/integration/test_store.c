@@ -292,7 +292,7 @@ H_TEST(store__restart_twice__ids_never_reused)
 	h_daemon_start(h);
 	j = h_job_create(h, json_pack("{s:s, s:[s], s:b}", "name", "second",
 				"argv", "/bin/true", "start", 0));
-	/* AUTOINCREMENT: a deleted job's id is not handed out again. */
+	/* A deleted job's id is not handed out again (sql/008_ids.sql). */
 	assert_true(h_int(j, "id") > id1);
 	h_call(h, 404, "GET", NULL, "/v1/jobs/first");
 }

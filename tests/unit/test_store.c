@@ -31,6 +31,7 @@
 
 #include "daemon/schedd.h"
 #include "daemon/store.h"
+#include "sql/sql-gen.h"
 
 struct fixture {
 	char dir[64];
@@ -89,6 +90,14 @@ query_int(const char *path, const char *sql)
 	return (v);
 }
 
+/* Tables with AUTOINCREMENT (008 leaves none). */
+static int64_t
+autoincrement_tables(const char *path)
+{
+	return (query_int(path, "SELECT count(*) FROM sqlite_master WHERE sql "
+				"LIKE '%AUTOINCREMENT%'"));
+}
+
 static void
 add_job(struct store *st, int64_t id, const char *name)
 {
@@ -106,7 +115,10 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 7);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 8);
+	/* 008: no AUTOINCREMENT (its sqlite_sequence page was written by
+	 * every transaction that inserted). */
+	assert_int_equal(autoincrement_tables(f->path), 0);
 	/* 007: no index that only repeats a UNIQUE constraint's. */
 	assert_int_equal(
 	    query_int(f->path,
@@ -281,8 +293,17 @@ store_job_delete__cascades_runs_keeps_events(void **state)
 	assert_int_equal(
 	    query_int(f->path, "SELECT count(*) FROM processes"), 0);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 1);
-	/* A job id is never reused. */
+	/* A job id is never reused, nor a run's, after a restart too. */
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
+	store_close(f->st);
+	assert_non_null(f->st = store_open(f->path, 0, &err));
+	assert_int_equal(store_job_next_id(f->st, &err), 2);
+	add_job(f->st, 2, "b");
+	memset(&r, 0, sizeof(r));
+	r.number = 1;
+	r.started_ms = 1;
+	assert_int_equal(store_run_insert(f->st, 2, &r, &err), 0);
+	assert_int_equal(r.id, 2);
 }
 
 struct evs {
@@ -361,10 +382,7 @@ store_job_next_id__insert_rolled_back__given_again(void **state)
 	    -1);
 	store_rollback(f->st);
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
-	assert_int_equal(
-	    query_int(f->path, "SELECT seq FROM sqlite_sequence WHERE name = "
-			       "'jobs'"),
-	    1);
+	assert_int_equal(query_int(f->path, "SELECT MAX(id) FROM jobs"), 1);
 }
 
 static void
@@ -379,6 +397,95 @@ store_open__reopen__data_persists(void **state)
 	assert_non_null(f->st);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 1);
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
+}
+
+/*
+ * A database of schema 7 (AUTOINCREMENT, the newest job deleted) opened by
+ * this store: 008 rebuilds jobs, runs and events with every row, the ids
+ * given before stay given, and the foreign keys cascade as before.
+ */
+static void
+store_open__schema_7__migrated_ids_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct run r;
+	sqlite3 *db;
+	int i;
+
+	store_close(f->st);
+	f->st = NULL;
+	unlink(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	for (i = 0; i < sql_nmigrations; i++)
+		if (sql_migrations[i].version <= 7)
+			assert_int_equal(
+			    sqlite3_exec(
+				db, sql_migrations[i].text, NULL, NULL, NULL),
+			    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+		"PRAGMA foreign_keys=ON;"
+		"INSERT INTO jobs (name, source, spec, state, created_at,"
+		" updated_at, owner_uid, sched_skipped) VALUES"
+		" ('a', 'api', '{}', 'exited', 1, 2, 1000, 3),"
+		" ('b', 'api', '{}', 'exited', 1, 2, 0, 0),"
+		" ('c', 'api', '{}', 'created', 1, 2, 0, 0);"
+		"INSERT INTO runs (job_id, run, pid, started_at, cpus,"
+		" output_dropped) VALUES (1, 1, 42, 1, '0-1', 5), (2, 1, 43, 1,"
+		" NULL, 0), (3, 1, 44, 1, NULL, 0);"
+		"INSERT INTO processes (run_id, pid, pid_start, first_seen)"
+		" VALUES (1, 42, 7, 1), (2, 43, 8, 1);"
+		"INSERT INTO events (time, job_id, job, type) VALUES"
+		" (1, 1, 'a', 'created'), (2, 3, 'c', 'created');"
+		"DELETE FROM jobs WHERE id = 3;"
+		"DELETE FROM events WHERE id = 2;",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_non_null(f->st = store_open(f->path, 0, &err));
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(autoincrement_tables(f->path), 0);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 2);
+	assert_int_equal(query_int(f->path,
+			     "SELECT owner_uid + sched_skipped FROM jobs WHERE "
+			     "name = 'a'"),
+	    1003);
+	assert_int_equal(
+	    query_int(f->path, "SELECT output_dropped FROM runs WHERE cpus = "
+			       "'0-1'"),
+	    5);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM processes"), 2);
+	/* The deleted newest job, run and event keep their ids. */
+	assert_int_equal(store_job_next_id(f->st, &err), 4);
+	memset(&r, 0, sizeof(r));
+	r.number = 2;
+	r.started_ms = 1;
+	assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+	assert_int_equal(r.id, 4);
+	{
+		struct event_rec ev = {0};
+		int64_t oldest, last;
+
+		assert_int_equal(
+		    store_event_bounds(f->st, &oldest, &last, &err), 0);
+		assert_int_equal(oldest, 1);
+		assert_int_equal(last, 2);
+		ev.time_ms = 3;
+		ev.type = "t";
+		assert_int_equal(store_event_insert(f->st, &ev, &err), 0);
+		assert_int_equal(ev.id, 3);
+	}
+	/* Foreign keys as before: a job takes its runs and processes. */
+	assert_int_equal(store_job_delete(f->st, 1, &err), 0);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM runs WHERE job_id = 1"),
+	    0);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM processes"), 1);
+	assert_int_equal(query_int(f->path, "PRAGMA foreign_key_check"), -1);
 }
 
 static void
@@ -615,6 +722,8 @@ main(void)
 		store_run__list__newest_first_with_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_job_delete__cascades_runs_keeps_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_open__schema_7__migrated_ids_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_event__since_prune__increasing_never_reused, setup,
 		teardown),
