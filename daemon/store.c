@@ -530,7 +530,7 @@ store_job_next_id(struct store *st, struct serr *err)
 int
 store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
-    int64_t created_ms, int64_t owner_uid, struct serr *err)
+    int64_t created_ms, int64_t owner_uid, int64_t actor_uid, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_JOB_INSERT);
 	int rc = 0;
@@ -542,6 +542,7 @@ store_job_insert(struct store *st, int64_t id, const char *name,
 	    bind_text(s, 5, state) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, created_ms) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 7, owner_uid) != SQLITE_OK ||
+	    bind_opt(s, 8, actor_uid, -1) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_insert");
 	stmt_done(s);

@@ -89,9 +89,10 @@ void store_rollback(struct store *st);
 
 /* The id the next inserted job will get, or -1. */
 int64_t store_job_next_id(struct store *st, struct serr *err);
+/* actor_uid: who created it (acted_at is created_ms), or -1: nobody. */
 int store_job_insert(struct store *st, int64_t id, const char *name,
     const char *source, const char *spec_json, const char *state,
-    int64_t created_ms, int64_t owner_uid, struct serr *err);
+    int64_t created_ms, int64_t owner_uid, int64_t actor_uid, struct serr *err);
 /* A scheduled job's next tick (0: none) and its count of skipped ones. */
 int store_job_update_schedule(struct store *st, int64_t id, int64_t next_ms,
     int64_t skipped, struct serr *err);

@@ -499,9 +499,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	if (store_begin(sup->st, err) == -1 ||
 	    store_job_insert(sup->st, job->id, job->name, job->source, text,
 		job_state_name(job->state), job->created_ms, job->owner_uid,
-		err) == -1 ||
-	    (sup->actor.set && store_job_update_actor(sup->st, job->id,
-				   job->actor_uid, job->acted_ms, err) == -1) ||
+		job->actor_uid, err) == -1 ||
 	    sup_event_write(sup, &ev, job, 0, "created",
 		json_pack("{s:s}", "source", source), &etext, err) == -1 ||
 	    store_commit(sup->st, err) == -1) {

@@ -17,8 +17,9 @@ SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0),
 
 -- name: job_insert
 INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_at,
-	owner_uid)
-VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7);
+	owner_uid, actor_uid, acted_at)
+VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7, ?8, CASE WHEN ?8 IS NULL THEN NULL
+	ELSE ?6 END);
 
 -- name: job_update_actor
 UPDATE jobs SET actor_uid = ?2, acted_at = ?3 WHERE id = ?1;

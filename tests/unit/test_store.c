@@ -104,8 +104,9 @@ add_job(struct store *st, int64_t id, const char *name)
 	struct serr err;
 
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_job_insert(st, id, name, "api",
-			     "{\"argv\":[\"true\"]}", "created", 1000, 1000, &err),
+	assert_int_equal(
+	    store_job_insert(st, id, name, "api", "{\"argv\":[\"true\"]}",
+		"created", 1000, 1000, -1, &err),
 	    0);
 	assert_int_equal(store_commit(st, &err), 0);
 }
@@ -141,11 +142,15 @@ count_cb(void *arg, const struct store_job *j)
 {
 	(*(int *)arg)++;
 	assert_non_null(j->name);
-	/* add_job's owner; b was acted on by uid 77 at 3000. */
+	/* add_job's owner; b was acted on by uid 77 at 3000, c created by
+	 * uid 55 at 1500. */
 	assert_int_equal(j->owner_uid, 1000);
 	if (strcmp(j->name, "b") == 0) {
 		assert_int_equal(j->actor_uid, 77);
 		assert_int_equal(j->acted_ms, 3000);
+	} else if (strcmp(j->name, "c") == 0) {
+		assert_int_equal(j->actor_uid, 55);
+		assert_int_equal(j->acted_ms, 1500);
 	} else {
 		assert_int_equal(j->actor_uid, -1);
 		assert_int_equal(j->acted_ms, 0);
@@ -167,8 +172,12 @@ store_job__insert_update_load__round_trip(void **state)
 	assert_int_equal(
 	    store_job_update_state(f->st, 2, "running", 4, 1, 2000, "why", 0, &err), 0);
 	assert_int_equal(store_job_update_actor(f->st, 2, 77, 3000, &err), 0);
+	assert_int_equal(
+	    store_job_insert(f->st, 3, "c", "api", "{\"argv\":[\"true\"]}",
+		"created", 1500, 1000, 55, &err),
+	    0);
 	assert_int_equal(store_job_load(f->st, count_cb, &n, &err), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_int_equal(
 	    query_int(f->path, "SELECT restarts FROM jobs WHERE name='b'"), 4);
 }
@@ -181,8 +190,8 @@ store_job__duplicate_name__fails(void **state)
 
 	add_job(f->st, 1, "a");
 	assert_int_equal(store_begin(f->st, &err), 0);
-	assert_int_equal(
-	    store_job_insert(f->st, 2, "a", "api", "{}", "created", 1, 0, &err),
+	assert_int_equal(store_job_insert(f->st, 2, "a", "api", "{}", "created",
+			     1, 0, -1, &err),
 	    -1);
 	assert_int_equal(err.code, SERR_INTERNAL);
 	store_rollback(f->st);
@@ -197,8 +206,8 @@ store_rollback__discards_everything(void **state)
 	struct event_rec ev = {0};
 
 	assert_int_equal(store_begin(f->st, &err), 0);
-	assert_int_equal(
-	    store_job_insert(f->st, 1, "gone", "api", "{}", "created", 1, 0, &err),
+	assert_int_equal(store_job_insert(f->st, 1, "gone", "api", "{}",
+			     "created", 1, 0, -1, &err),
 	    0);
 	ev.time_ms = 1;
 	ev.type = "created";
@@ -367,8 +376,9 @@ store_job_next_id__insert_rolled_back__given_again(void **state)
 
 	assert_int_equal(store_job_next_id(f->st, &err), 1);
 	assert_int_equal(store_begin(f->st, &err), 0);
-	assert_int_equal(store_job_insert(f->st, 1, "gone", "api",
-			     "{\"argv\":[\"true\"]}", "created", 1000, 0, &err),
+	assert_int_equal(
+	    store_job_insert(f->st, 1, "gone", "api", "{\"argv\":[\"true\"]}",
+		"created", 1000, 0, -1, &err),
 	    0);
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
 	store_rollback(f->st);
@@ -377,8 +387,9 @@ store_job_next_id__insert_rolled_back__given_again(void **state)
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
 	/* A name taken: the insert fails and the id stays free. */
 	assert_int_equal(store_begin(f->st, &err), 0);
-	assert_int_equal(store_job_insert(f->st, 2, "kept", "api",
-			     "{\"argv\":[\"true\"]}", "created", 1000, 0, &err),
+	assert_int_equal(
+	    store_job_insert(f->st, 2, "kept", "api", "{\"argv\":[\"true\"]}",
+		"created", 1000, 0, -1, &err),
 	    -1);
 	store_rollback(f->st);
 	assert_int_equal(store_job_next_id(f->st, &err), 2);
