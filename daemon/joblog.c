@@ -120,6 +120,7 @@ struct jl_found {
 };
 
 static char jl_dir[PATH_MAX]; /* "": no log directory */
+static int jl_dirfd = -1;     /* it (O_PATH), for the looks' fstatat */
 static struct event_base *jl_base;
 static struct joblog_conf jl_conf;
 static struct joblog_stats jl_st;
@@ -339,6 +340,9 @@ joblog_init(const char *state_dir, struct event_base *base,
 		jl_dir[0] = '\0';
 		return (-1);
 	}
+	if (jl_dirfd != -1)
+		close(jl_dirfd);
+	jl_dirfd = open(jl_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	jl_remove_spare();
 	jl_scan();
 	return (0);
@@ -981,13 +985,28 @@ jl_raw_punch(struct joblog *jl, struct jl_raw *r, int fd, int64_t to)
 static int64_t
 jl_raw_mark(struct joblog *jl, int i, int drop)
 {
+	char path[PATH_MAX];
 	struct jl_raw *r;
 	struct joblog_ref ref;
 	struct stat sb;
 	int64_t grew, window, head;
-	int fd;
+	int fd = -1;
 
 	if (jl->d == NULL || !(r = &jl->d->raw[i])->known ||
+	    jl_raw_path(jl->job_id, i, path, sizeof(path)) == -1)
+		return (0);
+	/* A look is a stat (of a name in the log directory): the file is
+	 * opened only to be punched, or when it is another than the one
+	 * known (taken as new). */
+	if ((jl_dirfd != -1 ? fstatat(jl_dirfd, path + strlen(jl_dir) + 1, &sb,
+				  AT_SYMLINK_NOFOLLOW)
+			    : lstat(path, &sb)) == -1) {
+		if (errno == ENOENT)
+			jl_raw_close(jl, i);
+		return (0);
+	}
+	if ((!S_ISREG(sb.st_mode) || r->dev != sb.st_dev ||
+		r->ino != sb.st_ino) &&
 	    (fd = jl_raw_open(jl, i, 0, &sb)) == -1)
 		return (0);
 	grew = 0;
@@ -1023,6 +1042,9 @@ jl_raw_mark(struct joblog *jl, int i, int drop)
 		r->marked += ref.len;
 	}
 	window = jl->max_bytes * jl->keep;
+	if ((r->size - r->head > window || (drop && r->size > r->head)) &&
+	    fd == -1 && (fd = jl_raw_open(jl, i, 0, &sb)) == -1)
+		goto out;
 	if (r->size - r->head > window)
 		jl_raw_punch(jl, r, fd, r->size - window);
 	head = r->head;
@@ -1032,7 +1054,8 @@ jl_raw_mark(struct joblog *jl, int i, int drop)
 			*jl->dropped += r->head - head;
 	}
 out:
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	return (grew);
 }
 
