@@ -68,10 +68,11 @@ struct jl_stream {
 
 /*
  * A direct file, JOBID.stdout or JOBID.stderr (logs.direct). The daemon
- * holds no fd on it: each look opens it by path, so that a job costs the
- * daemon no fd while it runs (10,000 jobs, one pidfd each). A file found
- * replaced (another inode) is taken as new; one that took the old one's
- * inode number, as the old one cut short.
+ * holds no fd on it: each look stats its name, and it is opened only to
+ * be punched, so that a job costs the daemon no fd while it runs (10,000
+ * jobs, one pidfd each). A file found replaced (another inode) is taken
+ * as new; one that took the old one's inode number, as the old one cut
+ * short.
  */
 struct jl_raw {
 	int known; /* the fields below describe the file */
