@@ -162,9 +162,9 @@ job_placed(const struct job *job)
 }
 
 void
-sup_drift_placed(struct supervisor *sup)
+sup_drift_placed(struct supervisor *sup, const struct job *job)
 {
-	if (sup->drift != NULL)
+	if (sup->drift != NULL && job_placed(job))
 		sup->drift->rescan = 1;
 }
 

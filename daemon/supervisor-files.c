@@ -226,7 +226,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	job->spec_text = NULL;
 	job->updated_ms = now_ms();
 	/* A placement added to a running job is checked from now on. */
-	sup_drift_placed(sup);
+	sup_drift_placed(sup, job);
 	/* A changed schedule counts from now. */
 	job->sched_next_ms = 0;
 	sup_sched_job(sup, job, 0);

@@ -389,9 +389,10 @@ int sup_res_tracked(struct supervisor *sup);
 struct sup_drift;
 void sup_drift_start(struct supervisor *sup);
 void sup_drift_free(struct supervisor *sup);
-/* A job's cpuset is known now: the drift checks look for new jobs to
- * check at their next tick. */
-void sup_drift_placed(struct supervisor *sup);
+/* The job's cpuset or spec changed: if it is placed (cpus or
+ * exclusive_cpus, its cpuset known), the drift checks look for jobs to
+ * check again at their next tick. */
+void sup_drift_placed(struct supervisor *sup, const struct job *job);
 
 /* supervisor-view.c: usage, process trees, the tracker. */
 void sup_view_init(struct supervisor *sup);

@@ -764,7 +764,6 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	if (ncpus > 0) {
 		sup_cpuset_set(job, &set);
 		job->cpuset_valid = 1;
-		sup_drift_placed(sup);
 		CPU_ZERO(&sr->affinity);
 		for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
 			if (cpulist_isset(&set, (unsigned int)i))

@@ -720,6 +720,8 @@ act_spawn(
 	if (rc == 0 && job->cpuset_valid &&
 	    cpulist_format(job->cpuset, cpus, sizeof(cpus)) == 0)
 		job->run.cpus = xstrdup(cpus);
+	if (rc == 0)
+		sup_drift_placed(sup, job);
 	job_text_clear(&job->reason);
 	job->next_start_ms = 0;
 	job->draining = job->killing = job->stop_unrecorded = 0;
