@@ -503,9 +503,13 @@ again:
 		if ((np = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
 			continue;
 		/* What was seen and is still a member stays seen; the rest is
-		 * forgotten, so the set never outgrows the cgroup. */
+		 * forgotten, so the set never outgrows the cgroup. The main
+		 * process was recorded when it was spawned: a mass start does
+		 * not send every new run's to the worker and a transaction. */
 		htab_init(&keep);
 		for (i = k = 0; i < np; i++) {
+			if (pids[i] == job->run.pid)
+				continue;
 			if ((v = htab_get_int(&job->seen, pids[i])) != NULL)
 				htab_put_int(&keep, pids[i], v);
 			else
