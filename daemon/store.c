@@ -567,25 +567,9 @@ store_job_update_schedule(struct store *st, int64_t id, int64_t next_ms,
 }
 
 int
-store_job_update_actor(
-    struct store *st, int64_t id, int64_t uid, int64_t at_ms, struct serr *err)
-{
-	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_ACTOR);
-	int rc = 0;
-
-	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, uid) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 3, at_ms) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_DONE)
-		rc = store_fail(st, err, "job_update_actor");
-	stmt_done(s);
-	return (rc);
-}
-
-int
 store_job_update_state(struct store *st, int64_t id, const char *state,
     int64_t restarts, int retries, int64_t updated_ms, const char *reason,
-    int64_t next_start_ms, struct serr *err)
+    int64_t next_start_ms, int64_t actor_uid, struct serr *err)
 {
 	sqlite3_stmt *s = stmt_get(st, SQL_JOB_UPDATE_STATE);
 	int rc = 0;
@@ -597,6 +581,7 @@ store_job_update_state(struct store *st, int64_t id, const char *state,
 	    bind_text(s, 5, reason) != SQLITE_OK ||
 	    bind_opt(s, 6, next_start_ms, 0) != SQLITE_OK ||
 	    sqlite3_bind_int(s, 7, retries) != SQLITE_OK ||
+	    bind_opt(s, 8, actor_uid, -1) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "job_update_state");
 	stmt_done(s);

@@ -96,13 +96,11 @@ int store_job_insert(struct store *st, int64_t id, const char *name,
 /* A scheduled job's next tick (0: none) and its count of skipped ones. */
 int store_job_update_schedule(struct store *st, int64_t id, int64_t next_ms,
     int64_t skipped, struct serr *err);
-/* Who acted on job id last (a request that changed it), and when. */
-int store_job_update_actor(struct store *st, int64_t id, int64_t uid,
-    int64_t at_ms, struct serr *err);
-/* reason may be NULL; next_start_ms 0 means none. */
+/* reason may be NULL; next_start_ms 0 means none; actor_uid: who made
+ * the change (acted_at is updated_ms), or -1: the actor stays as it was. */
 int store_job_update_state(struct store *st, int64_t id, const char *state,
     int64_t restarts, int retries, int64_t updated_ms, const char *reason,
-    int64_t next_start_ms, struct serr *err);
+    int64_t next_start_ms, int64_t actor_uid, struct serr *err);
 int store_job_update_spec(struct store *st, int64_t id, const char *spec_json,
     const char *source, int64_t updated_ms, struct serr *err);
 /* Deletes the job, its runs and processes (not its events). */

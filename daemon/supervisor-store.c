@@ -264,10 +264,8 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 	if (store_job_update_state(sup->st, job->id, job_state_name(to),
 		rec->restarts, rec->retries, now,
 		rec->reason[0] != '\0' ? rec->reason : NULL,
-		to == JOB_BACKOFF ? rec->next_start_ms : 0, err) == -1)
-		goto fail;
-	if (sup->actor.set && store_job_update_actor(sup->st, job->id,
-				  (int64_t)sup->actor.uid, now, err) == -1)
+		to == JOB_BACKOFF ? rec->next_start_ms : 0,
+		sup->actor.set ? (int64_t)sup->actor.uid : -1, err) == -1)
 		goto fail;
 	/* A run's end happened when it happened, even if stored later. */
 	if (sup_event_write_at(sup, ev, job, job->run.number, type,

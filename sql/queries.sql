@@ -21,15 +21,14 @@ INSERT INTO jobs (id, name, source, spec, state, restarts, created_at, updated_a
 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7, ?8, CASE WHEN ?8 IS NULL THEN NULL
 	ELSE ?6 END);
 
--- name: job_update_actor
-UPDATE jobs SET actor_uid = ?2, acted_at = ?3 WHERE id = ?1;
-
 -- name: job_update_schedule
 UPDATE jobs SET sched_next_at = ?2, sched_skipped = ?3 WHERE id = ?1;
 
 -- name: job_update_state
 UPDATE jobs SET state = ?2, restarts = ?3, updated_at = ?4, reason = ?5,
-	next_start_at = ?6, retries = ?7
+	next_start_at = ?6, retries = ?7,
+	actor_uid = CASE WHEN ?8 IS NULL THEN actor_uid ELSE ?8 END,
+	acted_at = CASE WHEN ?8 IS NULL THEN acted_at ELSE ?4 END
 WHERE id = ?1;
 
 -- name: job_update_spec

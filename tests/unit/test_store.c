@@ -142,10 +142,14 @@ count_cb(void *arg, const struct store_job *j)
 {
 	(*(int *)arg)++;
 	assert_non_null(j->name);
-	/* add_job's owner; b was acted on by uid 77 at 3000, c created by
-	 * uid 55 at 1500. */
+	/* add_job's owner; a was changed by uid 66 at 2500 (and then by
+	 * nobody), b acted on by uid 77 at 3000, c created by uid 55 at 1500.
+	 */
 	assert_int_equal(j->owner_uid, 1000);
-	if (strcmp(j->name, "b") == 0) {
+	if (strcmp(j->name, "a") == 0) {
+		assert_int_equal(j->actor_uid, 66);
+		assert_int_equal(j->acted_ms, 2500);
+	} else if (strcmp(j->name, "b") == 0) {
 		assert_int_equal(j->actor_uid, 77);
 		assert_int_equal(j->acted_ms, 3000);
 	} else if (strcmp(j->name, "c") == 0) {
@@ -169,9 +173,20 @@ store_job__insert_update_load__round_trip(void **state)
 	add_job(f->st, 1, "a");
 	add_job(f->st, 2, "b");
 	assert_int_equal(store_job_next_id(f->st, &err), 3);
-	assert_int_equal(
-	    store_job_update_state(f->st, 2, "running", 4, 1, 2000, "why", 0, &err), 0);
-	assert_int_equal(store_job_update_actor(f->st, 2, 77, 3000, &err), 0);
+	assert_int_equal(store_job_update_state(f->st, 2, "running", 4, 1, 2000,
+			     "why", 0, -1, &err),
+	    0);
+	assert_int_equal(store_job_update_state(f->st, 2, "running", 4, 1,
+			     3000, "why", 0, 77, &err),
+	    0);
+	/* A change by uid 66 at 2500 stores its actor; one by nobody
+	 * leaves it. */
+	assert_int_equal(store_job_update_state(f->st, 1, "running", 0, 0, 2500,
+			     NULL, 0, 66, &err),
+	    0);
+	assert_int_equal(store_job_update_state(
+			     f->st, 1, "exited", 0, 0, 2600, NULL, 0, -1, &err),
+	    0);
 	assert_int_equal(
 	    store_job_insert(f->st, 3, "c", "api", "{\"argv\":[\"true\"]}",
 		"created", 1500, 1000, 55, &err),
