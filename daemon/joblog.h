@@ -19,15 +19,15 @@
  *
  * logs.direct: the job writes STATE/logs/JOBID.stdout and JOBID.stderr
  * itself (opened O_APPEND by the daemon for each run, kept across runs), at
- * the speed of a plain file. The daemon holds no fd on them (it opens them
- * by name for each look), and at most JOBLOG_SEG_OPEN segments of all jobs
- * are open for writing: a running job costs it no fd. It looks at their sizes
- * (every 250 ms while they grow, less often while they do not, and when a run
- * ends) and stores what grew as a reference record (stream JOBLOG_REF + the
- * stream, then a struct joblog_ref) in the segments, so that readers find runs,
- * the time of the look and stream=all order in the same records. It
- * bounds each file to logs.max_bytes x logs.keep by punching out the
- * oldest blocks (FALLOC_FL_PUNCH_HOLE): the size goes on growing, the disk
+ * the speed of a plain file. The daemon holds no fd on them (a look stats
+ * the name; a file is opened only to be punched), and at most JOBLOG_SEG_OPEN
+ * segments of all jobs are open for writing: a running job costs it no fd. It
+ * looks at their sizes (every 250 ms while they grow, less often while they do
+ * not, and when a run ends) and stores what grew as a reference record (stream
+ * JOBLOG_REF + the stream, then a struct joblog_ref) in the segments, so that
+ * readers find runs, the time of the look and stream=all order in the same
+ * records. It bounds each file to logs.max_bytes x logs.keep by punching out
+ * the oldest blocks (FALLOC_FL_PUNCH_HOLE): the size goes on growing, the disk
  * use does not. Where the file system cannot punch holes, direct falls
  * back to the pipes. Paths are built from ids only. Runs of versions before
  * this layout wrote JOBID.RUN.out/.err (or JOBID/RUN.out): those are not read
