@@ -96,6 +96,20 @@ reaper_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
+/* Free an event and close its fd (fd may be NULL), both forgotten. */
+static void
+reaper_drop(struct event **ev, int *fd)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	if (fd != NULL && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 /* The set of SIGCHLD alone, which the loop blocks and reads. */
 static void
 reaper_chld_set(sigset_t *set)
@@ -297,9 +311,7 @@ reaper_sfd_open(struct event_base *base)
 		-1 ||
 	    (reaper_sfd_ev = event_new(base, reaper_sfd, EV_READ | EV_PERSIST,
 		 reaper_sfd_read, NULL)) == NULL) {
-		if (reaper_sfd != -1)
-			close(reaper_sfd);
-		reaper_sfd = -1;
+		reaper_drop(&reaper_sfd_ev, &reaper_sfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
@@ -347,14 +359,7 @@ reaper_free(void)
 {
 	int saved = errno;
 
-	if (reaper_sfd_ev != NULL) {
-		event_free(reaper_sfd_ev);
-		reaper_sfd_ev = NULL;
-	}
-	if (reaper_sfd != -1) {
-		close(reaper_sfd);
-		reaper_sfd = -1;
-	}
+	reaper_drop(&reaper_sfd_ev, &reaper_sfd);
 	if (reaper_blocked) {
 		sigset_t chld;
 
@@ -366,18 +371,8 @@ reaper_free(void)
 		sigaction(SIGCHLD, &reaper_oldsa, NULL);
 		reaper_installed = 0;
 	}
-	if (reaper_ev != NULL) {
-		event_free(reaper_ev);
-		reaper_ev = NULL;
-	}
-	if (reaper_sweep_ev != NULL) {
-		event_free(reaper_sweep_ev);
-		reaper_sweep_ev = NULL;
-	}
-	if (reaper_efd != -1) {
-		close(reaper_efd);
-		reaper_efd = -1;
-	}
+	reaper_drop(&reaper_sweep_ev, NULL);
+	reaper_drop(&reaper_ev, &reaper_efd);
 	reaper_npids = 0;
 	reaper_unnamed = 0;
 	errno = saved;
