@@ -145,20 +145,20 @@ rfc3339(int64_t ms, char *buf, size_t len)
 	return (buf);
 }
 
-static int
-job_checked(const struct job *job)
-{
-	return ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
-		job->cpuset_valid &&
-		(job->state == JOB_RUNNING || job->state == JOB_PAUSED));
-}
-
-/* A job that job_checked may take, whatever its state. */
+/* A job placed by its spec (cpus or exclusive_cpus), its cpuset known. */
 static int
 job_placed(const struct job *job)
 {
 	return ((job->spec.cpus != NULL || job->spec.exclusive_cpus > 0) &&
 		job->cpuset_valid);
+}
+
+/* A placed job that runs: its placement is checked. */
+static int
+job_checked(const struct job *job)
+{
+	return (job_placed(job) &&
+		(job->state == JOB_RUNNING || job->state == JOB_PAUSED));
 }
 
 void
