@@ -126,9 +126,12 @@ int cgroup_read_pids(const char *dir, pid_t **pids, size_t *n);
 int cgroup_procs_copy(const char *dir, pid_t *pids, int max);
 /*
  * Send sig to each pid listed in dir/cgroup.procs, never to pid 1 or
- * ourselves; a pid gone meanwhile (ESRCH) is not an error. Returns the
- * number signalled.
+ * ourselves; a pid gone meanwhile (ESRCH) is not an error. The list is
+ * read again until it names no pid not yet signalled (at most
+ * CGROUP_SIGNAL_ROUNDS reads): a child forked as its parent was signalled
+ * is listed a moment later. Returns the number signalled.
  */
+#define CGROUP_SIGNAL_ROUNDS 8
 int cgroup_signal_all(const char *dir, int sig);
 /* 1 if one line of dir/file equals want now, 0 if not, -1 (errno). It
  * never waits: what the kernel has not done yet, it does by itself. */

@@ -787,9 +787,10 @@ v1_kill(int64_t job, int sig, struct serr *err)
 		return (-1);
 	}
 	/*
-	 * One round: what forks meanwhile is caught by the next one, which
-	 * the supervisor's timers send until the cgroup is empty. A frozen
-	 * job gets the signal when it is thawed.
+	 * Read until no member is new (cgroup_signal_all); what forks faster
+	 * is caught by the next signal, which the supervisor's timers send
+	 * until the cgroup is empty. A frozen job gets the signal when it is
+	 * thawed.
 	 */
 	n = cgroup_signal_all(dir, sig);
 	if (n == -1)

@@ -431,7 +431,7 @@ v2_kill(int64_t job, int sig, struct serr *err)
 			goto fail;
 		return ((int)n);
 	}
-	/* One round (see v1_kill). */
+	/* Rounds until none is new (see v1_kill). */
 	count = cgroup_signal_all(dir, sig);
 	if (count == -1)
 		goto fail;

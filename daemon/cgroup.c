@@ -743,18 +743,48 @@ cgroup_signal_one(pid_t pid, int sig)
 	return (1);
 }
 
+static int
+pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return ((x > y) - (x < y));
+}
+
+/*
+ * In rounds, until one finds no member not yet signalled, as systemd's
+ * cg_kill does: what a member forked as it was signalled may be listed a
+ * moment later. Bounded: what forks faster than the rounds is left to the
+ * next signal (and a stop's catch-up, sup_res_stop_catchup).
+ */
 int
 cgroup_signal_all(const char *dir, int sig)
 {
-	pid_t *pids;
-	size_t n, i;
-	int count = 0;
+	pid_t *pids, *sent = NULL;
+	size_t n, i, nsent = 0, before;
+	int count = 0, round;
 
-	if (cgroup_read_pids(dir, &pids, &n) == -1)
-		return (-1);
-	for (i = 0; i < n; i++)
-		count += cgroup_signal_one(pids[i], sig);
-	free(pids);
+	for (round = 0; round < CGROUP_SIGNAL_ROUNDS; round++) {
+		if (cgroup_read_pids(dir, &pids, &n) == -1) {
+			if (round == 0)
+				return (-1);
+			break;
+		}
+		before = nsent;
+		sent = xreallocarray(sent, nsent + n + 1, sizeof(*sent));
+		for (i = 0; i < n; i++) {
+			if (before > 0 && bsearch(&pids[i], sent, before,
+					      sizeof(*sent), pid_cmp) != NULL)
+				continue;
+			sent[nsent++] = pids[i];
+			count += cgroup_signal_one(pids[i], sig);
+		}
+		free(pids);
+		if (nsent == before)
+			break;
+		qsort(sent, nsent, sizeof(*sent), pid_cmp);
+	}
+	free(sent);
 	return (count);
 }
 

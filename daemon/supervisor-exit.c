@@ -310,8 +310,9 @@ sup_main_gone(struct supervisor *sup, struct job *job)
 	sup_check_shutdown(sup);
 }
 
-/* The job's poll: a stopping tree that is not gone yet, or an adopted
- * process's exit status that the kernel has not given yet. */
+/* The job's poll: a stopping run (what its stop signal missed; once its
+ * main process is gone, whether the tree is), or an adopted process's exit
+ * status that the kernel has not given yet. */
 static void
 sup_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -323,15 +324,17 @@ sup_poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (job->poll_mode) {
 	case SUP_POLL_DRAIN:
-		if (!job->draining || job->state != JOB_STOPPING)
+		if (job->state != JOB_STOPPING)
 			break;
-		if (sup_res_tree_gone(sup, job)) {
+		if (job->draining && sup_res_tree_gone(sup, job)) {
 			job->poll_mode = SUP_POLL_NONE;
 			sup_fact(sup, job, JEV_DRAINED);
 			return;
 		}
 		if (job->killing)
 			sup_res_signal(sup, job, SIGKILL);
+		else
+			sup_res_stop_catchup(sup, job, job->spec.stop.signal);
 		ms = job->poll_ms * 2;
 		sup_arm_poll(sup, job, SUP_POLL_DRAIN,
 		    ms > SUP_POLL_MAX_MS ? SUP_POLL_MAX_MS : ms);

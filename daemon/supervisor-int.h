@@ -37,7 +37,8 @@
 /* What a job's poll_ev waits for. */
 enum sup_poll {
 	SUP_POLL_NONE = 0,
-	SUP_POLL_DRAIN,    /* a stopping run's tree: wait until it is gone */
+	SUP_POLL_DRAIN,    /* a stopping run: catch-up, and (main gone) wait
+			      until its tree is gone */
 	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
 };
 #define SUP_HELD_MAX    4096 /* kernel facts kept while the store fails */
@@ -355,8 +356,29 @@ int sup_res_cpuset_restore(
     struct supervisor *sup, struct job *job, struct serr *err);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
-/* Remember the cgroup's members (pid, start time) as a stop begins. */
+/* Remember the cgroup's members (pid, start time), which had the stop
+ * signal already (a stop under way when schedd restarted). */
 void sup_res_snapshot(struct supervisor *sup, struct job *job);
+/*
+ * A stop begins: sig to every member of the cgroup, each remembered (pid,
+ * start time) as it is signalled (the stop is done once they are gone);
+ * cgroup.procs is read again until it names no one new, at most
+ * SUP_STOP_ROUNDS times. Returns how many were signalled, -1 without a
+ * cgroup.
+ */
+#define SUP_STOP_ROUNDS 8
+int sup_res_stop_signal(struct supervisor *sup, struct job *job, int sig);
+/*
+ * A stop's catch-up, at each of its polls: sig to each member the stop
+ * missed, which is then remembered. The kernel lists a child in its
+ * parent's cgroup a moment after the fork that made it could still be
+ * stopped, so a shell signalled as it forks may leave a child that no read
+ * of cgroup.procs named in time (the stop then waited for its timeout).
+ * Only orphans (no parent among the members): a child that a living parent
+ * made after the signal, as a trap's cleanup command, is its parent's to
+ * stop.
+ */
+void sup_res_stop_catchup(struct supervisor *sup, struct job *job, int sig);
 /* 1 once the cgroup is empty and every remembered member has exited. */
 int sup_res_tree_gone(struct supervisor *sup, struct job *job);
 /* Signal every process of the job's cgroup; -1 without one. */

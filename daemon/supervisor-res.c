@@ -1001,31 +1001,109 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
 	return (released);
 }
 
-void
-sup_res_snapshot(struct supervisor *sup, struct job *job)
+static int
+proc_id_cmp(const void *a, const void *b)
 {
-	struct sup_res *r = sup->res;
+	pid_t x = ((const struct proc_id *)a)->pid;
+	pid_t y = ((const struct proc_id *)b)->pid;
+
+	return ((x > y) - (x < y));
+}
+
+static int
+pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return ((x > y) - (x < y));
+}
+
+/*
+ * One round of a stop: sig to each member not yet signalled (stop_procs,
+ * kept in pid order), which is then remembered with its start time; with
+ * orphans, only to members whose parent is not one. Returns how many were
+ * signalled.
+ */
+static int
+sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
+{
+	struct proc_id key;
 	struct proc_stat ps;
 	pid_t *pids;
-	int n, i;
+	int n, i, count = 0;
 
+	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
+	if ((n = r->cg->procs(job->id, pids, JOB_PIDS_MAX)) > 0)
+		qsort(pids, (size_t)n, sizeof(*pids), pid_cmp);
+	for (i = 0; i < n; i++) {
+		/* Known by pid alone: no /proc read for what was signalled. */
+		key.pid = pids[i];
+		if ((job->nstop_procs > 0 &&
+			bsearch(&key, job->stop_procs, (size_t)job->nstop_procs,
+			    sizeof(*job->stop_procs), proc_id_cmp) != NULL) ||
+		    pids[i] == getpid() || procfs_stat(pids[i], &ps) == -1 ||
+		    (orphans && bsearch(&ps.ppid, pids, (size_t)n,
+				    sizeof(*pids), pid_cmp) != NULL) ||
+		    kill(pids[i], sig) == -1)
+			continue;
+		job->stop_procs = xreallocarray(job->stop_procs,
+		    (size_t)job->nstop_procs + 1, sizeof(*job->stop_procs));
+		job->stop_procs[job->nstop_procs].pid = pids[i];
+		job->stop_procs[job->nstop_procs++].start = ps.starttime;
+		count++;
+	}
+	if (count > 0)
+		qsort(job->stop_procs, (size_t)job->nstop_procs,
+		    sizeof(*job->stop_procs), proc_id_cmp);
+	free(pids);
+	return (count);
+}
+
+/* A stop begins: nothing signalled yet. 0, or -1 without a cgroup. */
+static int
+sup_stop_begin(struct sup_res *r, struct job *job)
+{
 	free(job->stop_procs);
 	job->stop_procs = NULL;
 	job->nstop_procs = 0;
-	if (r->cg == NULL || !job->has_cgroup)
-		return;
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	if ((n = r->cg->procs(job->id, pids, JOB_PIDS_MAX)) > 0) {
-		job->stop_procs = xcalloc((size_t)n, sizeof(*job->stop_procs));
-		for (i = 0; i < n; i++) {
-			if (procfs_stat(pids[i], &ps) == -1)
-				continue;
-			job->stop_procs[job->nstop_procs].pid = pids[i];
-			job->stop_procs[job->nstop_procs++].start =
-			    ps.starttime;
-		}
+	return (r->cg == NULL || !job->has_cgroup ? -1 : 0);
+}
+
+void
+sup_res_snapshot(struct supervisor *sup, struct job *job)
+{
+	/* Signal 0 sends nothing: every member is remembered. */
+	if (sup_stop_begin(sup->res, job) == 0)
+		sup_stop_round(sup->res, job, 0, 0);
+}
+
+int
+sup_res_stop_signal(struct supervisor *sup, struct job *job, int sig)
+{
+	struct sup_res *r = sup->res;
+	int round, n, count = 0;
+
+	if (sup_stop_begin(r, job) == -1)
+		return (-1);
+	for (round = 0; round < SUP_STOP_ROUNDS; round++) {
+		if ((n = sup_stop_round(r, job, sig, 0)) == 0)
+			break;
+		count += n;
 	}
-	free(pids);
+	return (count);
+}
+
+void
+sup_res_stop_catchup(struct supervisor *sup, struct job *job, int sig)
+{
+	struct sup_res *r = sup->res;
+	int n;
+
+	if (r->cg == NULL || !job->has_cgroup ||
+	    (n = sup_stop_round(r, job, sig, 1)) == 0)
+		return;
+	log_info("%s: %s to %d process%s the stop signal missed", job->name,
+	    util_signal_name(sig), n, n == 1 ? "" : "es");
 }
 
 int

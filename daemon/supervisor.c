@@ -947,9 +947,10 @@ act_stop(
 }
 
 /*
- * The stop in the world: the tree's members remembered (the stop is done
- * only once they are gone), the stop signal to all of them, a frozen tree
- * thawed to see it, and the timeout armed.
+ * The stop in the world: the stop signal to the tree, its members
+ * remembered (the stop is done only once they are gone), a frozen tree
+ * thawed to see it, the timeout armed, and the poll that catches what the
+ * signal missed.
  */
 static void
 sup_stop_world(struct supervisor *sup, struct job *job, int paused)
@@ -957,12 +958,15 @@ sup_stop_world(struct supervisor *sup, struct job *job, int paused)
 	int sig = job->spec.stop.signal;
 	struct serr e;
 
-	sup_res_snapshot(sup, job);
-	if (sup_signal(job, sig) == -1 && errno != ESRCH)
+	if (sup_res_stop_signal(sup, job, sig) <= 0 &&
+	    sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
 	if (paused && sup_res_freeze(sup, job, 0, &e) == -1)
 		log_warnx("%s: thaw: %s", job->name, e.message);
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
+	/* Its polls catch what the signal missed (sup_res_stop_catchup). */
+	if (job->has_cgroup)
+		sup_arm_poll(sup, job, SUP_POLL_DRAIN, SUP_POLL_MIN_MS);
 }
 
 /* ACT_RESTART: stop, and start again once stopped. */

@@ -529,6 +529,90 @@ H_TEST(stop__sigterm_ignored__sigkill_after_timeout)
 	assert_true(h_wait_gone(sleeper, 2000));
 }
 
+/* Move pid into the cgroup of each v1 hierarchy that member is in
+ * (where "") or into its parent (where ".."). */
+static void
+cg_move(struct h *h, pid_t member, pid_t pid, const char *where)
+{
+	static const char *const ctls[] = {
+	    "freezer", "pids", "memory", "cpuset", "cpu", "cpuacct"};
+	const char *dir;
+	size_t i;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++) {
+		if ((dir = h_cg_of(h, member, ctls[i])) == NULL)
+			continue;
+		fp = fopen(h_fmt(h, "%s/%s/cgroup.procs", dir, where), "w");
+		if (fp == NULL || fprintf(fp, "%d\n", (int)pid) < 0 ||
+		    fclose(fp) != 0)
+			fail_msg("moving %d to %s/%s: %s", (int)pid, dir, where,
+			    strerror(errno));
+	}
+}
+
+/*
+ * A member that the stop signal missed gets it when a poll of the stop
+ * sees it, not the SIGKILL at the timeout. The kernel lists a child in its
+ * cgroup a moment after the fork that made it could still be stopped: a
+ * shell signalled as it forks left a child behind (2 % of the stops sent
+ * a millisecond after the job started, here). Made without the race: tail
+ * is moved out of the job's cgroups before the stop and back once its
+ * parent, the main process, is gone; a sleep that ignores SIGTERM keeps
+ * the stop on.
+ */
+H_TEST(stop__member_the_signal_missed__signalled_when_seen)
+{
+	static const char req[] = "POST /v1/jobs/late/stop HTTP/1.1\r\n"
+				  "Host: schedd\r\nContent-Length: 0\r\n"
+				  "Connection: close\r\n\r\n";
+	char buf[4096];
+	json_t *j;
+	pid_t pid, tail, deaf;
+	int64_t t0, took;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (h_cg_mount(h, "freezer") == NULL && h_cg_mount(h, "pids") == NULL)
+		h_skip(h, "no cgroup v1 hierarchy to move a process in");
+	j = h_job_create(h, json_pack("{s:s, s:[s,s,s], s:{s:i}}", "name",
+				"late", "argv", "/bin/sh", "-c",
+				"(trap '' TERM; exec sleep 2) & "
+				"tail -f /dev/null & exec sleep 61",
+				"stop", "timeout_ms", 20000));
+	pid = job_pid(j);
+	if ((tail = h_child_of(pid, "tail", 5000)) == 0 ||
+	    (deaf = h_child_of(pid, "sleep", 5000)) == 0)
+		fail_msg("the job %d never started tail and sleep", (int)pid);
+	h_learn_pid(h, tail);
+	h_learn_pid(h, deaf);
+	cg_move(h, deaf, tail, "..");
+
+	t0 = h_now_ms();
+	fd = h_raw_connect(h);
+	assert_int_equal(write(fd, req, sizeof(req) - 1), sizeof(req) - 1);
+	/* The main process had the signal; tail is now an orphan. */
+	assert_true(h_wait_gone(pid, 2000));
+	cg_move(h, deaf, tail, "");
+	if (!h_wait_gone(tail, 1000))
+		fail_msg("tail (%d) outlived its parent's stop by 1 s: the "
+			 "stop signal never reached it",
+		    (int)tail);
+	/* The stop ends with the deaf sleep (2 s), not at the timeout. */
+	while (len < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	took = h_now_ms() - t0;
+	h_raw_close(h, fd);
+	assert_int_equal(h_raw_status(buf), 200);
+	h_assert_str(h_raw_json(h, buf, len), "state", "stopped");
+	if (took >= 10000)
+		fail_msg("stop took %lld ms", (long long)took);
+	assert_true(h_wait_gone(deaf, 2000));
+}
+
 /* ---------------------------------------------------------------- job files */
 
 H_TEST(jobfiles__present_at_startup__loaded_with_source)
@@ -934,6 +1018,7 @@ main(int argc, char **argv)
 	    H_UNIT(restart__always_killed_from_outside__new_pid_new_run),
 	    H_UNIT(restart__stop_during_backoff__restart_cancelled),
 	    H_UNIT(stop__sigterm_ignored__sigkill_after_timeout),
+	    H_UNIT(stop__member_the_signal_missed__signalled_when_seen),
 	    H_UNIT(jobfiles__present_at_startup__loaded_with_source),
 	    H_UNIT(
 		jobfiles__bad_file__reported_with_path_and_field_others_untouched),

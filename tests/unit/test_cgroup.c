@@ -1028,6 +1028,71 @@ cgroup_v2_kill__sigterm__only_listed_children_signalled(void **state)
 	assert_int_equal(cgroup_v2_ops.kill(7, SIGTERM, &err), 0);
 }
 
+/* A child of ours that waits to be signalled (gone in 10 s if not). */
+static pid_t
+sleeper(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		alarm(10);
+		pause();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	return (pid);
+}
+
+/*
+ * A member the list names only at the second read (forked as its parent
+ * was signalled) is signalled too: the list is read again until it names
+ * no one new. cgroup.procs is a FIFO here, and a writer of ours serves one
+ * list per read, the next once the reader has closed the last (inotify).
+ */
+static void
+cgroup_signal_all__member_listed_late__signalled_too(void **state)
+{
+	struct fake *f = *state;
+	char dir[PATH_MAX], path[PATH_MAX], lists[2][64];
+	char ev[sizeof(struct inotify_event) + NAME_MAX + 1]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	pid_t a, b, writer;
+	int status, i, fd, in;
+
+	fdir(f, "late");
+	abs_path(f, "late", dir, sizeof(dir));
+	abs_path(f, "late/cgroup.procs", path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	a = sleeper();
+	b = sleeper();
+	snprintf(lists[0], sizeof(lists[0]), "%ld\n", (long)a);
+	snprintf(lists[1], sizeof(lists[1]), "%ld\n%ld\n", (long)a, (long)b);
+	assert_true((in = inotify_init1(IN_CLOEXEC)) != -1);
+	assert_true(inotify_add_watch(in, path, IN_CLOSE_NOWRITE) != -1);
+	if ((writer = fork()) == 0) {
+		/* The first list, then the second for every later read. */
+		alarm(10);
+		for (i = 0;; i++) {
+			if ((fd = open(path, O_WRONLY)) == -1)
+				_exit(1);
+			if (write(fd, lists[i > 0], strlen(lists[i > 0])) == -1)
+				_exit(1);
+			close(fd);
+			if (read(in, ev, sizeof(ev)) <= 0)
+				_exit(1);
+		}
+	}
+	assert_true(writer > 0);
+	close(in);
+	assert_int_equal(cgroup_signal_all(dir, SIGTERM), 2);
+	kill(writer, SIGKILL);
+	assert_int_equal(waitpid(writer, &status, 0), writer);
+	assert_int_equal(waitpid(a, &status, 0), a);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	assert_int_equal(waitpid(b, &status, 0), b);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
 static void
 cgroup_v2_kill__sigkill_with_cgroup_kill__kill_file_written(void **state)
 {
@@ -1177,6 +1242,7 @@ main(void)
 	    T(cgroup_v2_procs__list__pids_up_to_max),
 	    T(cgroup_v2_kill__sigterm__only_listed_children_signalled),
 	    T(cgroup_v2_kill__sigkill_with_cgroup_kill__kill_file_written),
+	    T(cgroup_signal_all__member_listed_late__signalled_too),
 	    T(cgroup_v2_attach_fds__job__dirfd_and_procs_fd),
 	    T(cgroup_v2_create_list_destroy__new_job__made_listed_removed),
 	    T(cgroup_v2_oom_fd__memory_events_changes__readable),
