@@ -335,50 +335,52 @@ spec_json(const struct job *job, int full)
 
 /*
  * The spec's members as the full view sends them ("name" the job's), made
- * once per spec and kept on the job: each answer about a job wrote them
- * from a new jansson tree (a fifth of the daemon's instructions per
- * create + wait). NULL on out-of-memory.
+ * once per spec and kept (supervisor_spec_text): each answer about a job
+ * wrote them from a new jansson tree (a fifth of the daemon's instructions
+ * per create + wait). NULL on out-of-memory.
  */
 static const char *
 spec_text(struct job *job, size_t *len)
 {
 	struct evbuffer *b;
 	struct api_out o;
+	const char *kept;
 	json_t *spec;
+	char *text;
 	size_t n;
 
-	if (job->spec_text == NULL) {
-		if ((spec = jobspec_to_json(&job->spec)) == NULL ||
-		    (b = evbuffer_new()) == NULL) {
-			json_decref(spec);
-			return (NULL);
-		}
-		json_object_set_new(spec, "name", json_string(job->name));
-		api_out_begin(&o, b);
-		api_out_members(&o, spec);
+	if ((kept = supervisor_spec_text(job, len)) != NULL)
+		return (kept);
+	if ((spec = jobspec_to_json(&job->spec)) == NULL ||
+	    (b = evbuffer_new()) == NULL) {
 		json_decref(spec);
-		if (api_out_end(&o) == -1) {
-			evbuffer_free(b);
-			return (NULL);
-		}
-		n = evbuffer_get_length(b);
-		job->spec_text = xmalloc(n + 1);
-		evbuffer_remove(b, job->spec_text, n);
-		job->spec_text[n] = '\0';
-		job->spec_text_len = n;
-		evbuffer_free(b);
+		return (NULL);
 	}
-	*len = job->spec_text_len;
-	return (job->spec_text);
+	json_object_set_new(spec, "name", json_string(job->name));
+	api_out_begin(&o, b);
+	api_out_members(&o, spec);
+	json_decref(spec);
+	if (api_out_end(&o) == -1) {
+		evbuffer_free(b);
+		return (NULL);
+	}
+	n = evbuffer_get_length(b);
+	text = xmalloc(n + 1);
+	evbuffer_remove(b, text, n);
+	text[n] = '\0';
+	evbuffer_free(b);
+	supervisor_spec_text_keep(job, text, n);
+	*len = n;
+	return (text);
 }
 
 /*
  * The full view without secrets comes from spec_text, which costs about
- * a kilobyte a job: made while there are at most API_SPEC_TEXT_JOBS jobs,
- * so that 10,000 jobs do not hold 10 MB of it.
+ * a kilobyte a job and is kept for SUP_SPEC_TEXTS jobs: an answer about
+ * one job makes it; a list makes it only while every job's fits, and
+ * otherwise uses what is kept.
  */
-#define API_SPEC_TEXT_JOBS 1000
-#define API_FULL_TEXT      2 /* full, and spec_text may be made */
+#define API_FULL_TEXT 2 /* full, and spec_text may be made */
 static int
 spec_cached(const struct job *job, int full)
 {
@@ -386,11 +388,18 @@ spec_cached(const struct job *job, int full)
 		(job->spec_text != NULL || full == API_FULL_TEXT));
 }
 
-/* full (0 or 1) as job_reply and out_job take it. */
+/* full (0 or 1) as job_reply and out_job take it, for one job. */
 static int
-api_full(struct api_ctx *ctx, int full)
+api_full(int full)
 {
-	if (full && supervisor_job_count(ctx->sd->sup) <= API_SPEC_TEXT_JOBS)
+	return (full ? API_FULL_TEXT : 0);
+}
+
+/* The same for a job of a list. */
+static int
+api_list_full(struct api_ctx *ctx, int full)
+{
+	if (full && supervisor_job_count(ctx->sd->sup) <= SUP_SPEC_TEXTS)
 		return (API_FULL_TEXT);
 	return (full);
 }
@@ -682,7 +691,7 @@ api_defer_waiter(struct api_ctx *ctx, struct job *job, enum api_wait kind)
 	w = xcalloc(1, sizeof(*w));
 	w->job = job;
 	w->kind = kind;
-	w->full = api_full(ctx, full_view(ctx, job));
+	w->full = api_full(full_view(ctx, job));
 	w->pending = api_pending_new(ctx->req, waiter_close_cb, w);
 	w->watch = supervisor_watch(job, waiter_watch_cb, w);
 	return (w);
@@ -731,7 +740,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
 			continue;
-		full = api_full(ctx, full_view(ctx, job));
+		full = api_list_full(ctx, full_view(ctx, job));
 		spec = NULL;
 		if (!spec_cached(job, full) &&
 		    (spec = spec_json(job, full)) == NULL)
@@ -782,7 +791,7 @@ api_jobs_create(struct api_ctx *ctx, json_t **out, struct serr *err)
 	jobspec_free(&spec);
 	if (rc == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 201, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 201, err));
 }
 
 int
@@ -797,7 +806,7 @@ api_job_get(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	supervisor_job_usage(ctx->sd->sup, job, &u);
 	return (job_reply(
-	    ctx->req, job, &u, api_full(ctx, full_view(ctx, job)), 200, err));
+	    ctx->req, job, &u, api_full(full_view(ctx, job)), 200, err));
 }
 
 static int
@@ -934,7 +943,7 @@ api_job_delete(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL)
 		return (-1);
 	/* The answer is the job as it was: write it while it exists. */
-	if (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err) == -1)
+	if (job_reply(ctx->req, job, NULL, api_full(1), 200, err) == -1)
 		return (-1);
 	rc = supervisor_job_delete(ctx->sd->sup, job, force, err);
 	if (rc == 0)
@@ -959,7 +968,7 @@ api_job_start(struct api_ctx *ctx, json_t **out, struct serr *err)
 		    err) == -1) ||
 	    supervisor_job_start(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 int
@@ -974,7 +983,7 @@ api_job_stop(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (in_run(job->state))
 		return (api_defer(ctx, job, API_WAIT_RUN_END));
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 int
@@ -993,7 +1002,7 @@ api_job_restart(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	if (!supervisor_job_settled(job))
 		return (api_defer(ctx, job, API_WAIT_RESTARTED));
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 /* The kill body: {"signal": "SIGUSR1"} or {"signal": 10}; default SIGTERM. */
@@ -1066,7 +1075,7 @@ api_job_kill(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_kill(ctx->sd->sup, job, sig, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 int
@@ -1079,7 +1088,7 @@ api_job_pause(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_pause(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 int
@@ -1092,7 +1101,7 @@ api_job_resume(struct api_ctx *ctx, json_t **out, struct serr *err)
 	    (job = api_job_mine(ctx, err)) == NULL ||
 	    supervisor_job_resume(ctx->sd->sup, job, err) == -1)
 		return (-1);
-	return (job_reply(ctx->req, job, NULL, api_full(ctx, 1), 200, err));
+	return (job_reply(ctx->req, job, NULL, api_full(1), 200, err));
 }
 
 int
@@ -1111,7 +1120,7 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (API_DEFERRED);
 	}
 	return (job_reply(
-	    ctx->req, job, NULL, api_full(ctx, full_view(ctx, job)), 200, err));
+	    ctx->req, job, NULL, api_full(full_view(ctx, job)), 200, err));
 }
 
 struct runs_out {

@@ -93,10 +93,12 @@ struct job {
 	const char	*name;
 	const char	*source;	/* "api" or "file:/path": job_source_dup */
 	struct job_spec	 spec;
-	/* The API's cache: spec's members as the full view sends them, made
-	 * at the first answer; whoever changes spec frees it (NULL). */
+	/* The API's cache: spec's members as the full view sends them, kept
+	 * for the SUP_SPEC_TEXTS jobs last answered about (spec_lru; see
+	 * supervisor_spec_text); whoever changes spec drops it. */
 	char		*spec_text;
 	size_t		 spec_text_len;
+	TAILQ_ENTRY(job) spec_lru; /* while spec_text is set */
 	int64_t		 restarts;
 	int64_t		 created_ms;
 	int64_t		 updated_ms;

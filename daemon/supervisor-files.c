@@ -222,8 +222,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	job->spec.name = NULL;
 	jobspec_free(&job->spec);
 	job->spec = spec;
-	free(job->spec_text);
-	job->spec_text = NULL;
+	sup_spec_text_drop(job);
 	job->updated_ms = now_ms();
 	/* A placement added to a running job is checked from now on. */
 	sup_drift_placed(sup, job);

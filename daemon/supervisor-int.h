@@ -99,6 +99,8 @@ struct supervisor {
 	struct htab by_session;
 	struct htab by_check; /* health check pid -> struct sup_health */
 	struct job_list queued;
+	struct job_list spec_lru; /* jobs with a spec_text, last used last */
+	size_t nspec_texts;
 	void (*sink)(void *, const struct event_rec *);
 	void *sink_arg;
 	int64_t events_until_prune;
@@ -356,6 +358,8 @@ int sup_res_cpuset_restore(
     struct supervisor *sup, struct job *job, struct serr *err);
 /* Processes in the job's cgroup (-1: no cgroup). */
 int sup_res_nprocs(struct supervisor *sup, const struct job *job);
+/* The job's spec_text goes (its spec changed, or it does). */
+void sup_spec_text_drop(struct job *job);
 /* Remember the cgroup's members (pid, start time), which had the stop
  * signal already (a stop under way when schedd restarted). */
 void sup_res_snapshot(struct supervisor *sup, struct job *job);

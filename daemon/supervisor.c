@@ -329,7 +329,7 @@ job_release(struct supervisor *sup, struct job *job)
 	joblog_free(job->log);
 	sup_notify(job, 1);
 	jobspec_free(&job->spec);
-	free(job->spec_text);
+	sup_spec_text_drop(job);
 	job_source_free(job->source);
 	free(job);
 }
@@ -359,6 +359,47 @@ size_t
 supervisor_job_count(struct supervisor *sup)
 {
 	return (sup->njobs);
+}
+
+const char *
+supervisor_spec_text(struct job *job, size_t *len)
+{
+	struct supervisor *sup = job->sup;
+
+	if (job->spec_text == NULL)
+		return (NULL);
+	TAILQ_REMOVE(&sup->spec_lru, job, spec_lru);
+	TAILQ_INSERT_TAIL(&sup->spec_lru, job, spec_lru);
+	*len = job->spec_text_len;
+	return (job->spec_text);
+}
+
+void
+supervisor_spec_text_keep(struct job *job, char *text, size_t len)
+{
+	struct supervisor *sup = job->sup;
+
+	sup_spec_text_drop(job);
+	if (sup->nspec_texts >= SUP_SPEC_TEXTS)
+		sup_spec_text_drop(TAILQ_FIRST(&sup->spec_lru));
+	job->spec_text = text;
+	job->spec_text_len = len;
+	TAILQ_INSERT_TAIL(&sup->spec_lru, job, spec_lru);
+	sup->nspec_texts++;
+}
+
+void
+sup_spec_text_drop(struct job *job)
+{
+	struct supervisor *sup = job->sup;
+
+	if (job->spec_text == NULL)
+		return;
+	TAILQ_REMOVE(&sup->spec_lru, job, spec_lru);
+	sup->nspec_texts--;
+	free(job->spec_text);
+	job->spec_text = NULL;
+	job->spec_text_len = 0;
 }
 
 int
@@ -1148,6 +1189,7 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
 	TAILQ_INIT(&sup->queued);
+	TAILQ_INIT(&sup->spec_lru);
 	TAILQ_INIT(&sup->held);
 	sup_view_init(sup);
 	htab_init(&sup->by_id);

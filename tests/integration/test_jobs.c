@@ -281,6 +281,74 @@ H_TEST(jobs__get__by_id_and_by_name_same_job)
 		h_fail(b, "by id differs from by name");
 }
 
+/* The members a job's spec text gives, and its id, equal in a and b. */
+static int
+same_spec(json_t *a, json_t *b)
+{
+	static const char *const keys[] = {"name", "id", "argv", "env", "cwd",
+	    "restart", "stop", "limits", "sched", "logs"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_equal(json_object_get(a, keys[i]),
+			json_object_get(b, keys[i])) &&
+		    (json_object_get(a, keys[i]) != NULL ||
+			json_object_get(b, keys[i]) != NULL))
+			return (0);
+	return (json_object_get(a, "argv") != NULL);
+}
+
+/*
+ * More jobs than the daemon keeps spec texts for (1,000, the least
+ * recently answered about dropped first): every job reads as it was made,
+ * whether its text is kept, dropped or made again, in a list and after
+ * deletions.
+ */
+#define TEXTS_KEPT 1000
+H_TEST(jobs__more_jobs_than_kept_texts__each_reads_as_made)
+{
+	json_t *made[TEXTS_KEPT + 8], *j, *jobs;
+	const char *name;
+	size_t i, n = TEXTS_KEPT + 8;
+
+	for (i = 0; i < n; i++)
+		made[i] = h_job_create(
+		    h, json_pack("{s:s, s:[s,s], s:{s:s}, s:b}", "name",
+			   h_fmt(h, "t%zu", i), "argv", "/bin/echo",
+			   h_fmt(h, "arg-%zu", i), "env", "K",
+			   h_fmt(h, "v%zu", i), "start", 0));
+	h_assert_str(made[n - 1], "argv[1]", h_fmt(h, "arg-%zu", n - 1));
+	h_assert_str(made[n - 1], "env.K", h_fmt(h, "v%zu", n - 1));
+	/* The first ones' texts were dropped; the last ones' are kept. */
+	for (i = 0; i < n; i += i < 8 || i >= n - 8 ? 1 : 97) {
+		name = h_str(made[i], "name");
+		j = h_job_get(h, name);
+		if (!same_spec(j, made[i]))
+			h_fail(
+			    j, "%s reads differently from its creation", name);
+		/* Again: made again the first time, kept the second. */
+		if (!json_equal(h_job_get(h, name), j))
+			h_fail(j, "%s reads differently the second time", name);
+	}
+	/* A list of more jobs than texts: the kept and the rest alike. */
+	j = h_call(h, 200, "GET", NULL, "/v1/jobs");
+	jobs = json_object_get(j, "jobs");
+	assert_int_equal(json_array_size(jobs), n);
+	for (i = 0; i < n; i++)
+		if (!same_spec(json_array_get(jobs, i), made[i]))
+			h_fail(json_array_get(jobs, i),
+			    "t%zu differs in the list", i);
+	/* Deleted with its text kept, and without. */
+	h_call(h, 200, "DELETE", NULL, "/v1/jobs/t%zu", n - 1);
+	h_call(h, 200, "DELETE", NULL, "/v1/jobs/t1");
+	h_call(h, 404, "GET", NULL, "/v1/jobs/t%zu", n - 1);
+	for (i = n - 4; i < n - 1; i++)
+		if (!same_spec(h_job_get(h, h_fmt(h, "t%zu", i)), made[i]))
+			h_fail(made[i], "differs after the deletions");
+	j = h_call(h, 200, "GET", NULL, "/v1/jobs");
+	assert_int_equal(json_array_size(json_object_get(j, "jobs")), n - 2);
+}
+
 H_TEST(jobs__unknown_job__not_found)
 {
 	json_t *j;
@@ -916,6 +984,7 @@ main(int argc, char **argv)
 	    H_UNIT(jobs__no_name__name_generated_from_argv0),
 	    H_UNIT(jobs__duplicate_name__conflict),
 	    H_UNIT(jobs__get__by_id_and_by_name_same_job),
+	    H_UNIT(jobs__more_jobs_than_kept_texts__each_reads_as_made),
 	    H_UNIT(jobs__unknown_job__not_found),
 	    H_UNIT(jobs__list__all_and_filtered_by_state),
 	    H_UNIT(jobs__start_running__conflict),
