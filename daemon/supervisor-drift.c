@@ -208,9 +208,9 @@ set_from_list(const struct cpulist *cl, cpu_set_t *set)
 	unsigned int i;
 
 	CPU_ZERO(set);
-	for (i = 0; i < CPULIST_MAX && i < CPU_SETSIZE; i++)
-		if (cpulist_isset(cl, i))
-			CPU_SET(i, set);
+	for (i = cpulist_next_set(cl, 0); i < CPULIST_MAX && i < CPU_SETSIZE;
+	     i = cpulist_next_set(cl, i + 1))
+		CPU_SET(i, set);
 }
 
 static const char *

@@ -310,11 +310,7 @@ within_cpus(const struct job_spec *spec, struct cpulist *out)
 static unsigned int
 cpus_and(struct cpulist *a, const struct cpulist *b)
 {
-	unsigned int x;
-
-	for (x = 0; x < CPULIST_MAX; x++)
-		if (cpulist_isset(a, x) && !cpulist_isset(b, x))
-			cpulist_clear(a, x);
+	cpulist_and(a, b);
 	return (cpulist_count(a));
 }
 
@@ -587,9 +583,8 @@ pinned_clash(struct supervisor *sup, const struct job *self,
 	struct job *j;
 	unsigned int cpu;
 
-	for (cpu = 0; c != NULL && cpu < CPULIST_MAX; cpu++) {
-		if (!cpulist_isset(set, cpu))
-			continue;
+	for (cpu = cpulist_next_set(set, 0); c != NULL && cpu < CPULIST_MAX;
+	     cpu = cpulist_next_set(set, cpu + 1)) {
 		if (self->spec.cpus != NULL &&
 		    cpus_info(c, (int)cpu, &ci) == 0 && ci.granted_to != 0 &&
 		    ci.granted_to != self->id) {
@@ -658,7 +653,6 @@ static void
 pinned_cpus(struct supervisor *sup, struct cpulist *out)
 {
 	struct job *j;
-	unsigned int x;
 
 	cpulist_zero(out);
 	TAILQ_FOREACH (j, &sup->jobs, entry) {
@@ -666,9 +660,7 @@ pinned_cpus(struct supervisor *sup, struct cpulist *out)
 		    (j->state != JOB_STARTING && j->state != JOB_RUNNING &&
 			j->state != JOB_PAUSED && j->state != JOB_STOPPING))
 			continue;
-		for (x = 0; x < CPULIST_MAX; x++)
-			if (cpulist_isset(j->cpuset, x))
-				cpulist_set(out, x);
+		cpulist_or(out, j->cpuset);
 	}
 }
 
@@ -681,7 +673,8 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	int64_t oom;
 	const char *w;
 	char buf[4096];
-	int ncpus, i, fresh, dirfd = -1;
+	int ncpus, fresh, dirfd = -1;
+	unsigned int x;
 	int64_t rt_us = 0;
 
 	memset(sr, 0, sizeof(*sr));
@@ -765,9 +758,10 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		sup_cpuset_set(job, &set);
 		job->cpuset_valid = 1;
 		CPU_ZERO(&sr->affinity);
-		for (i = 0; i < CPU_SETSIZE && i < CPULIST_MAX; i++)
-			if (cpulist_isset(&set, (unsigned int)i))
-				CPU_SET(i, &sr->affinity);
+		for (x = cpulist_next_set(&set, 0);
+		     x < CPU_SETSIZE && x < CPULIST_MAX;
+		     x = cpulist_next_set(&set, x + 1))
+			CPU_SET(x, &sr->affinity);
 		/*
 		 * A DEADLINE task must keep its whole root domain. A
 		 * shared-pool job is confined by its cpuset alone: since Linux

@@ -215,6 +215,30 @@ cpulist_clear(struct cpulist *cl, unsigned int cpu)
 		cl->bits[cpu / 64] &= ~((uint64_t)1 << (cpu % 64));
 }
 
+unsigned int
+cpulist_next_set(const struct cpulist *cl, unsigned int from)
+{
+	return (cpulist_next(cl, from, 1));
+}
+
+void
+cpulist_or(struct cpulist *a, const struct cpulist *b)
+{
+	size_t i;
+
+	for (i = 0; i < CPULIST_MAX / 64; i++)
+		a->bits[i] |= b->bits[i];
+}
+
+void
+cpulist_and(struct cpulist *a, const struct cpulist *b)
+{
+	size_t i;
+
+	for (i = 0; i < CPULIST_MAX / 64; i++)
+		a->bits[i] &= b->bits[i];
+}
+
 int
 cpulist_isset(const struct cpulist *cl, unsigned int cpu)
 {

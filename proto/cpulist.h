@@ -35,5 +35,12 @@ int cpulist_isset(const struct cpulist *cl, unsigned int cpu);
 unsigned int cpulist_count(const struct cpulist *cl);
 /* 1 if every CPU of sub is in super. */
 int cpulist_subset(const struct cpulist *sub, const struct cpulist *super);
+/* The first CPU of cl at or after from; CPULIST_MAX if none. A word at a
+ * time: for (x = cpulist_next_set(cl, 0); x < CPULIST_MAX;
+ * x = cpulist_next_set(cl, x + 1)) visits the set CPUs alone. */
+unsigned int cpulist_next_set(const struct cpulist *cl, unsigned int from);
+/* a |= b, and a &= b. */
+void cpulist_or(struct cpulist *a, const struct cpulist *b);
+void cpulist_and(struct cpulist *a, const struct cpulist *b);
 
 #endif

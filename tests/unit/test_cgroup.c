@@ -455,6 +455,15 @@ cgroup_job_dir__ids_only__names_built(void **state)
 	assert_int_equal(cgroup_job_dir(buf, sizeof(buf), "/s", -3), -1);
 	assert_int_equal(cgroup_job_dir(buf, 8, "/s", 12345), -1);
 	assert_int_equal(errno, ENAMETOOLONG);
+	/* "/s/job-10" and its NUL fit 10 bytes exactly, not 9. */
+	assert_int_equal(cgroup_job_dir(buf, 10, "/s", 10), 0);
+	assert_string_equal(buf, "/s/job-10");
+	assert_int_equal(cgroup_job_dir(buf, 9, "/s", 10), -1);
+	assert_string_equal(buf, "");
+	assert_int_equal(cgroup_job_dir(buf, sizeof(buf), "", 7), 0);
+	assert_string_equal(buf, "/job-7");
+	assert_int_equal(cgroup_job_dir(buf, sizeof(buf), "/a/b", 1002003), 0);
+	assert_string_equal(buf, "/a/b/job-1002003");
 }
 
 static void

@@ -321,6 +321,55 @@ cpulist_subset__cases__expected(void **state)
 	}
 }
 
+/* cpulist_next_set visits exactly the set CPUs, in order, across words
+ * and up to the last; or and and agree with the bits one at a time. */
+static void
+cpulist_next_set__walk_or_and__same_as_bit_by_bit(void **state)
+{
+	static const char *const lists[] = {"", "0", "63", "64", "0,63-65,127",
+	    "1023", "5-9,200,1000-1023", "0-1023"};
+	struct cpulist a, b, got;
+	const char *why;
+	unsigned int x, want;
+	size_t i, j;
+	char buf[8192];
+
+	(void)state;
+	for (i = 0; i < NITEMS(lists); i++) {
+		assert_int_equal(cpulist_parse(lists[i], &a, 1, &why), 0);
+		cpulist_zero(&got);
+		want = 0;
+		for (x = cpulist_next_set(&a, 0); x < CPULIST_MAX;
+		     x = cpulist_next_set(&a, x + 1)) {
+			/* Nothing set was skipped on the way. */
+			for (; want < x; want++)
+				assert_false(cpulist_isset(&a, want));
+			assert_true(cpulist_isset(&a, x));
+			cpulist_set(&got, x);
+			want = x + 1;
+		}
+		assert_int_equal(cpulist_format(&got, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, lists[i]);
+		for (j = 0; j < NITEMS(lists); j++) {
+			assert_int_equal(
+			    cpulist_parse(lists[j], &b, 1, &why), 0);
+			got = a;
+			cpulist_or(&got, &b);
+			for (x = 0; x < CPULIST_MAX; x++)
+				assert_int_equal(cpulist_isset(&got, x),
+				    cpulist_isset(&a, x) ||
+					cpulist_isset(&b, x));
+			got = a;
+			cpulist_and(&got, &b);
+			for (x = 0; x < CPULIST_MAX; x++)
+				assert_int_equal(cpulist_isset(&got, x),
+				    cpulist_isset(&a, x) &&
+					cpulist_isset(&b, x));
+		}
+	}
+	assert_int_equal(cpulist_next_set(&a, CPULIST_MAX), CPULIST_MAX);
+}
+
 int
 main(void)
 {
@@ -335,6 +384,7 @@ main(void)
 	    cmocka_unit_test(cpulist_set__out_of_range__ignored),
 	    cmocka_unit_test(cpulist_clear__set_bits__removed),
 	    cmocka_unit_test(cpulist_subset__cases__expected),
+	    cmocka_unit_test(cpulist_next_set__walk_or_and__same_as_bit_by_bit),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
