@@ -53,7 +53,8 @@ LOAD = int(os.environ.get("BENCH_CG_LOAD", "0"))  # sleep jobs running
 TICK = os.sysconf("SC_CLK_TCK")
 TRUE = "/bin/true"
 
-GROUPS = ["HTTP (libevent)", "API handlers", "JSON (jansson)", "SQLite",
+GROUPS = ["HTTP (libevent)", "API handlers", "JSON (jansson, jsonout.c)",
+          "SQLite",
           "store (own code)", "cgroups", "spawn", "/proc reads", "logs",
           "supervisor, other own code", "other libraries", "unattributed"]
 
@@ -254,7 +255,7 @@ def group_of(name, info):
     if "libevent" in base:
         return "HTTP (libevent)"
     if "jansson" in base:
-        return "JSON (jansson)"
+        return "JSON (jansson, jsonout.c)"
     if "sqlite" in base:
         return "SQLite"
     if base in ("schedd", "floor"):
@@ -280,6 +281,8 @@ def group_of(name, info):
             return "/proc reads"
         if f.startswith(("joblog", "api-logs")):
             return "logs"
+        if f == "jsonout.c":
+            return "JSON (jansson, jsonout.c)"
         if f.startswith("api") or f.startswith("json"):
             return "API handlers"
         if f in ("store.c", "supervisor-store.c"):

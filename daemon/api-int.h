@@ -18,6 +18,7 @@
 
 #include "daemon/auth.h"
 #include "proto/errors.h"
+#include "proto/jsonout.h"
 
 struct api;
 struct supervisor;
@@ -77,50 +78,11 @@ void api_reply_json(struct evhttp_request *req, int status, json_t *body);
 void api_reply_error(struct evhttp_request *req, const struct serr *err);
 
 /*
- * A writer of reply text. Bytes gather on the stack and reach the evbuffer
- * in a few large evbuffer_add calls instead of one per JSON token. Nothing
- * else may add to buf between api_out_begin and api_out_end. A chunk
- * fills a 16 KiB libevent chain, the chain's own header included.
+ * Reply text (proto/jsonout.h) into buf: bytes gather on the stack and
+ * reach the evbuffer in a few large evbuffer_add calls instead of one per
+ * JSON token; json_out_end flushes them.
  */
-#define API_OUT_CHUNK (16 * 1024 - 128)
-struct api_out {
-	struct evbuffer *buf;
-	size_t len; /* bytes in data */
-	int error;  /* out of memory, or a value we cannot encode */
-	char data[API_OUT_CHUNK];
-};
-void api_out_begin(struct api_out *o, struct evbuffer *buf);
-/* api_out_raw when s does not fit in what is left of data. */
-void api_out_spill(struct api_out *o, const char *s, size_t len);
-/*
- * len bytes of s as they are. Inline: the keys of a job object are most
- * of the calls, and with a constant length the copy is a move or two.
- */
-static inline void
-api_out_raw(struct api_out *o, const char *s, size_t len)
-{
-	if (len <= sizeof(o->data) - o->len) {
-		memcpy(o->data + o->len, s, len);
-		o->len += len;
-	} else
-		api_out_spill(o, s, len);
-}
-/*
- * v as JSON text: the very bytes json_dumps(v, JSON_COMPACT |
- * JSON_ENCODE_ANY) gives, without its per-token callbacks, its per-node
- * cycle check (a malloc and a "%p" each) and its snprintf per integer.
- */
-void api_out_json(struct api_out *o, const json_t *v);
-/*
- * An object's members as api_out_json writes them, without the braces.
- * Returns how many.
- */
-size_t api_out_members(struct api_out *o, const json_t *obj);
-/* A JSON string (s must be valid UTF-8) and a JSON integer. */
-void api_out_string(struct api_out *o, const char *s, size_t len);
-void api_out_int(struct api_out *o, json_int_t v);
-/* Flush to buf. Returns 0, or -1 if anything failed (buf is then partial). */
-int api_out_end(struct api_out *o);
+void api_out_begin(struct json_out *o, struct evbuffer *buf);
 
 /*
  * Deferred requests: remember req until done or the client goes away.

@@ -107,7 +107,7 @@ opt_int(int64_t v, int64_t none)
  */
 
 /* ,"k": -- every member of a written object but its first. */
-#define OUT_KEY(o, k) api_out_raw((o), ",\"" k "\":", sizeof(k) + 3)
+#define OUT_KEY(o, k) json_out_raw((o), ",\"" k "\":", sizeof(k) + 3)
 
 /* Would json_string(s) succeed? */
 static int
@@ -131,33 +131,33 @@ str_ok(const char *s)
 }
 
 static void
-out_str(struct api_out *o, const char *s)
+out_str(struct json_out *o, const char *s)
 {
-	api_out_string(o, s, strlen(s));
+	json_out_string(o, s, strlen(s));
 }
 
 static void
-out_null(struct api_out *o)
+out_null(struct json_out *o)
 {
-	api_out_raw(o, "null", 4);
+	json_out_raw(o, "null", 4);
 }
 
 static void
-out_bool(struct api_out *o, int b)
+out_bool(struct json_out *o, int b)
 {
 	if (b)
-		api_out_raw(o, "true", 4);
+		json_out_raw(o, "true", 4);
 	else
-		api_out_raw(o, "false", 5);
+		json_out_raw(o, "false", 5);
 }
 
 static void
-out_opt_int(struct api_out *o, int64_t v, int64_t none)
+out_opt_int(struct json_out *o, int64_t v, int64_t none)
 {
 	if (v == none)
 		out_null(o);
 	else
-		api_out_int(o, v);
+		json_out_int(o, v);
 }
 
 /*
@@ -176,7 +176,7 @@ static struct time_text {
 } time_texts[TIME_TEXT_SLOTS];
 
 static void
-out_time(struct api_out *o, int64_t ms)
+out_time(struct json_out *o, int64_t ms)
 {
 	struct time_text *t;
 	const char *s;
@@ -189,7 +189,7 @@ out_time(struct api_out *o, int64_t ms)
 	}
 	t = &time_texts[(uint64_t)ms % TIME_TEXT_SLOTS];
 	if (t->ms == ms) {
-		api_out_raw(o, t->text, t->len);
+		json_out_raw(o, t->text, t->len);
 		return;
 	}
 	s = time_format(ms, buf, sizeof(buf));
@@ -206,18 +206,18 @@ out_time(struct api_out *o, int64_t ms)
 	t->text[n + 1] = '"';
 	t->len = n + 2;
 	t->ms = ms;
-	api_out_raw(o, t->text, t->len);
+	json_out_raw(o, t->text, t->len);
 }
 
 /* The last_run or runs[] object. The caller has checked run->error. */
 static void
-out_run(struct api_out *o, const struct run *run)
+out_run(struct json_out *o, const struct run *run)
 {
 	const char *sig;
 
 	sig = run->signal != 0 ? util_signal_name(run->signal) : NULL;
-	api_out_raw(o, "{\"run\":", 7);
-	api_out_int(o, run->number);
+	json_out_raw(o, "{\"run\":", 7);
+	json_out_int(o, run->number);
 	OUT_KEY(o, "pid");
 	out_opt_int(o, run->pid, 0);
 	OUT_KEY(o, "started_at");
@@ -248,7 +248,7 @@ out_run(struct api_out *o, const struct run *run)
 	out_opt_int(o, run->max_rss_kb, -1);
 	OUT_KEY(o, "output_dropped");
 	out_opt_int(o, run->output_dropped, -1);
-	api_out_raw(o, "}", 1);
+	json_out_raw(o, "}", 1);
 }
 
 static int
@@ -259,9 +259,9 @@ run_ok(const struct run *run)
 }
 
 static void
-out_usage(struct api_out *o, const struct job_usage *u)
+out_usage(struct json_out *o, const struct job_usage *u)
 {
-	api_out_raw(o, "{\"cpu_ms\":", 10);
+	json_out_raw(o, "{\"cpu_ms\":", 10);
 	out_opt_int(o, u->cpu_ms, -1);
 	OUT_KEY(o, "memory_current");
 	out_opt_int(o, u->memory_current, -1);
@@ -285,24 +285,24 @@ out_usage(struct api_out *o, const struct job_usage *u)
 	out_opt_int(o, u->throttled_us, -1);
 	OUT_KEY(o, "cpu_pressure_us");
 	out_opt_int(o, u->cpu_pressure_us, -1);
-	api_out_raw(o, "}", 1);
+	json_out_raw(o, "}", 1);
 }
 
 /* {"uid": 1000, "user": "alice"}, with "at" when at_ms is not 0. */
 static void
-out_who(struct api_out *o, int64_t uid, int64_t at_ms)
+out_who(struct json_out *o, int64_t uid, int64_t at_ms)
 {
 	char name[AUTH_NAME_MAX];
 
-	api_out_raw(o, "{\"uid\":", 7);
-	api_out_int(o, uid);
+	json_out_raw(o, "{\"uid\":", 7);
+	json_out_int(o, uid);
 	OUT_KEY(o, "user");
 	out_str(o, auth_user_name((uid_t)uid, name, sizeof(name)));
 	if (at_ms != 0) {
 		OUT_KEY(o, "at");
 		out_time(o, at_ms);
 	}
-	api_out_raw(o, "}", 1);
+	json_out_raw(o, "}", 1);
 }
 
 /* What stands for a value the caller may not see. */
@@ -343,7 +343,7 @@ static const char *
 spec_text(struct job *job, size_t *len)
 {
 	struct evbuffer *b;
-	struct api_out o;
+	struct json_out o;
 	const char *kept;
 	json_t *spec;
 	char *text;
@@ -358,9 +358,9 @@ spec_text(struct job *job, size_t *len)
 	}
 	json_object_set_new(spec, "name", json_string(job->name));
 	api_out_begin(&o, b);
-	api_out_members(&o, spec);
+	json_out_members(&o, spec);
 	json_decref(spec);
-	if (api_out_end(&o) == -1) {
+	if (json_out_end(&o) == -1) {
 		evbuffer_free(b);
 		return (NULL);
 	}
@@ -410,7 +410,7 @@ api_list_full(struct api_ctx *ctx, int full)
  * repeat a spec key but "name"), then "usage" unless u is NULL.
  */
 static void
-out_job(struct api_out *o, const struct job *job, json_t *spec,
+out_job(struct json_out *o, const struct job *job, json_t *spec,
     const struct job_usage *u)
 {
 	const char *hstate, *hlast, *text;
@@ -419,21 +419,21 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	int hfails;
 	char cpus[4096];
 
-	api_out_raw(o, "{", 1);
+	json_out_raw(o, "{", 1);
 	if (spec == NULL) {
 		if ((text = spec_text((struct job *)(uintptr_t)job, &len)) ==
 		    NULL) {
 			o->error = 1;
 			return;
 		}
-		api_out_raw(o, text, len);
+		json_out_raw(o, text, len);
 	} else {
 		json_object_set_new(spec, "name", json_string(job->name));
-		api_out_members(o, spec);
+		json_out_members(o, spec);
 		json_decref(spec);
 	}
 	OUT_KEY(o, "id");
-	api_out_int(o, job->id);
+	json_out_int(o, job->id);
 	if (str_ok(job->source)) {
 		OUT_KEY(o, "source");
 		out_str(o, job->source);
@@ -442,7 +442,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	out_str(o, job_state_name(job->state));
 	OUT_KEY(o, "pid");
 	if (job->run.pid != 0 && job->run.exited_ms == 0)
-		api_out_int(o, job->run.pid);
+		json_out_int(o, job->run.pid);
 	else
 		out_null(o);
 	OUT_KEY(o, "cpus_effective");
@@ -461,7 +461,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	else
 		out_null(o);
 	OUT_KEY(o, "restarts");
-	api_out_int(o, job->restarts);
+	json_out_int(o, job->restarts);
 	if (job->reason == NULL) {
 		OUT_KEY(o, "reason");
 		out_null(o);
@@ -481,7 +481,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 	}
 	if (job->notify_mainpid != 0) {
 		OUT_KEY(o, "notify_main_pid");
-		api_out_int(o, job->notify_mainpid);
+		json_out_int(o, job->notify_mainpid);
 	}
 	OUT_KEY(o, "ready_at");
 	out_time(o, job->ready_ms);
@@ -492,7 +492,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		OUT_KEY(o, "health_checked_at");
 		out_time(o, hchecked);
 		OUT_KEY(o, "health_failures");
-		api_out_int(o, hfails);
+		json_out_int(o, hfails);
 		OUT_KEY(o, "health_output");
 		if (hlast != NULL && str_ok(hlast))
 			out_str(o, hlast);
@@ -505,7 +505,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 					      : job->sched_next_ms);
 	if (job->spec.schedule != NULL) {
 		OUT_KEY(o, "schedule_skipped");
-		api_out_int(o, job->sched_skipped);
+		json_out_int(o, job->sched_skipped);
 	}
 	OUT_KEY(o, "created_at");
 	out_time(o, job->created_ms);
@@ -522,7 +522,7 @@ out_job(struct api_out *o, const struct job *job, json_t *spec,
 		OUT_KEY(o, "usage");
 		out_usage(o, u);
 	}
-	api_out_raw(o, "}", 1);
+	json_out_raw(o, "}", 1);
 }
 
 /*
@@ -534,7 +534,7 @@ static int
 job_reply(struct evhttp_request *req, const struct job *job,
     const struct job_usage *u, int full, int status, struct serr *err)
 {
-	struct api_out o;
+	struct json_out o;
 	json_t *spec;
 
 	spec = NULL;
@@ -545,8 +545,8 @@ job_reply(struct evhttp_request *req, const struct job *job,
 	}
 	api_out_begin(&o, evhttp_request_get_output_buffer(req));
 	out_job(&o, job, spec, u);
-	api_out_raw(&o, "\n", 1);
-	if (api_out_end(&o) == -1) {
+	json_out_raw(&o, "\n", 1);
+	if (json_out_end(&o) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "cannot encode job %s",
 		    job->name);
 		return (-1);
@@ -713,7 +713,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	const struct job_list *jobs;
 	const struct job *job;
 	const char *want;
-	struct api_out o;
+	struct json_out o;
 	struct job_usage u;
 	json_t *spec;
 	int state = -1, n = 0, usage, full;
@@ -735,7 +735,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 	 * encoded is left out.
 	 */
 	api_out_begin(&o, evhttp_request_get_output_buffer(ctx->req));
-	api_out_raw(&o, "{\"jobs\":[", 9);
+	json_out_raw(&o, "{\"jobs\":[", 9);
 	jobs = supervisor_jobs(ctx->sd->sup);
 	TAILQ_FOREACH (job, jobs, entry) {
 		if (state != -1 && (int)job->state != state)
@@ -746,7 +746,7 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 		    (spec = spec_json(job, full)) == NULL)
 			continue;
 		if (n++ > 0)
-			api_out_raw(&o, ",", 1);
+			json_out_raw(&o, ",", 1);
 		/* ?usage=true (schedctl ps, top): what GET of each would
 		 * add; reading it may keep an ended run's figures. */
 		if (usage)
@@ -754,8 +754,8 @@ api_jobs_list(struct api_ctx *ctx, json_t **out, struct serr *err)
 			    ctx->sd->sup, (struct job *)(uintptr_t)job, &u);
 		out_job(&o, job, spec, usage ? &u : NULL);
 	}
-	api_out_raw(&o, "]}\n", 3);
-	if (api_out_end(&o) == -1) {
+	json_out_raw(&o, "]}\n", 3);
+	if (json_out_end(&o) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "cannot encode the jobs");
 		return (-1);
 	}
@@ -1124,7 +1124,7 @@ api_job_wait(struct api_ctx *ctx, json_t **out, struct serr *err)
 }
 
 struct runs_out {
-	struct api_out o;
+	struct json_out o;
 	int n;
 };
 
@@ -1137,7 +1137,7 @@ runs_cb(void *arg, const struct run *run)
 	if (!run_ok(run))
 		return (0);
 	if (r->n++ > 0)
-		api_out_raw(&r->o, ",", 1);
+		json_out_raw(&r->o, ",", 1);
 	out_run(&r->o, run);
 	return (0);
 }
@@ -1157,14 +1157,14 @@ api_job_runs(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (-1);
 	api_out_begin(&r.o, evhttp_request_get_output_buffer(ctx->req));
 	r.n = 0;
-	api_out_raw(&r.o, "{\"runs\":[", 9);
+	json_out_raw(&r.o, "{\"runs\":[", 9);
 	if (supervisor_runs(ctx->sd->sup, job, (int)limit, runs_cb, &r, err) ==
 	    -1) {
-		api_out_end(&r.o);
+		json_out_end(&r.o);
 		return (-1);
 	}
-	api_out_raw(&r.o, "]}\n", 3);
-	if (api_out_end(&r.o) == -1) {
+	json_out_raw(&r.o, "]}\n", 3);
+	if (json_out_end(&r.o) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "cannot encode the runs");
 		return (-1);
 	}

@@ -257,230 +257,30 @@ status_reason(int status)
 	}
 }
 
-/* JSON text */
+/* JSON text (proto/jsonout.h) into an evbuffer. */
 
-/* Deeper nesting is a cycle: jansson parses no deeper than 2048. */
-#define API_JSON_DEPTH 4096
-
-void
-api_out_begin(struct api_out *o, struct evbuffer *buf)
+static int
+api_out_sink(void *arg, const char *s, size_t len)
 {
-	o->buf = buf;
-	o->len = 0;
-	o->error = 0;
-}
-
-static void
-out_flush(struct api_out *o)
-{
-	if (o->len > 0 && evbuffer_add(o->buf, o->data, o->len) == -1)
-		o->error = 1;
-	o->len = 0;
+	return (evbuffer_add(arg, s, len));
 }
 
 void
-api_out_spill(struct api_out *o, const char *s, size_t len)
+api_out_begin(struct json_out *o, struct evbuffer *buf)
 {
-	out_flush(o);
-	if (len > sizeof(o->data)) {
-		if (evbuffer_add(o->buf, s, len) == -1)
-			o->error = 1;
-		return;
-	}
-	memcpy(o->data + o->len, s, len);
-	o->len += len;
-}
-
-static void
-out_byte(struct api_out *o, char c)
-{
-	if (o->len == sizeof(o->data))
-		out_flush(o);
-	o->data[o->len++] = c;
-}
-
-int
-api_out_end(struct api_out *o)
-{
-	out_flush(o);
-	return (o->error ? -1 : 0);
-}
-
-/*
- * jansson's string escapes. A json_t string is valid UTF-8 (json_string
- * checks), so looking at bytes is looking at code points: only '"', '\'
- * and controls are escaped, and bytes from 0x80 pass through as they are.
- */
-void
-api_out_string(struct api_out *o, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *end = s + len, *run = s;
-	char esc[6] = {'\\', 'u', '0', '0'};
-	unsigned char c;
-
-	out_byte(o, '"');
-	for (; s < end; s++) {
-		c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		api_out_raw(o, run, s - run);
-		run = s + 1;
-		switch (c) {
-		case '"':
-			api_out_raw(o, "\\\"", 2);
-			break;
-		case '\\':
-			api_out_raw(o, "\\\\", 2);
-			break;
-		case '\b':
-			api_out_raw(o, "\\b", 2);
-			break;
-		case '\f':
-			api_out_raw(o, "\\f", 2);
-			break;
-		case '\n':
-			api_out_raw(o, "\\n", 2);
-			break;
-		case '\r':
-			api_out_raw(o, "\\r", 2);
-			break;
-		case '\t':
-			api_out_raw(o, "\\t", 2);
-			break;
-		default:
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			api_out_raw(o, esc, sizeof(esc));
-			break;
-		}
-	}
-	api_out_raw(o, run, end - run);
-	out_byte(o, '"');
-}
-
-void
-api_out_int(struct api_out *o, json_int_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-	unsigned long long u;
-
-	u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	api_out_raw(o, p, buf + sizeof(buf) - p);
-}
-
-static void out_value(struct api_out *, const json_t *, int);
-
-static size_t
-out_members(struct api_out *o, const json_t *obj, int depth)
-{
-	const char *key;
-	size_t i;
-	void *it;
-
-	for (it = json_object_iter((json_t *)obj), i = 0; it != NULL;
-	     it = json_object_iter_next((json_t *)obj, it), i++) {
-		if (i > 0)
-			out_byte(o, ',');
-		key = json_object_iter_key(it);
-#if JANSSON_VERSION_HEX >= 0x020e00
-		api_out_string(o, key, json_object_iter_key_len(it));
-#else
-		api_out_string(o, key, strlen(key));
-#endif
-		out_byte(o, ':');
-		out_value(o, json_object_iter_value(it), depth + 1);
-	}
-	return (i);
-}
-
-static void
-out_value(struct api_out *o, const json_t *v, int depth)
-{
-	size_t i, n;
-	char real[64];
-
-	if (depth > API_JSON_DEPTH) {
-		o->error = 1;
-		return;
-	}
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		out_byte(o, '{');
-		out_members(o, v, depth);
-		out_byte(o, '}');
-		break;
-	case JSON_ARRAY:
-		out_byte(o, '[');
-		n = json_array_size(v);
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				out_byte(o, ',');
-			out_value(o, json_array_get(v, i), depth + 1);
-		}
-		out_byte(o, ']');
-		break;
-	case JSON_STRING:
-		api_out_string(o, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		api_out_int(o, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		/* Rare here: jansson's own %.17g and ".0" rules, exactly. */
-		n = json_dumpb(v, real, sizeof(real), JSON_ENCODE_ANY);
-		if (n == 0 || n > sizeof(real))
-			o->error = 1;
-		else
-			api_out_raw(o, real, n);
-		break;
-	case JSON_TRUE:
-		api_out_raw(o, "true", 4);
-		break;
-	case JSON_FALSE:
-		api_out_raw(o, "false", 5);
-		break;
-	case JSON_NULL:
-		api_out_raw(o, "null", 4);
-		break;
-	}
-}
-
-void
-api_out_json(struct api_out *o, const json_t *v)
-{
-	if (v == NULL)
-		o->error = 1;
-	else
-		out_value(o, v, 0);
-}
-
-size_t
-api_out_members(struct api_out *o, const json_t *obj)
-{
-	if (!json_is_object(obj)) {
-		o->error = 1;
-		return (0);
-	}
-	return (out_members(o, obj, 0));
+	json_out_begin(o, api_out_sink, buf);
 }
 
 /* Body and newline into buf, not stealing body. Returns 0 or -1. */
 static int
 reply_encode(struct evbuffer *buf, const json_t *body)
 {
-	struct api_out o;
+	struct json_out o;
 
 	api_out_begin(&o, buf);
-	api_out_json(&o, body);
-	api_out_raw(&o, "\n", 1);
-	if (api_out_end(&o) == 0)
+	json_out_value(&o, body);
+	json_out_raw(&o, "\n", 1);
+	if (json_out_end(&o) == 0)
 		return (0);
 	evbuffer_drain(buf, evbuffer_get_length(buf));
 	return (-1);

@@ -21,6 +21,7 @@
 
 #include "daemon/jobfiles.h"
 #include "daemon/xmalloc.h"
+#include "proto/jsonout.h"
 #include "proto/util.h"
 
 static int
@@ -109,8 +110,7 @@ jobfile_load(struct jobfile *f, const char *fname)
 		f->spec.name = xstrdup(base);
 	}
 	if ((j = jobspec_to_json(&f->spec)) == NULL ||
-	    (f->canonical = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) ==
-		NULL) {
+	    (f->canonical = json_out_text(j, 1)) == NULL) {
 		json_decref(j);
 		serr_set(&f->err, SERR_INTERNAL, NULL, "out of memory");
 		jobspec_free(&f->spec);

@@ -25,6 +25,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
+#include "proto/jsonout.h"
 #include "proto/util.h"
 
 /* Dependencies ("after") */
@@ -304,7 +305,7 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 		}
 		canon = NULL;
 		if ((j = jobspec_to_json(&job->spec)) != NULL)
-			canon = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+			canon = json_out_text(j, 1);
 		json_decref(j);
 		serr_clear(&ferr);
 		if (canon != NULL && strcmp(canon, f->canonical) == 0) {

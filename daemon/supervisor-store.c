@@ -33,6 +33,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
+#include "proto/jsonout.h"
 #include "proto/util.h"
 
 static void sup_retry_cb(evutil_socket_t, short, void *);
@@ -68,7 +69,7 @@ sup_event_write_at(struct supervisor *sup, struct event_rec *ev,
 	if (job != NULL && job->spec.labels != NULL &&
 	    json_object_get(data, "labels") == NULL)
 		json_object_set(data, "labels", job->spec.labels);
-	*text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	*text = json_out_text(data, 1);
 	json_decref(data);
 	ev->data = *text != NULL ? *text : "{}";
 	return (store_event_insert(sup->st, ev, err));
@@ -123,7 +124,7 @@ job_argv_json(const struct job *job)
 
 	for (i = 0; i < job->spec.argc; i++)
 		json_array_append_new(a, json_string(job->spec.argv[i]));
-	text = json_dumps(a, JSON_COMPACT);
+	text = json_out_text(a, 0);
 	json_decref(a);
 	return (text);
 }

@@ -33,6 +33,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
+#include "proto/jsonout.h"
 #include "proto/util.h"
 
 #define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
@@ -214,7 +215,7 @@ cmdline_json(const char *buf, size_t len)
 		json_array_append_new(a, json_stringn(buf + off, n));
 		off += n + 1;
 	}
-	text = json_dumps(a, JSON_COMPACT);
+	text = json_out_text(a, 0);
 	json_decref(a);
 	return (text);
 }

@@ -51,6 +51,7 @@
 #include "daemon/supervisor.h"
 #include "daemon/supervisor-int.h"
 #include "daemon/xmalloc.h"
+#include "proto/jsonout.h"
 #include "proto/util.h"
 
 int
@@ -531,7 +532,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	job->acted_ms = sup->actor.set ? job->created_ms : 0;
 
 	if ((spec_json = jobspec_to_json(&job->spec)) != NULL)
-		text = json_dumps(spec_json, JSON_COMPACT | JSON_SORT_KEYS);
+		text = json_out_text(spec_json, 1);
 	json_decref(spec_json);
 	if (text == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "out of memory");

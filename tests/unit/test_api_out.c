@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The reply writer against jansson: api_out_json must write the very bytes
+ * The reply writer against jansson: json_out_value must write the very bytes
  * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes, for random trees
  * from a fixed seed and for hand-picked values (every control character,
  * U+2028, integer extremes, reals, deep nesting, writes across the stack
@@ -66,25 +66,25 @@ rng_below(uint64_t n)
 
 /*
  * v through the writer, or its members with members set. Returns
- * api_out_end's answer; *text (caller frees, NUL-ended) and *len hold what
- * reached the buffer, *count what api_out_members returned.
+ * json_out_end's answer; *text (caller frees, NUL-ended) and *len hold what
+ * reached the buffer, *count what json_out_members returned.
  */
 static int
 writer_dump(
     const json_t *v, int members, size_t *count, char **text, size_t *len)
 {
 	struct evbuffer *buf;
-	struct api_out o;
+	struct json_out o;
 	int rc;
 
 	buf = evbuffer_new();
 	assert_non_null(buf);
 	api_out_begin(&o, buf);
 	if (members)
-		*count = api_out_members(&o, v);
+		*count = json_out_members(&o, v);
 	else
-		api_out_json(&o, v);
-	rc = api_out_end(&o);
+		json_out_value(&o, v);
+	rc = json_out_end(&o);
 	*len = evbuffer_get_length(buf);
 	*text = malloc(*len + 1);
 	assert_non_null(*text);
@@ -107,7 +107,7 @@ show_difference(const char *what, long i, const char *want, size_t want_len,
 	if (want_len <= SHOW_MAX && got_len <= SHOW_MAX) {
 		print_error(" json_dumps   (%zu bytes): %.*s\n", want_len,
 		    (int)want_len, want);
-		print_error(" api_out_json (%zu bytes): %.*s\n", got_len,
+		print_error(" json_out_value (%zu bytes): %.*s\n", got_len,
 		    (int)got_len, got);
 		return;
 	}
@@ -115,8 +115,9 @@ show_difference(const char *what, long i, const char *want, size_t want_len,
 	print_error(" json_dumps   (%zu bytes) from %zu: %.*s\n", want_len,
 	    from, (int)(want_len - from < 128 ? want_len - from : 128),
 	    want + from);
-	print_error(" api_out_json (%zu bytes) from %zu: %.*s\n", got_len, from,
-	    (int)(got_len - from < 128 ? got_len - from : 128), got + from);
+	print_error(" json_out_value (%zu bytes) from %zu: %.*s\n", got_len,
+	    from, (int)(got_len - from < 128 ? got_len - from : 128),
+	    got + from);
 }
 
 /*
@@ -143,7 +144,7 @@ check_members(const json_t *v, int members, const char *what, long i)
 	       memcmp(got, want, want_len) == 0 &&
 	       (!members || count == json_object_size(v));
 	if (!same) {
-		print_error("%s %ld: api_out_end %d, %zu members\n", what, i,
+		print_error("%s %ld: json_out_end %d, %zu members\n", what, i,
 		    rc, count);
 		show_difference(what, i, want, want_len, got, got_len);
 	}
@@ -304,7 +305,7 @@ random_value(int depth)
 }
 
 static void
-api_out_json__random_trees__same_bytes_as_json_dumps(void **state)
+json_out_value__random_trees__same_bytes_as_json_dumps(void **state)
 {
 	long i;
 
@@ -314,8 +315,62 @@ api_out_json__random_trees__same_bytes_as_json_dumps(void **state)
 		check_new(random_value(0), "random tree", i);
 }
 
+/* json_out_text(v, sort) is json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY,
+ * with JSON_SORT_KEYS when sorting), byte for byte. */
 static void
-api_out_members__random_objects__json_dumps_without_braces(void **state)
+check_text(const json_t *v, int sort, const char *what, long i)
+{
+	char *want, *got;
+
+	want = json_dumps(v, DUMP_FLAGS | (sort ? JSON_SORT_KEYS : 0));
+	got = json_out_text(v, sort);
+	assert_non_null(want);
+	assert_non_null(got);
+	if (strlen(want) != strlen(got) || strcmp(want, got) != 0) {
+		show_difference(what, i, want, strlen(want), got, strlen(got));
+		fail_msg("%s %ld: json_out_text(sort %d) differs from "
+			 "json_dumps",
+		    what, i, sort);
+	}
+	free(want);
+	free(got);
+}
+
+static void
+json_out_text__random_trees_sorted_or_not__same_bytes_as_json_dumps(
+    void **state)
+{
+	json_t *v, *big;
+	char key[16];
+	long i;
+	int k;
+
+	(void)state;
+	rng_seed(UINT64_C(0x50e7ed4e75));
+	for (i = 0; i < RANDOM_TREES; i++) {
+		v = random_value(0);
+		check_text(v, 0, "random tree", i);
+		check_text(v, 1, "random tree, sorted", i);
+		json_decref(v);
+	}
+	/* More members than the writer sorts on its stack (32), keys that
+	 * are prefixes of one another and a key with a NUL in it. */
+	big = json_object();
+	for (k = 99; k >= 0; k--) {
+		snprintf(key, sizeof(key), "k%d", k * 7 % 100);
+		json_object_set_new(big, key, json_integer(k));
+	}
+	json_object_setn_new(big, "a\0b", 3, json_true());
+	json_object_set_new(big, "a", json_false());
+	json_object_set_new(big, "", json_null());
+	check_text(big, 1, "100 members", 0);
+	check_text(big, 0, "100 members", 0);
+	json_decref(big);
+	assert_null(json_out_text(NULL, 1));
+}
+
+static void
+json_out_members__random_objects__json_dumps_without_braces(void **state)
 {
 	json_t *obj, *key;
 	long i;
@@ -340,7 +395,7 @@ api_out_members__random_objects__json_dumps_without_braces(void **state)
 }
 
 static void
-api_out_members__not_an_object__refused(void **state)
+json_out_members__not_an_object__refused(void **state)
 {
 	json_t *a = json_array();
 	char *text;
@@ -357,7 +412,7 @@ api_out_members__not_an_object__refused(void **state)
 /* Hand-picked values */
 
 static void
-api_out_json__empty_containers__match(void **state)
+json_out_value__empty_containers__match(void **state)
 {
 	(void)state;
 	check_new(json_object(), "{}", 0);
@@ -367,7 +422,7 @@ api_out_json__empty_containers__match(void **state)
 }
 
 static void
-api_out_json__every_control_char__escaped_as_json_dumps(void **state)
+json_out_value__every_control_char__escaped_as_json_dumps(void **state)
 {
 	char all[0x20 * 2];
 	char c;
@@ -387,7 +442,8 @@ api_out_json__every_control_char__escaped_as_json_dumps(void **state)
 }
 
 static void
-api_out_json__separators_slash_and_emoji__unescaped_as_json_dumps(void **state)
+json_out_value__separators_slash_and_emoji__unescaped_as_json_dumps(
+    void **state)
 {
 	static const char *const strs[] = {"\xe2\x80\xa8", "\xe2\x80\xa9", "/",
 	    "</script>", "\xf0\x9f\x98\x80", "\xef\xbb\xbf", "\xf4\x8f\xbf\xbf",
@@ -400,7 +456,7 @@ api_out_json__separators_slash_and_emoji__unescaped_as_json_dumps(void **state)
 }
 
 static void
-api_out_json__key_with_nul__written_whole(void **state)
+json_out_value__key_with_nul__written_whole(void **state)
 {
 #if JANSSON_VERSION_HEX >= 0x020e00
 	json_t *obj = json_object();
@@ -416,10 +472,10 @@ api_out_json__key_with_nul__written_whole(void **state)
 }
 
 static void
-api_out_json__integer_extremes__match(void **state)
+json_out_value__integer_extremes__match(void **state)
 {
 	struct evbuffer *buf;
-	struct api_out o;
+	struct json_out o;
 	json_int_t p = 1;
 	char want[32];
 	int k, sign;
@@ -437,12 +493,12 @@ api_out_json__integer_extremes__match(void **state)
 		if (k < 18)
 			p *= 10;
 	}
-	/* api_out_int on its own, as the job encoder calls it. */
+	/* json_out_int on its own, as the job encoder calls it. */
 	buf = evbuffer_new();
 	assert_non_null(buf);
 	api_out_begin(&o, buf);
-	api_out_int(&o, INT64_MIN);
-	assert_int_equal(api_out_end(&o), 0);
+	json_out_int(&o, INT64_MIN);
+	assert_int_equal(json_out_end(&o), 0);
 	snprintf(
 	    want, sizeof(want), "%" JSON_INTEGER_FORMAT, (json_int_t)INT64_MIN);
 	assert_int_equal(evbuffer_get_length(buf), strlen(want));
@@ -451,7 +507,7 @@ api_out_json__integer_extremes__match(void **state)
 }
 
 static void
-api_out_json__reals__match(void **state)
+json_out_value__reals__match(void **state)
 {
 	static const double reals[] = {0.1, 0.5, 1e300, -1e300, 1e-300, -0.0,
 	    0.0, 3.0, -3.0, 1e16, 1e17, 1e21, 123456789012345678.0, 2.0 / 3.0,
@@ -486,7 +542,7 @@ nest(int depth)
 }
 
 static void
-api_out_json__deep_nesting__match(void **state)
+json_out_value__deep_nesting__match(void **state)
 {
 	(void)state;
 	/* The deepest json_loads reads, so the deepest a request can be. */
@@ -499,11 +555,11 @@ api_out_json__deep_nesting__match(void **state)
  * at every offset around the first flush.
  */
 static void
-api_out_json__across_chunk_boundaries__match(void **state)
+json_out_value__across_chunk_boundaries__match(void **state)
 {
 	static const char tail[] = "\x01\"\\\n\xf0\x9f\x98\x80\xe2\x80\xa8";
-	size_t sizes[] = {API_OUT_CHUNK - 1, API_OUT_CHUNK, API_OUT_CHUNK + 1,
-	    3 * API_OUT_CHUNK + 7, 100000};
+	size_t sizes[] = {JSON_OUT_CHUNK - 1, JSON_OUT_CHUNK,
+	    JSON_OUT_CHUNK + 1, 3 * JSON_OUT_CHUNK + 7, 100000};
 	size_t i, pad, big = 100000 + sizeof(tail);
 	json_t *a;
 	char *s;
@@ -514,7 +570,7 @@ api_out_json__across_chunk_boundaries__match(void **state)
 	memset(s, 'x', big);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		check_new(json_stringn(s, sizes[i]), "long string", (long)i);
-	for (pad = API_OUT_CHUNK - 48; pad <= API_OUT_CHUNK + 8; pad++) {
+	for (pad = JSON_OUT_CHUNK - 48; pad <= JSON_OUT_CHUNK + 8; pad++) {
 		memcpy(s + pad, tail, sizeof(tail) - 1);
 		check_new(json_pack("[s%]", s, pad + sizeof(tail) - 1),
 		    "escape at offset", (long)pad);
@@ -536,14 +592,14 @@ api_out_json__across_chunk_boundaries__match(void **state)
 /* What json_dumps refuses */
 
 static void
-api_out_json__null__refused(void **state)
+json_out_value__null__refused(void **state)
 {
 	(void)state;
 	check_refused(NULL);
 }
 
 static void
-api_out_json__cycle__refused_like_json_dumps(void **state)
+json_out_value__cycle__refused_like_json_dumps(void **state)
 {
 	json_t *a = json_array(), *b = json_array(), *o = json_object();
 
@@ -565,7 +621,7 @@ api_out_json__cycle__refused_like_json_dumps(void **state)
  * tracks its parents, writes such a tree. No request parses that deep.
  */
 static void
-api_out_json__deeper_than_any_request__refused(void **state)
+json_out_value__deeper_than_any_request__refused(void **state)
 {
 	json_t *v = nest(10000);
 	char *got;
@@ -578,13 +634,13 @@ api_out_json__deeper_than_any_request__refused(void **state)
 }
 
 /*
- * Outside the contract (api_out_string wants valid UTF-8, and only
+ * Outside the contract (json_out_string wants valid UTF-8, and only
  * json_string*_nocheck make anything else), and unlike json_dumps: the
  * bytes are written as they are. The daemon uses _nocheck only on the
  * ASCII of its own times.
  */
 static void
-api_out_json__invalid_utf8__written_as_is_unlike_json_dumps(void **state)
+json_out_value__invalid_utf8__written_as_is_unlike_json_dumps(void **state)
 {
 	static const char bad[] = "a\xff\xe2\x80";
 	json_t *v;
@@ -607,25 +663,27 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		api_out_json__random_trees__same_bytes_as_json_dumps),
+		json_out_value__random_trees__same_bytes_as_json_dumps),
 	    cmocka_unit_test(
-		api_out_members__random_objects__json_dumps_without_braces),
-	    cmocka_unit_test(api_out_members__not_an_object__refused),
-	    cmocka_unit_test(api_out_json__empty_containers__match),
+		json_out_text__random_trees_sorted_or_not__same_bytes_as_json_dumps),
 	    cmocka_unit_test(
-		api_out_json__every_control_char__escaped_as_json_dumps),
+		json_out_members__random_objects__json_dumps_without_braces),
+	    cmocka_unit_test(json_out_members__not_an_object__refused),
+	    cmocka_unit_test(json_out_value__empty_containers__match),
 	    cmocka_unit_test(
-		api_out_json__separators_slash_and_emoji__unescaped_as_json_dumps),
-	    cmocka_unit_test(api_out_json__key_with_nul__written_whole),
-	    cmocka_unit_test(api_out_json__integer_extremes__match),
-	    cmocka_unit_test(api_out_json__reals__match),
-	    cmocka_unit_test(api_out_json__deep_nesting__match),
-	    cmocka_unit_test(api_out_json__across_chunk_boundaries__match),
-	    cmocka_unit_test(api_out_json__null__refused),
-	    cmocka_unit_test(api_out_json__cycle__refused_like_json_dumps),
-	    cmocka_unit_test(api_out_json__deeper_than_any_request__refused),
+		json_out_value__every_control_char__escaped_as_json_dumps),
 	    cmocka_unit_test(
-		api_out_json__invalid_utf8__written_as_is_unlike_json_dumps),
+		json_out_value__separators_slash_and_emoji__unescaped_as_json_dumps),
+	    cmocka_unit_test(json_out_value__key_with_nul__written_whole),
+	    cmocka_unit_test(json_out_value__integer_extremes__match),
+	    cmocka_unit_test(json_out_value__reals__match),
+	    cmocka_unit_test(json_out_value__deep_nesting__match),
+	    cmocka_unit_test(json_out_value__across_chunk_boundaries__match),
+	    cmocka_unit_test(json_out_value__null__refused),
+	    cmocka_unit_test(json_out_value__cycle__refused_like_json_dumps),
+	    cmocka_unit_test(json_out_value__deeper_than_any_request__refused),
+	    cmocka_unit_test(
+		json_out_value__invalid_utf8__written_as_is_unlike_json_dumps),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
