@@ -656,8 +656,8 @@ store_job_load(struct store *st, int (*cb)(void *, const struct store_job *),
 }
 
 int
-store_run_insert(
-    struct store *st, int64_t job_id, struct run *run, struct serr *err)
+store_run_insert(struct store *st, int64_t job_id, struct run *run, pid_t ppid,
+    const char *comm, const char *argv_json, struct serr *err)
 {
 	sqlite3_stmt *s;
 	int64_t id;
@@ -675,6 +675,9 @@ store_run_insert(
 	    bind_opt(s, 6, run->exited_ms, 0) != SQLITE_OK ||
 	    bind_text(s, 7, run_text(run->error)) != SQLITE_OK ||
 	    bind_text(s, 8, run_text(run->cpus)) != SQLITE_OK ||
+	    bind_opt(s, 10, ppid, 0) != SQLITE_OK ||
+	    bind_text(s, 11, comm) != SQLITE_OK ||
+	    bind_text(s, 12, argv_json) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_DONE)
 		rc = store_fail(st, err, "run_insert");
 	else

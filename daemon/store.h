@@ -110,10 +110,14 @@ int store_job_delete(struct store *st, int64_t id, struct serr *err);
 int store_job_load(struct store *st,
     int (*cb)(void *, const struct store_job *), void *arg, struct serr *err);
 
-/* Insert run (run->id set on success). A run with pid 0 is recorded with
- * a NULL pid. */
+/*
+ * Insert run (run->id set on success). A run with pid 0 is recorded with
+ * a NULL pid. Its main process is the run's row: ppid, comm and argv (a
+ * JSON array) are its own (NULL: unknown); store_process_list gives it
+ * with the run's other processes.
+ */
 int store_run_insert(struct store *st, int64_t job_id, struct run *run,
-    struct serr *err);
+    pid_t ppid, const char *comm, const char *argv_json, struct serr *err);
 /* Record the end of run: exit fields, error, rusage. */
 int store_run_end(struct store *st, const struct run *run, struct serr *err);
 /* Delete the job's runs numbered upto and below, with their processes

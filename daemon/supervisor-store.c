@@ -239,28 +239,22 @@ sup_change_txn(struct supervisor *sup, struct job *job, enum job_state to,
 
 	if (store_begin(sup->st, err) == -1)
 		goto fail;
+	/* The main process is the run's row (009_main_in_runs.sql). */
+	if (op == RUN_BEGIN && job->run.pid != 0) {
+		job_comm(job, comm, sizeof(comm));
+		argv_text = job_argv_json(job);
+	}
 	if (op == RUN_BEGIN &&
-	    store_run_insert(sup->st, job->id, &job->run, err) == -1)
+	    store_run_insert(sup->st, job->id, &job->run,
+		job->run.pid != 0 ? sup->self : 0,
+		job->run.pid != 0 ? comm : NULL, argv_text, err) == -1)
 		goto fail;
 	/* History is bounded: runs_keep runs, their processes with them. */
 	if (op == RUN_BEGIN && job->run.number > sup_runs_keep(sup, job) &&
 	    store_run_prune(sup->st, job->id,
 		job->run.number - sup_runs_keep(sup, job), err) == -1)
 		goto fail;
-	if (op == RUN_BEGIN && job->run.pid != 0) {
-		job_comm(job, comm, sizeof(comm));
-		argv_text = job_argv_json(job);
-		if (store_process_insert(sup->st, job->run.id, job->run.pid,
-			job->run.pid_start, sup->self, comm, argv_text,
-			job->run.started_ms, err) == -1)
-			goto fail;
-	}
-	if (op == RUN_END &&
-	    (store_run_end(sup->st, &job->run, err) == -1 ||
-		(job->run.pid != 0 &&
-		    store_process_exit(sup->st, job->run.id, job->run.pid,
-			job->run.pid_start, job->run.exited_ms,
-			job->run.exit_code, job->run.signal, err) == -1)))
+	if (op == RUN_END && store_run_end(sup->st, &job->run, err) == -1)
 		goto fail;
 	if (store_job_update_state(sup->st, job->id, job_state_name(to),
 		rec->restarts, rec->retries, now,

@@ -49,8 +49,8 @@ SELECT MAX(COALESCE((SELECT MAX(id) FROM runs), 0),
 
 -- name: run_insert
 INSERT INTO runs (id, job_id, run, pid, pid_start, started_at, exited_at,
-	error, cpus)
-VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
+	error, cpus, ppid, comm, argv)
+VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12);
 
 -- name: run_update_end
 UPDATE runs SET exited_at = ?2, exit_code = ?3, signal = ?4, core_dumped = ?5,
@@ -97,10 +97,18 @@ SELECT (SELECT MIN(id) FROM events),
 DELETE FROM events WHERE id <= ?1;
 
 -- name: process_list
-SELECT r.run, p.pid, p.pid_start, p.ppid, p.comm, p.argv, p.first_seen,
-	p.exited_at, p.exit_code, p.signal
-FROM processes p JOIN runs r ON p.run_id = r.id
-WHERE r.job_id = ?1 ORDER BY r.run DESC, p.first_seen, p.pid LIMIT ?2;
+-- A run's main process is its runs row (009_main_in_runs.sql).
+SELECT run, pid, pid_start, ppid, comm, argv, first_seen, exited_at,
+	exit_code, signal
+FROM (SELECT r.run, p.pid, p.pid_start, p.ppid, p.comm, p.argv,
+		p.first_seen, p.exited_at, p.exit_code, p.signal
+	FROM processes p JOIN runs r ON p.run_id = r.id
+	WHERE r.job_id = ?1
+	UNION ALL
+	SELECT run, pid, COALESCE(pid_start, 0), ppid, comm, argv, started_at,
+		exited_at, exit_code, signal
+	FROM runs WHERE job_id = ?1 AND pid IS NOT NULL)
+ORDER BY run DESC, first_seen, pid LIMIT ?2;
 
 -- name: process_owner
 SELECT r.job_id, r.run, r.id FROM processes p JOIN runs r ON p.run_id = r.id

@@ -116,7 +116,7 @@ store_open__fresh__schema_and_wal(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 9);
 	/* 008: no AUTOINCREMENT (its sqlite_sequence page was written by
 	 * every transaction that inserted). */
 	assert_int_equal(autoincrement_tables(f->path), 0);
@@ -264,7 +264,8 @@ store_run__list__newest_first_with_fields(void **state)
 		r.started_ms = 1000 * i;
 		r.exit_code = -1;
 		r.user_cpu_ms = r.system_cpu_ms = r.max_rss_kb = -1;
-		assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+		assert_int_equal(
+		    store_run_insert(f->st, 1, &r, 0, NULL, NULL, &err), 0);
 		assert_true(r.id > 0);
 		r.exited_ms = 1000 * i + 10;
 		r.exit_code = i == 2 ? -1 : 3;
@@ -303,7 +304,8 @@ store_job_delete__cascades_runs_keeps_events(void **state)
 	r.pid = 42;
 	r.pid_start = 7;
 	r.started_ms = 1;
-	assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+	assert_int_equal(
+	    store_run_insert(f->st, 1, &r, 0, NULL, NULL, &err), 0);
 	assert_int_equal(store_process_insert(
 			     f->st, r.id, 42, 7, 1, "sh", "[\"sh\"]", 1, &err),
 	    0);
@@ -326,7 +328,8 @@ store_job_delete__cascades_runs_keeps_events(void **state)
 	memset(&r, 0, sizeof(r));
 	r.number = 1;
 	r.started_ms = 1;
-	assert_int_equal(store_run_insert(f->st, 2, &r, &err), 0);
+	assert_int_equal(
+	    store_run_insert(f->st, 2, &r, 0, NULL, NULL, &err), 0);
 	assert_int_equal(r.id, 2);
 }
 
@@ -471,7 +474,7 @@ store_open__schema_7__migrated_ids_kept(void **state)
 	sqlite3_close(db);
 
 	assert_non_null(f->st = store_open(f->path, 0, &err));
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 8);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 9);
 	assert_int_equal(autoincrement_tables(f->path), 0);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM jobs"), 2);
 	assert_int_equal(query_int(f->path,
@@ -489,7 +492,8 @@ store_open__schema_7__migrated_ids_kept(void **state)
 	memset(&r, 0, sizeof(r));
 	r.number = 2;
 	r.started_ms = 1;
-	assert_int_equal(store_run_insert(f->st, 1, &r, &err), 0);
+	assert_int_equal(
+	    store_run_insert(f->st, 1, &r, 0, NULL, NULL, &err), 0);
 	assert_int_equal(r.id, 4);
 	{
 		struct event_rec ev = {0};
@@ -512,6 +516,83 @@ store_open__schema_7__migrated_ids_kept(void **state)
 	assert_int_equal(
 	    query_int(f->path, "SELECT count(*) FROM processes"), 1);
 	assert_int_equal(query_int(f->path, "PRAGMA foreign_key_check"), -1);
+}
+
+/* store_process_list's rows, a line each: "run pid start ppid comm argv
+ * first exited code signal". */
+static int
+list_line(void *arg, const struct store_process *p)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 1024 - n, "%lld %d %llu %d %s %s %lld %lld %d %d\n",
+	    (long long)p->run, (int)p->pid, (unsigned long long)p->pid_start,
+	    (int)p->ppid, p->comm != NULL ? p->comm : "-",
+	    p->argv != NULL ? p->argv : "-", (long long)p->first_seen_ms,
+	    (long long)p->exited_ms, p->exit_code, p->signal);
+	return (0);
+}
+
+/*
+ * Schema 8 kept a run's main process as a processes row too; 9 keeps it
+ * in the run's row. The rows are moved, the other processes stay, and the
+ * list of a job's processes reads as before, main processes included.
+ */
+static void
+store_open__schema_8__main_process_rows_moved_to_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct serr err;
+	struct run r;
+	sqlite3 *db;
+	char got[1024] = "";
+	int i;
+
+	store_close(f->st);
+	f->st = NULL;
+	unlink(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	for (i = 0; i < sql_nmigrations; i++)
+		if (sql_migrations[i].version <= 8)
+			assert_int_equal(
+			    sqlite3_exec(
+				db, sql_migrations[i].text, NULL, NULL, NULL),
+			    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+		"INSERT INTO jobs (id, name, source, spec, state, created_at,"
+		" updated_at) VALUES (1, 'a', 'api', '{}', 'exited', 1, 2);"
+		"INSERT INTO runs (id, job_id, run, pid, pid_start, started_at,"
+		" exited_at, exit_code) VALUES (1, 1, 1, 42, 7, 10, 50, 3);"
+		"INSERT INTO processes (run_id, pid, pid_start, ppid, comm, argv,"
+		" first_seen, exited_at, exit_code) VALUES"
+		" (1, 42, 7, 9, 'sh', '[\"sh\"]', 10, 50, 3),"
+		" (1, 43, 8, 42, 'sleep', NULL, 20, 40, NULL);",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_non_null(f->st = store_open(f->path, 0, &err));
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 9);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM processes"), 1);
+	assert_int_equal(query_int(f->path, "SELECT ppid FROM runs"), 9);
+	/* A new run's main process is its row alone. */
+	memset(&r, 0, sizeof(r));
+	r.number = 2;
+	r.pid = 44;
+	r.pid_start = 11;
+	r.started_ms = 60;
+	assert_int_equal(
+	    store_run_insert(f->st, 1, &r, 9, "true", "[\"true\"]", &err), 0);
+	assert_int_equal(
+	    query_int(f->path, "SELECT count(*) FROM processes"), 1);
+	assert_int_equal(
+	    store_process_list(f->st, 1, 10, list_line, got, &err), 3);
+	assert_string_equal(got, "2 44 11 9 true [\"true\"] 60 0 -1 0\n"
+				 "1 42 7 9 sh [\"sh\"] 10 50 3 0\n"
+				 "1 43 8 42 sleep - 20 40 -1 0\n");
 }
 
 static void
@@ -750,6 +831,9 @@ main(void)
 		store_job_delete__cascades_runs_keeps_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_open__schema_7__migrated_ids_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		store_open__schema_8__main_process_rows_moved_to_runs, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(
 		store_event__since_prune__increasing_never_reused, setup,
 		teardown),
