@@ -366,11 +366,9 @@ void sup_res_snapshot(struct supervisor *sup, struct job *job);
 /*
  * A stop begins: sig to every member of the cgroup, each remembered (pid,
  * start time) as it is signalled (the stop is done once they are gone);
- * cgroup.procs is read again until it names no one new, at most
- * SUP_STOP_ROUNDS times. Returns how many were signalled, -1 without a
- * cgroup.
+ * cgroup.procs is read again until it names no one new (a bounded number
+ * of times). Returns how many were signalled, -1 without a cgroup.
  */
-#define SUP_STOP_ROUNDS 8
 int sup_res_stop_signal(struct supervisor *sup, struct job *job, int sig);
 /*
  * A stop's catch-up, at each of its polls: sig to each member the stop

@@ -1012,6 +1012,9 @@ pid_cmp(const void *a, const void *b)
 	return ((x > y) - (x < y));
 }
 
+/* A stop's reads of cgroup.procs at most (sup_res_stop_signal). */
+#define SUP_STOP_ROUNDS 8
+
 /*
  * One round of a stop: sig to each member not yet signalled (stop_procs,
  * kept in pid order), which is then remembered with its start time; with
