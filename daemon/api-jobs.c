@@ -333,45 +333,12 @@ spec_json(const struct job *job, int full)
 	return (spec);
 }
 
-/*
- * The spec's members as the full view sends them ("name" the job's), made
- * once per spec and kept (supervisor_spec_text): each answer about a job
- * wrote them from a new jansson tree (a fifth of the daemon's instructions
- * per create + wait). NULL on out-of-memory.
- */
+/* The spec's members as the full view sends them ("name" the job's):
+ * supervisor_spec_text's, kept per spec. NULL on out-of-memory. */
 static const char *
 spec_text(struct job *job, size_t *len)
 {
-	struct evbuffer *b;
-	struct json_out o;
-	const char *kept;
-	json_t *spec;
-	char *text;
-	size_t n;
-
-	if ((kept = supervisor_spec_text(job, len)) != NULL)
-		return (kept);
-	if ((spec = jobspec_to_json(&job->spec)) == NULL ||
-	    (b = evbuffer_new()) == NULL) {
-		json_decref(spec);
-		return (NULL);
-	}
-	json_object_set_new(spec, "name", json_string(job->name));
-	api_out_begin(&o, b);
-	json_out_members(&o, spec);
-	json_decref(spec);
-	if (json_out_end(&o) == -1) {
-		evbuffer_free(b);
-		return (NULL);
-	}
-	n = evbuffer_get_length(b);
-	text = xmalloc(n + 1);
-	evbuffer_remove(b, text, n);
-	text[n] = '\0';
-	evbuffer_free(b);
-	supervisor_spec_text_keep(job, text, n);
-	*len = n;
-	return (text);
+	return (supervisor_spec_text(job, len));
 }
 
 /*

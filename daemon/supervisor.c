@@ -362,21 +362,27 @@ supervisor_job_count(struct supervisor *sup)
 	return (sup->njobs);
 }
 
-const char *
-supervisor_spec_text(struct job *job, size_t *len)
+/* The spec's text in braces (*len bytes): supervisor_spec_text's. */
+static char *
+sup_spec_text_make(const struct job *job, size_t *len)
 {
-	struct supervisor *sup = job->sup;
+	json_t *spec;
+	char *text;
 
-	if (job->spec_text == NULL)
+	if ((spec = jobspec_to_json(&job->spec)) == NULL)
 		return (NULL);
-	TAILQ_REMOVE(&sup->spec_lru, job, spec_lru);
-	TAILQ_INSERT_TAIL(&sup->spec_lru, job, spec_lru);
-	*len = job->spec_text_len;
-	return (job->spec_text);
+	json_object_set_new(spec, "name", json_string(job->name));
+	text = json_out_text(spec, 0);
+	json_decref(spec);
+	if (text != NULL)
+		*len = strlen(text);
+	return (text);
 }
 
-void
-supervisor_spec_text_keep(struct job *job, char *text, size_t len)
+/* Keep text (made by sup_spec_text_make) as the job's, the least recently
+ * used one dropped when SUP_SPEC_TEXTS are kept. */
+static void
+sup_spec_text_keep(struct job *job, char *text, size_t len)
 {
 	struct supervisor *sup = job->sup;
 
@@ -387,6 +393,26 @@ supervisor_spec_text_keep(struct job *job, char *text, size_t len)
 	job->spec_text_len = len;
 	TAILQ_INSERT_TAIL(&sup->spec_lru, job, spec_lru);
 	sup->nspec_texts++;
+}
+
+const char *
+supervisor_spec_text(struct job *job, size_t *len)
+{
+	struct supervisor *sup = job->sup;
+	char *text;
+	size_t n;
+
+	if (job->spec_text != NULL) {
+		TAILQ_REMOVE(&sup->spec_lru, job, spec_lru);
+		TAILQ_INSERT_TAIL(&sup->spec_lru, job, spec_lru);
+	} else if ((text = sup_spec_text_make(job, &n)) != NULL && n >= 2)
+		sup_spec_text_keep(job, text, n);
+	else {
+		free(text);
+		return (NULL);
+	}
+	*len = job->spec_text_len - 2;
+	return (job->spec_text + 1);
 }
 
 void
@@ -487,9 +513,9 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	struct event_rec ev;
 	struct job *job;
 	struct serr serr;
-	json_t *spec_json;
 	char *text = NULL, *etext = NULL;
 	char name[JOBSPEC_NAME_MAX + 1];
+	size_t text_len = 0;
 	int64_t id;
 
 	if (sup->shutting_down) {
@@ -531,10 +557,8 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 	job->actor_uid = sup->actor.set ? (int64_t)sup->actor.uid : -1;
 	job->acted_ms = sup->actor.set ? job->created_ms : 0;
 
-	if ((spec_json = jobspec_to_json(&job->spec)) != NULL)
-		text = json_out_text(spec_json, 1);
-	json_decref(spec_json);
-	if (text == NULL) {
+	/* The row's text is the answers' (supervisor_spec_text). */
+	if ((text = sup_spec_text_make(job, &text_len)) == NULL) {
 		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
 		goto fail;
 	}
@@ -550,7 +574,7 @@ supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 			sup_degrade(sup, err);
 		goto fail;
 	}
-	free(text);
+	sup_spec_text_keep(job, text, text_len);
 	sup_job_link(sup, job);
 	notify_status("%zu jobs", sup->njobs);
 	log_info(

@@ -91,17 +91,17 @@ const struct job_list *supervisor_jobs(struct supervisor *sup);
 size_t supervisor_job_count(struct supervisor *sup);
 
 /*
- * The API's text of a job's spec (job->spec_text), kept for the
- * SUP_SPEC_TEXTS jobs last answered about: the answers one run brings
- * (create, wait, stop) write it once whatever the number of jobs, and
- * 10,000 jobs do not hold 10 MB of it. supervisor_spec_text returns the
- * kept text (NULL: none) and counts it as used; _keep takes text (a
- * malloc'd string of len bytes), dropping the least recently used one
- * when SUP_SPEC_TEXTS are kept.
+ * The text of a job's spec: its members as jobspec_to_json orders them,
+ * "name" the job's, without the braces, as the API's full view sends them
+ * (len bytes, not NUL-terminated; NULL on out-of-memory). The job's row
+ * stores the same text in braces, so a creation makes it once. It is kept
+ * for the SUP_SPEC_TEXTS jobs last asked about (the least recently used
+ * one dropped), so that the answers one run brings (create, wait, stop)
+ * use it whatever the number of jobs and 10,000 jobs do not hold 10 MB of
+ * it.
  */
 #define SUP_SPEC_TEXTS 1000
 const char *supervisor_spec_text(struct job *job, size_t *len);
-void supervisor_spec_text_keep(struct job *job, char *text, size_t len);
 
 /* Start a new run now (synchronous spawn: running or failed after). */
 int supervisor_job_start(struct supervisor *sup, struct job *job,
