@@ -310,8 +310,8 @@ sup_main_gone(struct supervisor *sup, struct job *job)
 	sup_check_shutdown(sup);
 }
 
-/* The job's poll: a stopping run (what its stop signal missed; once its
- * main process is gone, whether the tree is), or an adopted process's exit
+/* The job's poll: a stopping run whose main process is gone (whether the
+ * tree is, and what the stop signal missed), or an adopted process's exit
  * status that the kernel has not given yet. */
 static void
 sup_poll_cb(evutil_socket_t fd, short what, void *arg)
@@ -324,9 +324,11 @@ sup_poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (job->poll_mode) {
 	case SUP_POLL_DRAIN:
-		if (job->state != JOB_STOPPING)
+		/* Only once the main process is gone: a poll per stopping job
+		 * from the stop on made a shutdown of 10,000 jobs slower. */
+		if (!job->draining || job->state != JOB_STOPPING)
 			break;
-		if (job->draining && sup_res_tree_gone(sup, job)) {
+		if (sup_res_tree_gone(sup, job)) {
 			job->poll_mode = SUP_POLL_NONE;
 			sup_fact(sup, job, JEV_DRAINED);
 			return;

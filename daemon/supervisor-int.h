@@ -37,8 +37,8 @@
 /* What a job's poll_ev waits for. */
 enum sup_poll {
 	SUP_POLL_NONE = 0,
-	SUP_POLL_DRAIN,    /* a stopping run: catch-up, and (main gone) wait
-			      until its tree is gone */
+	SUP_POLL_DRAIN,    /* a stopping run, main gone: wait until its tree
+			      is gone, catching what the signal missed */
 	SUP_POLL_EXITINFO, /* an adopted process ended: wait for its status */
 };
 #define SUP_HELD_MAX    4096 /* kernel facts kept while the store fails */
@@ -371,10 +371,10 @@ void sup_res_snapshot(struct supervisor *sup, struct job *job);
  */
 int sup_res_stop_signal(struct supervisor *sup, struct job *job, int sig);
 /*
- * A stop's catch-up, at each of its polls: sig to each member the stop
- * missed, which is then remembered. The kernel lists a child in its
- * parent's cgroup a moment after the fork that made it could still be
- * stopped, so a shell signalled as it forks may leave a child that no read
+ * A stop's catch-up, at each poll once the main process is gone: sig to
+ * each member the stop missed, which is then remembered. The kernel lists a
+ * child in its parent's cgroup a moment after the fork that made it could still
+ * be stopped, so a shell signalled as it forks may leave a child that no read
  * of cgroup.procs named in time (the stop then waited for its timeout).
  * Only orphans (no parent among the members): a child that a living parent
  * made after the signal, as a trap's cleanup command, is its parent's to

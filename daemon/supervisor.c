@@ -1015,8 +1015,8 @@ act_stop(
 /*
  * The stop in the world: the stop signal to the tree, its members
  * remembered (the stop is done only once they are gone), a frozen tree
- * thawed to see it, the timeout armed, and the poll that catches what the
- * signal missed.
+ * thawed to see it, and the timeout armed. What the signal missed, the
+ * polls that wait for the tree once the main process is gone catch.
  */
 static void
 sup_stop_world(struct supervisor *sup, struct job *job, int paused)
@@ -1030,9 +1030,6 @@ sup_stop_world(struct supervisor *sup, struct job *job, int paused)
 	if (paused && sup_res_freeze(sup, job, 0, &e) == -1)
 		log_warnx("%s: thaw: %s", job->name, e.message);
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
-	/* Its polls catch what the signal missed (sup_res_stop_catchup). */
-	if (job->has_cgroup)
-		sup_arm_poll(sup, job, SUP_POLL_DRAIN, SUP_POLL_MIN_MS);
 }
 
 /* ACT_RESTART: stop, and start again once stopped. */
