@@ -755,14 +755,6 @@ cgroup_signal_one(pid_t pid, int sig)
 	return (1);
 }
 
-static int
-pid_cmp(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return ((x > y) - (x < y));
-}
-
 /*
  * In rounds, until one finds no member not yet signalled, as systemd's
  * cg_kill does: what a member forked as it was signalled may be listed a
@@ -785,8 +777,9 @@ cgroup_signal_all(const char *dir, int sig)
 		before = nsent;
 		sent = xreallocarray(sent, nsent + n + 1, sizeof(*sent));
 		for (i = 0; i < n; i++) {
-			if (before > 0 && bsearch(&pids[i], sent, before,
-					      sizeof(*sent), pid_cmp) != NULL)
+			if (before > 0 &&
+			    bsearch(&pids[i], sent, before, sizeof(*sent),
+				util_pid_cmp) != NULL)
 				continue;
 			sent[nsent++] = pids[i];
 			count += cgroup_signal_one(pids[i], sig);
@@ -794,7 +787,7 @@ cgroup_signal_all(const char *dir, int sig)
 		free(pids);
 		if (nsent == before)
 			break;
-		qsort(sent, nsent, sizeof(*sent), pid_cmp);
+		qsort(sent, nsent, sizeof(*sent), util_pid_cmp);
 	}
 	free(sent);
 	return (count);

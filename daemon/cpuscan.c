@@ -29,6 +29,7 @@
 #include "daemon/cpuscan.h"
 #include "daemon/loop.h"
 #include "daemon/xmalloc.h"
+#include "proto/util.h"
 
 #define CS_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
@@ -67,14 +68,6 @@ cs_mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
-static int
-pid_cmp(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x < y ? -1 : x > y);
 }
 
 static void
@@ -176,7 +169,7 @@ cpuscan_submit(struct cpuscan *cs, const cpu_set_t *watch,
 	    NULL, nmembers > 0 ? nmembers : 1, sizeof(*cs->members));
 	if (nmembers > 0)
 		memcpy(cs->members, members, nmembers * sizeof(*members));
-	qsort(cs->members, nmembers, sizeof(*cs->members), pid_cmp);
+	qsort(cs->members, nmembers, sizeof(*cs->members), util_pid_cmp);
 	cs->nmembers = nmembers;
 	cs->busy = 1;
 	pthread_mutex_lock(&cs->mtx);
@@ -354,7 +347,7 @@ cs_scan(struct cpuscan *cs)
 		if (tgid == self)
 			continue; /* the daemon's own threads */
 		member = bsearch(&tgid, cs->members, cs->nmembers,
-			     sizeof(*cs->members), pid_cmp) != NULL;
+			     sizeof(*cs->members), util_pid_cmp) != NULL;
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
 		if ((task = opendir(path)) == NULL)
 			continue; /* gone */

@@ -1004,14 +1004,6 @@ proc_id_cmp(const void *a, const void *b)
 	return ((x > y) - (x < y));
 }
 
-static int
-pid_cmp(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return ((x > y) - (x < y));
-}
-
 /* A stop's reads of cgroup.procs at most (sup_res_stop_signal). */
 #define SUP_STOP_ROUNDS 8
 
@@ -1031,7 +1023,7 @@ sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
 
 	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
 	if ((n = r->cg->procs(job->id, pids, JOB_PIDS_MAX)) > 0)
-		qsort(pids, (size_t)n, sizeof(*pids), pid_cmp);
+		qsort(pids, (size_t)n, sizeof(*pids), util_pid_cmp);
 	for (i = 0; i < n; i++) {
 		/* Known by pid alone: no /proc read for what was signalled. */
 		key.pid = pids[i];
@@ -1040,7 +1032,7 @@ sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
 			    sizeof(*job->stop_procs), proc_id_cmp) != NULL) ||
 		    pids[i] == getpid() || procfs_stat(pids[i], &ps) == -1 ||
 		    (orphans && bsearch(&ps.ppid, pids, (size_t)n,
-				    sizeof(*pids), pid_cmp) != NULL) ||
+				    sizeof(*pids), util_pid_cmp) != NULL) ||
 		    kill(pids[i], sig) == -1)
 			continue;
 		job->stop_procs = xreallocarray(job->stop_procs,

@@ -475,6 +475,14 @@ util_time_format(int64_t ms, char *buf, size_t len)
 	return (buf);
 }
 
+int
+util_pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return ((x > y) - (x < y));
+}
+
 size_t
 util_strlcpy(char *dst, const char *src, size_t len)
 {

@@ -7,6 +7,8 @@
 #ifndef SCHEDD_UTIL_H
 #define SCHEDD_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +58,8 @@ int util_time_parse(const char *s, int64_t *ms);
 
 /* Copy at most len-1 bytes and NUL-terminate; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t len);
+/* qsort(3)/bsearch(3) order of two pid_t (a and b point at them). */
+int util_pid_cmp(const void *a, const void *b);
 
 /*
  * Split "HOST:PORT" or "[V6]:PORT" in place at its last ':' into *host

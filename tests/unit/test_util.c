@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -485,10 +486,28 @@ util_time_parse__forms__ms_since_the_epoch(void **state)
 	}
 }
 
+/* util_pid_cmp sorts and finds pids, the largest included. */
+static void
+util_pid_cmp__qsort_bsearch__ordered_and_found(void **state)
+{
+	pid_t pids[] = {4194304, 2, 77, 1, 2147483647, 300};
+	pid_t want = 77, absent = 78;
+	size_t i, n = sizeof(pids) / sizeof(pids[0]);
+
+	(void)state;
+	qsort(pids, n, sizeof(pids[0]), util_pid_cmp);
+	for (i = 1; i < n; i++)
+		assert_true(pids[i - 1] < pids[i]);
+	assert_int_equal(pids[n - 1], 2147483647);
+	assert_non_null(bsearch(&want, pids, n, sizeof(pids[0]), util_pid_cmp));
+	assert_null(bsearch(&absent, pids, n, sizeof(pids[0]), util_pid_cmp));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(util_pid_cmp__qsort_bsearch__ordered_and_found),
 	    cmocka_unit_test(util_strtonum__in_range__value_and_null_errstr),
 	    cmocka_unit_test(util_strtonum__bad_input__zero_and_errstr),
 	    cmocka_unit_test(util_strtonum__success__errno_untouched),
