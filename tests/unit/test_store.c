@@ -429,6 +429,31 @@ store_open__reopen__data_persists(void **state)
 }
 
 /*
+ * Replace the fixture's database by one of schema version (its migrations
+ * applied by hand) holding what sql inserts, closed; the store is closed
+ * too, for the test to open it again.
+ */
+static void
+db_at_version(struct fixture *f, int version, const char *sql)
+{
+	sqlite3 *db;
+	int i;
+
+	store_close(f->st);
+	f->st = NULL;
+	unlink(f->path);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	for (i = 0; i < sql_nmigrations; i++)
+		if (sql_migrations[i].version <= version)
+			assert_int_equal(
+			    sqlite3_exec(
+				db, sql_migrations[i].text, NULL, NULL, NULL),
+			    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
  * A database of schema 7 (AUTOINCREMENT, the newest job deleted) opened by
  * this store: 008 rebuilds jobs, runs and events with every row, the ids
  * given before stay given, and the foreign keys cascade as before.
@@ -439,39 +464,23 @@ store_open__schema_7__migrated_ids_kept(void **state)
 	struct fixture *f = *state;
 	struct serr err;
 	struct run r;
-	sqlite3 *db;
-	int i;
 
-	store_close(f->st);
-	f->st = NULL;
-	unlink(f->path);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	for (i = 0; i < sql_nmigrations; i++)
-		if (sql_migrations[i].version <= 7)
-			assert_int_equal(
-			    sqlite3_exec(
-				db, sql_migrations[i].text, NULL, NULL, NULL),
-			    SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db,
-		"PRAGMA foreign_keys=ON;"
-		"INSERT INTO jobs (name, source, spec, state, created_at,"
-		" updated_at, owner_uid, sched_skipped) VALUES"
-		" ('a', 'api', '{}', 'exited', 1, 2, 1000, 3),"
-		" ('b', 'api', '{}', 'exited', 1, 2, 0, 0),"
-		" ('c', 'api', '{}', 'created', 1, 2, 0, 0);"
-		"INSERT INTO runs (job_id, run, pid, started_at, cpus,"
-		" output_dropped) VALUES (1, 1, 42, 1, '0-1', 5), (2, 1, 43, 1,"
-		" NULL, 0), (3, 1, 44, 1, NULL, 0);"
-		"INSERT INTO processes (run_id, pid, pid_start, first_seen)"
-		" VALUES (1, 42, 7, 1), (2, 43, 8, 1);"
-		"INSERT INTO events (time, job_id, job, type) VALUES"
-		" (1, 1, 'a', 'created'), (2, 3, 'c', 'created');"
-		"DELETE FROM jobs WHERE id = 3;"
-		"DELETE FROM events WHERE id = 2;",
-		NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	db_at_version(f, 7,
+	    "PRAGMA foreign_keys=ON;"
+	    "INSERT INTO jobs (name, source, spec, state, created_at,"
+	    " updated_at, owner_uid, sched_skipped) VALUES"
+	    " ('a', 'api', '{}', 'exited', 1, 2, 1000, 3),"
+	    " ('b', 'api', '{}', 'exited', 1, 2, 0, 0),"
+	    " ('c', 'api', '{}', 'created', 1, 2, 0, 0);"
+	    "INSERT INTO runs (job_id, run, pid, started_at, cpus,"
+	    " output_dropped) VALUES (1, 1, 42, 1, '0-1', 5), (2, 1, 43, 1,"
+	    " NULL, 0), (3, 1, 44, 1, NULL, 0);"
+	    "INSERT INTO processes (run_id, pid, pid_start, first_seen)"
+	    " VALUES (1, 42, 7, 1), (2, 43, 8, 1);"
+	    "INSERT INTO events (time, job_id, job, type) VALUES"
+	    " (1, 1, 'a', 'created'), (2, 3, 'c', 'created');"
+	    "DELETE FROM jobs WHERE id = 3;"
+	    "DELETE FROM events WHERE id = 2;");
 
 	assert_non_null(f->st = store_open(f->path, 0, &err));
 	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 9);
@@ -545,33 +554,17 @@ store_open__schema_8__main_process_rows_moved_to_runs(void **state)
 	struct fixture *f = *state;
 	struct serr err;
 	struct run r;
-	sqlite3 *db;
 	char got[1024] = "";
-	int i;
 
-	store_close(f->st);
-	f->st = NULL;
-	unlink(f->path);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	for (i = 0; i < sql_nmigrations; i++)
-		if (sql_migrations[i].version <= 8)
-			assert_int_equal(
-			    sqlite3_exec(
-				db, sql_migrations[i].text, NULL, NULL, NULL),
-			    SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(db,
-		"INSERT INTO jobs (id, name, source, spec, state, created_at,"
-		" updated_at) VALUES (1, 'a', 'api', '{}', 'exited', 1, 2);"
-		"INSERT INTO runs (id, job_id, run, pid, pid_start, started_at,"
-		" exited_at, exit_code) VALUES (1, 1, 1, 42, 7, 10, 50, 3);"
-		"INSERT INTO processes (run_id, pid, pid_start, ppid, comm, argv,"
-		" first_seen, exited_at, exit_code) VALUES"
-		" (1, 42, 7, 9, 'sh', '[\"sh\"]', 10, 50, 3),"
-		" (1, 43, 8, 42, 'sleep', NULL, 20, 40, NULL);",
-		NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	db_at_version(f, 8,
+	    "INSERT INTO jobs (id, name, source, spec, state, created_at,"
+	    " updated_at) VALUES (1, 'a', 'api', '{}', 'exited', 1, 2);"
+	    "INSERT INTO runs (id, job_id, run, pid, pid_start, started_at,"
+	    " exited_at, exit_code) VALUES (1, 1, 1, 42, 7, 10, 50, 3);"
+	    "INSERT INTO processes (run_id, pid, pid_start, ppid, comm, argv,"
+	    " first_seen, exited_at, exit_code) VALUES"
+	    " (1, 42, 7, 9, 'sh', '[\"sh\"]', 10, 50, 3),"
+	    " (1, 43, 8, 42, 'sleep', NULL, 20, 40, NULL);");
 
 	assert_non_null(f->st = store_open(f->path, 0, &err));
 	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 9);
