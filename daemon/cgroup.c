@@ -759,7 +759,8 @@ cgroup_signal_one(pid_t pid, int sig)
  * In rounds, until one finds no member not yet signalled, as systemd's
  * cg_kill does: what a member forked as it was signalled may be listed a
  * moment later. Bounded: what forks faster than the rounds is left to the
- * next signal (and a stop's catch-up, sup_res_stop_catchup).
+ * next signal. (A stop signals through sup_res_stop_signal, which keeps
+ * what it signalled.)
  */
 int
 cgroup_signal_all(const char *dir, int sig)
