@@ -58,6 +58,7 @@ event_line(struct evbuffer *buf, const struct event_rec *ev)
 	json_t		*o, *data;
 	char		 t[32];
 	json_error_t	 jerr;
+	struct json_out jo;
 
 	data = ev->data != NULL ? json_loads(ev->data, 0, &jerr) : NULL;
 	o = json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:o}",
@@ -70,15 +71,11 @@ event_line(struct evbuffer *buf, const struct event_rec *ev)
 	    "data", data != NULL ? data : json_object());
 	if (o == NULL)
 		return;
-	{
-		char *s = json_dumps(o, JSON_COMPACT);
-
-		if (s != NULL) {
-			evbuffer_add(buf, s, strlen(s));
-			evbuffer_add(buf, "\n", 1);
-			free(s);
-		}
-	}
+	/* json_dumps's bytes, straight into buf. */
+	api_out_begin(&jo, buf);
+	json_out_value(&jo, o);
+	json_out_raw(&jo, "\n", 1);
+	json_out_end(&jo);
 	json_decref(o);
 }
 

@@ -140,7 +140,7 @@ logs_json_flush(struct logstream *ls, struct evbuffer *out, int partial)
 	char stamp[40], *fixed = NULL;
 	json_t *o, *text;
 	size_t i, k;
-	char *dump;
+	struct json_out jo;
 
 	if (ls->linelen == 0 && partial)
 		return;
@@ -165,10 +165,11 @@ logs_json_flush(struct logstream *ls, struct evbuffer *out, int partial)
 	    text != NULL ? text : json_string(""));
 	if (partial)
 		json_object_set_new(o, "partial", json_true());
-	if ((dump = json_dumps(o, JSON_COMPACT)) != NULL) {
-		evbuffer_add_printf(out, "%s\n", dump);
-		free(dump);
-	}
+	/* json_dumps's bytes, straight into out. */
+	api_out_begin(&jo, out);
+	json_out_value(&jo, o);
+	json_out_raw(&jo, "\n", 1);
+	json_out_end(&jo);
 	json_decref(o);
 	ls->linelen = 0;
 }
