@@ -129,6 +129,8 @@ int store_run_prune(
 int store_run_list(struct store *st, int64_t job_id, int limit,
     int (*cb)(void *, const struct run *), void *arg, struct serr *err);
 
+/* A process of run_id other than its main one (which is the run's row):
+ * one the tracker saw, an orphan reaped. Once per (pid, pid_start). */
 int store_process_insert(struct store *st, int64_t run_id, pid_t pid,
     uint64_t pid_start, pid_t ppid, const char *comm, const char *argv_json,
     int64_t first_seen_ms, struct serr *err);
