@@ -65,7 +65,20 @@ struct policy_claim {
 	int64_t job;
 	int64_t rt_us;  /* RT budget handed to its cgroup */
 	uint64_t dl_bw; /* DEADLINE bandwidth, BW_UNIT = one CPU */
+	int64_t dl_deadline_us;
 	LIST_ENTRY(policy_claim) entry;
+};
+
+/*
+ * The DEADLINE bandwidth of a task that ended. The kernel gives it back
+ * at the task's 0-lag time, which can be up to its relative deadline
+ * after it died (kernel/sched/deadline.c, inactive_task_timer); until
+ * then sched_setattr answers EBUSY for what the books would admit.
+ */
+struct policy_settling {
+	uint64_t dl_bw;
+	int64_t until_ms;
+	LIST_ENTRY(policy_settling) entry;
 };
 
 struct policy_books {
@@ -77,6 +90,7 @@ struct policy_books {
 	int64_t rt_used_us;      /* sum of claims' rt_us */
 	uint64_t dl_used_bw;     /* sum of claims' dl_bw */
 	LIST_HEAD(, policy_claim) claims;
+	LIST_HEAD(, policy_settling) settling;
 };
 
 void
@@ -207,6 +221,7 @@ policy_books_new(int64_t rt_period_us, int64_t rt_runtime_us,
 		b->dl_cpu_bw = policy_to_ratio((uint64_t)rt_period_us * 1000,
 		    (uint64_t)rt_runtime_us * 1000);
 	LIST_INIT(&b->claims);
+	LIST_INIT(&b->settling);
 	return (b);
 }
 
@@ -214,12 +229,17 @@ void
 policy_books_free(struct policy_books *b)
 {
 	struct policy_claim *c;
+	struct policy_settling *t;
 
 	if (b == NULL)
 		return;
 	while ((c = LIST_FIRST(&b->claims)) != NULL) {
 		LIST_REMOVE(c, entry);
 		free(c);
+	}
+	while ((t = LIST_FIRST(&b->settling)) != NULL) {
+		LIST_REMOVE(t, entry);
+		free(t);
 	}
 	free(b);
 }
@@ -367,6 +387,7 @@ policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 	c->job = job;
 	c->rt_us = rt;
 	c->dl_bw = dl;
+	c->dl_deadline_us = dl > 0 ? (int64_t)s->deadline_us : 0;
 	LIST_INSERT_HEAD(&b->claims, c, entry);
 	b->rt_used_us += rt;
 	b->dl_used_bw += dl;
@@ -385,6 +406,58 @@ policy_release(struct policy_books *b, int64_t job)
 	b->dl_used_bw -= c->dl_bw;
 	LIST_REMOVE(c, entry);
 	free(c);
+}
+
+void
+policy_ended(struct policy_books *b, int64_t job, int64_t now_ms)
+{
+	struct policy_claim *c;
+	struct policy_settling *t;
+
+	if ((c = policy_claim_find(b, job)) != NULL && c->dl_bw > 0) {
+		t = xcalloc(1, sizeof(*t));
+		t->dl_bw = c->dl_bw;
+		/* Whole milliseconds, rounded up, and one more. */
+		t->until_ms = now_ms + (c->dl_deadline_us + 999) / 1000 + 1;
+		LIST_INSERT_HEAD(&b->settling, t, entry);
+	}
+	policy_release(b, job);
+}
+
+int64_t
+policy_dl_wait(struct policy_books *b, int ncpus, int64_t now_ms)
+{
+	struct policy_settling *t, *tt, *u;
+	uint64_t cap = 0, held = 0, later;
+	int64_t wait = 0;
+
+	for (t = LIST_FIRST(&b->settling); t != NULL; t = tt) {
+		tt = LIST_NEXT(t, entry);
+		if (t->until_ms <= now_ms) {
+			LIST_REMOVE(t, entry);
+			free(t);
+		} else
+			held += t->dl_bw;
+	}
+	if (b->dl_unlimited || held == 0)
+		return (0);
+	if (b->dl_cpu_bw > b->dl_reserved_bw)
+		cap = (b->dl_cpu_bw - b->dl_reserved_bw) *
+		      (uint64_t)(ncpus > 0 ? ncpus : 1);
+	if (b->dl_used_bw + held <= cap)
+		return (0);
+	/* The first moment what is still held then fits: a few entries. */
+	LIST_FOREACH (t, &b->settling, entry) {
+		later = 0;
+		LIST_FOREACH (u, &b->settling, entry) {
+			if (u->until_ms > t->until_ms)
+				later += u->dl_bw;
+		}
+		if (b->dl_used_bw + later <= cap &&
+		    (wait == 0 || t->until_ms - now_ms < wait))
+			wait = t->until_ms - now_ms;
+	}
+	return (wait);
 }
 
 int64_t

@@ -95,6 +95,19 @@ int policy_dl_server_probe(int64_t *runtime_us, int64_t *period_us);
 int policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
     int ncpus, int64_t *rt_us, struct serr *err);
 void policy_release(struct policy_books *b, int64_t job);
+/*
+ * The job's run ended at now_ms (its processes are reaped): its claim is
+ * released, but DEADLINE bandwidth stays held, as the kernel holds it,
+ * until the task's 0-lag time, which is at most its relative deadline
+ * after it died.
+ */
+void policy_ended(struct policy_books *b, int64_t job, int64_t now_ms);
+/*
+ * After policy_admit of a DEADLINE job on ncpus CPUs: 0 if the kernel
+ * will take it now, else how many ms until the bandwidth of ended tasks
+ * it still holds is given back far enough that it will.
+ */
+int64_t policy_dl_wait(struct policy_books *b, int ncpus, int64_t now_ms);
 /* RT budget handed out now (for the subtree's cpu.rt_runtime_us). */
 int64_t policy_rt_used(const struct policy_books *b);
 

@@ -162,6 +162,24 @@ sup_queue_kick(struct supervisor *sup)
 	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_run, sup, NULL);
 }
 
+static void
+sup_queue_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sup_queue_kick(arg);
+}
+
+void
+sup_queue_kick_in(struct supervisor *sup, int64_t ms)
+{
+	struct timeval tv = {
+	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	event_base_once(
+	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_kick_cb, sup, &tv);
+}
+
 /* 1 if a job that is still running lists job in its "after". */
 int
 sup_has_running_dependents(struct supervisor *sup, const struct job *job)

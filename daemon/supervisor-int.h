@@ -298,6 +298,8 @@ int sup_check_after(struct supervisor *sup, const char *name,
 int sup_deps_running(
     struct supervisor *sup, const struct job *job, char *buf, size_t len);
 void sup_queue_kick(struct supervisor *sup);
+/* The same, ms from now. */
+void sup_queue_kick_in(struct supervisor *sup, int64_t ms);
 int sup_has_running_dependents(struct supervisor *sup, const struct job *job);
 
 /* supervisor-res.c: cgroups, CPUs, policies. Nothing here waits: what
@@ -309,6 +311,7 @@ struct sup_spawn_res {
 	int has_affinity;
 	struct policy_attr attr;
 	int has_attr;
+	int64_t retry_ms; /* queued: a kick is due in this many ms */
 };
 
 int sup_res_init(struct supervisor *sup, struct serr *err);

@@ -664,6 +664,11 @@ pinned_cpus(struct supervisor *sup, struct cpulist *out)
 	}
 }
 
+/* Why a DEADLINE job waits for bandwidth the books admit. */
+#define SUP_DL_SETTLING                                                        \
+	"waiting for the kernel to give back the DEADLINE bandwidth of a job " \
+	"that ended (it does within that job's deadline)"
+
 int
 sup_res_prepare(struct supervisor *sup, struct job *job,
     struct sup_spawn_res *sr, char *why, size_t whylen, struct serr *err)
@@ -780,6 +785,14 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 		if (policy_admit(r->books, job->id, &job->spec.sched,
 			ncpus > 0 ? ncpus : 1, &rt_us, err) == -1)
 			goto fail;
+		if (sched_is_dl(&job->spec) &&
+		    (sr->retry_ms = policy_dl_wait(
+			 r->books, ncpus > 0 ? ncpus : 1, now_ms())) > 0) {
+			policy_release(r->books, job->id);
+			job->cpuset_valid = 0;
+			snprintf(why, whylen, "%s", SUP_DL_SETTLING);
+			return (1);
+		}
 		policy_attr_from_spec(&job->spec.sched, &sr->attr);
 		sr->has_attr = 1;
 	}
@@ -920,6 +933,13 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 			rc = -1;
 		else {
 			policy_figures(r->books, &p->after);
+			if (sched_is_dl(spec) &&
+			    policy_dl_wait(r->books,
+				p->ncpus > 0 ? p->ncpus : 1, now_ms()) > 0) {
+				snprintf(p->why, sizeof(p->why), "%s",
+				    SUP_DL_SETTLING);
+				rc = 1;
+			}
 			policy_release(r->books, id);
 		}
 	}
@@ -983,7 +1003,7 @@ sup_res_run_ended(struct supervisor *sup, struct job *job)
 		sup_res_repool(sup);
 		released = 1;
 	}
-	policy_release(r->books, job->id);
+	policy_ended(r->books, job->id, now_ms());
 	if (job->oom_ev != NULL) {
 		event_free(job->oom_ev);
 		job->oom_ev = NULL;

@@ -763,10 +763,13 @@ act_spawn(
 	if (sup_res_nprocs(sup, job) > 0)
 		sup_res_signal(sup, job, SIGKILL);
 	serr_clear(&serr);
+	sr.retry_ms = 0;
 	rc = sup_deps_running(sup, job, why, sizeof(why))
 		 ? sup_res_prepare(sup, job, &sr, why, sizeof(why), &serr)
 		 : 1;
 	if (rc == 1) {
+		if (sr.retry_ms > 0)
+			sup_queue_kick_in(sup, sr.retry_ms);
 		if (job->state == JOB_QUEUED &&
 		    strcmp(why, job_text(job->reason)) == 0)
 			return (0);

@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -800,40 +801,54 @@ kernel_dl_answer(uint64_t runtime_us, uint64_t period_us)
 /*
  * DEADLINE admission agrees with the kernel's: two jobs of 80% fit the
  * two CPUs' 95% (less the fair servers' share on 6.12+), a third does
- * not; the daemon says 422 where the kernel says EBUSY.
+ * not; the daemon says 422 where the kernel says EBUSY. The kernel gives
+ * an ended task's bandwidth back at its 0-lag time, up to its deadline
+ * (200 ms here) after it died: a third job made sooner waits queued for
+ * it (otherwise sched_setattr would fail with EBUSY now and then), then
+ * runs.
  */
+#define DL_JOB(name)                                                           \
+	json_pack("{s:s, s:[s,s], s:{s:s, s:i, s:i, s:i}}", "name", name,      \
+	    "argv", "/bin/sleep", "30", "sched", "policy", "deadline",         \
+	    "runtime_us", 160000, "deadline_us", 200000, "period_us", 200000)
+
 H_TEST(policy__deadline_bandwidth_used_up__422_where_the_kernel_says_ebusy)
 {
 	json_t *j;
+	const char *state;
+	int64_t deleted;
 	int i;
 
 	need_machine(h);
 	for (i = 1; i <= 2; i++) {
-		j = h_job_create(
-		    h, json_pack("{s:s, s:[s,s], s:{s:s, s:i, s:i, s:i}}",
-			   "name", h_fmt(h, "dl%d", i), "argv", "/bin/sleep",
-			   "30", "sched", "policy", "deadline", "runtime_us",
-			   8000, "deadline_us", 10000, "period_us", 10000));
+		j = h_job_create(h, DL_JOB(h_fmt(h, "dl%d", i)));
 		assert_int_equal(
 		    sched_getscheduler(running_pid(j)), SCHED_DEADLINE);
 	}
-	assert_int_equal(kernel_dl_answer(8000, 10000), EBUSY);
-	j = h_call(h, 422, "POST",
-	    json_pack("{s:s, s:[s,s], s:{s:s, s:i, s:i, s:i}}", "name", "dl3",
-		"argv", "/bin/sleep", "30", "sched", "policy", "deadline",
-		"runtime_us", 8000, "deadline_us", 10000, "period_us", 10000),
-	    "/v1/jobs");
+	assert_int_equal(kernel_dl_answer(160000, 200000), EBUSY);
+	j = h_call(h, 422, "POST", DL_JOB("dl3"), "/v1/jobs");
 	h_assert_error(j, "unsatisfiable", "sched.*");
 	h_call(h, 404, "GET", NULL, "/v1/jobs/dl3");
-	/* One gone: the kernel and the daemon both take it again. */
+
+	/* One gone: the daemon takes it again once the kernel does. */
 	h_call(h, 200, "DELETE", NULL, "/v1/jobs/dl1?force=true");
-	assert_int_equal(kernel_dl_answer(8000, 10000), 0);
-	j = h_job_create(h,
-	    json_pack("{s:s, s:[s,s], s:{s:s, s:i, s:i, s:i}}", "name", "dl3",
-		"argv", "/bin/sleep", "30", "sched", "policy", "deadline",
-		"runtime_us", 8000, "deadline_us", 10000, "period_us", 10000));
+	deleted = h_now_ms();
+	j = h_job_create(h, DL_JOB("dl3"));
+	state = json_string_value(json_object_get(j, "state"));
+	assert_non_null(state);
+	if (strcmp(state, "queued") == 0)
+		assert_non_null(
+		    strstr(json_string_value(json_object_get(j, "reason")),
+			"the kernel to give back the DEADLINE bandwidth"));
+	else if (h_now_ms() - deleted < 200)
+		fail_msg("dl3 is %s %" PRId64 " ms after dl1 ended, not "
+			 "queued",
+		    state, h_now_ms() - deleted);
+	j = h_job_poll(h, "dl3", "running", 5000);
 	assert_int_equal(sched_getscheduler(running_pid(j)), SCHED_DEADLINE);
+	assert_int_equal(kernel_dl_answer(160000, 200000), EBUSY);
 }
+#undef DL_JOB
 
 /*
  * The RT pool: 100 ms of budget, 50 ms a job, so two FIFO jobs fit and a

@@ -467,6 +467,76 @@ policy_release__rt_and_deadline__claims_returned(void **state)
 	policy_books_free(b); /* frees live claims (ASan checks) */
 }
 
+/*
+ * A DEADLINE task that ended: the kernel may hold its bandwidth until its
+ * 0-lag time, at most its relative deadline later, so the books do too;
+ * policy_dl_wait says how long until what a new job needs is given back.
+ * A claim released unused (a plan) and other policies hold nothing.
+ */
+static void
+policy_ended__deadline__held_for_its_deadline(void **state)
+{
+	struct policy_books *b;
+	struct job_sched dl, dl_long, fifo;
+	struct serr err;
+	int64_t rt;
+
+	(void)state;
+	b = policy_books_new(1000000, 950000, 100000, 100000);
+	dl = sched_deadline(80000, 100000, 100000);
+	dl_long = sched_deadline(160000, 200000, 200000);
+	fifo = sched_of(POLICY_FIFO);
+	fifo.priority = 1;
+
+	/* One CPU, 95%: the 80% of an ended job is held 100 ms (+1). */
+	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	policy_ended(b, 1, 1000);
+	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 1000), 101);
+	assert_int_equal(policy_dl_wait(b, 1, 1050), 51);
+	assert_int_equal(policy_dl_wait(b, 1, 1101), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 1000), 0); /* pruned */
+
+	/* Released, not ended (a plan's dry run): nothing is held. */
+	policy_release(b, 2);
+	assert_int_equal(policy_admit(b, 3, &dl, 1, &rt, &err), 0);
+	policy_release(b, 3);
+	assert_int_equal(policy_admit(b, 4, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 2000), 0);
+	policy_release(b, 4);
+
+	/* Ended FIFO and unknown jobs hold no DEADLINE bandwidth. */
+	assert_int_equal(policy_admit(b, 5, &fifo, 1, &rt, &err), 0);
+	policy_ended(b, 5, 3000);
+	policy_ended(b, 999, 3000);
+	assert_int_equal(policy_admit(b, 6, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 3000), 0);
+	assert_int_equal(policy_rt_used(b), 0);
+	policy_release(b, 6);
+
+	/* Two CPUs, 190%: two ended 80% jobs held until 4101 and 4251;
+	 * a new 80% fits once the first is given back. */
+	assert_int_equal(policy_admit(b, 7, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 8, &dl_long, 2, &rt, &err), 0);
+	policy_ended(b, 7, 4000);
+	policy_ended(b, 8, 4050);
+	assert_int_equal(policy_admit(b, 9, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 2, 4060), 41);
+	/* With a second new one both must go. */
+	assert_int_equal(policy_admit(b, 10, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 2, 4060), 191);
+	assert_int_equal(policy_dl_wait(b, 2, 4251), 0);
+	policy_books_free(b); /* frees what is held (ASan checks) */
+
+	/* sched_rt_runtime_us -1: the kernel admits anything at once. */
+	b = policy_books_new(1000000, -1, 0, 0);
+	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	policy_ended(b, 1, 0);
+	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 0), 0);
+	policy_books_free(b);
+}
+
 static void
 policy_admit__readmit__replaces_claim(void **state)
 {
@@ -1059,6 +1129,7 @@ main(void)
 	    cmocka_unit_test(policy_admit__other_batch_idle__no_claim),
 	    cmocka_unit_test(policy_admit__rt_pool_exhausted__422_policy_field),
 	    cmocka_unit_test(policy_release__rt_and_deadline__claims_returned),
+	    cmocka_unit_test(policy_ended__deadline__held_for_its_deadline),
 	    cmocka_unit_test(policy_admit__readmit__replaces_claim),
 	    cmocka_unit_test(policy_admit__readmit_refused__keeps_old_claim),
 	    cmocka_unit_test(policy_admit__rt_pool_zero__unlimited),
