@@ -729,6 +729,9 @@ def report(t_total, commit, dirty):
             fmt(pct(POOL["lag.empty"], 50)), fmt(pct(POOL["lag.empty"], 99)),
             fmt(pct(POOL["lag.loaded"], 50)),
             fmt(pct(POOL["lag.loaded"], 99))))
+        if "scale.stop_s" in R:
+            w("| shutdown: SIGTERM → schedd exited, every job stopped, s "
+              "| | %s |" % fmt(R["scale.stop_s"][0]))
         w("")
     notes = os.environ.get("BENCH_FLOOR_NOTES")
     if notes and os.path.exists(notes):

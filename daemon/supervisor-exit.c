@@ -553,8 +553,13 @@ sup_watch_pidfd(struct supervisor *sup, struct job *job)
 {
 	if (job->pidfd_ev != NULL)
 		event_free(job->pidfd_ev);
-	job->pidfd_ev =
-	    event_new(sup->sd->base, job->pidfd, EV_READ, sup_pidfd_cb, job);
+	/*
+	 * Edge-triggered: a pidfd stays readable until its callback runs,
+	 * and level-triggered every epoll_wait in between reported it again
+	 * (10,000 exits at once: each turn polled thousands of them).
+	 */
+	job->pidfd_ev = event_new(
+	    sup->sd->base, job->pidfd, EV_READ | EV_ET, sup_pidfd_cb, job);
 	if (job->pidfd_ev != NULL)
 		event_priority_set(job->pidfd_ev, SCHEDD_PRIO_WORK);
 	if (job->pidfd_ev == NULL || event_add(job->pidfd_ev, NULL) == -1)

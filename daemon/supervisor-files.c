@@ -180,22 +180,28 @@ sup_queue_kick_in(struct supervisor *sup, int64_t ms)
 	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_kick_cb, sup, &tv);
 }
 
-/* 1 if a job that is still running lists job in its "after". */
-int
-sup_has_running_dependents(struct supervisor *sup, const struct job *job)
+/*
+ * Mark each job that a job still running lists in its "after"
+ * (dependent_runs), for a walk of the shutdown: one pass over the jobs
+ * and a lookup per name, where asking it of each job in turn was
+ * quadratic (10,000 jobs: 10^8 steps).
+ */
+void
+sup_mark_running_dependents(struct supervisor *sup)
 {
-	struct job *j;
+	struct job *j, *d;
 	size_t i;
 
+	TAILQ_FOREACH (j, &sup->jobs, entry)
+		j->dependent_runs = 0;
 	TAILQ_FOREACH (j, &sup->jobs, entry) {
 		if (j->state != JOB_RUNNING && j->state != JOB_PAUSED &&
 		    j->state != JOB_STOPPING && j->state != JOB_STARTING)
 			continue;
 		for (i = 0; i < j->spec.nafter; i++)
-			if (strcmp(j->spec.after[i], job->name) == 0)
-				return (1);
+			if ((d = sup_find_name(sup, j->spec.after[i])) != NULL)
+				d->dependent_runs = 1;
 	}
-	return (0);
 }
 
 /* Reload */

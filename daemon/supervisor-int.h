@@ -300,7 +300,7 @@ int sup_deps_running(
 void sup_queue_kick(struct supervisor *sup);
 /* The same, ms from now. */
 void sup_queue_kick_in(struct supervisor *sup, int64_t ms);
-int sup_has_running_dependents(struct supervisor *sup, const struct job *job);
+void sup_mark_running_dependents(struct supervisor *sup);
 
 /* supervisor-res.c: cgroups, CPUs, policies. Nothing here waits: what
  * takes time (a tree dying, a cgroup emptying) is polled by a timer. */

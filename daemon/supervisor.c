@@ -1337,12 +1337,29 @@ sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void sup_shutdown_walk(struct supervisor *sup);
+static void sup_shutdown_recheck(evutil_socket_t fd, short what, void *arg);
+
+/* The shutdown's event: its next walk, now or after a recheck delay. */
+static struct event *
+sup_shutdown_ev(struct supervisor *sup)
+{
+	if (sup->shutdown_ev == NULL) {
+		sup->shutdown_ev =
+		    evtimer_new(sup->sd->base, sup_shutdown_recheck, sup);
+		if (sup->shutdown_ev == NULL)
+			fatalx("evtimer_new");
+		event_priority_set(sup->shutdown_ev, SCHEDD_PRIO_WORK);
+	}
+	return (sup->shutdown_ev);
+}
+
 static void
 sup_shutdown_recheck(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	sup_check_shutdown(arg);
+	sup_shutdown_walk(arg);
 }
 
 /* Something of the job's run is alive in the world. */
@@ -1359,8 +1376,8 @@ job_live(const struct job *job)
  * store cannot write, what the world does decides: a job whose processes
  * are gone is done, stored or not.
  */
-void
-sup_check_shutdown(struct supervisor *sup)
+static void
+sup_shutdown_walk(struct supervisor *sup)
 {
 	enum sup_stop_reason why = SUP_STOP_SHUTDOWN;
 	struct timeval recheck = {0, 50 * 1000};
@@ -1370,6 +1387,9 @@ sup_check_shutdown(struct supervisor *sup)
 
 	if (!sup->shutting_down || sup->shutdown_done == NULL)
 		return;
+	/* As the walk begins: a job stopped during it holds its
+	 * dependencies back until the next walk, which its end asks for. */
+	sup_mark_running_dependents(sup);
 	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
 		serr_clear(&err);
 		switch (job->state) {
@@ -1389,8 +1409,7 @@ sup_check_shutdown(struct supervisor *sup)
 			if (!job_live(job))
 				break;
 			busy = 1;
-			if (!job->stop_unrecorded &&
-			    !sup_has_running_dependents(sup, job))
+			if (!job->stop_unrecorded && !job->dependent_runs)
 				sup_dispatch(sup, job, JEV_STOP, &why, &err);
 			break;
 		held:
@@ -1398,8 +1417,7 @@ sup_check_shutdown(struct supervisor *sup)
 			if (!job_live(job))
 				break;
 			busy = 1;
-			if (!job->stop_unrecorded &&
-			    !sup_has_running_dependents(sup, job)) {
+			if (!job->stop_unrecorded && !job->dependent_runs) {
 				job->stop_unrecorded = 1;
 				sup_stop_world(sup, job, 0);
 			}
@@ -1416,17 +1434,27 @@ sup_check_shutdown(struct supervisor *sup)
 		return;
 	/* The job cgroups go before the loop ends, by timers, not sleeps. */
 	if (sup_res_release_all(sup) > 0) {
-		if (sup->shutdown_ev == NULL) {
-			sup->shutdown_ev = evtimer_new(
-			    sup->sd->base, sup_shutdown_recheck, sup);
-			event_priority_set(sup->shutdown_ev, SCHEDD_PRIO_WORK);
-		}
+		sup_shutdown_ev(sup);
 		evtimer_add(sup->shutdown_ev, &recheck);
 		return;
 	}
 	/* Not from inside the callback chain that got us here. */
 	event_base_once(
 	    sup->sd->base, -1, EV_TIMEOUT, sup_shutdown_fire, sup, NULL);
+}
+
+/*
+ * Something ended or changed during the shutdown: walk the jobs again,
+ * once the loop has run what else is ready at this priority. A walk per
+ * exit made a shutdown of 10,000 jobs quadratic (24 s, a third of it in
+ * the walks); the exits of one batch now share a walk.
+ */
+void
+sup_check_shutdown(struct supervisor *sup)
+{
+	if (!sup->shutting_down || sup->shutdown_done == NULL)
+		return;
+	event_active(sup_shutdown_ev(sup), EV_TIMEOUT, 1);
 }
 
 void
@@ -1437,7 +1465,7 @@ supervisor_shutdown(struct supervisor *sup, void (*done)(void *), void *arg)
 	sup->shutting_down = 1;
 	sup->shutdown_done = done;
 	sup->shutdown_arg = arg;
-	sup_check_shutdown(sup);
+	sup_shutdown_walk(sup);
 }
 
 /* Requests */
