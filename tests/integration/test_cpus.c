@@ -833,6 +833,13 @@ H_TEST(policy__deadline_bandwidth_used_up__422_where_the_kernel_says_ebusy)
 	/* One gone: the daemon takes it again once the kernel does. */
 	h_call(h, 200, "DELETE", NULL, "/v1/jobs/dl1?force=true");
 	deleted = h_now_ms();
+	j = h_call(h, 200, "POST", DL_JOB("dl3"), "/v1/plan");
+	if (h_now_ms() - deleted < 200) {
+		h_assert_str(j, "would", "queue");
+		assert_non_null(strstr(json_string_value(json_object_get(
+					   json_object_get(j, "queue"), "reason")),
+		    "the kernel to give back the DEADLINE bandwidth"));
+	}
 	j = h_job_create(h, DL_JOB("dl3"));
 	state = json_string_value(json_object_get(j, "state"));
 	assert_non_null(state);
