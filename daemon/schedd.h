@@ -144,8 +144,8 @@ struct job {
 	unsigned int	 health_killing:1; /* the run failed its check: killing */
 	unsigned int	 ready_recorded:1; /* the run's start is stored */
 	unsigned int	 ready_pending:1; /* READY came before that */
-	unsigned int dependent_runs : 1;  /* a running job lists it in
-					     "after" (shutdown walk) */
+	unsigned int	 dependent_runs:1; /* a running job lists it in
+					      "after" (shutdown walk) */
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;
