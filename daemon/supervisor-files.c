@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "daemon/schedd.h"
+#include "daemon/clock.h"
 #include "daemon/job.h"
 #include "daemon/jobfiles.h"
 #include "daemon/log.h"
@@ -170,14 +171,24 @@ sup_queue_kick_cb(evutil_socket_t fd, short what, void *arg)
 	sup_queue_kick(arg);
 }
 
+/* One timer: a later kick than the one due is already covered by it. */
 void
 sup_queue_kick_in(struct supervisor *sup, int64_t ms)
 {
 	struct timeval tv = {
 	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	int64_t at = now_ms() + ms;
 
-	event_base_once(
-	    sup->sd->base, -1, EV_TIMEOUT, sup_queue_kick_cb, sup, &tv);
+	if (sup->kick_ev == NULL) {
+		sup->kick_ev =
+		    evtimer_new(sup->sd->base, sup_queue_kick_cb, sup);
+		if (sup->kick_ev == NULL)
+			fatalx("evtimer_new");
+		event_priority_set(sup->kick_ev, SCHEDD_PRIO_WORK);
+	} else if (evtimer_pending(sup->kick_ev, NULL) && sup->kick_at <= at)
+		return;
+	sup->kick_at = at;
+	evtimer_add(sup->kick_ev, &tv);
 }
 
 /*

@@ -119,6 +119,8 @@ struct supervisor {
 	unsigned long orphans_lost; /* not held, this time degraded */
 	struct event *retry_ev;     /* tries the store again */
 	struct event *shutdown_ev;  /* the shutdown looks again */
+	struct event *kick_ev;      /* a timed sup_queue_kick */
+	int64_t kick_at;            /* when kick_ev is due (now_ms) */
 	int degraded; /* the last write failed: SERR_UNAVAILABLE */
 	char degraded_why[SERR_MESSAGE_MAX];
 	char reserve_path[4096];

@@ -1280,6 +1280,8 @@ supervisor_free(struct supervisor *sup)
 		event_free(sup->retry_ev);
 	if (sup->shutdown_ev != NULL)
 		event_free(sup->shutdown_ev);
+	if (sup->kick_ev != NULL)
+		event_free(sup->kick_ev);
 	if (sup->res != NULL)
 		reaper_free();
 	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {
