@@ -17,7 +17,8 @@ struct looplag;
 #define LOOPLAG_WINDOW_S 60 /* looplag_max_ms looks back this far */
 
 /*
- * Start measuring on base, one timer every interval_ms (> 0). With base
+ * Measure on base, one timer every interval_ms (> 0), from the loop's first
+ * turn (what runs before the loop does is not a lag of it). With base
  * NULL there is no timer and only looplag_note feeds the gauge (tests).
  * Returns NULL if the timer cannot be made. Free with looplag_free, before
  * the base.

@@ -84,12 +84,40 @@ looplag_new__blocked_loop__lag_at_least_the_block(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Work done before the loop first runs (a daemon's start-up) is not a lag
+ * of the loop: measuring starts at its first turn.
+ */
+static void
+looplag_new__work_before_the_loop__not_a_lag(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct timeval stop = {0, 200 * 1000};
+	struct looplag *ll;
+
+	(void)state;
+	assert_non_null(base);
+	ll = looplag_new(base, 10);
+	assert_non_null(ll);
+	usleep(400 * 1000);
+	event_base_once(base, -1, EV_TIMEOUT, stop_cb, base, &stop);
+	event_base_dispatch(base);
+	assert_true(looplag_last_ms(ll) < 400);
+	if (looplag_max_ms(ll) >= 300)
+		fail_msg("loop_lag_max %lld ms: the 400 ms before the loop "
+			 "counted",
+		    (long long)looplag_max_ms(ll));
+	looplag_free(ll);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(looplag_note__window__max_of_last_minute_only),
 	    cmocka_unit_test(looplag_new__blocked_loop__lag_at_least_the_block),
+	    cmocka_unit_test(looplag_new__work_before_the_loop__not_a_lag),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
