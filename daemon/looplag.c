@@ -63,7 +63,7 @@ looplag_tick(evutil_socket_t fd, short what, void *arg)
 struct looplag *
 looplag_new(struct event_base *base, int interval_ms)
 {
-	struct timeval now = {0, 0};
+	struct timeval at_once = {0, 0};
 	struct looplag *ll;
 	int i;
 
@@ -84,7 +84,7 @@ looplag_new(struct event_base *base, int interval_ms)
 	 * with no callback slow). A tick due at once starts the count.
 	 */
 	ll->due_ms = -1;
-	evtimer_add(ll->ev, &now);
+	evtimer_add(ll->ev, &at_once);
 	return (ll);
 }
 

@@ -179,13 +179,9 @@ sup_queue_kick_in(struct supervisor *sup, int64_t ms)
 	    (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	int64_t at = now_ms() + ms;
 
-	if (sup->kick_ev == NULL) {
-		sup->kick_ev =
-		    evtimer_new(sup->sd->base, sup_queue_kick_cb, sup);
-		if (sup->kick_ev == NULL)
-			fatalx("evtimer_new");
-		event_priority_set(sup->kick_ev, SCHEDD_PRIO_WORK);
-	} else if (evtimer_pending(sup->kick_ev, NULL) && sup->kick_at <= at)
+	if (sup->kick_ev == NULL)
+		sup->kick_ev = sup_evtimer_new(sup, sup_queue_kick_cb, sup);
+	else if (evtimer_pending(sup->kick_ev, NULL) && sup->kick_at <= at)
 		return;
 	sup->kick_at = at;
 	evtimer_add(sup->kick_ev, &tv);

@@ -299,6 +299,9 @@ int sup_check_after(struct supervisor *sup, const char *name,
     const struct job_spec *spec, struct serr *err);
 int sup_deps_running(
     struct supervisor *sup, const struct job *job, char *buf, size_t len);
+/* A timer at SCHEDD_PRIO_WORK, not yet added; out of memory is fatal. */
+struct event *sup_evtimer_new(struct supervisor *sup,
+    void (*cb)(evutil_socket_t, short, void *), void *arg);
 void sup_queue_kick(struct supervisor *sup);
 /* The same, ms from now. */
 void sup_queue_kick_in(struct supervisor *sup, int64_t ms);

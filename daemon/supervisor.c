@@ -1342,17 +1342,25 @@ sup_shutdown_fire(evutil_socket_t fd, short what, void *arg)
 static void sup_shutdown_walk(struct supervisor *sup);
 static void sup_shutdown_recheck(evutil_socket_t fd, short what, void *arg);
 
+struct event *
+sup_evtimer_new(struct supervisor *sup,
+    void (*cb)(evutil_socket_t, short, void *), void *arg)
+{
+	struct event *ev;
+
+	if ((ev = evtimer_new(sup->sd->base, cb, arg)) == NULL)
+		fatalx("evtimer_new");
+	event_priority_set(ev, SCHEDD_PRIO_WORK);
+	return (ev);
+}
+
 /* The shutdown's event: its next walk, now or after a recheck delay. */
 static struct event *
 sup_shutdown_ev(struct supervisor *sup)
 {
-	if (sup->shutdown_ev == NULL) {
+	if (sup->shutdown_ev == NULL)
 		sup->shutdown_ev =
-		    evtimer_new(sup->sd->base, sup_shutdown_recheck, sup);
-		if (sup->shutdown_ev == NULL)
-			fatalx("evtimer_new");
-		event_priority_set(sup->shutdown_ev, SCHEDD_PRIO_WORK);
-	}
+		    sup_evtimer_new(sup, sup_shutdown_recheck, sup);
 	return (sup->shutdown_ev);
 }
 
