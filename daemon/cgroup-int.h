@@ -142,9 +142,11 @@ int cgroup_mkdir(const char *dir, int *created);
 /* rmdir; one already gone is fine. */
 int cgroup_rmdir(const char *dir);
 /*
- * Append the ids of sub's job-* directories to ids[n..max), skipping ids
- * already among ids[0..n). Returns the new n; a missing sub adds none.
+ * Append the ids of sub's job-* directories to *ids, which holds *n and
+ * has room for *cap (grown as needed); a missing sub adds none.
  */
-int cgroup_list_jobs(const char *sub, int64_t *ids, int n, int max);
+void cgroup_list_jobs(const char *sub, int64_t **ids, int *n, int *cap);
+/* Sort ids[0..n) and drop repeats; returns the new n. */
+int cgroup_ids_unique(int64_t *ids, int n);
 
 #endif

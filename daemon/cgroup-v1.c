@@ -942,13 +942,14 @@ v1_destroy(int64_t job, struct serr *err)
 }
 
 static int
-v1_list(int64_t *ids, int max)
+v1_list(int64_t **ids)
 {
-	int i, n = 0;
+	int i, n = 0, cap = 0;
 
+	*ids = NULL;
 	for (i = 0; i < v1.nhier; i++)
-		n = cgroup_list_jobs(v1.hier[i].sub, ids, n, max);
-	return (n);
+		cgroup_list_jobs(v1.hier[i].sub, ids, &n, &cap);
+	return (cgroup_ids_unique(*ids, n));
 }
 
 static void

@@ -548,11 +548,15 @@ v2_destroy(int64_t job, struct serr *err)
 }
 
 static int
-v2_list(int64_t *ids, int max)
+v2_list(int64_t **ids)
 {
+	int n = 0, cap = 0;
+
+	*ids = NULL;
 	if (!v2.ready)
 		return (0);
-	return (cgroup_list_jobs(v2.sub, ids, 0, max));
+	cgroup_list_jobs(v2.sub, ids, &n, &cap);
+	return (cgroup_ids_unique(*ids, n));
 }
 
 static void

@@ -848,28 +848,49 @@ cgroup_rmdir(const char *dir)
 	return (0);
 }
 
-int
-cgroup_list_jobs(const char *sub, int64_t *ids, int n, int max)
+void
+cgroup_list_jobs(const char *sub, int64_t **ids, int *n, int *cap)
 {
 	DIR *d;
 	struct dirent *de;
 	int64_t id;
-	int i;
 
 	if ((d = opendir(sub)) == NULL)
-		return (n);
-	while (n < max && (de = readdir(d)) != NULL) {
+		return;
+	while ((de = readdir(d)) != NULL) {
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
 		if ((id = cgroup_job_id(de->d_name)) == -1)
 			continue;
-		for (i = 0; i < n && ids[i] != id; i++)
-			;
-		if (i == n)
-			ids[n++] = id;
+		if (*n == *cap) {
+			*cap = *cap > 0 ? *cap * 2 : 64;
+			*ids = xreallocarray(*ids, (size_t)*cap, sizeof(**ids));
+		}
+		(*ids)[(*n)++] = id;
 	}
 	closedir(d);
-	return (n);
+}
+
+static int
+cgroup_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+int
+cgroup_ids_unique(int64_t *ids, int n)
+{
+	int i, k = 0;
+
+	if (n == 0)
+		return (0);
+	qsort(ids, (size_t)n, sizeof(*ids), cgroup_id_cmp);
+	for (i = 1; i < n; i++)
+		if (ids[i] != ids[k])
+			ids[++k] = ids[i];
+	return (k + 1);
 }
 
 /* What the unified hierarchy offers our cgroup: "" if it is not there. */

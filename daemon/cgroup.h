@@ -114,9 +114,10 @@ struct cgroup_ops {
 	int	(*oom_fd)(int64_t job);
 	/* Remove the job's cgroups (they must be empty). */
 	int	(*destroy)(int64_t job, struct serr *err);
-	/* Ids of job cgroups that exist now (stale ones after a crash);
-	 * returns the count written to ids, up to max. */
-	int	(*list)(int64_t *ids, int max);
+	/* Ids of the job cgroups that exist now (stale ones after a crash),
+	 * all of them, ascending, each once: *ids is malloc'd (NULL if
+	 * none) and the caller frees it. Returns the count. */
+	int	(*list)(int64_t **ids);
 	/* Remove SUBTREE itself (at shutdown, once every job's is gone). */
 	void	(*fini)(void);
 };

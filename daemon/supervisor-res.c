@@ -242,7 +242,7 @@ sup_res_free(struct supervisor *sup)
 {
 	struct sup_res *r = sup->res;
 	struct serr e;
-	int64_t ids[1024];
+	int64_t *ids;
 	int n, i;
 
 	if (r == NULL)
@@ -252,23 +252,16 @@ sup_res_free(struct supervisor *sup)
 	free(r->grave);
 	free(r->grave_tries);
 	/* What sup_res_release_all() could not remove in the loop (every
-	 * job cgroup is empty by then, as a rule). list() gives at most 1024
-	 * at a time: go on until none is left or a round removes nothing. */
-	while (r->cg != NULL && (n = r->cg->list(ids, 1024)) > 0) {
-		int removed = 0;
-
-		for (i = 0; i < n; i++) {
+	 * job cgroup is empty by then, as a rule). */
+	if (r->cg != NULL) {
+		n = r->cg->list(&ids);
+		for (i = 0; i < n; i++)
 			if (r->cg->destroy(ids[i], &e) == -1)
 				log_warnx("cgroup of job %" PRId64 ": %s",
 				    ids[i], e.message);
-			else
-				removed++;
-		}
-		if (removed == 0)
-			break;
-	}
-	if (r->cg != NULL)
+		free(ids);
 		r->cg->fini();
+	}
 	cpus_free(r->cpus);
 	policy_books_free(r->books);
 	free(r);
@@ -1240,12 +1233,12 @@ sup_res_release_all(struct supervisor *sup)
 	struct sup_res *r = sup->res;
 	struct job *job;
 	struct serr e;
-	int64_t ids[1024];
+	int64_t *ids;
 	int n, i;
 
 	if (r == NULL || r->cg == NULL)
 		return (0);
-	n = r->cg->list(ids, 1024);
+	n = r->cg->list(&ids);
 	for (i = 0; i < n; i++) {
 		if ((job = htab_get_int(&sup->by_id, ids[i])) != NULL)
 			job->has_cgroup = 0;
@@ -1256,6 +1249,7 @@ sup_res_release_all(struct supervisor *sup)
 			log_warnx(
 			    "cgroup of job %" PRId64 ": %s", ids[i], e.message);
 	}
+	free(ids);
 	return (r->ngrave);
 }
 
@@ -1314,12 +1308,14 @@ sup_res_reconcile(struct supervisor *sup)
 	struct sup_res *r = sup->res;
 	struct job *job;
 	struct serr e;
-	int64_t ids[4096];
+	int64_t *ids;
 	int n, i, live;
 
 	if (r->cg == NULL)
 		return;
-	n = r->cg->list(ids, 4096);
+	/* All of them: a job whose cgroup is not seen here would be run
+	 * and stopped as one without (its process group only). */
+	n = r->cg->list(&ids);
 	for (i = 0; i < n; i++) {
 		live = 0;
 		if ((job = htab_get_int(&sup->by_id, ids[i])) != NULL) {
@@ -1357,6 +1353,7 @@ sup_res_reconcile(struct supervisor *sup)
 		if (job != NULL)
 			job->has_cgroup = 0;
 	}
+	free(ids);
 	sup_res_repool(sup);
 }
 

@@ -1184,13 +1184,11 @@ H_TEST(startup__socket_taken__no_job_process_or_cgroup_left)
 
 /* ------------------------------------- 7. the state dir spelled twice */
 
-H_TEST(statedir__trailing_slash_after_kill9__stop_and_shutdown_leave_nothing)
+/* Job "esc": sh with a setsid sleep arg that only its cgroup reaches. */
+static json_t *
+esc_create(struct h *h, const char *arg, pid_t *main_pid, pid_t *escapee)
 {
-	const char *arg = uniq(h, 1), *left;
-	const char *extra[] = {"--state-dir", h_fmt(h, "%s/", h->state), NULL};
 	json_t *j;
-	pid_t main_pid, escapee;
-	int st;
 
 	h_need_root(h);
 	if (h_daemon_cg(h, 0) == NULL)
@@ -1199,12 +1197,19 @@ H_TEST(statedir__trailing_slash_after_kill9__stop_and_shutdown_leave_nothing)
 	j = h_job_create(
 	    h, json_pack("{s:s, s:[s,s,s]}", "name", "esc", "argv", "/bin/sh",
 		   "-c", h_fmt(h, "setsid sleep %s & wait", arg)));
-	main_pid = running_pid(j);
-	escapee = wait_proc_with_arg(arg, 5000);
+	*main_pid = running_pid(j);
+	*escapee = wait_proc_with_arg(arg, 5000);
+	return (j);
+}
 
-	st = h_daemon_stop(h, SIGKILL);
-	assert_true(WIFSIGNALED(st));
-	h_daemon_start_args(h, extra);
+/* After a restart, esc adopted: its stop ends the whole tree, and a
+ * shutdown leaves no cgroup behind. */
+static void
+esc_stop_then_shutdown(struct h *h, pid_t main_pid, pid_t escapee)
+{
+	const char *left;
+	int st;
+
 	h_assert_int(h_job_get(h, "esc"), "pid", main_pid);
 	h_assert_str(h_call(h, 200, "POST", NULL, "/v1/jobs/esc/stop"), "state",
 	    "stopped");
@@ -1218,7 +1223,74 @@ H_TEST(statedir__trailing_slash_after_kill9__stop_and_shutdown_leave_nothing)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		h_fail(NULL, "schedd did not exit 0 on SIGTERM (%#x)", st);
 	if (strcmp((left = cg_children(h)), "") != 0)
-		h_fail(NULL, "cgroups left after the shutdown:\n%s", left);
+		h_fail(NULL, "cgroups left after the shutdown:\n%.2000s", left);
+}
+
+H_TEST(statedir__trailing_slash_after_kill9__stop_and_shutdown_leave_nothing)
+{
+	const char *extra[] = {"--state-dir", h_fmt(h, "%s/", h->state), NULL};
+	pid_t main_pid, escapee;
+	int st;
+
+	esc_create(h, uniq(h, 1), &main_pid, &escapee);
+	st = h_daemon_stop(h, SIGKILL);
+	assert_true(WIFSIGNALED(st));
+	h_daemon_start_args(h, extra);
+	esc_stop_then_shutdown(h, main_pid, escapee);
+}
+
+/* ----------------------------- 7b. more job cgroups than ever listed */
+
+/* Job cgroups named job-N beneath dir with N >= from, counted. */
+static int
+cg_count_from(const char *dir, long from)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "job-", 4) == 0 &&
+		    atol(de->d_name + 4) >= from)
+			n++;
+	closedir(d);
+	return (n);
+}
+
+/*
+ * Start-up reconciles every job cgroup: the stale ones go, a live job's is
+ * its own again. Its list once stopped at 4,096: after a kill -9 with
+ * 4,500 jobs, 404 jobs were run as if they had no cgroup (their setsid
+ * children outlived the stop) and 1,616 cgroups outlived the daemon.
+ * 4,200 stale cgroups beside one live job reproduce it in a second.
+ */
+H_TEST(restart__4200_stale_cgroups_beside_a_live_job__all_reconciled)
+{
+	char sub[PATH_MAX];
+	json_t *j;
+	pid_t main_pid, escapee;
+	int i, n, st;
+
+	j = esc_create(h, uniq(h, 1), &main_pid, &escapee);
+	snprintf(sub, sizeof(sub), "%s", h_job_cg(h, j, "pids"));
+	*strrchr(sub, '/') = '\0';
+
+	st = h_daemon_stop(h, SIGKILL);
+	assert_true(WIFSIGNALED(st));
+	for (i = 0; i < 4200; i++)
+		if (mkdir(h_fmt(h, "%s/job-%d", sub, 100000 + i), 0755) == -1)
+			fail_msg("mkdir %s/job-%d: %s", sub, 100000 + i,
+			    strerror(errno));
+	h_daemon_start(h);
+	if ((n = cg_count_from(sub, 100000)) != 0)
+		h_fail(NULL,
+		    "%d of 4,200 stale cgroups are left in %s after the "
+		    "restart",
+		    n, sub);
+	/* Only its cgroup reaches the setsid child. */
+	esc_stop_then_shutdown(h, main_pid, escapee);
 }
 
 /* ------------------------------------ 8. stop grace for the whole tree */
@@ -1430,6 +1502,8 @@ main(int argc, char **argv)
 	    H_UNIT(startup__socket_taken__no_job_process_or_cgroup_left),
 	    H_UNIT(
 		statedir__trailing_slash_after_kill9__stop_and_shutdown_leave_nothing),
+	    H_UNIT(
+		restart__4200_stale_cgroups_beside_a_live_job__all_reconciled),
 	    H_UNIT(stop__descendant_traps_term__cleanup_finishes_before_answer),
 	    H_UNIT(queue__deadline_job_stopped__exclusive_job_starts_promptly),
 	    H_UNIT(
