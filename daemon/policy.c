@@ -408,20 +408,42 @@ policy_release(struct policy_books *b, int64_t job)
 	free(c);
 }
 
+/* dl_bw held from ended_ms for the deadline, if that is later than now. */
+static void
+policy_settle(struct policy_books *b, uint64_t dl_bw, int64_t deadline_us,
+    int64_t ended_ms, int64_t now_ms)
+{
+	struct policy_settling *t;
+	/* Whole milliseconds, rounded up, and one more. */
+	int64_t until_ms = ended_ms + (deadline_us + 999) / 1000 + 1;
+
+	if (dl_bw == 0 || until_ms <= now_ms)
+		return;
+	t = xcalloc(1, sizeof(*t));
+	t->dl_bw = dl_bw;
+	t->until_ms = until_ms;
+	LIST_INSERT_HEAD(&b->settling, t, entry);
+}
+
 void
 policy_ended(struct policy_books *b, int64_t job, int64_t now_ms)
 {
 	struct policy_claim *c;
-	struct policy_settling *t;
 
-	if ((c = policy_claim_find(b, job)) != NULL && c->dl_bw > 0) {
-		t = xcalloc(1, sizeof(*t));
-		t->dl_bw = c->dl_bw;
-		/* Whole milliseconds, rounded up, and one more. */
-		t->until_ms = now_ms + (c->dl_deadline_us + 999) / 1000 + 1;
-		LIST_INSERT_HEAD(&b->settling, t, entry);
-	}
+	if ((c = policy_claim_find(b, job)) != NULL)
+		policy_settle(b, c->dl_bw, c->dl_deadline_us, now_ms, now_ms);
 	policy_release(b, job);
+}
+
+void
+policy_ended_before(struct policy_books *b, const struct job_sched *s,
+    int64_t ended_ms, int64_t now_ms)
+{
+	if (s == NULL || !s->set || s->policy != POLICY_DEADLINE)
+		return;
+	policy_settle(b,
+	    policy_to_ratio(s->period_us * 1000, s->runtime_us * 1000),
+	    (int64_t)s->deadline_us, ended_ms, now_ms);
 }
 
 int64_t

@@ -103,6 +103,13 @@ void policy_release(struct policy_books *b, int64_t job);
  */
 void policy_ended(struct policy_books *b, int64_t job, int64_t now_ms);
 /*
+ * The same for a run that ended at ended_ms, before the books were made
+ * (a daemon restart): s's DEADLINE bandwidth is held until the kernel
+ * gives it back, if that is after now_ms.
+ */
+void policy_ended_before(struct policy_books *b, const struct job_sched *s,
+    int64_t ended_ms, int64_t now_ms);
+/*
  * After policy_admit of a DEADLINE job on ncpus CPUs: 0 if the kernel
  * will take it now, else how many ms until the bandwidth of ended tasks
  * it still holds is given back far enough that it will.

@@ -1301,16 +1301,25 @@ reapply(struct supervisor *sup, struct job *job)
 		log_warnx("%s: cgroup settings: %s", job->name, e.message);
 }
 
-/* Start-up: job cgroups without a live job are left from a crash. */
+/*
+ * Start-up: job cgroups without a live job are left from a crash; live
+ * jobs' grants and claims are made again. A DEADLINE run that ended just
+ * before this start may still have its bandwidth held by the kernel (see
+ * policy_ended): the books hold it too, for what is left of the time.
+ */
 void
 sup_res_reconcile(struct supervisor *sup)
 {
 	struct sup_res *r = sup->res;
 	struct job *job;
 	struct serr e;
-	int64_t *ids;
+	int64_t *ids, now = now_ms();
 	int n, i, live;
 
+	TAILQ_FOREACH (job, &sup->jobs, entry)
+		if (sched_is_dl(&job->spec) && job->run.exited_ms > 0)
+			policy_ended_before(r->books, &job->spec.sched,
+			    job->run.exited_ms, now);
 	if (r->cg == NULL)
 		return;
 	/* All of them: a job whose cgroup is not seen here would be run

@@ -858,6 +858,54 @@ H_TEST(policy__deadline_bandwidth_used_up__422_where_the_kernel_says_ebusy)
 #undef DL_JOB
 
 /*
+ * The same across a daemon restart: the new daemon's books hold the
+ * bandwidth of a DEADLINE run stored as ended less than its deadline (2 s
+ * here) before, as the kernel may. A third job planned or made in that
+ * time is queued for it (before, the books said it fit and its start
+ * could meet EBUSY, a 422 naming sched_setattr), then runs.
+ */
+#define DL_JOB(name)                                                           \
+	json_pack("{s:s, s:[s,s], s:{s:s, s:i, s:i, s:i}}", "name", name,      \
+	    "argv", "/bin/sleep", "30", "sched", "policy", "deadline",         \
+	    "runtime_us", 1600000, "deadline_us", 2000000, "period_us",        \
+	    2000000)
+
+H_TEST(policy__deadline_run_ended_before_a_restart__bandwidth_still_held)
+{
+	json_t *j;
+	int64_t ended;
+	int i;
+
+	need_machine(h);
+	h_reap_orphans(h);
+	for (i = 1; i <= 2; i++) {
+		j = h_job_create(h, DL_JOB(h_fmt(h, "dl%d", i)));
+		assert_int_equal(
+		    sched_getscheduler(running_pid(j)), SCHED_DEADLINE);
+	}
+	h_assert_str(h_call(h, 200, "POST", NULL, "/v1/jobs/dl1/stop"), "state",
+	    "stopped");
+	ended = h_now_ms();
+	assert_true(WIFSIGNALED(h_daemon_stop(h, SIGKILL)));
+	h_daemon_start(h);
+
+	j = h_call(h, 200, "POST", DL_JOB("dl3"), "/v1/plan");
+	if (h_now_ms() - ended >= 2000)
+		h_skip(h, "the restart took longer than dl1's deadline");
+	h_assert_str(j, "would", "queue");
+	assert_non_null(strstr(h_str(j, "queue.reason"),
+	    "the kernel to give back the DEADLINE bandwidth"));
+	j = h_job_create(h, DL_JOB("dl3"));
+	if (h_now_ms() - ended < 2000)
+		h_assert_str(j, "state", "queued");
+	j = h_job_poll(h, "dl3", "running", 5000);
+	assert_int_equal(sched_getscheduler(running_pid(j)), SCHED_DEADLINE);
+	/* dl2 was adopted with its claim: the pool is full again. */
+	assert_int_equal(kernel_dl_answer(1600000, 2000000), EBUSY);
+}
+#undef DL_JOB
+
+/*
  * The RT pool: 100 ms of budget, 50 ms a job, so two FIFO jobs fit and a
  * third is refused with the budget in the message until one goes.
  */
@@ -964,6 +1012,8 @@ main(int argc, char **argv)
 	    H_UNIT(policy__bad_values__400_and_pinned_deadline_422),
 	    H_UNIT(
 		policy__deadline_bandwidth_used_up__422_where_the_kernel_says_ebusy),
+	    H_UNIT(
+		policy__deadline_run_ended_before_a_restart__bandwidth_still_held),
 	    H_UNIT(policy__rt_pool_used_up__422_until_a_job_is_deleted),
 	    H_UNIT(schedctl__run_cpus_fifo__cpus_and_ps_show_it),
 	};

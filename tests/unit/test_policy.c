@@ -537,6 +537,40 @@ policy_ended__deadline__held_for_its_deadline(void **state)
 	policy_books_free(b);
 }
 
+/*
+ * After a daemon restart the books are new: a DEADLINE run stored as
+ * ended at ended_ms is held for what is left of its deadline; one that
+ * ended longer ago, or any other policy, holds nothing.
+ */
+static void
+policy_ended_before__restart__held_for_what_is_left(void **state)
+{
+	struct policy_books *b;
+	struct job_sched dl, fifo;
+	struct serr err;
+	int64_t rt;
+
+	(void)state;
+	b = policy_books_new(1000000, 950000, 100000, 100000);
+	dl = sched_deadline(80000, 100000, 100000);
+	fifo = sched_of(POLICY_FIFO);
+
+	/* Ended at 1000, books made at 1040: held until 1101. */
+	policy_ended_before(b, &dl, 1000, 1040);
+	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 1040), 61);
+	assert_int_equal(policy_dl_wait(b, 1, 1101), 0);
+	policy_release(b, 1);
+
+	/* Ended 101 ms or more before: given back already. */
+	policy_ended_before(b, &dl, 2000, 2101);
+	policy_ended_before(b, &fifo, 2100, 2101);
+	policy_ended_before(b, NULL, 2100, 2101);
+	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_dl_wait(b, 1, 2101), 0);
+	policy_books_free(b);
+}
+
 static void
 policy_admit__readmit__replaces_claim(void **state)
 {
@@ -1130,6 +1164,8 @@ main(void)
 	    cmocka_unit_test(policy_admit__rt_pool_exhausted__422_policy_field),
 	    cmocka_unit_test(policy_release__rt_and_deadline__claims_returned),
 	    cmocka_unit_test(policy_ended__deadline__held_for_its_deadline),
+	    cmocka_unit_test(
+		policy_ended_before__restart__held_for_what_is_left),
 	    cmocka_unit_test(policy_admit__readmit__replaces_claim),
 	    cmocka_unit_test(policy_admit__readmit_refused__keeps_old_claim),
 	    cmocka_unit_test(policy_admit__rt_pool_zero__unlimited),
