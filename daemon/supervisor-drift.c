@@ -723,8 +723,7 @@ sup_drift_start(struct supervisor *sup)
 	d = sup->drift = xcalloc(1, sizeof(*d));
 	TAILQ_INIT(&d->items);
 	d->rescan = 1;
-	d->timer = evtimer_new(sup->sd->base, drift_tick, sup);
-	event_priority_set(d->timer, SCHEDD_PRIO_WORK);
+	d->timer = sup_evtimer_new(sup, drift_tick, sup);
 	drift_arm(sup);
 }
 

@@ -252,9 +252,7 @@ sup_arm_tree_timer(struct supervisor *sup, struct job *job)
 	uint32_t ms = job->spec.stop.timeout_ms;
 
 	if (job->tree_timer == NULL) {
-		job->tree_timer =
-		    evtimer_new(sup->sd->base, sup_tree_timer_cb, job);
-		event_priority_set(job->tree_timer, SCHEDD_PRIO_WORK);
+		job->tree_timer = sup_evtimer_new(sup, sup_tree_timer_cb, job);
 	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -371,8 +369,7 @@ sup_arm_poll(struct supervisor *sup, struct job *job, int mode, int ms)
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	if (job->poll_ev == NULL) {
-		job->poll_ev = evtimer_new(sup->sd->base, sup_poll_cb, job);
-		event_priority_set(job->poll_ev, SCHEDD_PRIO_WORK);
+		job->poll_ev = sup_evtimer_new(sup, sup_poll_cb, job);
 	}
 	if (job->poll_mode != mode)
 		job->poll_tries = 0;

@@ -448,10 +448,8 @@ sup_health_state(struct supervisor *sup, struct job *job, enum job_state to)
 		hc->sup = sup;
 		hc->job = job;
 		hc->out_fd = -1;
-		hc->tick = evtimer_new(sup->sd->base, hc_start, hc);
-		hc->deadline = evtimer_new(sup->sd->base, hc_timeout, hc);
-		event_priority_set(hc->tick, SCHEDD_PRIO_WORK);
-		event_priority_set(hc->deadline, SCHEDD_PRIO_WORK);
+		hc->tick = sup_evtimer_new(sup, hc_start, hc);
+		hc->deadline = sup_evtimer_new(sup, hc_timeout, hc);
 	}
 	if (to == JOB_RUNNING) {
 		if (!evtimer_pending(hc->tick, NULL) && !hc->busy)

@@ -214,8 +214,7 @@ health_arm(struct supervisor *sup, struct job *job, int64_t ms)
 	struct timeval tv;
 
 	if (job->health_timer == NULL) {
-		job->health_timer = evtimer_new(sup->sd->base, health_cb, job);
-		event_priority_set(job->health_timer, SCHEDD_PRIO_WORK);
+		job->health_timer = sup_evtimer_new(sup, health_cb, job);
 	}
 	if (ms < 0)
 		ms = 0;

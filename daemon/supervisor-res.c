@@ -1271,6 +1271,7 @@ grave_add(struct supervisor *sup, int64_t id)
 	r->grave[r->ngrave] = id;
 	r->grave_tries[r->ngrave++] = 0;
 	if (r->grave_ev == NULL) {
+		/* Not sup_evtimer_new: resources call nothing above them. */
 		r->grave_ev = evtimer_new(sup->sd->base, grave_cb, sup);
 		event_priority_set(r->grave_ev, SCHEDD_PRIO_WORK);
 	}

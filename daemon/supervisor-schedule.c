@@ -75,8 +75,7 @@ sched_arm(struct supervisor *sup, struct job *job)
 	int64_t ms;
 
 	if (job->sched_timer == NULL) {
-		job->sched_timer = evtimer_new(sup->sd->base, sched_cb, job);
-		event_priority_set(job->sched_timer, SCHEDD_PRIO_WORK);
+		job->sched_timer = sup_evtimer_new(sup, sched_cb, job);
 	}
 	evtimer_del(job->sched_timer);
 	if (job->sched_next_ms == 0)

@@ -147,8 +147,7 @@ sup_degrade(struct supervisor *sup, const struct serr *err)
 	util_strlcpy(
 	    sup->degraded_why, err->message, sizeof(sup->degraded_why));
 	if (sup->retry_ev == NULL) {
-		sup->retry_ev = evtimer_new(sup->sd->base, sup_retry_cb, sup);
-		event_priority_set(sup->retry_ev, SCHEDD_PRIO_WORK);
+		sup->retry_ev = sup_evtimer_new(sup, sup_retry_cb, sup);
 	}
 	if (!evtimer_pending(sup->retry_ev, NULL))
 		evtimer_add(sup->retry_ev, &tv);

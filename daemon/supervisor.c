@@ -959,8 +959,7 @@ sup_arm_timer(struct supervisor *sup, struct job *job, uint32_t ms)
 	struct timeval tv;
 
 	if (job->timer == NULL) {
-		job->timer = evtimer_new(sup->sd->base, sup_timer_cb, job);
-		event_priority_set(job->timer, SCHEDD_PRIO_WORK);
+		job->timer = sup_evtimer_new(sup, sup_timer_cb, job);
 	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -1527,8 +1526,7 @@ sup_unwaited_arm(struct supervisor *sup, struct job *job)
 		job->state != JOB_PAUSED))
 		return;
 	if (job->unwaited_ev == NULL)
-		job->unwaited_ev =
-		    evtimer_new(sup->sd->base, sup_unwaited_cb, job);
+		job->unwaited_ev = sup_evtimer_new(sup, sup_unwaited_cb, job);
 	tv.tv_sec = job->spec.stop.unwaited_ms / 1000;
 	tv.tv_usec = (job->spec.stop.unwaited_ms % 1000) * 1000;
 	evtimer_add(job->unwaited_ev, &tv);
