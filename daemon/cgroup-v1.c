@@ -745,6 +745,21 @@ v1_procs(int64_t job, pid_t *pids, int max)
 }
 
 static int
+v1_procs_all(int64_t job, pid_t **pids)
+{
+	char dir[PATH_MAX];
+	size_t n;
+
+	*pids = NULL;
+	if (v1.nhier == 0 || job <= 0 ||
+	    v1_procs_dir(job, dir, sizeof(dir)) == -1)
+		return (-1);
+	if (cgroup_read_pids(dir, pids, &n) == -1)
+		return (-1);
+	return ((int)n);
+}
+
+static int
 v1_freeze(int64_t job, int frozen, struct serr *err)
 {
 	const char *want = frozen ? "FROZEN" : "THAWED";
@@ -986,6 +1001,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .set_rt_runtime = v1_set_rt_runtime,
     .attach_fds = v1_attach_fds,
     .procs = v1_procs,
+    .procs_all = v1_procs_all,
     .freeze = v1_freeze,
     .kill = v1_kill,
     .usage = v1_usage,

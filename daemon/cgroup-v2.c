@@ -385,6 +385,20 @@ v2_procs(int64_t job, pid_t *pids, int max)
 }
 
 static int
+v2_procs_all(int64_t job, pid_t **pids)
+{
+	char dir[PATH_MAX];
+	size_t n;
+
+	*pids = NULL;
+	if (!v2.ready || job <= 0 || v2_dir(job, dir, sizeof(dir)) == -1)
+		return (-1);
+	if (cgroup_read_pids(dir, pids, &n) == -1)
+		return (-1);
+	return ((int)n);
+}
+
+static int
 v2_freeze(int64_t job, int frozen, struct serr *err)
 {
 	char dir[PATH_MAX];
@@ -583,6 +597,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .set_rt_runtime = v2_set_rt_runtime,
     .attach_fds = v2_attach_fds,
     .procs = v2_procs,
+    .procs_all = v2_procs_all,
     .freeze = v2_freeze,
     .kill = v2_kill,
     .usage = v2_usage,

@@ -96,6 +96,9 @@ struct cgroup_ops {
 	/* Member pids, up to max; returns the count (more may exist when it
 	 * equals max) or -1. */
 	int	(*procs)(int64_t job, pid_t *pids, int max);
+	/* Every member pid, however many: *pids is malloc'd (the caller
+	 * frees it; NULL on -1). Returns the count or -1. */
+	int	(*procs_all)(int64_t job, pid_t **pids);
 	/* Freeze (1) or thaw (0) the whole tree. Never waits: the kernel
 	 * finishes what it cannot freeze at once by itself. */
 	int	(*freeze)(int64_t job, int frozen, struct serr *err);

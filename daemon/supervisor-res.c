@@ -1034,8 +1034,9 @@ sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
 	pid_t *pids;
 	int n, i, count = 0;
 
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	if ((n = r->cg->procs(job->id, pids, JOB_PIDS_MAX)) > 0)
+	/* All of them: a round that read some (4,096 once) sent nothing to
+	 * the rest, and the next read the same ones again. */
+	if ((n = r->cg->procs_all(job->id, &pids)) > 0)
 		qsort(pids, (size_t)n, sizeof(*pids), util_pid_cmp);
 	for (i = 0; i < n; i++) {
 		/* Known by pid alone: no /proc read for what was signalled. */

@@ -399,6 +399,42 @@ H_TEST(stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee)
 	assert_all_dead(pids, n, 2000);
 }
 
+/*
+ * A stop's signal reaches every member, however many: 4,200 workers that
+ * each take 500 ms to finish on SIGTERM and then exit 0, and a main
+ * process that waits for all of them. A stop once read the first 4,096
+ * members only, and read the same ones again while they finished: the
+ * rest never got SIGTERM, the main process waited for them until the
+ * timeout, and the run ended in SIGKILL.
+ */
+H_TEST(stop__4200_workers_exit_on_sigterm__all_get_it_and_run_exits_0)
+{
+	const char *fw = getenv("FORKWAIT"), *up = h_fmt(h, "%s/up", h->dir);
+	int64_t end;
+	json_t *j;
+
+	need_machine(h);
+	if (fw == NULL || access(fw, X_OK) == -1)
+		fail_msg(
+		    "$FORKWAIT (%s) is not an executable", fw ? fw : "unset");
+	j = h_job_create(
+	    h, json_pack("{s:s, s:[s,s,s,s], s:{s:i}}", "name", "workers",
+		   "argv", fw, "4200", up, "500", "stop", "timeout_ms", 20000));
+	running_pid(j);
+	end = h_now_ms() + 30000;
+	while (h_try_text(h, up) == NULL && h_now_ms() < end)
+		h_sleep_ms(50);
+	if (h_try_text(h, up) == NULL)
+		h_fail(h_job_get(h, "workers"), "4,200 workers not up in 30 s");
+	assert_string_equal(
+	    h_cg_file(h, h_job_cg(h, j, "pids"), "pids.current"), "4201");
+
+	j = h_call(h, 200, "POST", NULL, "/v1/jobs/workers/stop");
+	h_assert_str(j, "state", "stopped");
+	h_assert_null(j, "last_run.signal");
+	h_assert_int(j, "last_run.exit_code", 0);
+}
+
 /* ----------------------------------------------------------------- pause */
 
 /* The number the job's counter loop last wrote. */
@@ -1098,6 +1134,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    H_UNIT(stop__setsid_double_fork__no_descendant_survives),
 	    H_UNIT(stop__sigterm_ignored_by_tree__sigkill_reaches_the_escapee),
+	    H_UNIT(
+		stop__4200_workers_exit_on_sigterm__all_get_it_and_run_exits_0),
 	    H_UNIT(pause__whole_tree__frozen_then_thawed),
 	    H_UNIT(oom__300M_under_memory_max_64M__sigkill_recorded_as_oom),
 	    H_UNIT(pids__max_20__shell_forking_200_sleeps_never_above_20),

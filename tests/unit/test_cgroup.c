@@ -1011,6 +1011,31 @@ cgroup_v2_procs__list__pids_up_to_max(void **state)
 	assert_int_equal(cgroup_v2_ops.procs(8, pids, 2), -1);
 }
 
+/* A stop reads every member: 10,000 of them, none of pid 0 or 1. */
+static void
+cgroup_procs_all__ten_thousand__every_pid(void **state)
+{
+	struct fake *f = *state;
+	char *text, *p;
+	pid_t *pids;
+	int i;
+
+	v2_start(f, "cpu memory pids");
+	p = text = malloc(10000 * 8 + 8);
+	assert_non_null(text);
+	p += sprintf(p, "1\n");
+	for (i = 0; i < 10000; i++)
+		p += sprintf(p, "%d\n", 100000 + i);
+	fput(f, "unified/svc/schedd/job-7/cgroup.procs", text);
+	free(text);
+	assert_int_equal(cgroup_v2_ops.procs_all(7, &pids), 10000);
+	for (i = 0; i < 10000; i++)
+		assert_int_equal(pids[i], 100000 + i);
+	free(pids);
+	assert_int_equal(cgroup_v2_ops.procs_all(8, &pids), -1);
+	assert_null(pids);
+}
+
 static void
 cgroup_v2_kill__sigterm__only_listed_children_signalled(void **state)
 {
@@ -1293,6 +1318,7 @@ main(void)
 	    T(cgroup_v2_attach_fds__job__dirfd_and_procs_fd),
 	    T(cgroup_v2_create_list_destroy__new_job__made_listed_removed),
 	    T(cgroup_v1_list__thousands_over_hierarchies__all_once_ascending),
+	    T(cgroup_procs_all__ten_thousand__every_pid),
 	    T(cgroup_v2_oom_fd__memory_events_changes__readable),
 	    cmocka_unit_test(cgroup_v2_calls__before_init__refused),
 	};
