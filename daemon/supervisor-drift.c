@@ -123,6 +123,8 @@ struct sup_drift {
 	int64_t scan_us;
 	size_t ntasks;
 	int truncated;
+	int cut;        /* the scan under way lacks members (too many) */
+	int cut_logged; /* said once, until a scan sees everything again */
 	unsigned long scans;
 	unsigned long events;
 	unsigned long restores;
@@ -350,6 +352,7 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	CPU_ZERO(&d->watch);
 	d->nm = 0;
+	d->cut = 0;
 	drift_cands(sup);
 	pids = d->ncand > 0 ? xcalloc(JOB_PIDS_MAX, sizeof(*pids)) : NULL;
 	for (k = 0; k < d->ncand; k++) {
@@ -363,8 +366,12 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
 			continue;
-		if (d->nm + (size_t)n > CPUSCAN_MEMBERS_MAX)
-			break;
+		if (n == JOB_PIDS_MAX)
+			d->cut = 1; /* perhaps more */
+		if (d->nm + (size_t)n > CPUSCAN_MEMBERS_MAX) {
+			d->cut = 1;
+			continue;
+		}
 		if (d->nm + (size_t)n > cap) {
 			cap = (d->nm + (size_t)n) * 2;
 			d->members =
@@ -614,13 +621,20 @@ drift_done(void *arg, const struct cpuscan_result *r)
 	d->last_ms = now_ms();
 	d->scan_us = r->scan_us;
 	d->ntasks = r->ntasks;
-	d->truncated = r->truncated;
+	d->truncated = r->truncated || d->cut;
 	d->scans++;
 	drift_arm(sup);
 	if (r->error != 0) {
 		log_warnx("drift scan: %s", strerror(r->error));
 		return;
 	}
+	if (d->truncated && !d->cut_logged)
+		log_warnx("drift scan: more tasks than one scan reports (%d) "
+			  "or members than it takes (%d per job): drift of the "
+			  "rest is not seen, and none is called cleared until "
+			  "a scan sees every task again",
+		    CPUSCAN_TASKS_MAX, JOB_PIDS_MAX);
+	d->cut_logged = d->truncated;
 	TAILQ_FOREACH (it, &d->items, entry)
 		it->seen = 0;
 	for (i = 0; i < r->n; i++) {
@@ -702,9 +716,10 @@ drift_done(void *arg, const struct cpuscan_result *r)
 			continue;
 		drift_found(sup, &want);
 	}
-	/* What is gone: said once, for what was said when it came. */
+	/* What is gone: said once, for what was said when it came. A scan
+	 * that did not see every task cannot tell gone from not looked at. */
 	TAILQ_FOREACH_SAFE (it, &d->items, entry, tmp) {
-		if (it->seen)
+		if (it->seen || d->truncated)
 			continue;
 		if (it->what != DRIFT_INTRUDER || it->kind == CPUSCAN_PINNED ||
 		    it->kind == CPUSCAN_MOVED)
