@@ -44,6 +44,7 @@
 
 #include "daemon/log.h"
 #include "daemon/spawn.h"
+#include "daemon/xmalloc.h"
 #include "proto/util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -245,7 +246,8 @@ child_main(void *arg)
 	 */
 	if (req->creds != NULL && req->creds->set) {
 		if (syscall(SYS_setgroups, (size_t)req->creds->ngroups,
-		    req->creds->groups) == -1)
+			req->creds->more != NULL ? req->creds->more
+						 : req->creds->groups) == -1)
 			child_fail(c, STEP_SETGROUPS);
 		if (syscall(SYS_setresgid, req->creds->gid, req->creds->gid,
 		    req->creds->gid) == -1)
@@ -611,6 +613,48 @@ parse_id(const char *s, unsigned int *id)
 	return (0);
 }
 
+/*
+ * The user's groups: in creds->groups, or all in creds->more when there
+ * are more (getgrouplist says how many; they may change between calls).
+ */
+static int
+creds_groups(
+    struct spawn_creds *creds, const struct passwd *pw, struct serr *err)
+{
+	long max = sysconf(_SC_NGROUPS_MAX);
+	int n = SPAWN_GROUPS_MAX, want;
+
+	if (getgrouplist(pw->pw_name, pw->pw_gid, creds->groups, &n) != -1) {
+		creds->ngroups = n;
+		return (0);
+	}
+	for (;;) {
+		if (max > 0 && n > max) {
+			serr_set(err, SERR_UNSATISFIABLE, "user",
+			    "user %s is in %d groups, more than the kernel "
+			    "allows a process (%ld)",
+			    pw->pw_name, n, max);
+			return (-1);
+		}
+		creds->more =
+		    xreallocarray(creds->more, (size_t)n, sizeof(gid_t));
+		want = n;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, creds->more, &want) !=
+		    -1) {
+			creds->ngroups = want;
+			return (0);
+		}
+		n = want > n ? want : n * 2;
+	}
+}
+
+void
+spawn_creds_free(struct spawn_creds *creds)
+{
+	free(creds->more);
+	creds->more = NULL;
+}
+
 int
 spawn_creds_resolve(const char *user, const char *group,
     struct spawn_creds *creds, struct serr *err)
@@ -619,7 +663,7 @@ spawn_creds_resolve(const char *user, const char *group,
 	struct group	 gr, *grp = NULL;
 	char		 buf[16384];
 	unsigned int	 id;
-	int		 n, rc;
+	int		 rc;
 
 	memset(creds, 0, sizeof(*creds));
 	if (user == NULL && group == NULL)
@@ -649,11 +693,8 @@ spawn_creds_resolve(const char *user, const char *group,
 		creds->gid = pwp->pw_gid;
 		util_strlcpy(creds->home, pwp->pw_dir, sizeof(creds->home));
 		util_strlcpy(creds->name, pwp->pw_name, sizeof(creds->name));
-		n = SPAWN_GROUPS_MAX;
-		if (getgrouplist(pwp->pw_name, pwp->pw_gid, creds->groups,
-		    &n) == -1)
-			n = 0;
-		creds->ngroups = n;
+		if (creds_groups(creds, pwp, err) == -1)
+			return (-1);
 	}
 group:
 	if (group != NULL) {

@@ -23,6 +23,8 @@ struct spawn_creds {
 	gid_t		 gid;
 	gid_t		 groups[SPAWN_GROUPS_MAX];
 	int		 ngroups;
+	gid_t		*more;		/* all ngroups when past the array
+					 * (malloc'd; spawn_creds_free) */
 	char		 home[256];	/* the user's home ("" if unknown) */
 	char		 name[64];	/* the user's name */
 };
@@ -47,11 +49,14 @@ struct spawn_req {
 };
 
 /*
- * Resolve user and group names (or numeric ids) into creds. Either may be
- * NULL. Returns 0, or -1 with err ("user nosuch: no such user").
+ * Resolve user and group names (or numeric ids) into creds, the user's
+ * supplementary groups all of them. Either may be NULL. Returns 0, or -1
+ * with err ("user nosuch: no such user"). What it gives is released with
+ * spawn_creds_free (after -1 too).
  */
 int spawn_creds_resolve(const char *user, const char *group,
     struct spawn_creds *creds, struct serr *err);
+void spawn_creds_free(struct spawn_creds *creds);
 
 /*
  * Find argv0 in the colon-separated search path (when it has no '/') and

@@ -236,6 +236,7 @@ hc_exec(struct sup_health *hc, char *why, size_t len)
 	serr_clear(&err);
 	if (spawn_creds_resolve(
 		job->spec.user, job->spec.group, &creds, &err) == -1) {
+		spawn_creds_free(&creds);
 		snprintf(why, len, "%s", err.message);
 		return (-1);
 	}
@@ -244,6 +245,7 @@ hc_exec(struct sup_health *hc, char *why, size_t len)
 	    job->spec.health->exec[0], search, path, sizeof(path));
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		sup_free_env(envp);
+		spawn_creds_free(&creds);
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return (-1);
 	}
@@ -258,6 +260,7 @@ hc_exec(struct sup_health *hc, char *why, size_t len)
 	rc = spawn_start(&req, &pid, &err);
 	close(pfd[1]);
 	sup_free_env(envp);
+	spawn_creds_free(&creds);
 	if (rc == -1) {
 		close(pfd[0]);
 		snprintf(why, len, "%s", err.message);

@@ -181,9 +181,12 @@ supervisor_plan(struct supervisor *sup, const struct job_spec *spec,
 		if (rc == 1)
 			snprintf(why, sizeof(why), "%s", p.why);
 	}
-	if (rc == 0 &&
-	    spawn_creds_resolve(spec->user, spec->group, &creds, &e) == -1)
-		rc = -1;
+	if (rc == 0) {
+		if (spawn_creds_resolve(spec->user, spec->group, &creds, &e) ==
+		    -1)
+			rc = -1;
+		spawn_creds_free(&creds);
+	}
 
 	if (refused) {
 		would = "refuse";

@@ -763,6 +763,7 @@ act_spawn(
 	if (sup_res_nprocs(sup, job) > 0)
 		sup_res_signal(sup, job, SIGKILL);
 	serr_clear(&serr);
+	creds.more = NULL;
 	sr.retry_ms = 0;
 	rc = sup_deps_running(sup, job, why, sizeof(why))
 		 ? sup_res_prepare(sup, job, &sr, why, sizeof(why), &serr)
@@ -846,6 +847,7 @@ act_spawn(
 	close(out_fd);
 	close(err_fd);
 	sup_free_env(envp);
+	spawn_creds_free(&creds);
 	sup_res_started(sup, job, sup_oom_cb);
 
 	job->run.pid = pid;
@@ -871,6 +873,7 @@ failed:
 		close(err_fd);
 	sup_ready_spawned(sup, job, ready_fd);
 	sup_free_env(envp);
+	spawn_creds_free(&creds);
 	sup_res_spawn_done(sup, job, &sr);
 	sup_res_run_ended(sup, job);
 	job_text_set(&job->run.error, serr.message);

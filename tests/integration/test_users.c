@@ -651,6 +651,71 @@ H_TEST(users__schedctl_policy__as_the_user)
 		fail_msg("schedctl policy -u said:\n%s", h->ctl_out);
 }
 
+/* ----------------------------------------------- a user in many groups */
+
+#define USER_D      "schedd-itd" /* in MANY_GROUPS groups */
+#define MANY_GROUPS 300
+
+static void
+many_remove(void *arg)
+{
+	struct h *h = arg;
+	int i;
+
+	if (getpwnam(USER_D) != NULL)
+		run_quiet(h, (const char *const[]){
+				 "/usr/sbin/userdel", "-f", USER_D, NULL});
+	for (i = 0; i < MANY_GROUPS; i++)
+		if (getgrnam(h_fmt(h, "schedd-itg%d", i)) != NULL)
+			run_quiet(h, (const char *const[]){"/usr/sbin/groupdel",
+					 h_fmt(h, "schedd-itg%d", i), NULL});
+}
+
+/*
+ * A job runs with every supplementary group of its user. The list once
+ * held 256: getgrouplist said there were more, and the job ran with its
+ * primary group alone, silently.
+ */
+H_TEST(users__in_300_groups__job_has_every_group)
+{
+	const char *list = "", *out, *err, *g;
+	json_t *j;
+	pid_t pid;
+	int i, n;
+
+	h_need_root(h);
+	if (access("/usr/sbin/useradd", X_OK) == -1)
+		h_skip(h, "no useradd");
+	many_remove(h);
+	h_defer(h, many_remove, h);
+	for (i = 0; i < MANY_GROUPS; i++) {
+		if (h_run(h,
+			(const char *const[]){"/usr/sbin/groupadd",
+			    h_fmt(h, "schedd-itg%d", i), NULL},
+			NULL, &out, &err, 20000) != 0)
+			fail_msg("groupadd: %s", err);
+		list = h_fmt(h, "%s%sschedd-itg%d", list, i ? "," : "", i);
+	}
+	useradd(h, USER_D, list);
+
+	j = h_job_create(h, json_pack("{s:s, s:[s,s], s:s}", "name", "many",
+				"argv", "/bin/sleep", "30", "user", USER_D));
+	pid = (pid_t)h_int(j, "pid");
+	h_learn_pid(h, pid);
+	/* The primary group and the 300. */
+	g = h_status_field(h, pid, "Groups");
+	for (n = 0; *g != '\0'; n++) {
+		g += strspn(g, " \t");
+		if (*g == '\0')
+			break;
+		g += strcspn(g, " \t");
+	}
+	if (n != MANY_GROUPS + 1)
+		fail_msg("the job has %d groups, not %d: %s", n,
+		    MANY_GROUPS + 1, h_status_field(h, pid, "Groups"));
+	h_call(h, 200, "DELETE", NULL, "/v1/jobs/many?force=true");
+}
+
 /* ---------------------------------------------------------------- TCP */
 
 #define TOKEN_ADMIN "adm1n-t0ken-0123456789abcdef"
@@ -898,6 +963,7 @@ main(int argc, char **argv)
 	    H_UNIT(users__rt_priority__up_to_the_cap_or_the_callers_rlimit),
 	    H_UNIT(users__jobs_max__counts_active_jobs_only),
 	    H_UNIT(users__admin_group__may_do_everything),
+	    H_UNIT(users__in_300_groups__job_has_every_group),
 	    H_UNIT(users__who_did_what__events_database_and_log),
 	    H_UNIT(users__schedctl_policy__as_the_user),
 	    H_UNIT(tcp__bearer_tokens__401_without_the_right_one),

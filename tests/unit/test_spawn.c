@@ -69,6 +69,7 @@ spawn_creds_resolve__names_and_ids(void **state)
 	assert_int_equal(c.uid, 12345);
 	assert_int_equal(spawn_creds_resolve(NULL, "0", &c, &err), 0);
 	assert_int_equal(c.gid, 0);
+	spawn_creds_free(&c);
 }
 
 static void
