@@ -743,9 +743,9 @@ cgroup_procs_copy(const char *dir, pid_t *pids, int max)
 
 /* kill(2) one member; ESRCH (exited meanwhile) counts as not signalled. */
 static int
-cgroup_signal_one(pid_t pid, int sig)
+cgroup_signal_one(pid_t pid, pid_t self, int sig)
 {
-	if (pid <= 1 || pid == getpid())
+	if (pid <= 1 || pid == self)
 		return (0);
 	if (kill(pid, sig) == -1) {
 		if (errno != ESRCH)
@@ -765,7 +765,7 @@ cgroup_signal_one(pid_t pid, int sig)
 int
 cgroup_signal_all(const char *dir, int sig)
 {
-	pid_t *pids, *sent = NULL;
+	pid_t *pids, *sent = NULL, self = getpid();
 	size_t n, i, nsent = 0, before;
 	int count = 0, round;
 
@@ -783,7 +783,7 @@ cgroup_signal_all(const char *dir, int sig)
 				util_pid_cmp) != NULL)
 				continue;
 			sent[nsent++] = pids[i];
-			count += cgroup_signal_one(pids[i], sig);
+			count += cgroup_signal_one(pids[i], self, sig);
 		}
 		free(pids);
 		if (nsent == before)

@@ -1031,7 +1031,7 @@ sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
 {
 	struct proc_id key;
 	struct proc_stat ps;
-	pid_t *pids;
+	pid_t *pids, self = getpid();
 	int n, i, count = 0;
 
 	/* All of them: a round that read some (4,096 once) sent nothing to
@@ -1044,7 +1044,7 @@ sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans)
 		if ((job->nstop_procs > 0 &&
 			bsearch(&key, job->stop_procs, (size_t)job->nstop_procs,
 			    sizeof(*job->stop_procs), proc_id_cmp) != NULL) ||
-		    pids[i] == getpid() || procfs_stat(pids[i], &ps) == -1 ||
+		    pids[i] == self || procfs_stat(pids[i], &ps) == -1 ||
 		    (orphans && bsearch(&ps.ppid, pids, (size_t)n,
 				    sizeof(*pids), util_pid_cmp) != NULL) ||
 		    kill(pids[i], sig) == -1)
