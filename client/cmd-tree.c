@@ -179,6 +179,10 @@ cmd_tree_exec(struct schedctl *ctl, struct args *args)
 		if (!procs[i].seen)
 			tree_walk(t, procs, n, i, 0);
 	table_print(t, stdout, ctl_term_width());
+	if (json_is_true(json_object_get(root, "truncated")))
+		ctl_warnx("%zu processes shown; the job has more than the "
+			  "daemon lists",
+		    n);
 	table_free(t);
 	free(procs);
 	json_decref(root);

@@ -832,8 +832,8 @@ struct proc_req {
 };
 
 static void
-proc_req_done(
-    void *arg, const struct proc_entry *ents, int n, const struct serr *err)
+proc_req_done(void *arg, const struct proc_entry *ents, int n, int truncated,
+    const struct serr *err)
 {
 	struct proc_req *pr = arg;
 	struct evhttp_request *req = api_pending_req(pr->pending);
@@ -846,7 +846,9 @@ proc_req_done(
 		a = json_array();
 		for (i = 0; i < n; i++)
 			proc_cb(a, &ents[i]);
-		api_reply_json(req, 200, json_pack("{s:o}", "processes", a));
+		api_reply_json(req, 200,
+		    json_pack(
+			"{s:o, s:b}", "processes", a, "truncated", truncated));
 	}
 	api_pending_done(pr->pending);
 	free(pr);
@@ -869,7 +871,7 @@ api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
 	struct proc_req *pr;
 	struct job *job;
 	json_t *a;
-	int all, n;
+	int all, n, truncated;
 
 	if (api_query_check(ctx, params, err) == -1 ||
 	    (all = api_query_bool(ctx, "all", 0, err)) == -1 ||
@@ -887,12 +889,13 @@ api_job_processes(struct api_ctx *ctx, json_t **out, struct serr *err)
 		return (API_DEFERRED);
 	}
 	a = json_array();
-	n = supervisor_job_processes_all(ctx->sd->sup, job, proc_cb, a, err);
+	n = supervisor_job_processes_all(
+	    ctx->sd->sup, job, proc_cb, a, &truncated, err);
 	if (n < 0) {
 		json_decref(a);
 		return (-1);
 	}
-	*out = json_pack("{s:o}", "processes", a);
+	*out = json_pack("{s:o, s:b}", "processes", a, "truncated", truncated);
 	return (200);
 }
 

@@ -38,6 +38,7 @@
 
 #define TRACK_PERIOD_MS 1000 /* the process tracker's tick */
 #define TRACK_JOBS_MAX  64   /* running jobs looked at per tick */
+#define PROCESSES_ALL_MAX 100000 /* rows of a listing with all=true */
 
 /* A live listing under way (supervisor_job_processes). */
 struct sup_query {
@@ -46,7 +47,9 @@ struct sup_query {
 	int64_t run_id; /* the run it lists */
 	pid_t *members; /* the cgroup's, when asked */
 	int nmembers;
-	void (*cb)(void *, const struct proc_entry *, int, const struct serr *);
+	int cut; /* more members or children than were listed */
+	void (*cb)(
+	    void *, const struct proc_entry *, int, int, const struct serr *);
 	void *arg;
 	TAILQ_ENTRY(sup_query) entry;
 };
@@ -291,7 +294,7 @@ query_done(void *arg, const struct procscan_result *res)
 	if (res->error != 0) {
 		serr_set(&err, SERR_INTERNAL, NULL, "cannot read /proc: %s",
 		    strerror(res->error));
-		q->cb(q->arg, NULL, -1, &err);
+		q->cb(q->arg, NULL, -1, 0, &err);
 		free(q->members);
 		free(q);
 		return;
@@ -319,7 +322,7 @@ query_done(void *arg, const struct procscan_result *res)
 	if ((job = htab_get_int(&sup->by_id, q->job_id)) != NULL &&
 	    job->run.id == q->run_id)
 		record_procs(sup, job, res);
-	q->cb(q->arg, ents, n, NULL);
+	q->cb(q->arg, ents, n, q->cut, NULL);
 	free(ents);
 	free(q->members);
 	free(q);
@@ -327,13 +330,14 @@ query_done(void *arg, const struct procscan_result *res)
 
 struct sup_query *
 supervisor_job_processes(struct supervisor *sup, struct job *job,
-    void (*cb)(void *, const struct proc_entry *, int, const struct serr *),
+    void (*cb)(
+	void *, const struct proc_entry *, int, int, const struct serr *),
     void *arg, struct serr *err)
 {
 	struct sup_view *r = sup->view;
 	struct sup_query *q;
 	pid_t *pids;
-	int n, i, nk = 0;
+	int n, i, nk = 0, cut;
 
 	if (r->qscan == NULL && (r->qscan = procscan_new(sup->sd->base,
 				     query_done, sup, err)) == NULL)
@@ -346,6 +350,7 @@ supervisor_job_processes(struct supervisor *sup, struct job *job,
 		return (NULL);
 	}
 	/* Their children: a zombie has left the cgroup but not the tree. */
+	cut = n == JOB_PIDS_MAX;
 	for (i = 0; i < n && n + nk < JOB_PIDS_MAX; i++) {
 		pid_t *kids = pids + n + nk;
 		int k = procfs_children(pids[i], kids, JOB_PIDS_MAX - n - nk);
@@ -356,8 +361,11 @@ supervisor_job_processes(struct supervisor *sup, struct job *job,
 			if (!pid_in(pids, n, kids[j]))
 				kids[m++] = kids[j];
 		nk += m;
+		if (n + nk == JOB_PIDS_MAX)
+			cut = 1;
 	}
 	q = xcalloc(1, sizeof(*q));
+	q->cut = cut;
 	q->tag = ++r->query_seq;
 	q->job_id = job->id;
 	q->run_id = job->run.id;
@@ -393,6 +401,8 @@ struct all_ctx {
 	int (*cb)(void *, const struct proc_entry *);
 	void *arg;
 	struct proc_entry e;
+	int n;   /* rows given to cb */
+	int cut; /* a row past PROCESSES_ALL_MAX was read */
 };
 
 static int
@@ -402,6 +412,11 @@ all_cb(void *arg, const struct store_process *p)
 	struct proc_entry *e = &c->e;
 	struct proc_stat ps;
 
+	if (c->n == PROCESSES_ALL_MAX) {
+		c->cut = 1;
+		return (0);
+	}
+	c->n++;
 	memset(e, 0, sizeof(*e));
 	e->pid = p->pid;
 	e->ppid = p->ppid;
@@ -423,7 +438,8 @@ all_cb(void *arg, const struct store_process *p)
 
 int
 supervisor_job_processes_all(struct supervisor *sup, struct job *job,
-    int (*cb)(void *, const struct proc_entry *), void *arg, struct serr *err)
+    int (*cb)(void *, const struct proc_entry *), void *arg, int *truncated,
+    struct serr *err)
 {
 	struct all_ctx *c;
 	int n;
@@ -431,7 +447,12 @@ supervisor_job_processes_all(struct supervisor *sup, struct job *job,
 	c = xcalloc(1, sizeof(*c));
 	c->cb = cb;
 	c->arg = arg;
-	n = store_process_list(sup->st, job->id, 100000, all_cb, c, err);
+	/* One more than is listed: to know that there were more. */
+	n = store_process_list(
+	    sup->st, job->id, PROCESSES_ALL_MAX + 1, all_cb, c, err);
+	*truncated = c->cut;
+	if (n >= 0)
+		n = c->n;
 	free(c);
 	return (n);
 }

@@ -219,12 +219,14 @@ struct proc_entry {
 struct sup_query;
 struct sup_query *supervisor_job_processes(struct supervisor *sup,
     struct job *job,
-    void (*cb)(void *, const struct proc_entry *, int n, const struct serr *),
+    void (*cb)(void *, const struct proc_entry *, int n, int truncated,
+	const struct serr *),
     void *arg, struct serr *err);
 void supervisor_query_cancel(struct supervisor *sup, struct sup_query *q);
-/* Every process recorded for the job's runs, newest run first. */
+/* Every process recorded for the job's runs, newest run first, at most
+ * 100000 (*truncated 1 if there were more). */
 int supervisor_job_processes_all(struct supervisor *sup, struct job *job,
-    int (*cb)(void *, const struct proc_entry *), void *arg,
+    int (*cb)(void *, const struct proc_entry *), void *arg, int *truncated,
     struct serr *err);
 
 /*

@@ -74,6 +74,9 @@ processes(struct h *h, const char *job, int all)
 
 	if (!json_is_array(h_at(j, "processes")))
 		h_fail(j, "no processes array");
+	/* Every listing here is whole. */
+	if (!json_is_false(h_at(j, "truncated")))
+		h_fail(j, "truncated is not false");
 	return (h_at(j, "processes"));
 }
 
@@ -428,6 +431,10 @@ H_TEST(stop__4200_workers_exit_on_sigterm__all_get_it_and_run_exits_0)
 		h_fail(h_job_get(h, "workers"), "4,200 workers not up in 30 s");
 	assert_string_equal(
 	    h_cg_file(h, h_job_cg(h, j, "pids"), "pids.current"), "4201");
+	/* A listing says it is cut: 4,096 of the 4,201. */
+	j = h_call(h, 200, "GET", NULL, "/v1/jobs/workers/processes");
+	assert_true(json_is_true(h_at(j, "truncated")));
+	assert_int_equal(json_array_size(h_at(j, "processes")), 4096);
 
 	j = h_call(h, 200, "POST", NULL, "/v1/jobs/workers/stop");
 	h_assert_str(j, "state", "stopped");
