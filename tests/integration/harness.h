@@ -196,6 +196,9 @@ const char *h_job_logs(struct h *h, const char *job, const char *query);
 /* The job's logs are the lines "n 1", "n 2", ... with none missing and
  * at least min of them (a counting job's output after a fault). */
 void h_assert_counted_lines(struct h *h, const char *job, int min);
+/* The same, but one run of at most gap lines may be missing (what a
+ * daemon killed between a read and its write had read). */
+void h_assert_counted_lines_gap(struct h *h, const char *job, int min, int gap);
 /*
  * Stop the daemon (SIGTERM), put its state directory on a tmpfs of size,
  * add conf to its configuration and start it again: a disk that fills.

@@ -343,8 +343,10 @@ H_TEST(logs__schedd_killed__job_keeps_writing_output_caught_again)
 	j = h_job_get(h, "steady");
 	h_assert_str(j, "state", "running");
 	h_assert_int(j, "last_run.pid", pid);
-	/* 1.1 s at one line per 20 ms (and sh's time): more than 24. */
-	h_assert_counted_lines(h, "steady", 24);
+	/* 1.1 s at one line per 20 ms (and sh's time): more than 24. What
+	 * the killed daemon had read and not yet written is lost: at most
+	 * one read, a line or two here (seen once in CI: line 15). */
+	h_assert_counted_lines_gap(h, "steady", 24, 2);
 }
 
 H_TEST(logs__full_tmpfs__job_alive_drops_counted_db_writable)
