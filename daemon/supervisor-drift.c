@@ -354,7 +354,7 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 	d->nm = 0;
 	d->cut = 0;
 	drift_cands(sup);
-	pids = d->ncand > 0 ? xcalloc(JOB_PIDS_MAX, sizeof(*pids)) : NULL;
+	pids = d->ncand > 0 ? xcalloc(JOB_PIDS_MAX + 1, sizeof(*pids)) : NULL;
 	for (k = 0; k < d->ncand; k++) {
 		if ((job = htab_get_int(&sup->by_id, d->cand[k])) == NULL ||
 		    !job_checked(job))
@@ -364,10 +364,13 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 			set_from_list(job->cpuset, &js);
 			CPU_OR(&d->watch, &d->watch, &js);
 		}
-		if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) <= 0)
+		/* One more than it takes: to know that there were more. */
+		if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX + 1)) <= 0)
 			continue;
-		if (n == JOB_PIDS_MAX)
-			d->cut = 1; /* perhaps more */
+		if (n > JOB_PIDS_MAX) {
+			d->cut = 1;
+			n = JOB_PIDS_MAX;
+		}
 		if (d->nm + (size_t)n > CPUSCAN_MEMBERS_MAX) {
 			d->cut = 1;
 			continue;

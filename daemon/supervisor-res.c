@@ -1319,7 +1319,7 @@ sup_res_reconcile(struct supervisor *sup)
 	int n, i, live;
 
 	TAILQ_FOREACH (job, &sup->jobs, entry)
-		if (sched_is_dl(&job->spec) && job->run.exited_ms > 0)
+		if (job->run.exited_ms > 0)
 			policy_ended_before(r->books, &job->spec.sched,
 			    job->run.exited_ms, now);
 	if (r->cg == NULL)

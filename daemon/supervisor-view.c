@@ -342,27 +342,30 @@ supervisor_job_processes(struct supervisor *sup, struct job *job,
 	if (r->qscan == NULL && (r->qscan = procscan_new(sup->sd->base,
 				     query_done, sup, err)) == NULL)
 		return (NULL);
-	pids = xcalloc(JOB_PIDS_MAX, sizeof(*pids));
-	if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX)) < 0) {
+	/* Room for one more than is listed: to know that there were more. */
+	pids = xcalloc(JOB_PIDS_MAX + 1, sizeof(*pids));
+	if ((n = sup_res_pids(sup, job, pids, JOB_PIDS_MAX + 1)) < 0) {
 		serr_set(err, SERR_INTERNAL, NULL,
 		    "cannot list the job's processes");
 		free(pids);
 		return (NULL);
 	}
+	if ((cut = n > JOB_PIDS_MAX))
+		n = JOB_PIDS_MAX;
 	/* Their children: a zombie has left the cgroup but not the tree. */
-	cut = n == JOB_PIDS_MAX;
-	for (i = 0; i < n && n + nk < JOB_PIDS_MAX; i++) {
+	for (i = 0; i < n && !cut; i++) {
 		pid_t *kids = pids + n + nk;
-		int k = procfs_children(pids[i], kids, JOB_PIDS_MAX - n - nk);
+		int room = JOB_PIDS_MAX - n - nk;
+		int k = procfs_children(pids[i], kids, room + 1);
 		int j, m = 0;
 
 		/* Only those outside the cgroup (members are listed). */
 		for (j = 0; j < k; j++)
 			if (!pid_in(pids, n, kids[j]))
 				kids[m++] = kids[j];
+		if ((cut = m > room))
+			m = room;
 		nk += m;
-		if (n + nk == JOB_PIDS_MAX)
-			cut = 1;
 	}
 	q = xcalloc(1, sizeof(*q));
 	q->cut = cut;

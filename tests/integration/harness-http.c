@@ -423,7 +423,9 @@ h_assert_counted_lines_gap(struct h *h, const char *job, int min, int gap)
 	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1, next++, lines++) {
 		if (strchr(p, '\n') == NULL || sscanf(p, "n %d", &n) != 1 ||
 		    n < next)
-			h_fail(NULL, "%s: line %d missing:\n%s", job, next, text);
+			h_fail(NULL,
+			    "%s: line %d is not \"n %d\" or after:\n%s", job,
+			    lines + 1, next, text);
 		if (n > next && (gaps++ > 0 || n - next > gap))
 			h_fail(NULL, "%s: lines %d to %d missing:\n%s", job,
 			    next, n - 1, text);
