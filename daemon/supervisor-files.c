@@ -272,14 +272,20 @@ fail:
 }
 
 static int
+sup_file_path_cmp(const void *key, const void *elem)
+{
+	return (strcmp(key, ((const struct jobfile *)elem)->path));
+}
+
+/* Whether job's source is one of files, which jobfiles_scan sorted by name:
+ * their paths, one directory and a name each, sort the same way. */
+static int
 sup_file_wanted(const struct jobfile *files, int n, const struct job *job)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (sup_source_is(job, files[i].path))
-			return (1);
-	return (0);
+	if (n == 0 || strncmp(job->source, FILE_PREFIX, 5) != 0)
+		return (0);
+	return (bsearch(job->source + 5, files, (size_t)n, sizeof(*files),
+		    sup_file_path_cmp) != NULL);
 }
 
 int

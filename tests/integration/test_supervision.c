@@ -780,6 +780,49 @@ H_TEST(jobfiles__reload__adds_changes_removes_api_jobs_untouched)
 	assert_names(r, "removed", (const char *const[]){NULL});
 }
 
+/*
+ * Many files: a reload finds each job's file among all of them (a sorted
+ * lookup), so exactly the jobs whose files went are removed, whatever
+ * their place in the listing.
+ */
+H_TEST(jobfiles__reload_of_600_files__removes_exactly_the_gone_ones)
+{
+	enum { N = 600 };
+	const char *gone[N / 7 + 3];
+	json_t *r;
+	int i, ngone = 0;
+
+	for (i = 0; i < N; i++)
+		write_job_file(h, h_fmt(h, "f%d.json", i),
+		    h_fmt(h,
+			"{\"name\": \"f%d\", \"argv\": [\"/bin/true\"], "
+			"\"start\": false}",
+			i));
+	r = h_call(h, 200, "POST", NULL, "/v1/reload");
+	assert_int_equal(json_array_size(h_at(r, "added")), N);
+	assert_int_equal(json_array_size(h_at(r, "errors")), 0);
+
+	/* Every 7th, and the first and last in name order ("f0", "f99"). */
+	for (i = 0; i < N; i += 7) {
+		gone[ngone++] = h_fmt(h, "f%d", i);
+		remove_job_file(h, h_fmt(h, "f%d.json", i));
+	}
+	gone[ngone++] = "f99";
+	remove_job_file(h, "f99.json");
+	gone[ngone] = NULL;
+	r = h_call(h, 200, "POST", NULL, "/v1/reload");
+	assert_names(r, "removed", gone);
+	assert_int_equal(json_array_size(h_at(r, "unchanged")), N - ngone);
+	assert_names(r, "added", (const char *const[]){NULL});
+	assert_names(r, "changed", (const char *const[]){NULL});
+	for (i = 0; i < ngone; i++)
+		poll_status(h, gone[i], 404, 5000);
+	/* Their neighbours in name order are kept. */
+	h_assert_str(h_call(h, 200, "GET", NULL, "/v1/jobs/f1"), "name", "f1");
+	h_assert_str(
+	    h_call(h, 200, "GET", NULL, "/v1/jobs/f97"), "name", "f97");
+}
+
 H_TEST(jobfiles__sighup__same_as_reload)
 {
 	json_t *j;
@@ -1023,6 +1066,8 @@ main(int argc, char **argv)
 	    H_UNIT(
 		jobfiles__bad_file__reported_with_path_and_field_others_untouched),
 	    H_UNIT(jobfiles__reload__adds_changes_removes_api_jobs_untouched),
+	    H_UNIT(
+		jobfiles__reload_of_600_files__removes_exactly_the_gone_ones),
 	    H_UNIT(jobfiles__sighup__same_as_reload),
 	    H_UNIT(after__dependency_not_running__queued_until_it_starts),
 	    H_UNIT(after__requeued_older_job__queued_jobs_start_in_id_order),
