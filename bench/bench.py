@@ -584,8 +584,9 @@ def latency_probe(sd, tag):
     s = run_tool("scale", [bin_("schedd-bench"), "latency", "-s", sd.sock,
                            "-n", str(N_LAT), "--", STAMP])
     for k in ("create_to_running_resp_us", "create_to_exec_us",
-              "exit_to_event_us"):
-        pool("size.%s.%s" % (tag, k), s[k])
+              "exit_to_event_us", "exit_to_wait_resp_us"):
+        if k in s:
+            pool("size.%s.%s" % (tag, k), s[k])
 
 
 def nofile_cap(need):

@@ -12,6 +12,8 @@
    instruction and exit -> `exited` event (bench.py's latency probe), RSS
    per job, and the loop lag (GET /v1/health loop_lag_ms, sampled every
    100 ms, the gauge's own tick) while 64 connections keep the API busy.
+   Then the floor reference under the same probe, empty and with as many
+   `sleep` jobs of its own: how much of the growth is the machine's.
 4. One-shot jobs against supervisord (bench.py's section 7, reused).
 5. Cold start: 100 job files to all 100 running, schedd against s6
    (s6-svscan on 100 service directories) and supervisord (100 programs),
@@ -31,6 +33,7 @@ again); BENCH_FLOOR_NOTES=FILE adds FILE's markdown after the tables.
 """
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -94,15 +97,27 @@ def descendants(pid):
 class Floor:
     """bench/floor on a temporary socket and state directory."""
 
-    def __init__(self):
+    def __init__(self, nofile=None, stamps=False):
+        """nofile: RLIMIT_NOFILE for it; stamps: its jobs' stdout is the
+        file self.stamps (FLOOR_STDOUT), for schedd-bench latency -o."""
         self.dir = B.mktemp("floor-bench.")
         self.sock = os.path.join(self.dir, "s.sock")
+        self.stamps = os.path.join(self.dir, "stamps") if stamps else None
         args = [bin_("floor"), self.sock, self.dir]
         B.note_cmd("floor", args)
+        env = dict(os.environ)
+        if self.stamps:
+            env["FLOOR_STDOUT"] = self.stamps
+
+        def lim():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.errlog = open(os.path.join(self.dir, "floor.log"), "w")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
-                                     stderr=self.errlog, text=True)
+                                     stderr=self.errlog, text=True, env=env,
+                                     preexec_fn=lim)
         B.started.append(self.proc)
         self.pid = self.proc.pid
         if self.proc.stdout.readline().strip() != "ready":
@@ -290,6 +305,37 @@ def bench_scale():
             rss0, rss1, R["scale.rss_per_job_b"][-1]))
     finally:
         sd.close()
+    floor_scale(n)
+
+
+def floor_probe(fl, tag):
+    s = run_tool("scale", [bin_("schedd-bench"), "latency", "-s", fl.sock,
+                           "-n", str(B.N_LAT), "-o", fl.stamps, "--",
+                           B.STAMP])
+    for k in ("create_to_running_resp_us", "create_to_exec_us",
+              "exit_to_wait_resp_us"):
+        pool("size.floor.%s.%s" % (tag, k), s[k])
+
+
+def floor_scale(n):
+    """The same probe on the floor reference, empty and with n `sleep`
+    jobs of its own: how much of schedd's growth the machine's is."""
+    log("F3b. the floor reference, the same probe, %d running jobs" % n)
+    fl = Floor(nofile=B.nofile_cap(n + 2048), stamps=True)
+    try:
+        run_tool("scale", [bin_("schedd-bench"), "spawn", "-s", fl.sock,
+                           "-n", "1000", "-c", "2", "--", B.TRUE_STATIC])
+        for _ in range(2):
+            floor_probe(fl, "empty")
+        s = run_tool("scale", [bin_("schedd-bench"), "create", "-s", fl.sock,
+                               "-n", str(n), "-c", "8", "-p", str(fl.pid),
+                               "-t", str(B.SCALE_BUDGET_S), "--", B.SLEEP,
+                               "3600"], timeout=900)
+        add("scale.floor.n", int(one(s, "created")))
+        floor_probe(fl, "loaded")
+        floor_probe(fl, "loaded")
+    finally:
+        fl.close()
 
 
 # 5. Cold start and 100 jobs through the API
@@ -516,6 +562,16 @@ def pc(xs):
     return spread([100 * x for x in xs], " %")
 
 
+def floor_ratio(key):
+    """The floor's loaded/empty p50 and p99 ratios of a probe figure, or
+    None when the run did not measure it."""
+    lo = POOL.get("size.floor.loaded." + key)
+    em = POOL.get("size.floor.empty." + key)
+    if not lo or not em:
+        return None
+    return pct(lo, 50) / pct(em, 50), pct(lo, 99) / pct(em, 99)
+
+
 def report(t_total, commit, dirty):
     L = []
     w = L.append
@@ -559,18 +615,27 @@ def report(t_total, commit, dirty):
             pc(R["api.job.ratio"]), "≥ 80 %", med(R["api.job.ratio"]) >= 0.8)
     if "size.loaded.create_to_exec_us" in POOL:
         n = int(R["scale.n"][0])
-        for key, name in (("create_to_exec_us",
-                           "POST → job's first instruction"),
-                          ("exit_to_event_us", "exit → `exited` event")):
+        for key, name, fkey in (("create_to_exec_us",
+                                 "POST → job's first instruction",
+                                 "create_to_exec_us"),
+                                ("exit_to_event_us", "exit → `exited` event",
+                                 "exit_to_wait_resp_us")):
             lo = POOL["size.loaded." + key]
             em = POOL["size.empty." + key]
             r50 = pct(lo, 50) / pct(em, 50)
             r99 = pct(lo, 99) / pct(em, 99)
+            ref = "0 jobs: p50 %s, p99 %s" % (fmt(pct(em, 50)),
+                                               fmt(pct(em, 99)))
+            fr = floor_ratio(fkey)
+            if fr is not None:
+                ref += "; the floor, %s jobs against 0%s: p50 ×%.2f, " \
+                    "p99 ×%.2f" % (fmt(R["scale.floor.n"][0]),
+                                   "" if key == fkey else
+                                   " (exit → `/wait` answer: it has no "
+                                   "events)", fr[0], fr[1])
             row("%s, µs, %d jobs running" % (name, n),
                 "p50 %s, p99 %s" % (fmt(pct(lo, 50)), fmt(pct(lo, 99))),
-                "0 jobs: p50 %s, p99 %s" % (fmt(pct(em, 50)),
-                                            fmt(pct(em, 99))),
-                "p50 ×%.2f, p99 ×%.2f" % (r50, r99), "both ≤ ×1.3",
+                ref, "p50 ×%.2f, p99 ×%.2f" % (r50, r99), "both ≤ ×1.3",
                 r50 <= 1.3 and r99 <= 1.3)
     for c in (1, 8):
         k = "peer.ratio.c%d" % c
@@ -712,13 +777,15 @@ def report(t_total, commit, dirty):
         w("| figure | 0 jobs p50 / p99 | %d jobs p50 / p99 |" %
           R["scale.n"][0])
         w("|---|---|---|")
-        for key, name in (("create_to_running_resp_us",
-                           "POST → answer (`running`), µs"),
-                          ("create_to_exec_us",
-                           "POST → job's first instruction, µs"),
-                          ("exit_to_event_us", "exit → `exited` event, µs")):
-            em = POOL["size.empty." + key]
-            lo = POOL["size.loaded." + key]
+        figs = (("create_to_running_resp_us", "POST → answer (`running`), µs"),
+                ("create_to_exec_us", "POST → job's first instruction, µs"),
+                ("exit_to_event_us", "exit → `exited` event, µs"),
+                ("exit_to_wait_resp_us", "exit → `/wait` answer, µs"))
+        for key, name in figs:
+            em = POOL.get("size.empty." + key)
+            lo = POOL.get("size.loaded." + key)
+            if not em or not lo:
+                continue
             w("| %s | %s / %s | %s / %s |" % (
                 name, fmt(pct(em, 50)), fmt(pct(em, 99)), fmt(pct(lo, 50)),
                 fmt(pct(lo, 99))))
@@ -733,6 +800,35 @@ def report(t_total, commit, dirty):
             w("| shutdown: SIGTERM → schedd exited, every job stopped, s "
               "| | %s |" % fmt(R["scale.stop_s"][0]))
         w("")
+        if "scale.floor.n" in R:
+            fn = R["scale.floor.n"][0]
+            w("The floor reference under the same probe (`schedd-bench "
+              "latency -o`: its jobs' stamps come from the file it gives "
+              "them as stdout), a fresh floor warmed with 1,000 jobs, empty "
+              "and then with %s `sleep 3600` jobs of its own, right after "
+              "schedd's figures above. It has no events: its exit figure "
+              "is exit → `/wait` answer, which schedd's row above gives "
+              "too." % fmt(fn))
+            w("")
+            w("| floor figure | 0 jobs p50 / p99 | %s jobs p50 / p99 | "
+              "ratio p50 / p99 | schedd's ratio p50 / p99 |" % fmt(fn))
+            w("|---|---|---|---|---|")
+            for key, name in figs:
+                em = POOL.get("size.floor.empty." + key)
+                lo = POOL.get("size.floor.loaded." + key)
+                if not em or not lo:
+                    continue
+                sem = POOL.get("size.empty." + key)
+                slo = POOL.get("size.loaded." + key)
+                sr = "—"
+                if sem and slo:
+                    sr = "×%.2f / ×%.2f" % (pct(slo, 50) / pct(sem, 50),
+                                            pct(slo, 99) / pct(sem, 99))
+                w("| %s | %s / %s | %s / %s | ×%.2f / ×%.2f | %s |" % (
+                    name, fmt(pct(em, 50)), fmt(pct(em, 99)),
+                    fmt(pct(lo, 50)), fmt(pct(lo, 99)),
+                    pct(lo, 50) / pct(em, 50), pct(lo, 99) / pct(em, 99), sr))
+            w("")
     notes = os.environ.get("BENCH_FLOOR_NOTES")
     if notes and os.path.exists(notes):
         with open(notes) as f:

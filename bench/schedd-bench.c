@@ -15,7 +15,8 @@
  *   latency -s SOCK -n N -o FILE -- STAMP
  *	The same for bench/floor, which has no events and no logs: it is
  *	started with FLOOR_STDOUT=FILE, so the stamps are read from FILE, and
- *	only POST -> answer and POST -> first instruction are measured.
+ *	POST -> answer, POST -> first instruction and exit -> /wait answer
+ *	are measured.
  *   create  -s SOCK -n N -c C [-p PID] [-t SECONDS] -- ARGV
  *	Create N running jobs and leave them (the scale benchmark); with -t,
  *	stop early after SECONDS and say how many were created.
@@ -487,16 +488,17 @@ cmd_latency(void)
 
 /*
  * The latency probe against bench/floor: POST, wait, then the job's "S <ns>"
- * stamp from the file the floor gives its jobs as stdout (FLOOR_STDOUT).
+ * and "E <ns>" stamps from the file the floor gives its jobs as stdout
+ * (FLOOR_STDOUT).
  */
 static int
 cmd_latency_file(void)
 {
 	struct bench_conn c;
 	struct bench_resp r;
-	struct bench_samples create, exec, at;
-	char path[128], buf[512], *p;
-	int64_t t0, t_resp, st_ns;
+	struct bench_samples create, exec, exit_wait, at;
+	char path[128], buf[512], *p, *e;
+	int64_t t0, t_resp, t_wait, st_ns;
 	off_t off;
 	ssize_t n;
 	long i, id;
@@ -505,6 +507,7 @@ cmd_latency_file(void)
 	memset(&r, 0, sizeof(r));
 	memset(&create, 0, sizeof(create));
 	memset(&exec, 0, sizeof(exec));
+	memset(&exit_wait, 0, sizeof(exit_wait));
 	memset(&at, 0, sizeof(at));
 	if ((fd = open(opt_out, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (off = lseek(fd, 0, SEEK_END)) == -1) {
@@ -533,6 +536,7 @@ cmd_latency_file(void)
 			fail("GET wait", &r);
 			return (1);
 		}
+		t_wait = bench_now_ns();
 		/* The job wrote "S <ns>\nE <ns>\n" before it exited. */
 		if ((n = pread(fd, buf, sizeof(buf) - 1, off)) <= 0) {
 			fprintf(
@@ -541,7 +545,7 @@ cmd_latency_file(void)
 		}
 		buf[n] = '\0';
 		if ((p = strstr(buf, "S ")) == NULL ||
-		    strstr(buf, "E ") == NULL) {
+		    (e = strstr(buf, "E ")) == NULL) {
 			fprintf(
 			    stderr, "schedd-bench: %s: bad stamp\n", opt_out);
 			return (1);
@@ -549,6 +553,8 @@ cmd_latency_file(void)
 		off += n;
 		st_ns = strtoll(p + 2, NULL, 10);
 		bench_samples_add(&exec, (double)(st_ns - t0) / 1e3);
+		bench_samples_add(&exit_wait,
+		    (double)(t_wait - strtoll(e + 2, NULL, 10)) / 1e3);
 		bench_samples_add(&at, (double)t0 / 1e6);
 		snprintf(path, sizeof(path), "/v1/jobs/%ld", id);
 		if (bench_request(&c, "DELETE", path, NULL, &r) == -1 ||
@@ -559,9 +565,11 @@ cmd_latency_file(void)
 	}
 	bench_samples_print("create_to_running_resp_us", &create);
 	bench_samples_print("create_to_exec_us", &exec);
+	bench_samples_print("exit_to_wait_resp_us", &exit_wait);
 	bench_samples_print("post_at_ms", &at);
 	bench_samples_free(&create);
 	bench_samples_free(&exec);
+	bench_samples_free(&exit_wait);
 	bench_samples_free(&at);
 	bench_resp_free(&r);
 	bench_conn_close(&c);
