@@ -12,8 +12,10 @@
    instruction and exit -> `exited` event (bench.py's latency probe), RSS
    per job, and the loop lag (GET /v1/health loop_lag_ms, sampled every
    100 ms, the gauge's own tick) while 64 connections keep the API busy.
-   Then the floor reference under the same probe, empty and with as many
-   `sleep` jobs of its own: how much of the growth is the machine's.
+   The loaded probes run in turn with an empty twin daemon (the target's
+   reference), so that what the machine does meanwhile falls on both;
+   the figures before the jobs are kept beside them. Then the floor
+   reference under the same probes, with as many `sleep` jobs of its own.
 4. One-shot jobs against supervisord (bench.py's section 7, reused).
 5. Cold start: 100 job files to all 100 running, schedd against s6
    (s6-svscan on 100 service directories) and supervisord (100 programs),
@@ -54,6 +56,7 @@ ROUNDS = B.ROUNDS
 N_SPAWN = B.N_SPAWN
 N_COLD = 100
 LAG_S = 2 if B.QUICK else 8
+TURNS = 2 if B.QUICK else 3  # probes of each daemon, in turn
 S6_SVSCAN = shutil.which("s6-svscan") or "/usr/bin/s6-svscan"
 EXECLINEB = shutil.which("execlineb")
 
@@ -275,6 +278,7 @@ def bench_scale():
             "%d" % (nofile, B.N_SCALE, need, n)]
     log("F3. %d running jobs: latencies, RSS, loop lag" % n)
     sd = B.Schedd(nofile=nofile)
+    twin = None
     try:
         run_tool("scale", [bin_("schedd-bench"), "spawn", "-s", sd.sock, "-n",
                            "1000", "-c", "2", "--", B.TRUE_STATIC])
@@ -297,13 +301,24 @@ def bench_scale():
         add("scale.rss_base_kb", rss0)
         add("scale.rss_loaded_kb", rss1)
         add("scale.rss_per_job_b", (rss1 - rss0) * 1024.0 / n)
-        B.latency_probe(sd, "loaded")
-        B.latency_probe(sd, "loaded")
+        # In turn with an empty twin, so that what the machine does
+        # meanwhile (DAMON walking 10,000 new processes, other work)
+        # falls on both alike.
+        twin = B.Schedd()
+        run_tool("scale", [bin_("schedd-bench"), "spawn", "-s", twin.sock,
+                           "-n", "1000", "-c", "2", "--", B.TRUE_STATIC])
+        for k in range(TURNS):
+            for who in ((sd, twin) if k % 2 == 0 else (twin, sd)):
+                B.latency_probe(who, "loaded" if who is sd else "twin")
+        twin.close()
+        twin = None
         loop_lag(sd, jpath, "loaded")
         add("scale.stop_s", sd.stop(timeout=300))
         log("  RSS %d -> %d KiB (%.0f B/job)" % (
             rss0, rss1, R["scale.rss_per_job_b"][-1]))
     finally:
+        if twin is not None:
+            twin.close()
         sd.close()
     floor_scale(n)
 
@@ -318,10 +333,11 @@ def floor_probe(fl, tag):
 
 
 def floor_scale(n):
-    """The same probe on the floor reference, empty and with n `sleep`
-    jobs of its own: how much of schedd's growth the machine's is."""
+    """The same probes on the floor reference: before and with n `sleep`
+    jobs of its own, the latter in turn with an empty twin."""
     log("F3b. the floor reference, the same probe, %d running jobs" % n)
     fl = Floor(nofile=B.nofile_cap(n + 2048), stamps=True)
+    twin = None
     try:
         run_tool("scale", [bin_("schedd-bench"), "spawn", "-s", fl.sock,
                            "-n", "1000", "-c", "2", "--", B.TRUE_STATIC])
@@ -332,9 +348,15 @@ def floor_scale(n):
                                "-t", str(B.SCALE_BUDGET_S), "--", B.SLEEP,
                                "3600"], timeout=900)
         add("scale.floor.n", int(one(s, "created")))
-        floor_probe(fl, "loaded")
-        floor_probe(fl, "loaded")
+        twin = Floor(stamps=True)
+        run_tool("scale", [bin_("schedd-bench"), "spawn", "-s", twin.sock,
+                           "-n", "1000", "-c", "2", "--", B.TRUE_STATIC])
+        for k in range(TURNS):
+            for who in ((fl, twin) if k % 2 == 0 else (twin, fl)):
+                floor_probe(who, "loaded" if who is fl else "twin")
     finally:
+        if twin is not None:
+            twin.close()
         fl.close()
 
 
@@ -562,11 +584,15 @@ def pc(xs):
     return spread([100 * x for x in xs], " %")
 
 
-def floor_ratio(key):
-    """The floor's loaded/empty p50 and p99 ratios of a probe figure, or
-    None when the run did not measure it."""
-    lo = POOL.get("size.floor.loaded." + key)
-    em = POOL.get("size.floor.empty." + key)
+def ratios(prefix, key, base):
+    """The loaded daemon's p50 and p99 over base's ("twin": the empty
+    twin probed in turn; "empty": the same daemon before its jobs), or
+    None when the run did not measure them (an older run: no twin, so
+    the loaded figures are set against the same daemon before)."""
+    lo = POOL.get("%s.loaded.%s" % (prefix, key))
+    em = POOL.get("%s.%s.%s" % (prefix, base, key))
+    if not em and base == "twin":
+        em = POOL.get("%s.empty.%s" % (prefix, key))
     if not lo or not em:
         return None
     return pct(lo, 50) / pct(em, 50), pct(lo, 99) / pct(em, 99)
@@ -621,18 +647,20 @@ def report(t_total, commit, dirty):
                                 ("exit_to_event_us", "exit → `exited` event",
                                  "exit_to_wait_resp_us")):
             lo = POOL["size.loaded." + key]
-            em = POOL["size.empty." + key]
-            r50 = pct(lo, 50) / pct(em, 50)
-            r99 = pct(lo, 99) / pct(em, 99)
-            ref = "0 jobs: p50 %s, p99 %s" % (fmt(pct(em, 50)),
-                                               fmt(pct(em, 99)))
-            fr = floor_ratio(fkey)
+            em = POOL.get("size.twin." + key) or POOL["size.empty." + key]
+            r50, r99 = ratios("size", key, "twin")
+            ref = "empty twin, in turn: p50 %s, p99 %s" % (
+                fmt(pct(em, 50)), fmt(pct(em, 99)))
+            bef = ratios("size", key, "empty")
+            if bef is not None and "size.twin." + key in POOL:
+                ref += "; against the same daemon before its jobs: " \
+                    "p50 ×%.2f, p99 ×%.2f" % bef
+            fr = ratios("size.floor", fkey, "twin")
             if fr is not None:
-                ref += "; the floor, %s jobs against 0%s: p50 ×%.2f, " \
-                    "p99 ×%.2f" % (fmt(R["scale.floor.n"][0]),
-                                   "" if key == fkey else
-                                   " (exit → `/wait` answer: it has no "
-                                   "events)", fr[0], fr[1])
+                ref += "; the floor in turn%s: p50 ×%.2f, p99 ×%.2f" % (
+                    "" if key == fkey else
+                    " (exit → `/wait` answer: it has no events)",
+                    fr[0], fr[1])
             row("%s, µs, %d jobs running" % (name, n),
                 "p50 %s, p99 %s" % (fmt(pct(lo, 50)), fmt(pct(lo, 99))),
                 ref, "p50 ×%.2f, p99 ×%.2f" % (r50, r99), "both ≤ ×1.3",
@@ -762,33 +790,48 @@ def report(t_total, commit, dirty):
         w("### %s jobs running" % fmt(R["scale.n"][0]))
         w("")
         w("bench.py's latency probe (bench/stamp-static, %d jobs one at a "
-          "time, twice) on the empty daemon and again with %d `sleep 3600` "
-          "jobs running. Loop lag: GET /v1/health's `loop_lag_ms` (the "
+          "time per probe): twice on the daemon before its jobs, then, with "
+          "%d `sleep 3600` jobs running, %d times in turn with an empty "
+          "twin (a second schedd warmed with 1,000 jobs), the order "
+          "alternating, so that what the machine does meanwhile falls on "
+          "both alike; the target is the loaded daemon against the twin. "
+          "Loop lag: GET /v1/health's `loop_lag_ms` (the "
           "lateness of the daemon's 100 ms timer, whole ms) sampled every "
           "100 ms for %d s while bench/loadgen keeps 64 connections busy "
           "with `GET /v1/jobs/{id}` (empty: %s req/s; loaded: %s req/s); "
           "max is `loop_lag_max_ms` at the end." % (
-              B.N_LAT, R["scale.n"][0], LAG_S,
+              B.N_LAT, R["scale.n"][0], TURNS, LAG_S,
               fmt(med(R["lag.empty.rate"])), fmt(med(R["lag.loaded.rate"]))))
         w("")
         if "scale.note" in R:
             w("N: " + R["scale.note"][0] + ".")
             w("")
-        w("| figure | 0 jobs p50 / p99 | %d jobs p50 / p99 |" %
-          R["scale.n"][0])
-        w("|---|---|---|")
+        w("| figure | before its jobs p50 / p99 | empty twin, in turn "
+          "p50 / p99 | %d jobs, in turn p50 / p99 | ratio to the twin | "
+          "ratio to before |" % R["scale.n"][0])
+        w("|---|---|---|---|---|---|")
         figs = (("create_to_running_resp_us", "POST → answer (`running`), µs"),
                 ("create_to_exec_us", "POST → job's first instruction, µs"),
                 ("exit_to_event_us", "exit → `exited` event, µs"),
                 ("exit_to_wait_resp_us", "exit → `/wait` answer, µs"))
+
+        def pp(xs):
+            return "%s / %s" % (fmt(pct(xs, 50)), fmt(pct(xs, 99))) \
+                if xs else "—"
+
+        def rr(r):
+            return "×%.2f / ×%.2f" % r if r else "—"
+
         for key, name in figs:
-            em = POOL.get("size.empty." + key)
-            lo = POOL.get("size.loaded." + key)
-            if not em or not lo:
+            if not POOL.get("size.loaded." + key):
                 continue
-            w("| %s | %s / %s | %s / %s |" % (
-                name, fmt(pct(em, 50)), fmt(pct(em, 99)), fmt(pct(lo, 50)),
-                fmt(pct(lo, 99))))
+            w("| %s | %s | %s | %s | %s | %s |" % (
+                name, pp(POOL.get("size.empty." + key)),
+                pp(POOL.get("size.twin." + key)),
+                pp(POOL.get("size.loaded." + key)),
+                rr(ratios("size", key, "twin")) if POOL.get(
+                    "size.twin." + key) else "—",
+                rr(ratios("size", key, "empty"))))
         if "scale.fds_per_job" in R:
             w("| schedd's open fds per running job | | %s |" % fmt(
                 R["scale.fds_per_job"][0]))
@@ -804,30 +847,26 @@ def report(t_total, commit, dirty):
             fn = R["scale.floor.n"][0]
             w("The floor reference under the same probe (`schedd-bench "
               "latency -o`: its jobs' stamps come from the file it gives "
-              "them as stdout), a fresh floor warmed with 1,000 jobs, empty "
-              "and then with %s `sleep 3600` jobs of its own, right after "
-              "schedd's figures above. It has no events: its exit figure "
-              "is exit → `/wait` answer, which schedd's row above gives "
-              "too." % fmt(fn))
+              "them as stdout), right after schedd's figures: a fresh floor "
+              "warmed with 1,000 jobs, probed before and with %s `sleep "
+              "3600` jobs of its own, the latter in turn with an empty twin "
+              "floor as above. It has no events: its exit figure is exit → "
+              "`/wait` answer, which schedd's table gives too." % fmt(fn))
             w("")
-            w("| floor figure | 0 jobs p50 / p99 | %s jobs p50 / p99 | "
-              "ratio p50 / p99 | schedd's ratio p50 / p99 |" % fmt(fn))
-            w("|---|---|---|---|---|")
+            w("| floor figure | before its jobs p50 / p99 | empty twin, in "
+              "turn p50 / p99 | %s jobs, in turn p50 / p99 | ratio to the "
+              "twin | ratio to before |" % fmt(fn))
+            w("|---|---|---|---|---|---|")
             for key, name in figs:
-                em = POOL.get("size.floor.empty." + key)
-                lo = POOL.get("size.floor.loaded." + key)
-                if not em or not lo:
+                if not POOL.get("size.floor.loaded." + key):
                     continue
-                sem = POOL.get("size.empty." + key)
-                slo = POOL.get("size.loaded." + key)
-                sr = "—"
-                if sem and slo:
-                    sr = "×%.2f / ×%.2f" % (pct(slo, 50) / pct(sem, 50),
-                                            pct(slo, 99) / pct(sem, 99))
-                w("| %s | %s / %s | %s / %s | ×%.2f / ×%.2f | %s |" % (
-                    name, fmt(pct(em, 50)), fmt(pct(em, 99)),
-                    fmt(pct(lo, 50)), fmt(pct(lo, 99)),
-                    pct(lo, 50) / pct(em, 50), pct(lo, 99) / pct(em, 99), sr))
+                w("| %s | %s | %s | %s | %s | %s |" % (
+                    name, pp(POOL.get("size.floor.empty." + key)),
+                    pp(POOL.get("size.floor.twin." + key)),
+                    pp(POOL.get("size.floor.loaded." + key)),
+                    rr(ratios("size.floor", key, "twin")) if POOL.get(
+                        "size.floor.twin." + key) else "—",
+                    rr(ratios("size.floor", key, "empty"))))
             w("")
     notes = os.environ.get("BENCH_FLOOR_NOTES")
     if notes and os.path.exists(notes):
