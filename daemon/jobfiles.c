@@ -39,7 +39,10 @@ read_file(const char *path, char **text, size_t *len, struct serr *err)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	/* O_NONBLOCK: a FIFO named *.json must not hold the read until
+	 * something writes to it (it is refused below). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) ==
+		-1 ||
 	    fstat(fd, &sb) == -1) {
 		serr_set(err, SERR_INVALID, NULL, "%s", strerror(errno));
 		goto fail;

@@ -823,6 +823,29 @@ H_TEST(jobfiles__reload_of_600_files__removes_exactly_the_gone_ones)
 	    h_call(h, 200, "GET", NULL, "/v1/jobs/f97"), "name", "f97");
 }
 
+/*
+ * A FIFO named like a job file: opening it for reading waited for a
+ * writer, in the event loop, so schedd never got past start-up (or froze
+ * at the next reload). It is refused like any file that is not regular.
+ */
+H_TEST(jobfiles__fifo_named_json__refused_not_waited_for)
+{
+	json_t *r, *e;
+
+	write_job_file(h, "a.json",
+	    "{\"name\": \"a\", \"argv\": [\"/bin/true\"], \"start\": false}");
+	if (mkfifo(job_file(h, "fifo.json"), 0600) == -1)
+		fail_msg("mkfifo: %s", strerror(errno));
+	restart_daemon(h);
+	h_assert_str(h_job_get(h, "a"), "source", job_source(h, "a.json"));
+	r = h_call(h, 200, "POST", NULL, "/v1/reload");
+	e = reload_error(r, job_file(h, "fifo.json"));
+	h_assert_str(e, "code", "invalid_argument");
+	if (strstr(h_str(e, "message"), "not a regular file") == NULL)
+		h_fail(e, "the error does not say the file is not regular");
+	assert_names(r, "unchanged", (const char *const[]){"a", NULL});
+}
+
 H_TEST(jobfiles__sighup__same_as_reload)
 {
 	json_t *j;
@@ -1068,6 +1091,7 @@ main(int argc, char **argv)
 	    H_UNIT(jobfiles__reload__adds_changes_removes_api_jobs_untouched),
 	    H_UNIT(
 		jobfiles__reload_of_600_files__removes_exactly_the_gone_ones),
+	    H_UNIT(jobfiles__fifo_named_json__refused_not_waited_for),
 	    H_UNIT(jobfiles__sighup__same_as_reload),
 	    H_UNIT(after__dependency_not_running__queued_until_it_starts),
 	    H_UNIT(after__requeued_older_job__queued_jobs_start_in_id_order),
