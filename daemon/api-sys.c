@@ -5,7 +5,9 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,6 +21,8 @@
 #include "daemon/log.h"
 #include "daemon/looplag.h"
 #include "daemon/supervisor.h"
+#include "daemon/xmalloc.h"
+#include "proto/util.h"
 
 /* Job output since start-up, and what it holds on disk now. */
 static json_t *
@@ -99,31 +103,87 @@ reload_cb(void *arg, enum sup_reload_what what, const char *name,
 	json_array_append_new(r->errors, o);
 }
 
+/* POST /v1/reload waiting for the files to be read off the loop. */
+struct reload_wait {
+	struct reload_report r;
+	struct supervisor *sup;
+	struct sup_reload *reload;
+	struct api_pending *pending;
+	char dir[PATH_MAX];
+};
+
+static void
+reload_wait_free(struct reload_wait *w)
+{
+	int i;
+
+	for (i = 0; i < SUP_RELOAD_ERROR; i++)
+		json_decref(w->r.lists[i]);
+	json_decref(w->r.errors);
+	free(w);
+}
+
+static void
+reload_closed(struct api_pending *p, void *arg)
+{
+	struct reload_wait *w = arg;
+
+	(void)p;
+	log_debug("reload: client left before the answer");
+	supervisor_reload_cancel(w->sup, w->reload);
+	reload_wait_free(w);
+}
+
+static void
+reload_done(void *arg, const struct serr *err)
+{
+	struct reload_wait *w = arg;
+	struct evhttp_request *req = api_pending_req(w->pending);
+	json_t *out;
+
+	api_pending_done(w->pending);
+	if (err != NULL) {
+		api_reply_error(req, err);
+		reload_wait_free(w);
+		return;
+	}
+	out = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "jobs_dir", w->dir,
+	    "added", w->r.lists[SUP_RELOAD_ADDED], "changed",
+	    w->r.lists[SUP_RELOAD_CHANGED], "unchanged",
+	    w->r.lists[SUP_RELOAD_UNCHANGED], "removed",
+	    w->r.lists[SUP_RELOAD_REMOVED], "errors", w->r.errors);
+	api_reply_json(req, 200, out);
+	reload_wait_free(w);
+}
+
+/*
+ * The files are read off the loop (supervisor_reload_start); the answer
+ * follows once the changes are made.
+ */
 int
 api_reload(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {NULL};
-	struct reload_report r;
+	struct reload_wait *w;
 	int i;
 
+	(void)out;
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
+	w = xcalloc(1, sizeof(*w));
 	for (i = 0; i < SUP_RELOAD_ERROR; i++)
-		r.lists[i] = json_array();
-	r.errors = json_array();
-	if (supervisor_reload(ctx->sd->sup, ctx->sd->conf->jobs_dir, 0,
-		reload_cb, &r, err) == -1) {
-		for (i = 0; i < SUP_RELOAD_ERROR; i++)
-			json_decref(r.lists[i]);
-		json_decref(r.errors);
+		w->r.lists[i] = json_array();
+	w->r.errors = json_array();
+	w->sup = ctx->sd->sup;
+	util_strlcpy(w->dir, ctx->sd->conf->jobs_dir, sizeof(w->dir));
+	if ((w->reload = supervisor_reload_start(ctx->sd->sup,
+		 ctx->sd->conf->jobs_dir, reload_cb, reload_done, w, err)) ==
+	    NULL) {
+		reload_wait_free(w);
 		return (-1);
 	}
-	*out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "jobs_dir",
-	    ctx->sd->conf->jobs_dir, "added", r.lists[SUP_RELOAD_ADDED],
-	    "changed", r.lists[SUP_RELOAD_CHANGED], "unchanged",
-	    r.lists[SUP_RELOAD_UNCHANGED], "removed",
-	    r.lists[SUP_RELOAD_REMOVED], "errors", r.errors);
-	return (200);
+	w->pending = api_pending_new(ctx->req, reload_closed, w);
+	return (API_DEFERRED);
 }
 
 /*

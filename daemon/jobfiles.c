@@ -12,14 +12,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "daemon/jobfiles.h"
+#include "daemon/loop.h"
 #include "daemon/xmalloc.h"
 #include "proto/jsonout.h"
 #include "proto/util.h"
@@ -193,4 +197,109 @@ jobfiles_free(struct jobfile *files, int n)
 		free(files[i].canonical);
 	}
 	free(files);
+}
+
+struct jobfiles_async {
+	char dir[PATH_MAX];
+	pthread_t thread;
+	int pipe[2]; /* the thread writes a byte when it is done */
+	struct event *ev;
+	/* Written by the thread before its byte, read by the loop after. */
+	struct jobfile *files;
+	int n;
+	struct serr err;
+	void (*done)(void *, struct jobfile *, int, const struct serr *);
+	void *arg;
+};
+
+static void *
+jobfiles_async_main(void *arg)
+{
+	struct jobfiles_async *a = arg;
+	char c = 1;
+
+	a->n = jobfiles_scan(a->dir, &a->files, &a->err);
+	while (write(a->pipe[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return (NULL);
+}
+
+static void
+jobfiles_async_free(struct jobfiles_async *a)
+{
+	if (a->ev != NULL)
+		event_free(a->ev);
+	close(a->pipe[0]);
+	close(a->pipe[1]);
+	free(a);
+}
+
+static void
+jobfiles_async_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobfiles_async *a = arg;
+
+	(void)fd;
+	(void)what;
+	pthread_join(a->thread, NULL);
+	a->done(a->arg, a->files, a->n, &a->err);
+	jobfiles_async_free(a);
+}
+
+struct jobfiles_async *
+jobfiles_scan_async(struct event_base *base, const char *dir,
+    void (*done)(void *, struct jobfile *, int, const struct serr *), void *arg,
+    struct serr *err)
+{
+	struct jobfiles_async *a;
+	sigset_t all, old;
+	int rc;
+
+	a = xcalloc(1, sizeof(*a));
+	if (util_strlcpy(a->dir, dir, sizeof(a->dir)) >= sizeof(a->dir)) {
+		serr_set(
+		    err, SERR_INVALID, "jobs_dir", "%s: path too long", dir);
+		free(a);
+		return (NULL);
+	}
+	a->done = done;
+	a->arg = arg;
+	if (pipe2(a->pipe, O_CLOEXEC) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "job files: pipe: %s",
+		    strerror(errno));
+		free(a);
+		return (NULL);
+	}
+	if ((a->ev = event_new(
+		 base, a->pipe[0], EV_READ, jobfiles_async_wake, a)) == NULL ||
+	    event_priority_set(a->ev, SCHEDD_PRIO_WORK) == -1 ||
+	    event_add(a->ev, NULL) == -1) {
+		serr_set(err, SERR_INTERNAL, NULL, "job files: no event");
+		jobfiles_async_free(a);
+		return (NULL);
+	}
+	/* Signals are the loop's: the thread inherits a full mask. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&a->thread, NULL, jobfiles_async_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		serr_set(err, SERR_INTERNAL, NULL, "job files: thread: %s",
+		    strerror(rc));
+		jobfiles_async_free(a);
+		return (NULL);
+	}
+	pthread_setname_np(a->thread, "jobfiles");
+	return (a);
+}
+
+void
+jobfiles_async_abandon(struct jobfiles_async *a)
+{
+	if (a == NULL)
+		return;
+	pthread_join(a->thread, NULL);
+	if (a->n >= 0)
+		jobfiles_free(a->files, a->n);
+	jobfiles_async_free(a);
 }

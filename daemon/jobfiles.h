@@ -34,4 +34,22 @@ struct jobfile {
 int jobfiles_scan(const char *dir, struct jobfile **out, struct serr *err);
 void jobfiles_free(struct jobfile *files, int n);
 
+/*
+ * The same scan off the event loop: reading, parsing and checking a few
+ * thousand files takes tens of milliseconds. A thread of its own (every
+ * signal blocked) runs jobfiles_scan(dir); then done(arg, files, n, err)
+ * is called in the loop thread, once, with what jobfiles_scan returned
+ * (n = -1 with err), and takes files over. Returns the scan, or NULL
+ * with err (no thread, no pipe). jobfiles_async_abandon waits for the
+ * thread, frees what it read and the scan; done is not called.
+ */
+struct event_base;
+struct jobfiles_async;
+struct jobfiles_async *jobfiles_scan_async(struct event_base *base,
+    const char *dir,
+    void (*done)(
+	void *arg, struct jobfile *files, int n, const struct serr *err),
+    void *arg, struct serr *err);
+void jobfiles_async_abandon(struct jobfiles_async *a);
+
 #endif

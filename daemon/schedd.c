@@ -179,11 +179,26 @@ reload(struct schedd *sd, int boot)
 }
 
 static void
+hangup_done(void *arg, const struct serr *err)
+{
+	(void)arg;
+	if (err != NULL)
+		log_warnx("reload: %s", err->message);
+}
+
+/* SIGHUP: the files are read off the loop (supervisor_reload_start). */
+static void
 on_hangup(evutil_socket_t sig, short what, void *arg)
 {
+	struct schedd *sd = arg;
+	struct serr err;
+
 	(void)sig;
 	(void)what;
-	reload(arg, 0);
+	log_info("reloading job files from %s", sd->conf->jobs_dir);
+	if (supervisor_reload_start(sd->sup, sd->conf->jobs_dir, reload_log,
+		hangup_done, NULL, &err) == NULL)
+		log_warnx("reload: %s", err.message);
 }
 
 /* Started by a SysV-style init (not systemd, which wants us in front). */

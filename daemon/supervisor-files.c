@@ -288,21 +288,19 @@ sup_file_wanted(const struct jobfile *files, int n, const struct job *job)
 		    sup_file_path_cmp) != NULL);
 }
 
-int
-supervisor_reload(struct supervisor *sup, const char *dir, int boot,
+/* Make what the n files read say (jobfiles_scan's). */
+static void
+sup_reload_apply(struct supervisor *sup, struct jobfile *files, int n, int boot,
     void (*report)(void *, enum sup_reload_what, const char *, const char *,
 	const struct serr *),
-    void *arg, struct serr *err)
+    void *arg)
 {
-	struct jobfile *files;
 	struct job *job, *tj;
 	struct serr ferr;
 	char source[PATH_MAX + 8], *canon;
 	json_t *j;
-	int n, i, progress, *done;
+	int i, progress, *done;
 
-	if ((n = jobfiles_scan(dir, &files, err)) < 0)
-		return (-1);
 	done = xcalloc((size_t)n + 1, sizeof(*done));
 
 	/* Jobs whose file is gone (files that are bad keep their job). */
@@ -409,6 +407,160 @@ supervisor_reload(struct supervisor *sup, const char *dir, int boot,
 		    &ferr);
 	}
 	free(done);
+}
+
+int
+supervisor_reload(struct supervisor *sup, const char *dir, int boot,
+    void (*report)(void *, enum sup_reload_what, const char *, const char *,
+	const struct serr *),
+    void *arg, struct serr *err)
+{
+	struct jobfile *files;
+	int n;
+
+	if ((n = jobfiles_scan(dir, &files, err)) < 0)
+		return (-1);
+	sup_reload_apply(sup, files, n, boot, report, arg);
 	jobfiles_free(files, n);
 	return (0);
+}
+
+/* A reload asked for (supervisor_reload_start). */
+struct sup_reload {
+	void (*report)(void *, enum sup_reload_what, const char *, const char *,
+	    const struct serr *);
+	void (*done)(void *, const struct serr *);
+	void *arg; /* done and report NULL: cancelled */
+	TAILQ_ENTRY(sup_reload) entry;
+};
+
+/* Tell every reload the read served what it made. */
+static void
+sup_reload_fanout(void *arg, enum sup_reload_what what, const char *name,
+    const char *path, const struct serr *err)
+{
+	struct supervisor *sup = arg;
+	struct sup_reload *r;
+
+	TAILQ_FOREACH (r, &sup->reloads_read, entry)
+		if (r->report != NULL)
+			r->report(r->arg, what, name, path, err);
+}
+
+/* End every reload the read served: done(err), and free them. */
+static void
+sup_reload_end(struct supervisor *sup, const struct serr *err)
+{
+	struct sup_reload *r;
+
+	while ((r = TAILQ_FIRST(&sup->reloads_read)) != NULL) {
+		TAILQ_REMOVE(&sup->reloads_read, r, entry);
+		if (r->done != NULL)
+			r->done(r->arg, err);
+		free(r);
+	}
+}
+
+static int sup_reload_next(struct supervisor *sup, struct serr *err);
+
+static void
+sup_reload_read(void *arg, struct jobfile *files, int n, const struct serr *err)
+{
+	struct supervisor *sup = arg;
+	struct serr e;
+
+	sup->reload_scan = NULL;
+	if (n >= 0 && sup->shutting_down) {
+		serr_set(&e, SERR_UNAVAILABLE, NULL, "shutting down");
+		err = &e;
+	} else if (n >= 0) {
+		sup_reload_apply(sup, files, n, 0, sup_reload_fanout, sup);
+		err = NULL;
+	}
+	if (n >= 0)
+		jobfiles_free(files, n);
+	sup_reload_end(sup, err);
+	if (sup_reload_next(sup, &e) == -1)
+		sup_reload_end(sup, &e);
+}
+
+/*
+ * Read the files for every reload waiting, if any, and none is read now.
+ * -1 with err if the read cannot start: those reloads are left in
+ * reloads_read, for the caller to end.
+ */
+static int
+sup_reload_next(struct supervisor *sup, struct serr *err)
+{
+	if (sup->reload_scan != NULL || TAILQ_EMPTY(&sup->reloads_wait))
+		return (0);
+	TAILQ_CONCAT(&sup->reloads_read, &sup->reloads_wait, entry);
+	if ((sup->reload_scan = jobfiles_scan_async(sup->sd->base,
+		 sup->reload_dir, sup_reload_read, sup, err)) == NULL)
+		return (-1);
+	return (0);
+}
+
+struct sup_reload *
+supervisor_reload_start(struct supervisor *sup, const char *dir,
+    void (*report)(void *, enum sup_reload_what, const char *, const char *,
+	const struct serr *),
+    void (*done)(void *, const struct serr *), void *arg, struct serr *err)
+{
+	struct sup_reload *r;
+
+	if (sup->shutting_down) {
+		serr_set(err, SERR_UNAVAILABLE, NULL, "shutting down");
+		return (NULL);
+	}
+	if (util_strlcpy(sup->reload_dir, dir, sizeof(sup->reload_dir)) >=
+	    sizeof(sup->reload_dir)) {
+		serr_set(
+		    err, SERR_INVALID, "jobs_dir", "%s: path too long", dir);
+		return (NULL);
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->report = report;
+	r->done = done;
+	r->arg = arg;
+	TAILQ_INSERT_TAIL(&sup->reloads_wait, r, entry);
+	if (sup_reload_next(sup, err) == -1) {
+		/* Nothing else waited: a read was not in flight. */
+		TAILQ_REMOVE(&sup->reloads_read, r, entry);
+		free(r);
+		return (NULL);
+	}
+	return (r);
+}
+
+void
+supervisor_reload_cancel(struct supervisor *sup, struct sup_reload *r)
+{
+	struct sup_reload *w;
+
+	TAILQ_FOREACH (w, &sup->reloads_wait, entry) {
+		if (w == r) {
+			TAILQ_REMOVE(&sup->reloads_wait, r, entry);
+			free(r);
+			return;
+		}
+	}
+	/* Being read: ended with the others, unheard. */
+	r->report = NULL;
+	r->done = NULL;
+}
+
+/* At the end: wait for a read still going, drop every reload unheard. */
+void
+sup_reload_free(struct supervisor *sup)
+{
+	struct sup_reload *r;
+
+	jobfiles_async_abandon(sup->reload_scan);
+	sup->reload_scan = NULL;
+	TAILQ_CONCAT(&sup->reloads_read, &sup->reloads_wait, entry);
+	while ((r = TAILQ_FIRST(&sup->reloads_read)) != NULL) {
+		TAILQ_REMOVE(&sup->reloads_read, r, entry);
+		free(r);
+	}
 }

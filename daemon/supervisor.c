@@ -1215,6 +1215,8 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	sup->st = sd->store;
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
+	TAILQ_INIT(&sup->reloads_wait);
+	TAILQ_INIT(&sup->reloads_read);
 	TAILQ_INIT(&sup->queued);
 	TAILQ_INIT(&sup->spec_lru);
 	TAILQ_INIT(&sup->held);
@@ -1284,6 +1286,7 @@ supervisor_free(struct supervisor *sup)
 		event_free(sup->shutdown_ev);
 	if (sup->kick_ev != NULL)
 		event_free(sup->kick_ev);
+	sup_reload_free(sup);
 	if (sup->res != NULL)
 		reaper_free();
 	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {

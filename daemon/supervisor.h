@@ -286,6 +286,24 @@ int supervisor_reload(struct supervisor *sup, const char *dir, int boot,
     const char *path, const struct serr *err), void *arg, struct serr *err);
 
 /*
+ * The same without boot, the files read off the loop (jobfiles_scan_async):
+ * report is called as above and then done(arg, NULL), or only done(arg,
+ * err) if the directory cannot be read or schedd is shutting down, later,
+ * in the loop. What changes meanwhile (through the API) is seen by the
+ * reload as if it came before. Reloads asked for while one reads the
+ * files wait for it and then share the next read. Returns the reload, or
+ * NULL with err; supervisor_reload_cancel(r) before done: report and done
+ * are not called (the reload itself may still be made).
+ */
+struct sup_reload;
+struct sup_reload *supervisor_reload_start(struct supervisor *sup,
+    const char *dir,
+    void (*report)(void *, enum sup_reload_what, const char *name,
+	const char *path, const struct serr *err),
+    void (*done)(void *, const struct serr *err), void *arg, struct serr *err);
+void supervisor_reload_cancel(struct supervisor *sup, struct sup_reload *r);
+
+/*
  * Stop every active job (stop signal, SIGKILL after its timeout), each only
  * once no running job lists it in "after" (reverse start order), and call
  * done once none is left running. Later creates and starts are refused.

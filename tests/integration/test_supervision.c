@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -846,6 +847,73 @@ H_TEST(jobfiles__fifo_named_json__refused_not_waited_for)
 	assert_names(r, "unchanged", (const char *const[]){"a", NULL});
 }
 
+/* Read one whole HTTP answer from fd within ms, or fail. */
+static const char *
+raw_answer(struct h *h, int fd, int ms)
+{
+	char *buf = h_keep(h, calloc(1, 65536));
+	size_t len = 0;
+	int64_t end = h_now_ms() + ms;
+	struct pollfd pfd;
+	ssize_t n;
+
+	while (h_raw_count(buf, len) < 1) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (h_now_ms() >= end ||
+		    poll(&pfd, 1, (int)(end - h_now_ms())) <= 0)
+			fail_msg(
+			    "no answer within %d ms: %.*s", ms, (int)len, buf);
+		if ((n = read(fd, buf + len, 65535 - len)) <= 0)
+			fail_msg("connection ended: %.*s", (int)len, buf);
+		len += (size_t)n;
+	}
+	return (buf);
+}
+
+/*
+ * Reloads asked for at once, while one reads the files off the loop,
+ * wait for it and then share one read; each is answered, and a file
+ * added before them is added exactly once. A client that leaves before
+ * its answer costs nothing (the reload is still made).
+ */
+H_TEST(jobfiles__reloads_at_once__each_answered_one_add)
+{
+	static const char req[] = "POST /v1/reload HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	enum { N = 4 };
+	int fds[N], gone, i, adds = 0;
+	const char *a;
+	json_t *j;
+
+	write_job_file(h, "n.json",
+	    "{\"name\": \"n\", \"argv\": [\"/bin/true\"], \"start\": false}");
+	gone = h_raw_connect(h);
+	if (write(gone, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		fail_msg("write: %s", strerror(errno));
+	for (i = 0; i < N; i++) {
+		fds[i] = h_raw_connect(h);
+		if (write(fds[i], req, sizeof(req) - 1) !=
+		    (ssize_t)sizeof(req) - 1)
+			fail_msg("write: %s", strerror(errno));
+	}
+	h_raw_close(h, gone);
+	for (i = 0; i < N; i++) {
+		a = raw_answer(h, fds[i], 10000);
+		if (h_raw_status(a) != 200)
+			fail_msg("reload %d: %s", i, a);
+		j = h_raw_json(h, a, strlen(a));
+		adds += (int)json_array_size(h_at(j, "added"));
+		if (json_array_size(h_at(j, "added")) +
+			json_array_size(h_at(j, "unchanged")) !=
+		    1)
+			h_fail(j, "reload %d does not name n once", i);
+	}
+	assert_int_equal(adds, 1);
+	h_assert_str(h_job_get(h, "n"), "source", job_source(h, "n.json"));
+	h_call(h, 200, "GET", NULL, "/v1/health");
+}
+
 H_TEST(jobfiles__sighup__same_as_reload)
 {
 	json_t *j;
@@ -1092,6 +1160,7 @@ main(int argc, char **argv)
 	    H_UNIT(
 		jobfiles__reload_of_600_files__removes_exactly_the_gone_ones),
 	    H_UNIT(jobfiles__fifo_named_json__refused_not_waited_for),
+	    H_UNIT(jobfiles__reloads_at_once__each_answered_one_add),
 	    H_UNIT(jobfiles__sighup__same_as_reload),
 	    H_UNIT(after__dependency_not_running__queued_until_it_starts),
 	    H_UNIT(after__requeued_older_job__queued_jobs_start_in_id_order),
