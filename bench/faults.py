@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """Fault benchmark (issue 12, "How it is measured"): hurt a live schedd in
-five ways and record how it holds up. Not a test: it passes or fails
+six ways and record how it holds up. Not a test: it passes or fails
 nothing; it writes figures and says which targets they meet.
 
 Run through `bench/run.sh faults` (or `make bench-faults`), which builds
-bench/faultprobe and bench/forkbomb and sets BENCH_BUILDDIR / BENCH_BINDIR /
-BENCH_SRCDIR. About 3 minutes (3 rounds of the five faults); no fault runs
-longer than 30 s.
+bench/faultprobe, bench/forkbomb and tests/integration/forkwait and sets
+BENCH_BUILDDIR / BENCH_BINDIR / BENCH_SRCDIR. About 3 minutes (3 rounds of
+the six faults); no fault runs longer than 30 s.
 
 For each fault a fresh schedd (own socket, state directory and config, as
 bench/bench.py starts them, at the shipped log level, info) is watched by
@@ -27,6 +27,10 @@ baseline the fault runs:
   5 fdlimit   schedd with RLIMIT_NOFILE 256 (soft and hard); 300 idle
               connections for 5 s; then they close and a new client asks
               GET /v1/health.
+  6 bigstop   one job of 10,000 processes (tests/integration/forkwait:
+              workers that end 500 ms after SIGTERM, a main process that
+              waits for them); POST /stop, then GET /wait: every worker
+              must get SIGTERM (the run exits 0).
 
 Figures: health latency p50/p99/max over the fault's window (its start to
 its end plus 1 s), the daemon's RSS (VmHWM) and CPU, and per fault what
@@ -85,6 +89,11 @@ READERS = 8
 IDLE_CONNS = 300
 NOFILE = 256
 FD_S = 2 if QUICK else 5
+BIG_PROCS = 1000 if QUICK else 10000  # one job's processes, stopped
+FORKWAIT = os.environ.get("FORKWAIT") or next(
+    (p for p in (os.path.join(B.BINDIR, "forkwait"),
+                 os.path.join(B.BUILD, "tests", "integration", "forkwait"))
+     if os.access(p, os.X_OK)), os.path.join(B.BINDIR, "forkwait"))
 
 MARK_BEGIN = "<!-- faults begin -->"
 MARK_END = "<!-- faults end -->"
@@ -1013,16 +1022,73 @@ def fault_fdlimit():
         stop_daemon(sd, fault)
 
 
+# 6. One job of 10,000 processes, stopped
+
+
+def fault_bigstop():
+    """A pre-forking server's stop: FORKWAIT's BIG_PROCS workers each end
+    500 ms after SIGTERM and the main process waits for them; every one
+    must get the stop signal (the run exits 0) without holding the loop."""
+    fault = "bigstop"
+    log("6. stop of one job of %d processes" % BIG_PROCS)
+    if not os.access(FORKWAIT, os.X_OK):
+        raise B.BenchError("%s not built (make tests/integration/forkwait)"
+                           % FORKWAIT)
+    sd = start_daemon()
+    probe = None
+    try:
+        up = os.path.join(sd.dir, "up")
+        spec = {"name": "big", "argv": [FORKWAIT, str(BIG_PROCS), up, "500"],
+                "stop": {"timeout_ms": 30000}}
+        cmd(fault, "POST /v1/jobs %s" % B.show_cmd([json.dumps(spec)]))
+        st, doc, _ = request(sd, "POST", "/v1/jobs", spec)
+        if st not in (200, 201):
+            raise B.BenchError("create: %s %s" % (st, doc))
+        deadline = time.monotonic() + 120
+        while not os.path.exists(up) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        n = pids_in_jobs(sd)
+        FIG.setdefault(fault, {})["processes"] = n
+        log("  %d processes in the job's cgroup" % n)
+        time.sleep(1)
+        probe, rss0 = baseline(sd, fault)
+        cmd(fault, "POST /v1/jobs/big/stop, then GET /v1/jobs/big/wait")
+        t0 = time.monotonic()
+        st, _, stop_s = request(sd, "POST", "/v1/jobs/big/stop", timeout=30)
+        st2, doc, _ = request(sd, "GET", "/v1/jobs/big/wait", timeout=60)
+        t1 = time.monotonic()
+        run = (doc or {}).get("last_run") or {}
+        f = FIG[fault]
+        f["stop_s"] = stop_s
+        f["ended_s"] = t1 - t0
+        f["exit_code"] = run.get("exit_code")
+        log("  stop answered %s in %.3f s; ended %s (exit %s, signal %s) "
+            "%.2f s after it" % (st, stop_s, (doc or {}).get("state"),
+                                 run.get("exit_code"), run.get("signal"),
+                                 t1 - t0))
+        if st2 != 200 or run.get("exit_code") != 0:
+            note(fault, "the run did not exit 0 (%s, signal %s): a worker "
+                 "missed the stop signal" % (run.get("exit_code"),
+                                             run.get("signal")))
+        record(fault, probe, sd, t0, t1, rss0, hwm(sd))
+        probe = None
+    finally:
+        if probe is not None:
+            probe.finish()
+        stop_daemon(sd, fault)
+
+
 FAULTS = [("1", "forkbomb", fault_forkbomb), ("2", "dblock", fault_dblock),
           ("3", "stop", fault_stop), ("4", "readers", fault_readers),
-          ("5", "fdlimit", fault_fdlimit)]
+          ("5", "fdlimit", fault_fdlimit), ("6", "bigstop", fault_bigstop)]
 TITLES = {"forkbomb": "1. fork bomb (pids_max 64, %d s)" % BOMB_S,
           "dblock": "2. external DB lock (%d s)" % LOCK_S,
           "stop": "3. mass stop (%d jobs × 5 processes)" % STOP_JOBS,
           "readers": "4. stalled log readers (%d × %d MiB)" % (
               READERS, LOG_BYTES >> 20),
           "fdlimit": "5. fd limit (%d fds, %d idle connections)" % (
-              NOFILE, IDLE_CONNS)}
+              NOFILE, IDLE_CONNS),
+          "bigstop": "6. stop of one job of %d processes" % BIG_PROCS}
 
 
 # The report
@@ -1067,6 +1133,9 @@ def rows():
              "≤ 5 lines/min", lambda v: v <= 5),
             ("fdlimit", "new client answered after close", "recovery_ms",
              " ms", "≤ 1,000 ms", lambda v: v <= 1000)]
+    out += [("bigstop",) + r for r in lat_t + rss]
+    out.append(("bigstop", "stop → run ended (exit 0)", "ended_s", " s", "",
+                None))
     return out
 
 

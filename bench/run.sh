@@ -77,7 +77,7 @@ fi
 # The programs: through automake if bench/include.am is wired in.
 if [ -f "$builddir/Makefile" ] &&
     grep -q '^bench-progs:' "$builddir/Makefile" 2>/dev/null; then
-	make -C "$builddir" -s bench-progs
+	make -C "$builddir" -s bench-progs tests/integration/forkwait
 else
 	mkdir -p "$bindir"
 	cc=${CC:-cc}
@@ -90,6 +90,7 @@ else
 	$cc $w -o "$bindir/faultprobe" "$b/faultprobe.c" "$b/bench.c"
 	$cc $w -o "$bindir/forkbomb" "$b/forkbomb.c"
 	$cc $w -o "$bindir/upmark" "$b/upmark.c"
+	$cc $w -o "$bindir/forkwait" "$srcdir/tests/integration/forkwait.c"
 	# shellcheck disable=SC2046
 	$cc $w $(pkg-config --cflags libevent jansson sqlite3) \
 	    -o "$bindir/floor" "$b/floor.c" \

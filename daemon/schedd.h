@@ -135,6 +135,8 @@ struct job {
 	int		 adopted;	/* not our child: watched by pidfd */
 	struct proc_id	*stop_procs;	/* what a stop signalled (to see gone) */
 	int		 nstop_procs;
+	struct sup_stop_todo *stop_todo; /* members a cut round has yet to
+					    look at (supervisor-res.c) */
 	/* One bit each: they are only ever set to 1 and back to 0. */
 	unsigned int	 delete_pending:1; /* remove once stopped */
 	unsigned int	 restart_pending:1; /* start again once stopped */
@@ -146,6 +148,9 @@ struct job {
 	unsigned int	 ready_pending:1; /* READY came before that */
 	unsigned int	 dependent_runs:1; /* a running job lists it in
 					      "after" (shutdown walk) */
+	unsigned int	 stop_more:1;	/* members the stop has yet to signal
+					   (sup->stop_more) */
+	unsigned int	 stop_calls:8;	/* turns of it so far */
 	int		 poll_mode;	/* what poll_ev waits for (SUP_POLL_*) */
 	int		 poll_ms;	/* its next interval */
 	int		 poll_tries;

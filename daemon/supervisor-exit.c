@@ -195,9 +195,7 @@ act_stopped(
 	if (job->timer != NULL)
 		evtimer_del(job->timer);
 	sup_res_run_ended(sup, job);
-	free(job->stop_procs);
-	job->stop_procs = NULL;
-	job->nstop_procs = 0;
+	sup_res_stop_forget(job);
 	if (sup_change(sup, job, JOB_STOPPED, NULL, RUN_END, "stopped",
 		run_exit_data(&job->run), err) == -1)
 		return (-1);

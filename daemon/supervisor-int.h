@@ -107,6 +107,11 @@ struct supervisor {
 	void *sink_arg;
 	int64_t events_until_prune;
 	int shutting_down;
+	/* Jobs whose stop has members left to signal, by id, served one
+	 * SUP_STOP_BATCH per turn of stop_more_ev, in turn. */
+	int64_t *stop_more;
+	size_t nstop_more;
+	struct event *stop_more_ev;
 	/* Reloads (supervisor-files.c): asked for, and served by the read
 	 * of reload_dir in flight (reload_scan). */
 	struct sup_reloads reloads_wait, reloads_read;
@@ -384,9 +389,19 @@ void sup_res_snapshot(struct supervisor *sup, struct job *job);
  * A stop begins: sig to every member of the cgroup, each remembered (pid,
  * start time) as it is signalled (the stop is done once they are gone);
  * cgroup.procs is read again until it names no one new (a bounded number
- * of times). Returns how many were signalled, -1 without a cgroup.
+ * of times). At most SUP_STOP_BATCH are signalled per call, so that a job
+ * of many thousand processes does not hold the loop: *more says members
+ * are left, for sup_res_stop_more (a later loop turn), which goes on the
+ * same way. Return how many were signalled, -1 without a cgroup.
  */
-int sup_res_stop_signal(struct supervisor *sup, struct job *job, int sig);
+#define SUP_STOP_BATCH 256
+/* Forget what a stop signalled and had yet to (its run ended, the job
+ * goes). */
+void sup_res_stop_forget(struct job *job);
+int sup_res_stop_signal(
+    struct supervisor *sup, struct job *job, int sig, int *more);
+int sup_res_stop_more(
+    struct supervisor *sup, struct job *job, int sig, int *more);
 /*
  * A stop's catch-up, at each poll once the main process is gone: sig to
  * each member the stop missed, which is then remembered. The kernel lists a

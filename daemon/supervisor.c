@@ -310,7 +310,7 @@ job_release(struct supervisor *sup, struct job *job)
 		event_free(job->tree_timer);
 	if (job->poll_ev != NULL)
 		event_free(job->poll_ev);
-	free(job->stop_procs);
+	sup_res_stop_forget(job);
 	free(job->usage_end);
 	job_text_clear(&job->reason);
 	job_text_clear(&job->status_text);
@@ -1023,15 +1023,73 @@ act_stop(
  * thawed to see it, and the timeout armed. What the signal missed, the
  * polls that wait for the tree once the main process is gone catch.
  */
+/* A stop's signalling of a large tree, SUP_STOP_BATCH members a turn
+ * (sup_res_stop_more), one job a turn, each in its turn. */
+#define SUP_STOP_CALLS_MAX                                                     \
+	255 /* turns per stop: a tree that forks faster                        \
+	       is left to the timeout's SIGKILL */
+
+static void
+sup_stop_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct supervisor *sup = arg;
+	static const struct timeval now = {0, 0};
+	struct job *job;
+	int64_t id;
+	int more = 0;
+
+	(void)fd;
+	(void)what;
+	if (sup->nstop_more == 0)
+		return;
+	id = sup->stop_more[0];
+	memmove(sup->stop_more, sup->stop_more + 1,
+	    (sup->nstop_more - 1) * sizeof(*sup->stop_more));
+	sup->nstop_more--;
+	if ((job = htab_get_int(&sup->by_id, id)) != NULL && job->stop_more) {
+		if (job->state == JOB_STOPPING && !job->killing &&
+		    ++job->stop_calls < SUP_STOP_CALLS_MAX)
+			sup_res_stop_more(
+			    sup, job, job->spec.stop.signal, &more);
+		if (more)
+			sup->stop_more[sup->nstop_more++] = id;
+		else
+			job->stop_more = 0;
+	}
+	if (sup->nstop_more > 0)
+		evtimer_add(sup->stop_more_ev, &now);
+}
+
+/* The stop signalled SUP_STOP_BATCH members and more are left. */
+static void
+sup_stop_more_add(struct supervisor *sup, struct job *job)
+{
+	static const struct timeval now = {0, 0};
+
+	job->stop_calls = 0;
+	if (job->stop_more)
+		return; /* still listed from a stop before */
+	job->stop_more = 1;
+	sup->stop_more = xreallocarray(
+	    sup->stop_more, sup->nstop_more + 1, sizeof(*sup->stop_more));
+	sup->stop_more[sup->nstop_more++] = job->id;
+	if (sup->stop_more_ev == NULL)
+		sup->stop_more_ev = sup_evtimer_new(sup, sup_stop_more_cb, sup);
+	if (!evtimer_pending(sup->stop_more_ev, NULL))
+		evtimer_add(sup->stop_more_ev, &now);
+}
+
 static void
 sup_stop_world(struct supervisor *sup, struct job *job, int paused)
 {
-	int sig = job->spec.stop.signal;
+	int sig = job->spec.stop.signal, more = 0;
 	struct serr e;
 
-	if (sup_res_stop_signal(sup, job, sig) <= 0 &&
+	if (sup_res_stop_signal(sup, job, sig, &more) <= 0 &&
 	    sup_signal(job, sig) == -1 && errno != ESRCH)
 		log_warn("%s: %s", job->name, util_signal_name(sig));
+	if (more)
+		sup_stop_more_add(sup, job);
 	if (paused && sup_res_freeze(sup, job, 0, &e) == -1)
 		log_warnx("%s: thaw: %s", job->name, e.message);
 	sup_arm_timer(sup, job, job->spec.stop.timeout_ms);
@@ -1286,6 +1344,9 @@ supervisor_free(struct supervisor *sup)
 		event_free(sup->shutdown_ev);
 	if (sup->kick_ev != NULL)
 		event_free(sup->kick_ev);
+	if (sup->stop_more_ev != NULL)
+		event_free(sup->stop_more_ev);
+	free(sup->stop_more);
 	sup_reload_free(sup);
 	if (sup->res != NULL)
 		reaper_free();
