@@ -394,7 +394,7 @@ void sup_res_snapshot(struct supervisor *sup, struct job *job);
  * are left, for sup_res_stop_more (a later loop turn), which goes on the
  * same way. Return how many were signalled, -1 without a cgroup.
  */
-#define SUP_STOP_BATCH 256
+#define SUP_STOP_BATCH 128
 /* Forget what a stop signalled and had yet to (its run ended, the job
  * goes). */
 void sup_res_stop_forget(struct job *job);
