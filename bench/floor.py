@@ -822,16 +822,19 @@ def report(t_total, commit, dirty):
         def rr(r):
             return "×%.2f / ×%.2f" % r if r else "—"
 
-        for key, name in figs:
-            if not POOL.get("size.loaded." + key):
-                continue
-            w("| %s | %s | %s | %s | %s | %s |" % (
-                name, pp(POOL.get("size.empty." + key)),
-                pp(POOL.get("size.twin." + key)),
-                pp(POOL.get("size.loaded." + key)),
-                rr(ratios("size", key, "twin")) if POOL.get(
-                    "size.twin." + key) else "—",
-                rr(ratios("size", key, "empty"))))
+        def probe_rows(prefix):
+            """A row per figure: before, twin, loaded and both ratios."""
+            for key, name in figs:
+                if not POOL.get("%s.loaded.%s" % (prefix, key)):
+                    continue
+                twin = POOL.get("%s.twin.%s" % (prefix, key))
+                w("| %s | %s | %s | %s | %s | %s |" % (
+                    name, pp(POOL.get("%s.empty.%s" % (prefix, key))),
+                    pp(twin), pp(POOL["%s.loaded.%s" % (prefix, key)]),
+                    rr(ratios(prefix, key, "twin")) if twin else "—",
+                    rr(ratios(prefix, key, "empty"))))
+
+        probe_rows("size")
         if "scale.fds_per_job" in R:
             w("| schedd's open fds per running job | | %s |" % fmt(
                 R["scale.fds_per_job"][0]))
@@ -857,16 +860,7 @@ def report(t_total, commit, dirty):
               "turn p50 / p99 | %s jobs, in turn p50 / p99 | ratio to the "
               "twin | ratio to before |" % fmt(fn))
             w("|---|---|---|---|---|---|")
-            for key, name in figs:
-                if not POOL.get("size.floor.loaded." + key):
-                    continue
-                w("| %s | %s | %s | %s | %s | %s |" % (
-                    name, pp(POOL.get("size.floor.empty." + key)),
-                    pp(POOL.get("size.floor.twin." + key)),
-                    pp(POOL.get("size.floor.loaded." + key)),
-                    rr(ratios("size.floor", key, "twin")) if POOL.get(
-                        "size.floor.twin." + key) else "—",
-                    rr(ratios("size.floor", key, "empty"))))
+            probe_rows("size.floor")
             w("")
     notes = os.environ.get("BENCH_FLOOR_NOTES")
     if notes and os.path.exists(notes):
