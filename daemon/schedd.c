@@ -167,14 +167,16 @@ reload_log(void *arg, enum sup_reload_what what, const char *name,
 		log_info("%s: %s", name, reload_words[what]);
 }
 
+/* At start-up, before the loop runs: SIGHUP and the API read
+ * the files off it (supervisor_reload_start). */
 static void
-reload(struct schedd *sd, int boot)
+load_job_files(struct schedd *sd)
 {
 	struct serr err;
 
 	log_info("loading job files from %s", sd->conf->jobs_dir);
-	if (supervisor_reload(sd->sup, sd->conf->jobs_dir, boot, reload_log,
-		NULL, &err) == -1)
+	if (supervisor_reload(
+		sd->sup, sd->conf->jobs_dir, 1, reload_log, NULL, &err) == -1)
 		log_warnx("%s", err.message);
 }
 
@@ -426,7 +428,7 @@ main(int argc, char **argv)
 			fatalx("%s", err.message);
 		log_warnx("%s", err.message);
 	}
-	reload(&sd, 1);
+	load_job_files(&sd);
 
 	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
 	ev_int = evsignal_new(sd.base, SIGINT, on_terminate, &sd);

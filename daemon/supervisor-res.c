@@ -1021,14 +1021,6 @@ proc_id_cmp(const void *a, const void *b)
 /* A stop's reads of cgroup.procs at most, per call (sup_res_stop_signal). */
 #define SUP_STOP_ROUNDS 8
 
-/*
- * One round of a stop: sig to each member not yet signalled (stop_procs,
- * kept in pid order), which is then remembered with its start time; with
- * orphans, only to members whose parent is not one. At most *budget are
- * signalled (each costs a /proc read and a kill(2): 10,000 members held
- * the loop 231 ms); *budget is what is left of it, and 0 with *cut set
- * when members were left unexamined. Returns how many were signalled.
- */
 /* A round cut short: the members it read, and where it stopped. */
 struct sup_stop_todo {
 	pid_t *pids;
@@ -1048,6 +1040,14 @@ sup_res_stop_forget(struct job *job)
 	}
 }
 
+/*
+ * One round of a stop: sig to each member not yet signalled (stop_procs,
+ * kept in pid order), which is then remembered with its start time; with
+ * orphans, only to members whose parent is not one. At most *budget are
+ * signalled (each costs a /proc read and a kill(2): 10,000 members held
+ * the loop 231 ms); *budget is what is left of it, and 0 with *cut set
+ * when members were left unexamined. Returns how many were signalled.
+ */
 static int
 sup_stop_round(struct sup_res *r, struct job *job, int sig, int orphans,
     int *budget, int *cut)

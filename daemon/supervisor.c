@@ -1018,16 +1018,12 @@ act_stop(
 }
 
 /*
- * The stop in the world: the stop signal to the tree, its members
- * remembered (the stop is done only once they are gone), a frozen tree
- * thawed to see it, and the timeout armed. What the signal missed, the
- * polls that wait for the tree once the main process is gone catch.
+ * A stop's signalling of a large tree, SUP_STOP_BATCH members a turn
+ * (sup_res_stop_more), one job a turn, each in its turn; at most
+ * SUP_STOP_CALLS_MAX turns: a tree that forks faster is left to the
+ * timeout's SIGKILL.
  */
-/* A stop's signalling of a large tree, SUP_STOP_BATCH members a turn
- * (sup_res_stop_more), one job a turn, each in its turn. */
-#define SUP_STOP_CALLS_MAX                                                     \
-	255 /* turns per stop: a tree that forks faster                        \
-	       is left to the timeout's SIGKILL */
+#define SUP_STOP_CALLS_MAX 255
 
 static void
 sup_stop_more_cb(evutil_socket_t fd, short what, void *arg)
@@ -1079,6 +1075,12 @@ sup_stop_more_add(struct supervisor *sup, struct job *job)
 		evtimer_add(sup->stop_more_ev, &now);
 }
 
+/*
+ * The stop in the world: the stop signal to the tree, its members
+ * remembered (the stop is done only once they are gone), a frozen tree
+ * thawed to see it, and the timeout armed. What the signal missed, the
+ * polls that wait for the tree once the main process is gone catch.
+ */
 static void
 sup_stop_world(struct supervisor *sup, struct job *job, int paused)
 {
