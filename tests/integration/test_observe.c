@@ -1014,7 +1014,7 @@ H_TEST(web__chromium__job_appears_and_stop_button_stops_it)
 	argv[5] = "webjob";
 	argv[6] = shot;
 	argv[7] = NULL;
-	rc = h_run(h, argv, NULL, &out, &err, 90000);
+	rc = h_run(h, argv, NULL, &out, &err, 110000);
 	if (rc == 77)
 		h_skip(h, err);
 	if (rc != 0)
