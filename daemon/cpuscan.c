@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 
 #include "daemon/cpuscan.h"
 #include "daemon/loop.h"
+#include "daemon/thread.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
 
@@ -90,7 +90,6 @@ cpuscan_new(struct event_base *base,
     struct serr *err)
 {
 	struct cpuscan *cs;
-	sigset_t all, old;
 	int rc;
 
 	cs = xcalloc(1, sizeof(*cs));
@@ -113,16 +112,12 @@ cpuscan_new(struct event_base *base,
 		serr_set(err, SERR_INTERNAL, NULL, "cpuscan: no event");
 		goto fail;
 	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&cs->thread, NULL, cpuscan_main, cs);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&cs->thread, cpuscan_main, cs, "cpuscan");
 	if (rc != 0) {
 		serr_set(err, SERR_INTERNAL, NULL, "cpuscan: thread: %s",
 		    strerror(rc));
 		goto fail;
 	}
-	pthread_setname_np(cs->thread, "cpuscan");
 	return (cs);
 fail:
 	cs_destroy(cs);

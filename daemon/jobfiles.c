@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "daemon/jobfiles.h"
 #include "daemon/loop.h"
+#include "daemon/thread.h"
 #include "daemon/xmalloc.h"
 #include "proto/jsonout.h"
 #include "proto/util.h"
@@ -252,7 +252,6 @@ jobfiles_scan_async(struct event_base *base, const char *dir,
     struct serr *err)
 {
 	struct jobfiles_async *a;
-	sigset_t all, old;
 	int rc;
 
 	a = xcalloc(1, sizeof(*a));
@@ -278,18 +277,13 @@ jobfiles_scan_async(struct event_base *base, const char *dir,
 		jobfiles_async_free(a);
 		return (NULL);
 	}
-	/* Signals are the loop's: the thread inherits a full mask. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&a->thread, NULL, jobfiles_async_main, a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&a->thread, jobfiles_async_main, a, "jobfiles");
 	if (rc != 0) {
 		serr_set(err, SERR_INTERNAL, NULL, "job files: thread: %s",
 		    strerror(rc));
 		jobfiles_async_free(a);
 		return (NULL);
 	}
-	pthread_setname_np(a->thread, "jobfiles");
 	return (a);
 }
 

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "daemon/loop.h"
 #include "daemon/procfs.h"
 #include "daemon/procscan.h"
+#include "daemon/thread.h"
 #include "daemon/xmalloc.h"
 
 /* One submission: its pids in, its result out. */
@@ -114,7 +114,6 @@ procscan_new(struct event_base *base,
     struct serr *err)
 {
 	struct procscan *ps;
-	sigset_t all, old;
 	int rc;
 
 	ps = xcalloc(1, sizeof(*ps));
@@ -139,17 +138,12 @@ procscan_new(struct event_base *base,
 		serr_set(err, SERR_INTERNAL, NULL, "procscan: no event");
 		goto fail;
 	}
-	/* Signals are the loop's: the thread inherits a full mask. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&ps->thread, NULL, procscan_main, ps);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&ps->thread, procscan_main, ps, "procscan");
 	if (rc != 0) {
 		serr_set(err, SERR_INTERNAL, NULL, "procscan: thread: %s",
 		    strerror(rc));
 		goto fail;
 	}
-	pthread_setname_np(ps->thread, "procscan");
 	return (ps);
 fail:
 	procscan_destroy(ps);

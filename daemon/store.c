@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,7 @@
 #include "daemon/schedd.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
+#include "daemon/thread.h"
 #include "daemon/xmalloc.h"
 #include "proto/cpulist.h"
 #include "proto/util.h"
@@ -346,7 +346,6 @@ static void
 store_ck_start(struct store *st, const char *path, int sync_full)
 {
 	sqlite3_stmt *s;
-	sigset_t all, old;
 	int wal = 0, rc;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode;", -1, &s, NULL) ==
@@ -363,11 +362,7 @@ store_ck_start(struct store *st, const char *path, int sync_full)
 	pthread_mutex_init(&st->ck_mu, NULL);
 	pthread_mutex_init(&st->ck_run, NULL);
 	pthread_cond_init(&st->ck_cv, NULL);
-	/* Signals are the loop's: the thread starts with all blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&st->ck_thread, NULL, store_ck_main, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&st->ck_thread, store_ck_main, st, "checkpoint");
 	if ((errno = rc) != 0) {
 		log_warnx("store: no checkpoint thread: %s", strerror(errno));
 		pthread_mutex_destroy(&st->ck_mu);
@@ -376,7 +371,6 @@ store_ck_start(struct store *st, const char *path, int sync_full)
 		sqlite3_wal_hook(st->db, store_wal_hook, st);
 		return;
 	}
-	pthread_setname_np(st->ck_thread, "checkpoint");
 	st->ck_started = 1;
 	sqlite3_wal_hook(st->db, store_wal_hook, st);
 }
