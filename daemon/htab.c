@@ -269,3 +269,10 @@ htab_del_str(struct htab *h, const char *key)
 {
 	return (htab_del(h, hash_str(key), 0, key));
 }
+
+uint64_t
+htab_hash_str(const char *s)
+{
+	htab_seed_once();
+	return (hash_str(s));
+}

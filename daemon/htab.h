@@ -40,4 +40,8 @@ void *htab_put_str(struct htab *h, const char *key, void *val);
 void *htab_get_str(const struct htab *h, const char *key);
 void *htab_del_str(struct htab *h, const char *key);
 
+/* The tables' string hash: seeded at random once a process, so its
+ * values mean nothing outside it. */
+uint64_t htab_hash_str(const char *s);
+
 #endif

@@ -99,6 +99,10 @@ struct job {
 	char		*spec_text;
 	size_t		 spec_text_len;
 	TAILQ_ENTRY(job) spec_lru; /* while spec_text is set */
+	/* A job file's: htab_hash_str of the text (jobfile canonical) its
+	 * spec was made from, for a reload to tell an unchanged file
+	 * without making the spec's text again; 0: not known yet. */
+	uint64_t	 file_digest;
 	int64_t		 restarts;
 	int64_t		 created_ms;
 	int64_t		 updated_ms;

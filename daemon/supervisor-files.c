@@ -255,6 +255,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	jobspec_free(&job->spec);
 	job->spec = spec;
 	sup_spec_text_drop(job);
+	job->file_digest = htab_hash_str(f->canonical);
 	job->updated_ms = now_ms();
 	/* A placement added to a running job is checked from now on. */
 	sup_drift_placed(sup, job);
@@ -298,8 +299,9 @@ sup_reload_apply(struct supervisor *sup, struct jobfile *files, int n, int boot,
 	struct job *job, *tj;
 	struct serr ferr;
 	char source[PATH_MAX + 8], *canon;
+	uint64_t digest;
 	json_t *j;
-	int i, progress, *done;
+	int i, progress, same, *done;
 
 	done = xcalloc((size_t)n + 1, sizeof(*done));
 
@@ -338,12 +340,22 @@ sup_reload_apply(struct supervisor *sup, struct jobfile *files, int n, int boot,
 			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
 			continue;
 		}
+		/* The file's text against the one the spec came from; once
+		 * after start-up, the spec's text made again. */
+		digest = htab_hash_str(f->canonical);
 		canon = NULL;
-		if ((j = jobspec_to_json(&job->spec)) != NULL)
-			canon = json_out_text(j, 1);
-		json_decref(j);
+		if (job->file_digest == 0) {
+			if ((j = jobspec_to_json(&job->spec)) != NULL)
+				canon = json_out_text(j, 1);
+			json_decref(j);
+			same =
+			    canon != NULL && strcmp(canon, f->canonical) == 0;
+			if (same)
+				job->file_digest = digest;
+		} else
+			same = job->file_digest == digest;
 		serr_clear(&ferr);
-		if (canon != NULL && strcmp(canon, f->canonical) == 0) {
+		if (same) {
 			report(arg, SUP_RELOAD_UNCHANGED, job->name, f->path,
 			    NULL);
 		} else if (sup_res_check(sup, &f->spec, &ferr) == -1 ||
@@ -393,9 +405,12 @@ sup_reload_apply(struct supervisor *sup, struct jobfile *files, int n, int boot,
 				sup, spec, source, &job, &ferr) == -1)
 				report(arg, SUP_RELOAD_ERROR, spec->name,
 				    files[i].path, &ferr);
-			else
+			else {
+				job->file_digest =
+				    htab_hash_str(files[i].canonical);
 				report(arg, SUP_RELOAD_ADDED, job->name,
 				    files[i].path, NULL);
+			}
 		}
 	} while (progress);
 	for (i = 0; i < n; i++) {

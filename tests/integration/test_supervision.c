@@ -781,6 +781,61 @@ H_TEST(jobfiles__reload__adds_changes_removes_api_jobs_untouched)
 	assert_names(r, "removed", (const char *const[]){NULL});
 }
 
+/* One reload's answer: which list names job. */
+static const char *
+reload_said(struct h *h, const char *job)
+{
+	static const char *const lists[] = {
+	    "added", "changed", "unchanged", "removed", NULL};
+	json_t *r = h_call(h, 200, "POST", NULL, "/v1/reload"), *v;
+	size_t i;
+	int k;
+
+	for (k = 0; lists[k] != NULL; k++)
+		json_array_foreach (h_at(r, lists[k]), i, v)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), job) == 0)
+				return (lists[k]);
+	h_fail(r, "the reload does not name %s", job);
+	return (NULL);
+}
+
+/*
+ * A reload knows an unchanged file by the text its job's spec was made
+ * from, kept since the file was applied, and after a restart by the spec
+ * itself: each change is seen, a change back too, and a file read again
+ * as it was is unchanged, before and after a restart.
+ */
+H_TEST(jobfiles__reload__each_change_seen_across_restarts)
+{
+	static const char *const text[] = {
+	    "{\"name\": \"v\", \"argv\": [\"/bin/true\"], "
+	    "\"start\": false, \"env\": {\"X\": \"1\"}}",
+	    "{\"name\": \"v\", \"argv\": [\"/bin/true\"], "
+	    "\"start\": false, \"env\": {\"X\": \"2\"}}"};
+
+	write_job_file(h, "v.json", text[0]);
+	assert_string_equal(reload_said(h, "v"), "added");
+	assert_string_equal(reload_said(h, "v"), "unchanged");
+	write_job_file(h, "v.json", text[1]);
+	assert_string_equal(reload_said(h, "v"), "changed");
+	assert_string_equal(reload_said(h, "v"), "unchanged");
+	write_job_file(h, "v.json", text[0]);
+	assert_string_equal(reload_said(h, "v"), "changed");
+	h_assert_str(h_job_get(h, "v"), "env.X", "1");
+	/* From the store: the spec is all there is to compare with. */
+	restart_daemon(h);
+	assert_string_equal(reload_said(h, "v"), "unchanged");
+	assert_string_equal(reload_said(h, "v"), "unchanged");
+	restart_daemon(h);
+	write_job_file(h, "v.json", text[1]);
+	assert_string_equal(reload_said(h, "v"), "changed");
+	h_assert_str(h_job_get(h, "v"), "env.X", "2");
+	write_job_file(h, "v.json", text[0]);
+	assert_string_equal(reload_said(h, "v"), "changed");
+	assert_string_equal(reload_said(h, "v"), "unchanged");
+}
+
 /*
  * Many files: a reload finds each job's file among all of them (a sorted
  * lookup), so exactly the jobs whose files went are removed, whatever
@@ -1170,6 +1225,7 @@ main(int argc, char **argv)
 	    H_UNIT(
 		jobfiles__bad_file__reported_with_path_and_field_others_untouched),
 	    H_UNIT(jobfiles__reload__adds_changes_removes_api_jobs_untouched),
+	    H_UNIT(jobfiles__reload__each_change_seen_across_restarts),
 	    H_UNIT(
 		jobfiles__reload_of_600_files__removes_exactly_the_gone_ones),
 	    H_UNIT(jobfiles__fifo_named_json__refused_not_waited_for),
