@@ -15,7 +15,6 @@
 #include "daemon/schedd.h"
 #include "daemon/api-int.h"
 #include "daemon/conf.h"
-#include "daemon/cpus.h"
 #include "daemon/job.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
@@ -194,71 +193,14 @@ int
 api_cpus(struct api_ctx *ctx, json_t **out, struct serr *err)
 {
 	static const char *const params[] = {NULL};
-	const struct cpus *c;
-	const struct job_list *jobs;
-	const struct job *job, *holder;
-	struct cpu_info ci;
-	json_t *a, *q, *o, *d;
-	char ref[32], usable[4096], shared[4096];
-	const char *state;
-	int i, n;
+	json_t *d;
 
 	if (api_query_check(ctx, params, err) == -1)
 		return (-1);
-	if ((c = supervisor_cpus(ctx->sd->sup)) == NULL) {
-		serr_set(err, SERR_UNSATISFIABLE, NULL,
-		    "the CPU topology could not be read on this machine");
+	if ((*out = supervisor_cpus_json(ctx->sd->sup, err)) == NULL)
 		return (-1);
-	}
-	a = json_array();
-	n = cpus_count(c);
-	for (i = 0; i < n; i++) {
-		if (cpus_info(c, i, &ci) == -1)
-			continue;
-		if (!ci.online)
-			state = "offline";
-		else if (ci.granted_to != 0)
-			state = "granted";
-		else if (ci.isolated)
-			state = "isolated";
-		else if (!ci.usable)
-			state = "unavailable";
-		else
-			state = "shared";
-		holder = NULL;
-		if (ci.granted_to != 0) {
-			snprintf(
-			    ref, sizeof(ref), "%lld", (long long)ci.granted_to);
-			holder = supervisor_job_find(ctx->sd->sup, ref);
-		}
-		o = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "cpu",
-		    ci.cpu, "state", state, "core", ci.core, "package",
-		    ci.package, "llc", ci.llc, "node", ci.node, "job",
-		    holder != NULL ? json_string(holder->name) : json_null(),
-		    "job_id",
-		    ci.granted_to != 0 ? json_integer(ci.granted_to)
-				       : json_null());
-		json_array_append_new(a, o);
-	}
-	q = json_array();
-	jobs = supervisor_jobs(ctx->sd->sup);
-	TAILQ_FOREACH (job, jobs, entry) {
-		if (job->state != JOB_QUEUED || !job->queued_for_cpus)
-			continue;
-		json_array_append_new(
-		    q, json_pack("{s:s, s:I, s:i, s:s}", "job", job->name,
-			   "job_id", (json_int_t)job->id, "exclusive_cpus",
-			   job->spec.exclusive_cpus, "reason",
-			   job_text(job->reason)));
-	}
-	if (cpulist_format(cpus_usable(c), usable, sizeof(usable)) == -1 ||
-	    cpulist_format(cpus_shared(c), shared, sizeof(shared)) == -1)
-		usable[0] = shared[0] = '\0';
-	*out = json_pack("{s:o, s:s, s:s, s:i, s:o}", "cpus", a, "usable",
-	    usable, "shared", shared, "shared_cpus_min",
-	    ctx->sd->conf->shared_cpus_min, "queue", q);
 	/* Issue 17: intruders, drift and the scan's figures. */
-	if (*out != NULL && (d = supervisor_drift_json(ctx->sd->sup)) != NULL) {
+	if ((d = supervisor_drift_json(ctx->sd->sup)) != NULL) {
 		json_object_update(*out, d);
 		json_decref(d);
 	}

@@ -336,7 +336,7 @@ drift_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct supervisor *sup = arg;
 	struct sup_drift *d = sup->drift;
-	const struct cpus *c = supervisor_cpus(sup);
+	const struct cpus *c = sup_res_cpus(sup);
 	struct cpu_info ci;
 	struct job *job;
 	cpu_set_t online, js;
@@ -462,7 +462,7 @@ job_owns(struct supervisor *sup, struct job *job, pid_t tgid)
 static int64_t
 holder(struct supervisor *sup, const struct cpuscan_task *t, int *cpu)
 {
-	const struct cpus *c = supervisor_cpus(sup);
+	const struct cpus *c = sup_res_cpus(sup);
 	struct cpu_info ci;
 	int i;
 

@@ -49,6 +49,7 @@ enum sup_poll {
 struct event_rec;
 struct store_job;
 struct sup_res;
+struct cpus;
 struct sup_view;
 struct rusage;
 
@@ -430,7 +431,6 @@ void sup_res_reconcile(struct supervisor *sup);
 /* Did the job's cgroup see an OOM kill since the last look? Then the run
  * says so (job->run.oom_killed) and 1 is returned; the caller records. */
 int sup_res_oom_poll(struct supervisor *sup, struct job *job);
-/* Record running jobs' processes on a timer (bounded per tick). */
 /* The job's member pids (its cgroup's, or the main process without
  * one), up to max: the count or -1. */
 int sup_res_pids(
@@ -440,6 +440,8 @@ int sup_res_usage(
     struct supervisor *sup, const struct job *job, struct cgroup_usage *u);
 /* 1 if jobs have cgroups whose members can be tracked. */
 int sup_res_tracked(struct supervisor *sup);
+/* The CPU books (topology, grants) or NULL; lent. */
+const struct cpus *sup_res_cpus(struct supervisor *sup);
 
 /* supervisor-drift.c: the periodic drift check (timer and worker). */
 struct sup_drift;

@@ -1462,7 +1462,7 @@ sup_res_reconcile(struct supervisor *sup)
 }
 
 const struct cpus *
-supervisor_cpus(struct supervisor *sup)
+sup_res_cpus(struct supervisor *sup)
 {
 	return (sup->res != NULL ? sup->res->cpus : NULL);
 }

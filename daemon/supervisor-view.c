@@ -25,6 +25,8 @@
 
 #include "daemon/schedd.h"
 #include "daemon/cgroup.h"
+#include "daemon/conf.h"
+#include "daemon/cpus.h"
 #include "daemon/log.h"
 #include "daemon/policy.h"
 #include "daemon/procfs.h"
@@ -578,4 +580,68 @@ sup_view_start(struct supervisor *sup)
 	    event_new(sup->sd->base, -1, EV_PERSIST, sup_res_track, sup);
 	event_priority_set(r->track_ev, SCHEDD_PRIO_WORK);
 	event_add(r->track_ev, &tv);
+}
+
+/* GET /v1/cpus's CPUs, pools and queue: see supervisor.h. */
+json_t *
+supervisor_cpus_json(struct supervisor *sup, struct serr *err)
+{
+	const struct cpus *c;
+	const struct job *job, *holder;
+	struct cpu_info ci;
+	json_t *a, *q;
+	char usable[4096], shared[4096];
+	const char *state;
+	int i, n;
+
+	if ((c = sup_res_cpus(sup)) == NULL) {
+		serr_set(err, SERR_UNSATISFIABLE, NULL,
+		    "the CPU topology could not be read on this machine");
+		return (NULL);
+	}
+	a = json_array();
+	n = cpus_count(c);
+	for (i = 0; i < n; i++) {
+		if (cpus_info(c, i, &ci) == -1)
+			continue;
+		if (!ci.online)
+			state = "offline";
+		else if (ci.granted_to != 0)
+			state = "granted";
+		else if (ci.isolated)
+			state = "isolated";
+		else if (!ci.usable)
+			state = "unavailable";
+		else
+			state = "shared";
+		holder = ci.granted_to != 0
+			     ? htab_get_int(&sup->by_id, ci.granted_to)
+			     : NULL;
+		json_array_append_new(a,
+		    json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "cpu",
+			ci.cpu, "state", state, "core", ci.core, "package",
+			ci.package, "llc", ci.llc, "node", ci.node, "job",
+			holder != NULL ? json_string(holder->name)
+				       : json_null(),
+			"job_id",
+			ci.granted_to != 0 ? json_integer(ci.granted_to)
+					   : json_null()));
+	}
+	/* In the order they will start. */
+	q = json_array();
+	TAILQ_FOREACH (job, &sup->jobs, entry) {
+		if (job->state != JOB_QUEUED || !job->queued_for_cpus)
+			continue;
+		json_array_append_new(
+		    q, json_pack("{s:s, s:I, s:i, s:s}", "job", job->name,
+			   "job_id", (json_int_t)job->id, "exclusive_cpus",
+			   job->spec.exclusive_cpus, "reason",
+			   job_text(job->reason)));
+	}
+	if (cpulist_format(cpus_usable(c), usable, sizeof(usable)) == -1 ||
+	    cpulist_format(cpus_shared(c), shared, sizeof(shared)) == -1)
+		usable[0] = shared[0] = '\0';
+	return (json_pack("{s:o, s:s, s:s, s:i, s:o}", "cpus", a, "usable",
+	    usable, "shared", shared, "shared_cpus_min",
+	    sup->sd->conf->shared_cpus_min, "queue", q));
 }

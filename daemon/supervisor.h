@@ -25,7 +25,6 @@ struct job_spec;
 struct job_watch;
 struct run;
 struct event_rec;
-struct cpus;
 
 /* Why a stop was asked; recorded in the "stopping" event. */
 enum sup_stop_reason {
@@ -251,8 +250,14 @@ int supervisor_plan(struct supervisor *sup, const struct job_spec *spec,
  */
 json_t *supervisor_drift_json(struct supervisor *sup);
 
-/* The CPU books (topology, grants) or NULL; lent. */
-const struct cpus *supervisor_cpus(struct supervisor *sup);
+/*
+ * GET /v1/cpus's view (caller frees): "cpus" (each CPU's state, topology
+ * and the job holding it), the "usable" and "shared" pools,
+ * "shared_cpus_min", and "queue" (jobs waiting for a grant, in the order
+ * they will start). NULL with SERR_UNSATISFIABLE when the topology could
+ * not be read.
+ */
+json_t *supervisor_cpus_json(struct supervisor *sup, struct serr *err);
 
 /* Past runs, newest first (pass-through to the store). */
 int supervisor_runs(struct supervisor *sup, const struct job *job, int limit,
