@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Scheduling policies: a job's "sched" as the kernel's struct sched_attr,
- * the raw sched_setattr/sched_getattr calls, and the admission books (RT
+ * Scheduling policies: the raw sched_setattr/sched_getattr calls on the
+ * kernel's struct sched_attr (the supervisor makes it from a job's
+ * "sched"), and the admission books (RT
  * budget handed to RT jobs' cgroups, SCHED_DEADLINE bandwidth). The books
  * mirror the kernel's own arithmetic (to_ratio() with BW_SHIFT 20, less the
  * fair server's per-CPU share) so that what they admit the kernel admits
@@ -29,21 +30,7 @@
 #include "daemon/policy.h"
 #include "daemon/xmalloc.h"
 #include "proto/errors.h"
-#include "proto/jobspec.h"
 #include "proto/util.h"
-
-#ifndef SCHED_BATCH
-#define SCHED_BATCH 3
-#endif
-#ifndef SCHED_IDLE
-#define SCHED_IDLE 5
-#endif
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE 6
-#endif
-#ifndef SCHED_FLAG_RESET_ON_FORK
-#define SCHED_FLAG_RESET_ON_FORK 0x01
-#endif
 
 /* The first published struct sched_attr; ours has no util_min/util_max. */
 #define POLICY_ATTR_SIZE_VER0 48
@@ -92,52 +79,6 @@ struct policy_books {
 	LIST_HEAD(, policy_claim) claims;
 	LIST_HEAD(, policy_settling) settling;
 };
-
-void
-policy_attr_from_spec(const struct job_sched *s, struct policy_attr *a)
-{
-	a->size = sizeof(*a);
-	a->sched_policy = SCHED_OTHER;
-	a->sched_flags = 0;
-	a->sched_nice = 0;
-	a->sched_priority = 0;
-	a->sched_runtime = 0;
-	a->sched_deadline = 0;
-	a->sched_period = 0;
-	if (s == NULL || !s->set)
-		return;
-	switch (s->policy) {
-	case POLICY_OTHER:
-	case POLICY_BATCH:
-		a->sched_policy =
-		    s->policy == POLICY_BATCH ? SCHED_BATCH : SCHED_OTHER;
-		a->sched_nice = s->has_nice ? s->nice : 0;
-		break;
-	case POLICY_IDLE:
-		a->sched_policy = SCHED_IDLE;
-		break;
-	case POLICY_FIFO:
-	case POLICY_RR:
-		a->sched_policy =
-		    s->policy == POLICY_RR ? SCHED_RR : SCHED_FIFO;
-		a->sched_priority = (uint32_t)s->priority;
-		break;
-	case POLICY_DEADLINE:
-		a->sched_policy = SCHED_DEADLINE;
-		a->sched_runtime = s->runtime_us * 1000;
-		a->sched_deadline = s->deadline_us * 1000;
-		a->sched_period = s->period_us * 1000;
-		break;
-	}
-	if (s->reset_on_fork)
-		a->sched_flags |= SCHED_FLAG_RESET_ON_FORK;
-}
-
-int
-policy_needed(const struct job_sched *s)
-{
-	return (s != NULL && s->set);
-}
 
 /* Async-signal-safe: one raw syscall, errno left as the kernel set it. */
 int
@@ -318,7 +259,7 @@ policy_claim_find(const struct policy_books *b, int64_t job)
 }
 
 int
-policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
+policy_admit(struct policy_books *b, int64_t job, const struct policy_attr *a,
     int ncpus, int64_t *rt_us, struct serr *err)
 {
 	struct policy_claim *old, *c;
@@ -333,8 +274,8 @@ policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 	rt_free = b->rt_pool_us - b->rt_used_us + (old ? old->rt_us : 0);
 	dl_used = b->dl_used_bw - (old ? old->dl_bw : 0);
 
-	if (s != NULL && s->set &&
-	    (s->policy == POLICY_FIFO || s->policy == POLICY_RR) &&
+	if (a != NULL &&
+	    (a->sched_policy == SCHED_FIFO || a->sched_policy == SCHED_RR) &&
 	    b->rt_pool_us > 0) {
 		if (b->rt_job_us > rt_free) {
 			serr_set(err, SERR_UNSATISFIABLE, "sched.policy",
@@ -346,7 +287,7 @@ policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 		}
 		rt = b->rt_job_us;
 	}
-	if (s != NULL && s->set && s->policy == POLICY_DEADLINE) {
+	if (a != NULL && a->sched_policy == SCHED_DEADLINE) {
 		if (ncpus <= 0) {
 			serr_set(err, SERR_UNSATISFIABLE, "cpus",
 			    "DEADLINE needs at least one CPU to run on, the "
@@ -354,7 +295,7 @@ policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 			    ncpus);
 			return (-1);
 		}
-		dl = policy_to_ratio(s->period_us * 1000, s->runtime_us * 1000);
+		dl = policy_to_ratio(a->sched_period, a->sched_runtime);
 		if (b->dl_cpu_bw > b->dl_reserved_bw)
 			cap = (b->dl_cpu_bw - b->dl_reserved_bw) *
 			      (uint64_t)ncpus;
@@ -387,7 +328,7 @@ policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
 	c->job = job;
 	c->rt_us = rt;
 	c->dl_bw = dl;
-	c->dl_deadline_us = dl > 0 ? (int64_t)s->deadline_us : 0;
+	c->dl_deadline_us = dl > 0 ? (int64_t)(a->sched_deadline / 1000) : 0;
 	LIST_INSERT_HEAD(&b->claims, c, entry);
 	b->rt_used_us += rt;
 	b->dl_used_bw += dl;
@@ -436,14 +377,13 @@ policy_ended(struct policy_books *b, int64_t job, int64_t now_ms)
 }
 
 void
-policy_ended_before(struct policy_books *b, const struct job_sched *s,
+policy_ended_before(struct policy_books *b, const struct policy_attr *a,
     int64_t ended_ms, int64_t now_ms)
 {
-	if (s == NULL || !s->set || s->policy != POLICY_DEADLINE)
+	if (a == NULL || a->sched_policy != SCHED_DEADLINE)
 		return;
-	policy_settle(b,
-	    policy_to_ratio(s->period_us * 1000, s->runtime_us * 1000),
-	    (int64_t)s->deadline_us, ended_ms, now_ms);
+	policy_settle(b, policy_to_ratio(a->sched_period, a->sched_runtime),
+	    (int64_t)(a->sched_deadline / 1000), ended_ms, now_ms);
 }
 
 int64_t

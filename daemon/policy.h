@@ -1,24 +1,37 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Scheduling policies. policy_attr_from_spec() turns a job's "sched" into
- * the kernel's struct sched_attr (in the parent); policy_apply() is the one
- * async-signal-safe call the child makes before execve (raw
- * sched_setattr(2): glibc has no wrapper). Admission keeps the books so
- * that what the kernel would refuse later is refused now with a reason:
- * the RT budget pool handed to RT jobs' cpu cgroups (where the kernel has
- * RT group scheduling) and SCHED_DEADLINE bandwidth against the CPUs a job
- * may run on.
+ * Scheduling policies, on the kernel's struct sched_attr, which the
+ * supervisor makes from a job's "sched" (sup_policy_attr): this module
+ * knows no job spec. policy_apply() is the one async-signal-safe call the
+ * child makes before execve (raw sched_setattr(2): glibc has no wrapper).
+ * Admission keeps the books so that what the kernel would refuse later is
+ * refused now with a reason: the RT budget pool handed to RT jobs' cpu cgroups
+ * (where the kernel has RT group scheduling) and SCHED_DEADLINE bandwidth
+ * against the CPUs a job may run on.
  */
 #ifndef SCHEDD_POLICY_H
 #define SCHEDD_POLICY_H
 
 #include <sys/types.h>
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "proto/errors.h"
 
-struct job_sched;
+/* The kernel's, where libc's headers lack them. */
+#ifndef SCHED_BATCH
+#define SCHED_BATCH 3
+#endif
+#ifndef SCHED_IDLE
+#define SCHED_IDLE 5
+#endif
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6
+#endif
+#ifndef SCHED_FLAG_RESET_ON_FORK
+#define SCHED_FLAG_RESET_ON_FORK 0x01
+#endif
 
 /*
  * The kernel's struct sched_attr (uapi/linux/sched/types.h) as first
@@ -35,11 +48,6 @@ struct policy_attr {
 	uint64_t	sched_period;	/* ns */
 };
 
-/* Fill attr for s (a NULL or unset s: SCHED_OTHER, nice 0 — and
- * policy_needed() says 0). reset_on_fork sets SCHED_FLAG_RESET_ON_FORK. */
-void policy_attr_from_spec(const struct job_sched *s, struct policy_attr *a);
-/* 1 if the child must call policy_apply (a sched was given). */
-int policy_needed(const struct job_sched *s);
 /* sched_setattr(0, a, 0) in the child. Returns 0 or -1 with errno. */
 int policy_apply(const struct policy_attr *a);
 /* Read back a process's attributes (sched_getattr) for tests and the
@@ -82,7 +90,8 @@ void policy_books_reserve_dl(struct policy_books *b, int64_t runtime_us,
 int policy_dl_server_probe(int64_t *runtime_us, int64_t *period_us);
 
 /*
- * Admit job with sched s running on ncpus CPUs: FIFO/RR take rt_job_us from
+ * Admit job with attributes a (NULL: the job asks for no policy, and
+ * claims nothing) running on ncpus CPUs: FIFO/RR take rt_job_us from
  * the pool (422 "RT budget exhausted: N us of M left" when it would
  * exceed it); DEADLINE adds runtime/period and must stay within
  * rt_runtime/rt_period x ncpus summed over admitted DEADLINE jobs (422
@@ -92,8 +101,8 @@ int policy_dl_server_probe(int64_t *runtime_us, int64_t *period_us);
  * ncpus <= 0 for DEADLINE: 422 naming "cpus". *rt_us gets the job's RT
  * budget (0 if none).
  */
-int policy_admit(struct policy_books *b, int64_t job, const struct job_sched *s,
-    int ncpus, int64_t *rt_us, struct serr *err);
+int policy_admit(struct policy_books *b, int64_t job,
+    const struct policy_attr *a, int ncpus, int64_t *rt_us, struct serr *err);
 void policy_release(struct policy_books *b, int64_t job);
 /*
  * The job's run ended at now_ms (its processes are reaped): its claim is
@@ -104,10 +113,10 @@ void policy_release(struct policy_books *b, int64_t job);
 void policy_ended(struct policy_books *b, int64_t job, int64_t now_ms);
 /*
  * The same for a run that ended at ended_ms, before the books were made
- * (a daemon restart): s's DEADLINE bandwidth is held until the kernel
- * gives it back, if that is after now_ms.
+ * (a daemon restart): a's DEADLINE bandwidth is held until the kernel
+ * gives it back, if that is after now_ms (a NULL a: nothing).
  */
-void policy_ended_before(struct policy_books *b, const struct job_sched *s,
+void policy_ended_before(struct policy_books *b, const struct policy_attr *a,
     int64_t ended_ms, int64_t now_ms);
 /*
  * After policy_admit of a DEADLINE job on ncpus CPUs: 0 if the kernel

@@ -526,7 +526,7 @@ restore(struct job *job, const struct drift_item *it, char *buf, size_t len)
 		}
 		return (NULL);
 	}
-	policy_attr_from_spec(&job->spec.sched, &a);
+	sup_policy_attr(&job->spec.sched, &a);
 	if (policy_set(it->tid, &a) == -1) {
 		snprintf(buf, len, "sched_setattr: %s", strerror(errno));
 		return (buf);
@@ -680,7 +680,7 @@ drift_done(void *arg, const struct cpuscan_result *r)
 		    (!job->spec.sched.reset_on_fork || t->tid == job->run.pid);
 		if (!check)
 			continue;
-		policy_attr_from_spec(&job->spec.sched, &a);
+		sup_policy_attr(&job->spec.sched, &a);
 		if (t->policy != a.sched_policy ||
 		    ((a.sched_policy == SCHED_FIFO ||
 			 a.sched_policy == SCHED_RR) &&

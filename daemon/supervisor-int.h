@@ -50,6 +50,8 @@ struct event_rec;
 struct store_job;
 struct sup_res;
 struct cpus;
+struct job_sched;
+struct policy_attr;
 struct sup_view;
 struct rusage;
 
@@ -442,6 +444,10 @@ int sup_res_usage(
 int sup_res_tracked(struct supervisor *sup);
 /* The CPU books (topology, grants) or NULL; lent. */
 const struct cpus *sup_res_cpus(struct supervisor *sup);
+/* A job's "sched" as the kernel's attributes: an unset or NULL s is
+ * SCHED_OTHER at nice 0 (and the child calls nothing); reset_on_fork is
+ * SCHED_FLAG_RESET_ON_FORK. */
+void sup_policy_attr(const struct job_sched *s, struct policy_attr *a);
 
 /* supervisor-drift.c: the periodic drift check (timer and worker). */
 struct sup_drift;

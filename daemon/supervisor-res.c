@@ -282,6 +282,52 @@ sched_is_dl(const struct job_spec *s)
 	return (s->sched.set && s->sched.policy == POLICY_DEADLINE);
 }
 
+void
+sup_policy_attr(const struct job_sched *s, struct policy_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->sched_policy = SCHED_OTHER;
+	if (s == NULL || !s->set)
+		return;
+	switch (s->policy) {
+	case POLICY_OTHER:
+	case POLICY_BATCH:
+		a->sched_policy =
+		    s->policy == POLICY_BATCH ? SCHED_BATCH : SCHED_OTHER;
+		a->sched_nice = s->has_nice ? s->nice : 0;
+		break;
+	case POLICY_IDLE:
+		a->sched_policy = SCHED_IDLE;
+		break;
+	case POLICY_FIFO:
+	case POLICY_RR:
+		a->sched_policy =
+		    s->policy == POLICY_RR ? SCHED_RR : SCHED_FIFO;
+		a->sched_priority = (uint32_t)s->priority;
+		break;
+	case POLICY_DEADLINE:
+		a->sched_policy = SCHED_DEADLINE;
+		a->sched_runtime = s->runtime_us * 1000;
+		a->sched_deadline = s->deadline_us * 1000;
+		a->sched_period = s->period_us * 1000;
+		break;
+	}
+	if (s->reset_on_fork)
+		a->sched_flags |= SCHED_FLAG_RESET_ON_FORK;
+}
+
+/* What the books are given for s: its attributes in a, or NULL when the
+ * job asks for no policy. */
+static const struct policy_attr *
+books_attr(const struct job_sched *s, struct policy_attr *a)
+{
+	if (!s->set)
+		return (NULL);
+	sup_policy_attr(s, a);
+	return (a);
+}
+
 /*
  * A job's cpus_within as a set: every CPU when it has none. An outer
  * scheduler (Slurm) allotted these; schedd grants nothing outside them.
@@ -374,6 +420,7 @@ sup_res_check(
     struct supervisor *sup, const struct job_spec *spec, struct serr *err)
 {
 	struct sup_res *r = sup->res;
+	struct policy_attr pa;
 	struct cpulist want;
 	const char *why;
 	int ncpus;
@@ -455,15 +502,15 @@ sup_res_check(
 		ncpus = r->cpus != NULL
 			    ? (int)cpulist_count(cpus_shared(r->cpus))
 			    : 1;
-		if (policy_admit(probe, 0, &spec->sched, ncpus, &rt, err) ==
-		    -1) {
+		if (policy_admit(probe, 0, books_attr(&spec->sched, &pa), ncpus,
+			&rt, err) == -1) {
 			policy_books_free(probe);
 			return (-1);
 		}
 		policy_books_free(probe);
 		/* And against what is admitted now. */
-		if (policy_admit(r->books, -1, &spec->sched, ncpus, &rt, err) ==
-		    -1)
+		if (policy_admit(r->books, -1, books_attr(&spec->sched, &pa),
+			ncpus, &rt, err) == -1)
 			return (-1);
 		policy_release(r->books, -1);
 	}
@@ -668,6 +715,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
     struct sup_spawn_res *sr, char *why, size_t whylen, struct serr *err)
 {
 	struct sup_res *r = sup->res;
+	struct policy_attr pa;
 	struct cpulist set, avoid;
 	int64_t oom;
 	const char *w;
@@ -776,7 +824,8 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 
 	/* Policy and admission. */
 	if (job->spec.sched.set) {
-		if (policy_admit(r->books, job->id, &job->spec.sched,
+		if (policy_admit(r->books, job->id,
+			books_attr(&job->spec.sched, &pa),
 			ncpus > 0 ? ncpus : 1, &rt_us, err) == -1)
 			goto fail;
 		if (sched_is_dl(&job->spec) &&
@@ -787,7 +836,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 			snprintf(why, whylen, "%s", SUP_DL_SETTLING);
 			return (1);
 		}
-		policy_attr_from_spec(&job->spec.sched, &sr->attr);
+		sup_policy_attr(&job->spec.sched, &sr->attr);
 		sr->has_attr = 1;
 	}
 
@@ -839,6 +888,7 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
     struct sup_res_plan *p, struct serr *err)
 {
 	struct sup_res *r = sup->res;
+	struct policy_attr pa;
 	struct job self;
 	struct cpulist avoid;
 	const char *w;
@@ -922,7 +972,7 @@ sup_res_plan(struct supervisor *sup, const struct job_spec *spec, int64_t id,
 		cpulist_zero(&p->cpus);
 	p->ncpus = (int)cpulist_count(&p->cpus);
 	if (spec->sched.set) {
-		if (policy_admit(r->books, id, &spec->sched,
+		if (policy_admit(r->books, id, books_attr(&spec->sched, &pa),
 			p->ncpus > 0 ? p->ncpus : 1, &p->rt_us, err) == -1)
 			rc = -1;
 		else {
@@ -1406,6 +1456,7 @@ void
 sup_res_reconcile(struct supervisor *sup)
 {
 	struct sup_res *r = sup->res;
+	struct policy_attr pa;
 	struct job *job;
 	struct serr e;
 	int64_t *ids, now = now_ms();
@@ -1413,7 +1464,8 @@ sup_res_reconcile(struct supervisor *sup)
 
 	TAILQ_FOREACH (job, &sup->jobs, entry)
 		if (job->run.exited_ms > 0)
-			policy_ended_before(r->books, &job->spec.sched,
+			policy_ended_before(r->books,
+			    books_attr(&job->spec.sched, &pa),
 			    job->run.exited_ms, now);
 	if (r->cg == NULL)
 		return;
@@ -1438,7 +1490,8 @@ sup_res_reconcile(struct supervisor *sup)
 		if (live && job->spec.sched.set) {
 			int64_t rt;
 
-			policy_admit(r->books, job->id, &job->spec.sched,
+			policy_admit(r->books, job->id,
+			    books_attr(&job->spec.sched, &pa),
 			    job->cpuset_valid ? (int)cpulist_count(job->cpuset)
 					      : 1,
 			    &rt, &e);

@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "daemon/policy.h"
+#include "daemon/supervisor-int.h"
 #include "proto/errors.h"
 #include "proto/jobspec.h"
 
@@ -79,6 +80,21 @@ sched_deadline(uint64_t runtime_us, uint64_t deadline_us, uint64_t period_us)
 	s.deadline_us = deadline_us;
 	s.period_us = period_us;
 	return (s);
+}
+
+/* What the supervisor hands the books for s (NULL: no policy asked);
+ * a few live at once, for calls that take two. */
+static const struct policy_attr *
+A(const struct job_sched *s)
+{
+	static struct policy_attr ring[4];
+	static unsigned int next;
+	struct policy_attr *a = &ring[next++ % 4];
+
+	if (s == NULL || !s->set)
+		return (NULL);
+	sup_policy_attr(s, a);
+	return (a);
 }
 
 /* Sleep until killed; die with the parent, and after 60 s at the latest. */
@@ -216,14 +232,14 @@ read_sysctl(const char *path)
 /* --- struct sched_attr from a job's sched --- */
 
 static void
-policy_attr_from_spec__null_and_unset__other_nice0(void **state)
+sup_policy_attr__null_and_unset__other_nice0(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
 
 	(void)state;
 	memset(&a, 0xa5, sizeof(a));
-	policy_attr_from_spec(NULL, &a);
+	sup_policy_attr(NULL, &a);
 	assert_int_equal(sizeof(a), 48);
 	assert_int_equal(a.size, 48);
 	assert_int_equal(a.sched_policy, SCHED_OTHER);
@@ -233,7 +249,6 @@ policy_attr_from_spec__null_and_unset__other_nice0(void **state)
 	assert_int_equal(a.sched_runtime, 0);
 	assert_int_equal(a.sched_deadline, 0);
 	assert_int_equal(a.sched_period, 0);
-	assert_int_equal(policy_needed(NULL), 0);
 
 	/* Unset wins over whatever the other fields say. */
 	s = sched_of(POLICY_FIFO);
@@ -241,15 +256,14 @@ policy_attr_from_spec__null_and_unset__other_nice0(void **state)
 	s.priority = 50;
 	s.reset_on_fork = 1;
 	memset(&a, 0xa5, sizeof(a));
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.sched_policy, SCHED_OTHER);
 	assert_int_equal(a.sched_priority, 0);
 	assert_int_equal(a.sched_flags, 0);
-	assert_int_equal(policy_needed(&s), 0);
 }
 
 static void
-policy_attr_from_spec__other_and_batch__nice(void **state)
+sup_policy_attr__other_and_batch__nice(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
@@ -258,8 +272,7 @@ policy_attr_from_spec__other_and_batch__nice(void **state)
 	s = sched_of(POLICY_OTHER);
 	s.nice = -7;
 	s.has_nice = 1;
-	policy_attr_from_spec(&s, &a);
-	assert_int_equal(policy_needed(&s), 1);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.size, 48);
 	assert_int_equal(a.sched_policy, SCHED_OTHER);
 	assert_int_equal(a.sched_nice, -7);
@@ -270,7 +283,7 @@ policy_attr_from_spec__other_and_batch__nice(void **state)
 	s = sched_of(POLICY_BATCH);
 	s.nice = 19;
 	s.has_nice = 1;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.sched_policy, SCHED_BATCH);
 	assert_int_equal(a.sched_nice, 19);
 	assert_int_equal(a.sched_priority, 0);
@@ -278,13 +291,13 @@ policy_attr_from_spec__other_and_batch__nice(void **state)
 	/* No nice given: 0, whatever the field holds. */
 	s = sched_of(POLICY_BATCH);
 	s.nice = 5;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.sched_policy, SCHED_BATCH);
 	assert_int_equal(a.sched_nice, 0);
 }
 
 static void
-policy_attr_from_spec__idle__no_nice_no_priority(void **state)
+sup_policy_attr__idle__no_nice_no_priority(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
@@ -293,7 +306,7 @@ policy_attr_from_spec__idle__no_nice_no_priority(void **state)
 	s = sched_of(POLICY_IDLE);
 	s.nice = 3;
 	s.has_nice = 1;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.size, 48);
 	assert_int_equal(a.sched_policy, SCHED_IDLE);
 	assert_int_equal(a.sched_nice, 0);
@@ -302,7 +315,7 @@ policy_attr_from_spec__idle__no_nice_no_priority(void **state)
 }
 
 static void
-policy_attr_from_spec__fifo_and_rr__priority(void **state)
+sup_policy_attr__fifo_and_rr__priority(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
@@ -310,7 +323,7 @@ policy_attr_from_spec__fifo_and_rr__priority(void **state)
 	(void)state;
 	s = sched_of(POLICY_FIFO);
 	s.priority = 99;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.size, 48);
 	assert_int_equal(a.sched_policy, SCHED_FIFO);
 	assert_int_equal(a.sched_priority, 99);
@@ -322,20 +335,20 @@ policy_attr_from_spec__fifo_and_rr__priority(void **state)
 
 	s = sched_of(POLICY_RR);
 	s.priority = 1;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.sched_policy, SCHED_RR);
 	assert_int_equal(a.sched_priority, 1);
 }
 
 static void
-policy_attr_from_spec__deadline__ns(void **state)
+sup_policy_attr__deadline__ns(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
 
 	(void)state;
 	s = sched_deadline(1000, 10000, 4194304);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(a.size, 48);
 	assert_int_equal(a.sched_policy, SCHED_DEADLINE);
 	assert_int_equal(a.sched_runtime, 1000000);
@@ -347,7 +360,7 @@ policy_attr_from_spec__deadline__ns(void **state)
 }
 
 static void
-policy_attr_from_spec__reset_on_fork__flag(void **state)
+sup_policy_attr__reset_on_fork__flag(void **state)
 {
 	struct policy_attr a;
 	struct job_sched s;
@@ -357,7 +370,7 @@ policy_attr_from_spec__reset_on_fork__flag(void **state)
 	for (p = POLICY_OTHER; p <= POLICY_DEADLINE; p++) {
 		s = sched_of(p);
 		s.reset_on_fork = 1;
-		policy_attr_from_spec(&s, &a);
+		sup_policy_attr(&s, &a);
 		assert_int_equal(a.sched_flags, FLAG_RESET_ON_FORK);
 	}
 }
@@ -392,7 +405,7 @@ policy_admit__other_batch_idle__no_claim(void **state)
 	b = policy_books_new(1000000, 950000, 100000, 100000);
 	for (p = POLICY_OTHER; p <= POLICY_IDLE; p++) {
 		s = sched_of(p);
-		assert_int_equal(policy_admit(b, 1, &s, 0, &rt, &err), 0);
+		assert_int_equal(policy_admit(b, 1, A(&s), 0, &rt, &err), 0);
 		assert_int_equal(rt, 0);
 	}
 	assert_int_equal(policy_admit(b, 2, NULL, 1, &rt, &err), 0);
@@ -416,15 +429,15 @@ policy_admit__rt_pool_exhausted__422_policy_field(void **state)
 	fifo.priority = 10;
 	rr = sched_of(POLICY_RR);
 	rr.priority = 20;
-	assert_int_equal(policy_admit(b, 1, &fifo, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 1, A(&fifo), 2, &rt, &err), 0);
 	assert_int_equal(rt, 100000);
-	assert_int_equal(policy_admit(b, 2, &rr, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&rr), 2, &rt, &err), 0);
 	assert_int_equal(rt, 100000);
 	assert_int_equal(policy_rt_used(b), 200000);
 
 	serr_clear(&err);
 	rt = -1;
-	assert_int_equal(policy_admit(b, 3, &fifo, 2, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 3, A(&fifo), 2, &rt, &err), -1);
 	assert_int_equal(rt, 0);
 	assert_int_equal(err.code, SERR_UNSATISFIABLE);
 	assert_int_equal(serr_code_status(err.code), 422);
@@ -449,20 +462,20 @@ policy_release__rt_and_deadline__claims_returned(void **state)
 	fifo = sched_of(POLICY_FIFO);
 	fifo.priority = 1;
 	dl = sched_deadline(90000, 100000, 100000);
-	assert_int_equal(policy_admit(b, 1, &fifo, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 2, &fifo, 1, &rt, &err), -1);
-	assert_int_equal(policy_admit(b, 3, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 1, A(&fifo), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&fifo), 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 3, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(rt, 0); /* DEADLINE takes no RT budget */
-	assert_int_equal(policy_admit(b, 4, &dl, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 4, A(&dl), 1, &rt, &err), -1);
 
 	policy_release(b, 1);
 	policy_release(b, 3);
 	policy_release(b, 3);   /* twice: nothing */
 	policy_release(b, 999); /* never admitted: nothing */
 	assert_int_equal(policy_rt_used(b), 0);
-	assert_int_equal(policy_admit(b, 2, &fifo, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&fifo), 1, &rt, &err), 0);
 	assert_int_equal(rt, 100000);
-	assert_int_equal(policy_admit(b, 4, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 4, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_rt_used(b), 100000);
 	policy_books_free(b); /* frees live claims (ASan checks) */
 }
@@ -489,9 +502,9 @@ policy_ended__deadline__held_for_its_deadline(void **state)
 	fifo.priority = 1;
 
 	/* One CPU, 95%: the 80% of an ended job is held 100 ms (+1). */
-	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 1, &rt, &err), 0);
 	policy_ended(b, 1, 1000);
-	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 1000), 101);
 	assert_int_equal(policy_dl_wait(b, 1, 1050), 51);
 	assert_int_equal(policy_dl_wait(b, 1, 1101), 0);
@@ -499,40 +512,40 @@ policy_ended__deadline__held_for_its_deadline(void **state)
 
 	/* Released, not ended (a plan's dry run): nothing is held. */
 	policy_release(b, 2);
-	assert_int_equal(policy_admit(b, 3, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 3, A(&dl), 1, &rt, &err), 0);
 	policy_release(b, 3);
-	assert_int_equal(policy_admit(b, 4, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 4, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 2000), 0);
 	policy_release(b, 4);
 
 	/* Ended FIFO and unknown jobs hold no DEADLINE bandwidth. */
-	assert_int_equal(policy_admit(b, 5, &fifo, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 5, A(&fifo), 1, &rt, &err), 0);
 	policy_ended(b, 5, 3000);
 	policy_ended(b, 999, 3000);
-	assert_int_equal(policy_admit(b, 6, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 6, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 3000), 0);
 	assert_int_equal(policy_rt_used(b), 0);
 	policy_release(b, 6);
 
 	/* Two CPUs, 190%: two ended 80% jobs held until 4101 and 4251;
 	 * a new 80% fits once the first is given back. */
-	assert_int_equal(policy_admit(b, 7, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 8, &dl_long, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 7, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 8, A(&dl_long), 2, &rt, &err), 0);
 	policy_ended(b, 7, 4000);
 	policy_ended(b, 8, 4050);
-	assert_int_equal(policy_admit(b, 9, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 9, A(&dl), 2, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 2, 4060), 41);
 	/* With a second new one both must go. */
-	assert_int_equal(policy_admit(b, 10, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 10, A(&dl), 2, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 2, 4060), 191);
 	assert_int_equal(policy_dl_wait(b, 2, 4251), 0);
 	policy_books_free(b); /* frees what is held (ASan checks) */
 
 	/* sched_rt_runtime_us -1: the kernel admits anything at once. */
 	b = policy_books_new(1000000, -1, 0, 0);
-	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 1, &rt, &err), 0);
 	policy_ended(b, 1, 0);
-	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 0), 0);
 	policy_books_free(b);
 }
@@ -556,17 +569,17 @@ policy_ended_before__restart__held_for_what_is_left(void **state)
 	fifo = sched_of(POLICY_FIFO);
 
 	/* Ended at 1000, books made at 1040: held until 1101. */
-	policy_ended_before(b, &dl, 1000, 1040);
-	assert_int_equal(policy_admit(b, 1, &dl, 1, &rt, &err), 0);
+	policy_ended_before(b, A(&dl), 1000, 1040);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 1040), 61);
 	assert_int_equal(policy_dl_wait(b, 1, 1101), 0);
 	policy_release(b, 1);
 
 	/* Ended 101 ms or more before: given back already. */
-	policy_ended_before(b, &dl, 2000, 2101);
-	policy_ended_before(b, &fifo, 2100, 2101);
+	policy_ended_before(b, A(&dl), 2000, 2101);
+	policy_ended_before(b, A(&fifo), 2100, 2101);
 	policy_ended_before(b, NULL, 2100, 2101);
-	assert_int_equal(policy_admit(b, 2, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 1, &rt, &err), 0);
 	assert_int_equal(policy_dl_wait(b, 1, 2101), 0);
 	policy_books_free(b);
 }
@@ -585,25 +598,25 @@ policy_admit__readmit__replaces_claim(void **state)
 	fifo = sched_of(POLICY_FIFO);
 	fifo.priority = 5;
 	other = sched_of(POLICY_OTHER);
-	assert_int_equal(policy_admit(b, 7, &fifo, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 7, &fifo, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 7, A(&fifo), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 7, A(&fifo), 1, &rt, &err), 0);
 	assert_int_equal(rt, 100000);
 	assert_int_equal(policy_rt_used(b), 100000);
 	/* Re-admitted as SCHED_OTHER: the budget comes back. */
-	assert_int_equal(policy_admit(b, 7, &other, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 7, A(&other), 1, &rt, &err), 0);
 	assert_int_equal(rt, 0);
 	assert_int_equal(policy_rt_used(b), 0);
-	assert_int_equal(policy_admit(b, 8, &fifo, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 8, A(&fifo), 1, &rt, &err), 0);
 
 	/* DEADLINE: 90% then 50% of one CPU for the same job both fit. */
 	dl = sched_deadline(9000, 10000, 10000);
 	dl2 = sched_deadline(5000, 10000, 10000);
-	assert_int_equal(policy_admit(b, 9, &dl, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 9, &dl, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 9, &dl2, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 9, A(&dl), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 9, A(&dl), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 9, A(&dl2), 1, &rt, &err), 0);
 	/* ... and 45% more now fits beside its 50%. */
 	dl = sched_deadline(4500, 10000, 10000);
-	assert_int_equal(policy_admit(b, 10, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 10, A(&dl), 1, &rt, &err), 0);
 	policy_books_free(b);
 }
 
@@ -619,19 +632,19 @@ policy_admit__readmit_refused__keeps_old_claim(void **state)
 	b = policy_books_new(1000000, 950000, 100000, 100000);
 	half = sched_deadline(5000, 10000, 10000);
 	big = sched_deadline(9900, 10000, 10000);
-	assert_int_equal(policy_admit(b, 1, &half, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 1, &big, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 1, A(&half), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 1, A(&big), 1, &rt, &err), -1);
 	assert_string_equal(err.field, "sched.runtime_us");
 	/* The 50% claim is still there: another 50% does not fit. */
-	assert_int_equal(policy_admit(b, 2, &half, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 2, A(&half), 1, &rt, &err), -1);
 	policy_release(b, 1);
-	assert_int_equal(policy_admit(b, 2, &half, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&half), 1, &rt, &err), 0);
 
 	/* RT: a refused re-admission leaves the job's budget in place. */
 	fifo = sched_of(POLICY_FIFO);
 	fifo.priority = 1;
-	assert_int_equal(policy_admit(b, 3, &fifo, 1, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 3, &big, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 3, A(&fifo), 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 3, A(&big), 1, &rt, &err), -1);
 	assert_int_equal(policy_rt_used(b), 100000);
 	policy_books_free(b);
 }
@@ -650,7 +663,8 @@ policy_admit__rt_pool_zero__unlimited(void **state)
 	fifo.priority = 99;
 	for (job = 1; job <= 1000; job++) {
 		rt = -1;
-		assert_int_equal(policy_admit(b, job, &fifo, 1, &rt, &err), 0);
+		assert_int_equal(
+		    policy_admit(b, job, A(&fifo), 1, &rt, &err), 0);
 		assert_int_equal(rt, 0);
 	}
 	assert_int_equal(policy_rt_used(b), 0);
@@ -670,9 +684,9 @@ policy_admit__deadline_over_capacity__422_runtime_field(void **state)
 	b = policy_books_new(1000000, 950000, 0, 0);
 	dl = sched_deadline(1000, 10000, 10000);
 	for (job = 1; job <= 9; job++)
-		assert_int_equal(policy_admit(b, job, &dl, 1, &rt, &err), 0);
+		assert_int_equal(policy_admit(b, job, A(&dl), 1, &rt, &err), 0);
 	serr_clear(&err);
-	assert_int_equal(policy_admit(b, 10, &dl, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 10, A(&dl), 1, &rt, &err), -1);
 	assert_int_equal(err.code, SERR_UNSATISFIABLE);
 	assert_string_equal(err.field, "sched.runtime_us");
 	assert_string_equal(err.message,
@@ -680,7 +694,7 @@ policy_admit__deadline_over_capacity__422_runtime_field(void **state)
 	    "left on 1 CPU");
 	/* A 5% job still fits in what is left. */
 	dl = sched_deadline(500, 10000, 10000);
-	assert_int_equal(policy_admit(b, 10, &dl, 1, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 10, A(&dl), 1, &rt, &err), 0);
 	policy_books_free(b);
 }
 
@@ -696,14 +710,14 @@ policy_admit__deadline_two_cpus__190_percent(void **state)
 	b = policy_books_new(1000000, 950000, 0, 0);
 	dl = sched_deadline(1000, 10000, 10000);
 	for (job = 1; job <= 19; job++)
-		assert_int_equal(policy_admit(b, job, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 20, &dl, 2, &rt, &err), -1);
+		assert_int_equal(policy_admit(b, job, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 20, A(&dl), 2, &rt, &err), -1);
 	assert_string_equal(err.field, "sched.runtime_us");
 	assert_string_equal(err.message,
 	    "DEADLINE bandwidth exhausted: the job asks 10%, 0% of 190% is "
 	    "left on 2 CPUs");
 	/* The same books seen from one CPU: already over. */
-	assert_int_equal(policy_admit(b, 21, &dl, 1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 21, A(&dl), 1, &rt, &err), -1);
 	assert_string_equal(err.message,
 	    "DEADLINE bandwidth exhausted: the job asks 10%, 0% of 95% is "
 	    "left on 1 CPU");
@@ -728,8 +742,8 @@ policy_admit__deadline_fair_server_reserved__90_percent_per_cpu(void **state)
 	policy_books_reserve_dl(b, 50000, 1000000);
 	dl = sched_deadline(1000, 10000, 10000);
 	for (job = 1; job <= 18; job++)
-		assert_int_equal(policy_admit(b, job, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 19, &dl, 2, &rt, &err), -1);
+		assert_int_equal(policy_admit(b, job, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 19, A(&dl), 2, &rt, &err), -1);
 	assert_string_equal(err.message,
 	    "DEADLINE bandwidth exhausted: the job asks 10%, 0% of 180% is "
 	    "left on 2 CPUs (95% per CPU less 5% for the kernel's fair "
@@ -739,17 +753,17 @@ policy_admit__deadline_fair_server_reserved__90_percent_per_cpu(void **state)
 	b = policy_books_new(1000000, 950000, 0, 0);
 	policy_books_reserve_dl(b, 50000, 1000000);
 	dl = sched_deadline(9000, 10000, 10000);
-	assert_int_equal(policy_admit(b, 1, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 2, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 3, &dl, 2, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 3, A(&dl), 2, &rt, &err), -1);
 	policy_release(b, 1);
 	policy_release(b, 2);
 	dl = sched_deadline(9010, 10000, 10000);
-	assert_int_equal(policy_admit(b, 1, &dl, 2, &rt, &err), 0);
-	assert_int_equal(policy_admit(b, 2, &dl, 2, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 2, &rt, &err), -1);
 	/* Reserving nothing again restores 95% per CPU. */
 	policy_books_reserve_dl(b, 0, 0);
-	assert_int_equal(policy_admit(b, 2, &dl, 2, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&dl), 2, &rt, &err), 0);
 	policy_books_free(b);
 }
 
@@ -764,15 +778,15 @@ policy_admit__deadline_no_cpus__422_cpus_field(void **state)
 	(void)state;
 	b = policy_books_new(1000000, 950000, 0, 0);
 	dl = sched_deadline(1000, 10000, 10000);
-	assert_int_equal(policy_admit(b, 1, &dl, 0, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 1, A(&dl), 0, &rt, &err), -1);
 	assert_int_equal(err.code, SERR_UNSATISFIABLE);
 	assert_string_equal(err.field, "cpus");
-	assert_int_equal(policy_admit(b, 1, &dl, -1, &rt, &err), -1);
+	assert_int_equal(policy_admit(b, 1, A(&dl), -1, &rt, &err), -1);
 	assert_string_equal(err.field, "cpus");
 	/* Other policies do not care how many CPUs there are. */
 	fifo = sched_of(POLICY_FIFO);
 	fifo.priority = 1;
-	assert_int_equal(policy_admit(b, 2, &fifo, 0, &rt, &err), 0);
+	assert_int_equal(policy_admit(b, 2, A(&fifo), 0, &rt, &err), 0);
 	policy_books_free(b);
 }
 
@@ -789,7 +803,7 @@ policy_admit__deadline_rt_runtime_unlimited__always(void **state)
 	b = policy_books_new(1000000, -1, 0, 0);
 	dl = sched_deadline(9000, 10000, 10000);
 	for (job = 1; job <= 100; job++)
-		assert_int_equal(policy_admit(b, job, &dl, 1, &rt, &err), 0);
+		assert_int_equal(policy_admit(b, job, A(&dl), 1, &rt, &err), 0);
 	policy_books_free(b);
 }
 
@@ -823,7 +837,7 @@ policy_apply__batch_nice5__kernel_reads_back(void **state)
 	s = sched_of(POLICY_BATCH);
 	s.nice = 5;
 	s.has_nice = 1;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(kid_start_or_skip(&k, &a, 0), 1);
 	memset(&got, 0xa5, sizeof(got));
 	assert_int_equal(policy_get(k.pid, &got), 0);
@@ -847,7 +861,7 @@ policy_apply__idle__kernel_reads_back(void **state)
 
 	(void)state;
 	s = sched_of(POLICY_IDLE);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(kid_start_or_skip(&k, &a, 0), 1);
 	assert_int_equal(policy_get(k.pid, &got), 0);
 	assert_int_equal(got.sched_policy, SCHED_IDLE);
@@ -870,7 +884,7 @@ policy_apply__fifo_prio10__kernel_reads_back(void **state)
 		skip();
 	s = sched_of(POLICY_FIFO);
 	s.priority = 10;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	if (!kid_start_or_skip(&k, &a, 0))
 		skip();
 	assert_int_equal(policy_get(k.pid, &got), 0);
@@ -896,7 +910,7 @@ policy_apply__rr_prio20__kernel_reads_back(void **state)
 		skip();
 	s = sched_of(POLICY_RR);
 	s.priority = 20;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	if (!kid_start_or_skip(&k, &a, 0))
 		skip();
 	assert_int_equal(policy_get(k.pid, &got), 0);
@@ -921,7 +935,7 @@ policy_apply__fifo_reset_on_fork__grandchild_is_other(void **state)
 	s = sched_of(POLICY_FIFO);
 	s.priority = 10;
 	s.reset_on_fork = 1;
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	if (!kid_start_or_skip(&k, &a, KID_GRANDCHILD))
 		skip();
 	assert_true(k.grandchild > 0);
@@ -950,7 +964,7 @@ policy_apply__deadline_1ms_10ms__kernel_reads_back(void **state)
 	if (!need_root())
 		skip();
 	s = sched_deadline(1000, 10000, 10000);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	if (!kid_start_or_skip(&k, &a, KID_UNPIN))
 		skip();
 	assert_int_equal(policy_get(k.pid, &got), 0);
@@ -981,7 +995,7 @@ policy_apply__deadline_pinned__eperm(void **state)
 		skip();
 	}
 	s = sched_deadline(1000, 10000, 10000);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(kid_start(&k, &a, KID_PIN0), 0);
 	assert_int_equal(k.err, EPERM);
 	assert_int_equal(sched_getscheduler(k.pid), SCHED_OTHER);
@@ -998,7 +1012,7 @@ policy_apply__deadline_runtime_over_deadline__einval(void **state)
 	(void)state;
 	/* Bypasses jobspec's validation: the kernel has the last word. */
 	s = sched_deadline(2000, 1000, 10000);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	assert_int_equal(kid_start(&k, &a, KID_UNPIN), 0);
 	assert_int_equal(k.err, EINVAL);
 	assert_int_equal(sched_getscheduler(k.pid), SCHED_OTHER);
@@ -1068,7 +1082,7 @@ kernel_deadline_count(int max, int *err_last)
 	int i, n;
 
 	s = sched_deadline(1000, 10000, 10000);
-	policy_attr_from_spec(&s, &a);
+	sup_policy_attr(&s, &a);
 	*err_last = 0;
 	for (n = 0; n < max && n < 64; n++) {
 		assert_int_equal(kid_start(&kids[n], &a, KID_UNPIN), 0);
@@ -1119,7 +1133,7 @@ policy_admit__deadline_books__never_above_kernel(void **state)
 	policy_books_reserve_dl(b, rsv_rt, rsv_per);
 	s = sched_deadline(1000, 10000, 10000);
 	for (nbooks = 0; nbooks < 60; nbooks++)
-		if (policy_admit(b, nbooks + 1, &s, ncpus, &rt, &err) == -1)
+		if (policy_admit(b, nbooks + 1, A(&s), ncpus, &rt, &err) == -1)
 			break;
 	policy_books_free(b);
 	assert_true(nbooks < 60);
@@ -1152,13 +1166,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(
-		policy_attr_from_spec__null_and_unset__other_nice0),
-	    cmocka_unit_test(policy_attr_from_spec__other_and_batch__nice),
-	    cmocka_unit_test(policy_attr_from_spec__idle__no_nice_no_priority),
-	    cmocka_unit_test(policy_attr_from_spec__fifo_and_rr__priority),
-	    cmocka_unit_test(policy_attr_from_spec__deadline__ns),
-	    cmocka_unit_test(policy_attr_from_spec__reset_on_fork__flag),
+	    cmocka_unit_test(sup_policy_attr__null_and_unset__other_nice0),
+	    cmocka_unit_test(sup_policy_attr__other_and_batch__nice),
+	    cmocka_unit_test(sup_policy_attr__idle__no_nice_no_priority),
+	    cmocka_unit_test(sup_policy_attr__fifo_and_rr__priority),
+	    cmocka_unit_test(sup_policy_attr__deadline__ns),
+	    cmocka_unit_test(sup_policy_attr__reset_on_fork__flag),
 	    cmocka_unit_test(policy_kernel_name__all__names_and_unknown),
 	    cmocka_unit_test(policy_admit__other_batch_idle__no_claim),
 	    cmocka_unit_test(policy_admit__rt_pool_exhausted__422_policy_field),
