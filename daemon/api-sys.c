@@ -19,6 +19,7 @@
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/looplag.h"
+#include "daemon/reload.h"
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
@@ -105,8 +106,8 @@ reload_cb(void *arg, enum sup_reload_what what, const char *name,
 /* POST /v1/reload waiting for the files to be read off the loop. */
 struct reload_wait {
 	struct reload_report r;
-	struct supervisor *sup;
-	struct sup_reload *reload;
+	struct reloader *rl;
+	struct reload_req *reload;
 	struct api_pending *pending;
 	char dir[PATH_MAX];
 };
@@ -129,7 +130,7 @@ reload_closed(struct api_pending *p, void *arg)
 
 	(void)p;
 	log_debug("reload: client left before the answer");
-	supervisor_reload_cancel(w->sup, w->reload);
+	reload_cancel(w->rl, w->reload);
 	reload_wait_free(w);
 }
 
@@ -156,7 +157,7 @@ reload_done(void *arg, const struct serr *err)
 }
 
 /*
- * The files are read off the loop (supervisor_reload_start); the answer
+ * The files are read off the loop (reload_start); the answer
  * follows once the changes are made.
  */
 int
@@ -173,11 +174,10 @@ api_reload(struct api_ctx *ctx, json_t **out, struct serr *err)
 	for (i = 0; i < SUP_RELOAD_ERROR; i++)
 		w->r.lists[i] = json_array();
 	w->r.errors = json_array();
-	w->sup = ctx->sd->sup;
+	w->rl = ctx->sd->reloader;
 	util_strlcpy(w->dir, ctx->sd->conf->jobs_dir, sizeof(w->dir));
-	if ((w->reload = supervisor_reload_start(ctx->sd->sup,
-		 ctx->sd->conf->jobs_dir, reload_cb, reload_done, w, err)) ==
-	    NULL) {
+	if ((w->reload = reload_start(w->rl, ctx->sd->conf->jobs_dir, reload_cb,
+		 reload_done, w, err)) == NULL) {
 		reload_wait_free(w);
 		return (-1);
 	}

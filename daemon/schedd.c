@@ -30,6 +30,7 @@
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/reload.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
 #include "proto/util.h"
@@ -168,15 +169,15 @@ reload_log(void *arg, enum sup_reload_what what, const char *name,
 }
 
 /* At start-up, before the loop runs: SIGHUP and the API read
- * the files off it (supervisor_reload_start). */
+ * the files off it (reload_start). */
 static void
 load_job_files(struct schedd *sd)
 {
 	struct serr err;
 
 	log_info("loading job files from %s", sd->conf->jobs_dir);
-	if (supervisor_reload(
-		sd->sup, sd->conf->jobs_dir, 1, reload_log, NULL, &err) == -1)
+	if (reload_now(sd->reloader, sd->conf->jobs_dir, 1, reload_log, NULL,
+		&err) == -1)
 		log_warnx("%s", err.message);
 }
 
@@ -188,7 +189,7 @@ hangup_done(void *arg, const struct serr *err)
 		log_warnx("reload: %s", err->message);
 }
 
-/* SIGHUP: the files are read off the loop (supervisor_reload_start). */
+/* SIGHUP: the files are read off the loop (reload_start). */
 static void
 on_hangup(evutil_socket_t sig, short what, void *arg)
 {
@@ -198,7 +199,7 @@ on_hangup(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	log_info("reloading job files from %s", sd->conf->jobs_dir);
-	if (supervisor_reload_start(sd->sup, sd->conf->jobs_dir, reload_log,
+	if (reload_start(sd->reloader, sd->conf->jobs_dir, reload_log,
 		hangup_done, NULL, &err) == NULL)
 		log_warnx("reload: %s", err.message);
 }
@@ -428,6 +429,7 @@ main(int argc, char **argv)
 			fatalx("%s", err.message);
 		log_warnx("%s", err.message);
 	}
+	sd.reloader = reload_new(&sd);
 	load_job_files(&sd);
 
 	ev_term = evsignal_new(sd.base, SIGTERM, on_terminate, &sd);
@@ -448,6 +450,7 @@ main(int argc, char **argv)
 
 	notify_free();
 	api_free(sd.api);
+	reload_free(sd.reloader);
 	supervisor_free(sd.sup);
 	store_close(sd.store);
 	event_free(ev_term);

@@ -203,6 +203,7 @@ struct schedd {
 	struct store	*store;
 	struct supervisor *sup;
 	struct api	*api;
+	struct reloader	*reloader;	/* job files (reload.h) */
 	int64_t		 started_ms;	/* for uptime */
 	int		 shutting_down;
 };

@@ -2,8 +2,8 @@
 /*
  * Start order and job files: the "after" graph (unknown names and cycles
  * refused up front, queued jobs started once their dependencies run, the
- * reverse order at shutdown) and reloading the job-file directory. Jobs
- * created through the API are never touched by a reload.
+ * reverse order at shutdown), and a job file's spec made into its job
+ * (reload.c reads the files and calls supervisor_job_from_file).
  */
 #include "config.h"
 
@@ -20,7 +20,6 @@
 #include "daemon/schedd.h"
 #include "daemon/clock.h"
 #include "daemon/job.h"
-#include "daemon/jobfiles.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
 #include "daemon/supervisor.h"
@@ -211,7 +210,7 @@ sup_mark_running_dependents(struct supervisor *sup)
 	}
 }
 
-/* Reload */
+/* Job files (reload.c makes them through supervisor_job_from_file) */
 
 #define FILE_PREFIX "file:"
 
@@ -225,23 +224,24 @@ sup_source_is(const struct job *job, const char *path)
 /* Replace job's spec with a changed file's; applied at the next start. */
 static int
 sup_update_spec(struct supervisor *sup, struct job *job,
-    const struct jobfile *f, struct serr *err)
+    const struct job_spec *fspec, const char *text, const char *path,
+    struct serr *err)
 {
 	struct job_spec spec;
 	struct event_rec ev;
 	char *etext = NULL;
 
 	jobspec_init(&spec);
-	if (jobspec_copy(&spec, &f->spec) == -1) {
+	if (jobspec_copy(&spec, fspec) == -1) {
 		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
 		return (-1);
 	}
 	if (store_begin(sup->st, err) == -1)
 		goto fail;
-	if (store_job_update_spec(sup->st, job->id, f->canonical, job->source,
-		now_ms(), err) == -1 ||
+	if (store_job_update_spec(
+		sup->st, job->id, text, job->source, now_ms(), err) == -1 ||
 	    sup_event_write(sup, &ev, job, 0, "updated",
-		json_pack("{s:s}", "path", f->path), &etext, err) == -1 ||
+		json_pack("{s:s}", "path", path), &etext, err) == -1 ||
 	    store_commit(sup->st, err) == -1) {
 		store_rollback(sup->st);
 		free(etext);
@@ -255,7 +255,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	jobspec_free(&job->spec);
 	job->spec = spec;
 	sup_spec_text_drop(job);
-	job->file_digest = htab_hash_str(f->canonical);
+	job->file_digest = htab_hash_str(text);
 	job->updated_ms = now_ms();
 	/* A placement added to a running job is checked from now on. */
 	sup_drift_placed(sup, job);
@@ -263,7 +263,7 @@ sup_update_spec(struct supervisor *sup, struct job *job,
 	job->sched_next_ms = 0;
 	sup_sched_job(sup, job, 0);
 	log_info("%s: spec updated from %s (applies at the next start)",
-	    job->name, f->path);
+	    job->name, path);
 	sup_event_announce(sup, &ev);
 	free(etext);
 	return (0);
@@ -272,310 +272,54 @@ fail:
 	return (-1);
 }
 
-static int
-sup_file_path_cmp(const void *key, const void *elem)
-{
-	return (strcmp(key, ((const struct jobfile *)elem)->path));
-}
-
-/* Whether job's source is one of files, which jobfiles_scan sorted by name:
- * their paths, one directory and a name each, sort the same way. */
-static int
-sup_file_wanted(const struct jobfile *files, int n, const struct job *job)
-{
-	if (n == 0 || strncmp(job->source, FILE_PREFIX, 5) != 0)
-		return (0);
-	return (bsearch(job->source + 5, files, (size_t)n, sizeof(*files),
-		    sup_file_path_cmp) != NULL);
-}
-
-/* Make what the n files read say (jobfiles_scan's). */
-static void
-sup_reload_apply(struct supervisor *sup, struct jobfile *files, int n, int boot,
-    void (*report)(void *, enum sup_reload_what, const char *, const char *,
-	const struct serr *),
-    void *arg)
-{
-	struct job *job, *tj;
-	struct serr ferr;
-	char source[PATH_MAX + 8], *canon;
-	uint64_t digest;
-	json_t *j;
-	int i, progress, same, *done;
-
-	done = xcalloc((size_t)n + 1, sizeof(*done));
-
-	/* Jobs whose file is gone (files that are bad keep their job). */
-	TAILQ_FOREACH_SAFE (job, &sup->jobs, entry, tj) {
-		char name[JOBSPEC_NAME_MAX + 1];
-
-		if (strncmp(job->source, FILE_PREFIX, 5) != 0 ||
-		    sup_file_wanted(files, n, job) || job->delete_pending)
-			continue;
-		util_strlcpy(name, job->name, sizeof(name));
-		serr_clear(&ferr);
-		if (supervisor_job_delete(sup, job, 1, &ferr) == -1)
-			report(arg, SUP_RELOAD_ERROR, name, NULL, &ferr);
-		else
-			report(arg, SUP_RELOAD_REMOVED, name, NULL, NULL);
-	}
-
-	/* Bad files, name clashes, unchanged and changed specs. */
-	for (i = 0; i < n; i++) {
-		struct jobfile *f = &files[i];
-
-		if (!f->ok) {
-			report(arg, SUP_RELOAD_ERROR, NULL, f->path, &f->err);
-			done[i] = 1;
-			continue;
-		}
-		if ((job = sup_find_name(sup, f->spec.name)) == NULL)
-			continue;
-		done[i] = 1;
-		if (!sup_source_is(job, f->path)) {
-			serr_set(&ferr, SERR_CONFLICT, "name",
-			    "job %s already exists (source %s)", job->name,
-			    job->source);
-			report(
-			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
-			continue;
-		}
-		/* The file's text against the one the spec came from; once
-		 * after start-up, the spec's text made again. */
-		digest = htab_hash_str(f->canonical);
-		canon = NULL;
-		if (job->file_digest == 0) {
-			if ((j = jobspec_to_json(&job->spec)) != NULL)
-				canon = json_out_text(j, 1);
-			json_decref(j);
-			same =
-			    canon != NULL && strcmp(canon, f->canonical) == 0;
-			if (same)
-				job->file_digest = digest;
-		} else
-			same = job->file_digest == digest;
-		serr_clear(&ferr);
-		if (same) {
-			report(arg, SUP_RELOAD_UNCHANGED, job->name, f->path,
-			    NULL);
-		} else if (sup_res_check(sup, &f->spec, &ferr) == -1 ||
-			   sup_check_after(sup, job->name, &f->spec, &ferr) ==
-			       -1 ||
-			   sup_update_spec(sup, job, f, &ferr) == -1) {
-			report(
-			    arg, SUP_RELOAD_ERROR, job->name, f->path, &ferr);
-		} else
-			report(
-			    arg, SUP_RELOAD_CHANGED, job->name, f->path, NULL);
-		free(canon);
-		if (boot && job->spec.start && job->spec.schedule == NULL &&
-		    !job_state_active(job->state) && !sup->shutting_down) {
-			job->retries = 0;
-			serr_clear(&ferr);
-			if (sup_dispatch(sup, job, JEV_START, NULL, &ferr) ==
-			    -1)
-				report(arg, SUP_RELOAD_ERROR, job->name,
-				    f->path, &ferr);
-		}
-	}
-
-	/* New files, dependencies first: a pass creates every file whose
-	 * "after" names exist; what is left after a pass without progress
-	 * names unknown jobs or a cycle. */
-	do {
-		progress = 0;
-		for (i = 0; i < n; i++) {
-			struct job_spec *spec = &files[i].spec;
-			size_t k;
-			int ready = 1;
-
-			if (done[i])
-				continue;
-			for (k = 0; k < spec->nafter; k++)
-				if (sup_find_name(sup, spec->after[k]) == NULL)
-					ready = 0;
-			if (!ready)
-				continue;
-			done[i] = 1;
-			progress = 1;
-			snprintf(source, sizeof(source), FILE_PREFIX "%s",
-			    files[i].path);
-			serr_clear(&ferr);
-			if (supervisor_job_create(
-				sup, spec, source, &job, &ferr) == -1)
-				report(arg, SUP_RELOAD_ERROR, spec->name,
-				    files[i].path, &ferr);
-			else {
-				job->file_digest =
-				    htab_hash_str(files[i].canonical);
-				report(arg, SUP_RELOAD_ADDED, job->name,
-				    files[i].path, NULL);
-			}
-		}
-	} while (progress);
-	for (i = 0; i < n; i++) {
-		if (done[i])
-			continue;
-		serr_set(&ferr, SERR_UNSATISFIABLE, "after",
-		    "unknown job in \"after\", or a cycle among job files");
-		report(arg, SUP_RELOAD_ERROR, files[i].spec.name, files[i].path,
-		    &ferr);
-	}
-	free(done);
-}
-
 int
-supervisor_reload(struct supervisor *sup, const char *dir, int boot,
-    void (*report)(void *, enum sup_reload_what, const char *, const char *,
-	const struct serr *),
-    void *arg, struct serr *err)
+supervisor_job_from_file(struct supervisor *sup, const struct job_spec *spec,
+    const char *text, const char *path, struct job **jobp, struct serr *err)
 {
-	struct jobfile *files;
-	int n;
+	char source[PATH_MAX + 8], *canon = NULL;
+	struct job *job;
+	uint64_t digest = htab_hash_str(text);
+	json_t *j;
+	int same;
 
-	if ((n = jobfiles_scan(dir, &files, err)) < 0)
-		return (-1);
-	sup_reload_apply(sup, files, n, boot, report, arg);
-	jobfiles_free(files, n);
-	return (0);
-}
-
-/* A reload asked for (supervisor_reload_start). */
-struct sup_reload {
-	void (*report)(void *, enum sup_reload_what, const char *, const char *,
-	    const struct serr *);
-	void (*done)(void *, const struct serr *);
-	void *arg; /* done and report NULL: cancelled */
-	TAILQ_ENTRY(sup_reload) entry;
-};
-
-/* Tell every reload the read served what it made. */
-static void
-sup_reload_fanout(void *arg, enum sup_reload_what what, const char *name,
-    const char *path, const struct serr *err)
-{
-	struct supervisor *sup = arg;
-	struct sup_reload *r;
-
-	TAILQ_FOREACH (r, &sup->reloads_read, entry)
-		if (r->report != NULL)
-			r->report(r->arg, what, name, path, err);
-}
-
-/* End every reload the read served: done(err), and free them. */
-static void
-sup_reload_end(struct supervisor *sup, const struct serr *err)
-{
-	struct sup_reload *r;
-
-	while ((r = TAILQ_FIRST(&sup->reloads_read)) != NULL) {
-		TAILQ_REMOVE(&sup->reloads_read, r, entry);
-		if (r->done != NULL)
-			r->done(r->arg, err);
-		free(r);
-	}
-}
-
-static int sup_reload_next(struct supervisor *sup, struct serr *err);
-
-static void
-sup_reload_read(void *arg, struct jobfile *files, int n, const struct serr *err)
-{
-	struct supervisor *sup = arg;
-	struct serr e;
-
-	sup->reload_scan = NULL;
-	if (n >= 0 && sup->shutting_down) {
-		serr_set(&e, SERR_UNAVAILABLE, NULL, "shutting down");
-		err = &e;
-	} else if (n >= 0) {
-		sup_reload_apply(sup, files, n, 0, sup_reload_fanout, sup);
-		err = NULL;
-	}
-	if (n >= 0)
-		jobfiles_free(files, n);
-	sup_reload_end(sup, err);
-	if (sup_reload_next(sup, &e) == -1)
-		sup_reload_end(sup, &e);
-}
-
-/*
- * Read the files for every reload waiting, if any, and none is read now.
- * -1 with err if the read cannot start: those reloads are left in
- * reloads_read, for the caller to end.
- */
-static int
-sup_reload_next(struct supervisor *sup, struct serr *err)
-{
-	if (sup->reload_scan != NULL || TAILQ_EMPTY(&sup->reloads_wait))
-		return (0);
-	TAILQ_CONCAT(&sup->reloads_read, &sup->reloads_wait, entry);
-	if ((sup->reload_scan = jobfiles_scan_async(sup->sd->base,
-		 sup->reload_dir, sup_reload_read, sup, err)) == NULL)
-		return (-1);
-	return (0);
-}
-
-struct sup_reload *
-supervisor_reload_start(struct supervisor *sup, const char *dir,
-    void (*report)(void *, enum sup_reload_what, const char *, const char *,
-	const struct serr *),
-    void (*done)(void *, const struct serr *), void *arg, struct serr *err)
-{
-	struct sup_reload *r;
-
-	if (sup->shutting_down) {
-		serr_set(err, SERR_UNAVAILABLE, NULL, "shutting down");
-		return (NULL);
-	}
-	if (util_strlcpy(sup->reload_dir, dir, sizeof(sup->reload_dir)) >=
-	    sizeof(sup->reload_dir)) {
-		serr_set(
-		    err, SERR_INVALID, "jobs_dir", "%s: path too long", dir);
-		return (NULL);
-	}
-	r = xcalloc(1, sizeof(*r));
-	r->report = report;
-	r->done = done;
-	r->arg = arg;
-	TAILQ_INSERT_TAIL(&sup->reloads_wait, r, entry);
-	if (sup_reload_next(sup, err) == -1) {
-		/* Nothing else waited: a read was not in flight. */
-		TAILQ_REMOVE(&sup->reloads_read, r, entry);
-		free(r);
-		return (NULL);
-	}
-	return (r);
-}
-
-void
-supervisor_reload_cancel(struct supervisor *sup, struct sup_reload *r)
-{
-	struct sup_reload *w;
-
-	TAILQ_FOREACH (w, &sup->reloads_wait, entry) {
-		if (w == r) {
-			TAILQ_REMOVE(&sup->reloads_wait, r, entry);
-			free(r);
-			return;
+	*jobp = NULL;
+	if ((job = sup_find_name(sup, spec->name)) == NULL) {
+		if (snprintf(source, sizeof(source), FILE_PREFIX "%s", path) >=
+		    (int)sizeof(source)) {
+			serr_set(
+			    err, SERR_INVALID, NULL, "%s: path too long", path);
+			return (-1);
 		}
+		if (supervisor_job_create(sup, spec, source, &job, err) == -1)
+			return (-1);
+		job->file_digest = digest;
+		*jobp = job;
+		return (SUP_RELOAD_ADDED);
 	}
-	/* Being read: ended with the others, unheard. */
-	r->report = NULL;
-	r->done = NULL;
-}
-
-/* At the end: wait for a read still going, drop every reload unheard. */
-void
-sup_reload_free(struct supervisor *sup)
-{
-	struct sup_reload *r;
-
-	jobfiles_async_abandon(sup->reload_scan);
-	sup->reload_scan = NULL;
-	TAILQ_CONCAT(&sup->reloads_read, &sup->reloads_wait, entry);
-	while ((r = TAILQ_FIRST(&sup->reloads_read)) != NULL) {
-		TAILQ_REMOVE(&sup->reloads_read, r, entry);
-		free(r);
+	if (!sup_source_is(job, path)) {
+		serr_set(err, SERR_CONFLICT, "name",
+		    "job %s already exists (source %s)", job->name,
+		    job->source);
+		return (-1);
 	}
+	*jobp = job;
+	/* The file's text against the one the spec came from; once after
+	 * start-up, the spec's text made again. */
+	if (job->file_digest == 0) {
+		if ((j = jobspec_to_json(&job->spec)) != NULL)
+			canon = json_out_text(j, 1);
+		json_decref(j);
+		same = canon != NULL && strcmp(canon, text) == 0;
+		free(canon);
+		if (same)
+			job->file_digest = digest;
+	} else
+		same = job->file_digest == digest;
+	if (same)
+		return (SUP_RELOAD_UNCHANGED);
+	if (sup_res_check(sup, spec, err) == -1 ||
+	    sup_check_after(sup, job->name, spec, err) == -1 ||
+	    sup_update_spec(sup, job, spec, text, path, err) == -1)
+		return (-1);
+	return (SUP_RELOAD_CHANGED);
 }

@@ -77,7 +77,6 @@ struct sup_held {
 	TAILQ_ENTRY(sup_held) entry;
 };
 TAILQ_HEAD(sup_held_list, sup_held);
-TAILQ_HEAD(sup_reloads, sup_reload);
 
 /*
  * The job indexes. Every job is in jobs (id order), by_id and by_name
@@ -115,11 +114,6 @@ struct supervisor {
 	int64_t *stop_more;
 	size_t nstop_more;
 	struct event *stop_more_ev;
-	/* Reloads (supervisor-files.c): asked for, and served by the read
-	 * of reload_dir in flight (reload_scan). */
-	struct sup_reloads reloads_wait, reloads_read;
-	struct jobfiles_async *reload_scan;
-	char reload_dir[PATH_MAX];
 	void (*shutdown_done)(void *);
 	void *shutdown_arg;
 	int queue_kicked; /* sup_queue_run is scheduled */
@@ -176,8 +170,6 @@ int sup_event_write(struct supervisor *sup, struct event_rec *ev,
     const struct job *job, int64_t run, const char *type, json_t *data,
     char **text, struct serr *err);
 void sup_event_announce(struct supervisor *sup, const struct event_rec *ev);
-/* Wait for a job files read in flight, drop every reload (at the end). */
-void sup_reload_free(struct supervisor *sup);
 
 /*
  * Dispatch: the table's action for (job->state, ev) runs; an empty cell is

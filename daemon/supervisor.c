@@ -40,7 +40,6 @@
 #include "daemon/schedd.h"
 #include "daemon/conf.h"
 #include "daemon/job.h"
-#include "daemon/jobfiles.h"
 #include "daemon/joblog.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -434,6 +433,12 @@ supervisor_job_settled(const struct job *job)
 {
 	return (!job->restart_pending && job->state != JOB_STOPPING &&
 		job->state != JOB_STARTING);
+}
+
+int
+supervisor_job_leaving(const struct job *job)
+{
+	return (job->delete_pending);
 }
 
 void
@@ -1275,8 +1280,6 @@ supervisor_new(struct schedd *sd, struct serr *err)
 	sup->st = sd->store;
 	sup->events_until_prune = 1;
 	TAILQ_INIT(&sup->jobs);
-	TAILQ_INIT(&sup->reloads_wait);
-	TAILQ_INIT(&sup->reloads_read);
 	TAILQ_INIT(&sup->queued);
 	TAILQ_INIT(&sup->spec_lru);
 	TAILQ_INIT(&sup->held);
@@ -1349,7 +1352,6 @@ supervisor_free(struct supervisor *sup)
 	if (sup->stop_more_ev != NULL)
 		event_free(sup->stop_more_ev);
 	free(sup->stop_more);
-	sup_reload_free(sup);
 	if (sup->res != NULL)
 		reaper_free();
 	while ((job = TAILQ_FIRST(&sup->jobs)) != NULL) {

@@ -85,6 +85,8 @@ int supervisor_job_create(struct supervisor *sup, const struct job_spec *spec,
 struct job *supervisor_job_find(struct supervisor *sup, const char *ref);
 /* 0 while a stop or a restart asked of the job is under way. */
 int supervisor_job_settled(const struct job *job);
+/* 1 once its deletion is under way: it goes when it has stopped. */
+int supervisor_job_leaving(const struct job *job);
 /* All jobs by id. Lent. */
 const struct job_list *supervisor_jobs(struct supervisor *sup);
 size_t supervisor_job_count(struct supervisor *sup);
@@ -269,6 +271,7 @@ int supervisor_events_since(struct supervisor *sup, int64_t since, int limit,
 int supervisor_event_bounds(struct supervisor *sup, int64_t *oldest,
     int64_t *last, struct serr *err);
 
+/* What a job file did to its job (reload.c reports these). */
 enum sup_reload_what {
 	SUP_RELOAD_ADDED = 0,	/* a new file made a job */
 	SUP_RELOAD_CHANGED,	/* a changed file updated its job's spec */
@@ -278,35 +281,19 @@ enum sup_reload_what {
 };
 
 /*
- * Re-read the job files in dir: new files create jobs (source
- * "file:PATH"), changed ones update the spec (applied at the next start),
- * removed ones stop and delete their jobs; jobs created through the API are
- * never touched. With boot, file jobs whose spec says start and that are
- * not active are started too (start-up). report is called once per file or
- * removed job; path may be NULL, err is NULL unless SUP_RELOAD_ERROR.
- * Returns 0, or -1 if the directory cannot be read.
+ * A job file's spec (text: its canonical JSON, path: the file). No job
+ * named spec->name: one is created with source "file:PATH"
+ * (SUP_RELOAD_ADDED, started as supervisor_job_create does). That job
+ * made from the same file: its spec is replaced when the text differs
+ * from the one it was made from (SUP_RELOAD_CHANGED; applied at the next
+ * start), else SUP_RELOAD_UNCHANGED. -1 with err when a job of that name
+ * came from elsewhere (SERR_CONFLICT, field "name") or the spec is
+ * refused as supervisor_job_create would. *jobp is the file's job, or
+ * NULL if it has none (lent).
  */
-int supervisor_reload(struct supervisor *sup, const char *dir, int boot,
-    void (*report)(void *, enum sup_reload_what, const char *name,
-    const char *path, const struct serr *err), void *arg, struct serr *err);
-
-/*
- * The same without boot, the files read off the loop (jobfiles_scan_async):
- * report is called as above and then done(arg, NULL), or only done(arg,
- * err) if the directory cannot be read or schedd is shutting down, later,
- * in the loop. What changes meanwhile (through the API) is seen by the
- * reload as if it came before. Reloads asked for while one reads the
- * files wait for it and then share the next read. Returns the reload, or
- * NULL with err; supervisor_reload_cancel(r) before done: report and done
- * are not called (the reload itself may still be made).
- */
-struct sup_reload;
-struct sup_reload *supervisor_reload_start(struct supervisor *sup,
-    const char *dir,
-    void (*report)(void *, enum sup_reload_what, const char *name,
-	const char *path, const struct serr *err),
-    void (*done)(void *, const struct serr *err), void *arg, struct serr *err);
-void supervisor_reload_cancel(struct supervisor *sup, struct sup_reload *r);
+int supervisor_job_from_file(struct supervisor *sup,
+    const struct job_spec *spec, const char *text, const char *path,
+    struct job **jobp, struct serr *err);
 
 /*
  * Stop every active job (stop signal, SIGKILL after its timeout), each only
