@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "daemon/schedd.h"
-#include "daemon/job.h"
 #include "daemon/jobfiles.h"
 #include "daemon/reload.h"
 #include "daemon/supervisor.h"
@@ -145,14 +144,10 @@ reload_apply(struct reloader *rl, struct jobfile *files, int n, int boot,
 			    f->path, NULL);
 		/* Start-up starts what a file says should run, changed or
 		 * not, even when its change was refused. */
-		if (boot && job != NULL && job->spec.start &&
-		    job->spec.schedule == NULL &&
-		    !job_state_active(job->state)) {
-			serr_clear(&e);
-			if (supervisor_job_start(sup, job, &e) == -1)
-				report(arg, SUP_RELOAD_ERROR, job->name,
-				    f->path, &e);
-		}
+		serr_clear(&e);
+		if (boot && job != NULL &&
+		    supervisor_job_boot(sup, job, &e) == -1)
+			report(arg, SUP_RELOAD_ERROR, job->name, f->path, &e);
 	}
 
 	/* New files, dependencies first: a pass creates every file whose

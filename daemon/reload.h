@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Reloading the job files: what jobs_dir says, made into jobs through the
- * supervisor's public calls (supervisor_job_from_file, _delete, _start).
+ * supervisor's public calls (supervisor_job_from_file, _delete, _boot).
  * It sits above the supervisor and needs nothing of its insides. New
  * files create jobs (source "file:PATH"), changed ones update the spec
  * (applied at the next start), removed ones stop and delete their jobs;

@@ -589,7 +589,7 @@ supervisor_cpus_json(struct supervisor *sup, struct serr *err)
 	const struct cpus *c;
 	const struct job *job, *holder;
 	struct cpu_info ci;
-	json_t *a, *q;
+	json_t *a, *q, *out;
 	char usable[4096], shared[4096];
 	const char *state;
 	int i, n;
@@ -641,7 +641,9 @@ supervisor_cpus_json(struct supervisor *sup, struct serr *err)
 	if (cpulist_format(cpus_usable(c), usable, sizeof(usable)) == -1 ||
 	    cpulist_format(cpus_shared(c), shared, sizeof(shared)) == -1)
 		usable[0] = shared[0] = '\0';
-	return (json_pack("{s:o, s:s, s:s, s:i, s:o}", "cpus", a, "usable",
-	    usable, "shared", shared, "shared_cpus_min",
-	    sup->sd->conf->shared_cpus_min, "queue", q));
+	if ((out = json_pack("{s:o, s:s, s:s, s:i, s:o}", "cpus", a, "usable",
+		 usable, "shared", shared, "shared_cpus_min",
+		 sup->sd->conf->shared_cpus_min, "queue", q)) == NULL)
+		serr_set(err, SERR_INTERNAL, NULL, "out of memory");
+	return (out);
 }

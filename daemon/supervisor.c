@@ -1567,6 +1567,16 @@ supervisor_job_start(struct supervisor *sup, struct job *job, struct serr *err)
 	return (sup_dispatch(sup, job, JEV_START, NULL, err));
 }
 
+int
+supervisor_job_boot(struct supervisor *sup, struct job *job, struct serr *err)
+{
+	if (!job->spec.start || job->spec.schedule != NULL ||
+	    job_state_active(job->state) || sup->shutting_down)
+		return (0);
+	job->retries = 0;
+	return (sup_dispatch(sup, job, JEV_START, NULL, err));
+}
+
 static void
 sup_unwaited_cb(evutil_socket_t fd, short what, void *arg)
 {

@@ -294,6 +294,14 @@ enum sup_reload_what {
 int supervisor_job_from_file(struct supervisor *sup,
     const struct job_spec *spec, const char *text, const char *path,
     struct job **jobp, struct serr *err);
+/*
+ * Start-up: start job if its spec says start, it has no schedule and it
+ * is not active. Unlike supervisor_job_start nothing is checked first: a
+ * start that fails is the job's (FAILED, with the reason and its event),
+ * as when it ran before. 0, or -1 with err if the start was refused.
+ */
+int supervisor_job_boot(
+    struct supervisor *sup, struct job *job, struct serr *err);
 
 /*
  * Stop every active job (stop signal, SIGKILL after its timeout), each only
