@@ -11,7 +11,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +22,6 @@
 #include "daemon/supervisor.h"
 #include "daemon/xmalloc.h"
 #include "proto/util.h"
-
-#define FILE_PREFIX "file:"
 
 /* A reload asked for (reload_start). */
 struct reload_req {
@@ -61,15 +58,13 @@ file_path_cmp(const void *key, const void *elem)
 	return (strcmp(key, ((const struct jobfile *)elem)->path));
 }
 
-/* Whether job's source is one of files, which jobfiles_scan sorted by name:
- * their paths, one directory and a name each, sort the same way. */
+/* Whether file (a job's) is one of files, which jobfiles_scan sorted by
+ * name: their paths, one directory and a name each, sort the same way. */
 static int
-file_wanted(const struct jobfile *files, int n, const struct job *job)
+file_wanted(const struct jobfile *files, int n, const char *file)
 {
-	if (n == 0)
-		return (0);
-	return (bsearch(job->source + 5, files, (size_t)n, sizeof(*files),
-		    file_path_cmp) != NULL);
+	return (n > 0 && bsearch(file, files, (size_t)n, sizeof(*files),
+			     file_path_cmp) != NULL);
 }
 
 /* Stop and delete the jobs whose file is gone (a bad file keeps its job). */
@@ -77,26 +72,15 @@ static void
 reload_removed(struct supervisor *sup, const struct jobfile *files, int n,
     reload_report_fn *report, void *arg)
 {
-	const struct job *cj;
-	struct job *job;
+	struct job *job, *next;
+	const char *file;
 	struct serr e;
-	int64_t *gone = NULL;
-	size_t ngone = 0, i;
-	char ref[32], name[JOBSPEC_NAME_MAX + 1];
+	char name[JOBSPEC_NAME_MAX + 1];
 
-	/* Their ids first: a delete may take a job off the list. */
-	TAILQ_FOREACH (cj, supervisor_jobs(sup), entry) {
-		if (strncmp(cj->source, FILE_PREFIX, 5) != 0 ||
-		    supervisor_job_leaving(cj) || file_wanted(files, n, cj))
-			continue;
-		if (ngone == 0 || (ngone >= 8 && (ngone & (ngone - 1)) == 0))
-			gone = xreallocarray(
-			    gone, ngone > 0 ? ngone * 2 : 8, sizeof(*gone));
-		gone[ngone++] = cj->id;
-	}
-	for (i = 0; i < ngone; i++) {
-		snprintf(ref, sizeof(ref), "%" PRId64, gone[i]);
-		if ((job = supervisor_job_find(sup, ref)) == NULL)
+	/* A delete may take the job off the list, never another. */
+	TAILQ_FOREACH_SAFE (job, supervisor_jobs(sup), entry, next) {
+		if ((file = supervisor_job_file(job)) == NULL ||
+		    supervisor_job_leaving(job) || file_wanted(files, n, file))
 			continue;
 		util_strlcpy(name, job->name, sizeof(name));
 		serr_clear(&e);
@@ -105,7 +89,6 @@ reload_removed(struct supervisor *sup, const struct jobfile *files, int n,
 		else
 			report(arg, SUP_RELOAD_REMOVED, name, NULL, NULL);
 	}
-	free(gone);
 }
 
 /* Make what the n files read say (jobfiles_scan's). */

@@ -214,11 +214,20 @@ sup_mark_running_dependents(struct supervisor *sup)
 
 #define FILE_PREFIX "file:"
 
+const char *
+supervisor_job_file(const struct job *job)
+{
+	return (strncmp(job->source, FILE_PREFIX, sizeof(FILE_PREFIX) - 1) == 0
+		    ? job->source + sizeof(FILE_PREFIX) - 1
+		    : NULL);
+}
+
 static int
 sup_source_is(const struct job *job, const char *path)
 {
-	return (strncmp(job->source, FILE_PREFIX, 5) == 0 &&
-		strcmp(job->source + 5, path) == 0);
+	const char *file = supervisor_job_file(job);
+
+	return (file != NULL && strcmp(file, path) == 0);
 }
 
 /* Replace job's spec with a changed file's; applied at the next start. */

@@ -715,7 +715,6 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
     struct sup_spawn_res *sr, char *why, size_t whylen, struct serr *err)
 {
 	struct sup_res *r = sup->res;
-	struct policy_attr pa;
 	struct cpulist set, avoid;
 	int64_t oom;
 	const char *w;
@@ -825,7 +824,7 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 	/* Policy and admission. */
 	if (job->spec.sched.set) {
 		if (policy_admit(r->books, job->id,
-			books_attr(&job->spec.sched, &pa),
+			books_attr(&job->spec.sched, &sr->attr),
 			ncpus > 0 ? ncpus : 1, &rt_us, err) == -1)
 			goto fail;
 		if (sched_is_dl(&job->spec) &&
@@ -836,7 +835,6 @@ sup_res_prepare(struct supervisor *sup, struct job *job,
 			snprintf(why, whylen, "%s", SUP_DL_SETTLING);
 			return (1);
 		}
-		sup_policy_attr(&job->spec.sched, &sr->attr);
 		sr->has_attr = 1;
 	}
 

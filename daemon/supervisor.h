@@ -87,6 +87,9 @@ struct job *supervisor_job_find(struct supervisor *sup, const char *ref);
 int supervisor_job_settled(const struct job *job);
 /* 1 once its deletion is under way: it goes when it has stopped. */
 int supervisor_job_leaving(const struct job *job);
+/* The path of the job file it was made from (source "file:PATH"), or
+ * NULL for a job made through the API. */
+const char *supervisor_job_file(const struct job *job);
 /* All jobs by id. Lent. */
 const struct job_list *supervisor_jobs(struct supervisor *sup);
 size_t supervisor_job_count(struct supervisor *sup);
